@@ -1,0 +1,47 @@
+import type {ErrorCode} from './error-codes.js';
+
+/** What a ChatClient tells its listeners. The UI (useChat) and headless bots consume only this. */
+export type ClientStatus =
+	| 'connecting' // TCP connect and handshake under way
+	| 'verifying' // relay unknown: waiting for the user to trust its fingerprint
+	| 'login' // handshake done, relay asked for a username
+	| 'online' // logged in
+	| 'closed'; // connection over (see the 'closed' event for why)
+
+export type RelayInfo = {
+	host: string;
+	port: number;
+	/** Lower-case hex SHA-256 of the relay's Ed25519 public key (64 characters). */
+	fingerprint: string;
+};
+
+export type IncomingMessage = {
+	id: string;
+	from: string;
+	to: string;
+	text: string; // raw text as received: sanitize before display
+	time: number;
+};
+
+export type ClientEvents = {
+	status: [status: ClientStatus];
+	/** The relay's key is not pinned yet: call decide(true) to pin it and go on, decide(false) to refuse. */
+	'relay-unknown': [relay: RelayInfo, decide: (trust: boolean) => void];
+	/** The relay presents a different key from the pinned one: the client has closed the connection. */
+	'relay-changed': [relay: RelayInfo, pinnedFingerprint: string];
+	/** The relay is trusted (pinned before, or just now). */
+	'relay-trusted': [relay: RelayInfo];
+	'login-request': [];
+	'login-error': [error: {code: ErrorCode; message: string}];
+	welcome: [welcome: {username: string; users: string[]; motd: string | null}];
+	'user-joined': [username: string];
+	'user-left': [username: string];
+	message: [message: IncomingMessage];
+	/** The relay handed message `id` to the recipient. */
+	sent: [ack: {id: string; time: number}];
+	/** A non-fatal error, e.g. recipient_offline for message `ref`. */
+	'relay-error': [error: {code: ErrorCode; message: string; ref: string | null}];
+	announcement: [announcement: {text: string; time: number}];
+	/** The connection is over. `code` is a protocol error code, or 'shutdown', 'closed', 'connect_failed', 'refused_relay'. */
+	closed: [reason: {code: string; message: string}];
+};

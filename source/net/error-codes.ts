@@ -1,0 +1,50 @@
+/** Stable protocol error codes (PROTOCOL.md section 5). Tests assert these, not the messages. */
+export const fatalErrorCodes = [
+	'bad_frame',
+	'frame_too_large',
+	'unsupported_version',
+	'handshake_timeout',
+	'handshake_failed',
+	'bad_token',
+	'bad_sequence',
+	'bad_message',
+	'not_logged_in',
+	'login_timeout',
+	'server_full',
+] as const;
+
+export const recoverableErrorCodes = [
+	'invalid_username',
+	'reserved_username',
+	'username_taken',
+	'already_logged_in',
+	'unknown_recipient',
+	'recipient_offline',
+	'message_too_large',
+] as const;
+
+export type FatalErrorCode = (typeof fatalErrorCodes)[number];
+export type RecoverableErrorCode = (typeof recoverableErrorCodes)[number];
+export type ErrorCode = FatalErrorCode | RecoverableErrorCode;
+
+const fatalSet: ReadonlySet<string> = new Set(fatalErrorCodes);
+const allSet: ReadonlySet<string> = new Set([...fatalErrorCodes, ...recoverableErrorCodes]);
+
+export function isFatal(code: ErrorCode): boolean {
+	return fatalSet.has(code);
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+	return typeof value === 'string' && allSet.has(value);
+}
+
+/** An error this side detected, carrying the code that goes into the error frame. */
+export class ProtocolError extends Error {
+	constructor(
+		readonly code: ErrorCode,
+		message: string,
+	) {
+		super(message);
+		this.name = 'ProtocolError';
+	}
+}
