@@ -45,3 +45,31 @@ export type ClientEvents = {
 	/** The connection is over. `code` is a protocol error code, or 'shutdown', 'closed', 'connect_failed', 'refused_relay'. */
 	closed: [reason: {code: string; message: string}];
 };
+
+export type ClientOptions = {
+	host: string;
+	port: number;
+	/** Path of known_relays.json (PROTOCOL.md section 7). */
+	knownRelaysPath: string;
+	/** Pre-trusted fingerprint (hex, spaces and case ignored) for an unknown relay. */
+	trustFingerprint?: string;
+};
+
+/** The face of ChatClient (source/net/chat-client.ts) that the UI and bots use. */
+export interface ChatConnection {
+	readonly status: ClientStatus;
+	/** Set once the relay's hello has been verified. */
+	readonly relay: RelayInfo | undefined;
+	/** The logged-in name, once welcomed. */
+	readonly username: string | undefined;
+	on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
+	off<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
+	/** Opens the connection and runs the handshake. Progress arrives as events. */
+	connect(): void;
+	/** Answers login-request (or retries after login-error). */
+	login(username: string): void;
+	/** Sends text to a user; returns the message id that 'sent' or 'relay-error' will name. */
+	send(to: string, text: string): string;
+	/** Tells the relay goodbye and closes; resolves once the socket is closed. */
+	close(): Promise<void>;
+}
