@@ -1,0 +1,53 @@
+/**
+ * Text another person controls (messages, names, announcements, the motd, the relay's error
+ * messages) must never drive the terminal. sanitizeText turns it into one inert line.
+ */
+import {isValidUsername} from './net/usernames.js';
+
+// One pass, left to right, so a sequence hidden inside another is removed whole.
+const escapeSequence = new RegExp(
+	[
+		// OSC, DCS, SOS, PM, APC strings (7-bit and 8-bit introducers) up to BEL or ST, or to the end.
+		String.raw`(?:\u001B[\]PX^_]|[\u0090\u0098\u009D\u009E\u009F])[\s\S]*?(?:\u0007|\u001B\\|\u009C|$)`,
+		// CSI: parameters, intermediates, final byte.
+		String.raw`(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]?`,
+		// Any other ESC sequence: intermediates and a final byte (ESC c, ESC 7, ESC ( B), or a lone ESC.
+		String.raw`\u001B[\u0020-\u002F]*[\u0030-\u007E]?`,
+	].join('|'),
+	'g',
+);
+
+// C0 controls, DEL and C1 controls, except the ones that break lines (handled below).
+const controls = /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]/g;
+
+// Tab and line breaks (LF, VT, FF, CR, NEL, U+2028, U+2029): each run becomes one space.
+const lineBreaks = /[\t\n\v\f\r\u0085\u2028\u2029]+/g;
+
+// Bidirectional controls that could reorder what is shown (Trojan Source).
+const bidiControls = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+export function sanitizeText(text: string): string {
+	return text
+		.replace(escapeSequence, '')
+		.replace(controls, '')
+		.replace(bidiControls, '')
+		.replace(lineBreaks, ' ');
+}
+
+/** Splits multi-line text from the relay's operator (motd, announcements) into sanitized lines. */
+export function sanitizeLines(text: string, maxLines = 20): string[] {
+	return text
+		.replace(escapeSequence, '')
+		.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/)
+		.map(line => sanitizeText(line).trimEnd())
+		.filter(line => line.length > 0)
+		.slice(0, maxLines);
+}
+
+/**
+ * A sender column can only show a valid username; anything else (which the relay never sends)
+ * becomes "?", so no sender can look like the system marker.
+ */
+export function safeName(name: string): string {
+	return isValidUsername(name) ? name : '?';
+}
