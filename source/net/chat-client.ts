@@ -1,0 +1,294 @@
+import {EventEmitter} from 'node:events';
+import {randomBytes} from 'node:crypto';
+import {connect, type Socket} from 'node:net';
+import {fingerprint, parseFingerprint} from '../crypto/keys.js';
+import {generateRawKeyPair, type RawKeyPair} from '../crypto/raw-keys.js';
+import {BatchWriter} from './batch-writer.js';
+import type {ChatConnection, ClientEvents, ClientOptions, ClientStatus, RelayInfo} from './client-events.js';
+import {ProtocolError} from './error-codes.js';
+import {
+	deriveSessionKeys,
+	encodeClientHello,
+	newClientHello,
+	parseRelayHello,
+	transcriptHash,
+	verifyTranscript,
+	type ClientHello,
+} from './handshake.js';
+import {KnownRelays} from './known-relays.js';
+import {LineDecoder} from './line-decoder.js';
+import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage} from './messages.js';
+import {FrameOpener, FrameSealer} from './secure-channel.js';
+
+export type ChatClientOptions = ClientOptions & {
+	maxFrameBytes?: number;
+	maxBatchMessages?: number;
+	handshakeTimeoutMs?: number;
+};
+
+const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_taken', 'already_logged_in']);
+
+/**
+ * One connection to a relay, headless: handshake, pinning, encrypted batches, typed events.
+ * The UI (useChat), tests, benchmarks and bots all drive this same class.
+ */
+export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnection {
+	status: ClientStatus = 'closed';
+	relay: RelayInfo | undefined;
+	username: string | undefined;
+
+	private socket: Socket | undefined;
+	private decoder: LineDecoder;
+	private readonly pins: KnownRelays;
+	private ephemeral: RawKeyPair | undefined;
+	private hello: ClientHello | undefined;
+	private opener: FrameOpener | undefined;
+	private writer: BatchWriter<ClientMessage> | undefined;
+	private held: string[] = [];
+	private deadline: NodeJS.Timeout | undefined;
+	private ended = false;
+
+	constructor(private readonly options: ChatClientOptions) {
+		super();
+		this.decoder = new LineDecoder(options.maxFrameBytes ?? 262_144);
+		this.pins = new KnownRelays(options.knownRelaysPath);
+	}
+
+	connect(): void {
+		const {host, port} = this.options;
+		this.ended = false;
+		this.relay = undefined;
+		this.opener = undefined;
+		this.writer = undefined;
+		this.held = [];
+		this.decoder = new LineDecoder(this.options.maxFrameBytes ?? 262_144);
+		this.setStatus('connecting');
+		const socket = connect({host, port});
+		this.socket = socket;
+		socket.setNoDelay(true);
+		socket.on('connect', () => {
+			this.ephemeral = generateRawKeyPair('x25519');
+			this.hello = newClientHello(this.ephemeral);
+			socket.write(encodeClientHello(this.hello) + '\n');
+		});
+		socket.on('data', chunk => this.receive(socket, chunk));
+		socket.on('error', error => {
+			if (socket !== this.socket) return;
+			const code = (error as NodeJS.ErrnoException).code ?? 'error';
+			const reached = this.relay !== undefined;
+			this.finish(
+				reached ? 'connection_lost' : 'connect_failed',
+				reached ? `connection lost (${code})` : `could not reach ${host}:${port} (${code})`,
+			);
+		});
+		socket.on('close', () => {
+			if (socket === this.socket) this.finish('closed', 'the relay closed the connection');
+		});
+		this.deadline = setTimeout(
+			() => this.finish('handshake_timeout', 'the relay did not answer the handshake in time'),
+			this.options.handshakeTimeoutMs ?? 10_000,
+		);
+	}
+
+	login(username: string): void {
+		this.queue({type: 'login', username});
+	}
+
+	send(to: string, text: string): string {
+		if (this.status !== 'online') throw new Error('not connected');
+		const id = randomBytes(12).toString('base64url');
+		this.queue({type: 'send', id, to, text});
+		return id;
+	}
+
+	async close(): Promise<void> {
+		const socket = this.socket;
+		if (!socket || socket.destroyed) {
+			this.finish('closed', 'you left');
+			return;
+		}
+		const closed = new Promise<void>(resolve => socket.once('close', () => resolve()));
+		if (this.writer && this.status !== 'verifying') {
+			this.writer.queue({type: 'bye'});
+			this.writer.flush();
+		}
+		this.finish('closed', 'you left');
+		socket.end();
+		setTimeout(() => socket.destroy(), 1000).unref();
+		await closed;
+	}
+
+	private queue(message: ClientMessage): void {
+		if (!this.writer || this.ended) throw new Error('not connected');
+		this.writer.queue(message);
+	}
+
+	private receive(socket: Socket, chunk: Buffer): void {
+		if (socket !== this.socket || this.ended) return;
+		try {
+			for (const frame of this.decoder.push(chunk)) {
+				if (this.ended) return;
+				if (!this.relay) this.relayHello(frame);
+				else if (this.status === 'verifying') this.held.push(frame);
+				else this.encryptedFrame(frame);
+			}
+		} catch (error) {
+			if (error instanceof ProtocolError) {
+				this.finish(error.code, error.message);
+				return;
+			}
+			throw error;
+		}
+	}
+
+	private relayHello(frame: string): void {
+		const plaintextError = tryPlaintextError(frame);
+		if (plaintextError) {
+			this.finish(plaintextError.code, plaintextError.message);
+			return;
+		}
+		const hello = parseRelayHello(frame);
+		const hash = transcriptHash(this.hello!, hello.identity, hello.ephemeral);
+		if (!verifyTranscript(hello.identity, hash, hello.signature)) {
+			throw new ProtocolError('handshake_failed', 'the relay signature does not verify');
+		}
+		const keys = deriveSessionKeys(this.ephemeral!.privateKey, hello.ephemeral, hash);
+		clearTimeout(this.deadline);
+		const {host, port} = this.options;
+		const relay: RelayInfo = {host, port, fingerprint: fingerprint(hello.identity)};
+		this.relay = relay;
+		this.opener = new FrameOpener(keys.relayToClient, this.options.maxBatchMessages ?? 1024);
+		const socket = this.socket!;
+		this.writer = new BatchWriter(
+			new FrameSealer(keys.clientToRelay),
+			frame => socket.writable && socket.write(frame),
+			this.options.maxBatchMessages ?? 1024,
+		);
+
+		const pin = this.pins.check(host, port, hello.identity);
+		if (pin.state === 'match') {
+			this.trusted(relay);
+		} else if (pin.state === 'changed') {
+			this.emit('relay-changed', relay, fingerprint(pin.pinned));
+			this.refuse(`the relay at ${host}:${port} presents a different key from the one pinned`);
+		} else if (this.options.trustFingerprint !== undefined) {
+			if (parseFingerprint(this.options.trustFingerprint) === relay.fingerprint) {
+				this.pins.pin(host, port, hello.identity);
+				this.trusted(relay);
+			} else {
+				this.refuse(`the relay's fingerprint does not match --trust`);
+			}
+		} else {
+			this.setStatus('verifying');
+			let decided = false;
+			this.emit('relay-unknown', relay, trust => {
+				if (decided) return;
+				decided = true;
+				if (!trust) {
+					this.refuse('you did not trust the relay');
+					return;
+				}
+				this.pins.pin(host, port, hello.identity);
+				if (this.ended) {
+					this.connect();
+					return;
+				}
+				this.trusted(relay);
+				const held = this.held;
+				this.held = [];
+				for (const frame of held) if (!this.ended) this.encryptedFrame(frame);
+			});
+		}
+	}
+
+	private trusted(relay: RelayInfo): void {
+		this.setStatus('login');
+		this.emit('relay-trusted', relay);
+	}
+
+	private refuse(message: string): void {
+		this.finish('refused_relay', message);
+		this.socket?.destroy();
+	}
+
+	private encryptedFrame(frame: string): void {
+		try {
+			for (const raw of this.opener!.open(frame)) {
+				if (this.ended) return;
+				this.dispatch(parseRelayMessage(raw));
+			}
+		} catch (error) {
+			if (error instanceof ProtocolError) {
+				this.finish(error.code, error.message);
+				this.socket?.destroy();
+				return;
+			}
+			throw error;
+		}
+	}
+
+	private dispatch(message: RelayMessage): void {
+		switch (message.type) {
+			case 'login_request':
+				this.emit('login-request');
+				return;
+			case 'welcome':
+				this.username = message.username;
+				this.setStatus('online');
+				this.emit('welcome', {username: message.username, users: message.users, motd: message.motd});
+				return;
+			case 'user_joined':
+				this.emit('user-joined', message.username);
+				return;
+			case 'user_left':
+				this.emit('user-left', message.username);
+				return;
+			case 'message':
+				this.emit('message', {id: message.id, from: message.from, to: message.to, text: message.text, time: message.time});
+				return;
+			case 'sent':
+				this.emit('sent', {id: message.id, time: message.time});
+				return;
+			case 'announcement':
+				this.emit('announcement', {text: message.text, time: message.time});
+				return;
+			case 'shutdown':
+				this.finish('shutdown', message.reason);
+				return;
+			case 'ping':
+				this.queue({type: 'pong', nonce: message.nonce});
+				return;
+			case 'pong':
+				return;
+			case 'error':
+				if (message.fatal) this.finish(message.code, message.message);
+				else if (loginErrors.has(message.code)) this.emit('login-error', {code: message.code, message: message.message});
+				else this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
+		}
+	}
+
+	private finish(code: string, message: string): void {
+		if (this.ended) return;
+		this.ended = true;
+		clearTimeout(this.deadline);
+		this.writer?.discard();
+		this.setStatus('closed');
+		this.emit('closed', {code, message});
+	}
+
+	private setStatus(status: ClientStatus): void {
+		if (this.status === status) return;
+		this.status = status;
+		this.emit('status', status);
+	}
+}
+
+function tryPlaintextError(frame: string): {code: string; message: string} | undefined {
+	try {
+		const fields = asObject(JSON.parse(frame));
+		if (fields.type !== 'error') return undefined;
+		return parseErrorMessage(fields);
+	} catch {
+		return undefined;
+	}
+}

@@ -1,0 +1,40 @@
+export const maxUsernameLength = 32;
+
+export const reservedUsernames: ReadonlySet<string> = new Set([
+	'system',
+	'everyone',
+	'relay',
+	'server',
+	'admin',
+	'root',
+	'all',
+	'me',
+]);
+
+const usernamePattern = /^[a-z0-9_-]{1,32}$/;
+
+/** ASCII case folding, the only folding the protocol does (PROTOCOL.md section 4). */
+export function foldUsername(name: string): string {
+	return name.replace(/[A-Z]/g, letter => letter.toLowerCase());
+}
+
+export type UsernameCheck = {ok: true; username: string} | {ok: false; code: 'invalid_username' | 'reserved_username'; message: string};
+
+export function checkUsername(raw: string): UsernameCheck {
+	const username = foldUsername(raw);
+	if (!usernamePattern.test(username)) {
+		return {
+			ok: false,
+			code: 'invalid_username',
+			message: `a username is 1 to ${maxUsernameLength} of a-z, 0-9, _ and -`,
+		};
+	}
+	if (reservedUsernames.has(username)) {
+		return {ok: false, code: 'reserved_username', message: `"${username}" is reserved`};
+	}
+	return {ok: true, username};
+}
+
+export function isValidUsername(name: string): boolean {
+	return usernamePattern.test(name) && !reservedUsernames.has(name);
+}

@@ -1,0 +1,175 @@
+import type {Socket} from 'node:net';
+import {generateRawKeyPair, type RawKeyPair} from '../crypto/raw-keys.js';
+import {ProtocolError, type FatalErrorCode} from '../net/error-codes.js';
+import {
+	deriveSessionKeys,
+	encodeRelayHello,
+	parseClientHello,
+	signTranscript,
+	transcriptHash,
+} from '../net/handshake.js';
+import {LineDecoder} from '../net/line-decoder.js';
+import {parseClientMessage, type RelayMessage} from '../net/messages.js';
+import {BatchWriter} from '../net/batch-writer.js';
+import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
+import type {Logger} from './logger.js';
+import type {RelayCore, Session} from './relay-core.js';
+import type {RelayLimits} from './relay-options.js';
+
+export type RelayIdentity = RawKeyPair;
+
+/**
+ * The one place where a socket meets the relay: bytes -> frames -> handshake -> encrypted batches
+ * -> RelayCore, and RelayCore's messages back out, coalesced into one frame per microtask.
+ */
+export class RelayConnection {
+	private readonly decoder: LineDecoder;
+	private writer: BatchWriter<RelayMessage> | undefined;
+	private opener: FrameOpener | undefined;
+	private session: Session | undefined;
+	private closing = false;
+	private deadline: NodeJS.Timeout | undefined;
+	private heartbeat: NodeJS.Timeout | undefined;
+	private lastHeard = Date.now();
+	private pingNonce = 0;
+
+	constructor(
+		private readonly socket: Socket,
+		private readonly core: RelayCore,
+		private readonly identity: RelayIdentity,
+		private readonly limits: RelayLimits,
+		private readonly log: Logger,
+		readonly remote: string,
+	) {
+		this.decoder = new LineDecoder(limits.maxFrameBytes);
+		socket.setNoDelay(true);
+		socket.on('data', chunk => this.receive(chunk));
+		socket.on('error', error => this.log('socket_error', {remote, error: (error as NodeJS.ErrnoException).code ?? 'error'}));
+		socket.on('close', () => this.closed());
+		this.deadline = setTimeout(
+			() => this.fail('handshake_timeout', `no client_hello within ${limits.handshakeTimeoutMs} ms`),
+			limits.handshakeTimeoutMs,
+		);
+		this.log('connect', {remote});
+	}
+
+	/** Sends a fatal error (plaintext before the handshake, encrypted after) and closes. */
+	fail(code: FatalErrorCode, message: string): void {
+		if (this.closing) return;
+		this.log('protocol_error', {remote: this.remote, code, user: this.session?.name ?? null});
+		this.session?.end('error');
+		const error: RelayMessage = {type: 'error', code, message, fatal: true, ref: null};
+		if (this.writer) {
+			this.writer.queue(error);
+			this.writer.flush();
+		} else {
+			this.socket.write(JSON.stringify(error) + '\n');
+		}
+		this.shutdownSocket();
+	}
+
+	/** Tells the client the relay is going down, then closes. */
+	shutdown(reason: string): void {
+		this.queue({type: 'shutdown', reason});
+		this.session?.end('shutdown');
+		this.close();
+	}
+
+	/** Sends what is queued, then closes. */
+	close(): void {
+		this.writer?.flush();
+		this.shutdownSocket();
+	}
+
+	private receive(chunk: Buffer): void {
+		if (this.closing) return;
+		this.lastHeard = Date.now();
+		try {
+			for (const frame of this.decoder.push(chunk)) {
+				if (this.closing) return;
+				this.frame(frame);
+			}
+		} catch (error) {
+			if (error instanceof ProtocolError) {
+				this.fail(error.code as FatalErrorCode, error.message);
+				return;
+			}
+			// A bug must cost this one connection, never the relay and everyone on it.
+			this.log('internal_error', {remote: this.remote, error: (error as Error).name});
+			this.fail('bad_message', 'the relay could not process that frame');
+		}
+	}
+
+	private frame(frame: string): void {
+		if (!this.opener) {
+			this.handshake(frame);
+			return;
+		}
+		for (const raw of this.opener.open(frame)) {
+			if (this.closing) return;
+			this.session!.handle(parseClientMessage(raw));
+		}
+	}
+
+	private handshake(frame: string): void {
+		const hello = parseClientHello(frame);
+		const ephemeral = generateRawKeyPair('x25519');
+		const hash = transcriptHash(hello, this.identity.publicRaw, ephemeral.publicRaw);
+		const keys = deriveSessionKeys(ephemeral.privateKey, hello.ephemeral, hash);
+		const signature = signTranscript(this.identity.privateKey, hash);
+		this.socket.write(
+			encodeRelayHello({identity: this.identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n',
+		);
+		const sealer = new FrameSealer(keys.relayToClient);
+		this.writer = new BatchWriter(sealer, frame => this.socket.writable && this.socket.write(frame), this.limits.maxBatchMessages);
+		this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
+		clearTimeout(this.deadline);
+		this.deadline = setTimeout(() => {
+			if (this.session?.name === undefined) this.fail('login_timeout', `no login within ${this.limits.loginTimeoutMs} ms`);
+		}, this.limits.loginTimeoutMs);
+		this.startHeartbeat();
+		this.session = this.core.openSession(
+			{
+				send: message => this.queue(message),
+				fail: (code, message) => this.fail(code, message),
+				close: () => this.close(),
+			},
+			this.remote,
+		);
+	}
+
+	private startHeartbeat(): void {
+		const {heartbeatIntervalMs, idleTimeoutMs} = this.limits;
+		this.heartbeat = setInterval(() => {
+			const quiet = Date.now() - this.lastHeard;
+			if (quiet >= idleTimeoutMs) {
+				this.log('idle_timeout', {remote: this.remote, user: this.session?.name ?? null});
+				this.session?.end('timeout');
+				this.socket.destroy();
+			} else if (quiet >= heartbeatIntervalMs) {
+				this.queue({type: 'ping', nonce: this.pingNonce++});
+			}
+		}, Math.min(heartbeatIntervalMs, idleTimeoutMs));
+		this.heartbeat.unref();
+	}
+
+	private queue(message: RelayMessage): void {
+		if (!this.closing && !this.socket.destroyed) this.writer?.queue(message);
+	}
+
+	private shutdownSocket(): void {
+		if (this.closing) return;
+		this.closing = true;
+		this.writer?.discard();
+		this.socket.end();
+		// A peer that never reads would keep a half-closed socket forever.
+		setTimeout(() => this.socket.destroy(), 2000).unref();
+	}
+
+	private closed(): void {
+		clearTimeout(this.deadline);
+		clearInterval(this.heartbeat);
+		this.session?.end('disconnected');
+		this.log('disconnect', {remote: this.remote, user: this.session?.name ?? null});
+	}
+}

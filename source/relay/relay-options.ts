@@ -1,0 +1,24 @@
+/** Every bound the relay enforces, as named options with defaults (PROTOCOL.md section 6). */
+export type RelayLimits = {
+	maxFrameBytes: number;
+	maxBatchMessages: number;
+	maxTextBytes: number;
+	handshakeTimeoutMs: number;
+	loginTimeoutMs: number;
+	maxConnections: number;
+	/** The relay pings a connection that has been quiet this long... */
+	heartbeatIntervalMs: number;
+	/** ...and drops one that has sent nothing for this long. */
+	idleTimeoutMs: number;
+};
+
+export const defaultRelayLimits: RelayLimits = {
+	maxFrameBytes: 262_144,
+	maxBatchMessages: 1024,
+	maxTextBytes: 8192,
+	handshakeTimeoutMs: 10_000,
+	loginTimeoutMs: 120_000,
+	maxConnections: 1000,
+	heartbeatIntervalMs: 30_000,
+	idleTimeoutMs: 75_000,
+};

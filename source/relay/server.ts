@@ -1,0 +1,87 @@
+import {createServer, type Server} from 'node:net';
+import {fingerprint} from '../crypto/keys.js';
+import {RelayConnection} from './connection.js';
+import {loadOrCreateRelayIdentity} from './identity-store.js';
+import {silentLogger, type Logger} from './logger.js';
+import {RelayCore} from './relay-core.js';
+import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
+
+export type RelayOptions = {
+	host?: string;
+	port?: number;
+	dataDir: string;
+	motd?: string | null;
+	log?: Logger;
+	limits?: Partial<RelayLimits>;
+	clock?: () => number;
+};
+
+export type RunningRelay = {
+	host: string;
+	port: number;
+	/** Lower-case hex SHA-256 of the relay's Ed25519 public key. */
+	fingerprint: string;
+	publicKey: Buffer;
+	/** Sends an operator announcement to everyone online. */
+	announce(text: string): void;
+	onlineUsernames(): string[];
+	/** Tells every client the relay is going down, closes every connection and stops listening. */
+	close(reason?: string): Promise<void>;
+};
+
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+	const limits: RelayLimits = {...defaultRelayLimits, ...options.limits};
+	const log = options.log ?? silentLogger;
+	const identity = loadOrCreateRelayIdentity(options.dataDir);
+	const core = new RelayCore({
+		motd: options.motd ?? null,
+		maxTextBytes: limits.maxTextBytes,
+		clock: options.clock ?? Date.now,
+		log,
+	});
+	const connections = new Set<RelayConnection>();
+
+	const server: Server = createServer(socket => {
+		const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+		if (connections.size >= limits.maxConnections) {
+			log('refused_connection', {remote, code: 'server_full'});
+			const error = {type: 'error', code: 'server_full', message: 'the relay is full; try again later', fatal: true, ref: null};
+			socket.on('error', () => {});
+			socket.end(JSON.stringify(error) + '\n');
+			setTimeout(() => socket.destroy(), 2000).unref();
+			return;
+		}
+		const connection = new RelayConnection(socket, core, identity, limits, log, remote);
+		connections.add(connection);
+		socket.on('close', () => connections.delete(connection));
+	});
+
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(options.port ?? 5000, options.host ?? '0.0.0.0', () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	const address = server.address();
+	if (address === null || typeof address === 'string') throw new Error('the relay is not listening on TCP');
+	log('listening', {host: address.address, port: address.port});
+
+	let closing: Promise<void> | undefined;
+	return {
+		host: address.address,
+		port: address.port,
+		fingerprint: fingerprint(identity.publicRaw),
+		publicKey: identity.publicRaw,
+		announce: text => core.announce(text),
+		onlineUsernames: () => core.onlineUsernames(),
+		close(reason = 'the relay is shutting down') {
+			closing ??= new Promise<void>(resolve => {
+				server.close(() => resolve());
+				for (const connection of connections) connection.shutdown(reason);
+				log('stopped', {});
+			});
+			return closing;
+		},
+	};
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import {homedir} from 'node:os';
+import {join} from 'node:path';
+import process from 'node:process';
+import meow from 'meow';
+import {formatKey} from './crypto/keys.js';
+import {jsonLineLogger} from './relay/logger.js';
+import {reachableAddresses} from './relay/network-addresses.js';
+import {startOperatorConsole} from './relay/operator-console.js';
+import {startRelay} from './relay/server.js';
+
+const cli = meow(
+	`
+	Usage
+	  $ im-tui-server [options]
+
+	Options
+	  --host       Address to listen on (default 0.0.0.0)
+	  --port       TCP port to listen on (default 5000; 0 picks a free one)
+	  --data-dir   Where the relay keeps its identity key
+	               (default $XDG_DATA_HOME/im-tui-relay or ~/.local/share/im-tui-relay)
+	  --motd       Message of the day shown to everyone who logs in
+
+	When stdin is a terminal, each line typed is sent to everyone as an announcement.
+	Ctrl+C, SIGINT or SIGTERM tells the clients and stops the relay.
+	Logs are JSON lines on stderr.
+`,
+	{
+		importMeta: import.meta,
+		flags: {
+			host: {type: 'string', default: '0.0.0.0'},
+			port: {type: 'number', default: 5000},
+			dataDir: {type: 'string'},
+			motd: {type: 'string'},
+		},
+	},
+);
+
+const {host, port, motd} = cli.flags;
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+	process.stderr.write(`im-tui-server: --port must be a whole number from 0 to 65535\n`);
+	process.exit(2);
+}
+const dataHome = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+const dataDir = cli.flags.dataDir ?? join(dataHome, 'im-tui-relay');
+const log = jsonLineLogger(line => process.stderr.write(line));
+
+try {
+	const relay = await startRelay({host, port, dataDir, motd: motd ?? null, log});
+	const print = (line: string) => process.stdout.write(line + '\n');
+	print(`im-tui relay listening on ${host}:${relay.port}`);
+	print(`reachable at: ${reachableAddresses(host).join(', ')}`);
+	print(`fingerprint:  ${formatKey(relay.fingerprint)}`);
+	const clientHost = reachableAddresses(host)[0] ?? '127.0.0.1';
+	print(`connect with: npx im-tui --host ${clientHost} --port ${relay.port} --trust ${relay.fingerprint}`);
+
+	let stopConsole = () => {};
+	const stop = async (signal: string) => {
+		stopConsole();
+		log('signal', {signal});
+		await relay.close();
+		process.exit(0);
+	};
+	process.once('SIGINT', () => void stop('SIGINT'));
+	process.once('SIGTERM', () => void stop('SIGTERM'));
+	if (process.stdin.isTTY) {
+		stopConsole = startOperatorConsole({
+			input: process.stdin,
+			output: process.stdout,
+			announce: text => relay.announce(text),
+			onInterrupt: () => void stop('SIGINT'),
+		});
+	}
+} catch (error) {
+	process.stderr.write(`im-tui-server: ${(error as Error).message}\n`);
+	process.exit(1);
+}

@@ -1,0 +1,59 @@
+import {once} from 'node:events';
+import {join} from 'node:path';
+import {afterEach} from 'vitest';
+import {ChatClient} from '../../source/net/chat-client.js';
+import type {ClientEvents} from '../../source/net/client-events.js';
+import {startRelay, type RelayOptions, type RunningRelay} from '../../source/relay/server.js';
+import {tempDir} from './temp-dir.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+export async function relayForTest(options: Partial<RelayOptions> = {}): Promise<RunningRelay> {
+	const relay = await startRelay({host: '127.0.0.1', port: 0, dataDir: tempDir(), ...options});
+	cleanups.push(() => relay.close());
+	return relay;
+}
+
+/** Resolves with the arguments of the next `event` the client emits (rejects on timeout). */
+export async function next<E extends keyof ClientEvents>(
+	client: ChatClient,
+	event: E,
+	timeoutMs = 5000,
+): Promise<ClientEvents[E]> {
+	const signal = AbortSignal.timeout(timeoutMs);
+	return (await once(client as never, event, {signal})) as ClientEvents[E];
+}
+
+export function newClient(relay: RunningRelay, options: {knownRelaysPath?: string; trust?: boolean} = {}): ChatClient {
+	const client = new ChatClient({
+		host: '127.0.0.1',
+		port: relay.port,
+		knownRelaysPath: options.knownRelaysPath ?? join(tempDir(), 'known_relays.json'),
+		trustFingerprint: options.trust === false ? undefined : relay.fingerprint,
+	});
+	cleanups.push(() => client.close());
+	return client;
+}
+
+/** A client that has connected, trusted the relay and logged in as `username`. */
+export async function onlineClient(relay: RunningRelay, username: string): Promise<ChatClient> {
+	const client = newClient(relay);
+	const loginRequested = next(client, 'login-request');
+	client.connect();
+	await loginRequested;
+	const welcomed = next(client, 'welcome');
+	client.login(username);
+	await welcomed;
+	return client;
+}
+
+/** Collects every emission of `event` into an array, for assertions about what was (not) received. */
+export function record<E extends keyof ClientEvents>(client: ChatClient, event: E): Array<ClientEvents[E]> {
+	const seen: Array<ClientEvents[E]> = [];
+	client.on(event, ((...args: ClientEvents[E]) => seen.push(args)) as never);
+	return seen;
+}
