@@ -1,0 +1,94 @@
+import {connect, type Socket} from 'node:net';
+import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
+import {
+	deriveSessionKeys,
+	encodeClientHello,
+	newClientHello,
+	parseRelayHello,
+	transcriptHash,
+} from '../../source/net/handshake.js';
+import {FrameOpener, FrameSealer} from '../../source/net/secure-channel.js';
+
+/** A hand-driven client socket: writes exactly the bytes a test chooses and reads raw lines back. */
+export class RawPeer {
+	readonly lines: string[] = [];
+	closed = false;
+	private buffered = '';
+	private waiters: Array<() => void> = [];
+
+	private constructor(readonly socket: Socket) {
+		socket.setEncoding('utf8');
+		socket.on('data', (chunk: string) => {
+			this.buffered += chunk;
+			let end: number;
+			while ((end = this.buffered.indexOf('\n')) !== -1) {
+				this.lines.push(this.buffered.slice(0, end));
+				this.buffered = this.buffered.slice(end + 1);
+			}
+			this.wake();
+		});
+		socket.on('error', () => {});
+		socket.on('close', () => {
+			this.closed = true;
+			this.wake();
+		});
+	}
+
+	static async open(port: number): Promise<RawPeer> {
+		const socket = connect({host: '127.0.0.1', port});
+		await new Promise<void>((resolve, reject) => {
+			socket.once('connect', resolve);
+			socket.once('error', reject);
+		});
+		return new RawPeer(socket);
+	}
+
+	write(data: string | Buffer): void {
+		this.socket.write(data);
+	}
+
+	/** Waits until line `index` has arrived (or the socket closed, then throws). */
+	async line(index: number, timeoutMs = 5000): Promise<string> {
+		const deadline = Date.now() + timeoutMs;
+		while (this.lines.length <= index) {
+			if (this.closed) throw new Error(`closed after ${this.lines.length} lines`);
+			if (Date.now() > deadline) throw new Error(`timed out waiting for line ${index}`);
+			await new Promise<void>(resolve => {
+				this.waiters.push(resolve);
+				setTimeout(resolve, 50);
+			});
+		}
+		return this.lines[index]!;
+	}
+
+	async untilClosed(timeoutMs = 5000): Promise<void> {
+		const deadline = Date.now() + timeoutMs;
+		while (!this.closed) {
+			if (Date.now() > deadline) throw new Error('the relay did not close the connection');
+			await new Promise<void>(resolve => {
+				this.waiters.push(resolve);
+				setTimeout(resolve, 50);
+			});
+		}
+	}
+
+	/** Runs the real handshake and returns the session's two directions. */
+	async handshake(): Promise<{sealer: FrameSealer; opener: FrameOpener; relayIdentity: Buffer; transcript: Buffer}> {
+		const ephemeral = generateRawKeyPair('x25519');
+		const hello = newClientHello(ephemeral);
+		this.write(encodeClientHello(hello) + '\n');
+		const relayHello = parseRelayHello(await this.line(0));
+		const transcript = transcriptHash(hello, relayHello.identity, relayHello.ephemeral);
+		const keys = deriveSessionKeys(ephemeral.privateKey, relayHello.ephemeral, transcript);
+		return {
+			sealer: new FrameSealer(keys.clientToRelay),
+			opener: new FrameOpener(keys.relayToClient, 1024),
+			relayIdentity: relayHello.identity,
+			transcript,
+		};
+	}
+
+	private wake(): void {
+		for (const waiter of this.waiters.splice(0)) waiter();
+	}
+}

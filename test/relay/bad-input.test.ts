@@ -1,0 +1,157 @@
+import {describe, expect, it} from 'vitest';
+import {FrameSealer} from '../../source/net/secure-channel.js';
+import {next, onlineClient, relayForTest} from '../helpers/chat.js';
+import {RawPeer} from '../helpers/raw-peer.js';
+
+/**
+ * Every bad input gets a stable error code and a closed connection, and never disturbs the
+ * bystanders: after each case alice and bob still chat.
+ */
+async function bystandersStillChat(alice: Awaited<ReturnType<typeof onlineClient>>): Promise<void> {
+	const acked = next(alice, 'sent');
+	alice.send('bob', 'still here');
+	await acked;
+}
+
+function plaintextError(line: string): unknown {
+	return JSON.parse(line);
+}
+
+describe('hostile input before the handshake', () => {
+	const cases: Array<[string, string | Buffer, string]> = [
+		['garbage', 'GET / HTTP/1.1\n', 'bad_frame'],
+		['binary junk', Buffer.from([0xff, 0x00, 0xfe, 0x0a]), 'bad_frame'],
+		['a JSON array', '[1,2,3]\n', 'bad_frame'],
+		['the wrong message', '{"type":"login","username":"x"}\n', 'bad_frame'],
+		['another version', '{"type":"client_hello","version":2,"ephemeral":"","random":""}\n', 'unsupported_version'],
+		['a short key', `{"type":"client_hello","version":1,"ephemeral":"AAAA","random":"${'A'.repeat(43)}"}\n`, 'handshake_failed'],
+		[
+			'a padded key',
+			`{"type":"client_hello","version":1,"ephemeral":"${'A'.repeat(43)}=","random":"${'A'.repeat(43)}"}\n`,
+			'handshake_failed',
+		],
+		[
+			'a low-order (all-zero) public key',
+			`{"type":"client_hello","version":1,"ephemeral":"${'A'.repeat(43)}","random":"${'A'.repeat(43)}"}\n`,
+			'handshake_failed',
+		],
+	];
+
+	it.each(cases)('%s gets a plaintext error and a close', async (_name, bytes, code) => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		await onlineClient(relay, 'bob');
+		const peer = await RawPeer.open(relay.port);
+		peer.write(bytes);
+		expect(plaintextError(await peer.line(0))).toMatchObject({type: 'error', code, fatal: true, ref: null});
+		await peer.untilClosed();
+		await bystandersStillChat(alice);
+	});
+
+	it('an oversized line is cut off at maxFrameBytes, newline or not', async () => {
+		const relay = await relayForTest({limits: {maxFrameBytes: 1024}});
+		const peer = await RawPeer.open(relay.port);
+		peer.write('x'.repeat(1025));
+		expect(plaintextError(await peer.line(0))).toMatchObject({code: 'frame_too_large'});
+		await peer.untilClosed();
+	});
+
+	it('a stalled handshake times out', async () => {
+		const relay = await relayForTest({limits: {handshakeTimeoutMs: 150}});
+		const peer = await RawPeer.open(relay.port);
+		peer.write('{"type":"client_');
+		expect(plaintextError(await peer.line(0))).toMatchObject({code: 'handshake_timeout'});
+		await peer.untilClosed();
+	});
+
+	it('refuses connections past maxConnections with server_full', async () => {
+		const relay = await relayForTest({limits: {maxConnections: 1}});
+		const first = await RawPeer.open(relay.port);
+		const second = await RawPeer.open(relay.port);
+		expect(plaintextError(await second.line(0))).toMatchObject({code: 'server_full'});
+		await second.untilClosed();
+		expect(first.closed).toBe(false);
+	});
+});
+
+describe('hostile input after the handshake', () => {
+	async function session(limits = {}) {
+		const relay = await relayForTest({limits});
+		const alice = await onlineClient(relay, 'alice');
+		await onlineClient(relay, 'bob');
+		const peer = await RawPeer.open(relay.port);
+		const channel = await peer.handshake();
+		const readMessages = async (index: number) => channel.opener.open(await peer.line(index)) as Array<Record<string, unknown>>;
+		expect(await readMessages(1)).toEqual([{type: 'login_request'}]);
+		return {relay, alice, peer, channel, readMessages};
+	}
+
+	async function expectFatal(readMessages: (i: number) => Promise<Array<Record<string, unknown>>>, peer: RawPeer, code: string) {
+		expect(await readMessages(2)).toEqual([expect.objectContaining({type: 'error', code, fatal: true})]);
+		await peer.untilClosed();
+	}
+
+	it('a token that does not authenticate: bad_token', async () => {
+		const {alice, peer, readMessages} = await session();
+		const forged = new FrameSealer(Buffer.alloc(32, 7)).seal([{type: 'login', username: 'mallory'}]);
+		peer.write(forged + '\n');
+		await expectFatal(readMessages, peer, 'bad_token');
+		await bystandersStillChat(alice);
+	});
+
+	it('a replayed frame: bad_sequence', async () => {
+		const {alice, peer, channel, readMessages} = await session();
+		const frame = channel.sealer.seal([{type: 'ping', nonce: 1}]);
+		peer.write(frame + '\n' + frame + '\n');
+		// both answers were produced in one turn of the relay's event loop, so they share a frame
+		expect(await readMessages(2)).toEqual([
+			{type: 'pong', nonce: 1},
+			expect.objectContaining({code: 'bad_sequence', fatal: true}),
+		]);
+		await peer.untilClosed();
+		await bystandersStillChat(alice);
+	});
+
+	it('a dropped frame (a gap in seq): bad_sequence', async () => {
+		const {peer, channel, readMessages} = await session();
+		channel.sealer.seal([{type: 'ping', nonce: 1}]);
+		peer.write(channel.sealer.seal([{type: 'ping', nonce: 2}]) + '\n');
+		await expectFatal(readMessages, peer, 'bad_sequence');
+	});
+
+	const badBatches: Array<[string, unknown[], string]> = [
+		['an unknown message type', [{type: 'teleport'}], 'bad_message'],
+		['a field of the wrong type', [{type: 'login', username: 42}], 'bad_message'],
+		['a message that is not an object', ['login'], 'bad_message'],
+		['a malformed message id', [{type: 'send', id: 'no spaces', to: 'bob', text: 'x'}], 'bad_message'],
+		['a send before login', [{type: 'send', id: 'm1', to: 'bob', text: 'x'}], 'not_logged_in'],
+	];
+
+	it.each(badBatches)('%s', async (_name, messages, code) => {
+		const {alice, peer, channel, readMessages} = await session();
+		peer.write(channel.sealer.seal(messages as object[]) + '\n');
+		await expectFatal(readMessages, peer, code);
+		await bystandersStillChat(alice);
+	});
+
+	it('a spoofed sender field is ignored: the relay names the authenticated sender', async () => {
+		const {relay, peer, channel, readMessages} = await session();
+		const bob = await onlineClient(relay, 'bob2');
+		peer.write(channel.sealer.seal([{type: 'login', username: 'mallory'}]) + '\n');
+		expect((await readMessages(2))[0]).toMatchObject({type: 'welcome', username: 'mallory'});
+		const received = next(bob, 'message');
+		peer.write(channel.sealer.seal([{type: 'send', id: 'm1', to: 'bob2', text: 'hi', from: 'alice'}]) + '\n');
+		expect((await received)[0]).toMatchObject({from: 'mallory', text: 'hi'});
+	});
+
+	it('an empty batch or one over maxBatchMessages: bad_message', async () => {
+		const {peer, channel, readMessages} = await session({maxBatchMessages: 4});
+		peer.write(channel.sealer.seal(Array.from({length: 5}, (_, nonce) => ({type: 'ping', nonce}))) + '\n');
+		await expectFatal(readMessages, peer, 'bad_message');
+	});
+
+	it('no login within loginTimeoutMs: login_timeout', async () => {
+		const {peer, readMessages} = await session({loginTimeoutMs: 150});
+		await expectFatal(readMessages, peer, 'login_timeout');
+	});
+});
