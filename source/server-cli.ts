@@ -47,13 +47,6 @@ const log = jsonLineLogger(line => process.stderr.write(line));
 
 try {
 	const relay = await startRelay({host, port, dataDir, motd: motd ?? null, log});
-	const print = (line: string) => process.stdout.write(line + '\n');
-	print(`im-tui relay listening on ${host}:${relay.port}`);
-	print(`reachable at: ${reachableAddresses(host).join(', ')}`);
-	print(`fingerprint:  ${formatKey(relay.fingerprint)}`);
-	const clientHost = reachableAddresses(host)[0] ?? '127.0.0.1';
-	print(`connect with: npx im-tui --host ${clientHost} --port ${relay.port} --trust ${relay.fingerprint}`);
-
 	let stopConsole = () => {};
 	const stop = async (signal: string) => {
 		stopConsole();
@@ -63,6 +56,14 @@ try {
 	};
 	process.once('SIGINT', () => void stop('SIGINT'));
 	process.once('SIGTERM', () => void stop('SIGTERM'));
+	const print = (line: string) => process.stdout.write(line + '\n');
+	print(`im-tui relay listening on ${host}:${relay.port}`);
+	print(`reachable at: ${reachableAddresses(host).join(', ')}`);
+	print(`fingerprint:  ${formatKey(relay.fingerprint)}`);
+	// Printed last: the connect line tells scripts the relay is ready for signals and clients.
+	const clientHost = reachableAddresses(host)[0] ?? '127.0.0.1';
+	print(`connect with: npx im-tui --host ${clientHost} --port ${relay.port} --trust ${relay.fingerprint}`);
+
 	if (process.stdin.isTTY) {
 		stopConsole = startOperatorConsole({
 			input: process.stdin,
