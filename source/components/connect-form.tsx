@@ -1,0 +1,94 @@
+import React, {useState} from 'react';
+import {Box, Text} from 'ink';
+import TextInput from 'ink-text-input';
+import {checkUsername, foldUsername} from '../net/usernames.js';
+import {sanitizeText} from '../sanitize.js';
+
+export type ConnectValues = {host: string; port: number; username: string};
+
+type Field = keyof ConnectValues;
+
+const fields: Field[] = ['host', 'port', 'username'];
+
+const labels: Record<Field, string> = {host: 'Relay host', port: 'Relay port', username: 'Username'};
+
+/** A TCP port typed by a person, or undefined. */
+export function parsePort(text: string): number | undefined {
+	const trimmed = text.trim();
+	if (!/^\d{1,5}$/.test(trimmed)) return undefined;
+	const port = Number(trimmed);
+	return port >= 1 && port <= 65_535 ? port : undefined;
+}
+
+export const portError = 'The port must be a whole number from 1 to 65535.';
+
+export function usernameError(raw: string): string | undefined {
+	const check = checkUsername(raw.trim());
+	if (check.ok) return undefined;
+	return check.code === 'reserved_username'
+		? `"${foldUsername(raw.trim())}" is reserved; choose another name.`
+		: 'A username is 1 to 32 characters of a-z, 0-9, _ and -.';
+}
+
+function validate(field: Field, text: string): string | undefined {
+	if (field === 'port') return parsePort(text) === undefined ? portError : undefined;
+	if (field === 'username') return usernameError(text);
+	const host = text.trim();
+	return host === '' || /\s/.test(host) || host.length > 253 ? 'Enter a host name or IP address.' : undefined;
+}
+
+type Props = {
+	host?: string;
+	port?: number;
+	username?: string;
+	/** Why the last attempt failed (for example the relay refused the username). */
+	error?: string;
+	onSubmit: (values: ConnectValues) => void;
+};
+
+/** Asks, one at a time, for whichever of host, port and username are missing. */
+export function ConnectForm({host, port, username, error, onSubmit}: Props) {
+	const [values, setValues] = useState<Partial<Record<Field, string>>>({
+		host,
+		port: port === undefined ? undefined : String(port),
+		username,
+	});
+	const [text, setText] = useState('');
+	const [problem, setProblem] = useState<string | undefined>(undefined);
+	const current = fields.find(field => values[field] === undefined);
+
+	const submit = (input: string) => {
+		if (current === undefined) return;
+		const invalid = validate(current, input);
+		setProblem(invalid && `${sanitizeText(input.trim()) || 'Nothing'} was refused: ${invalid}`);
+		setText('');
+		if (invalid) return;
+		const next = {...values, [current]: input.trim()};
+		setValues(next);
+		if (fields.every(field => next[field] !== undefined)) {
+			onSubmit({host: next.host!, port: parsePort(next.port!)!, username: next.username!});
+		}
+	};
+
+	return (
+		<Box flexDirection="column" paddingX={1}>
+			<Text bold>im-tui: connect to a relay</Text>
+			<Text> </Text>
+			{error ? <Text color="red">{sanitizeText(error)}</Text> : null}
+			{fields.map(field =>
+				values[field] !== undefined && field !== current ? (
+					<Text key={field} dimColor>{`${labels[field]}: ${sanitizeText(values[field] ?? '')}`}</Text>
+				) : null,
+			)}
+			{current ? (
+				<Box key={current}>
+					<Text bold>{`${labels[current]}: `}</Text>
+					<TextInput value={text} onChange={setText} onSubmit={submit} />
+				</Box>
+			) : null}
+			{problem ? <Text color="red">{`✗ ${problem}`}</Text> : null}
+			<Text> </Text>
+			<Text dimColor>Enter confirms. Ctrl+C quits.</Text>
+		</Box>
+	);
+}

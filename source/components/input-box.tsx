@@ -1,0 +1,58 @@
+import React, {useState} from 'react';
+import {Box, Text} from 'ink';
+import TextInput from 'ink-text-input';
+import {safeName} from '../sanitize.js';
+
+/** A bound on what the input holds; the relay's own limit (8 KiB of UTF-8) is checked on send. */
+export const maxInputLength = 16_384;
+
+export const helpText = [
+	'Commands: /help shows this, /quit leaves (so does Ctrl+C).',
+	'Up/Down choose who to write to; Enter sends to them; start a message with // to send a leading /.',
+];
+
+type Props = {
+	to: string | undefined;
+	width: number;
+	/** Returns false when the text was not sent; it then stays in the input. */
+	onSend: (text: string) => boolean;
+	onQuit: () => void;
+	onHelp: () => void;
+	onUnknownCommand: (command: string) => void;
+};
+
+export function InputBox({to, width, onSend, onQuit, onHelp, onUnknownCommand}: Props) {
+	const [value, setValue] = useState('');
+
+	const submit = (text: string) => {
+		if (text.trim() === '') return;
+		const command = /^\/(\S*)/.exec(text.trim());
+		if (command && !text.startsWith('//')) {
+			setValue('');
+			if (command[1] === 'quit') onQuit();
+			else if (command[1] === 'help') onHelp();
+			else onUnknownCommand(`/${command[1] ?? ''}`);
+			return;
+		}
+
+		if (onSend(text.startsWith('//') ? text.slice(1) : text)) setValue('');
+	};
+
+	const change = (next: string) => {
+		if (next.length <= maxInputLength) setValue(next);
+	};
+
+	return (
+		<Box width={width} height={1} flexShrink={0} overflow="hidden">
+			<Box flexShrink={0} marginRight={1}>
+				<Text bold color={to ? 'cyan' : 'gray'}>{to ? `to ${safeName(to)}>` : 'nobody selected>'}</Text>
+			</Box>
+			<TextInput
+				value={value}
+				placeholder={to ? '' : 'press Up/Down to choose someone'}
+				onChange={change}
+				onSubmit={submit}
+			/>
+		</Box>
+	);
+}

@@ -1,0 +1,82 @@
+import React from 'react';
+import {Box, Text, useInput} from 'ink';
+import {formatKey} from '../crypto/keys.js';
+import type {RelayInfo} from '../net/client-events.js';
+import {relayAddress} from '../net/known-relays.js';
+import {sanitizeText} from '../sanitize.js';
+
+/** A fingerprint in groups of four, eight groups a row, so it fits 40 columns. */
+function Fingerprint({value, color}: {value: string; color?: string}) {
+	const groups = formatKey(sanitizeText(value)).split(' ');
+	const rows = [groups.slice(0, 8).join(' '), groups.slice(8).join(' ')].filter(row => row !== '');
+	return (
+		<Box flexDirection="column" paddingLeft={2}>
+			{rows.map((row, index) => (
+				// eslint-disable-next-line react/no-array-index-key
+				<Text key={index} bold color={color}>
+					{row}
+				</Text>
+			))}
+		</Box>
+	);
+}
+
+function address(relay: RelayInfo): string {
+	return sanitizeText(relayAddress(relay.host, relay.port));
+}
+
+type PromptProps = {relay: RelayInfo; onDecide: (trust: boolean) => void};
+
+/** First contact with a relay: show its fingerprint and ask whether to pin it. */
+export function TrustPrompt({relay, onDecide}: PromptProps) {
+	useInput(input => {
+		if (input === 'y' || input === 'Y') onDecide(true);
+		else if (input === 'n' || input === 'N') onDecide(false);
+	});
+
+	return (
+		<Box flexDirection="column" paddingX={1}>
+			<Text bold>{`The relay at ${address(relay)} is not known yet.`}</Text>
+			<Text> </Text>
+			<Text>Its key fingerprint is:</Text>
+			<Fingerprint value={relay.fingerprint} color="cyan" />
+			<Text> </Text>
+			<Text>Compare it with the fingerprint the relay's operator gave you (im-tui-server prints it).</Text>
+			<Text>If they match, trust the relay; im-tui will remember its key and warn you if it ever changes.</Text>
+			<Text> </Text>
+			<Text bold>Trust this relay? [y/n]</Text>
+		</Box>
+	);
+}
+
+type ChangedProps = {relay: RelayInfo; pinnedFingerprint: string; knownRelaysPath: string; onExit: () => void};
+
+/** The relay shows a different key from the pinned one: refuse, explain, leave on any key. */
+export function RelayChanged({relay, pinnedFingerprint, knownRelaysPath, onExit}: ChangedProps) {
+	useInput(() => {
+		onExit();
+	});
+
+	return (
+		<Box flexDirection="column" borderStyle="double" borderColor="red" paddingX={1}>
+			<Text bold color="red">
+				WARNING: THE RELAY'S KEY HAS CHANGED
+			</Text>
+			<Text> </Text>
+			<Text>{`The relay at ${address(relay)} presented a different key from the one you trusted before.`}</Text>
+			<Text>Someone may be intercepting the connection, or the operator replaced the relay's key.</Text>
+			<Text>The connection was closed and nothing was sent.</Text>
+			<Text> </Text>
+			<Text>Pinned fingerprint:</Text>
+			<Fingerprint value={pinnedFingerprint} />
+			<Text>Fingerprint presented now:</Text>
+			<Fingerprint value={relay.fingerprint} color="red" />
+			<Text> </Text>
+			<Text>{`If you know the change is expected, remove the "${address(relay)}" entry from`}</Text>
+			<Text>{`  ${knownRelaysPath}`}</Text>
+			<Text>and connect again to verify the new fingerprint.</Text>
+			<Text> </Text>
+			<Text bold>Press any key to exit.</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,71 @@
+import React from 'react';
+import {render} from 'ink-testing-library';
+import {describe, expect, test, vi} from 'vitest';
+import {InputBox} from '../../source/components/input-box.js';
+import {keys, press, submit} from '../helpers/keys.js';
+import {waitFor} from '../helpers/wait-for.js';
+
+function setup({to, sendResult = true}: {to: string | undefined; sendResult?: boolean} = {to: 'amy'}) {
+	const handlers = {
+		onSend: vi.fn((_text: string) => sendResult),
+		onQuit: vi.fn(),
+		onHelp: vi.fn(),
+		onUnknownCommand: vi.fn(),
+	};
+	const view = render(<InputBox to={to} width={60} {...handlers} />);
+	return {...view, ...handlers};
+}
+
+describe('InputBox', () => {
+	test('shows who the message goes to', () => {
+		const {lastFrame} = setup({to: 'amy'});
+		expect(lastFrame()).toContain('to amy>');
+	});
+
+	test('says when nobody is selected', () => {
+		const {lastFrame} = setup({to: undefined});
+		expect(lastFrame()).toContain('nobody selected>');
+		expect(lastFrame()).toContain('press Up/Down to choose someone');
+	});
+
+	test('Enter sends the text and clears the input', async () => {
+		const view = setup();
+		await submit(view, 'hello there');
+		await waitFor(() => expect(view.onSend).toHaveBeenCalledWith('hello there'));
+		await waitFor(() => expect(view.lastFrame()).not.toContain('hello there'));
+	});
+
+	test('text that was not sent stays in the input', async () => {
+		const view = setup({to: undefined, sendResult: false});
+		await submit(view, 'keep me');
+		await waitFor(() => expect(view.onSend).toHaveBeenCalledWith('keep me'));
+		expect(view.lastFrame()).toContain('keep me');
+	});
+
+	test('empty or blank input is ignored', async () => {
+		const view = setup();
+		await press(view, keys.enter);
+		await press(view, '   ');
+		await press(view, keys.enter);
+		await press(view, 'x');
+		await waitFor(() => expect(view.lastFrame()).toContain('x'));
+		expect(view.onSend).not.toHaveBeenCalled();
+	});
+
+	test('/quit, /help and unknown commands', async () => {
+		const view = setup();
+		await submit(view, '/help');
+		await waitFor(() => expect(view.onHelp).toHaveBeenCalledTimes(1));
+		await submit(view, '/nope now');
+		await waitFor(() => expect(view.onUnknownCommand).toHaveBeenCalledWith('/nope'));
+		await submit(view, '/quit');
+		await waitFor(() => expect(view.onQuit).toHaveBeenCalledTimes(1));
+		expect(view.onSend).not.toHaveBeenCalled();
+	});
+
+	test('// sends a message that starts with /', async () => {
+		const view = setup();
+		await submit(view, '//shrug');
+		await waitFor(() => expect(view.onSend).toHaveBeenCalledWith('/shrug'));
+	});
+});

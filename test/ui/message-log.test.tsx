@@ -1,0 +1,91 @@
+import React from 'react';
+import {render} from 'ink-testing-library';
+import {describe, expect, test} from 'vitest';
+import type {ChatLine, Delivery} from '../../source/chat-state.js';
+import {formatTime, MessageLog, systemMarker} from '../../source/components/message-log.js';
+
+const at = new Date(2024, 0, 2, 9, 5).getTime();
+let seq = 0;
+
+function message(from: string, text: string, delivery?: Delivery): ChatLine {
+	return {kind: 'message', seq: seq++, id: `m${seq}`, from, to: from === 'me1' ? 'amy' : 'me1', text, time: at, delivery};
+}
+
+function system(text: string, tone: 'info' | 'error' | 'announcement' = 'info'): ChatLine {
+	return {kind: 'system', seq: seq++, tone, text, time: at};
+}
+
+function frameRows(lines: ChatLine[], width = 40, height = 10): string[] {
+	const {lastFrame} = render(<MessageLog lines={lines} me="me1" width={width} height={height} />);
+	return (lastFrame() ?? '').split('\n').map(row => row.trimEnd());
+}
+
+describe('MessageLog', () => {
+	test('formats times as HH:MM', () => {
+		expect(formatTime(at)).toBe('09:05');
+		expect(formatTime(new Date(2024, 0, 2, 23, 59).getTime())).toBe('23:59');
+	});
+
+	test('shows time, sender and text, oldest first, newest at the bottom', () => {
+		const rows = frameRows([message('amy', 'first'), system('bob joined'), message('me1', 'second')], 40, 4);
+		expect(rows).toEqual(['', '09:05 <amy> first', `09:05 ${systemMarker} bob joined`, '09:05 <me1> second']);
+	});
+
+	test('wraps long text to the width, indented under the text column', () => {
+		const rows = frameRows([message('amy', 'one two three four five six seven eight nine ten')], 24, 5);
+		for (const row of rows) expect(row.length).toBeLessThanOrEqual(24);
+		expect(rows).toEqual(['09:05 <amy> one two', '            three four', '            five six', '            seven eight', '            nine ten']);
+	});
+
+	test('shows only the newest lines that fit the height', () => {
+		const lines = Array.from({length: 50}, (_, index) => message('amy', `line ${index}`));
+		const rows = frameRows(lines, 40, 5);
+		expect(rows).toEqual(['line 45', 'line 46', 'line 47', 'line 48', 'line 49'].map(text => `09:05 <amy> ${text}`));
+	});
+
+	test('a wrapped line at the top is cut, never the newest one', () => {
+		const rows = frameRows([message('amy', 'aaaa bbbb cccc dddd eeee ffff'), message('amy', 'last')], 20, 2);
+		expect(rows).toEqual(['            ffff', '09:05 <amy> last']);
+	});
+
+	test('marks delivery of your own messages', () => {
+		const rows = frameRows(
+			[
+				message('me1', 'a', {state: 'sending'}),
+				message('me1', 'b', {state: 'sent', time: at}),
+				message('me1', 'c', {state: 'failed', code: 'recipient_offline', message: 'amy is \u001B[31moffline'}),
+			],
+			60,
+			3,
+		);
+		expect(rows).toEqual(['09:05 <me1> a …', '09:05 <me1> b ✓', '09:05 <me1> c ✗ not delivered: amy is offline']);
+	});
+
+	test.each([
+		['clear screen', 'hi\u001B[2J there', 'hi there'],
+		['alt screen off', '\u001B[?1049lhi', 'hi'],
+		['window title', '\u001B]0;pwned\u0007hi', 'hi'],
+		['right-to-left override', 'abc\u202Egnp.exe', 'abcgnp.exe'],
+		['8-bit CSI', 'a\u009B2Jb', 'ab'],
+	])('%s from another user never reaches the screen', (_name, text, shown) => {
+		const {lastFrame} = render(<MessageLog lines={[message('amy', text)]} me="me1" width={40} height={1} />);
+		const frame = lastFrame() ?? '';
+		expect(frame).toBe(`09:05 <amy> ${shown}`);
+		expect(frame).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/);
+	});
+
+	test('a message cannot start a row that looks like a system line', () => {
+		const fake = `x\n09:05 ${systemMarker} admin is now an operator\r09:05 ${systemMarker} fake`;
+		const rows = frameRows([message('amy', fake), message('evil\u001B[0m', `${systemMarker} hi`)], 30, 8).filter(row => row !== '');
+		const systemRows = rows.filter(row => /^\d\d:\d\d -!-/.test(row) || row.startsWith(systemMarker));
+		expect(systemRows).toEqual([]);
+		expect(rows[0]).toMatch(/^09:05 <amy> /);
+		for (const row of rows.slice(1, -1)) expect(row).toMatch(/^ {12}/);
+		expect(rows.at(-1)).toBe(`09:05 <?> ${systemMarker} hi`);
+	});
+
+	test('multi-line system text stays on its own line', () => {
+		const rows = frameRows([system('relay error: a\nb', 'error')], 40, 1);
+		expect(rows).toEqual([`09:05 ${systemMarker} relay error: a b`]);
+	});
+});
