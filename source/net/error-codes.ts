@@ -11,6 +11,7 @@ export const fatalErrorCodes = [
 	'not_logged_in',
 	'login_timeout',
 	'server_full',
+	'idle_timeout',
 ] as const;
 
 export const recoverableErrorCodes = [

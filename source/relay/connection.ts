@@ -143,9 +143,8 @@ export class RelayConnection {
 		this.heartbeat = setInterval(() => {
 			const quiet = Date.now() - this.lastHeard;
 			if (quiet >= idleTimeoutMs) {
-				this.log('idle_timeout', {remote: this.remote, user: this.session?.name ?? null});
 				this.session?.end('timeout');
-				this.socket.destroy();
+				this.fail('idle_timeout', `nothing received for ${idleTimeoutMs} ms`);
 			} else if (quiet >= heartbeatIntervalMs) {
 				this.queue({type: 'ping', nonce: this.pingNonce++});
 			}

@@ -155,3 +155,23 @@ describe('hostile input after the handshake', () => {
 		await expectFatal(readMessages, peer, 'login_timeout');
 	});
 });
+
+describe('heartbeats', () => {
+	it('drops a connection that stops answering, while a live client answers pings and stays', async () => {
+		const relay = await relayForTest({limits: {heartbeatIntervalMs: 40, idleTimeoutMs: 200}});
+		const bob = await onlineClient(relay, 'bob');
+		const peer = await RawPeer.open(relay.port);
+		const channel = await peer.handshake();
+		peer.write(channel.sealer.seal([{type: 'login', username: 'mallory'}]) + '\n');
+		const left = next(bob, 'user-left');
+		expect(await left).toEqual(['mallory']);
+		await peer.untilClosed();
+		const received = peer.lines.slice(1).flatMap(line => channel.opener.open(line) as Array<{type: string; code?: string}>);
+		expect(received.map(message => message.code ?? message.type)).toEqual(
+			expect.arrayContaining(['login_request', 'welcome', 'ping', 'idle_timeout']),
+		);
+		// bob was quiet just as long, but his client answered every ping
+		expect(bob.status).toBe('online');
+		expect(relay.onlineUsernames()).toEqual(['bob']);
+	});
+});
