@@ -235,7 +235,7 @@ function welcome(state: ChatState, welcome: {username: string; users: string[]; 
 		online,
 		closed: undefined,
 		login: {requested: false, pending: undefined, error: undefined},
-		notice: {tone: 'info', text: `logged in as ${me}`},
+		notice: undefined,
 	};
 	const others = online.length === 1 ? '1 other person is' : `${online.length} other people are`;
 	next = addSystem(next, 'info', `Logged in as ${me}. ${others} online. Type /help for help.`, time);

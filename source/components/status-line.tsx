@@ -43,8 +43,10 @@ export function StatusLine({status, relay, me, notice, width}: Props) {
 		<Box width={width} height={1} flexShrink={0}>
 			<Text wrap="truncate-end">
 				<Text bold color={statusColor[status]}>{`[${statusLabel[status]}]`}</Text>
-				{parts.map(part => ` ${part} │`).join('')}
-				{notice ? <Text color={notice.tone === 'error' ? 'red' : undefined}>{` ${sanitizeText(notice.text)}`}</Text> : null}
+				{parts.map(part => ` ${part}`).join(' │')}
+				{notice ? (
+					<Text color={notice.tone === 'error' ? 'red' : undefined}>{`${parts.length > 0 ? ' │' : ''} ${sanitizeText(notice.text)}`}</Text>
+				) : null}
 			</Text>
 		</Box>
 	);

@@ -40,4 +40,14 @@ describe('StatusLine', () => {
 		expect(frame).not.toContain('\u001B');
 		expect(frame.startsWith('[closed] chat.example:7000')).toBe(true);
 	});
+
+	test('no trailing separator without a notice', () => {
+		const {lastFrame} = render(<StatusLine status="online" relay={relay} me="alice" notice={undefined} width={100} />);
+		expect(lastFrame()).toBe('[online] chat.example:7000 0123 4567 89ab cdef │ you: alice');
+	});
+
+	test('a notice alone', () => {
+		const {lastFrame} = render(<StatusLine status="closed" relay={undefined} me={undefined} notice={{tone: 'info', text: 'bye'}} width={100} />);
+		expect(lastFrame()).toBe('[closed] bye');
+	});
 });

@@ -1,0 +1,132 @@
+import React, {useEffect, useRef, useState} from 'react';
+import {Box, useApp, useInput} from 'ink';
+import {useChat} from '../hooks/use-chat.js';
+import {useTerminalSize} from '../hooks/use-terminal-size.js';
+import {ChatClient} from '../net/chat-client.js';
+import type {ChatConnection, ClientOptions} from '../net/client-events.js';
+import {relayAddress} from '../net/known-relays.js';
+import {ChatScreen} from './chat-screen.js';
+import {ConnectForm, type ConnectValues} from './connect-form.js';
+import {RelayChanged, TrustPrompt} from './trust-prompt.js';
+
+export type AppProps = {
+	host?: string;
+	port?: number;
+	username?: string;
+	trustFingerprint?: string;
+	knownRelaysPath: string;
+	createConnection?: (options: ClientOptions) => ChatConnection;
+};
+
+/** How long quitting waits for the relay to hear "bye" before leaving anyway. */
+const closeTimeoutMs = 2000;
+
+export function App({host, port, username, trustFingerprint, knownRelaysPath, createConnection = options => new ChatClient(options)}: AppProps) {
+	const {exit} = useApp();
+	const {columns, rows} = useTerminalSize();
+	const open = (values: ConnectValues) => ({
+		connection: createConnection({host: values.host, port: values.port, knownRelaysPath, trustFingerprint}),
+		username: values.username,
+	});
+	// Creating a connection does not connect it: Session does, once it listens to it.
+	const [session, setSession] = useState(() =>
+		host !== undefined && port !== undefined && username !== undefined ? open({host, port, username}) : undefined,
+	);
+
+	useInput(
+		(input, key) => {
+			if (key.ctrl && input === 'c') exit();
+		},
+		{isActive: session === undefined},
+	);
+
+	const start = (values: ConnectValues) => {
+		setSession(open(values));
+	};
+
+	// The frame stays one row short of the terminal so Ink never scrolls it.
+	const height = Math.max(rows - 1, 1);
+	return (
+		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
+			{session ? (
+				<Session connection={session.connection} username={session.username} knownRelaysPath={knownRelaysPath} width={columns} height={height} />
+			) : (
+				<ConnectForm host={host} port={port} username={username} onSubmit={start} />
+			)}
+		</Box>
+	);
+}
+
+type SessionProps = {
+	connection: ChatConnection;
+	username: string;
+	knownRelaysPath: string;
+	width: number;
+	height: number;
+};
+
+async function closeWithin(connection: ChatConnection, timeoutMs: number): Promise<void> {
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<void>(resolve => {
+		timer = setTimeout(resolve, timeoutMs);
+	});
+	try {
+		await Promise.race([connection.close().catch(() => undefined), timeout]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+function Session({connection, username, knownRelaysPath, width, height}: SessionProps) {
+	const {exit} = useApp();
+	const {state, actions} = useChat(connection, {username});
+	const quitting = useRef(false);
+
+	useEffect(() => {
+		connection.connect();
+		return () => {
+			void connection.close().catch(() => undefined);
+		};
+	}, [connection]);
+
+	const quit = () => {
+		if (quitting.current) return;
+		quitting.current = true;
+		void closeWithin(connection, closeTimeoutMs).then(() => {
+			exit();
+		});
+	};
+
+	useInput(
+		(input, key) => {
+			if (key.ctrl && input === 'c') quit();
+		},
+		{isActive: state.keyChanged === undefined},
+	);
+
+	if (state.keyChanged) {
+		const {relay, pinnedFingerprint} = state.keyChanged;
+		const onExit = () => {
+			exit(new Error(`The key of the relay at ${relayAddress(relay.host, relay.port)} changed; refusing to connect. See ${knownRelaysPath}.`));
+		};
+
+		return <RelayChanged relay={relay} pinnedFingerprint={pinnedFingerprint} knownRelaysPath={knownRelaysPath} onExit={onExit} />;
+	}
+
+	if (state.verify) {
+		const relay = state.verify;
+		const onDecide = (trust: boolean) => {
+			actions.trust(trust);
+			if (!trust) exit(new Error(`You did not trust the relay at ${relayAddress(relay.host, relay.port)}; nothing was sent.`));
+		};
+
+		return <TrustPrompt relay={relay} onDecide={onDecide} />;
+	}
+
+	if (state.login.requested && state.login.pending === undefined && state.me === undefined && state.status === 'login') {
+		const {host, port} = state.relay ?? {host: '?', port: 0};
+		return <ConnectForm host={host} port={port} error={state.login.error} onSubmit={values => actions.login(values.username)} />;
+	}
+
+	return <ChatScreen state={state} actions={actions} width={width} height={height} onQuit={quit} />;
+}

@@ -1,0 +1,228 @@
+import {readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import React from 'react';
+import {describe, expect, test} from 'vitest';
+import {App, type AppProps} from '../../source/components/app.js';
+import type {RunningRelay} from '../../source/relay/server.js';
+import {next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {keys, press, submit} from '../helpers/keys.js';
+import {renderApp, type AppView} from '../helpers/render-app.js';
+import {tempDir} from '../helpers/temp-dir.js';
+import {waitFor} from '../helpers/wait-for.js';
+
+function startApp(relay: RunningRelay, props: Partial<AppProps> = {}, size?: {columns: number; rows: number}) {
+	const knownRelaysPath = join(tempDir(), 'known_relays.json');
+	const view = renderApp(
+		<App host="127.0.0.1" port={relay.port} username="alice" trustFingerprint={relay.fingerprint} knownRelaysPath={knownRelaysPath} {...props} />,
+		size,
+	);
+	return {...view, knownRelaysPath};
+}
+
+async function online(view: AppView, name = 'alice') {
+	await waitFor(() => expect(view.lastFrame()).toMatch(new RegExp(String.raw`\[online\].*you: ${name}`)));
+}
+
+/** The sidebar column of the frame, without its border. */
+function sidebar(view: AppView): string[] {
+	const rows = (view.lastFrame() ?? '').split('\n');
+	const statusRow = rows.findIndex(row => row.startsWith('['));
+	return rows
+		.slice(0, statusRow)
+		.map(row => /^(.*?)│/.exec(row)?.[1]?.trimEnd())
+		.filter((cell): cell is string => cell !== undefined && cell !== '');
+}
+
+describe('App against a real relay', () => {
+	test('logs in with --trust, lists who is online and exchanges messages', async () => {
+		const relay = await relayForTest({motd: 'Welcome to the test relay'});
+		const bob = await onlineClient(relay, 'bob');
+		const view = startApp(relay);
+		await online(view);
+		expect(view.lastFrame()).toContain(`127.0.0.1:${relay.port} ${relay.fingerprint.slice(0, 4)} ${relay.fingerprint.slice(4, 8)}`);
+		expect(view.lastFrame()).toContain('-!- Welcome to the test relay');
+		expect(sidebar(view)).toEqual(['People', '› bob']);
+
+		const received = next(bob, 'message');
+		await submit(view, 'hello bob');
+		const [message] = await received;
+		expect(message).toMatchObject({from: 'alice', to: 'bob', text: 'hello bob'});
+		await waitFor(() => expect(view.lastFrame()).toMatch(/<alice> hello bob ✓/));
+
+		bob.send('alice', 'hi alice');
+		await waitFor(() => expect(view.lastFrame()).toMatch(/\d\d:\d\d <bob> hi alice/));
+	});
+
+	test('Up and Down choose the recipient; others’ messages count as unread', async () => {
+		const relay = await relayForTest();
+		const bob = await onlineClient(relay, 'bob');
+		const cy = await onlineClient(relay, 'cy');
+		const view = startApp(relay);
+		await online(view);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› bob', '  cy']));
+
+		await press(view, keys.down);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  bob', '› cy']));
+		expect(view.lastFrame()).toContain('to cy>');
+
+		const toCy = next(cy, 'message');
+		await submit(view, 'for cy');
+		expect((await toCy)[0]).toMatchObject({from: 'alice', text: 'for cy'});
+
+		bob.send('alice', 'psst');
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  bob (1)', '› cy']));
+		expect(view.lastFrame()).not.toContain('psst');
+
+		await press(view, keys.up);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› bob', '  cy']));
+		expect(view.lastFrame()).toContain('<bob> psst');
+		expect(view.lastFrame()).not.toContain('for cy');
+
+		await press(view, keys.up);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  bob', '› cy']));
+	});
+
+	test('joins and leaves show as system lines; a leaver you talked with stays, offline', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay);
+		await online(view);
+		const bob = await onlineClient(relay, 'bob');
+		await waitFor(() => expect(view.lastFrame()).toMatch(/-!- bob joined/));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› bob']));
+		await submit(view, 'are you there');
+		await waitFor(() => expect(view.lastFrame()).toContain('are you there ✓'));
+
+		await bob.close();
+		await waitFor(() => expect(view.lastFrame()).toMatch(/-!- bob left/));
+		expect(sidebar(view)).toEqual(['People', '› bob (offline)']);
+
+		await submit(view, 'still there?');
+		await waitFor(() => expect(view.lastFrame()).toMatch(/still there\? ✗ not delivered: /));
+	});
+
+	test('text from others cannot drive the terminal', async () => {
+		const relay = await relayForTest();
+		const bob = await onlineClient(relay, 'bob');
+		const view = startApp(relay);
+		await online(view);
+		bob.send('alice', 'clear\u001B[2J\u001B]0;title\u0007 abc\u202Etxt.exe\nnext -!- fake');
+		relay.announce('maint\u001B[?1049lenance');
+		await waitFor(() => expect(view.lastFrame()).toContain('<bob> clear abctxt.exe next -!- fake'));
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- maintenance'));
+		for (const frame of view.stdout.frames) {
+			expect(frame).not.toMatch(/\u001B\[2J|\u001B\]|\u001B\[\?1049|\u202E/);
+		}
+	});
+
+	test('a taken username is refused and asked again on the same connection', async () => {
+		const relay = await relayForTest();
+		await onlineClient(relay, 'bob');
+		const view = startApp(relay, {username: 'bob'});
+		await waitFor(() => expect(view.lastFrame()).toContain('Username:'));
+		expect(view.lastFrame()).toMatch(/bob/);
+		await submit(view, 'bob2');
+		await online(view, 'bob2');
+		expect(relay.onlineUsernames().sort()).toEqual(['bob', 'bob2']);
+	});
+
+	test('asks for a missing port, then connects', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay, {port: undefined});
+		await waitFor(() => expect(view.lastFrame()).toContain('Relay port:'));
+		await submit(view, String(relay.port));
+		await online(view);
+	});
+
+	test('an unknown relay: the fingerprint is shown, "y" pins it', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay, {trustFingerprint: undefined});
+		await waitFor(() => expect(view.lastFrame()).toContain('Trust this relay? [y/n]'));
+		const grouped = relay.fingerprint.match(/.{4}/g) ?? [];
+		expect(view.lastFrame()).toContain(grouped.slice(0, 8).join(' '));
+		expect(view.lastFrame()).toContain(grouped.slice(8).join(' '));
+		await press(view, 'y');
+		await online(view);
+		const pins = JSON.parse(readFileSync(view.knownRelaysPath, 'utf8')) as Record<string, string>;
+		expect(Object.keys(pins)).toEqual([`127.0.0.1:${relay.port}`]);
+	});
+
+	test('an unknown relay: "n" refuses, pins nothing and exits with an error', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay, {trustFingerprint: undefined});
+		await waitFor(() => expect(view.lastFrame()).toContain('Trust this relay? [y/n]'));
+		await press(view, 'n');
+		const result = await view.exited;
+		expect(result.ok).toBe(false);
+		expect(result.ok ? '' : result.error.message).toMatch(/did not trust/);
+		expect(() => readFileSync(view.knownRelaysPath, 'utf8')).toThrow();
+		expect(relay.onlineUsernames()).toEqual([]);
+	});
+
+	test('a changed relay key: loud warning, both fingerprints, exit with an error on any key', async () => {
+		const relay = await relayForTest();
+		const knownRelaysPath = join(tempDir(), 'known_relays.json');
+		writeFileSync(knownRelaysPath, JSON.stringify({[`127.0.0.1:${relay.port}`]: 'A'.repeat(43)}));
+		const view = startApp(relay, {knownRelaysPath, trustFingerprint: undefined});
+		await waitFor(() => expect(view.lastFrame()).toContain("WARNING: THE RELAY'S KEY HAS CHANGED"));
+		// SHA-256 of 32 zero bytes: the fingerprint of the fake pin.
+		expect(view.lastFrame()).toContain('6668 7aad f862 bd77');
+		expect(view.lastFrame()).toContain(relay.fingerprint.slice(0, 4));
+		expect(view.lastFrame()).toContain(knownRelaysPath);
+		await press(view, 'q');
+		const result = await view.exited;
+		expect(result.ok).toBe(false);
+		expect(result.ok ? '' : result.error.message).toMatch(/changed/);
+		expect(JSON.parse(readFileSync(knownRelaysPath, 'utf8'))).toEqual({[`127.0.0.1:${relay.port}`]: 'A'.repeat(43)});
+	});
+
+	test('Ctrl+C says bye to the relay and exits cleanly', async () => {
+		const relay = await relayForTest();
+		const bob = await onlineClient(relay, 'bob');
+		const view = startApp(relay);
+		await online(view);
+		const left = next(bob, 'user-left');
+		await press(view, keys.ctrlC);
+		expect(await view.exited).toEqual({ok: true, value: undefined});
+		expect((await left)[0]).toBe('alice');
+		expect(relay.onlineUsernames()).toEqual(['bob']);
+	});
+
+	test('/quit leaves too; /help lists the commands', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay);
+		await online(view);
+		await submit(view, '/help');
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- Commands: /help'));
+		await submit(view, '/quit');
+		expect((await view.exited).ok).toBe(true);
+		await waitFor(() => expect(relay.onlineUsernames()).toEqual([]));
+	});
+
+	test('writing with nobody selected explains what to do', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay);
+		await online(view);
+		expect(view.lastFrame()).toContain('nobody selected>');
+		await submit(view, 'anyone?');
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- Nobody is selected'));
+	});
+
+	test('relay shutdown is shown and the status line says closed', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay);
+		await online(view);
+		await relay.close('maintenance window');
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- The relay is shutting down: maintenance window'));
+		expect(view.lastFrame()).toMatch(/\[closed\]/);
+	});
+
+	test('the frame is one row shorter than the terminal and follows resizes', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay, {}, {columns: 80, rows: 20});
+		await online(view);
+		expect((view.lastFrame() ?? '').split('\n')).toHaveLength(19);
+		view.resize(60, 12);
+		await waitFor(() => expect((view.lastFrame() ?? '').split('\n')).toHaveLength(11));
+		for (const row of (view.lastFrame() ?? '').split('\n')) expect(row.length).toBeLessThanOrEqual(60);
+	});
+});
