@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+import {homedir} from 'node:os';
+import {join} from 'node:path';
+import process from 'node:process';
+import React from 'react';
+import {render} from 'ink';
+import meow from 'meow';
+import {App} from './components/app.js';
+import {parsePort, portError, usernameError} from './components/connect-form.js';
+import {parseFingerprint} from './crypto/keys.js';
+
+const cli = meow(
+	`
+	Usage
+	  $ im-tui [options]
+
+	Options
+	  --host HOST          The relay's host name or address
+	  --port PORT          The relay's TCP port
+	  --user NAME          Your username (1 to 32 of a-z, 0-9, _ and -)
+	  --trust FINGERPRINT  Trust a relay not seen before if its fingerprint matches
+	                       (64 hex digits; spaces and case ignored)
+	  --config-dir DIR     Where known_relays.json lives
+	                       (default $XDG_CONFIG_HOME/im-tui or ~/.config/im-tui)
+	  --help, --version
+
+	Whatever of host, port and user is missing is asked for on screen.
+	In the chat: Up/Down choose who to write to, Enter sends, /help lists commands,
+	/quit or Ctrl+C leaves.
+`,
+	{
+		importMeta: import.meta,
+		allowUnknownFlags: false,
+		flags: {
+			host: {type: 'string'},
+			port: {type: 'string'},
+			user: {type: 'string'},
+			trust: {type: 'string'},
+			configDir: {type: 'string'},
+		},
+	},
+);
+
+function usage(message: string): never {
+	process.stderr.write(`im-tui: ${message}\n`);
+	process.exit(2);
+}
+
+const {host, user, trust} = cli.flags;
+if (host !== undefined && (host.trim() === '' || /\s/.test(host.trim()))) usage('--host must be a host name or IP address');
+const port = cli.flags.port === undefined ? undefined : parsePort(cli.flags.port);
+if (cli.flags.port !== undefined && port === undefined) usage(`--port: ${portError}`);
+const badUser = user === undefined ? undefined : usernameError(user);
+if (badUser) usage(`--user: ${badUser}`);
+const trustFingerprint = trust === undefined ? undefined : parseFingerprint(trust);
+if (trust !== undefined && trustFingerprint === undefined) usage("--trust must be the relay's fingerprint: 64 hex digits");
+if (!process.stdin.isTTY || !process.stdout.isTTY) {
+	usage('stdin and stdout must be a terminal (im-tui is a full-screen chat; run it in a terminal, not a pipe)');
+}
+
+const configHome = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+const knownRelaysPath = join(cli.flags.configDir ?? join(configHome, 'im-tui'), 'known_relays.json');
+
+let alternateScreen = false;
+function restoreTerminal(): void {
+	if (process.stdin.isTTY) process.stdin.setRawMode(false);
+	if (!alternateScreen) return;
+	alternateScreen = false;
+	// Leave the alternate screen, show the cursor.
+	process.stdout.write('\u001B[?1049l\u001B[?25h');
+}
+
+process.on('exit', restoreTerminal);
+process.stdout.write('\u001B[?1049h');
+alternateScreen = true;
+
+const instance = render(
+	<App host={host?.trim()} port={port} username={user?.trim()} trustFingerprint={trustFingerprint} knownRelaysPath={knownRelaysPath} />,
+	{exitOnCtrlC: false},
+);
+
+function stop(code: number, message?: string): never {
+	try {
+		instance.unmount();
+	} catch {}
+
+	restoreTerminal();
+	if (message !== undefined) process.stderr.write(`im-tui: ${message}\n`);
+	process.exit(code);
+}
+
+process.on('uncaughtException', error => stop(1, error.message));
+process.on('unhandledRejection', reason => stop(1, reason instanceof Error ? reason.message : String(reason)));
+process.once('SIGTERM', () => stop(143));
+process.once('SIGHUP', () => stop(129));
+process.once('SIGINT', () => stop(130));
+
+try {
+	await instance.waitUntilExit();
+	stop(0);
+} catch (error) {
+	stop(1, error instanceof Error ? error.message : String(error));
+}
