@@ -3,6 +3,8 @@ import {join} from 'node:path';
 import React from 'react';
 import {describe, expect, test} from 'vitest';
 import {App, type AppProps} from '../../source/components/app.js';
+import {ChatClient} from '../../source/net/chat-client.js';
+import type {ClientOptions} from '../../source/net/client-events.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {keys, press, submit} from '../helpers/keys.js';
@@ -117,12 +119,20 @@ describe('App against a real relay', () => {
 	test('a taken username is refused and asked again on the same connection', async () => {
 		const relay = await relayForTest();
 		await onlineClient(relay, 'bob');
-		const view = startApp(relay, {username: 'bob'});
+		const created: ChatClient[] = [];
+		const createConnection = (options: ClientOptions) => {
+			const client = new ChatClient(options);
+			created.push(client);
+			return client;
+		};
+
+		const view = startApp(relay, {username: 'bob', createConnection});
 		await waitFor(() => expect(view.lastFrame()).toContain('Username:'));
-		expect(view.lastFrame()).toMatch(/bob/);
+		expect(view.lastFrame()).toContain('bob is already online');
 		await submit(view, 'bob2');
 		await online(view, 'bob2');
 		expect(relay.onlineUsernames().sort()).toEqual(['bob', 'bob2']);
+		expect(created).toHaveLength(1);
 	});
 
 	test('asks for a missing port, then connects', async () => {
