@@ -1,0 +1,48 @@
+import {execFileSync} from 'node:child_process';
+import {readdirSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {describe, expect, it} from 'vitest';
+import {runToExit} from './helpers/relay-process.js';
+import {tempDir} from './helpers/temp-dir.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// What `npx im-tui` gives a user: the packed tarball installed into an empty folder.
+describe('the published package', () => {
+	it('installs from npm pack into an empty folder and runs both bins', {timeout: 180_000}, async () => {
+		const packDir = tempDir();
+		execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], {cwd: root, stdio: 'ignore'});
+		const tarball = readdirSync(packDir).find(name => name.endsWith('.tgz'))!;
+		const files = execFileSync('tar', ['-tzf', join(packDir, tarball)], {encoding: 'utf8'});
+		expect(files).toContain('package/dist/cli.js');
+		expect(files).toContain('package/dist/server-cli.js');
+		expect(files).not.toContain('package/source/');
+
+		const project = tempDir();
+		writeFileSync(join(project, 'package.json'), '{"name":"try-im-tui","private":true}\n');
+		execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(packDir, tarball)], {
+			cwd: project,
+			stdio: 'ignore',
+		});
+		const bin = (name: string) => join(project, 'node_modules', 'im-tui', 'dist', name);
+
+		const server = await runToExit(bin('server-cli.js'), ['--help']);
+		expect(server.code).toBe(0);
+		expect(server.stdout).toContain('im-tui-server [options]');
+		const client = await runToExit(bin('cli.js'), ['--help']);
+		expect(client.code).toBe(0);
+		expect(client.stdout).toContain('--host');
+
+		// stdin is not a terminal here: a clear message, no stack trace
+		const notTty = await runToExit(bin('cli.js'), ['--host', '127.0.0.1', '--port', '5000', '--user', 'alice']);
+		expect(notTty.code).toBe(2);
+		expect(notTty.stderr).toMatch(/terminal/i);
+		expect(notTty.stderr).not.toMatch(/\bat .*\.js:\d+/);
+
+		for (const name of ['im-tui', 'im-tui-server']) {
+			const linked = execFileSync(join(project, 'node_modules', '.bin', name), ['--version'], {encoding: 'utf8'});
+			expect(linked.trim()).toBe('0.1.0');
+		}
+	});
+});
