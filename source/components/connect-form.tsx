@@ -1,6 +1,6 @@
-import React, {useState} from 'react';
+import React, {useRef, useState} from 'react';
 import {Box, Text} from 'ink';
-import TextInput from 'ink-text-input';
+import {LineInput} from './line-input.js';
 import {checkUsername, foldUsername} from '../net/usernames.js';
 import {sanitizeText} from '../sanitize.js';
 
@@ -53,19 +53,23 @@ export function ConnectForm({host, port, username, error, onSubmit}: Props) {
 		port: port === undefined ? undefined : String(port),
 		username,
 	});
+	// Several lines can arrive in one read (a paste): each submit must see the one before it.
+	const known = useRef(values);
 	const [text, setText] = useState('');
 	const [problem, setProblem] = useState<string | undefined>(undefined);
 	const current = fields.find(field => values[field] === undefined);
 
 	const submit = (input: string) => {
-		if (current === undefined) return;
-		const invalid = validate(current, input);
+		const field = fields.find(candidate => known.current[candidate] === undefined);
+		if (field === undefined) return;
+		const invalid = validate(field, input);
 		setProblem(invalid && `${sanitizeText(input.trim()) || 'Nothing'} was refused: ${invalid}`);
 		setText('');
 		if (invalid) return;
-		const next = {...values, [current]: input.trim()};
+		const next = {...known.current, [field]: input.trim()};
+		known.current = next;
 		setValues(next);
-		if (fields.every(field => next[field] !== undefined)) {
+		if (fields.every(candidate => next[candidate] !== undefined)) {
 			onSubmit({host: next.host!, port: parsePort(next.port!)!, username: next.username!});
 		}
 	};
@@ -83,7 +87,7 @@ export function ConnectForm({host, port, username, error, onSubmit}: Props) {
 			{current ? (
 				<Box key={current}>
 					<Text bold>{`${labels[current]}: `}</Text>
-					<TextInput value={text} onChange={setText} onSubmit={submit} />
+					<LineInput value={text} onChange={setText} onSubmit={submit} />
 				</Box>
 			) : null}
 			{problem ? <Text color="red">{`✗ ${problem}`}</Text> : null}

@@ -1,6 +1,6 @@
 import React, {useState} from 'react';
 import {Box, Text} from 'ink';
-import TextInput from 'ink-text-input';
+import {LineInput} from './line-input.js';
 import {safeName} from '../sanitize.js';
 
 /** A bound on what the input holds; the relay's own limit (8 KiB of UTF-8) is checked on send. */
@@ -24,22 +24,19 @@ type Props = {
 export function InputBox({to, width, onSend, onQuit, onHelp, onUnknownCommand}: Props) {
 	const [value, setValue] = useState('');
 
-	const submit = (text: string) => {
-		if (text.trim() === '') return;
+	const submit = (text: string): boolean => {
+		if (text.trim() === '') return true;
 		const command = /^\/(\S*)/.exec(text.trim());
 		if (command && !text.startsWith('//')) {
 			setValue('');
 			if (command[1] === 'quit') onQuit();
 			else if (command[1] === 'help') onHelp();
 			else onUnknownCommand(`/${command[1] ?? ''}`);
-			return;
+			return true;
 		}
-
-		if (onSend(text.startsWith('//') ? text.slice(1) : text)) setValue('');
-	};
-
-	const change = (next: string) => {
-		if (next.length <= maxInputLength) setValue(next);
+		const sent = onSend(text.startsWith('//') ? text.slice(1) : text);
+		if (sent) setValue('');
+		return sent;
 	};
 
 	return (
@@ -47,10 +44,11 @@ export function InputBox({to, width, onSend, onQuit, onHelp, onUnknownCommand}: 
 			<Box flexShrink={0} marginRight={1}>
 				<Text bold color={to ? 'cyan' : 'gray'}>{to ? `to ${safeName(to)}>` : 'nobody selected>'}</Text>
 			</Box>
-			<TextInput
+			<LineInput
 				value={value}
 				placeholder={to ? '' : 'press Up/Down to choose someone'}
-				onChange={change}
+				maxLength={maxInputLength}
+				onChange={setValue}
 				onSubmit={submit}
 			/>
 		</Box>

@@ -2,7 +2,7 @@ import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test, vi} from 'vitest';
 import {ConnectForm, parsePort, usernameError} from '../../source/components/connect-form.js';
-import {submit as answer} from '../helpers/keys.js';
+import {press, submit as answer} from '../helpers/keys.js';
 import {waitFor} from '../helpers/wait-for.js';
 
 describe('parsePort and usernameError', () => {
@@ -80,5 +80,12 @@ describe('ConnectForm', () => {
 		const view = render(<ConnectForm host="h" port={1} error={'"bob" is \u001B[2Jtaken'} onSubmit={vi.fn()} />);
 		expect(view.lastFrame()).toContain('"bob" is taken');
 		expect(view.lastFrame()).not.toContain('\u001B');
+	});
+
+	test('answers that arrive in one read, each ended by a line break, fill the fields in turn', async () => {
+		const onSubmit = vi.fn();
+		const view = render(<ConnectForm onSubmit={onSubmit} />);
+		await press(view, 'relay.example\r5000\rbob\r');
+		await waitFor(() => expect(onSubmit).toHaveBeenCalledWith({host: 'relay.example', port: 5000, username: 'bob'}));
 	});
 });

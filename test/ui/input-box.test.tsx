@@ -68,4 +68,24 @@ describe('InputBox', () => {
 		await submit(view, '//shrug');
 		await waitFor(() => expect(view.onSend).toHaveBeenCalledWith('/shrug'));
 	});
+
+	test('text and Enter in one read (fast typing, tmux, a paste) are sent, not inserted', async () => {
+		const view = setup();
+		await press(view, 'typed fast\r');
+		await waitFor(() => expect(view.onSend).toHaveBeenCalledWith('typed fast'));
+		expect(view.lastFrame()).not.toContain('typed fast');
+	});
+
+	test('a pasted block of lines sends each line, in order, and keeps the unfinished last line', async () => {
+		const view = setup();
+		await press(view, 'one\ntwo\r\nthree\rfour');
+		await waitFor(() => expect(view.lastFrame()).toContain('four'));
+		expect(view.onSend.mock.calls.map(([text]) => text)).toEqual(['one', 'two', 'three']);
+	});
+
+	test('a pasted block that cannot be sent stays in the input, nothing lost', async () => {
+		const view = setup({to: undefined, sendResult: false});
+		await press(view, 'first\nsecond\n');
+		await waitFor(() => expect(view.lastFrame()).toContain('first second'));
+	});
 });
