@@ -28,7 +28,10 @@ export async function next<E extends keyof ClientEvents>(
 	return (await once(client as never, event, {signal})) as ClientEvents[E];
 }
 
-export function newClient(relay: RunningRelay, options: {knownRelaysPath?: string; trust?: boolean} = {}): ChatClient {
+/** Where a relay listens and the key it must present: a RunningRelay, or a relay process. */
+export type RelayAddress = Pick<RunningRelay, 'port' | 'fingerprint'>;
+
+export function newClient(relay: RelayAddress, options: {knownRelaysPath?: string; trust?: boolean} = {}): ChatClient {
 	const client = new ChatClient({
 		host: '127.0.0.1',
 		port: relay.port,
@@ -40,7 +43,7 @@ export function newClient(relay: RunningRelay, options: {knownRelaysPath?: strin
 }
 
 /** A client that has connected, trusted the relay and logged in as `username`. */
-export async function onlineClient(relay: RunningRelay, username: string): Promise<ChatClient> {
+export async function onlineClient(relay: RelayAddress, username: string): Promise<ChatClient> {
 	const client = newClient(relay);
 	const loginRequested = next(client, 'login-request');
 	client.connect();

@@ -2,26 +2,9 @@ import {randomBytes} from 'node:crypto';
 import {chmodSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {ChatClient} from '../../source/net/chat-client.js';
-import {next} from '../helpers/chat.js';
+import {next, onlineClient} from '../helpers/chat.js';
 import {runToExit, serverBin, spawnRelay} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
-
-async function login(port: number, fingerprint: string, username: string): Promise<ChatClient> {
-	const client = new ChatClient({
-		host: '127.0.0.1',
-		port,
-		knownRelaysPath: join(tempDir(), 'known_relays.json'),
-		trustFingerprint: fingerprint,
-	});
-	const asked = next(client, 'login-request');
-	client.connect();
-	await asked;
-	const welcomed = next(client, 'welcome');
-	client.login(username);
-	await welcomed;
-	return client;
-}
 
 describe('the im-tui-server process', () => {
 	it('prints how to connect, relays, logs structured lines without text or keys, and stops cleanly on SIGTERM', async () => {
@@ -34,8 +17,8 @@ describe('the im-tui-server process', () => {
 		expect(statSync(keyFile).mode & 0o777).toBe(0o600);
 		expect(statSync(dataDir).mode & 0o777).toBe(0o700);
 
-		const alice = await login(relay.port, relay.fingerprint, 'alice');
-		const bob = await login(relay.port, relay.fingerprint, 'bob');
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
 		const marker = `secret-${randomBytes(8).toString('hex')}`;
 		const received = next(bob, 'message');
 		alice.send('bob', marker);
