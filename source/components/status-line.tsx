@@ -6,6 +6,7 @@ import type {ClientStatus, RelayInfo} from '../net/client-events.js';
 import {sanitizeText} from '../sanitize.js';
 
 const statusLabel: Record<ClientStatus, string> = {
+	idle: 'starting',
 	connecting: 'connecting',
 	verifying: 'verifying relay',
 	login: 'logging in',
@@ -14,6 +15,7 @@ const statusLabel: Record<ClientStatus, string> = {
 };
 
 const statusColor: Record<ClientStatus, string> = {
+	idle: 'yellow',
 	connecting: 'yellow',
 	verifying: 'yellow',
 	login: 'yellow',

@@ -33,7 +33,7 @@ const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_
  * The UI (useChat), tests, benchmarks and bots all drive this same class.
  */
 export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnection {
-	status: ClientStatus = 'closed';
+	status: ClientStatus = 'idle';
 	relay: RelayInfo | undefined;
 	username: string | undefined;
 

@@ -2,6 +2,7 @@ import type {ErrorCode} from './error-codes.js';
 
 /** What a ChatClient tells its listeners. The UI (useChat) and headless bots consume only this. */
 export type ClientStatus =
+	| 'idle' // created, connect() not called yet
 	| 'connecting' // TCP connect and handshake under way
 	| 'verifying' // relay unknown: waiting for the user to trust its fingerprint
 	| 'login' // handshake done, relay asked for a username
@@ -25,7 +26,10 @@ export type IncomingMessage = {
 
 export type ClientEvents = {
 	status: [status: ClientStatus];
-	/** The relay's key is not pinned yet: call decide(true) to pin it and go on, decide(false) to refuse. */
+	/**
+	 * The relay's key is not pinned yet: call decide(true) to pin it and go on, decide(false) to refuse.
+	 * If the relay closed the connection while the user was deciding, a yes reconnects by itself.
+	 */
 	'relay-unknown': [relay: RelayInfo, decide: (trust: boolean) => void];
 	/** The relay presents a different key from the pinned one: the client has closed the connection. */
 	'relay-changed': [relay: RelayInfo, pinnedFingerprint: string];
@@ -42,7 +46,11 @@ export type ClientEvents = {
 	/** A non-fatal error, e.g. recipient_offline for message `ref`. */
 	'relay-error': [error: {code: ErrorCode; message: string; ref: string | null}];
 	announcement: [announcement: {text: string; time: number}];
-	/** The connection is over. `code` is a protocol error code, or 'shutdown', 'closed', 'connect_failed', 'refused_relay'. */
+	/**
+	 * The connection is over. `code` is a protocol error code (PROTOCOL.md section 5) or one of:
+	 * 'shutdown' (the relay is going down), 'closed' (either side closed), 'connect_failed',
+	 * 'connection_lost', 'refused_relay' (pin mismatch, --trust mismatch, or the user said no).
+	 */
 	closed: [reason: {code: string; message: string}];
 };
 
@@ -66,9 +74,9 @@ export interface ChatConnection {
 	off<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
 	/** Opens the connection and runs the handshake. Progress arrives as events. */
 	connect(): void;
-	/** Answers login-request (or retries after login-error). */
+	/** Answers login-request (or retries after login-error). Throws when not connected. */
 	login(username: string): void;
-	/** Sends text to a user; returns the message id that 'sent' or 'relay-error' will name. */
+	/** Sends text to a user; returns the message id that 'sent' or 'relay-error' will name. Throws unless online. */
 	send(to: string, text: string): string;
 	/** Tells the relay goodbye and closes; resolves once the socket is closed. */
 	close(): Promise<void>;
