@@ -260,7 +260,7 @@ function closed(state: ChatState, reason: {code: string; message: string}, time:
 		next = settle(next, id, {state: 'failed', code: reason.code, message: 'the connection closed'});
 	}
 
-	const text = reason.code === 'shutdown' ? `The relay is shutting down: ${reason.message}` : `Connection closed: ${reason.message} (${reason.code})`;
+	const text = reason.code === 'shutdown' ? `Disconnected, the relay went down: ${reason.message}` : `Connection closed: ${reason.message} (${reason.code})`;
 	next = addSystem(next, 'error', text, time);
 	return {...next, status: 'closed', online: [], verify: undefined, closed: reason, notice: {tone: 'error', text}};
 }

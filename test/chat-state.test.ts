@@ -119,7 +119,7 @@ describe('connection events', () => {
 
 	test('shutdown is worded as such', () => {
 		const state = chatReducer(online('me1', []), {type: 'closed', reason: {code: 'shutdown', message: 'maintenance'}, time: 5});
-		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'The relay is shutting down: maintenance'});
+		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'Disconnected, the relay went down: maintenance'});
 	});
 
 	test('announcements become one system line per line', () => {

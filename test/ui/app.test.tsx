@@ -222,7 +222,7 @@ describe('App against a real relay', () => {
 		const view = startApp(relay);
 		await online(view);
 		await relay.close('maintenance window');
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- The relay is shutting down: maintenance window'));
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- Disconnected, the relay went down: maintenance window'));
 		expect(view.lastFrame()).toMatch(/\[closed\]/);
 	});
 
