@@ -1,0 +1,28 @@
+import {Buffer} from 'node:buffer';
+
+export const maxPartBytes = 0xff_ff;
+
+/**
+ * `lp(b)` of PROTOCOL.md section 9: each part as its length in two bytes big-endian, then its
+ * bytes (strings as UTF-8), all concatenated. Prefixing every part keeps concatenations unambiguous.
+ */
+export function lp(...parts: Array<Uint8Array | string>): Buffer {
+	const chunks: Buffer[] = [];
+	for (const [index, part] of parts.entries()) {
+		let bytes: Buffer;
+		if (typeof part === 'string') {
+			bytes = Buffer.from(part, 'utf8');
+		} else if (part instanceof Uint8Array) {
+			bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+		} else {
+			throw new TypeError(`lp: part ${index} is neither a string nor a Uint8Array`);
+		}
+		if (bytes.length > maxPartBytes) {
+			throw new RangeError(`lp: part ${index} is ${bytes.length} bytes, more than ${maxPartBytes}`);
+		}
+		const length = Buffer.allocUnsafe(2);
+		length.writeUInt16BE(bytes.length, 0);
+		chunks.push(length, bytes);
+	}
+	return Buffer.concat(chunks);
+}
