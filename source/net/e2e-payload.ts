@@ -1,0 +1,78 @@
+import {Buffer} from 'node:buffer';
+import {EnvelopeError} from '../crypto/envelope.js';
+
+/** The plaintext inside an end-to-end envelope (PROTOCOL.md section 10). */
+export type TextPayload = {v: 1; counter: number; type: 'text'; text: string; sent: number};
+export type ReceiptPayload = {v: 1; counter: number; type: 'receipt'; ids: string[]};
+export type Payload = TextPayload | ReceiptPayload;
+
+export const maxTextBytes = 8192;
+export const maxReceiptIds = 1024;
+/**
+ * Nothing valid is longer: 1,024 ids of 64 characters are about 68 KB of JSON, 8,192 bytes of
+ * text escaped as \uXXXX about 49 KB. Longer plaintexts are refused before JSON.parse.
+ */
+export const maxPayloadBytes = 131_072;
+
+const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+const loneSurrogate = /\p{Cs}/u;
+const utf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true});
+
+export function encodePayload(payload: Payload): Buffer {
+	const problem = payloadProblem(payload);
+	if (problem !== undefined) throw new TypeError(`cannot encode the payload: ${problem}`);
+	const fields =
+		payload.type === 'text'
+			? {v: 1, counter: payload.counter, type: 'text', text: payload.text, sent: payload.sent}
+			: {v: 1, counter: payload.counter, type: 'receipt', ids: payload.ids};
+	return Buffer.from(JSON.stringify(fields), 'utf8');
+}
+
+/** A checked payload with only the known fields, or an EnvelopeError (code `payload`). */
+export function parsePayload(bytes: Buffer): Payload {
+	if (!(bytes instanceof Uint8Array)) throw new EnvelopeError('payload: expected bytes', 'payload');
+	if (bytes.byteLength > maxPayloadBytes) {
+		throw new EnvelopeError(`payload: ${bytes.byteLength} bytes, more than ${maxPayloadBytes}`, 'payload');
+	}
+	let value: unknown;
+	try {
+		value = JSON.parse(utf8.decode(bytes));
+	} catch {
+		throw new EnvelopeError('payload: not UTF-8 JSON', 'payload');
+	}
+	const problem = payloadProblem(value);
+	if (problem !== undefined) throw new EnvelopeError(`payload: ${problem}`, 'payload');
+	const payload = value as Payload;
+	return payload.type === 'text'
+		? {v: 1, counter: payload.counter, type: 'text', text: payload.text, sent: payload.sent}
+		: {v: 1, counter: payload.counter, type: 'receipt', ids: [...payload.ids]};
+}
+
+/** What is wrong with a payload, or undefined. Unknown fields are ignored, as in section 4. */
+function payloadProblem(value: unknown): string | undefined {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+	const fields = value as Record<string, unknown>;
+	if (fields.v !== 1) return '"v" is not 1';
+	if (!isCounter(fields.counter)) return '"counter" is not a non-negative safe integer';
+	if (fields.type === 'text') {
+		if (typeof fields.text !== 'string') return '"text" is not a string';
+		if (loneSurrogate.test(fields.text)) return '"text" is not valid Unicode (a lone surrogate)';
+		const length = Buffer.byteLength(fields.text, 'utf8');
+		if (length > maxTextBytes) return `"text" is ${length} UTF-8 bytes, more than ${maxTextBytes}`;
+		if (!Number.isSafeInteger(fields.sent)) return '"sent" is not an integer';
+		return undefined;
+	}
+	if (fields.type === 'receipt') {
+		const {ids} = fields;
+		if (!Array.isArray(ids) || ids.length === 0 || ids.length > maxReceiptIds) {
+			return `"ids" is not an array of 1 to ${maxReceiptIds} message ids`;
+		}
+		if (!ids.every(id => typeof id === 'string' && messageIdPattern.test(id))) return '"ids" holds an invalid message id';
+		return undefined;
+	}
+	return typeof fields.type === 'string' ? 'unknown "type"' : '"type" is not a string';
+}
+
+function isCounter(value: unknown): value is number {
+	return Number.isSafeInteger(value) && (value as number) >= 0;
+}
