@@ -1,4 +1,4 @@
-import type {ClientStatus, IncomingMessage, RelayInfo} from './net/client-events.js';
+import type {ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo} from './net/client-events.js';
 import {isValidUsername} from './net/usernames.js';
 import {sanitizeLines} from './sanitize.js';
 
@@ -8,9 +8,18 @@ import {sanitizeLines} from './sanitize.js';
  * Text is kept as received; the views sanitize it when they draw it.
  */
 
+/** The key of the conversation with everyone online. Never a username: '#' is not allowed in one. */
+export const everyone = '#everyone';
+
+/** `everyone`, or the other person's username. */
+export type ConversationKey = string;
+
 export type Delivery =
 	| {state: 'sending'}
-	| {state: 'sent'; time: number}
+	/** The relay committed it to its database. */
+	| {state: 'stored'; time: number}
+	/** The recipient's client confirmed it end to end (for everyone: every recipient did). */
+	| {state: 'delivered'}
 	| {state: 'failed'; code: string; message: string};
 
 export type MessageLine = {
@@ -19,39 +28,45 @@ export type MessageLine = {
 	seq: number;
 	id: string;
 	from: string;
-	to: string;
+	to: ConversationKey;
 	text: string;
 	time: number;
 	/** Set on the messages this user sent. */
 	delivery?: Delivery;
+	/** On this user's messages to everyone: who was sent a copy, and who confirmed it. */
+	receipts?: {recipients: readonly string[]; by: readonly string[]};
 };
 
-export type SystemTone = 'info' | 'error' | 'announcement';
+export type SystemTone = 'info' | 'error' | 'warning' | 'announcement';
 
-export type SystemLine = {kind: 'system'; seq: number; tone: SystemTone; text: string; time: number};
+export type SystemLine = {kind: 'system'; seq: number; tone: SystemTone; text: string; time: number; tag?: 'held'};
 
 export type ChatLine = MessageLine | SystemLine;
 
 export type Notice = {tone: 'info' | 'error'; text: string};
 
+/** The /verify view: the safety number shared with one contact. */
+export type Verification = {username: string; safetyNumber: string; keyChanged: boolean};
+
 export type ChatState = {
 	status: ClientStatus;
 	relay: RelayInfo | undefined;
 	me: string | undefined;
-	/** Other users online, sorted. */
-	online: string[];
-	selected: string | undefined;
-	/** Keyed by the other person's name. A Map, because "__proto__" is a valid username. */
-	conversations: ReadonlyMap<string, MessageLine[]>;
+	/** Every registered user but me, keyed by name. A Map, because "__proto__" is a valid username. */
+	contacts: ReadonlyMap<string, Contact>;
+	selected: ConversationKey | undefined;
+	conversations: ReadonlyMap<ConversationKey, ChatLine[]>;
+	/** Lines shown in every conversation (joins, announcements, command output). */
 	system: SystemLine[];
-	unread: ReadonlyMap<string, number>;
-	/** Message id → peer, for messages still "sending". */
-	pending: ReadonlyMap<string, string>;
+	unread: ReadonlyMap<ConversationKey, number>;
+	/** Id → conversation of my messages still waiting for the relay or for receipts. */
+	tracking: ReadonlyMap<string, ConversationKey>;
 	notice: Notice | undefined;
 	/** The relay is unknown and waits for the user to trust it. */
 	verify: RelayInfo | undefined;
 	/** The relay showed a key that differs from the pinned one. */
 	keyChanged: {relay: RelayInfo; pinnedFingerprint: string} | undefined;
+	verification: Verification | undefined;
 	login: {requested: boolean; pending: string | undefined; error: string | undefined};
 	closed: {code: string; message: string} | undefined;
 	counter: number;
@@ -68,19 +83,27 @@ export type ChatAction =
 	| {type: 'login-request'}
 	| {type: 'login-sent'; username: string}
 	| {type: 'login-error'; error: {code: string; message: string}}
-	| {type: 'welcome'; welcome: {username: string; users: string[]; motd: string | null}; time: number}
-	| {type: 'user-joined'; username: string; time: number}
+	| {type: 'welcome'; welcome: {username: string; users: Contact[]; motd: string | null}; time: number}
+	| {type: 'user-joined'; contact: Contact; time: number}
 	| {type: 'user-left'; username: string; time: number}
+	| {type: 'contact-updated'; contact: Contact; time: number}
 	| {type: 'message'; message: IncomingMessage}
-	| {type: 'sent'; ack: {id: string; time: number}}
+	| {type: 'accepted'; ack: {id: string; time: number}}
+	| {type: 'delivered'; receipt: {id: string; by: string}}
+	| {type: 'gap'; gap: {from: string; missing: number}; time: number}
+	| {type: 'rejected'; rejection: {from: string; code: RejectionCode; reason: string}; time: number}
+	| {type: 'held'; held: {from: string; count: number}; time: number}
 	| {type: 'relay-error'; error: {code: string; message: string; ref: string | null}; time: number}
 	| {type: 'announcement'; announcement: {text: string; time: number}}
 	| {type: 'closed'; reason: {code: string; message: string}; time: number}
-	| {type: 'outgoing'; id: string; to: string; text: string; time: number}
+	/** I sent `text` as message `id` to one person, or to everyone (`recipients` got a copy). */
+	| {type: 'outgoing'; id: string; to: ConversationKey; recipients: string[]; text: string; time: number}
 	| {type: 'select-next'}
 	| {type: 'select-previous'}
-	| {type: 'select'; username: string}
-	| {type: 'local'; tone: SystemTone; text: string; time: number};
+	| {type: 'select'; key: ConversationKey}
+	| {type: 'verify-open'; username: string; safetyNumber: string}
+	| {type: 'verify-close'}
+	| {type: 'local'; tone: SystemTone; text: string; time: number; conversation?: ConversationKey};
 
 export const defaultMaxLines = 500;
 
@@ -92,15 +115,16 @@ export function createChatState(
 		status: connection.status,
 		relay: connection.relay,
 		me: connection.username,
-		online: [],
+		contacts: new Map(),
 		selected: undefined,
 		conversations: new Map(),
 		system: [],
 		unread: new Map(),
-		pending: new Map(),
+		tracking: new Map(),
 		notice: undefined,
 		verify: undefined,
 		keyChanged: undefined,
+		verification: undefined,
 		login: {requested: false, pending: undefined, error: undefined},
 		closed: undefined,
 		counter: 0,
@@ -158,18 +182,24 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'user-joined': {
-			const {username, time} = action;
-			if (!isValidUsername(username) || username === state.me || state.online.includes(username)) return state;
-			const online = [...state.online, username].sort(byName);
-			const next = addSystem({...state, online}, 'info', `${username} joined`, time);
-			return next.selected === undefined ? select(next, username) : next;
+			const {contact, time} = action;
+			const known = state.contacts.get(contact.username);
+			if (!isValidUsername(contact.username) || contact.username === state.me || known?.online) return state;
+			const next = addSystem(updateContact(state, {...contact, online: true}, time), 'info', `${contact.username} joined`, time);
+			return next.selected === undefined ? select(next, contact.username) : next;
 		}
 
 		case 'user-left': {
 			const {username, time} = action;
-			if (!isValidUsername(username) || !state.online.includes(username)) return state;
-			const online = state.online.filter(name => name !== username);
-			return addSystem({...state, online}, 'info', `${username} left`, time);
+			const known = state.contacts.get(username);
+			if (!known?.online) return state;
+			return addSystem(updateContact(state, {...known, online: false}, time), 'info', `${username} left`, time);
+		}
+
+		case 'contact-updated': {
+			const {contact, time} = action;
+			if (!isValidUsername(contact.username) || contact.username === state.me) return state;
+			return updateContact(state, contact, time);
 		}
 
 		case 'message': {
@@ -177,26 +207,38 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'outgoing': {
-			const {id, to, text, time} = action;
-			const line: MessageLine = {kind: 'message', seq: state.counter, id, from: state.me ?? '', to, text, time, delivery: {state: 'sending'}};
-			const next = addToConversation(state, to, line);
-			return {...next, pending: new Map(next.pending).set(id, to)};
+			return outgoing(state, action);
 		}
 
-		case 'sent': {
-			return settle(state, action.ack.id, {state: 'sent', time: action.ack.time});
+		case 'accepted': {
+			const {id, time} = action.ack;
+			return updateOwn(state, id, line => (line.delivery?.state === 'sending' ? {...line, delivery: {state: 'stored', time}} : line));
+		}
+
+		case 'delivered': {
+			return receipt(state, action.receipt.id, action.receipt.by);
+		}
+
+		case 'gap': {
+			const {from, missing} = action.gap;
+			if (!Number.isSafeInteger(missing) || missing < 1) return state;
+			const what = missing === 1 ? '1 message' : `${missing} messages`;
+			return addAbout(state, from, 'error', `${what} from ${from} never arrived: the relay withheld or lost them`, action.time);
+		}
+
+		case 'rejected': {
+			const {from, code, reason} = action.rejection;
+			// A replay is what a harmless redelivery after a lost ack looks like: nothing to alarm anyone about.
+			if (code === 'replay') return state;
+			return addAbout(state, from, 'error', `A message from ${isValidUsername(from) ? from : 'an unknown sender'} was rejected: ${reason}`, action.time);
+		}
+
+		case 'held': {
+			return held(state, action.held.from, action.held.count, action.time);
 		}
 
 		case 'relay-error': {
-			const {code, message, ref} = action.error;
-			const peer = ref === null ? undefined : state.pending.get(ref);
-			if (ref !== null && peer !== undefined) {
-				const settled = settle(state, ref, {state: 'failed', code, message});
-				return {...settled, notice: {tone: 'error', text: `not delivered to ${peer}: ${message}`}};
-			}
-
-			const next = addSystem(state, 'error', `relay error (${code}): ${message}`, action.time);
-			return {...next, notice: {tone: 'error', text: message}};
+			return relayError(state, action.error, action.time);
 		}
 
 		case 'announcement': {
@@ -217,66 +259,192 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'select': {
-			return peerList(state).includes(action.username) ? select(state, action.username) : state;
+			return conversationList(state).includes(action.key) ? select(state, action.key) : state;
+		}
+
+		case 'verify-open': {
+			const {username, safetyNumber} = action;
+			const keyChanged = state.contacts.get(username)?.keyChanged ?? false;
+			return {...state, verification: {username, safetyNumber, keyChanged}};
+		}
+
+		case 'verify-close': {
+			return {...state, verification: undefined};
 		}
 
 		case 'local': {
-			return addSystem(state, action.tone, action.text, action.time);
+			const {conversation, tone, text, time} = action;
+			return conversation === undefined ? addSystem(state, tone, text, time) : addLine(state, conversation, {kind: 'system', seq: state.counter, tone, text, time});
 		}
 	}
 }
 
-function welcome(state: ChatState, welcome: {username: string; users: string[]; motd: string | null}, time: number): ChatState {
+function welcome(state: ChatState, welcome: {username: string; users: Contact[]; motd: string | null}, time: number): ChatState {
 	const me = welcome.username;
-	const online = [...new Set(welcome.users)].filter(name => isValidUsername(name) && name !== me).sort(byName);
 	let next: ChatState = {
 		...state,
 		me,
-		online,
 		closed: undefined,
 		login: {requested: false, pending: undefined, error: undefined},
 		notice: undefined,
 	};
+	for (const contact of welcome.users) {
+		if (isValidUsername(contact.username) && contact.username !== me) next = updateContact(next, contact, time);
+	}
+
+	const contacts = [...next.contacts.values()];
+	const online = contacts.filter(contact => contact.online).map(contact => contact.username).sort(byName);
 	const others = online.length === 1 ? '1 other person is' : `${online.length} other people are`;
-	next = addSystem(next, 'info', `Logged in as ${me}. ${others} online. Type /help for help.`, time);
+	const registered = contacts.length === online.length ? '' : ` (${contacts.length} registered)`;
+	next = addSystem(next, 'info', `Logged in as ${me}. ${others} online${registered}. Type /help for help.`, time);
 	for (const line of sanitizeLines(welcome.motd ?? '')) next = addSystem(next, 'announcement', line, time);
-	const first = online[0];
-	return next.selected === undefined && first !== undefined ? select(next, first) : next;
+	return next.selected === undefined ? select(next, online[0] ?? everyone) : next;
+}
+
+/** Records a contact's new state and says in its conversation what changed that matters. */
+function updateContact(state: ChatState, contact: Contact, time: number): ChatState {
+	const name = contact.username;
+	const before = state.contacts.get(name);
+	let next: ChatState = {...state, contacts: new Map(state.contacts).set(name, {...contact})};
+	if (contact.keyChanged && !before?.keyChanged) {
+		next = addLine(next, name, {
+			kind: 'system',
+			seq: next.counter,
+			tone: 'warning',
+			time,
+			text:
+				`WARNING: ${name}'s identity key changed. ${name} may have reinstalled, or someone may be impersonating ${name}. ` +
+				`Nothing is sent to ${name} and messages from the new key are held; ` +
+				`compare safety numbers with /verify ${name}, then /trust ${name} to accept.`,
+		});
+		return {...next, notice: {tone: 'error', text: `${name}'s identity key changed: /verify ${name}, then /trust ${name}`}};
+	}
+
+	if (before?.keyChanged && !contact.keyChanged) {
+		return addLine(next, name, {kind: 'system', seq: next.counter, tone: 'info', time, text: `You accepted ${name}'s new identity key; held messages follow.`});
+	}
+
+	if (before !== undefined && before.verified !== contact.verified) {
+		const text = contact.verified ? `${name} is verified: you compared safety numbers.` : `${name} is no longer marked verified.`;
+		return addLine(next, name, {kind: 'system', seq: next.counter, tone: 'info', time, text});
+	}
+
+	return next;
 }
 
 function incoming(state: ChatState, message: IncomingMessage): ChatState {
-	const peer = message.from;
-	if (!isValidUsername(peer)) return state;
-	const {id, from, to, text, time} = message;
-	const next = addToConversation(state, peer, {kind: 'message', seq: state.counter, id, from, to, text, time});
-	if (next.selected === undefined) return select(next, peer);
-	if (next.selected === peer) return next;
-	return {...next, unread: new Map(next.unread).set(peer, (next.unread.get(peer) ?? 0) + 1)};
+	const {id, from, text, time} = message;
+	if (!isValidUsername(from)) return state;
+	const key = message.kind === 'everyone' ? everyone : from;
+	const next = addLine(state, key, {kind: 'message', seq: state.counter, id, from, to: key === everyone ? everyone : message.to, text, time});
+	if (next.selected === undefined) return select(next, key);
+	if (next.selected === key) return next;
+	return {...next, unread: new Map(next.unread).set(key, (next.unread.get(key) ?? 0) + 1)};
+}
+
+function outgoing(state: ChatState, action: Extract<ChatAction, {type: 'outgoing'}>): ChatState {
+	const {id, to, recipients, text, time} = action;
+	const line: MessageLine = {kind: 'message', seq: state.counter, id, from: state.me ?? '', to, text, time, delivery: {state: 'sending'}};
+	if (to === everyone) line.receipts = {recipients: [...recipients], by: []};
+	const next = addLine(state, to, line);
+	const tracked = {...next, tracking: new Map(next.tracking).set(id, to)};
+	const contact = state.contacts.get(to);
+	if (contact !== undefined && !contact.online) {
+		return {...tracked, notice: {tone: 'info', text: `${to} is offline: the relay keeps the message and delivers it when ${to} logs in.`}};
+	}
+
+	return tracked;
+}
+
+function receipt(state: ChatState, id: string, by: string): ChatState {
+	const key = state.tracking.get(id);
+	if (key === undefined) return state;
+	const next = updateOwn(state, id, line => {
+		if (line.receipts === undefined) return line.to === by ? {...line, delivery: {state: 'delivered'}} : line;
+		const {recipients, by: confirmed} = line.receipts;
+		if (!recipients.includes(by) || confirmed.includes(by)) return line;
+		const receipts = {recipients, by: [...confirmed, by]};
+		return {...line, receipts, delivery: receipts.by.length === recipients.length ? {state: 'delivered'} : line.delivery};
+	});
+	const done = (next.conversations.get(key) ?? []).some(line => line.kind === 'message' && line.id === id && line.delivery?.state === 'delivered');
+	return done ? untrack(next, id) : next;
+}
+
+function relayError(state: ChatState, error: {code: string; message: string; ref: string | null}, time: number): ChatState {
+	const {code, message, ref} = error;
+	const key = ref === null ? undefined : state.tracking.get(ref);
+	if (ref === null || key === undefined) {
+		const next = addSystem(state, 'error', `relay error (${code}): ${message}`, time);
+		return {...next, notice: {tone: 'error', text: message}};
+	}
+
+	if (key === everyone) {
+		// One copy among several was refused; the relay does not say whose.
+		const next = addLine(state, everyone, {kind: 'system', seq: state.counter, tone: 'error', time, text: `A copy of your message to everyone was refused by the relay: ${message} (${code})`});
+		return {...next, notice: {tone: 'error', text: `a copy to everyone was refused: ${message}`}};
+	}
+
+	const failed = untrack(
+		updateOwn(state, ref, line => ({...line, delivery: {state: 'failed', code, message}})),
+		ref,
+	);
+	return {...failed, notice: {tone: 'error', text: `not sent to ${key}: ${message}`}};
+}
+
+function held(state: ChatState, from: string, count: number, time: number): ChatState {
+	if (!isValidUsername(from) || !Number.isSafeInteger(count) || count < 1) return state;
+	const what = count === 1 ? '1 message' : `${count} messages`;
+	const text = `${what} from ${from} ${count === 1 ? 'is' : 'are'} held behind the key warning until you /trust ${from}.`;
+	const lines = state.conversations.get(from) ?? [];
+	const last = lines.at(-1);
+	if (last?.kind === 'system' && last.tag === 'held') {
+		// Replace the count rather than stacking one line per envelope.
+		const replaced: SystemLine = {...last, text, time};
+		return {...state, conversations: new Map(state.conversations).set(from, [...lines.slice(0, -1), replaced])};
+	}
+
+	return addLine(state, from, {kind: 'system', seq: state.counter, tone: 'warning', text, time, tag: 'held'});
 }
 
 function closed(state: ChatState, reason: {code: string; message: string}, time: number): ChatState {
 	let next: ChatState = state;
-	for (const id of state.pending.keys()) {
-		next = settle(next, id, {state: 'failed', code: reason.code, message: 'the connection closed'});
+	for (const id of state.tracking.keys()) {
+		// Messages the relay stored are still delivered later; the others are lost.
+		next = updateOwn(next, id, line => (line.delivery?.state === 'sending' ? {...line, delivery: {state: 'failed', code: reason.code, message: 'the connection closed'}} : line));
 	}
 
 	const text = reason.code === 'shutdown' ? `Disconnected, the relay went down: ${reason.message}` : `Connection closed: ${reason.message} (${reason.code})`;
 	next = addSystem(next, 'error', text, time);
-	return {...next, status: 'closed', online: [], verify: undefined, closed: reason, notice: {tone: 'error', text}};
+	const contacts = new Map([...next.contacts].map(([name, contact]) => [name, {...contact, online: false}]));
+	return {...next, status: 'closed', contacts, verify: undefined, verification: undefined, closed: reason, notice: {tone: 'error', text}};
 }
 
-function settle(state: ChatState, id: string, delivery: Delivery): ChatState {
-	const peer = state.pending.get(id);
-	if (peer === undefined) return state;
-	const lines = (state.conversations.get(peer) ?? []).map(line => (line.id === id && line.delivery ? {...line, delivery} : line));
-	const pending = new Map(state.pending);
-	pending.delete(id);
-	return {...state, pending, conversations: new Map(state.conversations).set(peer, lines)};
+/** Puts a line about a user in their conversation, or in the system lines if the name is not valid. */
+function addAbout(state: ChatState, from: string, tone: SystemTone, text: string, time: number): ChatState {
+	if (!isValidUsername(from)) return addSystem(state, tone, text, time);
+	return addLine(state, from, {kind: 'system', seq: state.counter, tone, text, time});
 }
 
-function addToConversation(state: ChatState, peer: string, line: MessageLine): ChatState {
-	const lines = [...(state.conversations.get(peer) ?? []), line].slice(-state.maxLines);
-	return {...state, counter: state.counter + 1, conversations: new Map(state.conversations).set(peer, lines)};
+function updateOwn(state: ChatState, id: string, update: (line: MessageLine) => MessageLine): ChatState {
+	const key = state.tracking.get(id);
+	if (key === undefined) return state;
+	const lines = (state.conversations.get(key) ?? []).map(line => (line.kind === 'message' && line.id === id && line.delivery ? update(line) : line));
+	return {...state, conversations: new Map(state.conversations).set(key, lines)};
+}
+
+function untrack(state: ChatState, id: string): ChatState {
+	const tracking = new Map(state.tracking);
+	tracking.delete(id);
+	return {...state, tracking};
+}
+
+function addLine(state: ChatState, key: ConversationKey, line: ChatLine): ChatState {
+	const all = [...(state.conversations.get(key) ?? []), line];
+	const kept = all.slice(-state.maxLines);
+	// A message that scrolls out of memory is no longer followed.
+	const dropped = new Set(all.slice(0, all.length - kept.length).flatMap(old => (old.kind === 'message' ? [old.id] : [])));
+	const tracking = dropped.size === 0 ? state.tracking : new Map([...state.tracking].filter(([id]) => !dropped.has(id)));
+	return {...state, tracking, counter: state.counter + 1, conversations: new Map(state.conversations).set(key, kept)};
 }
 
 function addSystem(state: ChatState, tone: SystemTone, text: string, time: number): ChatState {
@@ -284,42 +452,53 @@ function addSystem(state: ChatState, tone: SystemTone, text: string, time: numbe
 	return {...state, counter: state.counter + 1, system: [...state.system, line].slice(-state.maxLines)};
 }
 
-function select(state: ChatState, username: string): ChatState {
+function select(state: ChatState, key: ConversationKey): ChatState {
 	const unread = new Map(state.unread);
-	unread.delete(username);
-	return {...state, selected: username, unread};
+	unread.delete(key);
+	return {...state, selected: key, unread};
 }
 
 function step(state: ChatState, delta: 1 | -1): ChatState {
-	const list = peerList(state);
-	if (list.length === 0) return state;
+	const list = conversationList(state);
 	const index = state.selected === undefined ? -1 : list.indexOf(state.selected);
 	const nextIndex = index === -1 ? (delta === 1 ? 0 : list.length - 1) : (index + delta + list.length) % list.length;
-	const name = list[nextIndex];
-	return name === undefined ? state : select(state, name);
+	const key = list[nextIndex];
+	return key === undefined ? state : select(state, key);
 }
 
 function byName(a: string, b: string): number {
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Who the sidebar lists: everyone online, anyone you talked with, and the selected person. */
-export function peerList(state: ChatState): string[] {
-	const names = new Set([...state.online, ...state.conversations.keys()]);
+/** What the sidebar lists: `everyone` first, then every registered user and anyone you talked with. */
+export function conversationList(state: ChatState): ConversationKey[] {
+	const names = new Set([...state.contacts.keys(), ...state.conversations.keys()]);
 	if (state.selected !== undefined) names.add(state.selected);
-	return [...names].sort(byName);
+	names.delete(everyone);
+	return [everyone, ...[...names].sort(byName)];
 }
 
-export type PeerEntry = {name: string; online: boolean; unread: number; selected: boolean};
+export type SidebarEntry = {
+	key: ConversationKey;
+	online: boolean;
+	verified: boolean;
+	keyChanged: boolean;
+	unread: number;
+	selected: boolean;
+};
 
-export function peerEntries(state: ChatState): PeerEntry[] {
-	const online = new Set(state.online);
-	return peerList(state).map(name => ({
-		name,
-		online: online.has(name),
-		unread: state.unread.get(name) ?? 0,
-		selected: name === state.selected,
-	}));
+export function sidebarEntries(state: ChatState): SidebarEntry[] {
+	return conversationList(state).map(key => {
+		const contact = state.contacts.get(key);
+		return {
+			key,
+			online: key === everyone ? true : (contact?.online ?? false),
+			verified: contact?.verified ?? false,
+			keyChanged: contact?.keyChanged ?? false,
+			unread: state.unread.get(key) ?? 0,
+			selected: key === state.selected,
+		};
+	});
 }
 
 /** The selected conversation merged with the system lines, in arrival order. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {homedir} from 'node:os';
-import {join} from 'node:path';
+import {join, resolve} from 'node:path';
 import process from 'node:process';
 import React from 'react';
 import {render} from 'ink';
@@ -22,11 +22,15 @@ const cli = meow(
 	                       (64 hex digits; spaces and case ignored)
 	  --config-dir DIR     Where known_relays.json lives
 	                       (default $XDG_CONFIG_HOME/im-tui or ~/.config/im-tui)
+	  --data-dir DIR       Where your identity keys, contact pins and message
+	                       counters live, per relay and username (keep it private)
+	                       (default $XDG_DATA_HOME/im-tui or ~/.local/share/im-tui)
 	  --help, --version
 
 	Whatever of host, port and user is missing is asked for on screen.
-	In the chat: Up/Down choose who to write to, Enter sends, /help lists commands,
-	/quit or Ctrl+C leaves.
+	In the chat: Up/Down choose a conversation (# everyone or one person), Enter
+	sends, /verify NAME compares safety numbers, /trust NAME accepts a changed key,
+	/help lists commands, /quit or Ctrl+C leaves.
 `,
 	{
 		importMeta: import.meta,
@@ -37,6 +41,7 @@ const cli = meow(
 			user: {type: 'string'},
 			trust: {type: 'string'},
 			configDir: {type: 'string'},
+			dataDir: {type: 'string'},
 		},
 	},
 );
@@ -54,12 +59,15 @@ const badUser = user === undefined ? undefined : usernameError(user);
 if (badUser) usage(`--user: ${badUser}`);
 const trustFingerprint = trust === undefined ? undefined : parseFingerprint(trust);
 if (trust !== undefined && trustFingerprint === undefined) usage("--trust must be the relay's fingerprint: 64 hex digits");
+if (cli.flags.dataDir !== undefined && cli.flags.dataDir.trim() === '') usage('--data-dir must name a directory');
 if (!process.stdin.isTTY || !process.stdout.isTTY) {
 	usage('stdin and stdout must be a terminal (im-tui is a full-screen chat; run it in a terminal, not a pipe)');
 }
 
 const configHome = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
 const knownRelaysPath = join(cli.flags.configDir ?? join(configHome, 'im-tui'), 'known_relays.json');
+const dataHome = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+const dataDir = resolve(cli.flags.dataDir ?? join(dataHome, 'im-tui'));
 
 let alternateScreen = false;
 function restoreTerminal(): void {
@@ -75,7 +83,7 @@ process.stdout.write('\u001B[?1049h');
 alternateScreen = true;
 
 const instance = render(
-	<App host={host?.trim()} port={port} username={user?.trim()} trustFingerprint={trustFingerprint} knownRelaysPath={knownRelaysPath} />,
+	<App host={host?.trim()} port={port} username={user?.trim()} trustFingerprint={trustFingerprint} knownRelaysPath={knownRelaysPath} dataDir={dataDir} />,
 	{exitOnCtrlC: false},
 );
 

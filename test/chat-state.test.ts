@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest';
-import {chatReducer, createChatState, peerEntries, peerList, visibleLines, type ChatAction, type ChatState} from '../source/chat-state.js';
+import {chatReducer, conversationList, createChatState, everyone, sidebarEntries, visibleLines, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
+import type {Contact} from '../source/net/client-events.js';
 
 const relay = {host: 'localhost', port: 7000, fingerprint: 'ab'.repeat(32)};
 
@@ -7,22 +8,36 @@ function run(actions: ChatAction[], state = createChatState({status: 'connecting
 	return actions.reduce(chatReducer, state);
 }
 
-function online(me: string, users: string[], motd: string | null = null): ChatState {
+const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
+
+/** Logged in as `me`; `users` are online, `offline` registered but not online. */
+function online(me: string, users: string[], motd: string | null = null, offline: string[] = []): ChatState {
+	const contacts = [...users.map(name => contact(name)), ...offline.map(name => contact(name, {online: false}))];
 	return run([
 		{type: 'status', status: 'online'},
-		{type: 'welcome', welcome: {username: me, users, motd}, time: 1},
+		{type: 'welcome', welcome: {username: me, users: contacts, motd}, time: 1},
 	]);
 }
 
-const message = (from: string, text: string, id = `m-${from}-${text}`): ChatAction => ({
+const message = (from: string, text: string, id = `m-${from}-${text}`, kind: 'direct' | 'everyone' = 'direct'): ChatAction => ({
 	type: 'message',
-	message: {id, from, to: 'me1', text, time: 5},
+	message: {id, from, to: 'me1', kind, text, time: 5, sent: 4},
 });
+
+const texts = (lines: ChatLine[] | undefined) => (lines ?? []).map(line => line.text);
+
+/** Each entry as its key and marks, e.g. "bob ○ ✓ ! (2) ›". */
+const sidebar = (state: ChatState) =>
+	sidebarEntries(state).map(
+		entry =>
+			`${entry.key}${entry.online ? '' : ' ○'}${entry.verified ? ' ✓' : ''}${entry.keyChanged ? ' !' : ''}${entry.unread ? ` (${entry.unread})` : ''}${entry.selected ? ' ›' : ''}`,
+	);
 
 describe('connection events', () => {
 	test('starts from what the connection already knows', () => {
 		const state = createChatState({status: 'online', relay, username: 'alice'});
-		expect(state).toMatchObject({status: 'online', relay, me: 'alice', online: [], selected: undefined});
+		expect(state).toMatchObject({status: 'online', relay, me: 'alice', selected: undefined});
+		expect(state.contacts.size).toBe(0);
 	});
 
 	test('relay-unknown waits for a decision; trust-decided clears it', () => {
@@ -51,70 +66,68 @@ describe('connection events', () => {
 		expect(state.login).toEqual({requested: false, pending: undefined, error: undefined});
 	});
 
-	test('welcome sorts users, drops me and invalid names, selects the first, shows the motd', () => {
-		const state = online('me1', ['zed', 'amy', 'me1', 'Bad Name', 'amy'], 'Hello\nsecond line');
-		expect(state.online).toEqual(['amy', 'zed']);
+	test('welcome lists every registered user, drops me and invalid names, selects the first online, shows the motd', () => {
+		const state = online('me1', ['zed', 'amy', 'me1', 'Bad Name'], 'Hello\nsecond line', ['bob']);
+		expect([...state.contacts.keys()].sort()).toEqual(['amy', 'bob', 'zed']);
 		expect(state.selected).toBe('amy');
-		expect(state.system.map(line => line.text)).toEqual([
-			'Logged in as me1. 2 other people are online. Type /help for help.',
-			'Hello',
-			'second line',
-		]);
+		expect(sidebar(state)).toEqual([everyone, 'amy ›', 'bob ○', 'zed']);
+		expect(texts(state.system)).toEqual(['Logged in as me1. 2 other people are online (3 registered). Type /help for help.', 'Hello', 'second line']);
 		expect(state.system[1]?.tone).toBe('announcement');
 	});
 
-	test('user-joined keeps the list sorted, adds a system line, ignores me and duplicates', () => {
-		let state = online('me1', ['bob']);
+	test('welcome with nobody online selects # everyone', () => {
+		const state = online('me1', [], null, ['bob']);
+		expect(state.selected).toBe(everyone);
+		expect(texts(state.system)[0]).toBe('Logged in as me1. 0 other people are online (1 registered). Type /help for help.');
+	});
+
+	test('user-joined marks a contact online (or adds a new one), with a system line; ignores me, duplicates and bad names', () => {
+		let state = online('me1', ['bob'], null, ['cy']);
 		state = run(
 			[
-				{type: 'user-joined', username: 'amy', time: 2},
-				{type: 'user-joined', username: 'amy', time: 2},
-				{type: 'user-joined', username: 'me1', time: 2},
-				{type: 'user-joined', username: 'e\u001B[2Jvil', time: 2},
+				{type: 'user-joined', contact: contact('amy'), time: 2},
+				{type: 'user-joined', contact: contact('amy'), time: 2},
+				{type: 'user-joined', contact: contact('cy'), time: 2},
+				{type: 'user-joined', contact: contact('me1'), time: 2},
+				{type: 'user-joined', contact: contact('e\u001B[2Jvil'), time: 2},
 			],
 			state,
 		);
-		expect(state.online).toEqual(['amy', 'bob']);
-		expect(state.selected).toBe('bob');
-		expect(state.system.filter(line => line.text.includes('joined')).map(line => line.text)).toEqual(['amy joined']);
+		expect(sidebar(state)).toEqual([everyone, 'amy', 'bob ›', 'cy']);
+		expect(texts(state.system).filter(text => text.includes('joined'))).toEqual(['amy joined', 'cy joined']);
 	});
 
-	test('user-joined selects the newcomer when nobody is selected', () => {
-		const state = run([{type: 'user-joined', username: 'amy', time: 2}], online('me1', []));
+	test('user-joined selects the newcomer when nothing is selected', () => {
+		const state = run([{type: 'user-joined', contact: contact('amy'), time: 2}], createChatState({status: 'online', username: 'me1'}));
 		expect(state.selected).toBe('amy');
 	});
 
-	test('user-left removes the user; an unknown leaver changes nothing', () => {
+	test('user-left keeps the user listed, offline; an unknown or offline leaver changes nothing', () => {
 		let state = online('me1', ['amy', 'bob']);
 		state = chatReducer(state, {type: 'user-left', username: 'bob', time: 3});
-		expect(state.online).toEqual(['amy']);
+		expect(sidebar(state)).toEqual([everyone, 'amy ›', 'bob ○']);
 		expect(state.system.at(-1)?.text).toBe('bob left');
 		expect(chatReducer(state, {type: 'user-left', username: 'nobody', time: 3})).toBe(state);
+		expect(chatReducer(state, {type: 'user-left', username: 'bob', time: 3})).toBe(state);
 	});
 
-	test('a leaver you talked with stays in the list, marked offline', () => {
-		let state = online('me1', ['amy', 'bob', 'cy']);
-		state = run([message('cy', 'hi'), {type: 'user-left', username: 'cy', time: 3}, {type: 'user-left', username: 'bob', time: 3}], state);
-		expect(peerEntries(state)).toEqual([
-			{name: 'amy', online: true, unread: 0, selected: true},
-			{name: 'cy', online: false, unread: 1, selected: false},
-		]);
-	});
-
-	test('closed fails pending messages, clears who is online and sets the notice', () => {
+	test('closed fails messages the relay had not taken, keeps stored ones, marks everyone offline', () => {
 		let state = online('me1', ['amy']);
 		state = run(
 			[
-				{type: 'outgoing', id: 'x1', to: 'amy', text: 'hello', time: 4},
+				{type: 'outgoing', id: 'x1', to: 'amy', recipients: ['amy'], text: 'hello', time: 4},
+				{type: 'outgoing', id: 'x2', to: 'amy', recipients: ['amy'], text: 'kept', time: 4},
+				{type: 'accepted', ack: {id: 'x2', time: 4}},
 				{type: 'closed', reason: {code: 'bad_token', message: 'frame failed to authenticate'}, time: 5},
 			],
 			state,
 		);
 		expect(state.status).toBe('closed');
-		expect(state.online).toEqual([]);
-		expect(state.conversations.get('amy')?.[0]?.delivery).toEqual({state: 'failed', code: 'bad_token', message: 'the connection closed'});
+		const [first, second] = state.conversations.get('amy') ?? [];
+		expect(first).toMatchObject({delivery: {state: 'failed', code: 'bad_token', message: 'the connection closed'}});
+		expect(second).toMatchObject({delivery: {state: 'stored', time: 4}});
 		expect(state.notice).toEqual({tone: 'error', text: 'Connection closed: frame failed to authenticate (bad_token)'});
-		expect(peerEntries(state)).toEqual([{name: 'amy', online: false, unread: 0, selected: true}]);
+		expect(sidebar(state)).toEqual([everyone, 'amy ○ ›']);
 	});
 
 	test('shutdown is worded as such', () => {
@@ -132,28 +145,90 @@ describe('connection events', () => {
 });
 
 describe('messages and delivery', () => {
-	test('an outgoing message is "sending" until the relay says sent', () => {
+	test('a direct message goes sending → stored (accepted) → delivered (receipt from the recipient)', () => {
 		let state = online('me1', ['amy']);
-		state = chatReducer(state, {type: 'outgoing', id: 'x1', to: 'amy', text: 'hi', time: 4});
+		state = chatReducer(state, {type: 'outgoing', id: 'x1', to: 'amy', recipients: ['amy'], text: 'hi', time: 4});
 		expect(state.conversations.get('amy')).toMatchObject([{from: 'me1', to: 'amy', text: 'hi', delivery: {state: 'sending'}}]);
-		expect(state.pending.get('x1')).toBe('amy');
-		state = chatReducer(state, {type: 'sent', ack: {id: 'x1', time: 6}});
-		expect(state.conversations.get('amy')?.[0]?.delivery).toEqual({state: 'sent', time: 6});
-		expect(state.pending.size).toBe(0);
-		expect(chatReducer(state, {type: 'sent', ack: {id: 'unknown', time: 7}})).toBe(state);
+		expect(state.tracking.get('x1')).toBe('amy');
+		state = chatReducer(state, {type: 'accepted', ack: {id: 'x1', time: 6}});
+		expect(state.conversations.get('amy')?.[0]).toMatchObject({delivery: {state: 'stored', time: 6}});
+		expect(chatReducer(state, {type: 'delivered', receipt: {id: 'x1', by: 'bob'}})).toEqual(state);
+		state = chatReducer(state, {type: 'delivered', receipt: {id: 'x1', by: 'amy'}});
+		expect(state.conversations.get('amy')?.[0]).toMatchObject({delivery: {state: 'delivered'}});
+		expect(state.tracking.size).toBe(0);
+		expect(chatReducer(state, {type: 'accepted', ack: {id: 'unknown', time: 7}})).toBe(state);
+		expect(chatReducer(state, {type: 'delivered', receipt: {id: 'x1', by: 'amy'}})).toBe(state);
 	});
 
-	test('a relay error naming the message marks it failed with the relay’s error', () => {
+	test('a receipt before the relay’s ack is not undone by the ack', () => {
 		let state = online('me1', ['amy']);
 		state = run(
 			[
-				{type: 'outgoing', id: 'x1', to: 'amy', text: 'hi', time: 4},
-				{type: 'relay-error', error: {code: 'recipient_offline', message: 'amy is offline', ref: 'x1'}, time: 5},
+				{type: 'outgoing', id: 'x1', to: 'amy', recipients: ['amy'], text: 'hi', time: 4},
+				{type: 'delivered', receipt: {id: 'x1', by: 'amy'}},
+				{type: 'accepted', ack: {id: 'x1', time: 6}},
 			],
 			state,
 		);
-		expect(state.conversations.get('amy')?.[0]?.delivery).toEqual({state: 'failed', code: 'recipient_offline', message: 'amy is offline'});
-		expect(state.notice).toEqual({tone: 'error', text: 'not delivered to amy: amy is offline'});
+		expect(state.conversations.get('amy')?.[0]).toMatchObject({delivery: {state: 'delivered'}});
+	});
+
+	test('writing to an offline user says the relay keeps it until they log in', () => {
+		let state = online('me1', ['amy'], null, ['bob']);
+		state = chatReducer(state, {type: 'outgoing', id: 'x1', to: 'bob', recipients: ['bob'], text: 'later', time: 4});
+		expect(state.notice).toEqual({tone: 'info', text: 'bob is offline: the relay keeps the message and delivers it when bob logs in.'});
+		state = chatReducer(state, {type: 'accepted', ack: {id: 'x1', time: 6}});
+		expect(state.conversations.get('bob')?.[0]).toMatchObject({delivery: {state: 'stored', time: 6}});
+	});
+
+	test('a message to everyone counts receipts from its recipients, once each', () => {
+		let state = online('me1', ['amy', 'bob', 'cy']);
+		state = run(
+			[
+				{type: 'select', key: everyone},
+				{type: 'outgoing', id: 'e1', to: everyone, recipients: ['amy', 'bob', 'cy'], text: 'hi all', time: 4},
+				{type: 'accepted', ack: {id: 'e1', time: 5}},
+				{type: 'accepted', ack: {id: 'e1', time: 5}},
+				{type: 'delivered', receipt: {id: 'e1', by: 'amy'}},
+				{type: 'delivered', receipt: {id: 'e1', by: 'amy'}},
+				{type: 'delivered', receipt: {id: 'e1', by: 'zed'}},
+				{type: 'delivered', receipt: {id: 'e1', by: 'bob'}},
+			],
+			state,
+		);
+		expect(state.conversations.get(everyone)).toMatchObject([
+			{to: everyone, text: 'hi all', delivery: {state: 'stored', time: 5}, receipts: {recipients: ['amy', 'bob', 'cy'], by: ['amy', 'bob']}},
+		]);
+		state = chatReducer(state, {type: 'delivered', receipt: {id: 'e1', by: 'cy'}});
+		expect(state.conversations.get(everyone)?.[0]).toMatchObject({delivery: {state: 'delivered'}});
+		expect(state.tracking.size).toBe(0);
+	});
+
+	test('a relay error naming a direct message marks it failed with the relay’s error', () => {
+		let state = online('me1', ['amy']);
+		state = run(
+			[
+				{type: 'outgoing', id: 'x1', to: 'amy', recipients: ['amy'], text: 'hi', time: 4},
+				{type: 'relay-error', error: {code: 'queue_full', message: 'amy has too many messages waiting', ref: 'x1'}, time: 5},
+			],
+			state,
+		);
+		expect(state.conversations.get('amy')?.[0]).toMatchObject({delivery: {state: 'failed', code: 'queue_full', message: 'amy has too many messages waiting'}});
+		expect(state.notice).toEqual({tone: 'error', text: 'not sent to amy: amy has too many messages waiting'});
+		expect(state.tracking.size).toBe(0);
+	});
+
+	test('a relay error naming a message to everyone says a copy was refused', () => {
+		let state = online('me1', ['amy', 'bob']);
+		state = run(
+			[
+				{type: 'outgoing', id: 'e1', to: everyone, recipients: ['amy', 'bob'], text: 'hi', time: 4},
+				{type: 'relay-error', error: {code: 'queue_full', message: 'queue full', ref: 'e1'}, time: 5},
+			],
+			state,
+		);
+		expect(texts(state.conversations.get(everyone))).toEqual(['hi', 'A copy of your message to everyone was refused by the relay: queue full (queue_full)']);
+		expect(state.conversations.get(everyone)?.[0]).toMatchObject({delivery: {state: 'sending'}});
 	});
 
 	test('a relay error without a known ref becomes a system line', () => {
@@ -163,6 +238,16 @@ describe('messages and delivery', () => {
 			time: 5,
 		});
 		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'relay error (already_logged_in): you are logged in'});
+	});
+
+	test('messages to everyone go to the everyone conversation, direct ones to the sender’s', () => {
+		let state = online('me1', ['amy', 'bob']);
+		state = run([message('bob', 'to all', 'm1', 'everyone'), message('bob', 'just you', 'm2')], state);
+		expect(state.conversations.get(everyone)).toMatchObject([{from: 'bob', to: everyone, text: 'to all'}]);
+		expect(texts(state.conversations.get('bob'))).toEqual(['just you']);
+		expect(sidebar(state)).toEqual([`${everyone} (1)`, 'amy ›', 'bob (1)']);
+		state = chatReducer(state, {type: 'select-previous'});
+		expect(sidebar(state)).toEqual([`${everyone} ›`, 'amy', 'bob (1)']);
 	});
 
 	test('messages from someone not selected count as unread until selected', () => {
@@ -175,37 +260,161 @@ describe('messages and delivery', () => {
 		expect(state.unread.get('bob')).toBeUndefined();
 	});
 
-	test('a message when nobody is selected selects the sender', () => {
-		const state = chatReducer(online('me1', []), message('amy', 'hi'));
-		expect(state.selected).toBe('amy');
-		expect(state.unread.size).toBe(0);
+	test('a message when nothing is selected selects its conversation', () => {
+		const state = createChatState({status: 'online', username: 'me1'});
+		expect(chatReducer(state, message('amy', 'hi')).selected).toBe('amy');
+		expect(chatReducer(state, message('amy', 'hi', 'e', 'everyone')).selected).toBe(everyone);
 	});
 
 	test('a message with an invalid sender name is dropped', () => {
 		const state = online('me1', []);
 		expect(chatReducer(state, message('-!- system', 'fake'))).toBe(state);
+		expect(chatReducer(state, message('-!- system', 'fake', 'x', 'everyone'))).toBe(state);
 	});
 
 	test('usernames that are Object.prototype keys are ordinary names', () => {
 		let state = online('me1', ['__proto__', 'constructor']);
 		state = run([message('constructor', 'a'), message('__proto__', 'b')], state);
-		expect(peerEntries(state).map(entry => [entry.name, entry.unread])).toEqual([
+		expect(sidebarEntries(state).map(entry => [entry.key, entry.unread])).toEqual([
+			[everyone, 0],
 			['__proto__', 0],
 			['constructor', 1],
 		]);
 	});
 
-	test('conversations and system lines are bounded by maxLines', () => {
-		let state = chatReducer(createChatState({status: 'online', username: 'me1'}, {maxLines: 3}), {type: 'user-joined', username: 'amy', time: 1});
+	test('conversations and system lines are bounded by maxLines; old messages stop being tracked', () => {
+		let state = chatReducer(createChatState({status: 'online', username: 'me1'}, {maxLines: 3}), {type: 'user-joined', contact: contact('amy'), time: 1});
+		state = chatReducer(state, {type: 'outgoing', id: 'old', to: 'amy', recipients: ['amy'], text: 'mine', time: 1});
 		for (let index = 0; index < 5; index++) state = chatReducer(state, message('amy', `n${index}`));
 		for (let index = 0; index < 5; index++) state = chatReducer(state, {type: 'local', tone: 'info', text: `s${index}`, time: 1});
-		expect(state.conversations.get('amy')?.map(line => line.text)).toEqual(['n2', 'n3', 'n4']);
-		expect(state.system.map(line => line.text)).toEqual(['s2', 's3', 's4']);
+		expect(texts(state.conversations.get('amy'))).toEqual(['n2', 'n3', 'n4']);
+		expect(texts(state.system)).toEqual(['s2', 's3', 's4']);
+		expect(state.tracking.size).toBe(0);
+	});
+});
+
+describe('contacts: changed keys, held messages, verification', () => {
+	const warning = "WARNING: amy's identity key changed. amy may have reinstalled, or someone may be impersonating amy. Nothing is sent to amy and messages from the new key are held; compare safety numbers with /verify amy, then /trust amy to accept.";
+
+	test('a changed key puts a warning in that conversation, marks the contact and sets the notice', () => {
+		let state = online('me1', ['amy', 'bob']);
+		state = chatReducer(state, {type: 'select', key: 'bob'});
+		state = chatReducer(state, {type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 3});
+		expect(state.conversations.get('amy')).toMatchObject([{kind: 'system', tone: 'warning', text: warning}]);
+		expect(sidebar(state)).toEqual([everyone, 'amy !', 'bob ›']);
+		expect(state.notice).toEqual({tone: 'error', text: "amy's identity key changed: /verify amy, then /trust amy"});
+		expect(texts(visibleLines(state))).not.toContain(warning);
+		const again = chatReducer(state, {type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 4});
+		expect(again.conversations.get('amy')).toHaveLength(1);
+	});
+
+	test('a contact already changed at welcome or at join gets the warning too', () => {
+		let state = run([{type: 'welcome', welcome: {username: 'me1', users: [contact('amy', {keyChanged: true})], motd: null}, time: 1}]);
+		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
+		state = chatReducer(online('me1', [], null, ['amy']), {type: 'user-joined', contact: contact('amy', {keyChanged: true}), time: 2});
+		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
+	});
+
+	test('accepting the new key and verifying are said in the conversation', () => {
+		let state = online('me1', ['amy']);
+		state = run(
+			[
+				{type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 3},
+				{type: 'contact-updated', contact: contact('amy'), time: 4},
+				{type: 'contact-updated', contact: contact('amy', {verified: true}), time: 5},
+				{type: 'contact-updated', contact: contact('amy'), time: 6},
+			],
+			state,
+		);
+		expect(texts(state.conversations.get('amy'))).toEqual([
+			warning,
+			"You accepted amy's new identity key; held messages follow.",
+			'amy is verified: you compared safety numbers.',
+			'amy is no longer marked verified.',
+		]);
+		expect(chatReducer(state, {type: 'contact-updated', contact: contact('me1', {keyChanged: true}), time: 7})).toBe(state);
+	});
+
+	test('a verified contact whose key changes loses the mark with the warning only', () => {
+		let state = online('me1', []);
+		state = run(
+			[
+				{type: 'user-joined', contact: contact('amy', {verified: true}), time: 2},
+				{type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 3},
+			],
+			state,
+		);
+		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
+		expect(sidebar(state)).toEqual([`${everyone} ›`, 'amy !']);
+	});
+
+	test('held messages are counted on one line that updates', () => {
+		let state = online('me1', ['amy']);
+		state = run(
+			[
+				{type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 3},
+				{type: 'held', held: {from: 'amy', count: 1}, time: 4},
+				{type: 'held', held: {from: 'amy', count: 3}, time: 5},
+				{type: 'held', held: {from: 'e\u001B[2Jvil', count: 3}, time: 5},
+				{type: 'held', held: {from: 'amy', count: 0}, time: 5},
+			],
+			state,
+		);
+		expect(state.conversations.get('amy')?.slice(1)).toMatchObject([
+			{kind: 'system', tone: 'warning', text: '3 messages from amy are held behind the key warning until you /trust amy.', time: 5},
+		]);
+		state = run([message('amy', 'old key'), {type: 'held', held: {from: 'amy', count: 1}, time: 6}], state);
+		expect(texts(state.conversations.get('amy')).at(-1)).toBe('1 message from amy is held behind the key warning until you /trust amy.');
+	});
+
+	test('a gap is a system line in the sender’s conversation', () => {
+		let state = online('me1', ['amy']);
+		state = run(
+			[
+				{type: 'gap', gap: {from: 'amy', missing: 1}, time: 3},
+				{type: 'gap', gap: {from: 'amy', missing: 4}, time: 3},
+				{type: 'gap', gap: {from: 'amy', missing: 0}, time: 3},
+			],
+			state,
+		);
+		expect(state.conversations.get('amy')).toMatchObject([
+			{kind: 'system', tone: 'error', text: '1 message from amy never arrived: the relay withheld or lost them'},
+			{kind: 'system', tone: 'error', text: '4 messages from amy never arrived: the relay withheld or lost them'},
+		]);
+	});
+
+	test('a rejected envelope is a system line with the reason (not for a mere replay); an invalid sender goes to the system lines', () => {
+		let state = online('me1', ['amy']);
+		state = run(
+			[
+				{type: 'rejected', rejection: {from: 'amy', code: 'unauthenticated', reason: 'it failed to authenticate'}, time: 3},
+				{type: 'rejected', rejection: {from: 'amy', code: 'replay', reason: 'seen before'}, time: 3},
+				{type: 'rejected', rejection: {from: '-!- x', code: 'misaddressed', reason: 'not for you'}, time: 3},
+			],
+			state,
+		);
+		expect(texts(state.conversations.get('amy'))).toEqual(['A message from amy was rejected: it failed to authenticate']);
+		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'A message from an unknown sender was rejected: not for you'});
+	});
+
+	test('verify-open and verify-close hold the /verify view', () => {
+		let state = online('me1', ['amy']);
+		state = chatReducer(state, {type: 'verify-open', username: 'amy', safetyNumber: '0123'.repeat(10)});
+		expect(state.verification).toEqual({username: 'amy', safetyNumber: '0123'.repeat(10), keyChanged: false});
+		state = chatReducer(state, {type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 3});
+		expect(chatReducer(state, {type: 'verify-open', username: 'amy', safetyNumber: 'ab'}).verification?.keyChanged).toBe(true);
+		expect(chatReducer(state, {type: 'verify-close'}).verification).toBeUndefined();
+	});
+
+	test('a local line can go to one conversation', () => {
+		const state = chatReducer(online('me1', ['amy']), {type: 'local', tone: 'error', text: 'not sent', time: 3, conversation: 'amy'});
+		expect(texts(state.conversations.get('amy'))).toEqual(['not sent']);
+		expect(texts(visibleLines(state)).at(-1)).toBe('not sent');
 	});
 });
 
 describe('selection', () => {
-	test('Down and Up walk the sorted list and wrap around', () => {
+	test('Down and Up walk # everyone and the sorted users, and wrap around', () => {
 		let state = online('me1', ['cy', 'amy', 'bob']);
 		expect(state.selected).toBe('amy');
 		const walk: string[] = [];
@@ -214,15 +423,13 @@ describe('selection', () => {
 			walk.push(state.selected ?? '');
 		}
 
-		expect(walk).toEqual(['bob', 'cy', 'amy', 'cy', 'bob']);
+		expect(walk).toEqual(['bob', 'cy', everyone, 'cy', 'bob']);
 	});
 
-	test('with nobody selected, Down picks the first and Up the last', () => {
-		const state = createChatState({status: 'online', username: 'me1'});
-		const withUsers = {...state, online: ['amy', 'bob']};
-		expect(chatReducer(withUsers, {type: 'select-next'}).selected).toBe('amy');
-		expect(chatReducer(withUsers, {type: 'select-previous'}).selected).toBe('bob');
-		expect(chatReducer(state, {type: 'select-next'})).toBe(state);
+	test('with nothing selected, Down picks # everyone and Up the last user', () => {
+		const state = {...createChatState({status: 'online', username: 'me1'}), contacts: new Map([['amy', contact('amy')], ['bob', contact('bob')]])};
+		expect(chatReducer(state, {type: 'select-next'}).selected).toBe(everyone);
+		expect(chatReducer(state, {type: 'select-previous'}).selected).toBe('bob');
 	});
 
 	test('selection stays on the same name when others join and leave', () => {
@@ -231,29 +438,21 @@ describe('selection', () => {
 		expect(state.selected).toBe('cy');
 		state = run(
 			[
-				{type: 'user-joined', username: 'amy', time: 2},
+				{type: 'user-joined', contact: contact('amy'), time: 2},
 				{type: 'user-left', username: 'bob', time: 2},
-				{type: 'user-joined', username: 'dan', time: 2},
+				{type: 'user-joined', contact: contact('dan'), time: 2},
 			],
 			state,
 		);
 		expect(state.selected).toBe('cy');
-		expect(peerList(state)).toEqual(['amy', 'cy', 'dan']);
+		expect(conversationList(state)).toEqual([everyone, 'amy', 'bob', 'cy', 'dan']);
 	});
 
-	test('a selected person who leaves stays listed while selected', () => {
-		let state = online('me1', ['amy', 'bob']);
-		state = chatReducer(state, {type: 'user-left', username: 'amy', time: 2});
-		expect(state.selected).toBe('amy');
-		expect(peerEntries(state)[0]).toEqual({name: 'amy', online: false, unread: 0, selected: true});
-		state = chatReducer(state, {type: 'select-next'});
-		expect(peerList(state)).toEqual(['bob']);
-	});
-
-	test('select by name only picks someone listed', () => {
+	test('select by key only picks something listed', () => {
 		const state = online('me1', ['amy', 'bob']);
-		expect(chatReducer(state, {type: 'select', username: 'bob'}).selected).toBe('bob');
-		expect(chatReducer(state, {type: 'select', username: 'zed'})).toBe(state);
+		expect(chatReducer(state, {type: 'select', key: 'bob'}).selected).toBe('bob');
+		expect(chatReducer(state, {type: 'select', key: everyone}).selected).toBe(everyone);
+		expect(chatReducer(state, {type: 'select', key: 'zed'})).toBe(state);
 	});
 });
 
@@ -263,21 +462,20 @@ describe('visibleLines', () => {
 		state = run(
 			[
 				message('amy', 'a1'),
-				{type: 'user-joined', username: 'cy', time: 2},
+				{type: 'user-joined', contact: contact('cy'), time: 2},
 				message('bob', 'b1'),
-				{type: 'outgoing', id: 'x', to: 'amy', text: 'a2', time: 3},
+				{type: 'outgoing', id: 'x', to: 'amy', recipients: ['amy'], text: 'a2', time: 3},
 				{type: 'announcement', announcement: {text: 'note', time: 4}},
 			],
 			state,
 		);
-		const texts = visibleLines(state).map(line => line.text);
-		expect(texts).toEqual([expect.stringContaining('Logged in'), 'a1', 'cy joined', 'a2', 'note']);
+		expect(texts(visibleLines(state))).toEqual([expect.stringContaining('Logged in'), 'a1', 'cy joined', 'a2', 'note']);
 		const seqs = visibleLines(state).map(line => line.seq);
 		expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 	});
 
-	test('with nobody selected only system lines show', () => {
+	test('with nothing selected only system lines show', () => {
 		const state = run([{type: 'local', tone: 'info', text: 'hello', time: 1}]);
-		expect(visibleLines(state).map(line => line.text)).toEqual(['hello']);
+		expect(texts(visibleLines(state))).toEqual(['hello']);
 	});
 });

@@ -8,6 +8,7 @@ import {relayAddress} from '../net/known-relays.js';
 import {ChatScreen} from './chat-screen.js';
 import {ConnectForm, type ConnectValues} from './connect-form.js';
 import {RelayChanged, TrustPrompt} from './trust-prompt.js';
+import {VerifyView} from './verify-view.js';
 
 export type AppProps = {
 	host?: string;
@@ -15,17 +16,19 @@ export type AppProps = {
 	username?: string;
 	trustFingerprint?: string;
 	knownRelaysPath: string;
+	/** Where the client keeps identities, contact pins and counters (ClientOptions.dataDir). */
+	dataDir: string;
 	createConnection?: (options: ClientOptions) => ChatConnection;
 };
 
 /** How long quitting waits for the relay to hear "bye" before leaving anyway. */
 const closeTimeoutMs = 2000;
 
-export function App({host, port, username, trustFingerprint, knownRelaysPath, createConnection = options => new ChatClient(options)}: AppProps) {
+export function App({host, port, username, trustFingerprint, knownRelaysPath, dataDir, createConnection = options => new ChatClient(options)}: AppProps) {
 	const {exit} = useApp();
 	const {columns, rows} = useTerminalSize();
 	const open = (values: ConnectValues) => ({
-		connection: createConnection({host: values.host, port: values.port, knownRelaysPath, trustFingerprint}),
+		connection: createConnection({host: values.host, port: values.port, knownRelaysPath, dataDir, trustFingerprint}),
 		username: values.username,
 	});
 	// Creating a connection does not connect it: Session does, once it listens to it.
@@ -116,7 +119,7 @@ function Session({connection, username, knownRelaysPath, width, height}: Session
 	if (state.verify) {
 		const relay = state.verify;
 		const onDecide = (trust: boolean) => {
-			actions.trust(trust);
+			actions.trustRelay(trust);
 			if (!trust) exit(new Error(`You did not trust the relay at ${relayAddress(relay.host, relay.port)}; nothing was sent.`));
 		};
 
@@ -126,6 +129,10 @@ function Session({connection, username, knownRelaysPath, width, height}: Session
 	if (state.login.requested && state.login.pending === undefined && state.me === undefined && state.status === 'login') {
 		const {host, port} = state.relay ?? {host: '?', port: 0};
 		return <ConnectForm host={host} port={port} error={state.login.error} onSubmit={values => actions.login(values.username)} />;
+	}
+
+	if (state.verification && state.me !== undefined) {
+		return <VerifyView verification={state.verification} me={state.me} onConfirm={actions.confirmVerification} onBack={actions.closeVerification} />;
 	}
 
 	return <ChatScreen state={state} actions={actions} width={width} height={height} onQuit={quit} />;

@@ -1,8 +1,9 @@
 import React from 'react';
 import {Box, useInput} from 'ink';
-import {peerEntries, visibleLines, type ChatState} from '../chat-state.js';
+import {sidebarEntries, visibleLines, type ChatState} from '../chat-state.js';
 import type {ChatActions} from '../hooks/use-chat.js';
-import {helpText, InputBox} from './input-box.js';
+import {helpText, type ParsedCommand} from './commands.js';
+import {InputBox} from './input-box.js';
 import {MessageLog} from './message-log.js';
 import {Sidebar} from './sidebar.js';
 import {StatusLine} from './status-line.js';
@@ -22,13 +23,26 @@ export function ChatScreen({state, actions, width, height, onQuit}: Props) {
 		else if (key.downArrow) actions.selectNext();
 	});
 
+	const onCommand = (parsed: ParsedCommand) => {
+		if (!parsed.ok) {
+			actions.note(parsed.error, 'error');
+			return;
+		}
+
+		const {command} = parsed;
+		if (command.name === 'quit') onQuit();
+		else if (command.name === 'help') for (const line of helpText) actions.note(line);
+		else actions.command(command);
+	};
+
+	const contact = state.selected === undefined ? undefined : state.contacts.get(state.selected);
 	const mainHeight = Math.max(height - 2, 1);
 	const sidebarWidth = Math.min(Math.max(Math.floor(width / 4), 14), 26);
 	const logWidth = Math.max(width - sidebarWidth - 1, 10);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			<Box height={mainHeight} flexShrink={0}>
-				<Sidebar entries={peerEntries(state)} width={sidebarWidth} height={mainHeight} />
+				<Sidebar entries={sidebarEntries(state)} width={sidebarWidth} height={mainHeight} />
 				<Box marginLeft={1}>
 					<MessageLog lines={visibleLines(state)} me={state.me} width={logWidth} height={mainHeight} />
 				</Box>
@@ -36,15 +50,11 @@ export function ChatScreen({state, actions, width, height, onQuit}: Props) {
 			<StatusLine status={state.status} relay={state.relay} me={state.me} notice={state.notice} width={width} />
 			<InputBox
 				to={state.selected}
+				offline={contact !== undefined && !contact.online}
+				keyChanged={contact?.keyChanged}
 				width={width}
 				onSend={actions.send}
-				onQuit={onQuit}
-				onHelp={() => {
-					for (const line of helpText) actions.note(line);
-				}}
-				onUnknownCommand={command => {
-					actions.note(`Unknown command ${command}; /help lists the commands.`, 'error');
-				}}
+				onCommand={onCommand}
 			/>
 		</Box>
 	);

@@ -36,7 +36,7 @@ export function MessageLog({lines, me, width, height}: Props) {
 	);
 }
 
-const toneColor = {info: 'yellow', error: 'red', announcement: 'magenta'} as const;
+const toneColor = {info: 'yellow', error: 'red', warning: 'red', announcement: 'magenta'} as const;
 
 function SystemRow({line}: {line: SystemLine}) {
 	const color = toneColor[line.tone];
@@ -47,7 +47,7 @@ function SystemRow({line}: {line: SystemLine}) {
 					{systemMarker}
 				</Text>
 			</Box>
-			<Text wrap="wrap" color={color} italic>
+			<Text wrap="wrap" color={color} bold={line.tone === 'warning'} italic={line.tone !== 'warning'}>
 				{sanitizeText(line.text)}
 			</Text>
 		</>
@@ -62,24 +62,34 @@ function MessageRow({line, mine}: {line: MessageLine; mine: boolean}) {
 			</Box>
 			<Text wrap="wrap">
 				{sanitizeText(line.text)}
-				{line.delivery ? <DeliveryMark delivery={line.delivery} /> : null}
+				{line.delivery ? <DeliveryMark delivery={line.delivery} receipts={line.receipts} /> : null}
 			</Text>
 		</>
 	);
 }
 
-function DeliveryMark({delivery}: {delivery: Delivery}) {
+/** … sending, · stored by the relay, ✓ delivered end to end (✓ 2/3 for a message to everyone). */
+function DeliveryMark({delivery, receipts}: {delivery: Delivery; receipts: MessageLine['receipts']}) {
+	if (delivery.state === 'failed') {
+		return <Text color="red">{` ✗ not sent: ${sanitizeText(delivery.message)} (${sanitizeText(delivery.code)})`}</Text>;
+	}
+
+	if (receipts !== undefined && receipts.by.length > 0) {
+		const all = receipts.by.length === receipts.recipients.length;
+		return <Text color={all ? 'green' : 'yellow'}>{` ✓ ${receipts.by.length}/${receipts.recipients.length}`}</Text>;
+	}
+
 	switch (delivery.state) {
 		case 'sending': {
 			return <Text dimColor> …</Text>;
 		}
 
-		case 'sent': {
-			return <Text color="green"> ✓</Text>;
+		case 'stored': {
+			return <Text dimColor>{receipts === undefined ? ' · stored' : ` · stored 0/${receipts.recipients.length}`}</Text>;
 		}
 
-		case 'failed': {
-			return <Text color="red">{` ✗ not delivered: ${sanitizeText(delivery.message)}`}</Text>;
+		case 'delivered': {
+			return <Text color="green"> ✓</Text>;
 		}
 	}
 }

@@ -1,20 +1,35 @@
 import React from 'react';
 import {Box, Text} from 'ink';
-import type {PeerEntry} from '../chat-state.js';
+import {everyone, type SidebarEntry} from '../chat-state.js';
 import {safeName} from '../sanitize.js';
 
 type Props = {
-	entries: PeerEntry[];
+	entries: SidebarEntry[];
 	width: number;
 	height: number;
 };
 
-/** Everyone you can write to; the selected person is marked and highlighted. */
+/** The rows to show so that the selected one stays in view, centred when it can be. */
+export function visibleWindow(count: number, selectedIndex: number, capacity: number): {start: number; end: number} {
+	if (count <= capacity) return {start: 0, end: count};
+	const start = Math.min(Math.max(selectedIndex - Math.floor(capacity / 2), 0), count - capacity);
+	return {start, end: start + capacity};
+}
+
+/**
+ * `# everyone`, then every registered user: ● online, ○ offline (dimmed), ✓ verified, a red !
+ * when their identity key changed, unread counts in yellow. The header says how many rows are
+ * scrolled out above (↑) and below (↓).
+ */
 export function Sidebar({entries, width, height}: Props) {
 	const capacity = Math.max(height - 1, 0);
-	const selectedIndex = entries.findIndex(entry => entry.selected);
-	const start = Math.min(Math.max(selectedIndex - Math.floor(capacity / 2), 0), Math.max(entries.length - capacity, 0));
-	const shown = entries.slice(start, start + capacity);
+	const {start, end} = visibleWindow(
+		entries.length,
+		entries.findIndex(entry => entry.selected),
+		capacity,
+	);
+	const above = start;
+	const below = entries.length - end;
 	return (
 		<Box
 			flexDirection="column"
@@ -27,31 +42,54 @@ export function Sidebar({entries, width, height}: Props) {
 			borderBottom={false}
 			borderLeft={false}
 		>
-			<Text bold wrap="truncate-end">
-				People
-			</Text>
-			{entries.length === 0 ? <Text dimColor>nobody online</Text> : null}
-			{shown.map(entry => (
-				<Entry key={entry.name} entry={entry} />
+			<Box height={1}>
+				<Box flexShrink={1}>
+					<Text bold wrap="truncate-end">
+						People
+					</Text>
+				</Box>
+				{above > 0 || below > 0 ? (
+					<Box flexShrink={0}>
+						<Text dimColor>{`${above > 0 ? ` ↑${above}` : ''}${below > 0 ? ` ↓${below}` : ''}`}</Text>
+					</Box>
+				) : null}
+			</Box>
+			{entries.slice(start, end).map(entry => (
+				<Entry key={entry.key} entry={entry} />
 			))}
 		</Box>
 	);
 }
 
-function Entry({entry}: {entry: PeerEntry}) {
-	const {name, online, unread, selected} = entry;
+function Entry({entry}: {entry: SidebarEntry}) {
+	const {key, online, verified, keyChanged, unread, selected} = entry;
+	const isEveryone = key === everyone;
+	const glyph = isEveryone ? '#' : online ? '●' : '○';
+	const name = isEveryone ? 'everyone' : safeName(key);
 	return (
 		<Box height={1}>
+			<Box flexShrink={0}>
+				<Text bold={selected}>{selected ? '›' : ' '}</Text>
+				<Text> </Text>
+				<Text color={keyChanged ? 'red' : online && !isEveryone ? 'green' : undefined} dimColor={!online}>{`${glyph} `}</Text>
+			</Box>
 			<Box flexShrink={1}>
-				<Text wrap="truncate-end" inverse={selected} bold={selected} dimColor={!online}>
-					{`${selected ? '›' : ' '} ${safeName(name)}`}
+				<Text wrap="truncate-end" inverse={selected} bold={selected || keyChanged} dimColor={!online && !keyChanged} color={keyChanged ? 'red' : undefined}>
+					{name}
 				</Text>
 			</Box>
-			{online ? null : (
+			{verified ? (
 				<Box flexShrink={0}>
-					<Text dimColor> (offline)</Text>
+					<Text color="green"> ✓</Text>
 				</Box>
-			)}
+			) : null}
+			{keyChanged ? (
+				<Box flexShrink={0}>
+					<Text bold color="red">
+						{' !'}
+					</Text>
+				</Box>
+			) : null}
 			{unread > 0 ? (
 				<Box flexShrink={0}>
 					<Text bold color="yellow">{` (${unread > 999 ? '999+' : unread})`}</Text>

@@ -1,18 +1,19 @@
 import {useEffect, useMemo, useReducer, useRef} from 'react';
-import {chatReducer, createChatState, type ChatState, type SystemTone} from '../chat-state.js';
+import {chatReducer, createChatState, everyone, type ChatAction, type ChatState, type SystemTone} from '../chat-state.js';
 import type {ChatConnection, ClientEvents} from '../net/client-events.js';
+import {contactActions, type ContactActions} from './contact-actions.js';
 
-/** PROTOCOL.md section 6: the relay refuses longer text, so do not send it. */
+/** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
 export const maxTextBytes = 8192;
 
-export type ChatActions = {
-	/** Sends text to the selected person; false (with a system line saying why) if it was not sent. */
+export type ChatActions = ContactActions & {
+	/** Sends text to the selected conversation; false (with a system line saying why) if it was not sent. */
 	send(text: string): boolean;
 	selectNext(): void;
 	selectPrevious(): void;
 	login(username: string): void;
 	/** Answers relay-unknown. */
-	trust(yes: boolean): void;
+	trustRelay(yes: boolean): void;
 	/** Adds a local system line (command output, local errors). */
 	note(text: string, tone?: SystemTone): void;
 };
@@ -34,6 +35,10 @@ function listen<E extends keyof ClientEvents>(
 	};
 }
 
+function errorText(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
 /** The chat over one ChatConnection: subscribes to its events for as long as the component lives. */
 export function useChat(connection: ChatConnection, options: UseChatOptions = {}): {state: ChatState; actions: ChatActions} {
 	const [state, dispatch] = useReducer(chatReducer, connection, createChatState);
@@ -50,7 +55,27 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			dispatch({type: 'local', tone, text, time: now()});
 		};
 
+		const contacts = contactActions({connection, state: () => stateRef.current, dispatch, now});
+
+		const sendToEveryone = (text: string): boolean => {
+			const {id, recipients} = connection.sendToEveryone(text);
+			if (recipients.length === 0) {
+				note('Not sent: nobody else is online (messages to everyone go only to people online).', 'error');
+				return false;
+			}
+
+			dispatch({type: 'outgoing', id, to: everyone, recipients, text, time: now()});
+			const skipped = [...stateRef.current.contacts.values()].filter(contact => contact.online && !recipients.includes(contact.username));
+			for (const contact of skipped) {
+				const why = contact.keyChanged ? `${contact.username}'s identity key changed (/verify ${contact.username}, then /trust ${contact.username})` : 'the client did not send a copy';
+				dispatch({type: 'local', tone: 'error', text: `Not sent to ${contact.username}: ${why}.`, time: now(), conversation: everyone});
+			}
+
+			return true;
+		};
+
 		return {
+			...contacts,
 			note,
 			send(text) {
 				const to = stateRef.current.selected;
@@ -64,12 +89,20 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 					return false;
 				}
 
+				const contact = stateRef.current.contacts.get(to);
+				if (contact?.keyChanged) {
+					const text = `Not sent: ${to}'s identity key changed. Compare safety numbers with /verify ${to}, then /trust ${to} to accept the new key.`;
+					dispatch({type: 'local', tone: 'error', text, time: now(), conversation: to});
+					return false;
+				}
+
 				try {
+					if (to === everyone) return sendToEveryone(text);
 					const id = connection.send(to, text);
-					dispatch({type: 'outgoing', id, to, text, time: now()});
+					dispatch({type: 'outgoing', id, to, recipients: [to], text, time: now()});
 					return true;
 				} catch (error) {
-					note(`Not sent: ${(error as Error).message}`, 'error');
+					note(`Not sent: ${errorText(error)}`, 'error');
 					return false;
 				}
 			},
@@ -84,10 +117,10 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 					connection.login(username);
 					dispatch({type: 'login-sent', username});
 				} catch (error) {
-					note(`Could not log in: ${(error as Error).message}`, 'error');
+					note(`Could not log in: ${errorText(error)}`, 'error');
 				}
 			},
-			trust(yes) {
+			trustRelay(yes) {
 				const decide = decideRef.current;
 				decideRef.current = undefined;
 				dispatch({type: 'trust-decided', trust: yes});
@@ -98,30 +131,39 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 
 	useEffect(() => {
 		const now = () => nowRef.current();
+		const on = <E extends keyof ClientEvents>(event: E, toAction: (...args: ClientEvents[E]) => ChatAction) =>
+			listen(connection, event, (...args) => {
+				dispatch(toAction(...args));
+			});
 		dispatch({type: 'sync', status: connection.status, relay: connection.relay, username: connection.username});
 		const unsubscribe = [
-			listen(connection, 'status', status => dispatch({type: 'status', status})),
+			on('status', status => ({type: 'status', status})),
 			listen(connection, 'relay-unknown', (relay, decide) => {
 				decideRef.current = decide;
 				dispatch({type: 'relay-unknown', relay});
 			}),
-			listen(connection, 'relay-changed', (relay, pinnedFingerprint) => dispatch({type: 'relay-changed', relay, pinnedFingerprint})),
-			listen(connection, 'relay-trusted', relay => dispatch({type: 'relay-trusted', relay})),
+			on('relay-changed', (relay, pinnedFingerprint) => ({type: 'relay-changed', relay, pinnedFingerprint})),
+			on('relay-trusted', relay => ({type: 'relay-trusted', relay})),
 			listen(connection, 'login-request', () => {
 				dispatch({type: 'login-request'});
 				const username = autoLogin.current;
 				autoLogin.current = undefined;
 				if (username !== undefined) actions.login(username);
 			}),
-			listen(connection, 'login-error', error => dispatch({type: 'login-error', error})),
-			listen(connection, 'welcome', welcome => dispatch({type: 'welcome', welcome, time: now()})),
-			listen(connection, 'user-joined', username => dispatch({type: 'user-joined', username, time: now()})),
-			listen(connection, 'user-left', username => dispatch({type: 'user-left', username, time: now()})),
-			listen(connection, 'message', message => dispatch({type: 'message', message})),
-			listen(connection, 'sent', ack => dispatch({type: 'sent', ack})),
-			listen(connection, 'relay-error', error => dispatch({type: 'relay-error', error, time: now()})),
-			listen(connection, 'announcement', announcement => dispatch({type: 'announcement', announcement})),
-			listen(connection, 'closed', reason => dispatch({type: 'closed', reason, time: now()})),
+			on('login-error', error => ({type: 'login-error', error})),
+			on('welcome', welcome => ({type: 'welcome', welcome, time: now()})),
+			on('user-joined', contact => ({type: 'user-joined', contact, time: now()})),
+			on('user-left', username => ({type: 'user-left', username, time: now()})),
+			on('contact-updated', contact => ({type: 'contact-updated', contact, time: now()})),
+			on('message', message => ({type: 'message', message})),
+			on('accepted', ack => ({type: 'accepted', ack})),
+			on('delivered', receipt => ({type: 'delivered', receipt})),
+			on('gap', gap => ({type: 'gap', gap, time: now()})),
+			on('rejected', rejection => ({type: 'rejected', rejection, time: now()})),
+			on('held', held => ({type: 'held', held, time: now()})),
+			on('relay-error', error => ({type: 'relay-error', error, time: now()})),
+			on('announcement', announcement => ({type: 'announcement', announcement})),
+			on('closed', reason => ({type: 'closed', reason, time: now()})),
 		];
 		return () => {
 			for (const off of unsubscribe) off();

@@ -1,18 +1,20 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test, vi} from 'vitest';
+import {everyone} from '../../source/chat-state.js';
+import type {ParsedCommand} from '../../source/components/commands.js';
 import {InputBox} from '../../source/components/input-box.js';
 import {keys, press, submit} from '../helpers/keys.js';
 import {waitFor} from '../helpers/wait-for.js';
 
-function setup({to, sendResult = true}: {to: string | undefined; sendResult?: boolean} = {to: 'amy'}) {
+type Options = {to: string | undefined; sendResult?: boolean; offline?: boolean; keyChanged?: boolean};
+
+function setup({to, sendResult = true, offline, keyChanged}: Options = {to: 'amy'}) {
 	const handlers = {
 		onSend: vi.fn((_text: string) => sendResult),
-		onQuit: vi.fn(),
-		onHelp: vi.fn(),
-		onUnknownCommand: vi.fn(),
+		onCommand: vi.fn((_command: ParsedCommand) => undefined),
 	};
-	const view = render(<InputBox to={to} width={60} {...handlers} />);
+	const view = render(<InputBox to={to} offline={offline} keyChanged={keyChanged} width={60} {...handlers} />);
 	return {...view, ...handlers};
 }
 
@@ -20,6 +22,12 @@ describe('InputBox', () => {
 	test('shows who the message goes to', () => {
 		const {lastFrame} = setup({to: 'amy'});
 		expect(lastFrame()).toContain('to amy>');
+	});
+
+	test('names # everyone, an offline recipient and one whose key changed', () => {
+		expect(setup({to: everyone}).lastFrame()).toContain('to # everyone>');
+		expect(setup({to: 'amy', offline: true}).lastFrame()).toContain('to amy (offline)>');
+		expect(setup({to: 'amy', offline: true, keyChanged: true}).lastFrame()).toContain('to amy (key changed)>');
 	});
 
 	test('says when nobody is selected', () => {
@@ -52,14 +60,15 @@ describe('InputBox', () => {
 		expect(view.onSend).not.toHaveBeenCalled();
 	});
 
-	test('/quit, /help and unknown commands', async () => {
+	test('commands go to onCommand, parsed, and are never sent', async () => {
 		const view = setup();
 		await submit(view, '/help');
-		await waitFor(() => expect(view.onHelp).toHaveBeenCalledTimes(1));
+		await waitFor(() => expect(view.onCommand).toHaveBeenCalledWith({ok: true, command: {name: 'help'}}));
 		await submit(view, '/nope now');
-		await waitFor(() => expect(view.onUnknownCommand).toHaveBeenCalledWith('/nope'));
-		await submit(view, '/quit');
-		await waitFor(() => expect(view.onQuit).toHaveBeenCalledTimes(1));
+		await waitFor(() => expect(view.onCommand).toHaveBeenLastCalledWith({ok: false, error: 'Unknown command /nope; /help lists the commands.'}));
+		await submit(view, '/trust Bob');
+		await waitFor(() => expect(view.onCommand).toHaveBeenLastCalledWith({ok: true, command: {name: 'trust', target: 'bob'}}));
+		await waitFor(() => expect(view.lastFrame()).not.toContain('/trust'));
 		expect(view.onSend).not.toHaveBeenCalled();
 	});
 

@@ -1,17 +1,17 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
-import type {ChatLine, Delivery} from '../../source/chat-state.js';
+import type {ChatLine, Delivery, MessageLine, SystemTone} from '../../source/chat-state.js';
 import {formatTime, MessageLog, systemMarker} from '../../source/components/message-log.js';
 
 const at = new Date(2024, 0, 2, 9, 5).getTime();
 let seq = 0;
 
-function message(from: string, text: string, delivery?: Delivery): ChatLine {
-	return {kind: 'message', seq: seq++, id: `m${seq}`, from, to: from === 'me1' ? 'amy' : 'me1', text, time: at, delivery};
+function message(from: string, text: string, delivery?: Delivery, receipts?: MessageLine['receipts']): ChatLine {
+	return {kind: 'message', seq: seq++, id: `m${seq}`, from, to: from === 'me1' ? 'amy' : 'me1', text, time: at, delivery, receipts};
 }
 
-function system(text: string, tone: 'info' | 'error' | 'announcement' = 'info'): ChatLine {
+function system(text: string, tone: SystemTone = 'info'): ChatLine {
 	return {kind: 'system', seq: seq++, tone, text, time: at};
 }
 
@@ -48,17 +48,51 @@ describe('MessageLog', () => {
 		expect(rows).toEqual(['            ffff', '09:05 <amy> last']);
 	});
 
-	test('marks delivery of your own messages', () => {
+	test('marks the state of your own messages: sending, stored by the relay, delivered, failed with the relay’s error', () => {
 		const rows = frameRows(
 			[
 				message('me1', 'a', {state: 'sending'}),
-				message('me1', 'b', {state: 'sent', time: at}),
-				message('me1', 'c', {state: 'failed', code: 'recipient_offline', message: 'amy is \u001B[31moffline'}),
+				message('me1', 'b', {state: 'stored', time: at}),
+				message('me1', 'c', {state: 'delivered'}),
+				message('me1', 'd', {state: 'failed', code: 'queue_full', message: 'amy has \u001B[31mtoo many'}),
 			],
 			60,
+			4,
+		);
+		expect(rows).toEqual(['09:05 <me1> a …', '09:05 <me1> b · stored', '09:05 <me1> c ✓', '09:05 <me1> d ✗ not sent: amy has too many (queue_full)']);
+	});
+
+	test('a message to everyone shows how many of its recipients confirmed it', () => {
+		const recipients = ['amy', 'bob', 'cy'];
+		const rows = frameRows(
+			[
+				message('me1', 'a', {state: 'sending'}, {recipients, by: []}),
+				message('me1', 'b', {state: 'stored', time: at}, {recipients, by: []}),
+				message('me1', 'c', {state: 'stored', time: at}, {recipients, by: ['amy', 'cy']}),
+				message('me1', 'd', {state: 'delivered'}, {recipients, by: recipients}),
+				message('bob', 'from bob'),
+			],
+			60,
+			5,
+		);
+		expect(rows).toEqual(['09:05 <me1> a …', '09:05 <me1> b · stored 0/3', '09:05 <me1> c ✓ 2/3', '09:05 <me1> d ✓ 3/3', '09:05 <bob> from bob']);
+	});
+
+	test('the key-change warning, the held count and a gap are system lines', () => {
+		const rows = frameRows(
+			[
+				system("WARNING: bob's identity key changed. Nothing is sent to bob; /verify bob, then /trust bob.", 'warning'),
+				system('2 messages from bob are held behind the key warning until you /trust bob.', 'warning'),
+				system('3 messages from bob never arrived: the relay withheld or lost them', 'error'),
+			],
+			120,
 			3,
 		);
-		expect(rows).toEqual(['09:05 <me1> a …', '09:05 <me1> b ✓', '09:05 <me1> c ✗ not delivered: amy is offline']);
+		expect(rows).toEqual([
+			`09:05 ${systemMarker} WARNING: bob's identity key changed. Nothing is sent to bob; /verify bob, then /trust bob.`,
+			`09:05 ${systemMarker} 2 messages from bob are held behind the key warning until you /trust bob.`,
+			`09:05 ${systemMarker} 3 messages from bob never arrived: the relay withheld or lost them`,
+		]);
 	});
 
 	test.each([

@@ -3,8 +3,9 @@ import React from 'react';
 import {Text} from 'ink';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
+import {everyone, type ChatState} from '../../source/chat-state.js';
 import {useChat, type ChatActions} from '../../source/hooks/use-chat.js';
-import type {ChatConnection, ClientEvents, ClientStatus, RelayInfo} from '../../source/net/client-events.js';
+import type {ChatConnection, ClientEvents, ClientStatus, Contact, RelayInfo} from '../../source/net/client-events.js';
 import {waitFor} from '../helpers/wait-for.js';
 
 const events: Array<keyof ClientEvents> = [
@@ -17,20 +18,30 @@ const events: Array<keyof ClientEvents> = [
 	'welcome',
 	'user-joined',
 	'user-left',
+	'contact-updated',
 	'message',
-	'sent',
+	'accepted',
+	'delivered',
+	'gap',
+	'rejected',
+	'held',
 	'relay-error',
 	'announcement',
 	'closed',
 ];
+
+const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
 
 /** A scripted connection: the test emits events and sees what the hook asked for. */
 class FakeConnection extends EventEmitter<ClientEvents> implements ChatConnection {
 	status: ClientStatus = 'login';
 	relay: RelayInfo | undefined = {host: 'h', port: 1, fingerprint: 'ab'.repeat(32)};
 	username: string | undefined;
+	contacts: Contact[] = [];
 	logins: string[] = [];
 	sends: Array<[string, string]> = [];
+	calls: string[] = [];
+	everyoneRecipients = ['amy', 'bob'];
 	connect(): void {}
 	login(username: string): void {
 		this.logins.push(username);
@@ -41,33 +52,61 @@ class FakeConnection extends EventEmitter<ClientEvents> implements ChatConnectio
 		return `id${this.sends.length}`;
 	}
 
+	sendToEveryone(text: string): {id: string; recipients: string[]} {
+		this.sends.push([everyone, text]);
+		return {id: `id${this.sends.length}`, recipients: this.everyoneRecipients};
+	}
+
+	trust(username: string): void {
+		this.calls.push(`trust ${username}`);
+	}
+
+	setVerified(username: string, verified: boolean): void {
+		this.calls.push(`setVerified ${username} ${verified}`);
+	}
+
+	safetyNumber(username: string): string {
+		this.calls.push(`safetyNumber ${username}`);
+		return '0123456789abcdef0123456789abcdef01234567';
+	}
+
 	async close(): Promise<void> {}
 }
 
-type Seen = {status: string; me: string | undefined; selected: string | undefined; login: unknown; verify: boolean; lines: string[]};
-
-function Probe({connection, username, onRender}: {connection: ChatConnection; username?: string; onRender: (seen: Seen, actions: ChatActions) => void}) {
+function Probe({connection, username, onRender}: {connection: ChatConnection; username?: string; onRender: (state: ChatState, actions: ChatActions) => void}) {
 	const {state, actions} = useChat(connection, {username, now: () => 0});
-	const lines = [...state.system, ...(state.conversations.get(state.selected ?? '') ?? [])].map(line => line.text);
-	onRender({status: state.status, me: state.me, selected: state.selected, login: state.login, verify: Boolean(state.verify), lines}, actions);
+	onRender(state, actions);
 	return <Text>{state.status}</Text>;
 }
 
 function setup(username?: string) {
 	const connection = new FakeConnection();
-	let seen: Seen | undefined;
+	let seen: ChatState | undefined;
 	let actions: ChatActions | undefined;
 	const view = render(
 		<Probe
 			connection={connection}
 			username={username}
-			onRender={(nextSeen, nextActions) => {
-				seen = nextSeen;
+			onRender={(state, nextActions) => {
+				seen = state;
 				actions = nextActions;
 			}}
 		/>,
 	);
-	return {connection, view, frame: () => seen!, actions: () => actions!};
+	return {connection, view, state: () => seen!, actions: () => actions!};
+}
+
+/** Every line the user would see in a conversation (system lines included), as text. */
+function lines(state: ChatState, key = state.selected): string[] {
+	return [...state.system, ...(state.conversations.get(key ?? '') ?? [])].sort((a, b) => a.seq - b.seq).map(line => line.text);
+}
+
+async function loggedIn(users: Contact[] = [contact('amy'), contact('bob')]) {
+	const chat = setup();
+	await waitFor(() => expect(chat.connection.listenerCount('welcome')).toBe(1));
+	chat.connection.emit('welcome', {username: 'me1', users, motd: null});
+	await waitFor(() => expect(chat.state().me).toBe('me1'));
+	return chat;
 }
 
 describe('useChat', () => {
@@ -81,40 +120,40 @@ describe('useChat', () => {
 	});
 
 	test('starts from the connection’s current status', () => {
-		const {frame} = setup();
-		expect(frame()).toMatchObject({status: 'login'});
+		const {state} = setup();
+		expect(state()).toMatchObject({status: 'login'});
 	});
 
 	test('sends the initial username at the first login request only', async () => {
-		const {connection, frame} = setup('alice');
+		const {connection, state} = setup('alice');
 		await waitFor(() => expect(connection.listenerCount('login-request')).toBe(1));
 		connection.emit('login-request');
 		expect(connection.logins).toEqual(['alice']);
-		await waitFor(() => expect(frame()).toMatchObject({login: {requested: false, pending: 'alice'}}));
+		await waitFor(() => expect(state()).toMatchObject({login: {requested: false, pending: 'alice'}}));
 		connection.emit('login-error', {code: 'username_taken', message: 'taken'});
 		connection.emit('login-request');
 		expect(connection.logins).toEqual(['alice']);
-		await waitFor(() => expect(frame()).toMatchObject({login: {requested: true, error: 'taken'}}));
+		await waitFor(() => expect(state()).toMatchObject({login: {requested: true, error: 'taken'}}));
 	});
 
-	test('relay-unknown hands the decision to trust()', async () => {
-		const {connection, frame, actions} = setup();
+	test('relay-unknown hands the decision to trustRelay()', async () => {
+		const {connection, state, actions} = setup();
 		await waitFor(() => expect(connection.listenerCount('relay-unknown')).toBe(1));
 		const decisions: boolean[] = [];
 		connection.emit('relay-unknown', connection.relay!, trust => decisions.push(trust));
-		await waitFor(() => expect(frame()).toMatchObject({verify: true}));
-		actions().trust(true);
-		actions().trust(true);
+		await waitFor(() => expect(state().verify).toBeDefined());
+		actions().trustRelay(true);
+		actions().trustRelay(true);
 		expect(decisions).toEqual([true]);
-		await waitFor(() => expect(frame()).toMatchObject({verify: false}));
+		await waitFor(() => expect(state().verify).toBeUndefined());
 	});
 
 	test('send goes to the selected person; errors become system lines', async () => {
-		const {connection, frame, actions} = setup();
+		const {connection, state, actions} = setup();
 		await waitFor(() => expect(connection.listenerCount('welcome')).toBe(1));
 		expect(actions().send('nobody to get this')).toBe(false);
-		connection.emit('welcome', {username: 'me1', users: ['amy'], motd: null});
-		await waitFor(() => expect(frame()).toMatchObject({me: 'me1', selected: 'amy'}));
+		connection.emit('welcome', {username: 'me1', users: [contact('amy')], motd: null});
+		await waitFor(() => expect(state()).toMatchObject({me: 'me1', selected: 'amy'}));
 		expect(actions().send('hi amy')).toBe(true);
 		expect(connection.sends).toEqual([['amy', 'hi amy']]);
 		expect(actions().send('x'.repeat(8193))).toBe(false);
@@ -124,13 +163,119 @@ describe('useChat', () => {
 
 		expect(actions().send('lost')).toBe(false);
 		await waitFor(() =>
-			expect(frame().lines).toEqual([
+			expect(lines(state())).toEqual([
 				'Nobody is selected: press Up or Down to choose who to write to.',
 				'Logged in as me1. 1 other person is online. Type /help for help.',
+				'hi amy',
 				'Not sent: a message is at most 8192 bytes.',
 				'Not sent: not connected',
-				'hi amy',
 			]),
 		);
+	});
+
+	test('# everyone sends one copy per recipient through sendToEveryone and names who was skipped', async () => {
+		const {connection, state, actions} = await loggedIn([contact('amy'), contact('bob'), contact('cy', {keyChanged: true})]);
+		actions().selectPrevious();
+		await waitFor(() => expect(state().selected).toBe(everyone));
+		expect(actions().send('hello all')).toBe(true);
+		expect(connection.sends).toEqual([[everyone, 'hello all']]);
+		await waitFor(() =>
+			expect(state().conversations.get(everyone)).toMatchObject([
+				{text: 'hello all', delivery: {state: 'sending'}, receipts: {recipients: ['amy', 'bob'], by: []}},
+				{kind: 'system', text: "Not sent to cy: cy's identity key changed (/verify cy, then /trust cy)."},
+			]),
+		);
+		connection.everyoneRecipients = [];
+		expect(actions().send('anyone?')).toBe(false);
+		await waitFor(() => expect(lines(state()).at(-1)).toBe('Not sent: nobody else is online (messages to everyone go only to people online).'));
+	});
+
+	test('nothing is sent to a contact whose key changed; the line says how to fix it', async () => {
+		const {connection, state, actions} = await loggedIn([contact('amy', {keyChanged: true})]);
+		expect(state().selected).toBe('amy');
+		expect(actions().send('secret')).toBe(false);
+		expect(connection.sends).toEqual([]);
+		await waitFor(() =>
+			expect(lines(state()).at(-1)).toBe("Not sent: amy's identity key changed. Compare safety numbers with /verify amy, then /trust amy to accept the new key."),
+		);
+	});
+
+	test('accepted, delivered, gap, rejected, held and contact-updated reach the state', async () => {
+		const {connection, state, actions} = await loggedIn();
+		actions().send('hi');
+		connection.emit('accepted', {id: 'id1', time: 3});
+		await waitFor(() => expect(state().conversations.get('amy')?.[0]).toMatchObject({delivery: {state: 'stored', time: 3}}));
+		connection.emit('delivered', {id: 'id1', by: 'amy'});
+		await waitFor(() => expect(state().conversations.get('amy')?.[0]).toMatchObject({delivery: {state: 'delivered'}}));
+		connection.emit('gap', {from: 'bob', missing: 2});
+		connection.emit('rejected', {from: 'bob', code: 'malformed', reason: 'its payload is malformed'});
+		connection.emit('contact-updated', contact('bob', {keyChanged: true}));
+		connection.emit('held', {from: 'bob', count: 1});
+		await waitFor(() =>
+			expect(lines(state(), 'bob').slice(-4)).toEqual([
+				'2 messages from bob never arrived: the relay withheld or lost them',
+				'A message from bob was rejected: its payload is malformed',
+				expect.stringContaining("WARNING: bob's identity key changed."),
+				'1 message from bob is held behind the key warning until you /trust bob.',
+			]),
+		);
+	});
+});
+
+describe('useChat contact commands', () => {
+	test('/trust accepts a changed key only; unknown names and yourself get a clear line', async () => {
+		const {connection, state, actions} = await loggedIn([contact('amy'), contact('bob', {keyChanged: true})]);
+		actions().command({name: 'trust', target: 'amy'});
+		actions().command({name: 'trust', target: 'bob'});
+		actions().command({name: 'trust', target: 'zed'});
+		actions().command({name: 'trust', target: 'me1'});
+		expect(connection.calls).toEqual(['trust bob']);
+		await waitFor(() =>
+			expect(lines(state()).slice(-3)).toEqual([
+				"amy's identity key has not changed: there is nothing to trust. (/verify amy compares safety numbers.)",
+				'Nobody named zed is registered on this relay.',
+				'/trust is about someone else: me1 is you.',
+			]),
+		);
+	});
+
+	test('a NAME left out means the selected person; with # everyone selected it is a usage line', async () => {
+		const {connection, state, actions} = await loggedIn();
+		actions().command({name: 'verify', target: undefined});
+		await waitFor(() => expect(state().verification?.username).toBe('amy'));
+		actions().closeVerification();
+		actions().selectPrevious();
+		await waitFor(() => expect(state().selected).toBe(everyone));
+		actions().command({name: 'unverify', target: undefined});
+		await waitFor(() => expect(lines(state()).at(-1)).toBe('Usage: /unverify NAME (or select the person first).'));
+		expect(connection.calls).toEqual(['safetyNumber amy']);
+	});
+
+	test('/verify opens the view with the safety number; y marks verified, after trusting a changed key', async () => {
+		const {connection, state, actions} = await loggedIn([contact('amy'), contact('bob', {keyChanged: true})]);
+		actions().command({name: 'verify', target: 'amy'});
+		await waitFor(() => expect(state().verification).toEqual({username: 'amy', safetyNumber: '0123456789abcdef0123456789abcdef01234567', keyChanged: false}));
+		actions().confirmVerification();
+		await waitFor(() => expect(state().verification).toBeUndefined());
+		actions().command({name: 'verify', target: 'bob'});
+		await waitFor(() => expect(state().verification?.keyChanged).toBe(true));
+		actions().confirmVerification();
+		expect(connection.calls).toEqual(['safetyNumber amy', 'setVerified amy true', 'safetyNumber bob', 'trust bob', 'setVerified bob true']);
+	});
+
+	test('/unverify clears the mark of a verified contact only; a throwing client becomes a line', async () => {
+		const {connection, state, actions} = await loggedIn([contact('amy', {verified: true}), contact('bob')]);
+		actions().command({name: 'unverify', target: 'amy'});
+		actions().command({name: 'unverify', target: 'bob'});
+		connection.safetyNumber = () => {
+			throw new Error('no keys for bob');
+		};
+
+		actions().command({name: 'verify', target: 'bob'});
+		expect(connection.calls).toEqual(['setVerified amy false']);
+		await waitFor(() =>
+			expect(lines(state()).slice(-2)).toEqual(['bob is not marked verified.', 'Could not show the safety number with bob: no keys for bob']),
+		);
+		expect(state().verification).toBeUndefined();
 	});
 });

@@ -1,0 +1,35 @@
+import {describe, expect, test} from 'vitest';
+import {commands, helpText, parseCommand} from '../../source/components/commands.js';
+
+describe('parseCommand', () => {
+	test.each([
+		['hello', undefined],
+		['//shrug', undefined],
+		['/help', {ok: true, command: {name: 'help'}}],
+		['  /quit  ', {ok: true, command: {name: 'quit'}}],
+		['/HELP', {ok: true, command: {name: 'help'}}],
+		['/trust bob', {ok: true, command: {name: 'trust', target: 'bob'}}],
+		['/trust Bob', {ok: true, command: {name: 'trust', target: 'bob'}}],
+		['/verify  CY_2 ', {ok: true, command: {name: 'verify', target: 'cy_2'}}],
+		['/unverify', {ok: true, command: {name: 'unverify', target: undefined}}],
+	])('%j', (line, parsed) => {
+		expect(parseCommand(line)).toEqual(parsed);
+	});
+
+	test.each([
+		['/nope now', 'Unknown command /nope; /help lists the commands.'],
+		['/', 'Unknown command /; /help lists the commands.'],
+		['/help me', '/help takes nothing after it.'],
+		['/trust bob cy', 'Usage: /trust NAME (one name).'],
+		['/verify b@d', '/verify NAME: "b@d" is not a username (1 to 32 of a-z, 0-9, _ and -).'],
+		['/verify ' + 'a'.repeat(33), `/verify NAME: "${'a'.repeat(33)}" is not a username (1 to 32 of a-z, 0-9, _ and -).`],
+		['/trust Everyone', '/trust NAME: "Everyone" is reserved, nobody has it.'],
+	])('%j is refused with a sentence', (line, error) => {
+		expect(parseCommand(line)).toEqual({ok: false, error});
+	});
+
+	test('/help lists every command', () => {
+		for (const spec of commands) expect(helpText.join('\n')).toContain(spec.usage);
+		expect(commands.map(spec => spec.name).sort()).toEqual(['help', 'quit', 'trust', 'unverify', 'verify']);
+	});
+});
