@@ -1,10 +1,15 @@
 import {EventEmitter} from 'node:events';
-import {randomBytes} from 'node:crypto';
 import {connect, type Socket} from 'node:net';
+import {toBase64Url} from '../crypto/base64url.js';
+import {loginProof, publicIdentity, type IdentityKeys} from '../crypto/identity.js';
 import {fingerprint, parseFingerprint} from '../crypto/keys.js';
+import {ChatSession} from '../client/chat-session.js';
+import {ContactStore, contactsPath} from '../client/contact-store.js';
+import {EndToEnd} from '../client/end-to-end.js';
+import {loadOrCreateIdentity} from '../client/identity-store.js';
 import {generateRawKeyPair, type RawKeyPair} from '../crypto/raw-keys.js';
 import {BatchWriter} from './batch-writer.js';
-import type {ChatConnection, ClientEvents, ClientOptions, ClientStatus, RelayInfo} from './client-events.js';
+import type {ChatConnection, ClientEvents, ClientOptions, ClientStatus, Contact, RelayInfo} from './client-events.js';
 import {ProtocolError} from './error-codes.js';
 import {
 	deriveSessionKeys,
@@ -19,6 +24,7 @@ import {KnownRelays} from './known-relays.js';
 import {LineDecoder} from './line-decoder.js';
 import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage} from './messages.js';
 import {FrameOpener, FrameSealer} from './secure-channel.js';
+import {checkUsername, foldUsername} from './usernames.js';
 
 export type ChatClientOptions = ClientOptions & {
 	maxFrameBytes?: number;
@@ -26,7 +32,9 @@ export type ChatClientOptions = ClientOptions & {
 	handshakeTimeoutMs?: number;
 };
 
-const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_taken', 'already_logged_in']);
+const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_taken', 'bad_login', 'already_logged_in']);
+
+
 
 /**
  * One connection to a relay, headless: handshake, pinning, encrypted batches, typed events.
@@ -45,6 +53,9 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private opener: FrameOpener | undefined;
 	private writer: BatchWriter<ClientMessage> | undefined;
 	private held: string[] = [];
+	private handshake: {relayIdentity: Buffer; transcriptHash: Buffer} | undefined;
+	private pendingLogin: {username: string; keys: IdentityKeys} | undefined;
+	private session: ChatSession | undefined;
 	private deadline: NodeJS.Timeout | undefined;
 	private ended = false;
 
@@ -58,6 +69,9 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		const {host, port} = this.options;
 		this.ended = false;
 		this.relay = undefined;
+		this.handshake = undefined;
+		this.pendingLogin = undefined;
+		this.session = undefined;
 		this.opener = undefined;
 		this.writer = undefined;
 		this.held = [];
@@ -90,15 +104,56 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		);
 	}
 
+	get contacts(): Contact[] {
+		return this.session?.contacts() ?? [];
+	}
+
+	/** Proves this user's identity for `username` (made on first use, per relay) and logs in. */
 	login(username: string): void {
-		this.queue({type: 'login', username});
+		if (!this.writer || this.ended || !this.relay || !this.handshake) throw new Error('not connected');
+		const check = checkUsername(username);
+		if (!check.ok) {
+			// Refused here, the same way the relay would: no identity is made for a name that cannot exist.
+			queueMicrotask(() => this.emit('login-error', {code: check.code, message: check.message}));
+			return;
+		}
+		const name = check.username;
+		const keys = loadOrCreateIdentity(this.options.dataDir, this.relay.fingerprint, name);
+		const record = publicIdentity(keys, name);
+		this.pendingLogin = {username: name, keys};
+		this.queue({
+			type: 'login',
+			username: name,
+			identity: toBase64Url(record.identity),
+			x25519: toBase64Url(record.x25519),
+			binding: toBase64Url(record.binding),
+			proof: toBase64Url(loginProof(keys, this.handshake.relayIdentity, this.handshake.transcriptHash, name)),
+		});
 	}
 
 	send(to: string, text: string): string {
-		if (this.status !== 'online') throw new Error('not connected');
-		const id = randomBytes(12).toString('base64url');
-		this.queue({type: 'send', id, to, text});
-		return id;
+		return this.online().send(foldUsername(to), text);
+	}
+
+	sendToEveryone(text: string): {id: string; recipients: string[]} {
+		return this.online().sendToEveryone(text);
+	}
+
+	trust(username: string): void {
+		this.online().trust(foldUsername(username));
+	}
+
+	setVerified(username: string, verified: boolean): void {
+		this.online().setVerified(foldUsername(username), verified);
+	}
+
+	safetyNumber(username: string): string {
+		return this.online().safetyNumber(foldUsername(username));
+	}
+
+	private online(): ChatSession {
+		if (this.status !== 'online' || !this.session) throw new Error('not connected');
+		return this.session;
 	}
 
 	async close(): Promise<void> {
@@ -153,6 +208,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			throw new ProtocolError('handshake_failed', 'the relay signature does not verify');
 		}
 		const keys = deriveSessionKeys(this.ephemeral!.privateKey, hello.ephemeral, hash);
+		this.handshake = {relayIdentity: hello.identity, transcriptHash: hash};
 		clearTimeout(this.deadline);
 		const {host, port} = this.options;
 		const relay: RelayInfo = {host, port, fingerprint: fingerprint(hello.identity)};
@@ -232,22 +288,36 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			case 'login_request':
 				this.emit('login-request');
 				return;
-			case 'welcome':
-				this.username = message.username;
+			case 'welcome': {
+				const login = this.pendingLogin;
+				if (!login || login.username !== message.username) {
+					throw new ProtocolError('bad_message', 'welcome for a login this client did not send');
+				}
+				const contacts = new ContactStore(contactsPath(this.options.dataDir, this.relay!.fingerprint, login.username));
+				this.session = new ChatSession(
+					new EndToEnd(login.username, login.keys, contacts),
+					out => this.queue(out),
+					(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
+				);
+				this.username = login.username;
+				const users = this.session.welcome(message.users);
 				this.setStatus('online');
-				this.emit('welcome', {username: message.username, users: message.users, motd: message.motd});
+				this.emit('welcome', {username: login.username, users, motd: message.motd});
 				return;
+			}
 			case 'user_joined':
-				this.emit('user-joined', message.username);
+				this.session?.joined(message.user);
 				return;
 			case 'user_left':
-				this.emit('user-left', message.username);
+				this.session?.left(message.username);
 				return;
-			case 'message':
-				this.emit('message', {id: message.id, from: message.from, to: message.to, text: message.text, time: message.time});
+			case 'message': {
+				const {type: _type, ...envelope} = message;
+				this.session?.deliver(envelope);
 				return;
-			case 'sent':
-				this.emit('sent', {id: message.id, time: message.time});
+			}
+			case 'accepted':
+				this.emit('accepted', {id: message.id, time: message.time});
 				return;
 			case 'announcement':
 				this.emit('announcement', {text: message.text, time: message.time});

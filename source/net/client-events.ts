@@ -16,12 +16,31 @@ export type RelayInfo = {
 	fingerprint: string;
 };
 
+export type ConversationKind = 'direct' | 'everyone';
+
+/** A message that opened end-to-end, was addressed to this user and is not a replay. */
 export type IncomingMessage = {
 	id: string;
 	from: string;
 	to: string;
+	kind: ConversationKind;
 	text: string; // raw text as received: sanitize before display
+	/** When the relay accepted it. */
 	time: number;
+	/** The sender's clock when it was written (from inside the encryption). */
+	sent: number;
+};
+
+export type RejectionCode = 'replay' | 'unauthenticated' | 'misaddressed' | 'malformed' | 'unknown_sender' | 'invalid_identity';
+
+/** What the client knows of a registered user (PROTOCOL.md section 12). */
+export type Contact = {
+	username: string;
+	online: boolean;
+	/** The user compared safety numbers and marked this contact verified. */
+	verified: boolean;
+	/** The relay serves keys different from the pinned ones: nothing is sent until /trust. */
+	keyChanged: boolean;
 };
 
 export type ClientEvents = {
@@ -37,12 +56,27 @@ export type ClientEvents = {
 	'relay-trusted': [relay: RelayInfo];
 	'login-request': [];
 	'login-error': [error: {code: ErrorCode; message: string}];
-	welcome: [welcome: {username: string; users: string[]; motd: string | null}];
-	'user-joined': [username: string];
+	/** Logged in; `users` is every registered user but you, online or not. */
+	welcome: [welcome: {username: string; users: Contact[]; motd: string | null}];
+	/** Someone logged in (possibly for the first time). */
+	'user-joined': [contact: Contact];
 	'user-left': [username: string];
+	/** A contact's verified or key-changed state changed (after /trust, /verify, or a changed key). */
+	'contact-updated': [contact: Contact];
 	message: [message: IncomingMessage];
-	/** The relay handed message `id` to the recipient. */
-	sent: [ack: {id: string; time: number}];
+	/** The relay committed message `id` to its database (stored, not yet read). */
+	accepted: [ack: {id: string; time: number}];
+	/** The recipient's client confirmed, end to end, that it received message `id`. */
+	delivered: [receipt: {id: string; by: string}];
+	/** `missing` envelopes from `from` never arrived (withheld or lost by the relay). */
+	gap: [gap: {from: string; missing: number}];
+	/**
+	 * An envelope or user record was dropped. 'replay' is also what a harmless redelivery looks like
+	 * (the relay did not get the ack before a reconnect), so UIs need not alarm anyone about it.
+	 */
+	rejected: [rejection: {from: string; code: RejectionCode; reason: string}];
+	/** Envelopes from a contact whose key changed wait behind the warning until trust(from). */
+	held: [held: {from: string; count: number}];
 	/** A non-fatal error, e.g. recipient_offline for message `ref`. */
 	'relay-error': [error: {code: ErrorCode; message: string; ref: string | null}];
 	announcement: [announcement: {text: string; time: number}];
@@ -59,6 +93,8 @@ export type ClientOptions = {
 	port: number;
 	/** Path of known_relays.json (PROTOCOL.md section 7). */
 	knownRelaysPath: string;
+	/** Where identities, contact pins and counters live (per relay fingerprint and username). */
+	dataDir: string;
 	/** Pre-trusted fingerprint (hex, spaces and case ignored) for an unknown relay. */
 	trustFingerprint?: string;
 };
@@ -76,8 +112,21 @@ export interface ChatConnection {
 	connect(): void;
 	/** Answers login-request (or retries after login-error). Throws when not connected. */
 	login(username: string): void;
-	/** Sends text to a user; returns the message id that 'sent' or 'relay-error' will name. Throws unless online. */
+	/** Every registered user but you, as last heard. */
+	readonly contacts: Contact[];
+	/**
+	 * Encrypts text end to end for a user and sends it; returns the message id that 'accepted',
+	 * 'delivered' or 'relay-error' will name. Throws unless online, or when the contact's key changed.
+	 */
 	send(to: string, text: string): string;
+	/** Sends one copy to everyone online, each encrypted for its recipient; returns the shared id and who it went to. */
+	sendToEveryone(text: string): {id: string; recipients: string[]};
+	/** Accepts a contact's changed key: pins it and opens the messages held behind the warning. */
+	trust(username: string): void;
+	/** Marks a contact verified (after comparing safety numbers) or not. */
+	setVerified(username: string, verified: boolean): void;
+	/** The safety number with a contact: 40 hex digits, the same on both sides. */
+	safetyNumber(username: string): string;
 	/** Tells the relay goodbye and closes; resolves once the socket is closed. */
 	close(): Promise<void>;
 }

@@ -12,16 +12,18 @@ export const fatalErrorCodes = [
 	'login_timeout',
 	'server_full',
 	'idle_timeout',
+	'session_replaced',
 ] as const;
 
 export const recoverableErrorCodes = [
 	'invalid_username',
 	'reserved_username',
 	'username_taken',
+	'bad_login',
 	'already_logged_in',
 	'unknown_recipient',
-	'recipient_offline',
 	'message_too_large',
+	'queue_full',
 ] as const;
 
 export type FatalErrorCode = (typeof fatalErrorCodes)[number];

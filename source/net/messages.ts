@@ -1,16 +1,28 @@
+import {fromBase64Url} from '../crypto/base64url.js';
 import {isErrorCode, ProtocolError, type ErrorCode} from './error-codes.js';
+import {isValidUsername} from './usernames.js';
 
 /** Protocol messages (PROTOCOL.md section 4) as discriminated unions. Only parse*() makes them from wire data. */
 export type Ping = {type: 'ping'; nonce: number};
 export type Pong = {type: 'pong'; nonce: number};
 
+/** A registered user's public identity (PROTOCOL.md sections 4 and 9); keys are B64U strings. */
+export type UserRecord = {username: string; online: boolean; identity: string; x25519: string; binding: string};
+
+export type EnvelopeKind = 'direct' | 'everyone';
+
+/** What the relay forwards: routing data plus an opaque end-to-end body (PROTOCOL.md section 10). */
+export type Envelope = {id: string; to: string; kind: EnvelopeKind; ephemeral: string; body: string};
+
+export type DeliveredEnvelope = Envelope & {delivery: number; from: string; time: number};
+
 export type RelayMessage =
 	| {type: 'login_request'}
-	| {type: 'welcome'; username: string; users: string[]; motd: string | null}
-	| {type: 'user_joined'; username: string}
+	| {type: 'welcome'; username: string; users: UserRecord[]; motd: string | null}
+	| {type: 'user_joined'; user: UserRecord}
 	| {type: 'user_left'; username: string}
-	| {type: 'message'; id: string; from: string; to: string; text: string; time: number}
-	| {type: 'sent'; id: string; time: number}
+	| ({type: 'message'} & DeliveredEnvelope)
+	| {type: 'accepted'; id: string; time: number}
 	| {type: 'announcement'; text: string; time: number}
 	| {type: 'shutdown'; reason: string}
 	| ErrorMessage
@@ -19,14 +31,24 @@ export type RelayMessage =
 
 export type ErrorMessage = {type: 'error'; code: ErrorCode; message: string; fatal: boolean; ref: string | null};
 
+export type LoginMessage = {type: 'login'; username: string; identity: string; x25519: string; binding: string; proof: string};
+
 export type ClientMessage =
-	| {type: 'login'; username: string}
-	| {type: 'send'; id: string; to: string; text: string}
+	| LoginMessage
+	| ({type: 'send'} & Envelope)
+	| {type: 'ack'; deliveries: number[]}
 	| {type: 'bye'}
 	| Ping
 	| Pong;
 
+export const maxAckDeliveries = 1024;
+
 type Fields = Record<string, unknown>;
+
+/** Names a bad value in an error without echoing whatever a peer put there. */
+function describe(value: unknown): string {
+	return typeof value === 'string' && /^[a-z_]{1,32}$/.test(value) ? JSON.stringify(value) : typeof value;
+}
 
 const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -48,6 +70,13 @@ function int(fields: Fields, key: string): number {
 	return value;
 }
 
+/** A username the relay sends: already folded and valid, or the relay is broken or hostile. */
+function username(fields: Fields, key: string): string {
+	const value = str(fields, key);
+	if (!isValidUsername(value)) bad(`"${key}" must be a valid username`);
+	return value;
+}
+
 function messageId(fields: Fields, key: string): string {
 	const value = str(fields, key);
 	if (!messageIdPattern.test(value)) bad(`"${key}" must be 1 to 64 of A-Z a-z 0-9 _ -`);
@@ -61,12 +90,54 @@ function nullableString(fields: Fields, key: string): string | null {
 	return value;
 }
 
-function stringArray(fields: Fields, key: string): string[] {
-	const value = fields[key];
-	if (!Array.isArray(value) || !value.every(item => typeof item === 'string')) {
-		bad(`"${key}" must be an array of strings`);
+function key(fields: Fields, name: string, length: number): string {
+	const value = str(fields, name);
+	try {
+		fromBase64Url(value, length);
+	} catch {
+		bad(`"${name}" must be ${length} bytes in unpadded base64url`);
 	}
-	return value as string[];
+	return value;
+}
+
+function kind(fields: Fields): EnvelopeKind {
+	const value = fields.kind;
+	if (value !== 'direct' && value !== 'everyone') bad('"kind" must be "direct" or "everyone"');
+	return value;
+}
+
+function deliveries(fields: Fields): number[] {
+	const value = fields.deliveries;
+	if (!Array.isArray(value) || value.length === 0 || value.length > maxAckDeliveries) {
+		bad(`"deliveries" must hold 1 to ${maxAckDeliveries} numbers`);
+	}
+	for (const item of value) {
+		if (typeof item !== 'number' || !Number.isSafeInteger(item) || item < 1) bad('"deliveries" must be positive integers');
+	}
+	return value as number[];
+}
+
+function envelope(fields: Fields): Envelope {
+	return {
+		id: messageId(fields, 'id'),
+		to: str(fields, 'to'),
+		kind: kind(fields),
+		ephemeral: key(fields, 'ephemeral', 32),
+		body: str(fields, 'body'),
+	};
+}
+
+function userRecord(value: unknown): UserRecord {
+	const fields = asObject(value);
+	const online = fields.online;
+	if (typeof online !== 'boolean') bad('"online" must be a boolean');
+	return {
+		username: username(fields, 'username'),
+		online,
+		identity: key(fields, 'identity', 32),
+		x25519: key(fields, 'x25519', 32),
+		binding: key(fields, 'binding', 64),
+	};
 }
 
 export function asObject(value: unknown): Fields {
@@ -78,16 +149,25 @@ export function parseClientMessage(value: unknown): ClientMessage {
 	const fields = asObject(value);
 	switch (fields.type) {
 		case 'login':
-			return {type: 'login', username: str(fields, 'username')};
+			return {
+				type: 'login',
+				username: str(fields, 'username'),
+				identity: key(fields, 'identity', 32),
+				x25519: key(fields, 'x25519', 32),
+				binding: key(fields, 'binding', 64),
+				proof: key(fields, 'proof', 64),
+			};
 		case 'send':
-			return {type: 'send', id: messageId(fields, 'id'), to: str(fields, 'to'), text: str(fields, 'text')};
+			return {type: 'send', ...envelope(fields)};
+		case 'ack':
+			return {type: 'ack', deliveries: deliveries(fields)};
 		case 'bye':
 			return {type: 'bye'};
 		case 'ping':
 		case 'pong':
 			return {type: fields.type, nonce: int(fields, 'nonce')};
 		default:
-			return bad(`unknown client message type ${JSON.stringify(fields.type)}`);
+			return bad(`unknown client message type (${describe(fields.type)})`);
 	}
 }
 
@@ -96,27 +176,29 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 	switch (fields.type) {
 		case 'login_request':
 			return {type: 'login_request'};
-		case 'welcome':
+		case 'welcome': {
+			const users = fields.users;
+			if (!Array.isArray(users)) bad('"users" must be an array of user records');
 			return {
 				type: 'welcome',
-				username: str(fields, 'username'),
-				users: stringArray(fields, 'users'),
+				username: username(fields, 'username'),
+				users: users.map(user => userRecord(user)),
 				motd: nullableString(fields, 'motd'),
 			};
+		}
 		case 'user_joined':
+			return {type: 'user_joined', user: userRecord(fields.user)};
 		case 'user_left':
-			return {type: fields.type, username: str(fields, 'username')};
-		case 'message':
-			return {
-				type: 'message',
-				id: messageId(fields, 'id'),
-				from: str(fields, 'from'),
-				to: str(fields, 'to'),
-				text: str(fields, 'text'),
-				time: int(fields, 'time'),
-			};
-		case 'sent':
-			return {type: 'sent', id: messageId(fields, 'id'), time: int(fields, 'time')};
+			return {type: 'user_left', username: username(fields, 'username')};
+		case 'message': {
+			const delivery = int(fields, 'delivery');
+			if (delivery < 1) bad('"delivery" must be a positive integer');
+			const delivered = envelope(fields);
+			if (!isValidUsername(delivered.to)) bad('"to" must be a valid username');
+			return {type: 'message', delivery, from: username(fields, 'from'), time: int(fields, 'time'), ...delivered};
+		}
+		case 'accepted':
+			return {type: 'accepted', id: messageId(fields, 'id'), time: int(fields, 'time')};
 		case 'announcement':
 			return {type: 'announcement', text: str(fields, 'text'), time: int(fields, 'time')};
 		case 'shutdown':
@@ -127,13 +209,13 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 		case 'pong':
 			return {type: fields.type, nonce: int(fields, 'nonce')};
 		default:
-			return bad(`unknown relay message type ${JSON.stringify(fields.type)}`);
+			return bad(`unknown relay message type (${describe(fields.type)})`);
 	}
 }
 
 export function parseErrorMessage(fields: Fields): ErrorMessage {
 	const code = fields.code;
-	if (!isErrorCode(code)) bad(`unknown error code ${JSON.stringify(code)}`);
+	if (!isErrorCode(code)) bad(`unknown error code (${describe(code)})`);
 	const fatal = fields.fatal;
 	if (typeof fatal !== 'boolean') bad('"fatal" must be a boolean');
 	return {type: 'error', code, message: str(fields, 'message'), fatal, ref: nullableString(fields, 'ref')};

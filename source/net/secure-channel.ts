@@ -61,7 +61,7 @@ export class FrameOpener {
 		const {v, seq, msgs} = batch as Record<string, unknown>;
 		if (v !== protocolVersion) throw new ProtocolError('unsupported_version', `batch version must be ${protocolVersion}`);
 		if (seq !== this.seq) {
-			throw new ProtocolError('bad_sequence', `expected frame ${this.seq}, got ${JSON.stringify(seq)}`);
+			throw new ProtocolError('bad_sequence', `expected frame ${this.seq}, got ${typeof seq === 'number' ? seq : typeof seq}`);
 		}
 		if (!Array.isArray(msgs) || msgs.length === 0 || msgs.length > this.maxBatchMessages) {
 			throw new ProtocolError('bad_message', `"msgs" must hold 1 to ${this.maxBatchMessages} messages`);

@@ -13,7 +13,8 @@ import {parseClientMessage, type RelayMessage} from '../net/messages.js';
 import {BatchWriter} from '../net/batch-writer.js';
 import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
 import type {Logger} from './logger.js';
-import type {RelayCore, Session} from './relay-core.js';
+import type {RelayCore} from './relay-core.js';
+import type {Session} from './session.js';
 import type {RelayLimits} from './relay-options.js';
 
 export type RelayIdentity = RawKeyPair;
@@ -134,7 +135,7 @@ export class RelayConnection {
 				fail: (code, message) => this.fail(code, message),
 				close: () => this.close(),
 			},
-			this.remote,
+			{remote: this.remote, transcriptHash: hash},
 		);
 	}
 

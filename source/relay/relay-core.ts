@@ -1,36 +1,43 @@
-import type {FatalErrorCode, RecoverableErrorCode} from '../net/error-codes.js';
-import type {ClientMessage, RelayMessage} from '../net/messages.js';
-import {checkUsername, foldUsername, isValidUsername} from '../net/usernames.js';
+import type {DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
 import type {Logger} from './logger.js';
+import type {NewEnvelope, RelayStore, StoredUser} from './relay-store.js';
+import {Session, type SessionContext, type SessionSink} from './session.js';
 
 /**
- * The relay's chat rules: who is online, logins, routing, presence, announcements. It knows nothing
- * about sockets or crypto; the bridge (connection.ts) gives each session a sink.
+ * The relay's chat rules: the directory of registered users, who is online, routing through the
+ * queue, presence and announcements. It knows nothing about sockets or crypto transports; the
+ * bridge (connection.ts) opens a Session per connection and gives it a sink.
  */
-export type SessionSink = {
-	send(message: RelayMessage): void;
-	/** Ends the connection after a fatal protocol error (the sink sends the error frame). */
-	fail(code: FatalErrorCode, message: string): void;
-	/** Ends the connection after everything queued has been sent. */
-	close(): void;
-};
-
-export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutdown';
-
 export type RelayCoreOptions = {
 	motd: string | null;
-	maxTextBytes: number;
+	maxBodyBytes: number;
+	maxQueuedPerUser: number;
+	maxQueueAgeMs: number;
+	relayIdentity: Buffer;
 	clock: () => number;
 	log: Logger;
 };
 
+type Pending = {sender: Session; envelope: NewEnvelope};
+
 export class RelayCore {
 	private readonly online = new Map<string, Session>();
+	private readonly directory = new Map<string, StoredUser>();
+	private queueCounts: Map<string, number>;
+	private pending: Pending[] = [];
+	private commitScheduled = false;
 
-	constructor(readonly options: RelayCoreOptions) {}
+	constructor(
+		readonly options: RelayCoreOptions,
+		private readonly store: RelayStore,
+	) {
+		for (const user of store.users()) this.directory.set(user.username, user);
+		this.queueCounts = store.queueCounts();
+		this.purgeExpired();
+	}
 
-	openSession(sink: SessionSink, remote: string): Session {
-		return new Session(this, sink, remote);
+	openSession(sink: SessionSink, context: SessionContext): Session {
+		return new Session(this, sink, context);
 	}
 
 	onlineUsernames(): string[] {
@@ -43,130 +50,97 @@ export class RelayCore {
 		this.options.log('announcement', {recipients: this.online.size, bytes: Buffer.byteLength(text)});
 	}
 
+	registered(username: string): StoredUser | undefined {
+		return this.directory.get(username);
+	}
 
-	/** @internal */
-	register(session: Session, username: string): boolean {
-		if (this.online.has(username)) return false;
+	/** Deletes queued envelopes older than maxQueueAgeMs; returns how many. */
+	purgeExpired(): number {
+		const purged = this.store.purgeOlderThan(this.options.clock() - this.options.maxQueueAgeMs);
+		if (purged > 0) {
+			this.options.log('queue_expired', {envelopes: purged});
+			this.queueCounts = this.store.queueCounts();
+		}
+		return purged;
+	}
+
+	/** @internal Session calls this once a login has been verified. */
+	admit(session: Session, username: string, register: StoredUser | undefined): void {
+		if (register) {
+			this.store.registerUser(register);
+			this.directory.set(username, register);
+			this.options.log('register', {user: username});
+		}
+		this.online.get(username)?.replace();
 		this.online.set(username, session);
-		this.broadcast({type: 'user_joined', username}, session);
-		return true;
+		const users = [...this.directory.values()]
+			.filter(user => user.username !== username)
+			.map(user => this.record(user));
+		session.sink.send({type: 'welcome', username, users, motd: this.options.motd});
+		this.broadcast({type: 'user_joined', user: this.record(this.directory.get(username)!)}, session);
+		for (const envelope of this.store.queued(username)) session.sink.send({type: 'message', ...envelope});
 	}
 
 	/** @internal */
-	unregister(session: Session, username: string): void {
+	leave(session: Session, username: string): void {
 		if (this.online.get(username) !== session) return;
 		this.online.delete(username);
 		this.broadcast({type: 'user_left', username}, session);
 	}
 
-	/** @internal */
-	find(username: string): Session | undefined {
-		return this.online.get(username);
+	/** @internal Checks the limits, then queues the envelope for the next commit. */
+	accept(sender: Session, envelope: NewEnvelope): 'ok' | 'unknown_recipient' | 'queue_full' {
+		if (!this.directory.has(envelope.to)) return 'unknown_recipient';
+		const queued = this.queueCounts.get(envelope.to) ?? 0;
+		if (queued >= this.options.maxQueuedPerUser) return 'queue_full';
+		this.queueCounts.set(envelope.to, queued + 1);
+		this.pending.push({sender, envelope});
+		if (!this.commitScheduled) {
+			this.commitScheduled = true;
+			queueMicrotask(() => this.commit());
+		}
+		return 'ok';
 	}
 
-	/** Everyone online but `except`: the original design's broadcast. */
+	/** @internal */
+	acknowledge(username: string, deliveries: readonly number[]): void {
+		const deleted = this.store.ack(username, deliveries);
+		if (deleted > 0) this.queueCounts.set(username, Math.max(0, (this.queueCounts.get(username) ?? 0) - deleted));
+	}
+
+	/** Everyone online but `except`. */
 	broadcast(message: RelayMessage, except?: Session): void {
 		for (const session of this.online.values()) {
 			if (session !== except) session.sink.send(message);
 		}
 	}
-}
 
-export class Session {
-	private username: string | undefined;
-	private ended = false;
-
-	constructor(
-		private readonly core: RelayCore,
-		readonly sink: SessionSink,
-		private readonly remote: string,
-	) {
-		sink.send({type: 'login_request'});
-	}
-
-	get name(): string | undefined {
-		return this.username;
-	}
-
-	handle(message: ClientMessage): void {
-		if (this.ended) return;
-		switch (message.type) {
-			case 'login':
-				this.login(message.username);
-				return;
-			case 'send':
-				this.route(message.id, message.to, message.text);
-				return;
-			case 'ping':
-				this.sink.send({type: 'pong', nonce: message.nonce});
-				return;
-			case 'pong':
-				return;
-			case 'bye':
-				this.sink.close();
-				this.end('quit');
-				return;
+	/**
+	 * One transaction for everything accepted in this turn of the event loop; only after it commits
+	 * do senders hear `accepted` and online recipients get the envelope.
+	 */
+	private commit(): void {
+		this.commitScheduled = false;
+		const batch = this.pending;
+		this.pending = [];
+		const results = this.store.enqueue(batch.map(item => item.envelope));
+		for (const [index, {sender, envelope}] of batch.entries()) {
+			const {delivery, duplicate} = results[index]!;
+			if (duplicate) this.queueCounts.set(envelope.to, Math.max(0, (this.queueCounts.get(envelope.to) ?? 1) - 1));
+			sender.sink.send({type: 'accepted', id: envelope.id, time: envelope.time});
+			if (duplicate) continue;
+			const delivered: DeliveredEnvelope = {delivery, ...envelope};
+			this.online.get(envelope.to)?.sink.send({type: 'message', ...delivered});
 		}
 	}
 
-	/** Idempotent: the bridge calls it whenever the connection ends, for any reason. */
-	end(reason: LeaveReason): void {
-		if (this.ended) return;
-		this.ended = true;
-		if (this.username === undefined) return;
-		this.core.unregister(this, this.username);
-		this.core.options.log('leave', {user: this.username, reason, remote: this.remote});
-	}
-
-	private login(requested: string): void {
-		if (this.username !== undefined) {
-			this.reject('already_logged_in', `already logged in as ${this.username}`);
-			return;
-		}
-		const check = checkUsername(requested);
-		if (!check.ok) {
-			this.reject(check.code, check.message);
-			return;
-		}
-		const others = this.core.onlineUsernames();
-		if (!this.core.register(this, check.username)) {
-			this.reject('username_taken', `${check.username} is already online; pick another name`);
-			return;
-		}
-		this.username = check.username;
-		this.sink.send({type: 'welcome', username: check.username, users: others, motd: this.core.options.motd});
-		this.core.options.log('join', {user: check.username, remote: this.remote, online: others.length + 1});
-	}
-
-	private route(id: string, to: string, text: string): void {
-		const from = this.username;
-		if (from === undefined) {
-			this.sink.fail('not_logged_in', 'log in before sending messages');
-			return;
-		}
-		const {maxTextBytes, clock} = this.core.options;
-		if (Buffer.byteLength(text) > maxTextBytes) {
-			this.reject('message_too_large', `a message is at most ${maxTextBytes} bytes`, id);
-			return;
-		}
-		const recipientName = foldUsername(to);
-		if (!isValidUsername(recipientName)) {
-			this.reject('unknown_recipient', 'that is not a valid username', id);
-			return;
-		}
-		const recipient = this.core.find(recipientName);
-		if (!recipient) {
-			this.reject('recipient_offline', `${recipientName} is not online`, id);
-			return;
-		}
-		const time = clock();
-		recipient.sink.send({type: 'message', id, from, to: recipientName, text, time});
-		this.sink.send({type: 'sent', id, time});
-	}
-
-	private reject(code: RecoverableErrorCode, message: string, ref: string | null = null): void {
-		this.sink.send({type: 'error', code, message, fatal: false, ref});
-		this.core.options.log('refused', {code, user: this.username ?? null, remote: this.remote});
+	private record(user: StoredUser): UserRecord {
+		return {
+			username: user.username,
+			online: this.online.has(user.username),
+			identity: user.identity,
+			x25519: user.x25519,
+			binding: user.binding,
+		};
 	}
 }
-

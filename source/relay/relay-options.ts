@@ -2,7 +2,9 @@
 export type RelayLimits = {
 	maxFrameBytes: number;
 	maxBatchMessages: number;
-	maxTextBytes: number;
+	maxBodyBytes: number;
+	maxQueuedPerUser: number;
+	maxQueueAgeMs: number;
 	handshakeTimeoutMs: number;
 	loginTimeoutMs: number;
 	maxConnections: number;
@@ -15,7 +17,9 @@ export type RelayLimits = {
 export const defaultRelayLimits: RelayLimits = {
 	maxFrameBytes: 262_144,
 	maxBatchMessages: 1024,
-	maxTextBytes: 8192,
+	maxBodyBytes: 16_384,
+	maxQueuedPerUser: 1000,
+	maxQueueAgeMs: 30 * 24 * 60 * 60 * 1000,
 	handshakeTimeoutMs: 10_000,
 	loginTimeoutMs: 120_000,
 	maxConnections: 1000,

@@ -6,6 +6,8 @@ import {silentLogger, type Logger} from './logger.js';
 import {RelayCore} from './relay-core.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 
+const queuePurgeIntervalMs = 60 * 60 * 1000;
+
 export type RelayOptions = {
 	host?: string;
 	port?: number;
@@ -33,12 +35,23 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	const limits: RelayLimits = {...defaultRelayLimits, ...options.limits};
 	const log = options.log ?? silentLogger;
 	const identity = loadOrCreateRelayIdentity(options.dataDir);
-	const core = new RelayCore({
-		motd: options.motd ?? null,
-		maxTextBytes: limits.maxTextBytes,
-		clock: options.clock ?? Date.now,
-		log,
-	});
+	// Loaded here only, so the client never needs the native module.
+	const {openSqliteStore} = await import('./sqlite-store.js');
+	const store = openSqliteStore(options.dataDir);
+	const core = new RelayCore(
+		{
+			motd: options.motd ?? null,
+			maxBodyBytes: limits.maxBodyBytes,
+			maxQueuedPerUser: limits.maxQueuedPerUser,
+			maxQueueAgeMs: limits.maxQueueAgeMs,
+			relayIdentity: identity.publicRaw,
+			clock: options.clock ?? Date.now,
+			log,
+		},
+		store,
+	);
+	const purge = setInterval(() => core.purgeExpired(), queuePurgeIntervalMs);
+	purge.unref();
 	const connections = new Set<RelayConnection>();
 
 	const server: Server = createServer(socket => {
@@ -77,7 +90,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		onlineUsernames: () => core.onlineUsernames(),
 		close(reason = 'the relay is shutting down') {
 			closing ??= new Promise<void>(resolve => {
-				server.close(() => resolve());
+				clearInterval(purge);
+				server.close(() => {
+					store.close();
+					resolve();
+				});
 				for (const connection of connections) connection.shutdown(reason);
 				log('stopped', {});
 			});

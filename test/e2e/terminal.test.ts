@@ -52,6 +52,7 @@ async function headlessUser(relay: RelayProcess, username: string): Promise<Chat
 		host: '127.0.0.1',
 		port: relay.port,
 		knownRelaysPath: join(tempDir(), 'known_relays.json'),
+		dataDir: tempDir(),
 		trustFingerprint: relay.fingerprint,
 	});
 	cleanups.push(async () => client.close());

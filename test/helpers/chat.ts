@@ -1,6 +1,6 @@
 import {once} from 'node:events';
 import {join} from 'node:path';
-import {afterEach} from 'vitest';
+import {afterEach, expect} from 'vitest';
 import {ChatClient} from '../../source/net/chat-client.js';
 import type {ClientEvents} from '../../source/net/client-events.js';
 import {startRelay, type RelayOptions, type RunningRelay} from '../../source/relay/server.js';
@@ -31,11 +31,20 @@ export async function next<E extends keyof ClientEvents>(
 /** Where a relay listens and the key it must present: a RunningRelay, or a relay process. */
 export type RelayAddress = Pick<RunningRelay, 'port' | 'fingerprint'>;
 
-export function newClient(relay: RelayAddress, options: {knownRelaysPath?: string; trust?: boolean} = {}): ChatClient {
+export type ClientPlace = {
+	/** Known relays file; a fresh one by default. */
+	knownRelaysPath?: string;
+	/** Identities, pins and counters; a fresh directory (a new device) by default. */
+	dataDir?: string;
+	trust?: boolean;
+};
+
+export function newClient(relay: RelayAddress, options: ClientPlace = {}): ChatClient {
 	const client = new ChatClient({
 		host: '127.0.0.1',
 		port: relay.port,
 		knownRelaysPath: options.knownRelaysPath ?? join(tempDir(), 'known_relays.json'),
+		dataDir: options.dataDir ?? tempDir(),
 		trustFingerprint: options.trust === false ? undefined : relay.fingerprint,
 	});
 	cleanups.push(() => client.close());
@@ -43,8 +52,8 @@ export function newClient(relay: RelayAddress, options: {knownRelaysPath?: strin
 }
 
 /** A client that has connected, trusted the relay and logged in as `username`. */
-export async function onlineClient(relay: RelayAddress, username: string): Promise<ChatClient> {
-	const client = newClient(relay);
+export async function onlineClient(relay: RelayAddress, username: string, place: ClientPlace = {}): Promise<ChatClient> {
+	const client = newClient(relay, place);
 	const loginRequested = next(client, 'login-request');
 	client.connect();
 	await loginRequested;
@@ -59,4 +68,31 @@ export function record<E extends keyof ClientEvents>(client: ChatClient, event: 
 	const seen: Array<ClientEvents[E]> = [];
 	client.on(event, ((...args: ClientEvents[E]) => seen.push(args)) as never);
 	return seen;
+}
+
+/** Waits until each client lists every other one as an online contact (user_joined crosses the relay). */
+export async function meet(...clients: ChatClient[]): Promise<void> {
+	const names = clients.map(client => client.username);
+	await expect
+		.poll(() =>
+			clients.every(client =>
+				names.every(name => name === client.username || client.contacts.some(contact => contact.username === name && contact.online)),
+			),
+		)
+		.toBe(true);
+}
+
+/** Registers `username` (logs in once, then leaves) and waits until `watchers` have seen it go offline. */
+export async function registerOffline(
+	relay: RelayAddress,
+	username: string,
+	watchers: ChatClient[],
+	place: ClientPlace = {},
+): Promise<void> {
+	const client = await onlineClient(relay, username, place);
+	await meet(client, ...watchers);
+	await client.close();
+	await expect
+		.poll(() => watchers.every(watcher => watcher.contacts.some(contact => contact.username === username && !contact.online)))
+		.toBe(true);
 }

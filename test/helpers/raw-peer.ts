@@ -1,4 +1,6 @@
 import {connect, type Socket} from 'node:net';
+import {toBase64Url} from '../../source/crypto/base64url.js';
+import {generateIdentity, loginProof, publicIdentity, type IdentityKeys} from '../../source/crypto/identity.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import {
 	deriveSessionKeys,
@@ -8,6 +10,7 @@ import {
 	transcriptHash,
 } from '../../source/net/handshake.js';
 import {FrameOpener, FrameSealer} from '../../source/net/secure-channel.js';
+import {foldUsername} from '../../source/net/usernames.js';
 
 /** A hand-driven client socket: writes exactly the bytes a test chooses and reads raw lines back. */
 export class RawPeer {
@@ -85,6 +88,25 @@ export class RawPeer {
 			opener: new FrameOpener(keys.relayToClient, 1024),
 			relayIdentity: relayHello.identity,
 			transcript,
+		};
+	}
+
+	/** The `login` a real client would send for `username` on this connection. */
+	static login(
+		channel: {relayIdentity: Buffer; transcript: Buffer},
+		username: string,
+		keys: IdentityKeys = generateIdentity(),
+	): {type: 'login'; username: string; identity: string; x25519: string; binding: string; proof: string} {
+		// signed for the folded name, sent as given: the relay folds before it checks
+		const folded = foldUsername(username);
+		const record = publicIdentity(keys, folded);
+		return {
+			type: 'login',
+			username,
+			identity: toBase64Url(record.identity),
+			x25519: toBase64Url(record.x25519),
+			binding: toBase64Url(record.binding),
+			proof: toBase64Url(loginProof(keys, channel.relayIdentity, channel.transcript, folded)),
 		};
 	}
 

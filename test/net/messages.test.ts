@@ -13,10 +13,17 @@ function rejection(parse: (value: unknown) => unknown, value: unknown): string |
 	return undefined;
 }
 
+const key32 = 'A'.repeat(43);
+const key64 = 'A'.repeat(86);
+const user = {username: 'alice', online: true, identity: key32, x25519: key32, binding: key64};
+const envelope = {id: 'a-B_9', to: 'bob', kind: 'direct', ephemeral: key32, body: 'gAAAA'};
+
 describe('parseClientMessage', () => {
 	it.each([
-		[{type: 'login', username: 'alice'}],
-		[{type: 'send', id: 'a-B_9', to: 'bob', text: ''}],
+		[{type: 'login', username: 'alice', identity: key32, x25519: key32, binding: key64, proof: key64}],
+		[{type: 'send', ...envelope}],
+		[{type: 'send', ...envelope, kind: 'everyone'}],
+		[{type: 'ack', deliveries: [1, 2, 3]}],
 		[{type: 'bye'}],
 		[{type: 'ping', nonce: 0}],
 		[{type: 'pong', nonce: 12}],
@@ -25,12 +32,7 @@ describe('parseClientMessage', () => {
 	});
 
 	it('drops unknown fields, such as a spoofed sender', () => {
-		expect(parseClientMessage({type: 'send', id: 'm', to: 'bob', text: 'x', from: 'alice'})).toEqual({
-			type: 'send',
-			id: 'm',
-			to: 'bob',
-			text: 'x',
-		});
+		expect(parseClientMessage({type: 'send', ...envelope, from: 'alice'})).toEqual({type: 'send', ...envelope});
 	});
 
 	it.each([
@@ -39,11 +41,20 @@ describe('parseClientMessage', () => {
 		['a string', 'bye'],
 		['no type', {}],
 		['an unknown type', {type: 'message'}],
-		['a numeric username', {type: 'login', username: 1}],
-		['a missing text', {type: 'send', id: 'm', to: 'bob'}],
-		['an id with a space', {type: 'send', id: 'a b', to: 'bob', text: ''}],
-		['an empty id', {type: 'send', id: '', to: 'bob', text: ''}],
-		['a 65-character id', {type: 'send', id: 'a'.repeat(65), to: 'bob', text: ''}],
+		['a numeric username', {type: 'login', username: 1, identity: key32, x25519: key32, binding: key64, proof: key64}],
+		['a short identity key', {type: 'login', username: 'a', identity: 'AAAA', x25519: key32, binding: key64, proof: key64}],
+		['a padded key', {type: 'login', username: 'a', identity: key32 + '=', x25519: key32, binding: key64, proof: key64}],
+		['a missing proof', {type: 'login', username: 'a', identity: key32, x25519: key32, binding: key64}],
+		['a missing body', {type: 'send', ...envelope, body: undefined}],
+		['an unknown kind', {type: 'send', ...envelope, kind: 'group'}],
+		['a short ephemeral key', {type: 'send', ...envelope, ephemeral: 'AAAA'}],
+		['an id with a space', {type: 'send', ...envelope, id: 'a b'}],
+		['an empty id', {type: 'send', ...envelope, id: ''}],
+		['a 65-character id', {type: 'send', ...envelope, id: 'a'.repeat(65)}],
+		['an empty ack', {type: 'ack', deliveries: []}],
+		['an ack of 1,025', {type: 'ack', deliveries: Array.from({length: 1025}, (_, i) => i + 1)}],
+		['an ack of zero', {type: 'ack', deliveries: [0]}],
+		['an ack of a string', {type: 'ack', deliveries: ['1']}],
 		['a negative nonce', {type: 'ping', nonce: -1}],
 		['a fractional nonce', {type: 'ping', nonce: 1.5}],
 		['a string nonce', {type: 'ping', nonce: '1'}],
@@ -51,29 +62,45 @@ describe('parseClientMessage', () => {
 	])('rejects %s with bad_message', (_name, value) => {
 		expect(rejection(parseClientMessage, value)).toBe('bad_message');
 	});
+
+	it('does not echo what a peer sent in its error message', () => {
+		try {
+			parseClientMessage({type: '\u001b]0;pwned\u0007'.repeat(1000)});
+		} catch (error) {
+			expect((error as Error).message).toBe('unknown client message type (string)');
+		}
+	});
 });
 
 describe('parseRelayMessage', () => {
 	it.each([
 		[{type: 'login_request'}],
-		[{type: 'welcome', username: 'bob', users: ['alice'], motd: null}],
+		[{type: 'welcome', username: 'bob', users: [user], motd: null}],
 		[{type: 'welcome', username: 'bob', users: [], motd: 'hi'}],
-		[{type: 'user_joined', username: 'x'}],
-		[{type: 'message', id: 'm1', from: 'a', to: 'b', text: 't', time: 1}],
-		[{type: 'sent', id: 'm1', time: 5}],
+		[{type: 'user_joined', user}],
+		[{type: 'user_left', username: 'x'}],
+		[{type: 'message', delivery: 1, from: 'alice', time: 1, ...envelope}],
+		[{type: 'accepted', id: 'm1', time: 5}],
 		[{type: 'announcement', text: 'x', time: 5}],
 		[{type: 'shutdown', reason: 'bye'}],
-		[{type: 'error', code: 'recipient_offline', message: 'm', fatal: false, ref: 'm1'}],
+		[{type: 'error', code: 'queue_full', message: 'm', fatal: false, ref: 'm1'}],
 	])('accepts %j', message => {
 		expect(parseRelayMessage(message)).toEqual(message);
 	});
 
 	it.each([
-		['users not all strings', {type: 'welcome', username: 'b', users: [1], motd: null}],
+		['users not records', {type: 'welcome', username: 'b', users: ['alice'], motd: null}],
+		['a user record without online', {type: 'user_joined', user: {...user, online: undefined}}],
+		['a user record with a bad binding length', {type: 'user_joined', user: {...user, binding: key32}}],
+		['a welcome name with an escape sequence', {type: 'welcome', username: '\u001b]0;x\u0007', users: [], motd: null}],
+		['a user name with a bidi override', {type: 'user_joined', user: {...user, username: 'ali\u202ece'}}],
+		['a leaving name that is not a username', {type: 'user_left', username: 'Not Valid'}],
+		['a sender that is not a username', {type: 'message', delivery: 1, from: 'SYSTEM', time: 1, ...envelope}],
+		['a delivery of zero', {type: 'message', delivery: 0, from: 'alice', time: 1, ...envelope}],
 		['motd a number', {type: 'welcome', username: 'b', users: [], motd: 3}],
 		['an unknown error code', {type: 'error', code: 'oops', message: 'm', fatal: true, ref: null}],
 		['fatal not a boolean', {type: 'error', code: 'bad_token', message: 'm', fatal: 'yes', ref: null}],
-		['a time as a string', {type: 'sent', id: 'm1', time: '5'}],
+		['a time as a string', {type: 'accepted', id: 'm1', time: '5'}],
 	])('rejects %s with bad_message', (_name, value) => {
 		expect(rejection(parseRelayMessage, value)).toBe('bad_message');
 	});

@@ -11,7 +11,7 @@ import {next, relayForTest} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 function clientFor(port: number, knownRelaysPath: string, trustFingerprint?: string): ChatClient {
-	return new ChatClient({host: '127.0.0.1', port, knownRelaysPath, trustFingerprint});
+	return new ChatClient({host: '127.0.0.1', port, knownRelaysPath, dataDir: tempDir(), trustFingerprint});
 }
 
 describe('pinning the relay key on first use', () => {

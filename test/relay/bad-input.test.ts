@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {FrameSealer} from '../../source/net/secure-channel.js';
-import {next, onlineClient, relayForTest} from '../helpers/chat.js';
+import {meet, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {RawPeer} from '../helpers/raw-peer.js';
 
 /**
@@ -8,9 +8,16 @@ import {RawPeer} from '../helpers/raw-peer.js';
  * bystanders: after each case alice and bob still chat.
  */
 async function bystandersStillChat(alice: Awaited<ReturnType<typeof onlineClient>>): Promise<void> {
-	const acked = next(alice, 'sent');
+	const acked = next(alice, 'delivered');
 	alice.send('bob', 'still here');
 	await acked;
+}
+
+/** Reads frames from `first` on until `count` messages have arrived, however they were batched. */
+async function collect(read: (index: number) => Promise<unknown[]>, first: number, count: number): Promise<unknown[]> {
+	const messages: unknown[] = [];
+	for (let index = first; messages.length < count; index++) messages.push(...(await read(index)));
+	return messages;
 }
 
 function plaintextError(line: string): unknown {
@@ -40,7 +47,7 @@ describe('hostile input before the handshake', () => {
 	it.each(cases)('%s gets a plaintext error and a close', async (_name, bytes, code) => {
 		const relay = await relayForTest();
 		const alice = await onlineClient(relay, 'alice');
-		await onlineClient(relay, 'bob');
+		await meet(alice, await onlineClient(relay, 'bob'));
 		const peer = await RawPeer.open(relay.port);
 		peer.write(bytes);
 		expect(plaintextError(await peer.line(0))).toMatchObject({type: 'error', code, fatal: true, ref: null});
@@ -78,7 +85,7 @@ describe('hostile input after the handshake', () => {
 	async function session(limits = {}) {
 		const relay = await relayForTest({limits});
 		const alice = await onlineClient(relay, 'alice');
-		await onlineClient(relay, 'bob');
+		await meet(alice, await onlineClient(relay, 'bob'));
 		const peer = await RawPeer.open(relay.port);
 		const channel = await peer.handshake();
 		const readMessages = async (index: number) => channel.opener.open(await peer.line(index)) as Array<Record<string, unknown>>;
@@ -93,7 +100,7 @@ describe('hostile input after the handshake', () => {
 
 	it('a token that does not authenticate: bad_token', async () => {
 		const {alice, peer, readMessages} = await session();
-		const forged = new FrameSealer(Buffer.alloc(32, 7)).seal([{type: 'login', username: 'mallory'}]);
+		const forged = new FrameSealer(Buffer.alloc(32, 7)).seal([{type: 'ping', nonce: 1}]);
 		peer.write(forged + '\n');
 		await expectFatal(readMessages, peer, 'bad_token');
 		await bystandersStillChat(alice);
@@ -122,9 +129,12 @@ describe('hostile input after the handshake', () => {
 	const badBatches: Array<[string, unknown[], string]> = [
 		['an unknown message type', [{type: 'teleport'}], 'bad_message'],
 		['a field of the wrong type', [{type: 'login', username: 42}], 'bad_message'],
+		['a login key of the wrong length', [{type: 'login', username: 'x', identity: 'AAAA', x25519: 'AAAA', binding: 'AAAA', proof: 'AAAA'}], 'bad_message'],
+		['an ack before login', [{type: 'ack', deliveries: [1]}], 'not_logged_in'],
 		['a message that is not an object', ['login'], 'bad_message'],
-		['a malformed message id', [{type: 'send', id: 'no spaces', to: 'bob', text: 'x'}], 'bad_message'],
-		['a send before login', [{type: 'send', id: 'm1', to: 'bob', text: 'x'}], 'not_logged_in'],
+		['a malformed message id', [{type: 'send', id: 'no spaces', to: 'bob', kind: 'direct', ephemeral: 'A'.repeat(43), body: 'x'}], 'bad_message'],
+		['an unknown kind', [{type: 'send', id: 'm1', to: 'bob', kind: 'group', ephemeral: 'A'.repeat(43), body: 'x'}], 'bad_message'],
+		['a send before login', [{type: 'send', id: 'm1', to: 'bob', kind: 'direct', ephemeral: 'A'.repeat(43), body: 'x'}], 'not_logged_in'],
 	];
 
 	it.each(badBatches)('%s', async (_name, messages, code) => {
@@ -135,13 +145,71 @@ describe('hostile input after the handshake', () => {
 	});
 
 	it('a spoofed sender field is ignored: the relay names the authenticated sender', async () => {
-		const {relay, peer, channel, readMessages} = await session();
+		const {relay, alice, peer, channel, readMessages} = await session();
 		const bob = await onlineClient(relay, 'bob2');
-		peer.write(channel.sealer.seal([{type: 'login', username: 'mallory'}]) + '\n');
+		await meet(alice, bob);
+		const seen = record(bob, 'rejected');
+		peer.write(channel.sealer.seal([RawPeer.login(channel, 'mallory')]) + '\n');
 		expect((await readMessages(2))[0]).toMatchObject({type: 'welcome', username: 'mallory'});
-		const received = next(bob, 'message');
-		peer.write(channel.sealer.seal([{type: 'send', id: 'm1', to: 'bob2', text: 'hi', from: 'alice'}]) + '\n');
-		expect((await received)[0]).toMatchObject({from: 'mallory', text: 'hi'});
+		const rejected = next(bob, 'rejected');
+		const envelope = {type: 'send', id: 'm1', to: 'bob2', kind: 'direct', ephemeral: 'A'.repeat(43), body: 'x', from: 'alice'};
+		peer.write(channel.sealer.seal([envelope]) + '\n');
+		expect((await rejected)[0]).toMatchObject({from: 'mallory', code: 'unauthenticated'});
+		expect(seen).toHaveLength(1);
+	});
+
+	it('an oversized envelope body is refused and the connection kept', async () => {
+		const {peer, channel, readMessages} = await session({maxBodyBytes: 100});
+		peer.write(channel.sealer.seal([RawPeer.login(channel, 'mallory')]) + '\n');
+		await readMessages(2);
+		const big = {type: 'send', id: 'big', to: 'alice', kind: 'direct', ephemeral: 'A'.repeat(43), body: 'x'.repeat(101)};
+		const small = {type: 'send', id: 'small', to: 'alice', kind: 'direct', ephemeral: 'A'.repeat(43), body: 'x'.repeat(100)};
+		peer.write(channel.sealer.seal([big, small]) + '\n');
+		const replies = await collect(readMessages, 3, 2);
+		expect(replies).toEqual([
+			expect.objectContaining({type: 'error', code: 'message_too_large', fatal: false, ref: 'big'}),
+			expect.objectContaining({type: 'accepted', id: 'small'}),
+		]);
+	});
+
+	it('an envelope for nobody registered: unknown_recipient, connection kept', async () => {
+		const {peer, channel, readMessages} = await session();
+		peer.write(channel.sealer.seal([RawPeer.login(channel, 'mallory')]) + '\n');
+		await readMessages(2);
+		const envelopes = ['dave', 'not a name!'].map((to, index) => ({
+			type: 'send',
+			id: `m${index}`,
+			to,
+			kind: 'direct',
+			ephemeral: 'A'.repeat(43),
+			body: 'x',
+		}));
+		peer.write(channel.sealer.seal(envelopes) + '\n');
+		expect(await readMessages(3)).toEqual([
+			expect.objectContaining({code: 'unknown_recipient', ref: 'm0', fatal: false}),
+			expect.objectContaining({code: 'unknown_recipient', ref: 'm1', fatal: false}),
+		]);
+	});
+
+	it('refuses invalid, reserved and badly proven logins, and lets the client retry on the same connection', async () => {
+		const {peer, channel, readMessages} = await session();
+		const otherConnection = {relayIdentity: channel.relayIdentity, transcript: Buffer.alloc(32, 9)};
+		const attempts: Array<[unknown, string]> = [
+			[{...RawPeer.login(channel, 'mallory'), username: 'has space'}, 'invalid_username'],
+			[{...RawPeer.login(channel, 'mallory'), username: 'x'.repeat(33)}, 'invalid_username'],
+			[{...RawPeer.login(channel, 'mallory'), username: 'System'}, 'reserved_username'],
+			[{...RawPeer.login(channel, 'mallory'), username: 'mallory2'}, 'bad_login'],
+			[RawPeer.login(otherConnection, 'mallory'), 'bad_login'],
+			[RawPeer.login(channel, 'ALICE'), 'username_taken'],
+		];
+		for (const [index, [login, code]] of attempts.entries()) {
+			peer.write(channel.sealer.seal([login as object]) + '\n');
+			expect((await readMessages(2 + index))[0], code).toMatchObject({type: 'error', code, fatal: false});
+		}
+		peer.write(channel.sealer.seal([RawPeer.login(channel, 'Mallory')]) + '\n');
+		expect((await readMessages(2 + attempts.length))[0]).toMatchObject({type: 'welcome', username: 'mallory'});
+		peer.write(channel.sealer.seal([RawPeer.login(channel, 'mallory')]) + '\n');
+		expect((await readMessages(3 + attempts.length))[0]).toMatchObject({code: 'already_logged_in'});
 	});
 
 	it('an empty batch or one over maxBatchMessages: bad_message', async () => {
@@ -162,7 +230,7 @@ describe('heartbeats', () => {
 		const bob = await onlineClient(relay, 'bob');
 		const peer = await RawPeer.open(relay.port);
 		const channel = await peer.handshake();
-		peer.write(channel.sealer.seal([{type: 'login', username: 'mallory'}]) + '\n');
+		peer.write(channel.sealer.seal([RawPeer.login(channel, 'mallory')]) + '\n');
 		const left = next(bob, 'user-left');
 		expect(await left).toEqual(['mallory']);
 		await peer.untilClosed();

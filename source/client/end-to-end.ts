@@ -1,0 +1,157 @@
+import {randomBytes} from 'node:crypto';
+import {fromBase64Url, toBase64Url} from '../crypto/base64url.js';
+import {EnvelopeError, openEnvelope, sealEnvelope, type Party} from '../crypto/envelope.js';
+import {publicIdentity, verifyBinding, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
+import {safetyNumber} from '../crypto/safety-number.js';
+import {encodePayload, parsePayload} from '../net/e2e-payload.js';
+import type {RejectionCode} from '../net/client-events.js';
+import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
+import type {ContactStore} from './contact-store.js';
+
+/**
+ * The end-to-end layer of one logged-in user (PROTOCOL.md sections 10 and 12): seals and opens
+ * envelopes with the pinned keys, keeps counters, and decides what a received envelope is. No
+ * sockets: ChatClient moves envelopes, this decides what they mean.
+ */
+export type Opened =
+	| {type: 'text'; from: string; id: string; kind: EnvelopeKind; text: string; sent: number; gap: number}
+	| {type: 'receipt'; from: string; ids: string[]; gap: number}
+	| {type: 'held'; from: string}
+	| {type: 'rejected'; from: string; code: RejectionCode; reason: string};
+
+export class KeyChangedError extends Error {
+	constructor(readonly username: string) {
+		super(`${username}'s identity key changed: compare safety numbers (/verify ${username}), then /trust ${username}`);
+		this.name = 'KeyChangedError';
+	}
+}
+
+export function newMessageId(): string {
+	return randomBytes(16).toString('base64url');
+}
+
+function recordKeys(record: UserRecord): PublicIdentity {
+	return {
+		identity: fromBase64Url(record.identity, 32),
+		x25519: fromBase64Url(record.x25519, 32),
+		binding: fromBase64Url(record.binding, 64),
+	};
+}
+
+export class EndToEnd {
+	private readonly me: Party & {x25519Secret: IdentityKeys['x25519']['privateKey']};
+
+	constructor(
+		readonly username: string,
+		private readonly keys: IdentityKeys,
+		private readonly contacts: ContactStore,
+		private readonly clock: () => number = Date.now,
+	) {
+		const own = publicIdentity(keys, username);
+		this.me = {name: username, identity: own.identity, x25519: own.x25519, x25519Secret: keys.x25519.privateKey};
+	}
+
+	/** A user record from the relay: checks its binding, pins it on first sight, detects a change. */
+	observe(record: UserRecord): 'pinned' | 'same' | 'changed' | 'invalid' {
+		let keys: PublicIdentity;
+		try {
+			keys = recordKeys(record);
+		} catch {
+			return 'invalid';
+		}
+		if (!verifyBinding(record.username, keys)) return 'invalid';
+		return this.contacts.observe(record.username, keys);
+	}
+
+	isVerified(username: string): boolean {
+		return this.contacts.get(username)?.verified ?? false;
+	}
+
+	hasChangedKey(username: string): boolean {
+		return this.contacts.get(username)?.pending !== undefined;
+	}
+
+	knows(username: string): boolean {
+		return this.contacts.get(username) !== undefined;
+	}
+
+	seal(to: string, kind: EnvelopeKind, id: string, text: string): Envelope {
+		return this.sealPayload(to, kind, id, counter => ({v: 1, counter, type: 'text', text, sent: this.clock()}));
+	}
+
+	receipt(to: string, ids: string[]): Envelope {
+		return this.sealPayload(to, 'direct', newMessageId(), counter => ({v: 1, counter, type: 'receipt', ids}));
+	}
+
+	open(envelope: DeliveredEnvelope): Opened {
+		const {from} = envelope;
+		if (envelope.to !== this.username) {
+			return {type: 'rejected', from, code: 'misaddressed', reason: `it was addressed to ${envelope.to}`};
+		}
+		const contact = this.contacts.get(from);
+		if (!contact) return {type: 'rejected', from, code: 'unknown_sender', reason: 'the sender is not a known user'};
+		const plaintext = this.tryOpen(envelope, contact.pinned);
+		if (plaintext === undefined) {
+			if (contact.pending && this.tryOpen(envelope, contact.pending) !== undefined) return {type: 'held', from};
+			return {type: 'rejected', from, code: 'unauthenticated', reason: 'it did not authenticate (forged, or damaged in transit)'};
+		}
+		let payload;
+		try {
+			payload = parsePayload(plaintext);
+		} catch (error) {
+			return {type: 'rejected', from, code: 'malformed', reason: (error as Error).message};
+		}
+		const verdict = this.contacts.receive(from, payload.counter);
+		if (verdict.verdict === 'replay') {
+			return {type: 'rejected', from, code: 'replay', reason: 'it repeats a message already received'};
+		}
+		const gap = verdict.verdict === 'new' ? verdict.gap : 0;
+		if (payload.type === 'receipt') return {type: 'receipt', from, ids: payload.ids, gap};
+		return {type: 'text', from, id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, gap};
+	}
+
+	trust(username: string): boolean {
+		return this.contacts.trust(username);
+	}
+
+	setVerified(username: string, verified: boolean): void {
+		this.contacts.setVerified(username, verified);
+	}
+
+	safetyNumber(username: string): string {
+		const contact = this.contacts.get(username);
+		if (!contact) throw new Error(`${username} is not a known contact`);
+		return safetyNumber({name: this.username, identity: this.me.identity}, {name: username, identity: contact.pinned.identity});
+	}
+
+	private sealPayload(to: string, kind: EnvelopeKind, id: string, payload: (counter: number) => Parameters<typeof encodePayload>[0]): Envelope {
+		const contact = this.contacts.get(to);
+		if (!contact) throw new Error(`${to} is not a registered user`);
+		if (contact.pending) throw new KeyChangedError(to);
+		const counter = this.contacts.nextSendCounter(to);
+		const {ephemeral, body} = sealEnvelope({
+			sender: this.me,
+			recipient: {name: to, identity: contact.pinned.identity, x25519: contact.pinned.x25519},
+			id,
+			kind,
+			payload: encodePayload(payload(counter)),
+		});
+		return {id, to, kind, ephemeral: toBase64Url(ephemeral), body};
+	}
+
+	private tryOpen(envelope: DeliveredEnvelope, keys: PublicIdentity): Buffer | undefined {
+		try {
+			return openEnvelope({
+				recipient: this.me,
+				sender: {name: envelope.from, identity: keys.identity, x25519: keys.x25519},
+				id: envelope.id,
+				kind: envelope.kind,
+				ephemeral: fromBase64Url(envelope.ephemeral, 32),
+				body: envelope.body,
+			});
+		} catch (error) {
+			if (error instanceof EnvelopeError || error instanceof TypeError) return undefined;
+			throw error;
+		}
+	}
+}

@@ -1,0 +1,46 @@
+import {fromBase64Url} from '../crypto/base64url.js';
+import {verifyBinding, verifyLoginProof} from '../crypto/identity.js';
+import {timingSafeEqual} from 'node:crypto';
+import type {LoginMessage} from '../net/messages.js';
+import {checkUsername} from '../net/usernames.js';
+import type {StoredUser} from './relay-store.js';
+
+/** Decides a login (PROTOCOL.md section 9, steps 1 to 3). Pure: no sessions, no I/O. */
+export type LoginVerdict =
+	| {ok: true; username: string; register: boolean}
+	| {ok: false; code: 'invalid_username' | 'reserved_username' | 'bad_login' | 'username_taken'; message: string};
+
+export type LoginContext = {
+	relayIdentity: Buffer;
+	transcriptHash: Buffer;
+	registered: (username: string) => StoredUser | undefined;
+};
+
+export function checkLogin(login: LoginMessage, context: LoginContext): LoginVerdict {
+	const name = checkUsername(login.username);
+	if (!name.ok) return name;
+	const {username} = name;
+	const record = {
+		identity: fromBase64Url(login.identity, 32),
+		x25519: fromBase64Url(login.x25519, 32),
+		binding: fromBase64Url(login.binding, 64),
+	};
+	const proof = fromBase64Url(login.proof, 64);
+	if (!verifyBinding(username, record)) {
+		return {ok: false, code: 'bad_login', message: 'the x25519 key binding does not verify'};
+	}
+	if (!verifyLoginProof(record.identity, proof, context.relayIdentity, context.transcriptHash, username)) {
+		return {ok: false, code: 'bad_login', message: 'the login proof does not verify for this connection'};
+	}
+	const existing = context.registered(username);
+	if (existing === undefined) return {ok: true, username, register: true};
+	const same =
+		equal(existing.identity, record.identity) && equal(existing.x25519, record.x25519) && equal(existing.binding, record.binding);
+	if (!same) return {ok: false, code: 'username_taken', message: `${username} is registered to someone else; pick another name`};
+	return {ok: true, username, register: false};
+}
+
+function equal(stored: string, presented: Buffer): boolean {
+	const bytes = Buffer.from(stored, 'base64url');
+	return bytes.length === presented.length && timingSafeEqual(bytes, presented);
+}

@@ -1,0 +1,110 @@
+import {chmodSync} from 'node:fs';
+import {join} from 'node:path';
+import Database from 'better-sqlite3';
+import type {DeliveredEnvelope, EnvelopeKind} from '../net/messages.js';
+import type {EnqueueResult, NewEnvelope, RelayStore, StoredUser} from './relay-store.js';
+
+export const databaseFileName = 'relay.sqlite';
+
+const schema = `
+create table if not exists users (
+	username text primary key,
+	identity text not null,
+	x25519 text not null,
+	binding text not null,
+	registered_at integer not null
+) strict;
+create table if not exists queue (
+	delivery integer primary key autoincrement,
+	recipient text not null,
+	sender text not null,
+	id text not null,
+	kind text not null,
+	ephemeral text not null,
+	body text not null,
+	time integer not null,
+	unique (sender, id, recipient)
+) strict;
+create index if not exists queue_by_recipient on queue (recipient, delivery);
+create index if not exists queue_by_time on queue (time);
+`;
+
+type QueueRow = {
+	delivery: number;
+	recipient: string;
+	sender: string;
+	id: string;
+	kind: EnvelopeKind;
+	ephemeral: string;
+	body: string;
+	time: number;
+};
+
+/**
+ * The relay's database: registered users and the queue of end-to-end envelopes. WAL with
+ * synchronous=NORMAL survives the relay process being killed at any point (a commit is in the WAL
+ * before enqueue returns); an operating-system crash can lose the last commits.
+ */
+export function openSqliteStore(dataDir: string): RelayStore {
+	const path = join(dataDir, databaseFileName);
+	const db = new Database(path);
+	// The -wal and -shm files take their mode from the database file.
+	chmodSync(path, 0o600);
+	db.pragma('journal_mode = WAL');
+	db.pragma('synchronous = NORMAL');
+	db.pragma('secure_delete = ON');
+	db.exec(schema);
+
+	const insertUser = db.prepare(
+		'insert into users (username, identity, x25519, binding, registered_at) values (@username, @identity, @x25519, @binding, @registeredAt)',
+	);
+	const selectUsers = db.prepare('select username, identity, x25519, binding, registered_at as registeredAt from users order by username');
+	const insertEnvelope = db.prepare(
+		'insert or ignore into queue (recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?)',
+	);
+	const selectExisting = db.prepare('select delivery from queue where sender = ? and id = ? and recipient = ?').pluck();
+	const selectQueued = db.prepare('select * from queue where recipient = ? order by delivery');
+	const selectCounts = db.prepare('select recipient, count(*) as count from queue group by recipient');
+	const deleteDelivery = db.prepare('delete from queue where delivery = ? and recipient = ?');
+	const deleteOlder = db.prepare('delete from queue where time < ?');
+
+	const enqueueAll = db.transaction((envelopes: readonly NewEnvelope[]): EnqueueResult[] =>
+		envelopes.map(envelope => {
+			const {from, id, to} = envelope;
+			const result = insertEnvelope.run(to, from, id, envelope.kind, envelope.ephemeral, envelope.body, envelope.time);
+			if (result.changes === 1) return {delivery: Number(result.lastInsertRowid), duplicate: false};
+			return {delivery: selectExisting.get(from, id, to) as number, duplicate: true};
+		}),
+	);
+	const ackAll = db.transaction((recipient: string, deliveries: readonly number[]) => {
+		let deleted = 0;
+		for (const delivery of deliveries) deleted += deleteDelivery.run(delivery, recipient).changes;
+		return deleted;
+	});
+
+	return {
+		users: () => selectUsers.all() as StoredUser[],
+		registerUser(user) {
+			insertUser.run(user);
+		},
+		enqueue: envelopes => enqueueAll(envelopes),
+		queued: recipient =>
+			(selectQueued.all(recipient) as QueueRow[]).map(row => ({
+				delivery: row.delivery,
+				from: row.sender,
+				to: row.recipient,
+				id: row.id,
+				kind: row.kind,
+				ephemeral: row.ephemeral,
+				body: row.body,
+				time: row.time,
+			})) satisfies DeliveredEnvelope[],
+		queueCounts: () =>
+			new Map((selectCounts.all() as Array<{recipient: string; count: number}>).map(row => [row.recipient, row.count])),
+		ack: (recipient, deliveries) => ackAll(recipient, deliveries),
+		purgeOlderThan: time => deleteOlder.run(time).changes,
+		close() {
+			db.close();
+		},
+	};
+}

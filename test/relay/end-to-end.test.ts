@@ -1,0 +1,310 @@
+import {randomBytes} from 'node:crypto';
+import {readdirSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import Database from 'better-sqlite3';
+import {describe, expect, it} from 'vitest';
+import {toBase64Url} from '../../source/crypto/base64url.js';
+import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
+import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
+import {jsonLineLogger} from '../../source/relay/logger.js';
+import {meet, next, registerOffline, newClient, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {RawPeer} from '../helpers/raw-peer.js';
+import {tempDir} from '../helpers/temp-dir.js';
+
+const databaseFile = 'relay.sqlite';
+
+/** Every way a marker could sit in a file: UTF-8, UTF-16, base64, base64url and hex. */
+function encodings(marker: string): string[] {
+	const utf8 = Buffer.from(marker, 'utf8');
+	return [
+		marker,
+		Buffer.from(marker, 'utf16le').toString('latin1'),
+		utf8.toString('base64').replace(/=+$/, ''),
+		utf8.toString('base64url'),
+		utf8.toString('hex'),
+		utf8.toString('hex').toUpperCase(),
+	];
+}
+
+function filesIn(dir: string): string[] {
+	return readdirSync(dir).map(name => join(dir, name));
+}
+
+describe('end-to-end encryption through a real relay', () => {
+	it('the relay database, its WAL and its logs never hold the text', async () => {
+		const dataDir = tempDir();
+		let logs = '';
+		const relay = await relayForTest({dataDir, log: jsonLineLogger(line => (logs += line))});
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice]);
+		await meet(alice, await onlineClient(relay, 'carol'));
+		const marker = `marker-${randomBytes(12).toString('hex')}`;
+		const accepted = next(alice, 'accepted');
+		alice.send('bob', marker);
+		await accepted;
+		const carolGot = next(alice, 'delivered');
+		alice.send('carol', `${marker} again`);
+		await carolGot;
+		const files = filesIn(dataDir);
+		expect(files.map(file => file.slice(dataDir.length + 1)).sort()).toEqual(
+			expect.arrayContaining([databaseFile, `${databaseFile}-wal`, 'relay_identity.json']),
+		);
+		const contents = [...files.map(file => readFileSync(file).toString('latin1')), logs];
+		for (const encoded of encodings(marker)) {
+			for (const content of contents) expect(content.includes(encoded), encoded).toBe(false);
+		}
+	});
+
+	it('a second client claiming a registered name is refused, online or not', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		const impostor = newClient(relay);
+		const asked = next(impostor, 'login-request');
+		impostor.connect();
+		await asked;
+		const refused = next(impostor, 'login-error');
+		impostor.login('alice');
+		expect((await refused)[0].code).toBe('username_taken');
+		await alice.close();
+		await expect.poll(() => relay.onlineUsernames()).toEqual([]);
+		const again = next(impostor, 'login-error');
+		impostor.login('alice');
+		expect((await again)[0].code).toBe('username_taken');
+	});
+
+	it('the same identity logging in again replaces its older session', async () => {
+		const relay = await relayForTest();
+		const dataDir = tempDir();
+		const first = await onlineClient(relay, 'alice', {dataDir});
+		const bob = await onlineClient(relay, 'bob');
+		await meet(first, bob);
+		const replaced = next(first, 'closed');
+		const second = await onlineClient(relay, 'alice', {dataDir});
+		expect((await replaced)[0].code).toBe('session_replaced');
+		await meet(second, bob);
+		expect(relay.onlineUsernames()).toEqual(['alice', 'bob']);
+		const received = next(second, 'message');
+		bob.send('alice', 'to the new session');
+		expect((await received)[0].text).toBe('to the new session');
+	});
+
+	it('a login statement replayed on a new connection fails', async () => {
+		const relay = await relayForTest();
+		const keys = generateIdentity();
+		const first = await RawPeer.open(relay.port);
+		const firstChannel = await first.handshake();
+		firstChannel.opener.open(await first.line(1));
+		const login = RawPeer.login(firstChannel, 'alice', keys);
+		first.write(firstChannel.sealer.seal([login]) + '\n');
+		expect((firstChannel.opener.open(await first.line(2)) as Array<{type: string}>)[0]?.type).toBe('welcome');
+		first.socket.destroy();
+
+		const second = await RawPeer.open(relay.port);
+		const secondChannel = await second.handshake();
+		secondChannel.opener.open(await second.line(1));
+		second.write(secondChannel.sealer.seal([login]) + '\n');
+		expect(secondChannel.opener.open(await second.line(2))).toEqual([expect.objectContaining({code: 'bad_login', fatal: false})]);
+		// the real owner of the keys still gets in on this connection
+		second.write(secondChannel.sealer.seal([RawPeer.login(secondChannel, 'alice', keys)]) + '\n');
+		expect(secondChannel.opener.open(await second.line(3))).toEqual([expect.objectContaining({type: 'welcome'})]);
+	});
+});
+
+describe('offline delivery', () => {
+	it('a message to an offline user is stored, survives a relay restart, and arrives once, in order', async () => {
+		const relayDir = tempDir();
+		const bobDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+		const texts = ['one', 'two', 'three'];
+		const accepted = record(alice, 'accepted');
+		const ids = texts.map(text => alice.send('bob', text));
+		while (accepted.length < 3) await next(alice, 'accepted');
+		expect(accepted.map(([ack]) => ack.id)).toEqual(ids);
+		await relay.close();
+
+		const restarted = await relayForTest({dataDir: relayDir});
+		const back = newClient(restarted, {dataDir: bobDir});
+		const got = record(back, 'message');
+		const asked = next(back, 'login-request');
+		back.connect();
+		await asked;
+		back.login('bob');
+		while (got.length < 3) await next(back, 'message');
+		expect(got.map(([message]) => message.text)).toEqual(texts);
+		await back.close();
+
+		// acknowledged: a third login gets nothing again
+		const third = newClient(restarted, {dataDir: bobDir});
+		const again = record(third, 'message');
+		const rejected = record(third, 'rejected');
+		const welcomed = next(third, 'welcome');
+		third.connect();
+		await next(third, 'login-request');
+		third.login('bob');
+		await welcomed;
+		const sender = await onlineClient(restarted, 'carol');
+		const marker = next(third, 'message');
+		sender.send('bob', 'after');
+		await marker;
+		expect(again.map(([message]) => message.text)).toEqual(['after']);
+		expect(rejected).toEqual([]);
+	});
+
+	it('"delivered" comes from the recipient, not the relay', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		const bobDir = tempDir();
+		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+		const delivered = record(alice, 'delivered');
+		const accepted = next(alice, 'accepted');
+		const id = alice.send('bob', 'while you were away');
+		await accepted;
+		expect(delivered).toEqual([]);
+		const receipt = next(alice, 'delivered');
+		await onlineClient(relay, 'bob', {dataDir: bobDir});
+		expect((await receipt)[0]).toEqual({id, by: 'bob'});
+	});
+
+	it('refuses with queue_full when too many messages wait, and says which', async () => {
+		const relay = await relayForTest({limits: {maxQueuedPerUser: 2}});
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice]);
+		const accepted = record(alice, 'accepted');
+		const refused = next(alice, 'relay-error');
+		alice.send('bob', 'one');
+		alice.send('bob', 'two');
+		const third = alice.send('bob', 'three');
+		expect((await refused)[0]).toMatchObject({code: 'queue_full', ref: third});
+		expect(accepted).toHaveLength(2);
+	});
+
+	it('a message withheld by the relay shows as a gap', async () => {
+		const relayDir = tempDir();
+		const bobDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+		const accepted = record(alice, 'accepted');
+		for (const text of ['one', 'two', 'three']) alice.send('bob', text);
+		while (accepted.length < 3) await next(alice, 'accepted');
+		// the relay (here: whoever holds its database) withholds the second one
+		const db = new Database(join(relayDir, databaseFile));
+		db.prepare("delete from queue where delivery = (select min(delivery) + 1 from queue where recipient = 'bob')").run();
+		db.close();
+
+		const bob = newClient(relay, {dataDir: bobDir});
+		const got = record(bob, 'message');
+		const gap = next(bob, 'gap');
+		bob.connect();
+		await next(bob, 'login-request');
+		bob.login('bob');
+		expect((await gap)[0]).toEqual({from: 'alice', missing: 1});
+		while (got.length < 2) await next(bob, 'message');
+		expect(got.map(([message]) => message.text)).toEqual(['one', 'three']);
+	});
+
+	it('a replayed message is rejected, also after the client restarts', async () => {
+		const relayDir = tempDir();
+		const bobDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+		const accepted = next(alice, 'accepted');
+		alice.send('bob', 'only once');
+		await accepted;
+		const db = new Database(join(relayDir, databaseFile));
+		const row = db.prepare("select * from queue where recipient = 'bob'").get() as Record<string, unknown>;
+
+		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+		const receipt = next(alice, 'delivered');
+		// bob's first session sees it; wait until its ack has reached the relay (then the receipt follows)
+		await receipt;
+		await expect.poll(() => db.prepare("select count(*) as n from queue where recipient = 'bob'").get()).toEqual({n: 0});
+		await bob.close();
+
+		// the relay puts the very same envelope back in the queue
+		db.prepare(
+			'insert into queue (recipient, sender, id, kind, ephemeral, body, time) values (@recipient, @sender, @id, @kind, @ephemeral, @body, @time)',
+		).run(row);
+		db.close();
+		const restarted = newClient(relay, {dataDir: bobDir});
+		const messages = record(restarted, 'message');
+		const rejected = next(restarted, 'rejected');
+		restarted.connect();
+		await next(restarted, 'login-request');
+		restarted.login('bob');
+		expect((await rejected)[0]).toMatchObject({from: 'alice', code: 'replay'});
+		expect(messages).toEqual([]);
+	});
+});
+
+describe('contacts: pins, changed keys and safety numbers', () => {
+	it('both sides compute the same safety number, and verified marks persist', async () => {
+		const relay = await relayForTest();
+		const aliceDir = tempDir();
+		const alice = await onlineClient(relay, 'alice', {dataDir: aliceDir});
+		const bob = await onlineClient(relay, 'bob');
+		await expect.poll(() => alice.contacts.map(contact => contact.username)).toEqual(['bob']);
+		const number = alice.safetyNumber('bob');
+		expect(number).toMatch(/^[0-9a-f]{40}$/);
+		expect(bob.safetyNumber('alice')).toBe(number);
+		alice.setVerified('bob', true);
+		await alice.close();
+		const again = await onlineClient(relay, 'alice', {dataDir: aliceDir});
+		expect(again.contacts).toEqual([{username: 'bob', online: true, verified: true, keyChanged: false}]);
+	});
+
+	it('a relay that swaps a contact key triggers the warning, holds messages and sends nothing until trusted', async () => {
+		const relayDir = tempDir();
+		const aliceDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice', {dataDir: aliceDir});
+		await registerOffline(relay, 'bob', [alice]);
+		alice.setVerified('bob', true);
+		await alice.close();
+		await relay.close();
+
+		// the relay's database now says bob is someone else: a new identity, validly bound, whose
+		// keys sit in another client's data directory
+		const newBobDir = tempDir();
+		const swapped = publicIdentity(loadOrCreateIdentity(newBobDir, relay.fingerprint, 'bob'), 'bob');
+		const db = new Database(join(relayDir, databaseFile));
+		db.prepare("update users set identity = ?, x25519 = ?, binding = ? where username = 'bob'").run(
+			toBase64Url(swapped.identity),
+			toBase64Url(swapped.x25519),
+			toBase64Url(swapped.binding),
+		);
+		db.close();
+
+		const restarted = await relayForTest({dataDir: relayDir});
+		const back = newClient(restarted, {dataDir: aliceDir});
+		const welcomed = next(back, 'welcome');
+		const changed = next(back, 'contact-updated');
+		back.connect();
+		await next(back, 'login-request');
+		back.login('alice');
+		expect((await welcomed)[0].users).toEqual([{username: 'bob', online: false, verified: false, keyChanged: true}]);
+		expect((await changed)[0]).toEqual({username: 'bob', online: false, verified: false, keyChanged: true});
+		expect(() => back.send('bob', 'secret')).toThrow(/changed/);
+		expect(back.sendToEveryone('hi').recipients).toEqual([]);
+
+		// "bob" (whoever holds the new keys) writes: held behind the warning
+		const newBob = await onlineClient(restarted, 'bob', {dataDir: newBobDir});
+		const messages = record(back, 'message');
+		const held = next(back, 'held');
+		newBob.send('alice', 'it is me, honest');
+		expect((await held)[0]).toEqual({from: 'bob', count: 1});
+		expect(messages).toEqual([]);
+
+		const opened = next(back, 'message');
+		back.trust('bob');
+		expect((await opened)[0]).toMatchObject({from: 'bob', text: 'it is me, honest'});
+		expect(back.contacts).toEqual([{username: 'bob', online: true, verified: false, keyChanged: false}]);
+		const delivered = next(newBob, 'message');
+		back.send('bob', 'now I send to the new key');
+		expect((await delivered)[0].text).toBe('now I send to the new key');
+	});
+});
+
