@@ -350,7 +350,7 @@ function outgoing(state: ChatState, action: Extract<ChatAction, {type: 'outgoing
 	const tracked = {...next, tracking: new Map(next.tracking).set(id, to)};
 	const contact = state.contacts.get(to);
 	if (contact !== undefined && !contact.online) {
-		return {...tracked, notice: {tone: 'info', text: `${to} is offline: the relay keeps the message and delivers it when ${to} logs in.`}};
+		return {...tracked, notice: {tone: 'info', text: `${to} is offline: the relay keeps it until ${to} logs in`}};
 	}
 
 	return tracked;

@@ -176,7 +176,7 @@ describe('messages and delivery', () => {
 	test('writing to an offline user says the relay keeps it until they log in', () => {
 		let state = online('me1', ['amy'], null, ['bob']);
 		state = chatReducer(state, {type: 'outgoing', id: 'x1', to: 'bob', recipients: ['bob'], text: 'later', time: 4});
-		expect(state.notice).toEqual({tone: 'info', text: 'bob is offline: the relay keeps the message and delivers it when bob logs in.'});
+		expect(state.notice).toEqual({tone: 'info', text: 'bob is offline: the relay keeps it until bob logs in'});
 		state = chatReducer(state, {type: 'accepted', ack: {id: 'x1', time: 6}});
 		expect(state.conversations.get('bob')?.[0]).toMatchObject({delivery: {state: 'stored', time: 6}});
 	});

@@ -36,6 +36,7 @@ type Props = {
 	width: number;
 };
 
+/** The status, then the latest notice (it is what changed, so it comes before what the line always says), the relay and you. */
 export function StatusLine({status, relay, me, notice, width}: Props) {
 	const parts = [
 		relay ? `${sanitizeText(relay.host)}:${relay.port} ${shortFingerprint(relay.fingerprint)}` : undefined,
@@ -45,10 +46,8 @@ export function StatusLine({status, relay, me, notice, width}: Props) {
 		<Box width={width} height={1} flexShrink={0}>
 			<Text wrap="truncate-end">
 				<Text bold color={statusColor[status]}>{`[${statusLabel[status]}]`}</Text>
+				{notice ? <Text color={notice.tone === 'error' ? 'red' : undefined}>{` ${sanitizeText(notice.text)}${parts.length > 0 ? ' │' : ''}`}</Text> : null}
 				{parts.map(part => ` ${part}`).join(' │')}
-				{notice ? (
-					<Text color={notice.tone === 'error' ? 'red' : undefined}>{`${parts.length > 0 ? ' │' : ''} ${sanitizeText(notice.text)}`}</Text>
-				) : null}
 			</Text>
 		</Box>
 	);

@@ -3,10 +3,11 @@ import {join} from 'node:path';
 import React from 'react';
 import {describe, expect, test} from 'vitest';
 import {App, type AppProps} from '../../source/components/app.js';
+import {safetyRows} from '../../source/components/verify-view.js';
 import {ChatClient} from '../../source/net/chat-client.js';
 import type {ClientOptions} from '../../source/net/client-events.js';
 import type {RunningRelay} from '../../source/relay/server.js';
-import {next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {keys, press, submit} from '../helpers/keys.js';
 import {renderApp, type AppView} from '../helpers/render-app.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -15,7 +16,15 @@ import {waitFor} from '../helpers/wait-for.js';
 function startApp(relay: RunningRelay, props: Partial<AppProps> = {}, size?: {columns: number; rows: number}) {
 	const knownRelaysPath = join(tempDir(), 'known_relays.json');
 	const view = renderApp(
-		<App host="127.0.0.1" port={relay.port} username="alice" trustFingerprint={relay.fingerprint} knownRelaysPath={knownRelaysPath} {...props} />,
+		<App
+			host="127.0.0.1"
+			port={relay.port}
+			username="alice"
+			trustFingerprint={relay.fingerprint}
+			knownRelaysPath={knownRelaysPath}
+			dataDir={tempDir()}
+			{...props}
+		/>,
 		size,
 	);
 	return {...view, knownRelaysPath};
@@ -23,6 +32,11 @@ function startApp(relay: RunningRelay, props: Partial<AppProps> = {}, size?: {co
 
 async function online(view: AppView, name = 'alice') {
 	await waitFor(() => expect(view.lastFrame()).toMatch(new RegExp(String.raw`\[online\].*you: ${name}`)));
+}
+
+/** Waits until a headless client lists `name` as an online contact (so it can write to them). */
+async function knows(client: ChatClient, name: string) {
+	await waitFor(() => expect(client.contacts.some(contact => contact.username === name && contact.online)).toBe(true));
 }
 
 /** The sidebar column of the frame, without its border. */
@@ -36,70 +50,148 @@ function sidebar(view: AppView): string[] {
 }
 
 describe('App against a real relay', () => {
-	test('logs in with --trust, lists who is online and exchanges messages', async () => {
+	test('logs in with --trust, lists who is online and exchanges messages end to end', async () => {
 		const relay = await relayForTest({motd: 'Welcome to the test relay'});
 		const bob = await onlineClient(relay, 'bob');
 		const view = startApp(relay);
 		await online(view);
 		expect(view.lastFrame()).toContain(`127.0.0.1:${relay.port} ${relay.fingerprint.slice(0, 4)} ${relay.fingerprint.slice(4, 8)}`);
 		expect(view.lastFrame()).toContain('-!- Welcome to the test relay');
-		expect(sidebar(view)).toEqual(['People', '› bob']);
+		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob']);
 
 		const received = next(bob, 'message');
 		await submit(view, 'hello bob');
 		const [message] = await received;
-		expect(message).toMatchObject({from: 'alice', to: 'bob', text: 'hello bob'});
+		expect(message).toMatchObject({from: 'alice', to: 'bob', kind: 'direct', text: 'hello bob'});
 		await waitFor(() => expect(view.lastFrame()).toMatch(/<alice> hello bob ✓/));
 
+		await knows(bob, 'alice');
 		bob.send('alice', 'hi alice');
 		await waitFor(() => expect(view.lastFrame()).toMatch(/\d\d:\d\d <bob> hi alice/));
 	});
 
-	test('Up and Down choose the recipient; others’ messages count as unread', async () => {
+	test('Up and Down walk # everyone and the people; others’ messages count as unread', async () => {
 		const relay = await relayForTest();
 		const bob = await onlineClient(relay, 'bob');
 		const cy = await onlineClient(relay, 'cy');
 		const view = startApp(relay);
 		await online(view);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› bob', '  cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob', '  ● cy']));
 
 		await press(view, keys.down);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  bob', '› cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● bob', '› ● cy']));
 		expect(view.lastFrame()).toContain('to cy>');
 
 		const toCy = next(cy, 'message');
 		await submit(view, 'for cy');
 		expect((await toCy)[0]).toMatchObject({from: 'alice', text: 'for cy'});
 
+		await knows(bob, 'alice');
 		bob.send('alice', 'psst');
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  bob (1)', '› cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● bob (1)', '› ● cy']));
 		expect(view.lastFrame()).not.toContain('psst');
 
 		await press(view, keys.up);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› bob', '  cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob', '  ● cy']));
 		expect(view.lastFrame()).toContain('<bob> psst');
 		expect(view.lastFrame()).not.toContain('for cy');
 
 		await press(view, keys.up);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  bob', '› cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› # everyone', '  ● bob', '  ● cy']));
+		await press(view, keys.up);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● bob', '› ● cy']));
 	});
 
-	test('joins and leaves show as system lines; a leaver you talked with stays, offline', async () => {
+	test('picking # everyone and sending reaches both peers, each end to end; their receipts are counted', async () => {
+		const relay = await relayForTest();
+		const bob = await onlineClient(relay, 'bob');
+		const cy = await onlineClient(relay, 'cy');
+		const view = startApp(relay);
+		await online(view);
+		await press(view, keys.up);
+		await waitFor(() => expect(view.lastFrame()).toContain('to # everyone>'));
+
+		const toBob = next(bob, 'message');
+		const toCy = next(cy, 'message');
+		await submit(view, 'hello all');
+		expect((await toBob)[0]).toMatchObject({from: 'alice', to: 'bob', kind: 'everyone', text: 'hello all'});
+		expect((await toCy)[0]).toMatchObject({from: 'alice', to: 'cy', kind: 'everyone', text: 'hello all'});
+		await waitFor(() => expect(view.lastFrame()).toContain('<alice> hello all ✓ 2/2'));
+
+		await knows(bob, 'alice');
+		bob.sendToEveryone('hi all, bob here');
+		await waitFor(() => expect(view.lastFrame()).toMatch(/\d\d:\d\d <bob> hi all, bob here/));
+		expect(sidebar(view)).toEqual(['People', '› # everyone', '  ● bob', '  ● cy']);
+	});
+
+	test('a message to an offline registered user is stored, then delivered once they log in', async () => {
+		const relay = await relayForTest();
+		const bobData = tempDir();
+		const first = await onlineClient(relay, 'bob', {dataDir: bobData});
+		await first.close();
+		const view = startApp(relay);
+		await online(view);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› # everyone', '  ○ bob']));
+
+		await press(view, keys.down);
+		await waitFor(() => expect(view.lastFrame()).toContain('to bob (offline)>'));
+		await submit(view, 'see you later');
+		await waitFor(() => expect(view.lastFrame()).toContain('<alice> see you later · stored'));
+		expect(view.lastFrame()).toContain('bob is offline: the relay keeps it until bob logs in');
+
+		const bob = newClient(relay, {dataDir: bobData});
+		const received = record(bob, 'message');
+		const asked = next(bob, 'login-request');
+		bob.connect();
+		await asked;
+		bob.login('bob');
+		await waitFor(() => expect(received.map(([message]) => message.text)).toEqual(['see you later']));
+		await waitFor(() => expect(view.lastFrame()).toContain('<alice> see you later ✓'));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob']));
+	});
+
+	test('/verify shows the same safety number as the peer computes; y marks the contact verified', async () => {
+		const relay = await relayForTest();
+		const bob = await onlineClient(relay, 'bob');
+		const view = startApp(relay);
+		await online(view);
+		await knows(bob, 'alice');
+		await submit(view, '/verify Bob');
+		await waitFor(() => expect(view.lastFrame()).toContain('Safety number of alice and bob:'));
+		const rows = safetyRows(bob.safetyNumber('alice'));
+		expect(rows).toHaveLength(2);
+		for (const row of rows) expect(view.lastFrame()).toContain(row);
+		await press(view, 'y');
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob ✓']));
+		expect(view.lastFrame()).toContain('-!- bob is verified: you compared safety numbers.');
+
+		await submit(view, '/unverify bob');
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob']));
+		await submit(view, '/trust bob');
+		await waitFor(() => expect(view.lastFrame()).toContain("-!- bob's identity key has not changed: there is nothing to trust."));
+		await submit(view, '/verify zed');
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- Nobody named zed is registered on this relay.'));
+	});
+
+	test('joins and leaves show as system lines; a leaver stays listed, offline, and can still be written to', async () => {
 		const relay = await relayForTest();
 		const view = startApp(relay);
 		await online(view);
+		expect(sidebar(view)).toEqual(['People', '› # everyone']);
 		const bob = await onlineClient(relay, 'bob');
 		await waitFor(() => expect(view.lastFrame()).toMatch(/-!- bob joined/));
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› bob']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› # everyone', '  ● bob']));
+		await press(view, keys.down);
+		await waitFor(() => expect(view.lastFrame()).toContain('to bob>'));
 		await submit(view, 'are you there');
 		await waitFor(() => expect(view.lastFrame()).toContain('are you there ✓'));
 
 		await bob.close();
 		await waitFor(() => expect(view.lastFrame()).toMatch(/-!- bob left/));
-		expect(sidebar(view)).toEqual(['People', '› bob (offline)']);
+		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ○ bob']);
 
 		await submit(view, 'still there?');
-		await waitFor(() => expect(view.lastFrame()).toMatch(/still there\? ✗ not delivered: /));
+		await waitFor(() => expect(view.lastFrame()).toContain('still there? · stored'));
 	});
 
 	test('text from others cannot drive the terminal', async () => {
@@ -107,6 +199,7 @@ describe('App against a real relay', () => {
 		const bob = await onlineClient(relay, 'bob');
 		const view = startApp(relay);
 		await online(view);
+		await knows(bob, 'alice');
 		bob.send('alice', 'clear\u001B[2J\u001B]0;title\u0007 abc\u202Etxt.exe\nnext -!- fake');
 		relay.announce('maint\u001B[?1049lenance');
 		await waitFor(() => expect(view.lastFrame()).toContain('<bob> clear abctxt.exe next -!- fake'));
@@ -116,7 +209,7 @@ describe('App against a real relay', () => {
 		}
 	});
 
-	test('a taken username is refused and asked again on the same connection', async () => {
+	test('a username registered to someone else is refused and asked again on the same connection', async () => {
 		const relay = await relayForTest();
 		await onlineClient(relay, 'bob');
 		const created: ChatClient[] = [];
@@ -128,13 +221,12 @@ describe('App against a real relay', () => {
 
 		const view = startApp(relay, {username: 'bob', createConnection});
 		await waitFor(() => expect(view.lastFrame()).toContain('Username:'));
-		expect(view.lastFrame()).toContain('bob is already online');
+		expect(view.lastFrame()).toContain('bob is registered to someone else');
 		await submit(view, 'bob2');
 		await online(view, 'bob2');
 		expect(relay.onlineUsernames().sort()).toEqual(['bob', 'bob2']);
 		expect(created).toHaveLength(1);
 	});
-
 	test('asks for a missing port, then connects', async () => {
 		const relay = await relayForTest();
 		const view = startApp(relay, {port: undefined});
@@ -202,19 +294,21 @@ describe('App against a real relay', () => {
 		const view = startApp(relay);
 		await online(view);
 		await submit(view, '/help');
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- Commands: /help'));
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- Commands:'));
+		for (const usage of ['/verify NAME', '/unverify NAME', '/trust NAME', '/quit']) expect(view.lastFrame()).toContain(usage);
 		await submit(view, '/quit');
 		expect((await view.exited).ok).toBe(true);
 		await waitFor(() => expect(relay.onlineUsernames()).toEqual([]));
 	});
 
-	test('writing with nobody selected explains what to do', async () => {
+	test('alone on the relay, # everyone is selected and writing to it says nobody is online', async () => {
 		const relay = await relayForTest();
 		const view = startApp(relay);
 		await online(view);
-		expect(view.lastFrame()).toContain('nobody selected>');
+		expect(view.lastFrame()).toContain('to # everyone>');
 		await submit(view, 'anyone?');
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- Nobody is selected'));
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- Not sent: nobody else is online'));
+		expect(view.lastFrame()).toContain('anyone?');
 	});
 
 	test('relay shutdown is shown and the status line says closed', async () => {

@@ -23,11 +23,11 @@ describe('StatusLine', () => {
 		expect(lastFrame()).toBe(label);
 	});
 
-	test('shows the relay, its short fingerprint, your name and the notice', () => {
+	test('shows the notice first, then the relay, its short fingerprint and your name', () => {
 		const {lastFrame} = render(
-			<StatusLine status="online" relay={relay} me="alice" notice={{tone: 'error', text: 'not delivered to bob: bob is offline'}} width={100} />,
+			<StatusLine status="online" relay={relay} me="alice" notice={{tone: 'error', text: 'not sent to bob: queue full'}} width={100} />,
 		);
-		expect(lastFrame()).toBe('[online] chat.example:7000 0123 4567 89ab cdef │ you: alice │ not delivered to bob: bob is offline');
+		expect(lastFrame()).toBe('[online] not sent to bob: queue full │ chat.example:7000 0123 4567 89ab cdef │ you: alice');
 	});
 
 	test('sanitizes the notice and stays on one row of the width', () => {
@@ -38,7 +38,7 @@ describe('StatusLine', () => {
 		expect(frame.split('\n')).toHaveLength(1);
 		expect(frame.length).toBeLessThanOrEqual(50);
 		expect(frame).not.toContain('\u001B');
-		expect(frame.startsWith('[closed] chat.example:7000')).toBe(true);
+		expect(frame.startsWith('[closed] relay says  hi xxx')).toBe(true);
 	});
 
 	test('no trailing separator without a notice', () => {

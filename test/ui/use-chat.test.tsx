@@ -1,12 +1,12 @@
-import {EventEmitter} from 'node:events';
 import React from 'react';
 import {Text} from 'ink';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
 import {everyone, type ChatState} from '../../source/chat-state.js';
 import {useChat, type ChatActions} from '../../source/hooks/use-chat.js';
-import type {ChatConnection, ClientEvents, ClientStatus, Contact, RelayInfo} from '../../source/net/client-events.js';
+import type {ChatConnection, ClientEvents, Contact} from '../../source/net/client-events.js';
 import {waitFor} from '../helpers/wait-for.js';
+import {contact, FakeConnection} from './fake-connection.js';
 
 const events: Array<keyof ClientEvents> = [
 	'status',
@@ -29,49 +29,6 @@ const events: Array<keyof ClientEvents> = [
 	'announcement',
 	'closed',
 ];
-
-const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
-
-/** A scripted connection: the test emits events and sees what the hook asked for. */
-class FakeConnection extends EventEmitter<ClientEvents> implements ChatConnection {
-	status: ClientStatus = 'login';
-	relay: RelayInfo | undefined = {host: 'h', port: 1, fingerprint: 'ab'.repeat(32)};
-	username: string | undefined;
-	contacts: Contact[] = [];
-	logins: string[] = [];
-	sends: Array<[string, string]> = [];
-	calls: string[] = [];
-	everyoneRecipients = ['amy', 'bob'];
-	connect(): void {}
-	login(username: string): void {
-		this.logins.push(username);
-	}
-
-	send(to: string, text: string): string {
-		this.sends.push([to, text]);
-		return `id${this.sends.length}`;
-	}
-
-	sendToEveryone(text: string): {id: string; recipients: string[]} {
-		this.sends.push([everyone, text]);
-		return {id: `id${this.sends.length}`, recipients: this.everyoneRecipients};
-	}
-
-	trust(username: string): void {
-		this.calls.push(`trust ${username}`);
-	}
-
-	setVerified(username: string, verified: boolean): void {
-		this.calls.push(`setVerified ${username} ${verified}`);
-	}
-
-	safetyNumber(username: string): string {
-		this.calls.push(`safetyNumber ${username}`);
-		return '0123456789abcdef0123456789abcdef01234567';
-	}
-
-	async close(): Promise<void> {}
-}
 
 function Probe({connection, username, onRender}: {connection: ChatConnection; username?: string; onRender: (state: ChatState, actions: ChatActions) => void}) {
 	const {state, actions} = useChat(connection, {username, now: () => 0});

@@ -1,0 +1,169 @@
+import React from 'react';
+import {describe, expect, test} from 'vitest';
+import {App} from '../../source/components/app.js';
+import type {Contact} from '../../source/net/client-events.js';
+import {keys, press, submit} from '../helpers/keys.js';
+import {renderApp, type AppView} from '../helpers/render-app.js';
+import {waitFor} from '../helpers/wait-for.js';
+import {contact, FakeConnection} from './fake-connection.js';
+
+/** The whole App over a scripted connection: what the person sees for each event. */
+async function start(users: Contact[], size?: {columns: number; rows: number}) {
+	const connection = new FakeConnection();
+	const view = renderApp(
+		<App host="h" port={1} username="me1" knownRelaysPath="/nonexistent/known_relays.json" dataDir="/nonexistent" createConnection={() => connection} />,
+		size,
+	);
+	await waitFor(() => expect(connection.listenerCount('login-request')).toBe(1));
+	connection.emit('status', 'online');
+	connection.emit('welcome', {username: 'me1', users, motd: null});
+	await waitFor(() => expect(view.lastFrame()).toContain('you: me1'));
+	return {connection, view};
+}
+
+function sidebar(view: AppView): string[] {
+	const rows = (view.lastFrame() ?? '').split('\n');
+	const statusRow = rows.findIndex(row => row.startsWith('['));
+	return rows
+		.slice(0, statusRow)
+		.map(row => /^(.*?)│/.exec(row)?.[1]?.trimEnd())
+		.filter((cell): cell is string => cell !== undefined && cell !== '');
+}
+
+/** The log column, rows joined back where they wrapped. */
+function log(view: AppView): string {
+	const rows = (view.lastFrame() ?? '').split('\n');
+	const statusRow = rows.findIndex(row => row.startsWith('['));
+	return rows
+		.slice(0, statusRow)
+		.map(row => row.slice(row.indexOf('│') + 1).trim())
+		.join(' ')
+		.replace(/\s+/g, ' ');
+}
+
+describe('ChatScreen over a scripted connection', () => {
+	test('a changed key: marked in the sidebar, warning in the conversation, nothing sent, /verify then y trusts and verifies', async () => {
+		const {connection, view} = await start([contact('amy'), contact('bob')]);
+		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy', '  ● bob']);
+		connection.emit('contact-updated', contact('bob', {keyChanged: true}));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy', '  ● bob !']));
+		expect(view.lastFrame()).toContain("bob's identity key changed: /verify bob, then /trust bob");
+
+		await press(view, keys.down);
+		await waitFor(() => expect(view.lastFrame()).toContain('to bob (key changed)>'));
+		expect(log(view)).toContain(
+			"-!- WARNING: bob's identity key changed. bob may have reinstalled, or someone may be impersonating bob. Nothing is sent to bob and messages from the new key are held; compare safety numbers with /verify bob, then /trust bob to accept.",
+		);
+		connection.emit('held', {from: 'bob', count: 2});
+		await waitFor(() => expect(log(view)).toContain('-!- 2 messages from bob are held behind the key warning until you /trust bob.'));
+
+		await submit(view, 'are you really bob?');
+		await waitFor(() => expect(log(view)).toContain("-!- Not sent: bob's identity key changed. Compare safety numbers with /verify bob, then /trust bob to accept the new key."));
+		expect(connection.sends).toEqual([]);
+		expect(view.lastFrame()).toContain('are you really bob?');
+
+		// The refused text stays in the input; clear it.
+		for (let index = 0; index < 'are you really bob?'.length; index++) await press(view, '\u007F');
+		await waitFor(() => expect(view.lastFrame()).not.toContain('are you really bob?'));
+		await submit(view, '/verify Bob');
+		await waitFor(() => expect(view.lastFrame()).toContain('Safety number of me1 and bob:'));
+		expect(view.lastFrame()).toContain('0123 4567 89ab cdef 0123');
+		expect(view.lastFrame()).toContain("bob's identity key changed.");
+		await press(view, 'y');
+		await waitFor(() => expect(connection.calls).toEqual(['safetyNumber bob', 'trust bob', 'setVerified bob true']));
+		connection.emit('contact-updated', contact('bob', {verified: true}));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● amy', '› ● bob ✓']));
+		expect(log(view)).toContain("-!- You accepted bob's new identity key; held messages follow.");
+	});
+
+	test('/verify: any key but y goes back and marks nothing; /unverify clears the mark', async () => {
+		const {connection, view} = await start([contact('amy', {verified: true})]);
+		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy ✓']);
+		await submit(view, '/verify');
+		await waitFor(() => expect(view.lastFrame()).toContain('Press y to mark amy verified; any other key goes back.'));
+		await press(view, 'n');
+		await waitFor(() => expect(view.lastFrame()).toContain('to amy>'));
+		expect(connection.calls).toEqual(['safetyNumber amy']);
+		await submit(view, '/unverify amy');
+		await waitFor(() => expect(connection.calls).toEqual(['safetyNumber amy', 'setVerified amy false']));
+	});
+
+	test('message states: sending, stored, delivered; to everyone, how many confirmed', async () => {
+		const {connection, view} = await start([contact('amy'), contact('bob')]);
+		await submit(view, 'hi amy');
+		await waitFor(() => expect(log(view)).toContain('<me1> hi amy …'));
+		connection.emit('accepted', {id: 'id1', time: Date.now()});
+		await waitFor(() => expect(log(view)).toContain('<me1> hi amy · stored'));
+		connection.emit('delivered', {id: 'id1', by: 'amy'});
+		await waitFor(() => expect(log(view)).toContain('<me1> hi amy ✓'));
+
+		await press(view, keys.up);
+		await waitFor(() => expect(view.lastFrame()).toContain('to # everyone>'));
+		await submit(view, 'hi all');
+		await waitFor(() => expect(log(view)).toContain('<me1> hi all …'));
+		expect(connection.sends).toEqual([
+			['amy', 'hi amy'],
+			['#everyone', 'hi all'],
+		]);
+		connection.emit('accepted', {id: 'id2', time: Date.now()});
+		connection.emit('delivered', {id: 'id2', by: 'bob'});
+		await waitFor(() => expect(log(view)).toContain('<me1> hi all ✓ 1/2'));
+		connection.emit('message', {id: 'm9', from: 'bob', to: 'me1', kind: 'everyone', text: 'hi from bob', time: Date.now(), sent: Date.now()});
+		await waitFor(() => expect(log(view)).toContain('<bob> hi from bob'));
+		connection.emit('relay-error', {code: 'queue_full', message: 'too many waiting', ref: 'id2'});
+		await waitFor(() => expect(log(view)).toContain('-!- A copy of your message to everyone was refused by the relay: too many waiting (queue_full)'));
+	});
+
+	test('a relay error naming a message shows it failed with the relay’s reason', async () => {
+		const {connection, view} = await start([contact('amy')]);
+		await submit(view, 'too much');
+		connection.emit('relay-error', {code: 'queue_full', message: 'amy has too many messages waiting', ref: 'id1'});
+		await waitFor(() => expect(log(view)).toContain('<me1> too much ✗ not sent: amy has too many messages waiting (queue_full)'));
+		expect(view.lastFrame()).toContain('not sent to amy: amy has too many messages waiting');
+	});
+
+	test('writing to an offline user says it will be delivered when they log in', async () => {
+		const {view} = await start([contact('amy'), contact('carol', {online: false})]);
+		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy', '  ○ carol']);
+		await press(view, keys.down);
+		await waitFor(() => expect(view.lastFrame()).toContain('to carol (offline)>'));
+		await submit(view, 'for later');
+		await waitFor(() => expect(view.lastFrame()).toContain('carol is offline: the relay keeps it until carol logs in'));
+	});
+
+	test('a gap and a rejected envelope are system lines in the sender’s conversation', async () => {
+		const {connection, view} = await start([contact('amy'), contact('bob')]);
+		connection.emit('gap', {from: 'amy', missing: 3});
+		connection.emit('rejected', {from: 'amy', code: 'unauthenticated', reason: 'it did not \u001B[2Jauthenticate'});
+		connection.emit('gap', {from: 'bob', missing: 1});
+		await waitFor(() => expect(log(view)).toContain('-!- 3 messages from amy never arrived: the relay withheld or lost them'));
+		await waitFor(() => expect(log(view)).toContain('-!- A message from amy was rejected: it did not authenticate'));
+		expect(log(view)).not.toContain('from bob');
+		for (const frame of view.stdout.frames) expect(frame).not.toContain('\u001B[2J');
+	});
+
+	test('/help lists every command; a bad or unknown name gets a clear line', async () => {
+		const {connection, view} = await start([contact('amy')], {columns: 140, rows: 30});
+		await submit(view, '/help');
+		for (const usage of ['/help', '/quit', '/verify NAME', '/unverify NAME', '/trust NAME']) {
+			await waitFor(() => expect(log(view)).toContain(usage));
+		}
+
+		await submit(view, '/trust zed');
+		await waitFor(() => expect(log(view)).toContain('-!- Nobody named zed is registered on this relay.'));
+		await submit(view, '/verify b@d');
+		await waitFor(() => expect(log(view)).toContain('-!- /verify NAME: "b@d" is not a username (1 to 32 of a-z, 0-9, _ and -).'));
+		expect(connection.calls).toEqual([]);
+	});
+
+	test('many registered users: the sidebar scrolls with the selection', async () => {
+		const users = Array.from({length: 40}, (_, index) => contact(`user${String(index).padStart(2, '0')}`, {online: index % 3 === 0}));
+		const {view} = await start(users, {columns: 80, rows: 12});
+		expect(sidebar(view)).toEqual(['People ↓33', '  # everyone', '› ● user00', '  ○ user01', '  ○ user02', '  ● user03', '  ○ user04', '  ○ user05', '  ● user06'].slice(0, sidebar(view).length));
+		for (let index = 0; index < 20; index++) await press(view, keys.down);
+		await waitFor(() => expect(sidebar(view)).toContain('› ○ user20'));
+		expect(sidebar(view)[0]).toMatch(/^People ↑\d+ ↓\d+$/);
+		await press(view, keys.up);
+		await waitFor(() => expect(sidebar(view)).toContain('› ○ user19'));
+	});
+});
