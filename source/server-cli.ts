@@ -36,6 +36,7 @@ const cli = meow(
 	},
 );
 
+process.title = 'im-tui-server';
 const {host, port, motd} = cli.flags;
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 	process.stderr.write(`im-tui-server: --port must be a whole number from 0 to 65535\n`);

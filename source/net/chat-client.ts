@@ -23,14 +23,18 @@ import {
 import {KnownRelays} from './known-relays.js';
 import {LineDecoder} from './line-decoder.js';
 import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage} from './messages.js';
+import {protocolDefaults} from './limits.js';
 import {FrameOpener, FrameSealer} from './secure-channel.js';
 import {checkUsername, foldUsername} from './usernames.js';
 
-export type ChatClientOptions = ClientOptions & {
-	maxFrameBytes?: number;
-	maxBatchMessages?: number;
-	handshakeTimeoutMs?: number;
-};
+export type ChatClientOptions = ClientOptions & Partial<ClientLimits>;
+
+type ClientLimits = Pick<
+	typeof protocolDefaults,
+	'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs'
+>;
+
+const maxHeldFrames = 16;
 
 const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_taken', 'bad_login', 'already_logged_in']);
 
@@ -57,11 +61,16 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private pendingLogin: {username: string; keys: IdentityKeys} | undefined;
 	private session: ChatSession | undefined;
 	private deadline: NodeJS.Timeout | undefined;
+	private heartbeat: NodeJS.Timeout | undefined;
+	private lastHeard = 0;
+	private pingNonce = 0;
 	private ended = false;
+	private readonly limits: ClientLimits;
 
 	constructor(private readonly options: ChatClientOptions) {
 		super();
-		this.decoder = new LineDecoder(options.maxFrameBytes ?? 262_144);
+		this.limits = {...protocolDefaults, ...definedOnly(options)};
+		this.decoder = new LineDecoder(this.limits.maxFrameBytes);
 		this.pins = new KnownRelays(options.knownRelaysPath);
 	}
 
@@ -75,7 +84,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.opener = undefined;
 		this.writer = undefined;
 		this.held = [];
-		this.decoder = new LineDecoder(this.options.maxFrameBytes ?? 262_144);
+		this.decoder = new LineDecoder(this.limits.maxFrameBytes);
 		this.setStatus('connecting');
 		const socket = connect({host, port});
 		this.socket = socket;
@@ -100,7 +109,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		});
 		this.deadline = setTimeout(
 			() => this.finish('handshake_timeout', 'the relay did not answer the handshake in time'),
-			this.options.handshakeTimeoutMs ?? 10_000,
+			this.limits.handshakeTimeoutMs,
 		);
 	}
 
@@ -159,7 +168,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	async close(): Promise<void> {
 		const socket = this.socket;
 		if (!socket || socket.destroyed) {
-			this.finish('closed', 'you left');
+			this.finish('closed', 'you left', {destroy: false});
 			return;
 		}
 		const closed = new Promise<void>(resolve => socket.once('close', () => resolve()));
@@ -167,7 +176,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			this.writer.queue({type: 'bye'});
 			this.writer.flush();
 		}
-		this.finish('closed', 'you left');
+		this.finish('closed', 'you left', {destroy: false});
 		socket.end();
 		setTimeout(() => socket.destroy(), 1000).unref();
 		await closed;
@@ -184,7 +193,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			for (const frame of this.decoder.push(chunk)) {
 				if (this.ended) return;
 				if (!this.relay) this.relayHello(frame);
-				else if (this.status === 'verifying') this.held.push(frame);
+				else if (this.status === 'verifying') this.hold(frame);
 				else this.encryptedFrame(frame);
 			}
 		} catch (error) {
@@ -213,12 +222,12 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		const {host, port} = this.options;
 		const relay: RelayInfo = {host, port, fingerprint: fingerprint(hello.identity)};
 		this.relay = relay;
-		this.opener = new FrameOpener(keys.relayToClient, this.options.maxBatchMessages ?? 1024);
+		this.opener = new FrameOpener(keys.relayToClient, this.limits.maxBatchMessages);
 		const socket = this.socket!;
 		this.writer = new BatchWriter(
 			new FrameSealer(keys.clientToRelay),
 			frame => socket.writable && socket.write(frame),
-			this.options.maxBatchMessages ?? 1024,
+			this.limits.maxBatchMessages,
 		);
 
 		const pin = this.pins.check(host, port, hello.identity);
@@ -257,17 +266,41 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		}
 	}
 
+	/**
+	 * Frames that arrive while the user decides wait, a few at most: an honest relay sends one
+	 * (login_request), so a relay that floods before it is trusted is cut off rather than buffered.
+	 */
+	private hold(frame: string): void {
+		if (this.held.length >= maxHeldFrames) {
+			this.refuse('the relay sent too much before it was trusted');
+			return;
+		}
+		this.held.push(frame);
+	}
+
 	private trusted(relay: RelayInfo): void {
+		this.startHeartbeat();
 		this.setStatus('login');
 		this.emit('relay-trusted', relay);
 	}
 
 	private refuse(message: string): void {
 		this.finish('refused_relay', message);
-		this.socket?.destroy();
+	}
+
+	private startHeartbeat(): void {
+		const {heartbeatIntervalMs, idleTimeoutMs} = this.limits;
+		this.lastHeard = Date.now();
+		this.heartbeat = setInterval(() => {
+			const quiet = Date.now() - this.lastHeard;
+			if (quiet >= idleTimeoutMs) this.finish('idle_timeout', `the relay sent nothing for ${Math.round(quiet / 1000)} s`);
+			else if (quiet >= heartbeatIntervalMs) this.queue({type: 'ping', nonce: this.pingNonce++});
+		}, Math.min(heartbeatIntervalMs, idleTimeoutMs) / 2);
+		this.heartbeat.unref();
 	}
 
 	private encryptedFrame(frame: string): void {
+		this.lastHeard = Date.now();
 		try {
 			for (const raw of this.opener!.open(frame)) {
 				if (this.ended) return;
@@ -276,7 +309,6 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		} catch (error) {
 			if (error instanceof ProtocolError) {
 				this.finish(error.code, error.message);
-				this.socket?.destroy();
 				return;
 			}
 			throw error;
@@ -337,11 +369,13 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		}
 	}
 
-	private finish(code: string, message: string): void {
+	private finish(code: string, message: string, {destroy = true} = {}): void {
 		if (this.ended) return;
 		this.ended = true;
 		clearTimeout(this.deadline);
+		clearInterval(this.heartbeat);
 		this.writer?.discard();
+		if (destroy) this.socket?.destroy();
 		this.setStatus('closed');
 		this.emit('closed', {code, message});
 	}
@@ -361,4 +395,8 @@ function tryPlaintextError(frame: string): {code: string; message: string} | und
 	} catch {
 		return undefined;
 	}
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+	return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,5 +1,5 @@
 import {fromBase64Url} from '../crypto/base64url.js';
-import {isErrorCode, ProtocolError, type ErrorCode} from './error-codes.js';
+import {isErrorCode, isFatal, ProtocolError, type ErrorCode} from './error-codes.js';
 import {isValidUsername} from './usernames.js';
 
 /** Protocol messages (PROTOCOL.md section 4) as discriminated unions. Only parse*() makes them from wire data. */
@@ -30,6 +30,11 @@ export type RelayMessage =
 	| Pong;
 
 export type ErrorMessage = {type: 'error'; code: ErrorCode; message: string; fatal: boolean; ref: string | null};
+
+/** An error message; whether it is fatal follows from its code (PROTOCOL.md section 5). */
+export function errorMessage(code: ErrorCode, message: string, ref: string | null = null): ErrorMessage {
+	return {type: 'error', code, message, fatal: isFatal(code), ref};
+}
 
 export type LoginMessage = {type: 'login'; username: string; identity: string; x25519: string; binding: string; proof: string};
 

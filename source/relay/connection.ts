@@ -9,7 +9,7 @@ import {
 	transcriptHash,
 } from '../net/handshake.js';
 import {LineDecoder} from '../net/line-decoder.js';
-import {parseClientMessage, type RelayMessage} from '../net/messages.js';
+import {errorMessage, parseClientMessage, type RelayMessage} from '../net/messages.js';
 import {BatchWriter} from '../net/batch-writer.js';
 import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
 import type {Logger} from './logger.js';
@@ -59,7 +59,7 @@ export class RelayConnection {
 		if (this.closing) return;
 		this.log('protocol_error', {remote: this.remote, code, user: this.session?.name ?? null});
 		this.session?.end('error');
-		const error: RelayMessage = {type: 'error', code, message, fatal: true, ref: null};
+		const error = errorMessage(code, message);
 		if (this.writer) {
 			this.writer.queue(error);
 			this.writer.flush();
@@ -84,7 +84,6 @@ export class RelayConnection {
 
 	private receive(chunk: Buffer): void {
 		if (this.closing) return;
-		this.lastHeard = Date.now();
 		try {
 			for (const frame of this.decoder.push(chunk)) {
 				if (this.closing) return;
@@ -102,6 +101,8 @@ export class RelayConnection {
 	}
 
 	private frame(frame: string): void {
+		// Whole frames only: bytes trickled without a line feed do not keep a connection alive.
+		this.lastHeard = Date.now();
 		if (!this.opener) {
 			this.handshake(frame);
 			return;
@@ -122,7 +123,7 @@ export class RelayConnection {
 			encodeRelayHello({identity: this.identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n',
 		);
 		const sealer = new FrameSealer(keys.relayToClient);
-		this.writer = new BatchWriter(sealer, frame => this.socket.writable && this.socket.write(frame), this.limits.maxBatchMessages);
+		this.writer = new BatchWriter(sealer, frame => this.write(frame), this.limits.maxBatchMessages);
 		this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
 		clearTimeout(this.deadline);
 		this.deadline = setTimeout(() => {
@@ -137,6 +138,19 @@ export class RelayConnection {
 			},
 			{remote: this.remote, transcriptHash: hash},
 		);
+	}
+
+	private write(frame: string): void {
+		if (!this.socket.writable) return;
+		this.socket.write(frame);
+		if (this.socket.writableLength > this.limits.maxBufferedBytes) {
+			// Its buffer is full, so there is no room for an error frame either.
+			this.log('slow_reader', {remote: this.remote, user: this.session?.name ?? null, buffered: this.socket.writableLength});
+			this.session?.end('error');
+			this.closing = true;
+			this.writer?.discard();
+			this.socket.destroy();
+		}
 	}
 
 	private startHeartbeat(): void {

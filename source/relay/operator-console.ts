@@ -11,13 +11,13 @@ export function startOperatorConsole(options: {
 	announce: (text: string) => void;
 	onInterrupt: () => void;
 }): () => void {
-	const console = createInterface({input: options.input, output: options.output, prompt: 'announce> '});
-	console.on('line', line => {
+	const prompt = createInterface({input: options.input, output: options.output, prompt: 'announce> '});
+	prompt.on('line', line => {
 		const text = line.trim();
 		if (text.length > 0) options.announce(text);
-		console.prompt();
+		prompt.prompt();
 	});
-	console.on('SIGINT', options.onInterrupt);
-	console.prompt();
-	return () => console.close();
+	prompt.on('SIGINT', options.onInterrupt);
+	prompt.prompt();
+	return () => prompt.close();
 }

@@ -1,3 +1,5 @@
+import {protocolDefaults} from '../net/limits.js';
+
 /** Every bound the relay enforces, as named options with defaults (PROTOCOL.md section 6). */
 export type RelayLimits = {
 	maxFrameBytes: number;
@@ -12,17 +14,15 @@ export type RelayLimits = {
 	heartbeatIntervalMs: number;
 	/** ...and drops one that has sent nothing for this long. */
 	idleTimeoutMs: number;
+	/** A connection whose unread output grows past this is dropped: one slow reader cannot grow the relay. */
+	maxBufferedBytes: number;
 };
 
 export const defaultRelayLimits: RelayLimits = {
-	maxFrameBytes: 262_144,
-	maxBatchMessages: 1024,
-	maxBodyBytes: 16_384,
+	...protocolDefaults,
 	maxQueuedPerUser: 1000,
 	maxQueueAgeMs: 30 * 24 * 60 * 60 * 1000,
-	handshakeTimeoutMs: 10_000,
 	loginTimeoutMs: 120_000,
 	maxConnections: 1000,
-	heartbeatIntervalMs: 30_000,
-	idleTimeoutMs: 75_000,
+	maxBufferedBytes: 4 * 1024 * 1024,
 };

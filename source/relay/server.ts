@@ -1,5 +1,6 @@
 import {createServer, type Server} from 'node:net';
 import {fingerprint} from '../crypto/keys.js';
+import {errorMessage} from '../net/messages.js';
 import {RelayConnection} from './connection.js';
 import {loadOrCreateRelayIdentity} from './identity-store.js';
 import {silentLogger, type Logger} from './logger.js';
@@ -58,9 +59,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
 		if (connections.size >= limits.maxConnections) {
 			log('refused_connection', {remote, code: 'server_full'});
-			const error = {type: 'error', code: 'server_full', message: 'the relay is full; try again later', fatal: true, ref: null};
 			socket.on('error', () => {});
-			socket.end(JSON.stringify(error) + '\n');
+			socket.end(JSON.stringify(errorMessage('server_full', 'the relay is full; try again later')) + '\n');
 			setTimeout(() => socket.destroy(), 2000).unref();
 			return;
 		}

@@ -1,5 +1,5 @@
 import type {FatalErrorCode, RecoverableErrorCode} from '../net/error-codes.js';
-import type {ClientMessage, Envelope, LoginMessage, RelayMessage} from '../net/messages.js';
+import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage} from '../net/messages.js';
 import {foldUsername, isValidUsername} from '../net/usernames.js';
 import {checkLogin} from './login-check.js';
 import type {RelayCore} from './relay-core.js';
@@ -123,7 +123,7 @@ export class Session {
 	}
 
 	private reject(code: RecoverableErrorCode, message: string, ref: string | null = null): void {
-		this.sink.send({type: 'error', code, message, fatal: false, ref});
+		this.sink.send(errorMessage(code, message, ref));
 		this.core.options.log('refused', {code, user: this.username ?? null, remote: this.context.remote});
 	}
 }

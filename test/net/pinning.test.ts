@@ -140,3 +140,64 @@ describe('pinning the relay key on first use', () => {
 		expect((await closed)[0]).toEqual({code: 'connect_failed', message: `could not reach 127.0.0.1:${port} (ECONNREFUSED)`});
 	});
 });
+
+describe('a relay that is not trusted yet', () => {
+	it('is cut off, not buffered, when it floods the client while the user decides', async () => {
+		const identity = generateRawKeyPair('ed25519');
+		const flooder = createServer(socket => {
+			socket.on('error', () => {});
+			socket.once('data', chunk => {
+				const hello = parseClientHello(chunk.toString('utf8').trim());
+				const ephemeral = generateRawKeyPair('x25519');
+				const hash = transcriptHash(hello, identity.publicRaw, ephemeral.publicRaw);
+				const signature = signTranscript(identity.privateKey, hash);
+				socket.write(encodeRelayHello({identity: identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n');
+				for (let index = 0; index < 1000; index++) socket.write(`${'x'.repeat(1000)}\n`);
+			});
+		});
+		await new Promise<void>(resolve => flooder.listen(0, '127.0.0.1', resolve));
+		const port = (flooder.address() as {port: number}).port;
+		const path = join(tempDir(), 'known_relays.json');
+		const client = clientFor(port, path);
+		const closed = next(client, 'closed');
+		client.connect();
+		expect((await closed)[0]).toEqual({code: 'refused_relay', message: 'the relay sent too much before it was trusted'});
+		expect(existsSync(path)).toBe(false);
+		flooder.close();
+	});
+});
+
+describe('a relay that goes silent', () => {
+	it('is given up on after idleTimeoutMs, with pings sent meanwhile', async () => {
+		const identity = generateRawKeyPair('ed25519');
+		let received = '';
+		const silent = createServer(socket => {
+			socket.on('error', () => {});
+			socket.once('data', chunk => {
+				const hello = parseClientHello(chunk.toString('utf8').trim());
+				const ephemeral = generateRawKeyPair('x25519');
+				const hash = transcriptHash(hello, identity.publicRaw, ephemeral.publicRaw);
+				const signature = signTranscript(identity.privateKey, hash);
+				socket.write(encodeRelayHello({identity: identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n');
+				socket.on('data', more => (received += more.toString('utf8')));
+			});
+		});
+		await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
+		const port = (silent.address() as {port: number}).port;
+		const client = new ChatClient({
+			host: '127.0.0.1',
+			port,
+			knownRelaysPath: join(tempDir(), 'known_relays.json'),
+			dataDir: tempDir(),
+			trustFingerprint: fingerprint(identity.publicRaw),
+			heartbeatIntervalMs: 40,
+			idleTimeoutMs: 200,
+		});
+		const closed = next(client, 'closed');
+		client.connect();
+		expect((await closed)[0].code).toBe('idle_timeout');
+		// the pings were encrypted frames: at least one line went out after the hello
+		expect(received.split('\n').filter(line => line.length > 0).length).toBeGreaterThan(0);
+		silent.close();
+	});
+});

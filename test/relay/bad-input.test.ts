@@ -243,3 +243,31 @@ describe('heartbeats', () => {
 		expect(relay.onlineUsernames()).toEqual(['bob']);
 	});
 });
+
+describe('a client that never reads', () => {
+	it('is dropped once its unread output passes maxBufferedBytes, and bystanders keep chatting', async () => {
+		const events: string[] = [];
+		const relay = await relayForTest({
+			limits: {maxBufferedBytes: 64 * 1024},
+			log: event => events.push(event),
+		});
+		const alice = await onlineClient(relay, 'alice');
+		await meet(alice, await onlineClient(relay, 'bob'));
+		const peer = await RawPeer.open(relay.port);
+		const channel = await peer.handshake();
+		peer.socket.pause();
+		const pings = Array.from({length: 1024}, (_, nonce) => ({type: 'ping', nonce}));
+		const writable = () =>
+			new Promise(resolve => {
+				peer.socket.once('drain', resolve);
+				peer.socket.once('close', resolve);
+			});
+		for (let frame = 0; frame < 2000 && !peer.socket.destroyed; frame++) {
+			if (!peer.socket.write(channel.sealer.seal(pings) + '\n')) await writable();
+		}
+		peer.socket.resume();
+		await peer.untilClosed(10_000);
+		expect(events).toContain('slow_reader');
+		await bystandersStillChat(alice);
+	});
+});
