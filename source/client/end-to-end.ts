@@ -3,7 +3,7 @@ import {fromBase64Url, toBase64Url} from '../crypto/base64url.js';
 import {EnvelopeError, openEnvelope, sealEnvelope, type Party} from '../crypto/envelope.js';
 import {publicIdentity, verifyBinding, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
 import {safetyNumber} from '../crypto/safety-number.js';
-import {encodePayload, parsePayload} from '../net/e2e-payload.js';
+import {encodePayload, maxTextBytes, parsePayload} from '../net/e2e-payload.js';
 import type {RejectionCode} from '../net/client-events.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
 import type {ContactStore} from './contact-store.js';
@@ -76,6 +76,8 @@ export class EndToEnd {
 	}
 
 	seal(to: string, kind: EnvelopeKind, id: string, text: string): Envelope {
+		// Checked before a counter is spent on it: a refused message must not look like a gap.
+		if (Buffer.byteLength(text) > maxTextBytes) throw new Error(`a message is at most ${maxTextBytes} bytes`);
 		return this.sealPayload(to, kind, id, counter => ({v: 1, counter, type: 'text', text, sent: this.clock()}));
 	}
 

@@ -1,21 +1,30 @@
-import type {FrameSealer} from './secure-channel.js';
+import {batchOverheadBytes, tokenLength, type FrameSealer} from './secure-channel.js';
 
 /**
  * Coalesces every message queued during one turn of the event loop into as few encrypted frames
- * as the batch limit allows (PROTOCOL.md section 3): one token, one MAC, one write for many messages.
+ * as the limits allow (PROTOCOL.md section 3): one token, one MAC, one write for many messages.
+ * A frame is cut before it would hold more than maxBatchMessages or outgrow maxFrameBytes.
  */
 export class BatchWriter<Message extends object> {
-	private outbox: Message[] = [];
+	private outbox: string[] = [];
+	private outboxBytes = 0;
 	private scheduled = false;
 
 	constructor(
 		private readonly sealer: FrameSealer,
 		private readonly write: (frame: string) => void,
-		private readonly maxBatchMessages: number,
+		private readonly limits: {maxBatchMessages: number; maxFrameBytes: number},
 	) {}
 
 	queue(message: Message): void {
-		this.outbox.push(message);
+		const serialized = JSON.stringify(message);
+		const bytes = Buffer.byteLength(serialized) + 1;
+		const full =
+			this.outbox.length >= this.limits.maxBatchMessages ||
+			tokenLength(this.outboxBytes + bytes + batchOverheadBytes) > this.limits.maxFrameBytes;
+		if (full && this.outbox.length > 0) this.writeFrame();
+		this.outbox.push(serialized);
+		this.outboxBytes += bytes;
 		if (!this.scheduled) {
 			this.scheduled = true;
 			queueMicrotask(() => this.flush());
@@ -24,15 +33,18 @@ export class BatchWriter<Message extends object> {
 
 	flush(): void {
 		this.scheduled = false;
-		const limit = this.maxBatchMessages;
-		while (this.outbox.length > 0) {
-			const batch = this.outbox.length <= limit ? this.outbox : this.outbox.slice(0, limit);
-			this.outbox = this.outbox.length <= limit ? [] : this.outbox.slice(limit);
-			this.write(this.sealer.seal(batch) + '\n');
-		}
+		if (this.outbox.length > 0) this.writeFrame();
 	}
 
 	discard(): void {
 		this.outbox = [];
+		this.outboxBytes = 0;
+	}
+
+	private writeFrame(): void {
+		const frame = this.sealer.sealSerialized(this.outbox);
+		this.outbox = [];
+		this.outboxBytes = 0;
+		this.write(frame + '\n');
 	}
 }

@@ -227,7 +227,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.writer = new BatchWriter(
 			new FrameSealer(keys.clientToRelay),
 			frame => socket.writable && socket.write(frame),
-			this.limits.maxBatchMessages,
+			this.limits,
 		);
 
 		const pin = this.pins.check(host, port, hello.identity);

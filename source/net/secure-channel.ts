@@ -22,12 +22,26 @@ export class FrameSealer {
 	}
 
 	seal(messages: readonly object[]): string {
-		const plaintext = JSON.stringify({v: protocolVersion, seq: this.seq, msgs: messages});
+		return this.sealSerialized(messages.map(message => JSON.stringify(message)));
+	}
+
+	/** Seals messages that are already JSON text: the same bytes seal() would make. */
+	sealSerialized(messages: readonly string[]): string {
+		const plaintext = `{"v":${protocolVersion},"seq":${this.seq},"msgs":[${messages.join(',')}]}`;
 		this.seq += 1;
 		const {iv, now} = this.options;
 		if (!iv && !now) return this.fernet.encrypt(plaintext);
 		return this.fernet.encrypt(plaintext, {iv: iv?.(), timeSeconds: now?.()});
 	}
+}
+
+/** The longest batch wrapper: {"v":1,"seq":<up to 16 digits>,"msgs":[]} plus the line feed. */
+export const batchOverheadBytes = 48;
+
+/** The length of the Fernet token for `plaintextBytes` of plaintext (PROTOCOL.md section 3). */
+export function tokenLength(plaintextBytes: number): number {
+	const ciphertext = 16 * (Math.floor(plaintextBytes / 16) + 1);
+	return 4 * Math.ceil((57 + ciphertext) / 3);
 }
 
 export class FrameOpener {

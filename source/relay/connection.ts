@@ -123,7 +123,7 @@ export class RelayConnection {
 			encodeRelayHello({identity: this.identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n',
 		);
 		const sealer = new FrameSealer(keys.relayToClient);
-		this.writer = new BatchWriter(sealer, frame => this.write(frame), this.limits.maxBatchMessages);
+		this.writer = new BatchWriter(sealer, frame => this.write(frame), this.limits);
 		this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
 		clearTimeout(this.deadline);
 		this.deadline = setTimeout(() => {

@@ -65,6 +65,22 @@ describe('relay with headless clients on 127.0.0.1', () => {
 		expect(record(bob, 'gap')).toEqual([]);
 	});
 
+	it('splits a burst of the largest messages into frames that fit, and refuses a longer one before spending a counter', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
+		await meet(alice, bob);
+		// control characters cost six bytes each once JSON-escaped: the worst case for size
+		const texts = Array.from({length: 12}, (_, i) => String.fromCharCode(1 + i).repeat(8192));
+		const seen = record(bob, 'message');
+		const gaps = record(bob, 'gap');
+		expect(() => alice.send('bob', 'x'.repeat(8193))).toThrow(/at most 8192 bytes/);
+		for (const text of texts) alice.send('bob', text);
+		while (seen.length < texts.length) await next(bob, 'message');
+		expect(seen.map(([m]) => m.text)).toEqual(texts);
+		expect(gaps).toEqual([]);
+	});
+
 	it('sends to everyone online, one copy each, each encrypted for its recipient', async () => {
 		const relay = await relayForTest();
 		const alice = await onlineClient(relay, 'alice');
