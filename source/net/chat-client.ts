@@ -29,10 +29,7 @@ import {checkUsername, foldUsername} from './usernames.js';
 
 export type ChatClientOptions = ClientOptions & Partial<ClientLimits>;
 
-type ClientLimits = Pick<
-	typeof protocolDefaults,
-	'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs'
->;
+type ClientLimits = Record<'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs', number>;
 
 const maxHeldFrames = 16;
 
