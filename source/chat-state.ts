@@ -230,7 +230,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 			const {from, code, reason} = action.rejection;
 			// A replay is what a harmless redelivery after a lost ack looks like: nothing to alarm anyone about.
 			if (code === 'replay') return state;
-			return addAbout(state, from, 'error', `A message from ${isValidUsername(from) ? from : 'an unknown sender'} was rejected: ${reason}`, action.time);
+			const who = isValidUsername(from) ? from : 'an unknown sender';
+			const what = code === 'invalid_identity' ? `The identity the relay served for ${who} was rejected` : `A message from ${who} was rejected`;
+			return addAbout(state, from, 'error', `${what}: ${reason}`, action.time);
 		}
 
 		case 'held': {

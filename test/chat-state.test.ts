@@ -390,10 +390,14 @@ describe('contacts: changed keys, held messages, verification', () => {
 				{type: 'rejected', rejection: {from: 'amy', code: 'unauthenticated', reason: 'it failed to authenticate'}, time: 3},
 				{type: 'rejected', rejection: {from: 'amy', code: 'replay', reason: 'seen before'}, time: 3},
 				{type: 'rejected', rejection: {from: '-!- x', code: 'misaddressed', reason: 'not for you'}, time: 3},
+				{type: 'rejected', rejection: {from: 'amy', code: 'invalid_identity', reason: 'its signature does not verify'}, time: 3},
 			],
 			state,
 		);
-		expect(texts(state.conversations.get('amy'))).toEqual(['A message from amy was rejected: it failed to authenticate']);
+		expect(texts(state.conversations.get('amy'))).toEqual([
+			'A message from amy was rejected: it failed to authenticate',
+			'The identity the relay served for amy was rejected: its signature does not verify',
+		]);
 		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'A message from an unknown sender was rejected: not for you'});
 	});
 

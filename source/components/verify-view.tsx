@@ -43,7 +43,7 @@ export function VerifyView({verification, me, onConfirm, onBack}: Props) {
 			</Box>
 			{keyChanged ? (
 				<>
-					<Text bold color="red">{`${them}'s identity key changed. This number is for the key the relay serves now.`}</Text>
+					<Text bold color="red">{`${them}'s identity key changed: only a number that matches the one ${them} sees now proves the new key is ${them}'s.`}</Text>
 					<Text> </Text>
 				</>
 			) : null}

@@ -32,7 +32,7 @@ describe('VerifyView', () => {
 
 	test('after a key change, says so and that y also accepts the new key', () => {
 		const frame = setup(true).lastFrame() ?? '';
-		expect(frame).toContain("bob's identity key changed.");
+		expect(frame).toContain("bob's identity key changed: only a number that matches");
 		expect(frame).toContain("Press y to accept bob's new key and mark bob verified");
 	});
 
