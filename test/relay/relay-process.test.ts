@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto';
 import {chmodSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {next, onlineClient} from '../helpers/chat.js';
+import {meet, next, onlineClient} from '../helpers/chat.js';
 import {runToExit, serverBin, spawnRelay} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
@@ -19,6 +19,7 @@ describe('the im-tui-server process', () => {
 
 		const alice = await onlineClient(relay, 'alice');
 		const bob = await onlineClient(relay, 'bob');
+		await meet(alice, bob);
 		const marker = `secret-${randomBytes(8).toString('hex')}`;
 		const received = next(bob, 'message');
 		alice.send('bob', marker);
