@@ -3,11 +3,13 @@ import {createServer} from 'node:net';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {toBase64Url} from '../../source/crypto/base64url.js';
+import {Fernet} from '../../source/crypto/fernet.js';
 import {formatKey, fingerprint} from '../../source/crypto/keys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import {ChatClient} from '../../source/net/chat-client.js';
-import {encodeRelayHello, parseClientHello, signTranscript, transcriptHash} from '../../source/net/handshake.js';
+import {FrameSealer} from '../../source/net/secure-channel.js';
 import {next, relayForTest} from '../helpers/chat.js';
+import {fakeRelay, type FakeSession} from '../helpers/fake-relay.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 function clientFor(port: number, knownRelaysPath: string, trustFingerprint?: string): ChatClient {
@@ -104,21 +106,9 @@ describe('pinning the relay key on first use', () => {
 	});
 
 	it('a relay_hello whose signature does not verify is refused before any pin is written', async () => {
-		const identity = generateRawKeyPair('ed25519');
-		const impostor = createServer(socket => {
-			socket.once('data', chunk => {
-				const hello = parseClientHello(chunk.toString('utf8').trim());
-				const ephemeral = generateRawKeyPair('x25519');
-				const hash = transcriptHash(hello, identity.publicRaw, ephemeral.publicRaw);
-				const signature = signTranscript(identity.privateKey, hash);
-				signature[0]! ^= 1;
-				socket.write(encodeRelayHello({identity: identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n');
-			});
-		});
-		await new Promise<void>(resolve => impostor.listen(0, '127.0.0.1', resolve));
-		const port = (impostor.address() as {port: number}).port;
+		const impostor = await fakeRelay(() => {}, {corruptSignature: true});
 		const path = join(tempDir(), 'known_relays.json');
-		const client = clientFor(port, path, fingerprint(identity.publicRaw));
+		const client = clientFor(impostor.port, path, impostor.fingerprint);
 		const unknown: unknown[] = [];
 		client.on('relay-unknown', () => unknown.push(1));
 		const closed = next(client, 'closed');
@@ -126,7 +116,6 @@ describe('pinning the relay key on first use', () => {
 		expect((await closed)[0].code).toBe('handshake_failed');
 		expect(unknown).toEqual([]);
 		expect(existsSync(path)).toBe(false);
-		impostor.close();
 	});
 
 	it('says clearly when nothing listens', async () => {
@@ -143,61 +132,64 @@ describe('pinning the relay key on first use', () => {
 
 describe('a relay that is not trusted yet', () => {
 	it('is cut off, not buffered, when it floods the client while the user decides', async () => {
-		const identity = generateRawKeyPair('ed25519');
-		const flooder = createServer(socket => {
-			socket.on('error', () => {});
-			socket.once('data', chunk => {
-				const hello = parseClientHello(chunk.toString('utf8').trim());
-				const ephemeral = generateRawKeyPair('x25519');
-				const hash = transcriptHash(hello, identity.publicRaw, ephemeral.publicRaw);
-				const signature = signTranscript(identity.privateKey, hash);
-				socket.write(encodeRelayHello({identity: identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n');
-				for (let index = 0; index < 1000; index++) socket.write(`${'x'.repeat(1000)}\n`);
-			});
+		const flooder = await fakeRelay(({socket}) => {
+			for (let index = 0; index < 1000; index++) socket.write(`${'x'.repeat(1000)}\n`);
 		});
-		await new Promise<void>(resolve => flooder.listen(0, '127.0.0.1', resolve));
-		const port = (flooder.address() as {port: number}).port;
 		const path = join(tempDir(), 'known_relays.json');
-		const client = clientFor(port, path);
+		const client = clientFor(flooder.port, path);
 		const closed = next(client, 'closed');
 		client.connect();
 		expect((await closed)[0]).toEqual({code: 'refused_relay', message: 'the relay sent too much before it was trusted'});
 		expect(existsSync(path)).toBe(false);
-		flooder.close();
 	});
 });
 
 describe('a relay that goes silent', () => {
 	it('is given up on after idleTimeoutMs, with pings sent meanwhile', async () => {
-		const identity = generateRawKeyPair('ed25519');
-		let received = '';
-		const silent = createServer(socket => {
-			socket.on('error', () => {});
-			socket.once('data', chunk => {
-				const hello = parseClientHello(chunk.toString('utf8').trim());
-				const ephemeral = generateRawKeyPair('x25519');
-				const hash = transcriptHash(hello, identity.publicRaw, ephemeral.publicRaw);
-				const signature = signTranscript(identity.privateKey, hash);
-				socket.write(encodeRelayHello({identity: identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n');
-				socket.on('data', more => (received += more.toString('utf8')));
-			});
-		});
-		await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
-		const port = (silent.address() as {port: number}).port;
+		const silent = await fakeRelay(() => {});
 		const client = new ChatClient({
 			host: '127.0.0.1',
-			port,
+			port: silent.port,
 			knownRelaysPath: join(tempDir(), 'known_relays.json'),
 			dataDir: tempDir(),
-			trustFingerprint: fingerprint(identity.publicRaw),
+			trustFingerprint: silent.fingerprint,
 			heartbeatIntervalMs: 40,
 			idleTimeoutMs: 200,
 		});
 		const closed = next(client, 'closed');
 		client.connect();
 		expect((await closed)[0].code).toBe('idle_timeout');
-		// the pings were encrypted frames: at least one line went out after the hello
-		expect(received.split('\n').filter(line => line.length > 0).length).toBeGreaterThan(0);
-		silent.close();
+		const session = silent.sessions[0]!;
+		const pings = session.received().split('\n').filter(line => line.length > 0);
+		expect(pings.length).toBeGreaterThan(0);
+	});
+});
+
+describe('a relay that breaks the protocol after the handshake', () => {
+	async function clientOf(relay: Awaited<ReturnType<typeof fakeRelay>>) {
+		const client = clientFor(relay.port, join(tempDir(), 'known_relays.json'), relay.fingerprint);
+		const closed = next(client, 'closed');
+		client.connect();
+		return (await closed)[0].code;
+	}
+
+	it.each([
+		['a token under another key', () => new FrameSealer(Buffer.alloc(32, 1)).seal([{type: 'login_request'}]), 'bad_token'],
+		['a replayed frame', (session: FakeSession) => {
+			const frame = session.sealer.seal([{type: 'login_request'}]);
+			return `${frame}\n${frame}`;
+		}, 'bad_sequence'],
+		['a skipped frame', (session: FakeSession) => {
+			session.sealer.seal([{type: 'login_request'}]);
+			return session.sealer.seal([{type: 'login_request'}]);
+		}, 'bad_sequence'],
+		['a batch of another version', (session: FakeSession) => new Fernet(session.key).encrypt('{"v":2,"seq":0,"msgs":[{"type":"login_request"}]}'), 'unsupported_version'],
+		['a batch that is not JSON', (session: FakeSession) => new Fernet(session.key).encrypt('not json'), 'bad_message'],
+		['a batch that is a JSON array', (session: FakeSession) => new Fernet(session.key).encrypt('[1,2]'), 'bad_message'],
+		['an unknown message', (session: FakeSession) => session.sealer.seal([{type: 'teleport'}]), 'bad_message'],
+		['a welcome for a login never sent', (session: FakeSession) => session.sealer.seal([{type: 'welcome', username: 'alice', users: [], motd: null}]), 'bad_message'],
+	])('%s closes the connection with %s', async (_name, frame, code) => {
+		const relay = await fakeRelay(session => session.socket.write(frame(session) + '\n'));
+		expect(await clientOf(relay)).toBe(code);
 	});
 });
