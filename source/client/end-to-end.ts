@@ -123,7 +123,9 @@ export class EndToEnd {
 	safetyNumber(username: string): string {
 		const contact = this.contacts.get(username);
 		if (!contact) throw new Error(`${username} is not a known contact`);
-		return safetyNumber({name: this.username, identity: this.me.identity}, {name: username, identity: contact.pinned.identity});
+		// While a change waits for /trust, the number to compare is the one for the new key.
+		const identity = (contact.pending ?? contact.pinned).identity;
+		return safetyNumber({name: this.username, identity: this.me.identity}, {name: username, identity});
 	}
 
 	private sealPayload(to: string, kind: EnvelopeKind, id: string, payload: (counter: number) => Parameters<typeof encodePayload>[0]): Envelope {

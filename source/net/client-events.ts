@@ -64,7 +64,7 @@ export type ClientEvents = {
 	/** A contact's verified or key-changed state changed (after /trust, /verify, or a changed key). */
 	'contact-updated': [contact: Contact];
 	message: [message: IncomingMessage];
-	/** The relay committed message `id` to its database (stored, not yet read). */
+	/** The relay committed message `id` to its database (stored, not yet read); once per copy of a message to everyone. */
 	accepted: [ack: {id: string; time: number}];
 	/** The recipient's client confirmed, end to end, that it received message `id`. */
 	delivered: [receipt: {id: string; by: string}];
@@ -75,7 +75,7 @@ export type ClientEvents = {
 	 * (the relay did not get the ack before a reconnect), so UIs need not alarm anyone about it.
 	 */
 	rejected: [rejection: {from: string; code: RejectionCode; reason: string}];
-	/** Envelopes from a contact whose key changed wait behind the warning until trust(from). */
+	/** Envelopes from a contact whose key changed wait behind the warning until trust(from); `count` is how many wait in all. */
 	held: [held: {from: string; count: number}];
 	/** A non-fatal error, e.g. recipient_offline for message `ref`. */
 	'relay-error': [error: {code: ErrorCode; message: string; ref: string | null}];
@@ -119,13 +119,20 @@ export interface ChatConnection {
 	 * 'delivered' or 'relay-error' will name. Throws unless online, or when the contact's key changed.
 	 */
 	send(to: string, text: string): string;
-	/** Sends one copy to everyone online, each encrypted for its recipient; returns the shared id and who it went to. */
+	/**
+	 * Sends one copy to everyone online, each encrypted for its recipient, all with one id; returns
+	 * the id and who it went to. Contacts whose key changed are left out (nothing is sent to an
+	 * unaccepted key); with nobody online the list is empty and nothing is sent.
+	 */
 	sendToEveryone(text: string): {id: string; recipients: string[]};
 	/** Accepts a contact's changed key: pins it and opens the messages held behind the warning. */
 	trust(username: string): void;
 	/** Marks a contact verified (after comparing safety numbers) or not. */
 	setVerified(username: string, verified: boolean): void;
-	/** The safety number with a contact: 40 hex digits, the same on both sides. */
+	/**
+	 * The safety number with a contact: 40 hex digits, the same on both sides. While the contact's
+	 * key change waits for trust(), it is computed over the new key: the one to compare before trusting.
+	 */
 	safetyNumber(username: string): string;
 	/** Tells the relay goodbye and closes; resolves once the socket is closed. */
 	close(): Promise<void>;

@@ -39,12 +39,12 @@ function screenRows(screen: string): string[] {
 
 /** Who the sidebar marks as selected. */
 function selected(screen: string): string | undefined {
-	return /› (\S+)/.exec(screen)?.[1];
+	return /› [●○#] (\S+)/.exec(screen)?.[1];
 }
 
 /** The row of the sidebar that lists `name`, selected or not. */
 function sidebarRow(screen: string, name: string): number {
-	return screenRows(screen).findIndex(row => row.startsWith(`› ${name} `) || row.startsWith(`  ${name} `));
+	return screenRows(screen).findIndex(row => row.startsWith(`› ● ${name} `) || row.startsWith(`  ● ${name} `));
 }
 
 async function headlessUser(relay: RelayProcess, username: string): Promise<ChatClient> {
@@ -134,17 +134,17 @@ describe('im-tui in a real terminal (tmux)', () => {
 				await ui(session, screen => selected(screen) !== current);
 			}
 
-			return ui(session, `› ${name} `, `to ${name}>`);
+			return ui(session, `› ● ${name} `, `to ${name}>`);
 		};
 
 		// carol is online first, so alice (next) starts with carol selected and must choose bob herself.
 		const carol = await headlessUser(relay, 'carol');
 		const alice = await start('alice');
-		await ui('alice', '[online]', 'you: alice', '› carol ', 'to carol>');
+		await ui('alice', '[online]', 'you: alice', '› ● carol ', 'to carol>');
 		expect(await tmux.display('alice', '#{pane_width}x#{pane_height} #{alternate_on}')).toBe(`${columns}x${rows} 1`);
 		await start('bob');
 		await ui('bob', '[online]', 'you: bob');
-		await ui('alice', /\d\d:\d\d -!- bob joined/, '› carol ');
+		await ui('alice', /\d\d:\d\d -!- bob joined/, '› ● carol ');
 
 		const marker = `hello-${randomBytes(6).toString('hex')}`;
 		await pick('alice', 'bob');
@@ -176,7 +176,7 @@ describe('im-tui in a real terminal (tmux)', () => {
 		);
 		expect(stty).toMatch(/(?<!-)\bicanon\b/);
 		expect(stty).toMatch(/(?<!-)\becho\b/);
-		await ui('bob', /\d\d:\d\d -!- alice left/, '› alice (offline)');
+		await ui('bob', /\d\d:\d\d -!- alice left/, '› ○ alice ');
 		await waitFor(() => expect(logged(relay, 'leave', 'alice')).toHaveLength(1), {timeoutMs: waitMs, intervalMs: 50});
 
 		expect(fullFrames).toEqual([]);

@@ -298,6 +298,9 @@ describe('contacts: pins, changed keys and safety numbers', () => {
 		expect((await held)[0]).toEqual({from: 'bob', count: 1});
 		expect(messages).toEqual([]);
 
+		// the number to compare before trusting is the one for the new key, the same on the other side
+		await meet(back, newBob);
+		expect(back.safetyNumber('bob')).toBe(newBob.safetyNumber('alice'));
 		const opened = next(back, 'message');
 		back.trust('bob');
 		expect((await opened)[0]).toMatchObject({from: 'bob', text: 'it is me, honest'});
