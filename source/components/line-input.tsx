@@ -17,12 +17,16 @@ const lineBreak = /\r\n|\r|\n/;
  * ink-text-input, fixed for input that arrives faster than a person types. Ink hands over a read
  * such as "bob\r" (fast typing, a paste, keys sent by tmux) as one input, which TextInput would
  * insert, carriage return and all. Each complete line is submitted instead, in order, and what
- * follows the last line break stays in the input. The latest value lives in a ref because Enter
- * can reach the handler of an earlier render, whose value is stale.
+ * follows the last line break stays in the input. The latest value and handlers live in refs
+ * because a key can reach the input handler of an earlier render, whose closures are stale.
  */
-export function LineInput({value, placeholder, maxLength = Infinity, onChange, onSubmit}: Props) {
+export function LineInput({value, placeholder, maxLength = Infinity, onChange: changed, onSubmit: submitted}: Props) {
 	const latest = useRef(value);
 	latest.current = value;
+	const handlers = useRef({changed, submitted});
+	handlers.current = {changed, submitted};
+	const onChange = (text: string) => handlers.current.changed(text);
+	const onSubmit = (text: string) => handlers.current.submitted(text);
 
 	const change = (next: string) => {
 		if (!lineBreak.test(next)) {
