@@ -92,6 +92,14 @@ function Session({connection, username, knownRelaysPath, width, height}: Session
 		};
 	}, [connection]);
 
+	// A relay refused before anyone is logged in (its fingerprint does not match --trust) leaves
+	// nothing to do on this screen: exit with the reason, as scripts expect.
+	const refusal =
+		state.closed?.code === 'refused_relay' && state.me === undefined && !state.keyChanged ? state.closed.message : undefined;
+	useEffect(() => {
+		if (refusal !== undefined) exit(new Error(refusal));
+	}, [refusal, exit]);
+
 	const quit = () => {
 		if (quitting.current) return;
 		quitting.current = true;

@@ -260,6 +260,15 @@ describe('App against a real relay', () => {
 		expect(relay.onlineUsernames()).toEqual([]);
 	});
 
+	test('--trust with another fingerprint: exits with an error, pins nothing, sends nothing', async () => {
+		const relay = await relayForTest();
+		const view = startApp(relay, {trustFingerprint: 'ab'.repeat(32)});
+		const result = await view.exited;
+		expect(result.ok ? '' : result.error.message).toMatch(/does not match --trust/);
+		expect(() => readFileSync(view.knownRelaysPath, 'utf8')).toThrow();
+		expect(relay.onlineUsernames()).toEqual([]);
+	});
+
 	test('a changed relay key: loud warning, both fingerprints, exit with an error on any key', async () => {
 		const relay = await relayForTest();
 		const knownRelaysPath = join(tempDir(), 'known_relays.json');
