@@ -122,6 +122,7 @@ async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, 
 			send: (message: RelayMessage) => received.push(message),
 			fail: (code: string) => received.push({type: 'error', code, fatal: true} as unknown as RelayMessage),
 			close: () => {},
+			whenWritable: (callback: () => void) => callback(),
 		};
 		return {session: core.openSession(sink, {remote: 'example', transcriptHash: transcript}), received};
 	};

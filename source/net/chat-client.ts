@@ -22,7 +22,7 @@ import {
 } from './handshake.js';
 import {KnownRelays} from './known-relays.js';
 import {LineDecoder} from './line-decoder.js';
-import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage} from './messages.js';
+import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage, type UserRecord} from './messages.js';
 import {protocolDefaults} from './limits.js';
 import {FrameOpener, FrameSealer} from './secure-channel.js';
 import {checkUsername, foldUsername} from './usernames.js';
@@ -57,6 +57,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private handshake: {relayIdentity: Buffer; transcriptHash: Buffer} | undefined;
 	private pendingLogin: {username: string; keys: IdentityKeys} | undefined;
 	private session: ChatSession | undefined;
+	private directory: {users: UserRecord[]; missing: number; motd: string | null} | undefined;
 	private deadline: NodeJS.Timeout | undefined;
 	private heartbeat: NodeJS.Timeout | undefined;
 	private lastHeard = 0;
@@ -78,6 +79,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.handshake = undefined;
 		this.pendingLogin = undefined;
 		this.session = undefined;
+		this.directory = undefined;
 		this.opener = undefined;
 		this.writer = undefined;
 		this.held = [];
@@ -329,9 +331,18 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 					(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
 				);
 				this.username = login.username;
-				const users = this.session.welcome(message.users);
-				this.setStatus('online');
-				this.emit('welcome', {username: login.username, users, motd: message.motd});
+				this.directory = {users: [...message.users], missing: message.more ?? 0, motd: message.motd};
+				this.completeWelcome();
+				return;
+			}
+			case 'directory': {
+				const directory = this.directory;
+				if (!directory || message.users.length > directory.missing) {
+					throw new ProtocolError('bad_message', 'directory records nobody announced');
+				}
+				directory.users.push(...message.users);
+				directory.missing -= message.users.length;
+				this.completeWelcome();
 				return;
 			}
 			case 'user_joined':
@@ -364,6 +375,16 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				else if (loginErrors.has(message.code)) this.emit('login-error', {code: message.code, message: message.message});
 				else this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
 		}
+	}
+
+	/** A welcome is complete once every directory record it announced has arrived. */
+	private completeWelcome(): void {
+		const directory = this.directory;
+		if (!directory || directory.missing > 0 || !this.session) return;
+		this.directory = undefined;
+		const users = this.session.welcome(directory.users);
+		this.setStatus('online');
+		this.emit('welcome', {username: this.session.username, users, motd: directory.motd});
 	}
 
 	private finish(code: string, message: string, {destroy = true} = {}): void {

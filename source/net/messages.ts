@@ -18,7 +18,8 @@ export type DeliveredEnvelope = Envelope & {delivery: number; from: string; time
 
 export type RelayMessage =
 	| {type: 'login_request'}
-	| {type: 'welcome'; username: string; users: UserRecord[]; motd: string | null}
+	| {type: 'welcome'; username: string; users: UserRecord[]; motd: string | null; more?: number}
+	| {type: 'directory'; users: UserRecord[]}
 	| {type: 'user_joined'; user: UserRecord}
 	| {type: 'user_left'; username: string}
 	| ({type: 'message'} & DeliveredEnvelope)
@@ -145,6 +146,12 @@ function userRecord(value: unknown): UserRecord {
 	};
 }
 
+function userRecords(fields: Fields): UserRecord[] {
+	const users = fields.users;
+	if (!Array.isArray(users)) bad('"users" must be an array of user records');
+	return users.map(user => userRecord(user));
+}
+
 export function asObject(value: unknown): Fields {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('a message must be a JSON object');
 	return value as Fields;
@@ -182,15 +189,17 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 		case 'login_request':
 			return {type: 'login_request'};
 		case 'welcome': {
-			const users = fields.users;
-			if (!Array.isArray(users)) bad('"users" must be an array of user records');
+			const more = fields.more === undefined ? 0 : int(fields, 'more');
 			return {
 				type: 'welcome',
 				username: username(fields, 'username'),
-				users: users.map(user => userRecord(user)),
+				users: userRecords(fields),
 				motd: nullableString(fields, 'motd'),
+				...(more > 0 ? {more} : {}),
 			};
 		}
+		case 'directory':
+			return {type: 'directory', users: userRecords(fields)};
 		case 'user_joined':
 			return {type: 'user_joined', user: userRecord(fields.user)};
 		case 'user_left':

@@ -135,9 +135,16 @@ export class RelayConnection {
 				send: message => this.queue(message),
 				fail: (code, message) => this.fail(code, message),
 				close: () => this.close(),
+				whenWritable: callback => this.whenWritable(callback),
 			},
 			{remote: this.remote, transcriptHash: hash},
 		);
+	}
+
+	private whenWritable(callback: () => void): void {
+		this.writer?.flush();
+		if (this.socket.writableLength < this.limits.maxBufferedBytes / 4) setImmediate(callback);
+		else this.socket.once('drain', callback);
 	}
 
 	private write(frame: string): void {

@@ -1,4 +1,4 @@
-import type {DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
+import type {RelayMessage, UserRecord} from '../net/messages.js';
 import type {Logger} from './logger.js';
 import type {NewEnvelope, RelayStore, StoredUser} from './relay-store.js';
 import {Session, type SessionContext, type SessionSink} from './session.js';
@@ -19,6 +19,11 @@ export type RelayCoreOptions = {
 };
 
 type Pending = {sender: Session; envelope: NewEnvelope};
+
+/** User records per welcome or directory message: keeps each well inside one frame. */
+const directoryChunk = 200;
+/** Queued envelopes read and sent per step while a user catches up. */
+const backlogPage = 64;
 
 export class RelayCore {
 	private readonly online = new Map<string, Session>();
@@ -75,10 +80,33 @@ export class RelayCore {
 		this.online.set(username, session);
 		const users = [...this.directory.values()]
 			.filter(user => user.username !== username)
+			.sort((a, b) => (a.username < b.username ? -1 : 1))
 			.map(user => this.record(user));
-		session.sink.send({type: 'welcome', username, users, motd: this.options.motd});
+		const first = users.slice(0, directoryChunk);
+		const more = users.length - first.length;
+		session.sink.send({type: 'welcome', username, users: first, motd: this.options.motd, ...(more > 0 ? {more} : {})});
+		for (let start = directoryChunk; start < users.length; start += directoryChunk) {
+			session.sink.send({type: 'directory', users: users.slice(start, start + directoryChunk)});
+		}
 		this.broadcast({type: 'user_joined', user: this.record(this.directory.get(username)!)}, session);
-		for (const envelope of this.store.queued(username)) session.sink.send({type: 'message', ...envelope});
+		session.catchingUp = true;
+		this.deliverBacklog(session, username, 0);
+	}
+
+	/**
+	 * Sends what waits for `username` a page at a time, each page once the connection has room,
+	 * so a long queue never overruns maxBufferedBytes. Envelopes accepted meanwhile join the queue
+	 * and go out in order with it; once it is empty, new ones are forwarded as they come.
+	 */
+	private deliverBacklog(session: Session, username: string, after: number): void {
+		if (!session.open || this.online.get(username) !== session) return;
+		const page = this.store.queued(username, after, backlogPage);
+		for (const envelope of page) session.sink.send({type: 'message', ...envelope});
+		if (page.length < backlogPage) {
+			session.catchingUp = false;
+			return;
+		}
+		session.sink.whenWritable(() => this.deliverBacklog(session, username, page.at(-1)!.delivery));
 	}
 
 	/** @internal */
@@ -129,8 +157,8 @@ export class RelayCore {
 			if (duplicate) this.queueCounts.set(envelope.to, Math.max(0, (this.queueCounts.get(envelope.to) ?? 1) - 1));
 			sender.sink.send({type: 'accepted', id: envelope.id, time: envelope.time});
 			if (duplicate) continue;
-			const delivered: DeliveredEnvelope = {delivery, ...envelope};
-			this.online.get(envelope.to)?.sink.send({type: 'message', ...delivered});
+			const recipient = this.online.get(envelope.to);
+			if (recipient && !recipient.catchingUp) recipient.sink.send({type: 'message', delivery, ...envelope});
 		}
 	}
 

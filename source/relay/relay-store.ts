@@ -12,8 +12,8 @@ export interface RelayStore {
 	registerUser(user: StoredUser): void;
 	/** Commits all of them in one transaction; a resend (same from, id and to) is not stored twice. */
 	enqueue(envelopes: readonly NewEnvelope[]): EnqueueResult[];
-	/** What waits for `recipient`, oldest first. */
-	queued(recipient: string): DeliveredEnvelope[];
+	/** Up to `limit` envelopes waiting for `recipient` with a delivery number above `after`, oldest first. */
+	queued(recipient: string, after: number, limit: number): DeliveredEnvelope[];
 	queueCounts(): Map<string, number>;
 	/** Deletes these deliveries if they are `recipient`'s; returns how many were deleted. */
 	ack(recipient: string, deliveries: readonly number[]): number;

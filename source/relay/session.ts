@@ -11,6 +11,8 @@ export type SessionSink = {
 	fail(code: FatalErrorCode, message: string): void;
 	/** Ends the connection after everything queued has been sent. */
 	close(): void;
+	/** Calls back once the connection has room for more (at once, or when its output drains). */
+	whenWritable(callback: () => void): void;
 };
 
 export type SessionContext = {remote: string; transcriptHash: Buffer};
@@ -19,6 +21,8 @@ export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutd
 
 /** One connection's conversation with the relay, from login_request to leave. */
 export class Session {
+	/** While set, new envelopes for this user wait in the queue: the backlog goes out first, in order. */
+	catchingUp = false;
 	private username: string | undefined;
 	private ended = false;
 
@@ -32,6 +36,10 @@ export class Session {
 
 	get name(): string | undefined {
 		return this.username;
+	}
+
+	get open(): boolean {
+		return !this.ended;
 	}
 
 	handle(message: ClientMessage): void {

@@ -63,7 +63,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		'insert or ignore into queue (recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?)',
 	);
 	const selectExisting = db.prepare('select delivery from queue where sender = ? and id = ? and recipient = ?').pluck();
-	const selectQueued = db.prepare('select * from queue where recipient = ? order by delivery');
+	const selectQueued = db.prepare('select * from queue where recipient = ? and delivery > ? order by delivery limit ?');
 	const selectCounts = db.prepare('select recipient, count(*) as count from queue group by recipient');
 	const deleteDelivery = db.prepare('delete from queue where delivery = ? and recipient = ?');
 	const deleteOlder = db.prepare('delete from queue where time < ?');
@@ -88,8 +88,8 @@ export function openSqliteStore(dataDir: string): RelayStore {
 			insertUser.run(user);
 		},
 		enqueue: envelopes => enqueueAll(envelopes),
-		queued: recipient =>
-			(selectQueued.all(recipient) as QueueRow[]).map(row => ({
+		queued: (recipient, after, limit) =>
+			(selectQueued.all(recipient, after, limit) as QueueRow[]).map(row => ({
 				delivery: row.delivery,
 				from: row.sender,
 				to: row.recipient,

@@ -152,6 +152,29 @@ describe('offline delivery', () => {
 		expect(rejected).toEqual([]);
 	});
 
+	it('a backlog far larger than maxBufferedBytes arrives whole and in order, with new messages after it', async () => {
+		const bobDir = tempDir();
+		const relay = await relayForTest({limits: {maxBufferedBytes: 128 * 1024}});
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+		const texts = Array.from({length: 120}, (_, i) => `${i} ${'x'.repeat(8000)}`);
+		const accepted = record(alice, 'accepted');
+		for (const text of texts) alice.send('bob', text);
+		while (accepted.length < texts.length) await next(alice, 'accepted');
+
+		const bob = newClient(relay, {dataDir: bobDir});
+		const got = record(bob, 'message');
+		const closed = record(bob, 'closed');
+		bob.connect();
+		await next(bob, 'login-request');
+		bob.login('bob');
+		await next(bob, 'welcome');
+		alice.send('bob', 'written during the catch-up');
+		while (got.length < texts.length + 1) await next(bob, 'message', 10_000);
+		expect(got.map(([message]) => message.text.split(' ')[0])).toEqual([...texts.map((_, i) => String(i)), 'written']);
+		expect(closed).toEqual([]);
+	});
+
 	it('"delivered" comes from the recipient, not the relay', async () => {
 		const relay = await relayForTest();
 		const alice = await onlineClient(relay, 'alice');
@@ -241,6 +264,32 @@ describe('offline delivery', () => {
 });
 
 describe('contacts: pins, changed keys and safety numbers', () => {
+	it('a directory of hundreds of users reaches a newcomer whole, over several messages', async () => {
+		const relayDir = tempDir();
+		const first = await relayForTest({dataDir: relayDir});
+		const {fingerprint} = first;
+		await first.close();
+		const db = new Database(join(relayDir, databaseFile));
+		const insert = db.prepare('insert into users (username, identity, x25519, binding, registered_at) values (?, ?, ?, ?, 0)');
+		const names = Array.from({length: 450}, (_, i) => `user${String(i).padStart(3, '0')}`);
+		for (const name of names) {
+			const record = publicIdentity(generateIdentity(), name);
+			insert.run(name, toBase64Url(record.identity), toBase64Url(record.x25519), toBase64Url(record.binding));
+		}
+		db.close();
+		const relay = await relayForTest({dataDir: relayDir});
+		expect(relay.fingerprint).toBe(fingerprint);
+		const client = newClient(relay);
+		const welcomed = next(client, 'welcome');
+		client.connect();
+		await next(client, 'login-request');
+		client.login('newcomer');
+		const [welcome] = await welcomed;
+		expect(welcome.users.map(user => user.username)).toEqual(names);
+		expect(client.status).toBe('online');
+	});
+
+
 	it('both sides compute the same safety number, and verified marks persist', async () => {
 		const relay = await relayForTest();
 		const aliceDir = tempDir();
