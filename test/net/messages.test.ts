@@ -77,6 +77,8 @@ describe('parseRelayMessage', () => {
 		[{type: 'login_request'}],
 		[{type: 'welcome', username: 'bob', users: [user], motd: null}],
 		[{type: 'welcome', username: 'bob', users: [], motd: 'hi'}],
+		[{type: 'welcome', username: 'bob', users: [user], motd: null, more: 300}],
+		[{type: 'directory', users: [user, {...user, username: 'carol', online: false}]}],
 		[{type: 'user_joined', user}],
 		[{type: 'user_left', username: 'x'}],
 		[{type: 'message', delivery: 1, from: 'alice', time: 1, ...envelope}],
@@ -90,6 +92,8 @@ describe('parseRelayMessage', () => {
 
 	it.each([
 		['users not records', {type: 'welcome', username: 'b', users: ['alice'], motd: null}],
+		['a negative more', {type: 'welcome', username: 'b', users: [], motd: null, more: -1}],
+		['a directory without users', {type: 'directory'}],
 		['a user record without online', {type: 'user_joined', user: {...user, online: undefined}}],
 		['a user record with a bad binding length', {type: 'user_joined', user: {...user, binding: key32}}],
 		['a welcome name with an escape sequence', {type: 'welcome', username: '\u001b]0;x\u0007', users: [], motd: null}],
