@@ -14,8 +14,8 @@ export type RelayProcess = {
 };
 
 /** Starts the built im-tui-server and waits for the line that tells clients how to connect. */
-export async function spawnRelay(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
-	const child = spawn(process.execPath, [serverBin, '--host', '127.0.0.1', '--port', '0', ...args], {
+export async function spawnRelay(args: string[], env: NodeJS.ProcessEnv = {}, bin = serverBin): Promise<RelayProcess> {
+	const child = spawn(process.execPath, [bin, '--host', '127.0.0.1', '--port', '0', ...args], {
 		env: {...process.env, ...env},
 	});
 	let out = '';
