@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import {describe, expect, it} from 'vitest';
+import {meet, next, onlineClient, relayForTest} from '../helpers/chat.js';
+import {RawPeer} from '../helpers/raw-peer.js';
+import {messageLike} from '../helpers/hostile.js';
+
+// Hostile sessions against a real relay while alice and bob keep chatting: random bytes,
+// truncated and oversized lines, valid tokens carrying garbage, replays and spoofed senders.
+// IM_TUI_FUZZ_SESSIONS raises the count for a benchmark-length run.
+const sessions = Number(process.env.IM_TUI_FUZZ_SESSIONS ?? 150);
+
+type Attack =
+	| {kind: 'bytes'; chunks: Uint8Array[]}
+	| {kind: 'messages'; login: boolean; batches: unknown[][]; replay: boolean};
+
+const attack: fc.Arbitrary<Attack> = fc.oneof(
+	fc.record({kind: fc.constant('bytes' as const), chunks: fc.array(fc.uint8Array({minLength: 1, maxLength: 2000}), {minLength: 1, maxLength: 4})}),
+	fc.record({
+		kind: fc.constant('messages' as const),
+		login: fc.boolean(),
+		batches: fc.array(fc.array(messageLike, {minLength: 1, maxLength: 5}), {minLength: 1, maxLength: 4}),
+		replay: fc.boolean(),
+	}),
+);
+
+describe('fuzzing a live relay', () => {
+	it('survives hostile sessions, and a bystander keeps chatting throughout', {timeout: 120_000}, async () => {
+		const events: string[] = [];
+		const relay = await relayForTest({limits: {maxFrameBytes: 4096}, log: event => events.push(event)});
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
+		await meet(alice, bob);
+		let cases = 0;
+		await fc.assert(
+			fc.asyncProperty(attack, fc.integer({min: 0, max: 1_000_000}), async (hostile, serial) => {
+				cases += 1;
+				const peer = await RawPeer.open(relay.port);
+				if (hostile.kind === 'bytes') {
+					for (const chunk of hostile.chunks) peer.write(Buffer.from(chunk));
+				} else {
+					const channel = await peer.handshake();
+					const frames: string[] = [];
+					if (hostile.login) frames.push(channel.sealer.seal([RawPeer.login(channel, `fuzz${serial}`)]));
+					for (const batch of hostile.batches) frames.push(channel.sealer.seal(batch as object[]));
+					if (hostile.replay && frames.length > 0) frames.push(frames[0]!);
+					for (const frame of frames) peer.write(frame + '\n');
+				}
+				peer.socket.destroy();
+				if (cases % 25 === 0) {
+					const received = next(bob, 'message');
+					alice.send('bob', `still here ${cases}`);
+					expect((await received)[0].text).toBe(`still here ${cases}`);
+				}
+			}),
+			{numRuns: sessions},
+		);
+		const received = next(bob, 'message');
+		alice.send('bob', 'after the storm');
+		expect((await received)[0].text).toBe('after the storm');
+		expect(relay.onlineUsernames()).toEqual(expect.arrayContaining(['alice', 'bob']));
+		// every hostile input was refused by a check, none reached a code path that threw
+		expect(events).not.toContain('internal_error');
+		expect(events.filter(event => event === 'protocol_error').length).toBeGreaterThan(0);
+	});
+});
