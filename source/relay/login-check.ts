@@ -1,6 +1,5 @@
 import {fromBase64Url} from '../crypto/base64url.js';
-import {verifyBinding, verifyLoginProof} from '../crypto/identity.js';
-import {timingSafeEqual} from 'node:crypto';
+import {sameIdentity, verifyBinding, verifyLoginProof, type PublicIdentity} from '../crypto/identity.js';
 import type {LoginMessage} from '../net/messages.js';
 import {checkUsername} from '../net/usernames.js';
 import type {StoredUser} from './relay-store.js';
@@ -34,13 +33,16 @@ export function checkLogin(login: LoginMessage, context: LoginContext): LoginVer
 	}
 	const existing = context.registered(username);
 	if (existing === undefined) return {ok: true, username, register: true};
-	const same =
-		equal(existing.identity, record.identity) && equal(existing.x25519, record.x25519) && equal(existing.binding, record.binding);
-	if (!same) return {ok: false, code: 'username_taken', message: `${username} is registered to someone else; pick another name`};
+	if (!sameIdentity(storedKeys(existing), record)) {
+		return {ok: false, code: 'username_taken', message: `${username} is registered to someone else; pick another name`};
+	}
 	return {ok: true, username, register: false};
 }
 
-function equal(stored: string, presented: Buffer): boolean {
-	const bytes = Buffer.from(stored, 'base64url');
-	return bytes.length === presented.length && timingSafeEqual(bytes, presented);
+function storedKeys(user: StoredUser): PublicIdentity {
+	return {
+		identity: Buffer.from(user.identity, 'base64url'),
+		x25519: Buffer.from(user.x25519, 'base64url'),
+		binding: Buffer.from(user.binding, 'base64url'),
+	};
 }
