@@ -1,0 +1,105 @@
+import type {RelayMessage, UserRecord} from '../net/messages.js';
+import {presenceChanges, type PresenceChange, type PresenceEvent} from './presence-changes.js';
+
+/** Runs `callback` once after `delayMs`; returns a function that cancels it. */
+export type Timer = (callback: () => void, delayMs: number) => () => void;
+
+export const realTimer: Timer = (callback, delayMs) => {
+	const timeout = setTimeout(callback, delayMs);
+	timeout.unref();
+	return () => clearTimeout(timeout);
+};
+
+export type PresenceOptions<Observer> = {
+	/** When false, nobody hears of joins and leaves after their welcome (for benchmarks). */
+	enabled: boolean;
+	flushMs: number;
+	timer: Timer;
+	clock: () => number;
+	/** Who is online now, by name: the audience of a flush. */
+	observers: () => Iterable<[string, Observer]>;
+	send: (observer: Observer, message: RelayMessage) => void;
+};
+
+/**
+ * Joins and leaves, coalesced: collected for `flushMs`, then every online client gets the net
+ * changes as user_joined / user_left messages, queued in one turn so they share one frame. A
+ * change after a quiet spell goes out on the next turn; later ones wait for the window to close,
+ * so a client gets at most one presence flush per `flushMs`, and the work per login is one entry
+ * in a list, not one frame to everyone.
+ *
+ * An observer that logged in during the window already saw, in its welcome, every event before
+ * its own login, so it is told only what happened after. catchUp() flushes one observer early:
+ * the core calls it before an envelope reaches it, so nobody gets a message from a sender it has
+ * not heard of yet.
+ */
+export class PresenceBatcher<Observer extends object> {
+	private events: PresenceEvent[] = [];
+	/** Observers already told about events[0 .. n): those that logged in or caught up in this window. */
+	private seen = new Map<Observer, number>();
+	private cancel: (() => void) | undefined;
+	private lastFlush = Number.NEGATIVE_INFINITY;
+	private stopped = false;
+
+	constructor(private readonly options: PresenceOptions<Observer>) {}
+
+	joined(user: UserRecord, registered: boolean): void {
+		this.add({username: user.username, joined: true, user, registered});
+	}
+
+	left(username: string): void {
+		this.add({username, joined: false});
+	}
+
+	/** `observer` just got its welcome, which covers everything that has happened so far. */
+	welcomed(observer: Observer): void {
+		if (this.events.length > 0) this.seen.set(observer, this.events.length);
+	}
+
+	catchUp(username: string, observer: Observer): void {
+		const from = this.seen.get(observer) ?? 0;
+		if (from >= this.events.length) return;
+		this.seen.set(observer, this.events.length);
+		this.deliver(username, observer, presenceChanges(this.events, from));
+	}
+
+	flush(): void {
+		this.cancel?.();
+		this.cancel = undefined;
+		this.lastFlush = this.options.clock();
+		const {events, seen} = this;
+		this.events = [];
+		this.seen = new Map();
+		const shared = presenceChanges(events);
+		for (const [username, observer] of this.options.observers()) {
+			const from = seen.get(observer) ?? 0;
+			if (from < events.length) this.deliver(username, observer, from === 0 ? shared : presenceChanges(events, from));
+		}
+	}
+
+	/** For good: the relay is going down, and the leaves that follow need not be told. */
+	stop(): void {
+		this.stopped = true;
+		this.cancel?.();
+		this.cancel = undefined;
+		this.events = [];
+		this.seen.clear();
+	}
+
+	private add(event: PresenceEvent): void {
+		if (!this.options.enabled || this.stopped) return;
+		this.events.push(event);
+		if (this.cancel) return;
+		const {flushMs, clock} = this.options;
+		const wait = Math.min(flushMs, Math.max(0, this.lastFlush + flushMs - clock()));
+		this.cancel = this.options.timer(() => this.flush(), wait);
+	}
+
+	/** Never tells users about themselves. */
+	private deliver(username: string, observer: Observer, changes: PresenceChange[]): void {
+		for (const change of changes) {
+			if (change.username === username) continue;
+			for (const message of change.messages) this.options.send(observer, message);
+		}
+	}
+}

@@ -1,0 +1,75 @@
+import {describe, expect, it} from 'vitest';
+import type {ClientMessage} from '../../source/net/messages.js';
+import {FloodGuard, type FloodVerdict} from '../../source/relay/flood-guard.js';
+
+const ephemeral = 'A'.repeat(43);
+const ping: ClientMessage = {type: 'ping', nonce: 1};
+const send = (id: string, to: string, kind: 'direct' | 'everyone' = 'direct'): ClientMessage => ({type: 'send', id, to, kind, ephemeral, body: 'x'});
+
+function guard(limits: {rateBurst: number; ratePerSecond: number; rateMaxRefused: number}) {
+	const clock = {now: 0};
+	return {clock, guard: new FloodGuard(limits, () => clock.now)};
+}
+
+function verdicts(guard: FloodGuard, messages: ClientMessage[], audience = 1000): FloodVerdict[] {
+	return messages.map(message => guard.check(message, audience));
+}
+
+describe('FloodGuard', () => {
+	it('counts messages, not frames: every message after the burst is refused until tokens come back', () => {
+		const {clock, guard: flood} = guard({rateBurst: 3, ratePerSecond: 10, rateMaxRefused: 100});
+		expect(verdicts(flood, [ping, send('a', 'bob'), {type: 'ack', deliveries: [1]}, ping])).toEqual(['ok', 'ok', 'ok', 'refused']);
+		clock.now += 100;
+		expect(verdicts(flood, [ping, ping])).toEqual(['ok', 'refused']);
+	});
+
+	it('bye is always free: a throttled client can still leave', () => {
+		const {guard: flood} = guard({rateBurst: 1, ratePerSecond: 1, rateMaxRefused: 1});
+		expect(verdicts(flood, [ping, {type: 'bye'}, {type: 'bye'}])).toEqual(['ok', 'ok', 'ok']);
+	});
+
+	it('the copies of one # everyone message cost one token together', () => {
+		const {guard: flood} = guard({rateBurst: 2, ratePerSecond: 1, rateMaxRefused: 100});
+		const copies = ['bob', 'carol', 'dave', 'erin'].map(to => send('hello', to, 'everyone'));
+		expect(verdicts(flood, copies)).toEqual(['ok', 'ok', 'ok', 'ok']);
+		expect(verdicts(flood, [send('again', 'bob', 'everyone'), send('again', 'carol', 'everyone')])).toEqual(['ok', 'ok']);
+		// out of tokens: the next message to everyone is refused as a whole, and counted once
+		expect(verdicts(flood, ['bob', 'carol', 'dave'].map(to => send('third', to, 'everyone')))).toEqual(['refused', 'refused', 'refused']);
+	});
+
+	it('a repeated recipient (case-folded), or more copies than there are users, starts a new group and costs a token', () => {
+		const {guard: flood} = guard({rateBurst: 3, ratePerSecond: 1, rateMaxRefused: 100});
+		const audience = 3;
+		const checks = [
+			send('m', 'bob', 'everyone'), // token 1
+			send('m', 'BOB', 'everyone'), // bob again: token 2
+			send('m', 'carol', 'everyone'),
+			send('m', 'dave', 'everyone'), // bob, carol, dave: as many copies as users
+			send('m', 'erin', 'everyone'), // one more: token 3
+			send('d', 'bob'), // none left
+		].map(message => flood.check(message, audience));
+		expect(checks).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'refused']);
+	});
+
+	it('ends a client that keeps sending at full speed after rateMaxRefused refusals', () => {
+		const {guard: flood} = guard({rateBurst: 5, ratePerSecond: 1, rateMaxRefused: 20});
+		const results = verdicts(flood, Array.from({length: 30}, () => ping));
+		expect(results.filter(verdict => verdict === 'ok')).toHaveLength(5);
+		expect(results.filter(verdict => verdict === 'refused')).toHaveLength(20);
+		expect(results[25]).toBe('flooding');
+	});
+
+	it('never ends a client that slows down: refusals are forgiven at the sustained rate', () => {
+		const {clock, guard: flood} = guard({rateBurst: 10, ratePerSecond: 10, rateMaxRefused: 20});
+		// twice the allowed rate for a minute: half is refused, and the refusals drain as fast as they come
+		for (let tick = 0; tick < 600; tick++) {
+			clock.now += 100;
+			expect(verdicts(flood, [ping, ping])).not.toContain('flooding');
+		}
+	});
+
+	it('lifted (Infinity) never refuses', () => {
+		const {guard: flood} = guard({rateBurst: Infinity, ratePerSecond: Infinity, rateMaxRefused: 1});
+		expect(verdicts(flood, Array.from({length: 10_000}, () => ping))).not.toContain('refused');
+	});
+});
