@@ -4,9 +4,11 @@ import {join} from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
 import {formatKey} from './crypto/keys.js';
+import {parseCountLimit, parseRateLimit, parseSwitch} from './relay/limit-flags.js';
 import {jsonLineLogger} from './relay/logger.js';
 import {reachableAddresses} from './relay/network-addresses.js';
 import {startOperatorConsole} from './relay/operator-console.js';
+import type {RelayLimits} from './relay/relay-options.js';
 import {startRelay} from './relay/server.js';
 
 const cli = meow(
@@ -21,6 +23,12 @@ const cli = meow(
 	               (default $XDG_DATA_HOME/im-tui-relay or ~/.local/share/im-tui-relay)
 	  --motd       Message of the day shown to everyone who logs in
 
+	Limits (PROTOCOL.md section 6; "off" lifts one, e.g. for benchmarks)
+	  --rate-limit PER_SECOND,BURST   Messages a connection may send (default 100,200)
+	  --max-connections N             Connections in all (default 1000)
+	  --max-connections-per-address N Connections from one address or IPv6 /64 (default 20)
+	  --presence on|off               Tell clients of joins and leaves (default on)
+
 	When stdin is a terminal, each line typed is sent to everyone as an announcement.
 	Ctrl+C, SIGINT or SIGTERM tells the clients and stops the relay.
 	Logs are JSON lines on stderr.
@@ -32,6 +40,10 @@ const cli = meow(
 			port: {type: 'number', default: 5000},
 			dataDir: {type: 'string'},
 			motd: {type: 'string'},
+			rateLimit: {type: 'string'},
+			maxConnections: {type: 'string'},
+			maxConnectionsPerAddress: {type: 'string'},
+			presence: {type: 'string', default: 'on'},
 		},
 	},
 );
@@ -42,12 +54,27 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 	process.stderr.write(`im-tui-server: --port must be a whole number from 0 to 65535\n`);
 	process.exit(2);
 }
+const limits: Partial<RelayLimits> = {};
+let presence = true;
+try {
+	const {rateLimit, maxConnections, maxConnectionsPerAddress} = cli.flags;
+	if (rateLimit !== undefined) Object.assign(limits, parseRateLimit(rateLimit));
+	if (maxConnections !== undefined) limits.maxConnections = parseCountLimit('max-connections', maxConnections);
+	if (maxConnectionsPerAddress !== undefined) {
+		limits.maxConnectionsPerAddress = parseCountLimit('max-connections-per-address', maxConnectionsPerAddress);
+	}
+	presence = parseSwitch('presence', cli.flags.presence);
+} catch (error) {
+	process.stderr.write(`im-tui-server: ${(error as Error).message}\n`);
+	process.exit(2);
+}
+
 const dataHome = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
 const dataDir = cli.flags.dataDir ?? join(dataHome, 'im-tui-relay');
 const log = jsonLineLogger(line => process.stderr.write(line));
 
 try {
-	const relay = await startRelay({host, port, dataDir, motd: motd ?? null, log});
+	const relay = await startRelay({host, port, dataDir, motd: motd ?? null, log, limits, presence});
 	let stopConsole = () => {};
 	const stop = async (signal: string) => {
 		stopConsole();

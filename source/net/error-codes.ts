@@ -11,8 +11,10 @@ export const fatalErrorCodes = [
 	'not_logged_in',
 	'login_timeout',
 	'server_full',
+	'too_many_connections',
 	'idle_timeout',
 	'session_replaced',
+	'flooding',
 ] as const;
 
 export const recoverableErrorCodes = [
@@ -24,6 +26,7 @@ export const recoverableErrorCodes = [
 	'unknown_recipient',
 	'message_too_large',
 	'queue_full',
+	'rate_limited',
 ] as const;
 
 export type FatalErrorCode = (typeof fatalErrorCodes)[number];

@@ -1,5 +1,8 @@
 import type {RelayMessage, UserRecord} from '../net/messages.js';
+import type {FloodLimits} from './flood-guard.js';
 import type {Logger} from './logger.js';
+import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
+import {defaultRelayLimits} from './relay-options.js';
 import type {NewEnvelope, RelayStore, StoredUser} from './relay-store.js';
 import {Session, type SessionContext, type SessionSink} from './session.js';
 
@@ -14,6 +17,10 @@ export type RelayCoreOptions = {
 	maxQueuedPerUser: number;
 	maxQueueAgeMs: number;
 	relayIdentity: Buffer;
+	/** Per-connection rate limits; the defaults of relay-options.ts when absent. */
+	rate?: FloodLimits;
+	/** Batched presence; on, every presenceFlushMs, with real timers when absent. */
+	presence?: {enabled: boolean; flushMs: number; timer: Timer};
 	clock: () => number;
 	log: Logger;
 };
@@ -31,6 +38,8 @@ export class RelayCore {
 	private queueCounts: Map<string, number>;
 	private pending: Pending[] = [];
 	private commitScheduled = false;
+	private readonly presence: PresenceBatcher<Session>;
+	readonly rate: FloodLimits;
 
 	constructor(
 		readonly options: RelayCoreOptions,
@@ -39,6 +48,18 @@ export class RelayCore {
 		for (const user of store.users()) this.directory.set(user.username, user);
 		this.queueCounts = store.queueCounts();
 		this.purgeExpired();
+		this.rate = options.rate ?? defaultRelayLimits;
+		this.presence = new PresenceBatcher<Session>({
+			...(options.presence ?? {enabled: true, flushMs: defaultRelayLimits.presenceFlushMs, timer: realTimer}),
+			clock: options.clock,
+			observers: () => this.online.entries(),
+			send: (session, message) => session.sink.send(message),
+		});
+	}
+
+	/** Drops presence changes not yet sent; the relay is going down. */
+	stop(): void {
+		this.presence.stop();
 	}
 
 	openSession(sink: SessionSink, context: SessionContext): Session {
@@ -57,6 +78,10 @@ export class RelayCore {
 
 	registered(username: string): StoredUser | undefined {
 		return this.directory.get(username);
+	}
+
+	registeredCount(): number {
+		return this.directory.size;
 	}
 
 	/** Deletes queued envelopes older than maxQueueAgeMs; returns how many. */
@@ -88,7 +113,8 @@ export class RelayCore {
 		for (let start = directoryChunk; start < users.length; start += directoryChunk) {
 			session.sink.send({type: 'directory', users: users.slice(start, start + directoryChunk)});
 		}
-		this.broadcast({type: 'user_joined', user: this.record(this.directory.get(username)!)}, session);
+		this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
+		this.presence.welcomed(session);
 		session.catchingUp = true;
 		this.deliverBacklog(session, username, 0);
 	}
@@ -101,6 +127,7 @@ export class RelayCore {
 	private deliverBacklog(session: Session, username: string, after: number): void {
 		if (!session.open || this.online.get(username) !== session) return;
 		const page = this.store.queued(username, after, backlogPage);
+		if (page.length > 0) this.presence.catchUp(username, session);
 		for (const envelope of page) session.sink.send({type: 'message', ...envelope});
 		if (page.length < backlogPage) {
 			session.catchingUp = false;
@@ -113,7 +140,7 @@ export class RelayCore {
 	leave(session: Session, username: string): void {
 		if (this.online.get(username) !== session) return;
 		this.online.delete(username);
-		this.broadcast({type: 'user_left', username}, session);
+		this.presence.left(username);
 	}
 
 	/** @internal Checks the limits, then queues the envelope for the next commit. */
@@ -136,13 +163,6 @@ export class RelayCore {
 		if (deleted > 0) this.queueCounts.set(username, Math.max(0, (this.queueCounts.get(username) ?? 0) - deleted));
 	}
 
-	/** Everyone online but `except`. */
-	broadcast(message: RelayMessage, except?: Session): void {
-		for (const session of this.online.values()) {
-			if (session !== except) session.sink.send(message);
-		}
-	}
-
 	/**
 	 * One transaction for everything accepted in this turn of the event loop; only after it commits
 	 * do senders hear `accepted` and online recipients get the envelope.
@@ -158,7 +178,11 @@ export class RelayCore {
 			sender.sink.send({type: 'accepted', id: envelope.id, time: envelope.time});
 			if (duplicate) continue;
 			const recipient = this.online.get(envelope.to);
-			if (recipient && !recipient.catchingUp) recipient.sink.send({type: 'message', delivery, ...envelope});
+			if (recipient && !recipient.catchingUp) {
+				// a sender who registered moments ago must be known before its first message arrives
+				this.presence.catchUp(envelope.to, recipient);
+				recipient.sink.send({type: 'message', delivery, ...envelope});
+			}
 		}
 	}
 

@@ -1,9 +1,12 @@
-import {createServer, type Server} from 'node:net';
+import {createServer, type Server, type Socket} from 'node:net';
 import {fingerprint} from '../crypto/keys.js';
 import {errorMessage} from '../net/messages.js';
+import {addressKey} from './address-key.js';
+import {Admission} from './admission.js';
 import {RelayConnection} from './connection.js';
 import {loadOrCreateRelayIdentity} from './identity-store.js';
 import {silentLogger, type Logger} from './logger.js';
+import {realTimer, type Timer} from './presence-batcher.js';
 import {RelayCore} from './relay-core.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 
@@ -16,7 +19,14 @@ export type RelayOptions = {
 	motd?: string | null;
 	log?: Logger;
 	limits?: Partial<RelayLimits>;
+	/**
+	 * Whether clients hear of joins and leaves after their welcome (default true). Off only for
+	 * benchmarks of many connections, where presence is quadratic in bytes however it is batched.
+	 */
+	presence?: boolean;
 	clock?: () => number;
+	/** Schedules presence flushes; tests pass one they drive by hand. */
+	timer?: Timer;
 };
 
 export type RunningRelay = {
@@ -46,6 +56,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 			maxQueuedPerUser: limits.maxQueuedPerUser,
 			maxQueueAgeMs: limits.maxQueueAgeMs,
 			relayIdentity: identity.publicRaw,
+			rate: limits,
+			presence: {enabled: options.presence ?? true, flushMs: limits.presenceFlushMs, timer: options.timer ?? realTimer},
 			clock: options.clock ?? Date.now,
 			log,
 		},
@@ -54,19 +66,23 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	const purge = setInterval(() => core.purgeExpired(), queuePurgeIntervalMs);
 	purge.unref();
 	const connections = new Set<RelayConnection>();
+	const admission = new Admission(limits);
 
 	const server: Server = createServer(socket => {
 		const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-		if (connections.size >= limits.maxConnections) {
-			log('refused_connection', {remote, code: 'server_full'});
-			socket.on('error', () => {});
-			socket.end(JSON.stringify(errorMessage('server_full', 'the relay is full; try again later')) + '\n');
-			setTimeout(() => socket.destroy(), 2000).unref();
+		const address = addressKey(socket.remoteAddress ?? '?');
+		const verdict = admission.admit(address);
+		if (verdict !== 'ok') {
+			refuse(socket, verdict);
+			log('refused_connection', {remote, code: verdict});
 			return;
 		}
 		const connection = new RelayConnection(socket, core, identity, limits, log, remote);
 		connections.add(connection);
-		socket.on('close', () => connections.delete(connection));
+		socket.on('close', () => {
+			connections.delete(connection);
+			admission.release(address);
+		});
 	});
 
 	await new Promise<void>((resolve, reject) => {
@@ -91,6 +107,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		close(reason = 'the relay is shutting down') {
 			closing ??= new Promise<void>(resolve => {
 				clearInterval(purge);
+				core.stop();
 				server.close(() => {
 					store.close();
 					resolve();
@@ -101,4 +118,17 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 			return closing;
 		},
 	};
+}
+
+const refusals = {
+	server_full: 'the relay is full; try again later',
+	too_many_connections: 'too many connections from your address; close some and try again',
+} as const;
+
+/** A plaintext error before any handshake, then close; what the peer sends meanwhile is discarded. */
+function refuse(socket: Socket, code: keyof typeof refusals): void {
+	socket.on('error', () => {});
+	socket.resume();
+	socket.end(JSON.stringify(errorMessage(code, refusals[code])) + '\n');
+	setTimeout(() => socket.destroy(), 2000).unref();
 }

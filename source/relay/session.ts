@@ -1,6 +1,7 @@
 import type {FatalErrorCode, RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage} from '../net/messages.js';
 import {foldUsername, isValidUsername} from '../net/usernames.js';
+import {FloodGuard} from './flood-guard.js';
 import {checkLogin} from './login-check.js';
 import type {RelayCore} from './relay-core.js';
 
@@ -25,12 +26,16 @@ export class Session {
 	catchingUp = false;
 	private username: string | undefined;
 	private ended = false;
+	private readonly flood: FloodGuard;
+	/** Set from the first refusal until a message passes again: one log line per spell, not per message. */
+	private throttled = false;
 
 	constructor(
 		private readonly core: RelayCore,
 		readonly sink: SessionSink,
 		private readonly context: SessionContext,
 	) {
+		this.flood = new FloodGuard(core.rate, core.options.clock);
 		sink.send({type: 'login_request'});
 	}
 
@@ -43,7 +48,7 @@ export class Session {
 	}
 
 	handle(message: ClientMessage): void {
-		if (this.ended) return;
+		if (this.ended || !this.withinRate(message)) return;
 		if (this.username === undefined && (message.type === 'send' || message.type === 'ack')) {
 			this.sink.fail('not_logged_in', 'log in first');
 			return;
@@ -128,6 +133,25 @@ export class Session {
 		const verdict = this.core.accept(this, {id, to, kind, ephemeral, body, from: this.username!, time: clock()});
 		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
 		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);
+	}
+
+	/** Every message after the handshake counts, logins included (each costs two signature checks). */
+	private withinRate(message: ClientMessage): boolean {
+		const verdict = this.flood.check(message, this.core.registeredCount());
+		if (verdict === 'ok') {
+			this.throttled = false;
+			return true;
+		}
+		if (verdict === 'flooding') {
+			this.sink.fail('flooding', 'too many messages refused; the relay is closing this connection');
+			return false;
+		}
+		const {rateBurst, ratePerSecond} = this.core.rate;
+		const ref = message.type === 'send' ? message.id : null;
+		this.sink.send(errorMessage('rate_limited', `slow down: at most ${rateBurst} messages at once, then ${ratePerSecond} a second`, ref));
+		if (!this.throttled) this.core.options.log('refused', {code: 'rate_limited', user: this.username ?? null, remote: this.context.remote});
+		this.throttled = true;
+		return false;
 	}
 
 	private reject(code: RecoverableErrorCode, message: string, ref: string | null = null): void {

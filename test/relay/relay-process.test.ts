@@ -3,6 +3,7 @@ import {chmodSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {meet, next, onlineClient} from '../helpers/chat.js';
+import {RawPeer} from '../helpers/raw-peer.js';
 import {runToExit, serverBin, spawnRelay} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
@@ -68,5 +69,31 @@ describe('the im-tui-server process', () => {
 		const result = await runToExit(serverBin, ['--port', '70000', '--data-dir', tempDir()]);
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('--port must be a whole number from 0 to 65535');
+	});
+
+	it('takes its limits from flags (--rate-limit off lifts the rate limit), and rejects bad ones with exit code 2', async () => {
+		const relay = await spawnRelay(['--data-dir', tempDir(), '--rate-limit', 'off', '--max-connections-per-address', '1']);
+		const peer = await RawPeer.open(relay.port);
+		const channel = await peer.handshake();
+		// far past the default burst of 200: all answered
+		peer.write(channel.sealer.seal(Array.from({length: 1000}, (_, nonce) => ({type: 'ping', nonce}))) + '\n');
+		const replies: Array<{type: string}> = [];
+		for (let index = 1; replies.length < 1001; index++) replies.push(...(channel.opener.open(await peer.line(index)) as Array<{type: string}>));
+		expect(replies.filter(reply => reply.type === 'pong')).toHaveLength(1000);
+		const second = await RawPeer.open(relay.port);
+		expect(JSON.parse(await second.line(0))).toMatchObject({code: 'too_many_connections'});
+		relay.child.kill('SIGTERM');
+		expect(await relay.exited).toBe(0);
+
+		for (const [flag, value] of [
+			['--rate-limit', 'fast'],
+			['--max-connections', '0'],
+			['--max-connections-per-address', 'many'],
+			['--presence', 'maybe'],
+		]) {
+			const result = await runToExit(serverBin, ['--port', '0', '--data-dir', tempDir(), flag!, value!]);
+			expect(result.code, flag).toBe(2);
+			expect(result.stderr).toContain(`${flag} must be`);
+		}
 	});
 });
