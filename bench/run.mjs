@@ -1,6 +1,5 @@
 // `npm run bench`: every benchmark, a table on stdout and the same numbers as JSON in
 // bench/results.json. Set IM_TUI_BENCH_QUICK=1 for a short smoke run.
-import {execFileSync} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
 import {cpus, totalmem} from 'node:os';
 import {benchFernet} from './fernet.mjs';
@@ -9,9 +8,9 @@ import {latency, throughput, throughputRows} from './relay-bench.mjs';
 import {startRelayProcess} from './relay-process.mjs';
 
 const quick = process.env.IM_TUI_BENCH_QUICK === '1';
-const help = execFileSync(process.execPath, ['dist/server-cli.js', '--help'], {encoding: 'utf8'});
-// The benchmark lifts the per-connection rate limit, as the peers' flood limits were lifted.
-const relayArgs = help.includes('--rate-limit') ? ['--rate-limit', 'off'] : [];
+// The benchmark lifts the per-connection rate limit and the connection caps, as the peers' flood
+// limits were lifted: one load generator on 127.0.0.1 opens every connection and sends at full speed.
+const relayArgs = ['--rate-limit', 'off', '--max-connections', 'off', '--max-connections-per-address', 'off'];
 
 const rows = [...benchFernet()];
 const relay = await startRelayProcess(relayArgs);

@@ -26,6 +26,7 @@ export const recoverableErrorCodes = [
 	'unknown_recipient',
 	'message_too_large',
 	'queue_full',
+	'storage_failed',
 	'rate_limited',
 ] as const;
 

@@ -1,4 +1,4 @@
-import type {RelayMessage, UserRecord} from '../net/messages.js';
+import {errorMessage, type RelayMessage, type UserRecord} from '../net/messages.js';
 import type {FloodLimits} from './flood-guard.js';
 import type {Logger} from './logger.js';
 import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
@@ -86,7 +86,7 @@ export class RelayCore {
 
 	/** Deletes queued envelopes older than maxQueueAgeMs; returns how many. */
 	purgeExpired(): number {
-		const purged = this.store.purgeOlderThan(this.options.clock() - this.options.maxQueueAgeMs);
+		const purged = this.guarded('purge', () => this.store.purgeOlderThan(this.options.clock() - this.options.maxQueueAgeMs)) ?? 0;
 		if (purged > 0) {
 			this.options.log('queue_expired', {envelopes: purged});
 			this.queueCounts = this.store.queueCounts();
@@ -126,7 +126,12 @@ export class RelayCore {
 	 */
 	private deliverBacklog(session: Session, username: string, after: number): void {
 		if (!session.open || this.online.get(username) !== session) return;
-		const page = this.store.queued(username, after, backlogPage);
+		const page = this.guarded('backlog', () => this.store.queued(username, after, backlogPage));
+		if (page === undefined) {
+			// Nothing lost: the queue stays as it is and goes out at the next login.
+			session.sink.close();
+			return;
+		}
 		if (page.length > 0) this.presence.catchUp(username, session);
 		for (const envelope of page) session.sink.send({type: 'message', ...envelope});
 		if (page.length < backlogPage) {
@@ -159,7 +164,8 @@ export class RelayCore {
 
 	/** @internal */
 	acknowledge(username: string, deliveries: readonly number[]): void {
-		const deleted = this.store.ack(username, deliveries);
+		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
+		const deleted = this.guarded('ack', () => this.store.ack(username, deliveries)) ?? 0;
 		if (deleted > 0) this.queueCounts.set(username, Math.max(0, (this.queueCounts.get(username) ?? 0) - deleted));
 	}
 
@@ -171,7 +177,18 @@ export class RelayCore {
 		this.commitScheduled = false;
 		const batch = this.pending;
 		this.pending = [];
-		const results = this.store.enqueue(batch.map(item => item.envelope));
+		let results;
+		try {
+			results = this.store.enqueue(batch.map(item => item.envelope));
+		} catch (error) {
+			// A full disk or a locked database must cost these messages a retry, never the relay.
+			this.options.log('storage_error', {error: (error as {code?: string}).code ?? (error as Error).name, envelopes: batch.length});
+			for (const {sender, envelope} of batch) {
+				this.queueCounts.set(envelope.to, Math.max(0, (this.queueCounts.get(envelope.to) ?? 1) - 1));
+				sender.sink.send(errorMessage('storage_failed', 'the relay could not store the message; send it again later', envelope.id));
+			}
+			return;
+		}
 		for (const [index, {sender, envelope}] of batch.entries()) {
 			const {delivery, duplicate} = results[index]!;
 			if (duplicate) this.queueCounts.set(envelope.to, Math.max(0, (this.queueCounts.get(envelope.to) ?? 1) - 1));
@@ -183,6 +200,16 @@ export class RelayCore {
 				this.presence.catchUp(envelope.to, recipient);
 				recipient.sink.send({type: 'message', delivery, ...envelope});
 			}
+		}
+	}
+
+	/** Runs a store operation; a storage failure is logged and answered by the caller, never thrown. */
+	private guarded<T>(operation: string, action: () => T): T | undefined {
+		try {
+			return action();
+		} catch (error) {
+			this.options.log('storage_error', {operation, error: (error as {code?: string}).code ?? (error as Error).name});
+			return undefined;
 		}
 	}
 

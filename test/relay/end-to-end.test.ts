@@ -289,7 +289,6 @@ describe('contacts: pins, changed keys and safety numbers', () => {
 		expect(client.status).toBe('online');
 	});
 
-
 	it('both sides compute the same safety number, and verified marks persist', async () => {
 		const relay = await relayForTest();
 		const aliceDir = tempDir();
@@ -360,3 +359,25 @@ describe('contacts: pins, changed keys and safety numbers', () => {
 	});
 });
 
+describe('storage failures', () => {
+	it('a database that cannot be written costs the message a retry, never the relay', {timeout: 30_000}, async () => {
+		const relayDir = tempDir();
+		const events: string[] = [];
+		const relay = await relayForTest({dataDir: relayDir, log: event => events.push(event)});
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
+		await meet(alice, bob);
+		// another process holds the database: the relay's write waits for it, then gives up
+		const locker = new Database(join(relayDir, databaseFile));
+		locker.exec('begin exclusive');
+		const refused = next(alice, 'relay-error', 15_000);
+		const id = alice.send('bob', 'while the disk is stuck');
+		expect((await refused)[0]).toMatchObject({code: 'storage_failed', ref: id});
+		expect(events).toContain('storage_error');
+		locker.exec('rollback');
+		locker.close();
+		const received = next(bob, 'message');
+		alice.send('bob', 'after it came back');
+		expect((await received)[0].text).toBe('after it came back');
+	});
+});
