@@ -16,6 +16,8 @@ export type ConversationKey = string;
 
 export type Delivery =
 	| {state: 'sending'}
+	/** Waiting in the outbox while the client is offline; it goes out once it is back. */
+	| {state: 'queued'}
 	/** The relay committed it to its database. */
 	| {state: 'stored'; time: number}
 	/** The recipient's client confirmed it end to end (for everyone: every recipient did). */
@@ -68,6 +70,8 @@ export type ChatState = {
 	keyChanged: {relay: RelayInfo; pinnedFingerprint: string} | undefined;
 	verification: Verification | undefined;
 	login: {requested: boolean; pending: string | undefined; error: string | undefined};
+	/** The connection dropped and the client is reconnecting: the attempt due next, and when. */
+	reconnect: {attempt: number; at: number} | undefined;
 	closed: {code: string; message: string} | undefined;
 	counter: number;
 	maxLines: number;
@@ -83,7 +87,7 @@ export type ChatAction =
 	| {type: 'login-request'}
 	| {type: 'login-sent'; username: string}
 	| {type: 'login-error'; error: {code: string; message: string}}
-	| {type: 'welcome'; welcome: {username: string; users: Contact[]; motd: string | null}; time: number}
+	| {type: 'welcome'; welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}; time: number}
 	| {type: 'user-joined'; contact: Contact; time: number}
 	| {type: 'user-left'; username: string; time: number}
 	| {type: 'contact-updated'; contact: Contact; time: number}
@@ -95,6 +99,8 @@ export type ChatAction =
 	| {type: 'held'; held: {from: string; count: number}; time: number}
 	| {type: 'relay-error'; error: {code: string; message: string; ref: string | null}; time: number}
 	| {type: 'announcement'; announcement: {text: string; time: number}}
+	| {type: 'reconnecting'; reconnect: {attempt: number; at: number; code: string; message: string}; time: number}
+	| {type: 'unsent'; unsent: {id: string; to: string; reason: string}; time: number}
 	| {type: 'closed'; reason: {code: string; message: string}; time: number}
 	/** I sent `text` as message `id` to one person, or to everyone (`recipients` got a copy). */
 	| {type: 'outgoing'; id: string; to: ConversationKey; recipients: string[]; text: string; time: number}
@@ -126,6 +132,7 @@ export function createChatState(
 		keyChanged: undefined,
 		verification: undefined,
 		login: {requested: false, pending: undefined, error: undefined},
+		reconnect: undefined,
 		closed: undefined,
 		counter: 0,
 		maxLines: options.maxLines ?? defaultMaxLines,
@@ -212,7 +219,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'accepted': {
 			const {id, time} = action.ack;
-			return updateOwn(state, id, line => (line.delivery?.state === 'sending' ? {...line, delivery: {state: 'stored', time}} : line));
+			return updateOwn(state, id, line => (waiting(line) ? {...line, delivery: {state: 'stored', time}} : line));
 		}
 
 		case 'delivered': {
@@ -248,6 +255,14 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 			return sanitizeLines(text).reduce((next, line) => addSystem(next, 'announcement', line, time), state);
 		}
 
+		case 'reconnecting': {
+			return reconnecting(state, action.reconnect, action.time);
+		}
+
+		case 'unsent': {
+			return unsent(state, action.unsent, action.time);
+		}
+
 		case 'closed': {
 			return closed(state, action.reason, action.time);
 		}
@@ -281,12 +296,13 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 	}
 }
 
-function welcome(state: ChatState, welcome: {username: string; users: Contact[]; motd: string | null}, time: number): ChatState {
+function welcome(state: ChatState, welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}, time: number): ChatState {
 	const me = welcome.username;
 	let next: ChatState = {
 		...state,
 		me,
 		closed: undefined,
+		reconnect: undefined,
 		login: {requested: false, pending: undefined, error: undefined},
 		notice: undefined,
 	};
@@ -298,6 +314,7 @@ function welcome(state: ChatState, welcome: {username: string; users: Contact[];
 	const online = contacts.filter(contact => contact.online).map(contact => contact.username).sort(byName);
 	const others = online.length === 1 ? '1 other person is' : `${online.length} other people are`;
 	const registered = contacts.length === online.length ? '' : ` (${contacts.length} registered)`;
+	if (welcome.reconnected) return addSystem(next, 'info', `Back online. ${others} online${registered}.`, time);
 	next = addSystem(next, 'info', `Logged in as ${me}. ${others} online${registered}. Type /help for help.`, time);
 	for (const line of sanitizeLines(welcome.motd ?? '')) next = addSystem(next, 'announcement', line, time);
 	return next.selected === undefined ? select(next, online[0] ?? everyone) : next;
@@ -338,6 +355,8 @@ function incoming(state: ChatState, message: IncomingMessage): ChatState {
 	const {id, from, text, time} = message;
 	if (!isValidUsername(from)) return state;
 	const key = message.kind === 'everyone' ? everyone : from;
+	// A message is shown once, however often it arrives (the client already drops replays).
+	if ((state.conversations.get(key) ?? []).some(line => line.kind === 'message' && line.id === id && line.from === from)) return state;
 	const next = addLine(state, key, {kind: 'message', seq: state.counter, id, from, to: key === everyone ? everyone : message.to, text, time});
 	if (next.selected === undefined) return select(next, key);
 	if (next.selected === key) return next;
@@ -346,10 +365,12 @@ function incoming(state: ChatState, message: IncomingMessage): ChatState {
 
 function outgoing(state: ChatState, action: Extract<ChatAction, {type: 'outgoing'}>): ChatState {
 	const {id, to, recipients, text, time} = action;
-	const line: MessageLine = {kind: 'message', seq: state.counter, id, from: state.me ?? '', to, text, time, delivery: {state: 'sending'}};
+	const offline = state.reconnect !== undefined;
+	const line: MessageLine = {kind: 'message', seq: state.counter, id, from: state.me ?? '', to, text, time, delivery: {state: offline ? 'queued' : 'sending'}};
 	if (to === everyone) line.receipts = {recipients: [...recipients], by: []};
 	const next = addLine(state, to, line);
 	const tracked = {...next, tracking: new Map(next.tracking).set(id, to)};
+	if (offline) return {...tracked, notice: {tone: 'info', text: 'you are offline: it goes out once you are back online'}};
 	const contact = state.contacts.get(to);
 	if (contact !== undefined && !contact.online) {
 		return {...tracked, notice: {tone: 'info', text: `${to} is offline: the relay keeps it until ${to} logs in`}};
@@ -374,6 +395,9 @@ function receipt(state: ChatState, id: string, by: string): ChatState {
 
 function relayError(state: ChatState, error: {code: string; message: string; ref: string | null}, time: number): ChatState {
 	const {code, message, ref} = error;
+	// Not taken for now: the client sends the same envelope again after a pause, by itself.
+	if (code === 'rate_limited') return {...state, notice: {tone: 'info', text: 'the relay asks to slow down: sending again in a moment'}};
+	if (code === 'storage_failed') return {...state, notice: {tone: 'error', text: 'the relay could not store a message: sending it again in a moment'}};
 	const key = ref === null ? undefined : state.tracking.get(ref);
 	if (ref === null || key === undefined) {
 		const next = addSystem(state, 'error', `relay error (${code}): ${message}`, time);
@@ -393,6 +417,20 @@ function relayError(state: ChatState, error: {code: string; message: string; ref
 	return {...failed, notice: {tone: 'error', text: `not sent to ${key}: ${message}`}};
 }
 
+/** A message that waited in the outbox was dropped for one recipient (their key changed). */
+function unsent(state: ChatState, {id, to, reason}: {id: string; to: string; reason: string}, time: number): ChatState {
+	const key = state.tracking.get(id);
+	if (key === undefined) return state;
+	if (key === everyone) {
+		return addLine(state, everyone, {kind: 'system', seq: state.counter, tone: 'error', time, text: `Your message to everyone was not sent to ${to}: ${reason}.`});
+	}
+
+	return untrack(
+		updateOwn(state, id, line => ({...line, delivery: {state: 'failed', code: 'key_changed', message: reason}})),
+		id,
+	);
+}
+
 function held(state: ChatState, from: string, count: number, time: number): ChatState {
 	if (!isValidUsername(from) || !Number.isSafeInteger(count) || count < 1) return state;
 	const what = count === 1 ? '1 message' : `${count} messages`;
@@ -409,16 +447,40 @@ function held(state: ChatState, from: string, count: number, time: number): Chat
 }
 
 function closed(state: ChatState, reason: {code: string; message: string}, time: number): ChatState {
-	let next: ChatState = state;
-	for (const id of state.tracking.keys()) {
-		// Messages the relay stored are still delivered later; the others are lost.
-		next = updateOwn(next, id, line => (line.delivery?.state === 'sending' ? {...line, delivery: {state: 'failed', code: reason.code, message: 'the connection closed'}} : line));
-	}
-
+	// Messages the relay stored are still delivered later; the others wait in the outbox on disk
+	// and go out the next time this account logs in to this relay.
+	let next = queueWaiting(state);
 	const text = reason.code === 'shutdown' ? `Disconnected, the relay went down: ${reason.message}` : `Connection closed: ${reason.message} (${reason.code})`;
 	next = addSystem(next, 'error', text, time);
-	const contacts = new Map([...next.contacts].map(([name, contact]) => [name, {...contact, online: false}]));
-	return {...next, status: 'closed', contacts, verify: undefined, verification: undefined, closed: reason, notice: {tone: 'error', text}};
+	return {...allOffline(next), status: 'closed', reconnect: undefined, verify: undefined, verification: undefined, closed: reason, notice: {tone: 'error', text}};
+}
+
+/** The connection dropped; the client tries again at `at`. Said once per outage, not per attempt. */
+function reconnecting(state: ChatState, reconnect: {attempt: number; at: number; code: string; message: string}, time: number): ChatState {
+	const {attempt, at, code, message} = reconnect;
+	const next: ChatState = {...state, status: 'reconnecting', reconnect: {attempt, at}};
+	if (state.reconnect !== undefined) return next;
+	const why = code === 'shutdown' ? `Disconnected, the relay went down: ${message}` : `Connection lost: ${message} (${code})`;
+	const text = `${why}. Reconnecting by itself; what you send meanwhile goes out once it is back.`;
+	return {...addSystem(allOffline(queueWaiting(next)), 'error', text, time), notice: {tone: 'error', text: why}};
+}
+
+function waiting(line: MessageLine): boolean {
+	return line.delivery?.state === 'sending' || line.delivery?.state === 'queued';
+}
+
+/** My messages the relay has not taken yet now wait in the outbox. */
+function queueWaiting(state: ChatState): ChatState {
+	let next = state;
+	for (const id of state.tracking.keys()) {
+		next = updateOwn(next, id, line => (line.delivery?.state === 'sending' ? {...line, delivery: {state: 'queued'}} : line));
+	}
+
+	return next;
+}
+
+function allOffline(state: ChatState): ChatState {
+	return {...state, contacts: new Map([...state.contacts].map(([name, contact]) => [name, {...contact, online: false}]))};
 }
 
 /** Puts a line about a user in their conversation, or in the system lines if the name is not valid. */

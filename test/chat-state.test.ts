@@ -111,7 +111,7 @@ describe('connection events', () => {
 		expect(chatReducer(state, {type: 'user-left', username: 'bob', time: 3})).toBe(state);
 	});
 
-	test('closed fails messages the relay had not taken, keeps stored ones, marks everyone offline', () => {
+	test('closed leaves messages the relay had not taken waiting for the next login, keeps stored ones, marks everyone offline', () => {
 		let state = online('me1', ['amy']);
 		state = run(
 			[
@@ -124,7 +124,7 @@ describe('connection events', () => {
 		);
 		expect(state.status).toBe('closed');
 		const [first, second] = state.conversations.get('amy') ?? [];
-		expect(first).toMatchObject({delivery: {state: 'failed', code: 'bad_token', message: 'the connection closed'}});
+		expect(first).toMatchObject({delivery: {state: 'queued'}});
 		expect(second).toMatchObject({delivery: {state: 'stored', time: 4}});
 		expect(state.notice).toEqual({tone: 'error', text: 'Connection closed: frame failed to authenticate (bad_token)'});
 		expect(sidebar(state)).toEqual([everyone, 'amy ○ ›']);

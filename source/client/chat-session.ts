@@ -2,12 +2,34 @@ import type {ClientEvents, Contact} from '../net/client-events.js';
 import type {ClientMessage, DeliveredEnvelope, UserRecord} from '../net/messages.js';
 import {maxAckDeliveries} from '../net/messages.js';
 import {newMessageId, type EndToEnd} from './end-to-end.js';
+import type {Outbox} from './outbox.js';
 
 type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
+
+type Transmit = (message: ClientMessage) => void;
+
+/**
+ * At most this many envelopes from the outbox are out unanswered at once: the relay's default burst
+ * (PROTOCOL.md section 6), so a pasted block that fits the burst goes out in one go.
+ */
+export const maxInFlight = 200;
+/**
+ * After a rate_limited answer the client pauses, then sends at most as many at once as the relay
+ * took during the last pause and the run before it; the pause doubles while the relay takes
+ * nothing. So each pause costs the relay's allowance of refusals about what it refills meanwhile,
+ * and a long outbox sent after a reconnect never ends in `flooding`.
+ */
+export const rateLimitPauseMs = 1000;
+export const maxRateLimitPauseMs = 30_000;
+
+/** Refusals that mean "not now" (PROTOCOL.md section 5): the envelope is sent again, unchanged. */
+const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed']);
 
 /**
  * A logged-in user's side of the conversation: the roster, envelopes in and out, receipts,
  * acknowledgements, and messages held behind a changed key. ChatClient feeds it relay messages.
+ * It outlives a connection: between attach() and detach() it has one to send on; meanwhile what
+ * it seals waits in the outbox, and goes out, in order, once the next connection is attached.
  */
 export class ChatSession {
 	private readonly online = new Map<string, boolean>();
@@ -15,10 +37,16 @@ export class ChatSession {
 	private receipts = new Map<string, string[]>();
 	private acks: number[] = [];
 	private flushScheduled = false;
+	private out: Transmit | undefined;
+	private pause: NodeJS.Timeout | undefined;
+	/** How many may be out unanswered: maxInFlight, or less while the relay rate-limits. */
+	private window = maxInFlight;
+	private acceptedSincePause = 0;
+	private strikes = 0;
 
 	constructor(
 		private readonly e2e: EndToEnd,
-		private readonly out: (message: ClientMessage) => void,
+		private readonly outbox: Outbox,
 		private readonly emit: Emit,
 	) {}
 
@@ -45,9 +73,34 @@ export class ChatSession {
 		return [...this.online.keys()].sort().map(name => this.contact(name));
 	}
 
+	/** A connection has logged in: what waits in the outbox goes out on it first, oldest first. */
+	attach(out: Transmit): void {
+		this.out = out;
+		this.transmit();
+	}
+
+	/**
+	 * The connection is gone. Nothing goes out until the next attach(); what was sent and not
+	 * answered goes again then. Acks are dropped: the relay delivers those envelopes again and
+	 * they are rejected as replays. Who is online is unknown until the next welcome.
+	 */
+	detach(): void {
+		this.out = undefined;
+		this.acks = [];
+		clearTimeout(this.pause);
+		this.pause = undefined;
+		this.window = maxInFlight;
+		this.acceptedSincePause = 0;
+		this.strikes = 0;
+		this.outbox.unsend();
+		for (const name of this.online.keys()) this.online.set(name, false);
+	}
+
 	send(to: string, text: string): string {
+		this.makeRoom(1);
 		const id = newMessageId();
-		this.out({type: 'send', ...this.e2e.seal(to, 'direct', id, text)});
+		this.outbox.add(this.e2e.seal(to, 'direct', id, text));
+		this.transmit();
 		return id;
 	}
 
@@ -56,8 +109,41 @@ export class ChatSession {
 		const recipients = [...this.online]
 			.filter(([name, online]) => online && !this.e2e.hasChangedKey(name))
 			.map(([name]) => name);
-		for (const to of recipients) this.out({type: 'send', ...this.e2e.seal(to, 'everyone', id, text)});
+		if (recipients.length > 0) this.makeRoom(recipients.length);
+		for (const to of recipients) this.outbox.add(this.e2e.seal(to, 'everyone', id, text));
+		this.transmit();
 		return {id, recipients};
+	}
+
+	/** The relay committed the envelope `id`: it leaves the outbox, and room opens for the next ones. */
+	accepted(id: string): void {
+		if (this.outbox.settle(id) === undefined) return;
+		this.acceptedSincePause++;
+		if (this.outbox.size === 0) this.window = maxInFlight;
+		this.transmit();
+	}
+
+	/**
+	 * The relay refused the envelope `id`. Refused for good (unknown recipient, too large, queue
+	 * full), it leaves the outbox. Not taken for now (rate_limited, storage_failed), it goes out
+	 * again, unchanged, after a pause that doubles while the relay takes nothing.
+	 */
+	refused(id: string, code: string): void {
+		if (!sendAgainCodes.has(code)) {
+			if (this.outbox.settle(id) !== undefined) this.transmit();
+			return;
+		}
+
+		if (!this.outbox.resend(id) || this.pause !== undefined) return;
+		const delay = Math.min(maxRateLimitPauseMs, rateLimitPauseMs * 2 ** Math.min(this.strikes, 16));
+		this.pause = setTimeout(() => {
+			this.pause = undefined;
+			this.strikes = this.acceptedSincePause === 0 ? this.strikes + 1 : 0;
+			this.window = Math.max(1, Math.min(maxInFlight, this.acceptedSincePause));
+			this.acceptedSincePause = 0;
+			this.transmit();
+		}, delay);
+		this.pause.unref();
 	}
 
 	deliver(envelope: DeliveredEnvelope): void {
@@ -94,7 +180,16 @@ export class ChatSession {
 	}
 
 	trust(username: string): void {
-		if (!this.e2e.trust(username)) return;
+		const trusted = this.e2e.trust(username);
+		if (!trusted) return;
+		if (trusted === 'new-keys') {
+			// Sealed for the old keys, which whoever holds the new ones cannot open.
+			for (const envelope of this.outbox.removeTo(username)) {
+				this.emit('unsent', {id: envelope.id, to: username, reason: `it was sealed for ${username}'s previous key`});
+			}
+		}
+
+		this.transmit();
 		this.emit('contact-updated', this.contact(username));
 		const held = this.held.get(username) ?? [];
 		this.held.delete(username);
@@ -134,6 +229,27 @@ export class ChatSession {
 		};
 	}
 
+	/** Refused before anything is sealed, so no counter is spent on a message that never leaves. */
+	private makeRoom(count: number): void {
+		if (!this.outbox.hasRoom(count)) {
+			throw new Error(`${this.outbox.size} messages already wait to be sent; try again once they have gone out`);
+		}
+	}
+
+	/**
+	 * Sends what waits and has not gone out on this connection, oldest first, at most `window`
+	 * unanswered at once; nothing to a contact whose key changed, nothing during a pause.
+	 */
+	private transmit(): void {
+		const out = this.out;
+		if (out === undefined || this.pause !== undefined) return;
+		const room = this.window - this.outbox.inFlight;
+		if (room <= 0) return;
+		for (const envelope of this.outbox.takeUnsent(waiting => !this.e2e.hasChangedKey(waiting.to), room)) {
+			out({type: 'send', ...envelope});
+		}
+	}
+
 	private receiptFor(to: string, id: string): void {
 		const ids = this.receipts.get(to) ?? [];
 		ids.push(id);
@@ -160,13 +276,18 @@ export class ChatSession {
 		for (const [to, ids] of receipts) {
 			if (this.e2e.hasChangedKey(to)) continue;
 			for (let start = 0; start < ids.length; start += maxAckDeliveries) {
-				this.out({type: 'send', ...this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries))});
+				// A full outbox drops the receipt before it spends a counter: the sender just sees no tick.
+				if (!this.outbox.hasRoom(1)) break;
+				this.outbox.add(this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries)));
 			}
 		}
+		this.transmit();
 		const acks = this.acks;
 		this.acks = [];
+		const out = this.out;
+		if (out === undefined) return;
 		for (let start = 0; start < acks.length; start += maxAckDeliveries) {
-			this.out({type: 'ack', deliveries: acks.slice(start, start + maxAckDeliveries)});
+			out({type: 'ack', deliveries: acks.slice(start, start + maxAckDeliveries)});
 		}
 	}
 }

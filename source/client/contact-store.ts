@@ -211,7 +211,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * Runs `action` holding `<path>.lock`, a file created exclusively that holds our pid. A lock
  * whose process is gone, or older than staleLockMs, is broken; after lockTimeoutMs we give up.
  */
-function withLock<T>(path: string, timeoutMs: number, action: () => T): T {
+export function withLock<T>(path: string, timeoutMs: number, action: () => T): T {
 	const lockPath = `${path}.lock`;
 	const deadline = Date.now() + timeoutMs;
 	for (let attempt = 0; ; attempt++) {

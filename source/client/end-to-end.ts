@@ -112,8 +112,17 @@ export class EndToEnd {
 		return {type: 'text', from, id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, gap};
 	}
 
-	trust(username: string): boolean {
-		return this.contacts.trust(username);
+	/**
+	 * Accepts a contact's pending record. 'new-keys' when its keys differ from the old pin, so that
+	 * what was sealed for the old pin can no longer reach them; 'same-keys' when only the binding
+	 * changed; false when nothing was pending.
+	 */
+	trust(username: string): 'new-keys' | 'same-keys' | false {
+		const before = this.contacts.get(username)?.pinned;
+		if (!this.contacts.trust(username)) return false;
+		const after = this.contacts.get(username)?.pinned;
+		const same = before !== undefined && after !== undefined && before.identity.equals(after.identity) && before.x25519.equals(after.x25519);
+		return same ? 'same-keys' : 'new-keys';
 	}
 
 	setVerified(username: string, verified: boolean): void {

@@ -2,6 +2,7 @@ import React from 'react';
 import {Box, useInput} from 'ink';
 import {sidebarEntries, visibleLines, type ChatState} from '../chat-state.js';
 import type {ChatActions} from '../hooks/use-chat.js';
+import {useNow} from '../hooks/use-now.js';
 import {helpText, type ParsedCommand} from './commands.js';
 import {InputBox} from './input-box.js';
 import {MessageLog} from './message-log.js';
@@ -18,6 +19,7 @@ type Props = {
 
 /** Sidebar and log side by side, then the status line and the input. */
 export function ChatScreen({state, actions, width, height, onQuit}: Props) {
+	const now = useNow(state.status === 'reconnecting');
 	useInput((_input, key) => {
 		if (key.upArrow) actions.selectPrevious();
 		else if (key.downArrow) actions.selectNext();
@@ -47,7 +49,15 @@ export function ChatScreen({state, actions, width, height, onQuit}: Props) {
 					<MessageLog lines={visibleLines(state)} me={state.me} width={logWidth} height={mainHeight} />
 				</Box>
 			</Box>
-			<StatusLine status={state.status} relay={state.relay} me={state.me} notice={state.notice} width={width} />
+			<StatusLine
+				status={state.status}
+				relay={state.relay}
+				me={state.me}
+				notice={state.notice}
+				width={width}
+				reconnectAt={state.reconnect?.at}
+				now={now}
+			/>
 			<InputBox
 				to={state.selected}
 				offline={contact !== undefined && !contact.online}

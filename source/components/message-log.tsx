@@ -68,7 +68,7 @@ function MessageRow({line, mine}: {line: MessageLine; mine: boolean}) {
 	);
 }
 
-/** … sending, · stored by the relay, ✓ delivered end to end (✓ 2/3 for a message to everyone). */
+/** … sending, · waiting to be sent (offline), · stored by the relay, ✓ delivered end to end (✓ 2/3 for a message to everyone). */
 function DeliveryMark({delivery, receipts}: {delivery: Delivery; receipts: MessageLine['receipts']}) {
 	if (delivery.state === 'failed') {
 		return <Text color="red">{` ✗ not sent: ${sanitizeText(delivery.message)} (${sanitizeText(delivery.code)})`}</Text>;
@@ -82,6 +82,10 @@ function DeliveryMark({delivery, receipts}: {delivery: Delivery; receipts: Messa
 	switch (delivery.state) {
 		case 'sending': {
 			return <Text dimColor> …</Text>;
+		}
+
+		case 'queued': {
+			return <Text dimColor> · waiting to be sent</Text>;
 		}
 
 		case 'stored': {

@@ -11,6 +11,7 @@ const statusLabel: Record<ClientStatus, string> = {
 	verifying: 'verifying relay',
 	login: 'logging in',
 	online: 'online',
+	reconnecting: 'reconnecting…',
 	closed: 'closed',
 };
 
@@ -20,6 +21,7 @@ const statusColor: Record<ClientStatus, string> = {
 	verifying: 'yellow',
 	login: 'yellow',
 	online: 'green',
+	reconnecting: 'yellow',
 	closed: 'red',
 };
 
@@ -28,16 +30,30 @@ export function shortFingerprint(fingerprint: string): string {
 	return formatKey(fingerprint).split(' ').slice(0, 4).join(' ');
 }
 
+/**
+ * What the status says in brackets. While the client reconnects by itself, it counts down to the
+ * next attempt (`reconnectAt`, by the clock `now`), and says "reconnecting…" during the attempt.
+ */
+export function statusText(status: ClientStatus, reconnectAt?: number, now = Date.now()): string {
+	if (reconnectAt === undefined) return statusLabel[status];
+	if (status !== 'reconnecting') return status === 'closed' || status === 'online' ? statusLabel[status] : statusLabel.reconnecting;
+	const seconds = Math.max(1, Math.ceil((reconnectAt - now) / 1000));
+	return `reconnecting in ${seconds} s…`;
+}
+
 type Props = {
 	status: ClientStatus;
 	relay: RelayInfo | undefined;
 	me: string | undefined;
 	notice: Notice | undefined;
 	width: number;
+	/** While reconnecting: when the next attempt is due, and the clock to count down with. */
+	reconnectAt?: number;
+	now?: number;
 };
 
 /** The status, then the latest notice (it is what changed, so it comes before what the line always says), the relay and you. */
-export function StatusLine({status, relay, me, notice, width}: Props) {
+export function StatusLine({status, relay, me, notice, width, reconnectAt, now}: Props) {
 	const parts = [
 		relay ? `${sanitizeText(relay.host)}:${relay.port} ${shortFingerprint(relay.fingerprint)}` : undefined,
 		me ? `you: ${me}` : undefined,
@@ -45,7 +61,7 @@ export function StatusLine({status, relay, me, notice, width}: Props) {
 	return (
 		<Box width={width} height={1} flexShrink={0}>
 			<Text wrap="truncate-end">
-				<Text bold color={statusColor[status]}>{`[${statusLabel[status]}]`}</Text>
+				<Text bold color={statusColor[status]}>{`[${statusText(status, reconnectAt, now)}]`}</Text>
 				{notice ? <Text color={notice.tone === 'error' ? 'red' : undefined}>{` ${sanitizeText(notice.text)}${parts.length > 0 ? ' │' : ''}`}</Text> : null}
 				{parts.map(part => ` ${part}`).join(' │')}
 			</Text>

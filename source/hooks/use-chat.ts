@@ -163,6 +163,8 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			on('held', held => ({type: 'held', held, time: now()})),
 			on('relay-error', error => ({type: 'relay-error', error, time: now()})),
 			on('announcement', announcement => ({type: 'announcement', announcement})),
+			on('reconnecting', reconnect => ({type: 'reconnecting', reconnect, time: now()})),
+			on('unsent', unsent => ({type: 'unsent', unsent, time: now()})),
 			on('closed', reason => ({type: 'closed', reason, time: now()})),
 		];
 		return () => {

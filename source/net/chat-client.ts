@@ -7,9 +7,11 @@ import {ChatSession} from '../client/chat-session.js';
 import {ContactStore, contactsPath} from '../client/contact-store.js';
 import {EndToEnd} from '../client/end-to-end.js';
 import {loadOrCreateIdentity} from '../client/identity-store.js';
+import {defaultOutboxLimits, Outbox, type OutboxLimits} from '../client/outbox.js';
+import {OutboxStore, outboxPath} from '../client/outbox-store.js';
 import {generateRawKeyPair, type RawKeyPair} from '../crypto/raw-keys.js';
 import {BatchWriter} from './batch-writer.js';
-import type {ChatConnection, ClientEvents, ClientOptions, ClientStatus, Contact, RelayInfo} from './client-events.js';
+import type {ChatConnection, ClientEvents, ClientOptions, ClientStatus, Contact, ReconnectOptions, RelayInfo} from './client-events.js';
 import {ProtocolError} from './error-codes.js';
 import {
 	deriveSessionKeys,
@@ -24,12 +26,14 @@ import {KnownRelays} from './known-relays.js';
 import {LineDecoder} from './line-decoder.js';
 import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage, type UserRecord} from './messages.js';
 import {protocolDefaults} from './limits.js';
+import {defaultReconnect, reconnectCodes, reconnectDelay} from './reconnect.js';
 import {FrameOpener, FrameSealer} from './secure-channel.js';
 import {checkUsername, foldUsername} from './usernames.js';
 
 export type ChatClientOptions = ClientOptions & Partial<ClientLimits>;
 
-type ClientLimits = Record<'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs', number>;
+type ClientLimits = Record<'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs', number> &
+	OutboxLimits;
 
 const maxHeldFrames = 16;
 
@@ -38,13 +42,17 @@ const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_
 
 
 /**
- * One connection to a relay, headless: handshake, pinning, encrypted batches, typed events.
- * The UI (useChat), tests, benchmarks and bots all drive this same class.
+ * A user's connection to a relay, headless: handshake, pinning, encrypted batches, typed events.
+ * Once logged in, it reconnects by itself after a drop (with backoff, the pin checked again, the
+ * same name logged in again) and sends what waited in the outbox. The UI (useChat), tests,
+ * benchmarks and bots all drive this same class.
  */
 export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnection {
 	status: ClientStatus = 'idle';
 	relay: RelayInfo | undefined;
 	username: string | undefined;
+	/** When the next attempt to reconnect is due (ms since the epoch), while status is 'reconnecting'. */
+	reconnectAt: number | undefined;
 
 	private socket: Socket | undefined;
 	private decoder: LineDecoder;
@@ -62,23 +70,45 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private heartbeat: NodeJS.Timeout | undefined;
 	private lastHeard = 0;
 	private pingNonce = 0;
+	/** This connection is over (the client may still reconnect). */
 	private ended = false;
 	private readonly limits: ClientLimits;
+	private readonly reconnect: ReconnectOptions | undefined;
+	/** Set by the first welcome: the name the client logs in with again after a drop. */
+	private resumeAs: string | undefined;
+	private attempt = 0;
+	private retryTimer: NodeJS.Timeout | undefined;
+	private userClosed = false;
+	private outbox: Outbox | undefined;
 
 	constructor(private readonly options: ChatClientOptions) {
 		super();
-		this.limits = {...protocolDefaults, ...definedOnly(options)};
+		this.limits = {...protocolDefaults, ...defaultOutboxLimits, ...definedOnly(options)};
 		this.decoder = new LineDecoder(this.limits.maxFrameBytes);
 		this.pins = new KnownRelays(options.knownRelaysPath);
+		this.reconnect = options.reconnect === false ? undefined : {...defaultReconnect, ...definedOnly(options.reconnect ?? {})};
 	}
 
+	/** Starts afresh: connects, and asks for a username again (login-request). */
 	connect(): void {
+		clearTimeout(this.retryTimer);
+		this.retryTimer = undefined;
+		this.userClosed = false;
+		this.resumeAs = undefined;
+		this.attempt = 0;
+		this.session = undefined;
+		this.outbox = undefined;
+		this.open();
+	}
+
+	/** One connection: TCP, handshake, pin check; a resumed client then logs in by itself. */
+	private open(): void {
 		const {host, port} = this.options;
 		this.ended = false;
+		this.reconnectAt = undefined;
 		this.relay = undefined;
 		this.handshake = undefined;
 		this.pendingLogin = undefined;
-		this.session = undefined;
 		this.directory = undefined;
 		this.opener = undefined;
 		this.writer = undefined;
@@ -140,34 +170,41 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	}
 
 	send(to: string, text: string): string {
-		return this.online().send(foldUsername(to), text);
+		return this.loggedIn().send(foldUsername(to), text);
 	}
 
 	sendToEveryone(text: string): {id: string; recipients: string[]} {
-		return this.online().sendToEveryone(text);
+		if (this.status !== 'online') throw new Error('you are offline: a message to everyone goes only to the people online when it is sent');
+		return this.loggedIn().sendToEveryone(text);
 	}
 
 	trust(username: string): void {
-		this.online().trust(foldUsername(username));
+		this.loggedIn().trust(foldUsername(username));
 	}
 
 	setVerified(username: string, verified: boolean): void {
-		this.online().setVerified(foldUsername(username), verified);
+		this.loggedIn().setVerified(foldUsername(username), verified);
 	}
 
 	safetyNumber(username: string): string {
-		return this.online().safetyNumber(foldUsername(username));
+		return this.loggedIn().safetyNumber(foldUsername(username));
 	}
 
-	private online(): ChatSession {
-		if (this.status !== 'online' || !this.session) throw new Error('not connected');
+	/** The session of the last login: online, or reconnecting (what is sent then waits in the outbox). */
+	private loggedIn(): ChatSession {
+		if (this.status === 'closed' || !this.session || (this.status !== 'online' && this.resumeAs === undefined)) throw new Error('not connected');
 		return this.session;
 	}
 
 	async close(): Promise<void> {
+		this.userClosed = true;
+		clearTimeout(this.retryTimer);
+		this.retryTimer = undefined;
+		this.outbox?.flush();
 		const socket = this.socket;
-		if (!socket || socket.destroyed) {
-			this.finish('closed', 'you left', {destroy: false});
+		if (!socket || socket.destroyed || this.ended) {
+			if (this.ended) this.stop('closed', 'you left');
+			else this.finish('closed', 'you left', {destroy: false});
 			return;
 		}
 		const closed = new Promise<void>(resolve => socket.once('close', () => resolve()));
@@ -230,6 +267,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		);
 
 		const pin = this.pins.check(host, port, hello.identity);
+		// Checked on every connection, reconnects included: a relay whose key changed is refused.
 		if (pin.state === 'match') {
 			this.trusted(relay);
 		} else if (pin.state === 'changed') {
@@ -253,8 +291,10 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 					return;
 				}
 				this.pins.pin(host, port, hello.identity);
-				if (this.ended) {
-					this.connect();
+				if (this.socket !== socket || this.ended) {
+					// This connection is gone. A client that reconnects by itself finds the pin on its
+					// next attempt; one that was not logged in yet starts over, unless the user quit.
+					if (this.status === 'closed' && this.resumeAs === undefined && !this.userClosed) this.connect();
 					return;
 				}
 				this.trusted(relay);
@@ -317,19 +357,16 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private dispatch(message: RelayMessage): void {
 		switch (message.type) {
 			case 'login_request':
-				this.emit('login-request');
+				// Back after a drop: the same name again, with the identity on disk.
+				if (this.resumeAs !== undefined) this.login(this.resumeAs);
+				else this.emit('login-request');
 				return;
 			case 'welcome': {
 				const login = this.pendingLogin;
 				if (!login || login.username !== message.username) {
 					throw new ProtocolError('bad_message', 'welcome for a login this client did not send');
 				}
-				const contacts = new ContactStore(contactsPath(this.options.dataDir, this.relay!.fingerprint, login.username));
-				this.session = new ChatSession(
-					new EndToEnd(login.username, login.keys, contacts),
-					out => this.queue(out),
-					(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
-				);
+				if (this.session === undefined && !this.openSession(login)) return;
 				this.username = login.username;
 				this.directory = {users: [...message.users], missing: message.more ?? 0, motd: message.motd};
 				this.completeWelcome();
@@ -357,6 +394,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				return;
 			}
 			case 'accepted':
+				this.session?.accepted(message.id);
 				this.emit('accepted', {id: message.id, time: message.time});
 				return;
 			case 'announcement':
@@ -371,9 +409,36 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			case 'pong':
 				return;
 			case 'error':
-				if (message.fatal) this.finish(message.code, message.message);
-				else if (loginErrors.has(message.code)) this.emit('login-error', {code: message.code, message: message.message});
-				else this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
+				if (message.fatal) {
+					this.finish(message.code, message.message);
+				} else if (loginErrors.has(message.code)) {
+					this.emit('login-error', {code: message.code, message: message.message});
+					// Logging in again by itself was refused: the relay no longer takes this identity.
+					if (this.resumeAs !== undefined) this.finish(message.code, message.message);
+				} else {
+					if (message.ref !== null) this.session?.refused(message.ref, message.code);
+					this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
+				}
+		}
+	}
+
+	/** The account's contacts and outbox, opened at its first welcome; false (and closed) if a file is unreadable. */
+	private openSession(login: {username: string; keys: IdentityKeys}): boolean {
+		const {dataDir} = this.options;
+		const {fingerprint} = this.relay!;
+		try {
+			const contacts = new ContactStore(contactsPath(dataDir, fingerprint, login.username));
+			const store = new OutboxStore(outboxPath(dataDir, fingerprint, login.username), this.limits.maxOutboxMessages);
+			this.outbox = new Outbox(this.limits, changes => store.save(changes), store.load());
+			this.session = new ChatSession(
+				new EndToEnd(login.username, login.keys, contacts),
+				this.outbox,
+				(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
+			);
+			return true;
+		} catch (error) {
+			this.finish('local_error', (error as Error).message);
+			return false;
 		}
 	}
 
@@ -383,10 +448,15 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		if (!directory || directory.missing > 0 || !this.session) return;
 		this.directory = undefined;
 		const users = this.session.welcome(directory.users);
+		const reconnected = this.resumeAs !== undefined;
+		this.resumeAs = this.session.username;
+		this.attempt = 0;
+		this.session.attach(out => this.queue(out));
 		this.setStatus('online');
-		this.emit('welcome', {username: this.session.username, users, motd: directory.motd});
+		this.emit('welcome', {username: this.session.username, users, motd: directory.motd, ...(reconnected ? {reconnected} : {})});
 	}
 
+	/** Ends this connection; then tries again, or stops for good (see reconnectCodes). */
 	private finish(code: string, message: string, {destroy = true} = {}): void {
 		if (this.ended) return;
 		this.ended = true;
@@ -394,6 +464,31 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		clearInterval(this.heartbeat);
 		this.writer?.discard();
 		if (destroy) this.socket?.destroy();
+		this.session?.detach();
+		const retry = this.reconnect !== undefined && this.resumeAs !== undefined && !this.userClosed && reconnectCodes.has(code);
+		if (retry) this.scheduleReconnect(this.reconnect!, code, message);
+		else this.stop(code, message);
+	}
+
+	private scheduleReconnect(policy: ReconnectOptions, code: string, message: string): void {
+		this.attempt += 1;
+		const delay = reconnectDelay(this.attempt, policy);
+		this.reconnectAt = Date.now() + delay;
+		this.setStatus('reconnecting');
+		this.emit('reconnecting', {attempt: this.attempt, at: this.reconnectAt, code, message});
+		this.retryTimer = setTimeout(() => {
+			this.retryTimer = undefined;
+			this.open();
+		}, delay);
+	}
+
+	/** Over for good: no more attempts. */
+	private stop(code: string, message: string): void {
+		clearTimeout(this.retryTimer);
+		this.retryTimer = undefined;
+		this.reconnectAt = undefined;
+		if (this.status === 'closed') return;
+		this.outbox?.flush();
 		this.setStatus('closed');
 		this.emit('closed', {code, message});
 	}

@@ -7,7 +7,8 @@ export type ClientStatus =
 	| 'verifying' // relay unknown: waiting for the user to trust its fingerprint
 	| 'login' // handshake done, relay asked for a username
 	| 'online' // logged in
-	| 'closed'; // connection over (see the 'closed' event for why)
+	| 'reconnecting' // the connection dropped; the next attempt is due (see the 'reconnecting' event)
+	| 'closed'; // over for good (see the 'closed' event for why)
 
 export type RelayInfo = {
 	host: string;
@@ -56,8 +57,11 @@ export type ClientEvents = {
 	'relay-trusted': [relay: RelayInfo];
 	'login-request': [];
 	'login-error': [error: {code: ErrorCode; message: string}];
-	/** Logged in; `users` is every registered user but you, online or not. */
-	welcome: [welcome: {username: string; users: Contact[]; motd: string | null}];
+	/**
+	 * Logged in; `users` is every registered user but you, online or not. `reconnected` is true when
+	 * the client logged in again by itself after the connection dropped.
+	 */
+	welcome: [welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}];
 	/** Someone logged in (possibly for the first time). */
 	'user-joined': [contact: Contact];
 	'user-left': [username: string];
@@ -77,13 +81,26 @@ export type ClientEvents = {
 	rejected: [rejection: {from: string; code: RejectionCode; reason: string}];
 	/** Envelopes from a contact whose key changed wait behind the warning until trust(from); `count` is how many wait in all. */
 	held: [held: {from: string; count: number}];
+	/**
+	 * A message waiting to be sent was dropped without going out: `to`'s key changed and you trusted
+	 * the new one, which cannot open what was sealed for the old one.
+	 */
+	unsent: [unsent: {id: string; to: string; reason: string}];
 	/** A non-fatal error, e.g. recipient_offline for message `ref`. */
 	'relay-error': [error: {code: ErrorCode; message: string; ref: string | null}];
 	announcement: [announcement: {text: string; time: number}];
 	/**
-	 * The connection is over. `code` is a protocol error code (PROTOCOL.md section 5) or one of:
-	 * 'shutdown' (the relay is going down), 'closed' (either side closed), 'connect_failed',
-	 * 'connection_lost', 'refused_relay' (pin mismatch, --trust mismatch, or the user said no).
+	 * The connection dropped after a login, and the client tries again by itself at `at` (ms since
+	 * the epoch; attempt `attempt` since the last login). `code` and `message` say why it dropped,
+	 * as in 'closed'. Until it is back, what you send waits in the outbox.
+	 */
+	reconnecting: [reconnect: {attempt: number; at: number; code: string; message: string}];
+	/**
+	 * The client is over for good: you closed it, or it will not try again (see reconnectCodes).
+	 * `code` is a protocol error code (PROTOCOL.md section 5) or one of: 'shutdown' (the relay is
+	 * going down), 'closed' (either side closed), 'connect_failed', 'connection_lost',
+	 * 'refused_relay' (pin mismatch, --trust mismatch, or the user said no), 'local_error' (a file
+	 * of this account could not be read), or a login error when logging in again was refused.
 	 */
 	closed: [reason: {code: string; message: string}];
 };
@@ -97,6 +114,16 @@ export type ClientOptions = {
 	dataDir: string;
 	/** Pre-trusted fingerprint (hex, spaces and case ignored) for an unknown relay. */
 	trustFingerprint?: string;
+	/** How to reconnect after a drop (on by default); false: a drop closes the client for good. */
+	reconnect?: false | Partial<ReconnectOptions>;
+};
+
+/** Backoff between attempts to reconnect: initialDelayMs, doubling up to maxDelayMs, with jitter. */
+export type ReconnectOptions = {
+	initialDelayMs: number;
+	maxDelayMs: number;
+	/** Returns a number in [0, 1): each delay is between half and all of its step. */
+	random: () => number;
 };
 
 /** The face of ChatClient (source/net/chat-client.ts) that the UI and bots use. */
@@ -116,13 +143,16 @@ export interface ChatConnection {
 	readonly contacts: Contact[];
 	/**
 	 * Encrypts text end to end for a user and sends it; returns the message id that 'accepted',
-	 * 'delivered' or 'relay-error' will name. Throws unless online, or when the contact's key changed.
+	 * 'delivered' or 'relay-error' will name. While reconnecting it waits in the outbox and goes
+	 * out once the client is back. Throws before the first login, after the client closed, when
+	 * the outbox is full, or when the contact's key changed.
 	 */
 	send(to: string, text: string): string;
 	/**
 	 * Sends one copy to everyone online, each encrypted for its recipient, all with one id; returns
 	 * the id and who it went to. Contacts whose key changed are left out (nothing is sent to an
-	 * unaccepted key); with nobody online the list is empty and nothing is sent.
+	 * unaccepted key); with nobody online the list is empty and nothing is sent. Throws unless online:
+	 * while reconnecting, nobody is known to be online.
 	 */
 	sendToEveryone(text: string): {id: string; recipients: string[]};
 	/** Accepts a contact's changed key: pins it and opens the messages held behind the warning. */

@@ -1,7 +1,7 @@
 import {once} from 'node:events';
 import {join} from 'node:path';
 import {afterEach, expect} from 'vitest';
-import {ChatClient} from '../../source/net/chat-client.js';
+import {ChatClient, type ChatClientOptions} from '../../source/net/chat-client.js';
 import type {ClientEvents} from '../../source/net/client-events.js';
 import {startRelay, type RelayOptions, type RunningRelay} from '../../source/relay/server.js';
 import {tempDir} from './temp-dir.js';
@@ -37,6 +37,8 @@ export type ClientPlace = {
 	/** Identities, pins and counters; a fresh directory (a new device) by default. */
 	dataDir?: string;
 	trust?: boolean;
+	/** How the client reconnects after a drop; off by default here, so a test sees each connection end. */
+	reconnect?: ChatClientOptions['reconnect'];
 };
 
 export function newClient(relay: RelayAddress, options: ClientPlace = {}): ChatClient {
@@ -46,6 +48,7 @@ export function newClient(relay: RelayAddress, options: ClientPlace = {}): ChatC
 		knownRelaysPath: options.knownRelaysPath ?? join(tempDir(), 'known_relays.json'),
 		dataDir: options.dataDir ?? tempDir(),
 		trustFingerprint: options.trust === false ? undefined : relay.fingerprint,
+		reconnect: options.reconnect ?? false,
 	});
 	cleanups.push(() => client.close());
 	return client;

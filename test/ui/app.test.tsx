@@ -320,13 +320,13 @@ describe('App against a real relay', () => {
 		expect(view.lastFrame()).toContain('anyone?');
 	});
 
-	test('relay shutdown is shown and the status line says closed', async () => {
+	test('relay shutdown is shown and the status line counts down to the next attempt', async () => {
 		const relay = await relayForTest();
 		const view = startApp(relay);
 		await online(view);
 		await relay.close('maintenance window');
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- Disconnected, the relay went down: maintenance window'));
-		expect(view.lastFrame()).toMatch(/\[closed\]/);
+		await waitFor(() => expect(view.lastFrame()).toContain('-!- Disconnected, the relay went down: maintenance window.'));
+		expect(view.lastFrame()).toMatch(/\[reconnecting in \d+ s…\]/);
 	});
 
 	test('the frame is one row shorter than the terminal and follows resizes', async () => {

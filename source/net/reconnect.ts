@@ -1,0 +1,34 @@
+import type {ReconnectOptions} from './client-events.js';
+
+/** 0.5 s, doubling to 30 s; the step starts over after every successful login. */
+export const defaultReconnect: ReconnectOptions = {initialDelayMs: 500, maxDelayMs: 30_000, random: Math.random};
+
+/**
+ * Why a logged-in client tries again: the network or the relay went away (a relay restart sends
+ * `shutdown` first, or nothing when it was killed), one side was too slow, or the relay was full
+ * (for everyone or for our address). Anything else is final: the relay's key changed or was not
+ * trusted (refused_relay), our name or identity was refused, a newer session of this account took
+ * over (session_replaced: trying again would throw that one out in turn), one side broke the
+ * protocol, or the user quit.
+ */
+export const reconnectCodes: ReadonlySet<string> = new Set([
+	'closed',
+	'connection_lost',
+	'connect_failed',
+	'shutdown',
+	'handshake_timeout',
+	'idle_timeout',
+	'login_timeout',
+	'server_full',
+	'too_many_connections',
+]);
+
+/**
+ * Milliseconds to wait before attempt `attempt` (1 for the first after a drop): a step of
+ * initialDelayMs doubling up to maxDelayMs, of which a random half to all is taken, so that the
+ * clients of a relay that restarts do not all come back in the same instant.
+ */
+export function reconnectDelay(attempt: number, {initialDelayMs, maxDelayMs, random}: ReconnectOptions): number {
+	const step = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+	return Math.round(step * (0.5 + random() / 2));
+}

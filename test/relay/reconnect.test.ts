@@ -1,0 +1,258 @@
+import {copyFileSync, existsSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import Database from 'better-sqlite3';
+import {describe, expect, it} from 'vitest';
+import {ChatSession} from '../../source/client/chat-session.js';
+import {ContactStore} from '../../source/client/contact-store.js';
+import {EndToEnd} from '../../source/client/end-to-end.js';
+import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
+import {Outbox, defaultOutboxLimits} from '../../source/client/outbox.js';
+import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
+import {toBase64Url} from '../../source/crypto/base64url.js';
+import type {ChatClient} from '../../source/net/chat-client.js';
+import type {ClientMessage} from '../../source/net/messages.js';
+import type {RunningRelay} from '../../source/relay/server.js';
+import {meet, newClient, next, onlineClient, record, registerOffline, relayForTest, type ClientPlace} from '../helpers/chat.js';
+import {tempDir} from '../helpers/temp-dir.js';
+
+/** Fast enough for tests; the defaults (0.5 s doubling to 30 s) are checked in test/net/reconnect.test.ts. */
+const reconnect = {initialDelayMs: 20, maxDelayMs: 200};
+
+function place(dataDir = tempDir()): ClientPlace {
+	return {dataDir, reconnect};
+}
+
+/** Stops the relay and starts it again on the same port with the same data directory. */
+async function restart(relay: RunningRelay, dataDir: string, relayDataDir = dataDir): Promise<RunningRelay> {
+	await relay.close('restarting');
+	return relayForTest({dataDir: relayDataDir, port: relay.port});
+}
+
+async function backOnline(client: ChatClient): Promise<void> {
+	const [welcome] = await next(client, 'welcome', 10_000);
+	expect(welcome.reconnected).toBe(true);
+	expect(client.status).toBe('online');
+}
+
+describe('reconnecting', () => {
+	it('after a relay restart both sides come back by themselves, and what was typed meanwhile arrives once, after', async () => {
+		const relayDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice', place());
+		const bob = await onlineClient(relay, 'bob', place());
+		await meet(alice, bob);
+		const statuses = record(alice, 'status');
+		const drops = record(alice, 'reconnecting');
+		const logins = record(alice, 'login-request');
+		const accepted = record(alice, 'accepted');
+		const delivered = record(alice, 'delivered');
+		const got = record(bob, 'message');
+
+		const aliceBack = backOnline(alice);
+		const bobBack = backOnline(bob);
+		const dropped = next(alice, 'reconnecting');
+		await relay.close('restarting');
+		const [drop] = await dropped;
+		expect(drop).toMatchObject({attempt: 1, code: 'shutdown', message: 'restarting'});
+		expect(drop.at).toBeGreaterThan(Date.now() - 1000);
+		expect(alice.status).toBe('reconnecting');
+		expect(alice.reconnectAt).toBe(drop.at);
+		// typed while the relay is down: it waits in the outbox
+		const id = alice.send('bob', 'typed while you were gone');
+		expect(() => alice.sendToEveryone('anyone?')).toThrow(/offline/);
+
+		await relayForTest({dataDir: relayDir, port: relay.port});
+		await aliceBack;
+		await bobBack;
+		expect(logins).toEqual([]);
+		expect(statuses.map(([status]) => status)).toContain('reconnecting');
+		expect(statuses.at(-1)).toEqual(['online']);
+		expect(drops.length).toBeGreaterThanOrEqual(1);
+
+		await expect.poll(() => delivered).toEqual([[{id, by: 'bob'}]]);
+		expect(accepted.map(([ack]) => ack.id)).toEqual([id]);
+		await meet(alice, bob);
+		const marker = next(bob, 'message');
+		alice.send('bob', 'and after');
+		await marker;
+		expect(got.map(([message]) => message.text)).toEqual(['typed while you were gone', 'and after']);
+	});
+
+	it('keeps trying while the relay is down, with growing delays, and stops when told to close', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice', place());
+		const drops = record(alice, 'reconnecting');
+		const closed = record(alice, 'closed');
+		await relay.close();
+		while (drops.length < 4) await next(alice, 'reconnecting');
+		expect(drops.map(([drop]) => drop.attempt)).toEqual([1, 2, 3, 4]);
+		expect(drops.slice(1).every(([drop]) => drop.code === 'connect_failed')).toBe(true);
+		expect(closed).toEqual([]);
+		await alice.close();
+		expect(closed).toEqual([[{code: 'closed', message: 'you left'}]]);
+		expect(alice.status).toBe('closed');
+		expect(alice.reconnectAt).toBeUndefined();
+		expect(() => alice.send('bob', 'too late')).toThrow(/not connected/);
+	});
+
+	it('checks the pin again: a relay that comes back with another key is refused for good', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice', place());
+		const changed = next(alice, 'relay-changed', 10_000);
+		const closed = next(alice, 'closed', 10_000);
+		const impostor = await restart(relay, tempDir());
+		expect(impostor.fingerprint).not.toBe(relay.fingerprint);
+		expect((await changed)[1]).toBe(relay.fingerprint);
+		expect((await closed)[0].code).toBe('refused_relay');
+		expect(alice.status).toBe('closed');
+		expect(impostor.onlineUsernames()).toEqual([]);
+	});
+
+	it('a name the relay no longer grants ends the client with that error instead of trying again', async () => {
+		const relayDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice', place());
+		await relay.close();
+		// the same relay key over an empty database, where someone else took "alice" first
+		const wiped = tempDir();
+		copyFileSync(join(relayDir, 'relay_identity.json'), join(wiped, 'relay_identity.json'));
+		const refused = next(alice, 'login-error', 10_000);
+		const closed = next(alice, 'closed', 10_000);
+		const reborn = await relayForTest({dataDir: wiped, port: relay.port});
+		await onlineClient(reborn, 'alice');
+		expect((await refused)[0].code).toBe('username_taken');
+		expect((await closed)[0].code).toBe('username_taken');
+		expect(alice.status).toBe('closed');
+	});
+
+	it('a session replaced by a newer login of the same account does not come back', async () => {
+		const relay = await relayForTest();
+		const dataDir = tempDir();
+		const first = await onlineClient(relay, 'alice', place(dataDir));
+		const closed = next(first, 'closed');
+		const drops = record(first, 'reconnecting');
+		await onlineClient(relay, 'alice', place(dataDir));
+		expect((await closed)[0].code).toBe('session_replaced');
+		expect(drops).toEqual([]);
+	});
+
+	it('what waits for a contact whose key changed is held, and dropped once the new key is trusted', async () => {
+		const relayDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice', place());
+		await registerOffline(relay, 'bob', [alice]);
+		const dropped = next(alice, 'reconnecting');
+		await relay.close();
+		await dropped;
+		const id = alice.send('bob', 'for the bob I knew');
+		// the relay comes back saying bob is someone else
+		const newBobDir = tempDir();
+		const swapped = publicIdentity(loadOrCreateIdentity(newBobDir, relay.fingerprint, 'bob'), 'bob');
+		const db = new Database(join(relayDir, 'relay.sqlite'));
+		db.prepare("update users set identity = ?, x25519 = ?, binding = ? where username = 'bob'").run(
+			toBase64Url(swapped.identity),
+			toBase64Url(swapped.x25519),
+			toBase64Url(swapped.binding),
+		);
+		db.close();
+		const changed = next(alice, 'contact-updated', 10_000);
+		const back = next(alice, 'welcome', 10_000);
+		const restarted = await relayForTest({dataDir: relayDir, port: relay.port});
+		await back;
+		expect((await changed)[0]).toMatchObject({username: 'bob', keyChanged: true});
+
+		const newBob = newClient(restarted, {dataDir: newBobDir});
+		const got = record(newBob, 'message');
+		const rejected = record(newBob, 'rejected');
+		newBob.connect();
+		await next(newBob, 'login-request');
+		const welcomed = next(newBob, 'welcome');
+		newBob.login('bob');
+		await welcomed;
+		const unsent = record(alice, 'unsent');
+		alice.trust('bob');
+		expect(unsent).toEqual([[{id, to: 'bob', reason: "it was sealed for bob's previous key"}]]);
+		await meet(alice, newBob);
+		alice.send('bob', 'for the new key');
+		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['for the new key']);
+		expect(rejected).toEqual([]);
+	});
+
+	it('what waits in the outbox survives the client quitting, and goes out at the next login', async () => {
+		const relayDir = tempDir();
+		const aliceDir = tempDir();
+		const bobDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice', place(aliceDir));
+		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+		await meet(alice, bob);
+		await bob.close();
+		await relay.close();
+		await next(alice, 'reconnecting');
+		alice.send('bob', 'written offline, then I quit');
+		await alice.close();
+		const outbox = join(aliceDir, relay.fingerprint, 'alice', 'outbox.json');
+		expect(existsSync(outbox)).toBe(true);
+		expect(readFileSync(outbox, 'utf8')).not.toContain('written offline');
+
+		const restarted = await relayForTest({dataDir: relayDir, port: relay.port});
+		const again = await onlineClient(restarted, 'alice', place(aliceDir));
+		const accepted = next(again, 'accepted');
+		await accepted;
+		const back = newClient(restarted, {dataDir: bobDir});
+		const got = record(back, 'message');
+		back.connect();
+		await next(back, 'login-request');
+		back.login('bob');
+		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['written offline, then I quit']);
+		await expect.poll(() => (JSON.parse(readFileSync(outbox, 'utf8')) as {envelopes: unknown[]}).envelopes).toEqual([]);
+	});
+});
+
+describe('a relay that rate-limits', () => {
+	it('gets what it dropped again, byte for byte, after a pause; everything arrives once and the connection stays', async () => {
+		const relay = await relayForTest({limits: {rateBurst: 16, ratePerSecond: 20, rateMaxRefused: 100}});
+		const alice = await onlineClient(relay, 'alice', place());
+		const bob = await onlineClient(relay, 'bob', place());
+		await meet(alice, bob);
+		const refused = record(alice, 'relay-error');
+		const closed = record(alice, 'closed');
+		const got = record(bob, 'message');
+		const texts = Array.from({length: 40}, (_, index) => `burst ${index}`);
+		for (const text of texts) alice.send('bob', text);
+		await expect.poll(() => got.length, {timeout: 15_000}).toBe(texts.length);
+		expect(refused.length).toBeGreaterThan(0);
+		expect(refused.every(([error]) => error.code === 'rate_limited')).toBe(true);
+		// Order is kept unless the bucket refills in the middle of a refused run, so compare as sets.
+		expect(got.map(([message]) => message.text).sort()).toEqual([...texts].sort());
+		expect(closed).toEqual([]);
+		expect(alice.status).toBe('online');
+	});
+});
+
+describe('the outbox across connections', () => {
+	it('resends the very same sealed bytes, so the counter is spent once', () => {
+		const dataDir = tempDir();
+		const contacts = new ContactStore(join(dataDir, 'contacts.json'));
+		const bob = publicIdentity(generateIdentity(), 'bob');
+		contacts.observe('bob', bob);
+		const e2e = new EndToEnd('alice', generateIdentity(), contacts);
+		const outbox = new Outbox(defaultOutboxLimits);
+		const session = new ChatSession(e2e, outbox, () => {});
+		session.welcome([{username: 'bob', online: true, identity: toBase64Url(bob.identity), x25519: toBase64Url(bob.x25519), binding: toBase64Url(bob.binding)}]);
+		const first: ClientMessage[] = [];
+		session.attach(message => first.push(message));
+		const id = session.send('bob', 'once');
+		session.detach();
+		const offline = session.send('bob', 'while away');
+		const second: ClientMessage[] = [];
+		session.attach(message => second.push(message));
+		expect(second).toEqual([first[0], expect.objectContaining({type: 'send', id: offline})]);
+		expect(contacts.get('bob')?.sendCounter).toBe(2);
+		session.accepted(id);
+		session.detach();
+		const third: ClientMessage[] = [];
+		session.attach(message => third.push(message));
+		expect(third).toEqual([second[1]]);
+	});
+});

@@ -1,0 +1,129 @@
+import React from 'react';
+import {render} from 'ink-testing-library';
+import {describe, expect, test} from 'vitest';
+import {chatReducer, createChatState, everyone, visibleLines, type ChatAction, type ChatState, type MessageLine} from '../../source/chat-state.js';
+import {StatusLine, statusText} from '../../source/components/status-line.js';
+import type {Contact} from '../../source/net/client-events.js';
+
+const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
+
+function run(actions: ChatAction[], state: ChatState = createChatState({status: 'connecting'})): ChatState {
+	return actions.reduce(chatReducer, state);
+}
+
+function loggedIn(): ChatState {
+	return run([
+		{type: 'status', status: 'online'},
+		{type: 'welcome', welcome: {username: 'me1', users: [contact('amy'), contact('bob')], motd: 'hello'}, time: 1},
+	]);
+}
+
+const drop = (attempt: number, at = 10_000 + attempt): ChatAction => ({
+	type: 'reconnecting',
+	reconnect: {attempt, at, code: 'connection_lost', message: 'connection lost (ECONNRESET)'},
+	time: 2,
+});
+
+const own = (state: ChatState, key = 'amy') => (state.conversations.get(key) ?? []).filter((line): line is MessageLine => line.kind === 'message');
+
+describe('chat state while reconnecting', () => {
+	test('a drop is said once per outage; everyone shows offline; the status counts down to the next attempt', () => {
+		const state = run([drop(1), {type: 'status', status: 'connecting'}, drop(2, 20_000)], loggedIn());
+		expect(state.status).toBe('reconnecting');
+		expect(state.reconnect).toEqual({attempt: 2, at: 20_000});
+		expect(state.closed).toBeUndefined();
+		expect(visibleLines(state).map(line => line.text).filter(text => text.startsWith('Connection lost'))).toEqual([
+			'Connection lost: connection lost (ECONNRESET) (connection_lost). Reconnecting by itself; what you send meanwhile goes out once it is back.',
+		]);
+		expect([...state.contacts.values()].every(known => !known.online)).toBe(true);
+		expect(state.notice).toEqual({tone: 'error', text: 'Connection lost: connection lost (ECONNRESET) (connection_lost)'});
+	});
+
+	test('what I send meanwhile waits; sent and waiting messages are stored once the relay takes them', () => {
+		let state = run([{type: 'outgoing', id: 'm1', to: 'amy', recipients: ['amy'], text: 'before', time: 1}], loggedIn());
+		state = run([drop(1), {type: 'outgoing', id: 'm2', to: 'amy', recipients: ['amy'], text: 'during', time: 3}], state);
+		expect(own(state).map(line => line.delivery)).toEqual([{state: 'queued'}, {state: 'queued'}]);
+		expect(state.notice).toEqual({tone: 'info', text: 'you are offline: it goes out once you are back online'});
+
+		state = run(
+			[
+				{type: 'status', status: 'online'},
+				{type: 'welcome', welcome: {username: 'me1', users: [contact('amy'), contact('bob', {online: false})], motd: 'hello', reconnected: true}, time: 4},
+				{type: 'accepted', ack: {id: 'm1', time: 5}},
+				{type: 'accepted', ack: {id: 'm2', time: 5}},
+				{type: 'accepted', ack: {id: 'm2', time: 6}},
+			],
+			state,
+		);
+		expect(state.reconnect).toBeUndefined();
+		expect(state.notice).toBeUndefined();
+		expect(own(state).map(line => line.delivery)).toEqual([
+			{state: 'stored', time: 5},
+			{state: 'stored', time: 5},
+		]);
+		const system = state.system.map(line => line.text);
+		expect(system.at(-1)).toBe('Back online. 1 other person is online (2 registered).');
+		// the message of the day and the greeting are not repeated
+		expect(system.filter(text => text === 'hello' || text.startsWith('Logged in'))).toHaveLength(2);
+		expect(state.contacts.get('amy')?.online).toBe(true);
+	});
+
+	test('a message that arrives twice is shown once', () => {
+		const message: ChatAction = {type: 'message', message: {id: 'x1', from: 'amy', to: 'me1', kind: 'direct', text: 'hi', time: 5, sent: 4}};
+		const state = run([message, message], loggedIn());
+		expect(own(state).map(line => line.text)).toEqual(['hi']);
+		const everyoneCopy: ChatAction = {type: 'message', message: {id: 'x1', from: 'bob', to: 'me1', kind: 'everyone', text: 'all', time: 5, sent: 4}};
+		expect(own(run([everyoneCopy, everyoneCopy], state), everyone).map(line => line.text)).toEqual(['all']);
+	});
+
+	test('closing for good leaves what the relay did not take waiting for the next login', () => {
+		const state = run(
+			[
+				{type: 'outgoing', id: 'm1', to: 'amy', recipients: ['amy'], text: 'pending', time: 1},
+				drop(1),
+				{type: 'closed', reason: {code: 'closed', message: 'you left'}, time: 3},
+			],
+			loggedIn(),
+		);
+		expect(state.status).toBe('closed');
+		expect(state.reconnect).toBeUndefined();
+		expect(own(state).map(line => line.delivery)).toEqual([{state: 'queued'}]);
+	});
+
+	test('rate_limited is not a failure: the client sends the message again by itself', () => {
+		let state = run([{type: 'outgoing', id: 'm1', to: 'amy', recipients: ['amy'], text: 'fast', time: 1}], loggedIn());
+		state = run([{type: 'relay-error', error: {code: 'rate_limited', message: 'slow down', ref: 'm1'}, time: 2}], state);
+		expect(own(state)[0]?.delivery).toEqual({state: 'sending'});
+		expect(state.tracking.has('m1')).toBe(true);
+		expect(state.notice).toEqual({tone: 'info', text: 'the relay asks to slow down: sending again in a moment'});
+	});
+
+	test('a waiting message dropped because its recipient’s key changed shows as not sent', () => {
+		let state = run([{type: 'outgoing', id: 'm1', to: 'amy', recipients: ['amy'], text: 'old key', time: 1}], loggedIn());
+		state = run([{type: 'unsent', unsent: {id: 'm1', to: 'amy', reason: "it was sealed for amy's previous key"}, time: 2}], state);
+		expect(own(state)[0]?.delivery).toEqual({state: 'failed', code: 'key_changed', message: "it was sealed for amy's previous key"});
+		expect(state.tracking.has('m1')).toBe(false);
+		// a receipt (never shown) that was dropped changes nothing
+		expect(run([{type: 'unsent', unsent: {id: 'r1', to: 'amy', reason: 'x'}, time: 3}], state)).toBe(state);
+	});
+});
+
+describe('status line while reconnecting', () => {
+	test('counts down in whole seconds, then says reconnecting during the attempt', () => {
+		expect(statusText('reconnecting', 10_000, 5_500)).toBe('reconnecting in 5 s…');
+		expect(statusText('reconnecting', 10_000, 9_999)).toBe('reconnecting in 1 s…');
+		expect(statusText('reconnecting', 10_000, 12_000)).toBe('reconnecting in 1 s…');
+		expect(statusText('connecting', 10_000, 12_000)).toBe('reconnecting…');
+		expect(statusText('login', 10_000, 12_000)).toBe('reconnecting…');
+		expect(statusText('online', undefined)).toBe('online');
+		expect(statusText('reconnecting', undefined)).toBe('reconnecting…');
+	});
+
+	test('renders on its one row', () => {
+		const relay = {host: 'chat.example', port: 7000, fingerprint: '0123456789abcdef'.repeat(4)};
+		const {lastFrame} = render(
+			<StatusLine status="reconnecting" relay={relay} me="alice" notice={{tone: 'error', text: 'connection lost'}} width={100} reconnectAt={4000} now={0} />,
+		);
+		expect(lastFrame()).toBe('[reconnecting in 4 s…] connection lost │ chat.example:7000 0123 4567 89ab cdef │ you: alice');
+	});
+});
