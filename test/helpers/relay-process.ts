@@ -13,9 +13,13 @@ export type RelayProcess = {
 	exited: Promise<number | null>;
 };
 
-/** Starts the built im-tui-server and waits for the line that tells clients how to connect. */
+/**
+ * Starts the built im-tui-server and waits for the line that tells clients how to connect. It
+ * listens on a free port unless `args` name one (`--port N`: a restart on the port it had before).
+ */
 export async function spawnRelay(args: string[], env: NodeJS.ProcessEnv = {}, bin = serverBin): Promise<RelayProcess> {
-	const child = spawn(process.execPath, [bin, '--host', '127.0.0.1', '--port', '0', ...args], {
+	const port = args.includes('--port') ? [] : ['--port', '0'];
+	const child = spawn(process.execPath, [bin, '--host', '127.0.0.1', ...port, ...args], {
 		env: {...process.env, ...env},
 	});
 	let out = '';
