@@ -481,8 +481,8 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 		const bob = clientOf('bob');
 		const joined = parseRelayMessage(json('relay_to_bob_user_joined'));
 		if (joined.type !== 'user_joined') throw new Error('unexpected relay message');
-		expect(alice.observe({...json('bob_user_record'), online: true} as UserRecord)).toBe('pinned');
-		expect(bob.observe(joined.user)).toBe('pinned');
+		expect(alice.observeAll([{...json('bob_user_record'), online: true} as UserRecord])).toEqual(['pinned']);
+		expect(bob.observeAll([joined.user])).toEqual(['pinned']);
 		const aliceSecret = keysOf('alice').x25519;
 		const aliceParty = {...pinned(joined.user), x25519Secret: aliceSecret.privateKey};
 		const bobParty = pinned(json('bob_user_record') as unknown as UserRecord);

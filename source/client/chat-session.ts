@@ -55,12 +55,12 @@ export class ChatSession {
 	}
 
 	welcome(users: readonly UserRecord[]): Contact[] {
-		for (const user of users) this.observe(user, false);
+		this.observe(users, false);
 		return this.contacts();
 	}
 
 	joined(user: UserRecord): void {
-		if (this.observe(user, true)) this.emit('user-joined', this.contact(user.username));
+		if (this.observe([user], true)[0]) this.emit('user-joined', this.contact(user.username));
 	}
 
 	left(username: string): void {
@@ -205,19 +205,24 @@ export class ChatSession {
 		return this.e2e.safetyNumber(username);
 	}
 
-	/** Returns true when the user is listed (its record is valid). */
-	private observe(user: UserRecord, online: boolean): boolean {
-		const name = user.username;
-		if (name === this.username) return false;
-		const wasChanged = this.e2e.hasChangedKey(name);
-		const verdict = this.e2e.observe(user);
-		if (verdict === 'invalid') {
-			this.emit('rejected', {from: name, code: 'invalid_identity', reason: 'the relay served an identity whose signature does not verify'});
-			return false;
+	/** Pins or checks the records; for each, true when the user is listed (its record is valid). */
+	private observe(users: readonly UserRecord[], online: boolean): boolean[] {
+		const others = users.filter(user => user.username !== this.username);
+		const wasChanged = others.map(user => this.e2e.hasChangedKey(user.username));
+		const verdicts = this.e2e.observeAll(others);
+		const listed = users.map(user => user.username !== this.username);
+		for (const [index, user] of others.entries()) {
+			const name = user.username;
+			const verdict = verdicts[index];
+			if (verdict === 'invalid') {
+				listed[users.indexOf(user)] = false;
+				this.emit('rejected', {from: name, code: 'invalid_identity', reason: 'the relay served an identity whose signature does not verify'});
+				continue;
+			}
+			this.online.set(name, online || user.online);
+			if (verdict === 'changed' && !wasChanged[index]) this.emit('contact-updated', this.contact(name));
 		}
-		this.online.set(name, online || user.online);
-		if (verdict === 'changed' && !wasChanged) this.emit('contact-updated', this.contact(name));
-		return true;
+		return listed;
 	}
 
 	private contact(username: string): Contact {

@@ -79,21 +79,37 @@ export class ContactStore {
 	 * mark. The pin serves again ('same') while a change is pending: the warning stays until /trust.
 	 */
 	observe(name: string, record: PublicIdentity): 'pinned' | 'same' | 'changed' {
-		checkName(name);
-		if (!verifyBinding(name, record)) {
-			throw new TypeError(`the record for ${name} has no valid binding; ignore it (PROTOCOL.md section 9)`);
+		return this.observeAll([{name, record}])[0]!;
+	}
+
+	/**
+	 * observe() for many records in one read and one write: a relay's whole directory at login
+	 * costs one file update, not one per user.
+	 */
+	observeAll(records: ReadonlyArray<{name: string; record: PublicIdentity}>): Array<'pinned' | 'same' | 'changed'> {
+		for (const {name, record} of records) {
+			checkName(name);
+			if (!verifyBinding(name, record)) {
+				throw new TypeError(`the record for ${name} has no valid binding; ignore it (PROTOCOL.md section 9)`);
+			}
 		}
 		return this.#change(contacts => {
-			const contact = contacts.get(name);
-			if (contact === undefined) {
-				contacts.set(name, {pinned: copyIdentity(record), verified: false, sendCounter: 0, receive: newCounterState(), retired: []});
-				return ['pinned', true];
-			}
-			if (sameIdentity(contact.pinned, record)) return ['same', false];
-			if (contact.pending !== undefined && sameIdentity(contact.pending, record)) return ['changed', false];
-			contact.pending = copyIdentity(record);
-			contact.verified = false;
-			return ['changed', true];
+			let changed = false;
+			const verdicts = records.map(({name, record}) => {
+				const contact = contacts.get(name);
+				if (contact === undefined) {
+					contacts.set(name, {pinned: copyIdentity(record), verified: false, sendCounter: 0, receive: newCounterState(), retired: []});
+					changed = true;
+					return 'pinned' as const;
+				}
+				if (sameIdentity(contact.pinned, record)) return 'same' as const;
+				if (contact.pending !== undefined && sameIdentity(contact.pending, record)) return 'changed' as const;
+				contact.pending = copyIdentity(record);
+				contact.verified = false;
+				changed = true;
+				return 'changed' as const;
+			});
+			return [verdicts, changed];
 		});
 	}
 

@@ -51,16 +51,22 @@ export class EndToEnd {
 		this.me = {name: username, identity: own.identity, x25519: own.x25519, x25519Secret: keys.x25519.privateKey};
 	}
 
-	/** A user record from the relay: checks its binding, pins it on first sight, detects a change. */
-	observe(record: UserRecord): 'pinned' | 'same' | 'changed' | 'invalid' {
-		let keys: PublicIdentity;
-		try {
-			keys = recordKeys(record);
-		} catch {
-			return 'invalid';
+	/** User records from the relay: checks each binding, pins on first sight, detects changes; one file update. */
+	observeAll(records: readonly UserRecord[]): Array<'pinned' | 'same' | 'changed' | 'invalid'> {
+		const valid: Array<{name: string; record: PublicIdentity; index: number}> = [];
+		const verdicts: Array<'pinned' | 'same' | 'changed' | 'invalid'> = records.map(() => 'invalid');
+		for (const [index, user] of records.entries()) {
+			let keys: PublicIdentity;
+			try {
+				keys = recordKeys(user);
+			} catch {
+				continue;
+			}
+			if (verifyBinding(user.username, keys)) valid.push({name: user.username, record: keys, index});
 		}
-		if (!verifyBinding(record.username, keys)) return 'invalid';
-		return this.contacts.observe(record.username, keys);
+		const observed = valid.length > 0 ? this.contacts.observeAll(valid) : [];
+		for (const [position, {index}] of valid.entries()) verdicts[index] = observed[position]!;
+		return verdicts;
 	}
 
 	isVerified(username: string): boolean {
