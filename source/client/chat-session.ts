@@ -179,7 +179,10 @@ export class ChatSession {
 		this.acknowledge(envelope.delivery);
 	}
 
-	trust(username: string): void {
+	trust(username: string, safetyNumber?: string): void {
+		if (safetyNumber !== undefined && this.e2e.safetyNumber(username) !== safetyNumber) {
+			throw new Error(`${username}'s key changed again since you compared it; run /verify ${username} again`);
+		}
 		const trusted = this.e2e.trust(username);
 		if (!trusted) return;
 		if (trusted === 'new-keys') {

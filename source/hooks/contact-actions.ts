@@ -95,9 +95,11 @@ export function contactActions({connection, state, dispatch, now}: Context): Con
 			const verification = state().verification;
 			dispatch({type: 'verify-close'});
 			if (verification === undefined) return;
-			const {username} = verification;
+			const {username, safetyNumber} = verification;
 			attempt(`Could not mark ${username} verified`, () => {
-				if (state().contacts.get(username)?.keyChanged) connection.trust(username);
+				// Trust exactly the key whose number was on screen: the relay may have served another since.
+				if (state().contacts.get(username)?.keyChanged) connection.trust(username, safetyNumber);
+				else if (connection.safetyNumber(username) !== safetyNumber) throw new Error(`${username}'s key changed while you compared; run /verify ${username} again`);
 				connection.setVerified(username, true);
 			});
 		},

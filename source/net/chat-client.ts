@@ -178,8 +178,8 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		return this.loggedIn().sendToEveryone(text);
 	}
 
-	trust(username: string): void {
-		this.loggedIn().trust(foldUsername(username));
+	trust(username: string, safetyNumber?: string): void {
+		this.loggedIn().trust(foldUsername(username), safetyNumber);
 	}
 
 	setVerified(username: string, verified: boolean): void {

@@ -156,7 +156,11 @@ export interface ChatConnection {
 	 */
 	sendToEveryone(text: string): {id: string; recipients: string[]};
 	/** Accepts a contact's changed key: pins it and opens the messages held behind the warning. */
-	trust(username: string): void;
+	/**
+	 * With `safetyNumber`, trusts only if the waiting key still has that number (the one the user
+	 * compared), and throws otherwise.
+	 */
+	trust(username: string, safetyNumber?: string): void;
 	/** Marks a contact verified (after comparing safety numbers) or not. */
 	setVerified(username: string, verified: boolean): void;
 	/**

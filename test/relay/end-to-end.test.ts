@@ -349,8 +349,11 @@ describe('contacts: pins, changed keys and safety numbers', () => {
 		// the number to compare before trusting is the one for the new key, the same on the other side
 		await meet(back, newBob);
 		expect(back.safetyNumber('bob')).toBe(newBob.safetyNumber('alice'));
+		// trusting with the number the user compared refuses a key that changed again meanwhile
+		expect(() => back.trust('bob', '0'.repeat(40))).toThrow(/changed again/);
+		expect(back.contacts.find(contact => contact.username === 'bob')?.keyChanged).toBe(true);
 		const opened = next(back, 'message');
-		back.trust('bob');
+		back.trust('bob', back.safetyNumber('bob'));
 		expect((await opened)[0]).toMatchObject({from: 'bob', text: 'it is me, honest'});
 		expect(back.contacts).toEqual([{username: 'bob', online: true, verified: false, keyChanged: false}]);
 		const delivered = next(newBob, 'message');

@@ -217,7 +217,7 @@ describe('useChat contact commands', () => {
 		actions().command({name: 'verify', target: 'bob'});
 		await waitFor(() => expect(state().verification?.keyChanged).toBe(true));
 		actions().confirmVerification();
-		expect(connection.calls).toEqual(['safetyNumber amy', 'setVerified amy true', 'safetyNumber bob', 'trust bob', 'setVerified bob true']);
+		expect(connection.calls).toEqual(['safetyNumber amy', 'safetyNumber amy', 'setVerified amy true', 'safetyNumber bob', 'trust bob', 'setVerified bob true']);
 	});
 
 	test('/unverify clears the mark of a verified contact only; a throwing client becomes a line', async () => {
