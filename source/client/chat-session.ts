@@ -4,6 +4,9 @@ import {maxAckDeliveries} from '../net/messages.js';
 import {newMessageId, type EndToEnd} from './end-to-end.js';
 import type {Outbox} from './outbox.js';
 
+/** Envelopes kept in memory behind one contact's changed key; the relay keeps the rest. */
+const maxHeldPerSender = 1000;
+
 type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
 
 type Transmit = (message: ClientMessage) => void;
@@ -151,6 +154,8 @@ export class ChatSession {
 		switch (opened.type) {
 			case 'held': {
 				const held = this.held.get(opened.from) ?? [];
+				// Past the cap an envelope is neither held nor acknowledged: it stays on the relay for a later login.
+				if (held.length >= maxHeldPerSender) return;
 				if (!held.some(item => item.delivery === envelope.delivery)) held.push(envelope);
 				this.held.set(opened.from, held);
 				this.emit('held', {from: opened.from, count: held.length});

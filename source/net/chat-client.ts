@@ -37,6 +37,9 @@ type ClientLimits = Record<'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTime
 
 const maxHeldFrames = 16;
 
+/** A relay announcing a larger directory is not believed: it would only be a way to fill our memory. */
+const maxDirectoryRecords = 200_000;
+
 const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_taken', 'bad_login', 'already_logged_in']);
 
 
@@ -368,6 +371,9 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				}
 				if (this.session === undefined && !this.openSession(login)) return;
 				this.username = login.username;
+				if ((message.more ?? 0) > maxDirectoryRecords) {
+					throw new ProtocolError('bad_message', `a directory of more than ${maxDirectoryRecords} users`);
+				}
 				this.directory = {users: [...message.users], missing: message.more ?? 0, motd: message.motd};
 				this.completeWelcome();
 				return;
@@ -389,6 +395,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				this.session?.left(message.username);
 				return;
 			case 'message': {
+				if (this.directory) throw new ProtocolError('bad_message', 'a message arrived before the directory was complete');
 				const {type: _type, ...envelope} = message;
 				this.session?.deliver(envelope);
 				return;

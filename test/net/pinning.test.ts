@@ -193,3 +193,31 @@ describe('a relay that breaks the protocol after the handshake', () => {
 		expect(await clientOf(relay)).toBe(code);
 	});
 });
+
+describe('a relay that lies in its welcome', () => {
+	async function welcomeWith(extra: object[], more: number) {
+		const relay = await fakeRelay(session => {
+			session.socket.write(session.sealer.seal([{type: 'login_request'}]) + '\n');
+			session.socket.once('data', () => {
+				const welcome = {type: 'welcome', username: 'alice', users: [], motd: null, more};
+				session.socket.write(session.sealer.seal([welcome, ...extra]) + '\n');
+			});
+		});
+		const client = clientFor(relay.port, join(tempDir(), 'known_relays.json'), relay.fingerprint);
+		const closed = next(client, 'closed');
+		const asked = next(client, 'login-request');
+		client.connect();
+		await asked;
+		client.login('alice');
+		return (await closed)[0].code;
+	}
+
+	it('announcing a directory too large to believe is a bad_message', async () => {
+		expect(await welcomeWith([], 1_000_000)).toBe('bad_message');
+	});
+
+	it('a message before the announced directory is complete is a bad_message', async () => {
+		const message = {type: 'message', delivery: 1, from: 'bob', time: 1, id: 'm1', to: 'alice', kind: 'direct', ephemeral: 'A'.repeat(43), body: 'x'};
+		expect(await welcomeWith([message], 5)).toBe('bad_message');
+	});
+});
