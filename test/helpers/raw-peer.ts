@@ -37,8 +37,9 @@ export class RawPeer {
 		});
 	}
 
-	static async open(port: number): Promise<RawPeer> {
-		const socket = connect({host: '127.0.0.1', port});
+	/** `localAddress` may be any 127.x.y.z: all are loopback on Linux, so one test can be several hosts. */
+	static async open(port: number, localAddress = '127.0.0.1'): Promise<RawPeer> {
+		const socket = connect({host: '127.0.0.1', port, localAddress});
 		await new Promise<void>((resolve, reject) => {
 			socket.once('connect', resolve);
 			socket.once('error', reject);
@@ -73,6 +74,23 @@ export class RawPeer {
 				setTimeout(resolve, 50);
 			});
 		}
+	}
+
+	/** Sends a client_hello and resolves with the type of the relay's first line (relay_hello or error), or 'closed'. */
+	async hello(): Promise<string> {
+		this.write(encodeClientHello(newClientHello(generateRawKeyPair('x25519'))) + '\n');
+		try {
+			return (JSON.parse(await this.line(0)) as {type: string}).type;
+		} catch {
+			return 'closed';
+		}
+	}
+
+	/** The code of the plaintext error the relay sent before closing, once it has closed. */
+	async refusal(timeoutMs = 15_000): Promise<string | undefined> {
+		await this.untilClosed(timeoutMs);
+		const first = this.lines[0];
+		return first === undefined ? undefined : (JSON.parse(first) as {code?: string}).code;
 	}
 
 	/** Runs the real handshake and returns the session's two directions. */

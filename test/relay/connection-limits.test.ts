@@ -1,20 +1,19 @@
 import {describe, expect, it} from 'vitest';
 import {meet, next, onlineClient, relayForTest} from '../helpers/chat.js';
 import {RawPeer} from '../helpers/raw-peer.js';
-import {SilentPeer} from './silent-peer.js';
 
-async function openMany(port: number, count: number, localAddress: string): Promise<SilentPeer[]> {
-	const peers: SilentPeer[] = [];
+async function openMany(port: number, count: number, localAddress: string): Promise<RawPeer[]> {
+	const peers: RawPeer[] = [];
 	// one after another, so the relay accepts them in this order
-	for (let index = 0; index < count; index++) peers.push(await SilentPeer.open(port, localAddress));
+	for (let index = 0; index < count; index++) peers.push(await RawPeer.open(port, localAddress));
 	return peers;
 }
 
 describe('connection limits', () => {
 	it('refuses connections past maxConnections with server_full', async () => {
 		const relay = await relayForTest({limits: {maxConnections: 2}});
-		const [first, second] = [await SilentPeer.open(relay.port, '127.0.0.2'), await SilentPeer.open(relay.port, '127.0.0.3')];
-		const third = await SilentPeer.open(relay.port, '127.0.0.4');
+		const [first, second] = [await RawPeer.open(relay.port, '127.0.0.2'), await RawPeer.open(relay.port, '127.0.0.3')];
+		const third = await RawPeer.open(relay.port, '127.0.0.4');
 		expect(await third.refusal()).toBe('server_full');
 		expect(first!.lines.concat(second!.lines)).toEqual([]);
 	});
@@ -22,17 +21,17 @@ describe('connection limits', () => {
 	it('refuses past maxConnectionsPerAddress with too_many_connections, before any handshake; other addresses still connect', async () => {
 		const relay = await relayForTest({limits: {maxConnectionsPerAddress: 2}});
 		const held = await openMany(relay.port, 2, '127.0.0.2');
-		const refused = await SilentPeer.open(relay.port, '127.0.0.2');
+		const refused = await RawPeer.open(relay.port, '127.0.0.2');
 		expect(await refused.refusal()).toBe('too_many_connections');
 		const other = await RawPeer.open(relay.port);
 		const channel = await other.handshake();
 		expect(channel.opener.open(await other.line(1))).toEqual([{type: 'login_request'}]);
 		// a slot comes back when one of the address's connections closes
 		held[0]!.socket.destroy();
-		await held[0]!.closed;
+		await held[0]!.untilClosed();
 		await expect
 			.poll(async () => {
-				const again = await SilentPeer.open(relay.port, '127.0.0.2');
+				const again = await RawPeer.open(relay.port, '127.0.0.2');
 				const answer = await again.hello();
 				again.socket.destroy();
 				return answer;
