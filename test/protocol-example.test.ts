@@ -120,6 +120,7 @@ async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, 
 		const received: RelayMessage[] = [];
 		const sink = {
 			send: (message: RelayMessage) => received.push(message),
+			sendJson: (json: string) => received.push(JSON.parse(json) as RelayMessage),
 			fail: (code: string) => received.push({type: 'error', code, fatal: true} as unknown as RelayMessage),
 			close: () => {},
 			whenWritable: (callback: () => void) => callback(),
@@ -133,8 +134,12 @@ async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, 
 	const bobBefore = bobSide.received.length;
 	const aliceSide = connect(hash);
 	for (const message of alice) aliceSide.session.handle(message);
-	// The relay commits what it accepted in one transaction on the next microtask.
+	// Bob is online: the relay forwards at once and answers alice when bob acknowledges.
+	for (const message of bobSide.received.slice(bobBefore)) {
+		if (message.type === 'message') bobSide.session.handle({type: 'ack', deliveries: [message.delivery]});
+	}
 	await new Promise(resolve => setImmediate(resolve));
+	core.stop();
 	store.close();
 	return {alice: aliceSide.received, bob: bobSide.received.slice(bobBefore)};
 }
@@ -412,7 +417,7 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 		expect(welcome).toEqual({type: 'welcome', username: 'alice', users: [json('bob_user_record')], motd: null});
 		const accepted = parseRelayMessage(JSON.parse(text('r2c_2_plaintext')).msgs[0]);
 		const message = parseRelayMessage(json('relay_to_bob_message'));
-		expect(accepted).toEqual({type: 'accepted', id: 'm1', time: message.type === 'message' ? message.time : -1});
+		expect(accepted).toEqual({type: 'accepted', id: 'm1', to: 'bob', time: message.type === 'message' ? message.time : -1});
 	});
 
 	it('opens each token in order and yields the stated messages', () => {

@@ -118,9 +118,9 @@ export class ChatSession {
 		return {id, recipients};
 	}
 
-	/** The relay committed the envelope `id`: it leaves the outbox, and room opens for the next ones. */
-	accepted(id: string): void {
-		if (this.outbox.settle(id) === undefined) return;
+	/** The relay has the envelope `id` to `to` safe: it leaves the outbox, and room opens for the next ones. */
+	accepted(id: string, to: string): void {
+		if (this.outbox.settle(id, to) === undefined) return;
 		this.acceptedSincePause++;
 		if (this.outbox.size === 0) this.window = maxInFlight;
 		this.transmit();

@@ -93,11 +93,12 @@ export class Outbox {
 
 	/**
 	 * The relay answered for `id` (accepted it, or refused it): the oldest copy with that id sent on
-	 * this connection leaves. The answer does not name the recipient, so of the copies of a message
-	 * to everyone it is the oldest one; they all go out together and are all answered.
+	 * this connection leaves, the one to `to` when the answer names it. An error names only the id,
+	 * so of the copies of a message to everyone it is the oldest one; they all go out together and
+	 * are all answered.
 	 */
-	settle(id: string): Envelope | undefined {
-		const index = this.#entries.findIndex(entry => entry.sent && entry.envelope.id === id);
+	settle(id: string, to?: string): Envelope | undefined {
+		const index = this.#entries.findIndex(entry => entry.sent && entry.envelope.id === id && (to === undefined || entry.envelope.to === to));
 		if (index === -1) return undefined;
 		return this.#remove(index);
 	}

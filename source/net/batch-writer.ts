@@ -1,4 +1,4 @@
-import {batchOverheadBytes, tokenLength, type FrameSealer} from './secure-channel.js';
+import {batchOverheadBytes, tokenLength, type FrameSealing} from './secure-channel.js';
 
 /**
  * Coalesces every message queued during one turn of the event loop into as few encrypted frames
@@ -11,13 +11,17 @@ export class BatchWriter<Message extends object> {
 	private scheduled = false;
 
 	constructor(
-		private readonly sealer: FrameSealer,
+		private readonly sealer: FrameSealing,
 		private readonly write: (frame: string) => void,
 		private readonly limits: {maxBatchMessages: number; maxFrameBytes: number},
 	) {}
 
 	queue(message: Message): void {
-		const serialized = JSON.stringify(message);
+		this.queueSerialized(JSON.stringify(message));
+	}
+
+	/** Queues a message that is already JSON text. */
+	queueSerialized(serialized: string): void {
 		const bytes = Buffer.byteLength(serialized) + 1;
 		const full =
 			this.outbox.length >= this.limits.maxBatchMessages ||

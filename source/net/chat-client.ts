@@ -401,7 +401,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				return;
 			}
 			case 'accepted':
-				this.session?.accepted(message.id);
+				this.session?.accepted(message.id, message.to);
 				this.emit('accepted', {id: message.id, time: message.time});
 				return;
 			case 'announcement':

@@ -23,7 +23,7 @@ export type RelayMessage =
 	| {type: 'user_joined'; user: UserRecord}
 	| {type: 'user_left'; username: string}
 	| ({type: 'message'} & DeliveredEnvelope)
-	| {type: 'accepted'; id: string; time: number}
+	| {type: 'accepted'; id: string; to: string; time: number}
 	| {type: 'announcement'; text: string; time: number}
 	| {type: 'shutdown'; reason: string}
 	| ErrorMessage
@@ -37,7 +37,16 @@ export function errorMessage(code: ErrorCode, message: string, ref: string | nul
 	return {type: 'error', code, message, fatal: isFatal(code), ref};
 }
 
-export type LoginMessage = {type: 'login'; username: string; identity: string; x25519: string; binding: string; proof: string};
+export type LoginMessage = {
+	type: 'login';
+	username: string;
+	identity: string;
+	x25519: string;
+	binding: string;
+	proof: string;
+	/** false: a headless client (a bot, a load generator) that wants no directory and no presence. */
+	roster?: false;
+};
 
 export type ClientMessage =
 	| LoginMessage
@@ -106,6 +115,13 @@ function key(fields: Fields, name: string, length: number): string {
 	return value;
 }
 
+/** Absent means true. */
+function roster(fields: Fields): boolean {
+	const value = fields.roster;
+	if (value !== undefined && typeof value !== 'boolean') bad('"roster" must be a boolean when present');
+	return value !== false;
+}
+
 function kind(fields: Fields): EnvelopeKind {
 	const value = fields.kind;
 	if (value !== 'direct' && value !== 'everyone') bad('"kind" must be "direct" or "everyone"');
@@ -168,6 +184,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
 				x25519: key(fields, 'x25519', 32),
 				binding: key(fields, 'binding', 64),
 				proof: key(fields, 'proof', 64),
+				...(roster(fields) ? {} : {roster: false as const}),
 			};
 		case 'send':
 			return {type: 'send', ...envelope(fields)};
@@ -212,7 +229,7 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 			return {type: 'message', delivery, from: username(fields, 'from'), time: int(fields, 'time'), ...delivered};
 		}
 		case 'accepted':
-			return {type: 'accepted', id: messageId(fields, 'id'), time: int(fields, 'time')};
+			return {type: 'accepted', id: messageId(fields, 'id'), to: username(fields, 'to'), time: int(fields, 'time')};
 		case 'announcement':
 			return {type: 'announcement', text: str(fields, 'text'), time: int(fields, 'time')};
 		case 'shutdown':

@@ -10,7 +10,17 @@ export type SealOptions = {
 	now?: () => number;
 };
 
-export class FrameSealer {
+/** Turns messages already JSON text into one frame, counting seq from 0. */
+export interface FrameSealing {
+	sealSerialized(messages: readonly string[]): string;
+}
+
+/** Turns one frame back into its messages, still unchecked; throws ProtocolError. */
+export interface FrameOpening {
+	open(frame: string): unknown[];
+}
+
+export class FrameSealer implements FrameSealing {
 	private readonly fernet: Fernet;
 	private seq = 0;
 
@@ -27,7 +37,7 @@ export class FrameSealer {
 
 	/** Seals messages that are already JSON text: the same bytes seal() would make. */
 	sealSerialized(messages: readonly string[]): string {
-		const plaintext = `{"v":${protocolVersion},"seq":${this.seq},"msgs":[${messages.join(',')}]}`;
+		const plaintext = batchText(this.seq, messages);
 		this.seq += 1;
 		const {iv, now} = this.options;
 		if (!iv && !now) return this.fernet.encrypt(plaintext);
@@ -44,7 +54,7 @@ export function tokenLength(plaintextBytes: number): number {
 	return 4 * Math.ceil((57 + ciphertext) / 3);
 }
 
-export class FrameOpener {
+export class FrameOpener implements FrameOpening {
 	private readonly fernet: Fernet;
 	private seq = 0;
 
@@ -63,24 +73,54 @@ export class FrameOpener {
 		} catch {
 			throw new ProtocolError('bad_token', 'the frame is not a valid token under this session key');
 		}
-		let batch: unknown;
-		try {
-			batch = JSON.parse(plaintext.toString('utf8'));
-		} catch {
-			throw new ProtocolError('bad_message', 'the batch is not JSON');
-		}
-		if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) {
-			throw new ProtocolError('bad_message', 'the batch must be a JSON object');
-		}
-		const {v, seq, msgs} = batch as Record<string, unknown>;
-		if (v !== protocolVersion) throw new ProtocolError('unsupported_version', `batch version must be ${protocolVersion}`);
-		if (seq !== this.seq) {
-			throw new ProtocolError('bad_sequence', `expected frame ${this.seq}, got ${typeof seq === 'number' ? seq : typeof seq}`);
-		}
-		if (!Array.isArray(msgs) || msgs.length === 0 || msgs.length > this.maxBatchMessages) {
-			throw new ProtocolError('bad_message', `"msgs" must hold 1 to ${this.maxBatchMessages} messages`);
-		}
+		const msgs = parseBatch(plaintext.toString('utf8'), this.seq, this.maxBatchMessages);
 		this.seq += 1;
 		return msgs;
 	}
+}
+
+/**
+ * Batch frames without the Fernet layer: the batch JSON itself is the frame. Only for measuring
+ * what transport crypto costs (bench/); no command-line flag turns it on.
+ */
+export class PlaintextFrames implements FrameSealing, FrameOpening {
+	private sealed = 0;
+	private opened = 0;
+
+	constructor(private readonly maxBatchMessages: number) {}
+
+	sealSerialized(messages: readonly string[]): string {
+		return batchText(this.sealed++, messages);
+	}
+
+	open(frame: string): unknown[] {
+		const msgs = parseBatch(frame, this.opened, this.maxBatchMessages);
+		this.opened += 1;
+		return msgs;
+	}
+}
+
+function batchText(seq: number, messages: readonly string[]): string {
+	return `{"v":${protocolVersion},"seq":${seq},"msgs":[${messages.join(',')}]}`;
+}
+
+function parseBatch(text: string, expectedSeq: number, maxBatchMessages: number): unknown[] {
+	let batch: unknown;
+	try {
+		batch = JSON.parse(text);
+	} catch {
+		throw new ProtocolError('bad_message', 'the batch is not JSON');
+	}
+	if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) {
+		throw new ProtocolError('bad_message', 'the batch must be a JSON object');
+	}
+	const {v, seq, msgs} = batch as Record<string, unknown>;
+	if (v !== protocolVersion) throw new ProtocolError('unsupported_version', `batch version must be ${protocolVersion}`);
+	if (seq !== expectedSeq) {
+		throw new ProtocolError('bad_sequence', `expected frame ${expectedSeq}, got ${typeof seq === 'number' ? seq : typeof seq}`);
+	}
+	if (!Array.isArray(msgs) || msgs.length === 0 || msgs.length > maxBatchMessages) {
+		throw new ProtocolError('bad_message', `"msgs" must hold 1 to ${maxBatchMessages} messages`);
+	}
+	return msgs;
 }

@@ -11,7 +11,7 @@ import {
 import {LineDecoder} from '../net/line-decoder.js';
 import {errorMessage, parseClientMessage, type RelayMessage} from '../net/messages.js';
 import {BatchWriter} from '../net/batch-writer.js';
-import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
+import {FrameOpener, FrameSealer, PlaintextFrames, type FrameOpening} from '../net/secure-channel.js';
 import type {Logger} from './logger.js';
 import type {RelayCore} from './relay-core.js';
 import type {Session} from './session.js';
@@ -26,7 +26,7 @@ export type RelayIdentity = RawKeyPair;
 export class RelayConnection {
 	private readonly decoder: LineDecoder;
 	private writer: BatchWriter<RelayMessage> | undefined;
-	private opener: FrameOpener | undefined;
+	private opener: FrameOpening | undefined;
 	private session: Session | undefined;
 	private closing = false;
 	private deadline: NodeJS.Timeout | undefined;
@@ -41,6 +41,8 @@ export class RelayConnection {
 		private readonly limits: RelayLimits,
 		private readonly log: Logger,
 		readonly remote: string,
+		/** Benchmarks only: batch frames unencrypted after the handshake, to show what the crypto costs. */
+		private readonly plaintextFrames = false,
 	) {
 		this.decoder = new LineDecoder(limits.maxFrameBytes);
 		socket.setNoDelay(true);
@@ -122,9 +124,14 @@ export class RelayConnection {
 		this.socket.write(
 			encodeRelayHello({identity: this.identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n',
 		);
-		const sealer = new FrameSealer(keys.relayToClient);
-		this.writer = new BatchWriter(sealer, frame => this.write(frame), this.limits);
-		this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
+		if (this.plaintextFrames) {
+			const frames = new PlaintextFrames(this.limits.maxBatchMessages);
+			this.writer = new BatchWriter(frames, frame => this.write(frame), this.limits);
+			this.opener = frames;
+		} else {
+			this.writer = new BatchWriter(new FrameSealer(keys.relayToClient), frame => this.write(frame), this.limits);
+			this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
+		}
 		clearTimeout(this.deadline);
 		this.deadline = setTimeout(() => {
 			if (this.session?.name === undefined) this.fail('login_timeout', `no login within ${this.limits.loginTimeoutMs} ms`);
@@ -133,6 +140,9 @@ export class RelayConnection {
 		this.session = this.core.openSession(
 			{
 				send: message => this.queue(message),
+				sendJson: json => {
+					if (!this.closing && !this.socket.destroyed) this.writer?.queueSerialized(json);
+				},
 				fail: (code, message) => this.fail(code, message),
 				close: () => this.close(),
 				whenWritable: callback => this.whenWritable(callback),

@@ -1,9 +1,11 @@
 import {errorMessage, type RelayMessage, type UserRecord} from '../net/messages.js';
 import type {FloodLimits} from './flood-guard.js';
 import type {Logger} from './logger.js';
+import {ForwardedEnvelopes} from './forwarded-envelopes.js';
+import {acceptedJson, deliveredJson} from './relay-json.js';
 import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
 import {defaultRelayLimits} from './relay-options.js';
-import type {NewEnvelope, RelayStore, StoredUser} from './relay-store.js';
+import type {NewEnvelope, NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
 import {Session, type SessionContext, type SessionSink} from './session.js';
 
 /**
@@ -21,11 +23,19 @@ export type RelayCoreOptions = {
 	rate?: FloodLimits;
 	/** Batched presence; on, every presenceFlushMs, with real timers when absent. */
 	presence?: {enabled: boolean; flushMs: number; timer: Timer};
+	/**
+	 * An envelope forwarded to an online recipient is committed to disk if not acknowledged within
+	 * one to two periods of this (relay-options.ts forwardedCommitMs when absent).
+	 */
+	forwardedCommitMs?: number;
+	/** Schedules those commits; real timers when absent. */
+	timer?: Timer;
 	clock: () => number;
 	log: Logger;
 };
 
-type Pending = {sender: Session; envelope: NewEnvelope};
+/** Delivery numbers reserved in the database at a time: one small write per this many envelopes. */
+const deliveryBlock = 65_536;
 
 /** User records per welcome or directory message: keeps each well inside one frame. */
 const directoryChunk = 200;
@@ -34,12 +44,25 @@ const backlogPage = 64;
 
 export class RelayCore {
 	private readonly online = new Map<string, Session>();
+	/** The online sessions that get presence: every one but headless clients. */
+	private readonly listening = new Map<string, Session>();
+	/** The directory sorted by name, made again only after a registration. */
+	private sortedDirectory: StoredUser[] | undefined;
 	private readonly directory = new Map<string, StoredUser>();
 	private queueCounts: Map<string, number>;
-	private pending: Pending[] = [];
+	/** Accepted in this turn for recipients offline or catching up: committed at the end of the turn. */
+	private pending: NumberedEnvelope[] = [];
+	/** How many of `pending` go to each recipient: while any do, newer ones for it wait their turn. */
+	private readonly pendingFor = new Map<string, number>();
 	private commitScheduled = false;
+	private readonly forwarded = new ForwardedEnvelopes();
+	private cancelForwardedCommit: (() => void) | undefined;
+	private nextDelivery = 0;
+	private deliveriesEnd = 0;
 	private readonly presence: PresenceBatcher<Session>;
 	readonly rate: FloodLimits;
+	private readonly timer: Timer;
+	private readonly forwardedCommitMs: number;
 
 	constructor(
 		readonly options: RelayCoreOptions,
@@ -49,17 +72,21 @@ export class RelayCore {
 		this.queueCounts = store.queueCounts();
 		this.purgeExpired();
 		this.rate = options.rate ?? defaultRelayLimits;
+		this.timer = options.timer ?? realTimer;
+		this.forwardedCommitMs = options.forwardedCommitMs ?? defaultRelayLimits.forwardedCommitMs;
 		this.presence = new PresenceBatcher<Session>({
 			...(options.presence ?? {enabled: true, flushMs: defaultRelayLimits.presenceFlushMs, timer: realTimer}),
 			clock: options.clock,
-			observers: () => this.online.entries(),
+			observers: () => this.listening.entries(),
 			send: (session, message) => session.sink.send(message),
 		});
 	}
 
-	/** Drops presence changes not yet sent; the relay is going down. */
+	/** Drops presence changes not yet sent and commits what is forwarded but unacknowledged; the relay is going down. */
 	stop(): void {
 		this.presence.stop();
+		this.cancelForwardedCommit?.();
+		this.commitForwarded(this.forwarded.takeAll());
 	}
 
 	openSession(sink: SessionSink, context: SessionContext): Session {
@@ -90,6 +117,7 @@ export class RelayCore {
 		if (purged > 0) {
 			this.options.log('queue_expired', {envelopes: purged});
 			this.queueCounts = this.store.queueCounts();
+			this.forwarded.addCountsTo(this.queueCounts);
 		}
 		return purged;
 	}
@@ -99,24 +127,30 @@ export class RelayCore {
 		if (register) {
 			this.store.registerUser(register);
 			this.directory.set(username, register);
+			this.sortedDirectory = undefined;
 			this.options.log('register', {user: username});
 		}
 		this.online.get(username)?.replace();
 		this.online.set(username, session);
-		const users = [...this.directory.values()]
-			.filter(user => user.username !== username)
-			.sort((a, b) => (a.username < b.username ? -1 : 1))
-			.map(user => this.record(user));
+		if (session.roster) this.listening.set(username, session);
+		this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
+		if (session.roster) this.sendDirectory(session, username);
+		else session.sink.send({type: 'welcome', username, users: [], motd: this.options.motd});
+		session.catchingUp = true;
+		this.deliverBacklog(session, username, 0);
+	}
+
+	/** The welcome with everyone but `username`, the rest in directory messages. */
+	private sendDirectory(session: Session, username: string): void {
+		this.sortedDirectory ??= [...this.directory.values()].sort((a, b) => (a.username < b.username ? -1 : 1));
+		const users = this.sortedDirectory.filter(user => user.username !== username).map(user => this.record(user));
 		const first = users.slice(0, directoryChunk);
 		const more = users.length - first.length;
 		session.sink.send({type: 'welcome', username, users: first, motd: this.options.motd, ...(more > 0 ? {more} : {})});
 		for (let start = directoryChunk; start < users.length; start += directoryChunk) {
 			session.sink.send({type: 'directory', users: users.slice(start, start + directoryChunk)});
 		}
-		this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
 		this.presence.welcomed(session);
-		session.catchingUp = true;
-		this.deliverBacklog(session, username, 0);
 	}
 
 	/**
@@ -132,7 +166,7 @@ export class RelayCore {
 			session.sink.close();
 			return;
 		}
-		if (page.length > 0) this.presence.catchUp(username, session);
+		if (page.length > 0 && session.roster) this.presence.catchUp(username, session);
 		for (const envelope of page) session.sink.send({type: 'message', ...envelope});
 		if (page.length < backlogPage) {
 			session.catchingUp = false;
@@ -145,62 +179,146 @@ export class RelayCore {
 	leave(session: Session, username: string): void {
 		if (this.online.get(username) !== session) return;
 		this.online.delete(username);
+		this.listening.delete(username);
 		this.presence.left(username);
+		// It may have read them or not: they wait on disk for its next login, where a client that
+		// had read them drops them as replays.
+		this.commitForwarded(this.forwarded.takeFor(username));
 	}
 
-	/** @internal Checks the limits, then queues the envelope for the next commit. */
-	accept(sender: Session, envelope: NewEnvelope): 'ok' | 'unknown_recipient' | 'queue_full' {
+	/**
+	 * @internal Checks the limits, then either forwards the envelope at once (its recipient is
+	 * online and caught up) or queues it for the commit at the end of this turn.
+	 */
+	accept(envelope: NewEnvelope): 'ok' | 'unknown_recipient' | 'queue_full' | 'storage_failed' {
 		if (!this.directory.has(envelope.to)) return 'unknown_recipient';
+		// A resend of an envelope still out with its recipient: the first copy will be answered.
+		if (this.forwarded.holds(envelope)) return 'ok';
 		const queued = this.queueCounts.get(envelope.to) ?? 0;
 		if (queued >= this.options.maxQueuedPerUser) return 'queue_full';
+		const delivery = this.newDelivery();
+		if (delivery === undefined) return 'storage_failed';
 		this.queueCounts.set(envelope.to, queued + 1);
-		this.pending.push({sender, envelope});
+		const numbered: NumberedEnvelope = {
+			delivery,
+			id: envelope.id,
+			to: envelope.to,
+			kind: envelope.kind,
+			ephemeral: envelope.ephemeral,
+			body: envelope.body,
+			from: envelope.from,
+			time: envelope.time,
+		};
+		const recipient = this.online.get(envelope.to);
+		if (recipient && !recipient.catchingUp && !this.pendingFor.has(envelope.to)) {
+			this.forward(recipient, numbered);
+			this.forwarded.add(numbered);
+			this.cancelForwardedCommit ??= this.timer(() => this.commitOverdue(), this.forwardedCommitMs);
+			return 'ok';
+		}
+		this.pending.push(numbered);
+		this.pendingFor.set(envelope.to, (this.pendingFor.get(envelope.to) ?? 0) + 1);
 		if (!this.commitScheduled) {
 			this.commitScheduled = true;
-			queueMicrotask(() => this.commit());
+			queueMicrotask(() => this.commitPending());
 		}
 		return 'ok';
 	}
 
 	/** @internal */
 	acknowledge(username: string, deliveries: readonly number[]): void {
+		const stored: number[] = [];
+		for (const delivery of deliveries) {
+			const envelope = this.forwarded.take(username, delivery);
+			if (envelope === undefined) {
+				stored.push(delivery);
+				continue;
+			}
+			this.uncount(envelope.to, 1);
+			this.answerAccepted(envelope);
+		}
+		if (stored.length === 0) return;
 		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
-		const deleted = this.guarded('ack', () => this.store.ack(username, deliveries)) ?? 0;
-		if (deleted > 0) this.queueCounts.set(username, Math.max(0, (this.queueCounts.get(username) ?? 0) - deleted));
+		const deleted = this.guarded('ack', () => this.store.ack(username, stored)) ?? 0;
+		this.uncount(username, deleted);
 	}
 
 	/**
-	 * One transaction for everything accepted in this turn of the event loop; only after it commits
+	 * One transaction for everything queued in this turn of the event loop; only after it commits
 	 * do senders hear `accepted` and online recipients get the envelope.
 	 */
-	private commit(): void {
+	private commitPending(): void {
 		this.commitScheduled = false;
 		const batch = this.pending;
 		this.pending = [];
-		let results;
-		try {
-			results = this.store.enqueue(batch.map(item => item.envelope));
-		} catch (error) {
-			// A full disk or a locked database must cost these messages a retry, never the relay.
-			this.options.log('storage_error', {error: (error as {code?: string}).code ?? (error as Error).name, envelopes: batch.length});
-			for (const {sender, envelope} of batch) {
-				this.queueCounts.set(envelope.to, Math.max(0, (this.queueCounts.get(envelope.to) ?? 1) - 1));
-				sender.sink.send(errorMessage('storage_failed', 'the relay could not store the message; send it again later', envelope.id));
-			}
-			return;
-		}
-		for (const [index, {sender, envelope}] of batch.entries()) {
-			const {delivery, duplicate} = results[index]!;
-			if (duplicate) this.queueCounts.set(envelope.to, Math.max(0, (this.queueCounts.get(envelope.to) ?? 1) - 1));
-			sender.sink.send({type: 'accepted', id: envelope.id, time: envelope.time});
-			if (duplicate) continue;
+		this.pendingFor.clear();
+		const stored = this.commit(batch);
+		if (stored === undefined) return;
+		for (const [index, envelope] of batch.entries()) {
+			this.answerAccepted(envelope);
+			if (!stored[index]) continue;
 			const recipient = this.online.get(envelope.to);
-			if (recipient && !recipient.catchingUp) {
-				// a sender who registered moments ago must be known before its first message arrives
-				this.presence.catchUp(envelope.to, recipient);
-				recipient.sink.send({type: 'message', delivery, ...envelope});
-			}
+			if (recipient && !recipient.catchingUp) this.forward(recipient, envelope);
 		}
+	}
+
+	private commitOverdue(): void {
+		this.cancelForwardedCommit = undefined;
+		this.commitForwarded(this.forwarded.takeOverdue());
+		if (this.forwarded.size > 0) this.cancelForwardedCommit = this.timer(() => this.commitOverdue(), this.forwardedCommitMs);
+	}
+
+	/** Forwarded envelopes that go to disk: their senders hear `accepted` once they are there. */
+	private commitForwarded(envelopes: NumberedEnvelope[]): void {
+		if (envelopes.length === 0) return;
+		if (this.commit(envelopes) === undefined) return;
+		for (const envelope of envelopes) this.answerAccepted(envelope);
+	}
+
+	/**
+	 * Commits envelopes; says for each whether it was stored (false: a copy was already queued).
+	 * A full disk or a locked database costs these envelopes a resend, never the relay: their
+	 * senders hear storage_failed.
+	 */
+	private commit(envelopes: NumberedEnvelope[]): boolean[] | undefined {
+		let stored: boolean[];
+		try {
+			stored = this.store.enqueue(envelopes);
+		} catch (error) {
+			this.options.log('storage_error', {error: (error as {code?: string}).code ?? (error as Error).name, envelopes: envelopes.length});
+			for (const envelope of envelopes) {
+				this.uncount(envelope.to, 1);
+				this.online.get(envelope.from)?.sink.send(errorMessage('storage_failed', 'the relay could not store the message; send it again later', envelope.id));
+			}
+			return undefined;
+		}
+		for (const [index, envelope] of envelopes.entries()) if (!stored[index]) this.uncount(envelope.to, 1);
+		return stored;
+	}
+
+	private forward(recipient: Session, envelope: NumberedEnvelope): void {
+		// a sender who registered moments ago must be known before its first message arrives
+		if (recipient.roster) this.presence.catchUp(envelope.to, recipient);
+		recipient.sink.sendJson(deliveredJson(envelope));
+	}
+
+	/** The envelope is safe (on disk, or acknowledged by its recipient): its sender, wherever it is now logged in, hears so. */
+	private answerAccepted(envelope: NumberedEnvelope): void {
+		this.online.get(envelope.from)?.sink.sendJson(acceptedJson(envelope));
+	}
+
+	private uncount(recipient: string, count: number): void {
+		if (count > 0) this.queueCounts.set(recipient, Math.max(0, (this.queueCounts.get(recipient) ?? 0) - count));
+	}
+
+	private newDelivery(): number | undefined {
+		if (this.nextDelivery >= this.deliveriesEnd) {
+			const first = this.guarded('reserve', () => this.store.reserveDeliveries(deliveryBlock));
+			if (first === undefined) return undefined;
+			this.nextDelivery = first;
+			this.deliveriesEnd = first + deliveryBlock;
+		}
+		return this.nextDelivery++;
 	}
 
 	/** Runs a store operation; a storage failure is logged and answered by the caller, never thrown. */

@@ -26,6 +26,11 @@ export type RelayLimits = {
 	rateMaxRefused: number;
 	/** Joins and leaves are collected for this long and sent as one frame per client. */
 	presenceFlushMs: number;
+	/**
+	 * An envelope forwarded to an online recipient waits in memory for its ack; if none comes within
+	 * one to two periods of this, it is committed to disk. Either way its sender hears `accepted` only then.
+	 */
+	forwardedCommitMs: number;
 };
 
 export const defaultRelayLimits: RelayLimits = {
@@ -50,4 +55,7 @@ export const defaultRelayLimits: RelayLimits = {
 	rateMaxRefused: 1000,
 	// At most four presence frames a second per client, and a reconnect within a window is invisible.
 	presenceFlushMs: 250,
+	// Long enough for a client on a slow link to ack (most envelopes then never touch the disk),
+	// short enough that a sender waits at most a fifth of a second to hear `accepted`.
+	forwardedCommitMs: 100,
 };

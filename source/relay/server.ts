@@ -27,6 +27,11 @@ export type RelayOptions = {
 	clock?: () => number;
 	/** Schedules presence flushes; tests pass one they drive by hand. */
 	timer?: Timer;
+	/**
+	 * Benchmarks only (no command-line flag): false leaves batch frames unencrypted after the
+	 * handshake, to measure what transport crypto costs. Default true.
+	 */
+	transportCrypto?: boolean;
 };
 
 export type RunningRelay = {
@@ -58,6 +63,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 			relayIdentity: identity.publicRaw,
 			rate: limits,
 			presence: {enabled: options.presence ?? true, flushMs: limits.presenceFlushMs, timer: options.timer ?? realTimer},
+			forwardedCommitMs: limits.forwardedCommitMs,
 			clock: options.clock ?? Date.now,
 			log,
 		},
@@ -77,7 +83,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 			log('refused_connection', {remote, code: verdict});
 			return;
 		}
-		const connection = new RelayConnection(socket, core, identity, limits, log, remote);
+		const connection = new RelayConnection(socket, core, identity, limits, log, remote, options.transportCrypto === false);
 		connections.add(connection);
 		socket.on('close', () => {
 			connections.delete(connection);

@@ -8,6 +8,8 @@ import type {RelayCore} from './relay-core.js';
 /** What the bridge gives a session: a way to talk to its connection. */
 export type SessionSink = {
 	send(message: RelayMessage): void;
+	/** Sends a RelayMessage already serialized (relay-json.ts). */
+	sendJson(json: string): void;
 	/** Ends the connection after a fatal protocol error (the sink sends the error frame). */
 	fail(code: FatalErrorCode, message: string): void;
 	/** Ends the connection after everything queued has been sent. */
@@ -24,6 +26,8 @@ export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutd
 export class Session {
 	/** While set, new envelopes for this user wait in the queue: the backlog goes out first, in order. */
 	catchingUp = false;
+	/** Whether this client gets the directory and presence (false for headless clients). */
+	roster = true;
 	private username: string | undefined;
 	private ended = false;
 	private readonly flood: FloodGuard;
@@ -105,6 +109,7 @@ export class Session {
 		}
 		const {username} = verdict;
 		this.username = username;
+		this.roster = login.roster !== false;
 		const registration = verdict.register
 			? {
 					username,
@@ -130,9 +135,10 @@ export class Session {
 			return;
 		}
 		const {id, kind, ephemeral, body} = envelope;
-		const verdict = this.core.accept(this, {id, to, kind, ephemeral, body, from: this.username!, time: clock()});
+		const verdict = this.core.accept({id, to, kind, ephemeral, body, from: this.username!, time: clock()});
 		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
 		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);
+		else if (verdict === 'storage_failed') this.reject('storage_failed', 'the relay could not store the message; send it again later', envelope.id);
 	}
 
 	/** Every message after the handshake counts, logins included (each costs two signature checks). */

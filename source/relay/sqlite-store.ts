@@ -2,7 +2,7 @@ import {chmodSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3';
 import type {DeliveredEnvelope, EnvelopeKind} from '../net/messages.js';
-import type {EnqueueResult, NewEnvelope, RelayStore, StoredUser} from './relay-store.js';
+import type {NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
 
 export const databaseFileName = 'relay.sqlite';
 
@@ -27,6 +27,10 @@ create table if not exists queue (
 ) strict;
 create index if not exists queue_by_recipient on queue (recipient, delivery);
 create index if not exists queue_by_time on queue (time);
+create table if not exists meta (
+	key text primary key,
+	value integer not null
+) strict;
 `;
 
 type QueueRow = {
@@ -60,22 +64,31 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	);
 	const selectUsers = db.prepare('select username, identity, x25519, binding, registered_at as registeredAt from users order by username');
 	const insertEnvelope = db.prepare(
-		'insert or ignore into queue (recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?)',
+		'insert or ignore into queue (delivery, recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?, ?)',
 	);
-	const selectExisting = db.prepare('select delivery from queue where sender = ? and id = ? and recipient = ?').pluck();
 	const selectQueued = db.prepare('select * from queue where recipient = ? and delivery > ? order by delivery limit ?');
 	const selectCounts = db.prepare('select recipient, count(*) as count from queue group by recipient');
 	const deleteDelivery = db.prepare('delete from queue where delivery = ? and recipient = ?');
 	const deleteOlder = db.prepare('delete from queue where time < ?');
 
-	const enqueueAll = db.transaction((envelopes: readonly NewEnvelope[]): EnqueueResult[] =>
-		envelopes.map(envelope => {
-			const {from, id, to} = envelope;
-			const result = insertEnvelope.run(to, from, id, envelope.kind, envelope.ephemeral, envelope.body, envelope.time);
-			if (result.changes === 1) return {delivery: Number(result.lastInsertRowid), duplicate: false};
-			return {delivery: selectExisting.get(from, id, to) as number, duplicate: true};
-		}),
+	const enqueueAll = db.transaction((envelopes: readonly NumberedEnvelope[]): boolean[] =>
+		envelopes.map(
+			envelope =>
+				insertEnvelope.run(envelope.delivery, envelope.to, envelope.from, envelope.id, envelope.kind, envelope.ephemeral, envelope.body, envelope.time)
+					.changes === 1,
+		),
 	);
+	// Databases from before delivery numbers were reserved start above every number autoincrement gave out.
+	const selectReserved = db.prepare("select value from meta where key = 'delivery_reserved'").pluck();
+	const selectSequence = db.prepare("select coalesce(max(seq), 0) from sqlite_sequence where name = 'queue'").pluck();
+	const upsertReserved = db.prepare(
+		"insert into meta (key, value) values ('delivery_reserved', ?) on conflict (key) do update set value = excluded.value",
+	);
+	const reserve = db.transaction((count: number): number => {
+		const reserved = (selectReserved.get() as number | undefined) ?? (selectSequence.get() as number);
+		upsertReserved.run(reserved + count);
+		return reserved + 1;
+	});
 	const ackAll = db.transaction((recipient: string, deliveries: readonly number[]) => {
 		let deleted = 0;
 		for (const delivery of deliveries) deleted += deleteDelivery.run(delivery, recipient).changes;
@@ -88,6 +101,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 			insertUser.run(user);
 		},
 		enqueue: envelopes => enqueueAll(envelopes),
+		reserveDeliveries: count => reserve(count),
 		queued: (recipient, after, limit) =>
 			(selectQueued.all(recipient, after, limit) as QueueRow[]).map(row => ({
 				delivery: row.delivery,

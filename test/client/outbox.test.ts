@@ -74,6 +74,16 @@ describe('Outbox', () => {
 		expect(outbox.size).toBe(0);
 	});
 
+	it('an answer that names the recipient settles that copy, whatever order the copies were answered in', () => {
+		const outbox = new Outbox(limits);
+		outbox.add({...envelope('e1', 'amy'), kind: 'everyone'});
+		outbox.add({...envelope('e1', 'bob'), kind: 'everyone'});
+		outbox.takeUnsent();
+		expect(outbox.settle('e1', 'bob')?.to).toBe('bob');
+		expect(outbox.settle('e1', 'bob')).toBeUndefined();
+		expect(outbox.envelopes().map(waiting => waiting.to)).toEqual(['amy']);
+	});
+
 	it('holds back what `ready` refuses (a contact whose key changed) without losing its place', () => {
 		const outbox = new Outbox(limits);
 		outbox.add(envelope('m1', 'cy'));

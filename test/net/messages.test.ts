@@ -82,7 +82,7 @@ describe('parseRelayMessage', () => {
 		[{type: 'user_joined', user}],
 		[{type: 'user_left', username: 'x'}],
 		[{type: 'message', delivery: 1, from: 'alice', time: 1, ...envelope}],
-		[{type: 'accepted', id: 'm1', time: 5}],
+		[{type: 'accepted', id: 'm1', to: 'bob', time: 5}],
 		[{type: 'announcement', text: 'x', time: 5}],
 		[{type: 'shutdown', reason: 'bye'}],
 		[{type: 'error', code: 'queue_full', message: 'm', fatal: false, ref: 'm1'}],
@@ -104,7 +104,8 @@ describe('parseRelayMessage', () => {
 		['motd a number', {type: 'welcome', username: 'b', users: [], motd: 3}],
 		['an unknown error code', {type: 'error', code: 'oops', message: 'm', fatal: true, ref: null}],
 		['fatal not a boolean', {type: 'error', code: 'bad_token', message: 'm', fatal: 'yes', ref: null}],
-		['a time as a string', {type: 'accepted', id: 'm1', time: '5'}],
+		['a time as a string', {type: 'accepted', id: 'm1', to: 'bob', time: '5'}],
+		['an accepted without its recipient', {type: 'accepted', id: 'm1', time: 5}],
 	])('rejects %s with bad_message', (_name, value) => {
 		expect(rejection(parseRelayMessage, value)).toBe('bad_message');
 	});

@@ -249,7 +249,7 @@ describe('the outbox across connections', () => {
 		session.attach(message => second.push(message));
 		expect(second).toEqual([first[0], expect.objectContaining({type: 'send', id: offline})]);
 		expect(contacts.get('bob')?.sendCounter).toBe(2);
-		session.accepted(id);
+		session.accepted(id, 'bob');
 		session.detach();
 		const third: ClientMessage[] = [];
 		session.attach(message => third.push(message));
