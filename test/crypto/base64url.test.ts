@@ -1,5 +1,6 @@
 import {Buffer} from 'node:buffer';
 import {randomBytes} from 'node:crypto';
+import fc from 'fast-check';
 import {describe, it, expect} from 'vitest';
 import {fromBase64Url, fromBase64UrlPadded, toBase64Url, toBase64UrlPadded} from '../../source/crypto/base64url.js';
 
@@ -126,5 +127,38 @@ describe('fromBase64UrlPadded is strict', () => {
 		expect(fromBase64UrlPadded('Zm9vYmE=').toString()).toBe('fooba');
 		expect(fromBase64UrlPadded('Zm9vYmFy', 6).toString()).toBe('foobar');
 		expect(() => fromBase64UrlPadded('Zm9vYmE=', 6)).toThrow('expected 6 bytes, got 5');
+	});
+});
+
+describe('fromBase64UrlPadded on any text', () => {
+	// The reference: the canonical padded base64url of the bytes it decodes to, and nothing else.
+	const canonical = (text: string) => {
+		if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
+		const bytes = Buffer.from(text, 'base64url');
+		return toBase64UrlPadded(bytes) === text ? bytes : undefined;
+	};
+	const alphabet = fc.constantFrom(...'AQZaqz09-_+/= !é\n'.split(''), 'A', 'g', 'w');
+
+	it('accepts exactly the canonical encodings, and decodes them to the same bytes', () => {
+		fc.assert(
+			fc.property(fc.array(alphabet, {maxLength: 24}).map(chars => chars.join('')), text => {
+				const expected = canonical(text);
+				if (expected === undefined) expect(() => fromBase64UrlPadded(text)).toThrow(TypeError);
+				else expect(fromBase64UrlPadded(text)).toEqual(expected);
+			}),
+			{numRuns: 20_000},
+		);
+	});
+
+	it('accepts every encoding of random bytes, and refuses each one with a character changed to one outside the alphabet', () => {
+		fc.assert(
+			fc.property(fc.uint8Array({minLength: 1, maxLength: 300}), fc.nat(), fc.constantFrom('+', '/', '!', ' ', 'é'), (bytes, at, bad) => {
+				const text = toBase64UrlPadded(bytes);
+				expect(fromBase64UrlPadded(text)).toEqual(Buffer.from(bytes));
+				const index = at % text.replace(/=+$/, '').length;
+				expect(() => fromBase64UrlPadded(text.slice(0, index) + bad + text.slice(index + 1))).toThrow(TypeError);
+			}),
+			{numRuns: 5000},
+		);
 	});
 });
