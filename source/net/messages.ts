@@ -187,7 +187,14 @@ export function parseClientMessage(value: unknown): ClientMessage {
 				...(roster(fields) ? {} : {roster: false as const}),
 			};
 		case 'send':
-			return {type: 'send', ...envelope(fields)};
+			return {
+				type: 'send',
+				id: messageId(fields, 'id'),
+				to: str(fields, 'to'),
+				kind: kind(fields),
+				ephemeral: key(fields, 'ephemeral', 32),
+				body: str(fields, 'body'),
+			};
 		case 'ack':
 			return {type: 'ack', deliveries: deliveries(fields)};
 		case 'bye':

@@ -22,8 +22,8 @@ export class ForwardedEnvelopes {
 	}
 
 	/** Whether a copy with this sender, id and recipient is waiting here (the envelope is a resend). */
-	holds(envelope: Pick<NumberedEnvelope, 'from' | 'id' | 'to'>): boolean {
-		return this.deliveryByResendKey.has(resendKey(envelope));
+	holds(from: string, id: string, to: string): boolean {
+		return this.deliveryByResendKey.has(resendKey({from, id, to}));
 	}
 
 	/** The envelope `delivery`, if it waits here for `recipient`; it leaves. */

@@ -1,11 +1,11 @@
-import {errorMessage, type RelayMessage, type UserRecord} from '../net/messages.js';
+import {errorMessage, type Envelope, type RelayMessage, type UserRecord} from '../net/messages.js';
 import type {FloodLimits} from './flood-guard.js';
 import type {Logger} from './logger.js';
 import {ForwardedEnvelopes} from './forwarded-envelopes.js';
 import {acceptedJson, deliveredJson} from './relay-json.js';
 import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
 import {defaultRelayLimits} from './relay-options.js';
-import type {NewEnvelope, NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
+import type {NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
 import {Session, type SessionContext, type SessionSink} from './session.js';
 
 /**
@@ -190,34 +190,34 @@ export class RelayCore {
 	 * @internal Checks the limits, then either forwards the envelope at once (its recipient is
 	 * online and caught up) or queues it for the commit at the end of this turn.
 	 */
-	accept(envelope: NewEnvelope): 'ok' | 'unknown_recipient' | 'queue_full' | 'storage_failed' {
-		if (!this.directory.has(envelope.to)) return 'unknown_recipient';
+	accept(envelope: Envelope, to: string, from: string, time: number): 'ok' | 'unknown_recipient' | 'queue_full' | 'storage_failed' {
+		if (!this.directory.has(to)) return 'unknown_recipient';
 		// A resend of an envelope still out with its recipient: the first copy will be answered.
-		if (this.forwarded.holds(envelope)) return 'ok';
-		const queued = this.queueCounts.get(envelope.to) ?? 0;
+		if (this.forwarded.holds(from, envelope.id, to)) return 'ok';
+		const queued = this.queueCounts.get(to) ?? 0;
 		if (queued >= this.options.maxQueuedPerUser) return 'queue_full';
 		const delivery = this.newDelivery();
 		if (delivery === undefined) return 'storage_failed';
-		this.queueCounts.set(envelope.to, queued + 1);
+		this.queueCounts.set(to, queued + 1);
 		const numbered: NumberedEnvelope = {
 			delivery,
 			id: envelope.id,
-			to: envelope.to,
+			to,
 			kind: envelope.kind,
 			ephemeral: envelope.ephemeral,
 			body: envelope.body,
-			from: envelope.from,
-			time: envelope.time,
+			from,
+			time,
 		};
-		const recipient = this.online.get(envelope.to);
-		if (recipient && !recipient.catchingUp && !this.pendingFor.has(envelope.to)) {
+		const recipient = this.online.get(to);
+		if (recipient && !recipient.catchingUp && !this.pendingFor.has(to)) {
 			this.forward(recipient, numbered);
 			this.forwarded.add(numbered);
 			this.cancelForwardedCommit ??= this.timer(() => this.commitOverdue(), this.forwardedCommitMs);
 			return 'ok';
 		}
 		this.pending.push(numbered);
-		this.pendingFor.set(envelope.to, (this.pendingFor.get(envelope.to) ?? 0) + 1);
+		this.pendingFor.set(to, (this.pendingFor.get(to) ?? 0) + 1);
 		if (!this.commitScheduled) {
 			this.commitScheduled = true;
 			queueMicrotask(() => this.commitPending());

@@ -134,8 +134,7 @@ export class Session {
 			this.reject('unknown_recipient', 'that is not a valid username', envelope.id);
 			return;
 		}
-		const {id, kind, ephemeral, body} = envelope;
-		const verdict = this.core.accept({id, to, kind, ephemeral, body, from: this.username!, time: clock()});
+		const verdict = this.core.accept(envelope, to, this.username!, clock());
 		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
 		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);
 		else if (verdict === 'storage_failed') this.reject('storage_failed', 'the relay could not store the message; send it again later', envelope.id);
