@@ -68,7 +68,10 @@ export type ClientEvents = {
 	/** A contact's verified or key-changed state changed (after /trust, /verify, or a changed key). */
 	'contact-updated': [contact: Contact];
 	message: [message: IncomingMessage];
-	/** The relay committed message `id` to its database (stored, not yet read); once per copy of a message to everyone. */
+	/**
+	 * The relay has message `id` safe: on its disk, or acknowledged by the recipient's client (not
+	 * yet confirmed end to end); once per copy of a message to everyone.
+	 */
 	accepted: [ack: {id: string; time: number}];
 	/** The recipient's client confirmed, end to end, that it received message `id`. */
 	delivered: [receipt: {id: string; by: string}];
