@@ -30,7 +30,6 @@ export class RelayConnection {
 	private session: Session | undefined;
 	private closing = false;
 	private deadline: NodeJS.Timeout | undefined;
-	private heartbeat: NodeJS.Timeout | undefined;
 	private lastHeard = Date.now();
 	private pingNonce = 0;
 
@@ -113,6 +112,11 @@ export class RelayConnection {
 			if (this.closing) return;
 			this.session!.handle(parseClientMessage(raw));
 		}
+		if (this.deadline !== undefined && this.session?.name !== undefined) {
+			// logged in: the login deadline's timer need not hold memory for two minutes
+			clearTimeout(this.deadline);
+			this.deadline = undefined;
+		}
 	}
 
 	private handshake(frame: string): void {
@@ -136,7 +140,6 @@ export class RelayConnection {
 		this.deadline = setTimeout(() => {
 			if (this.session?.name === undefined) this.fail('login_timeout', `no login within ${this.limits.loginTimeoutMs} ms`);
 		}, this.limits.loginTimeoutMs);
-		this.startHeartbeat();
 		this.session = this.core.openSession(
 			{
 				send: message => this.queue(message),
@@ -170,18 +173,20 @@ export class RelayConnection {
 		}
 	}
 
-	private startHeartbeat(): void {
+	/**
+	 * Called for every connection by one timer of the server's, every min(heartbeatIntervalMs,
+	 * idleTimeoutMs), rather than a timer per connection: pings a quiet peer, drops a silent one.
+	 */
+	checkHeartbeat(now: number): void {
+		if (!this.opener || this.closing) return;
 		const {heartbeatIntervalMs, idleTimeoutMs} = this.limits;
-		this.heartbeat = setInterval(() => {
-			const quiet = Date.now() - this.lastHeard;
-			if (quiet >= idleTimeoutMs) {
-				this.session?.end('timeout');
-				this.fail('idle_timeout', `nothing received for ${idleTimeoutMs} ms`);
-			} else if (quiet >= heartbeatIntervalMs) {
-				this.queue({type: 'ping', nonce: this.pingNonce++});
-			}
-		}, Math.min(heartbeatIntervalMs, idleTimeoutMs));
-		this.heartbeat.unref();
+		const quiet = now - this.lastHeard;
+		if (quiet >= idleTimeoutMs) {
+			this.session?.end('timeout');
+			this.fail('idle_timeout', `nothing received for ${idleTimeoutMs} ms`);
+		} else if (quiet >= heartbeatIntervalMs) {
+			this.queue({type: 'ping', nonce: this.pingNonce++});
+		}
 	}
 
 	private queue(message: RelayMessage): void {
@@ -199,7 +204,6 @@ export class RelayConnection {
 
 	private closed(): void {
 		clearTimeout(this.deadline);
-		clearInterval(this.heartbeat);
 		this.session?.end('disconnected');
 		this.log('disconnect', {remote: this.remote, user: this.session?.name ?? null});
 	}

@@ -73,6 +73,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	purge.unref();
 	const connections = new Set<RelayConnection>();
 	const admission = new Admission(limits);
+	const heartbeat = setInterval(() => {
+		const now = Date.now();
+		for (const connection of connections) connection.checkHeartbeat(now);
+	}, Math.min(limits.heartbeatIntervalMs, limits.idleTimeoutMs));
+	heartbeat.unref();
 
 	const server: Server = createServer(socket => {
 		const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
@@ -113,6 +118,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		close(reason = 'the relay is shutting down') {
 			closing ??= new Promise<void>(resolve => {
 				clearInterval(purge);
+				clearInterval(heartbeat);
 				core.stop();
 				server.close(() => {
 					store.close();
