@@ -1,11 +1,17 @@
 import type {ClientEvents, Contact} from '../net/client-events.js';
 import type {ClientMessage, DeliveredEnvelope, UserRecord} from '../net/messages.js';
 import {maxAckDeliveries} from '../net/messages.js';
-import {newMessageId, type EndToEnd} from './end-to-end.js';
+import type {Accepted, Settlement} from './contact-store.js';
+import {newMessageId, type EndToEnd, type Opened} from './end-to-end.js';
 import type {Outbox} from './outbox.js';
 
 /** Envelopes kept in memory behind one contact's changed key; the relay keeps the rest. */
 const maxHeldPerSender = 1000;
+/** Envelopes kept in memory while this device cannot save what they change; the relay keeps the rest. */
+const maxWaiting = 1000;
+/** After the contact store failed, the client tries again after this pause, doubling up to the max. */
+export const storeRetryMs = 1000;
+export const maxStoreRetryMs = 30_000;
 
 type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
 
@@ -33,11 +39,39 @@ const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_fa
  * acknowledgements, and messages held behind a changed key. ChatClient feeds it relay messages.
  * It outlives a connection: between attach() and detach() it has one to send on; meanwhile what
  * it seals waits in the outbox, and goes out, in order, once the next connection is attached.
+ *
+ * Every accepted envelope is shown at least once per data directory, whenever the process is
+ * killed, and at most once per process. Its counter is spent in the same contacts.json update
+ * that keeps what it shows (an "inbox" entry), since a spent counter makes the relay's copy a
+ * replay. The entry is shown (emitted) right after, and the next update of the file, whatever it
+ * is for, replaces it with the receipt it owes; the receipt is sealed and saved in the outbox at
+ * the end of the turn, and only then is it marked paid. Each process first shows the entries it
+ * finds: what a killed process accepted but may not have shown. So a message is never lost, and
+ * is shown again by the next process only if its process died between showing it and that next
+ * write (one write, however busy the turn); a redelivery is a replay, acknowledged and dropped.
+ * A receipt owed to a contact whose key changed waits in contacts.json with the pinned keys.
+ *
+ * When this device cannot save (a lock held too long, a full disk), the envelope is not
+ * acknowledged: it and those after it wait, in order, and are tried again after a pause, so the
+ * relay keeps them until they are saved, and no later one shows a false gap.
  */
 export class ChatSession {
 	private readonly online = new Map<string, boolean>();
 	private readonly held = new Map<string, DeliveredEnvelope[]>();
-	private receipts = new Map<string, string[]>();
+	/** Contacts whose owed receipts (contact store) go out at the next flush, unless their key changed. */
+	private readonly owedToPay = new Set<string>();
+	/** Whether the entries a previous process left in the contact store were shown. */
+	private caughtUp = false;
+	/** Envelopes waiting for the contact store, in order; undefined while it works. */
+	private waiting: DeliveredEnvelope[] | undefined;
+	/** Some arrived past maxWaiting: nothing more is taken until the next connection. */
+	private waitingOverflowed = false;
+	/** Directory records the contact store could not take yet. */
+	private unobserved: Array<{user: UserRecord; online: boolean}> = [];
+	private retryTimer: NodeJS.Timeout | undefined;
+	private storeStrikes = 0;
+	/** A local error was reported and the store has not worked since: say it once, not per envelope. */
+	private troubled = false;
 	private acks: number[] = [];
 	private flushScheduled = false;
 	private out: Transmit | undefined;
@@ -76,10 +110,15 @@ export class ChatSession {
 		return [...this.online.keys()].sort().map(name => this.contact(name));
 	}
 
-	/** A connection has logged in: what waits in the outbox goes out on it first, oldest first. */
+	/**
+	 * A connection has logged in: what waits in the outbox goes out on it first, oldest first. At
+	 * the end of the turn, after the welcome, what a previous process accepted and may not have
+	 * shown is shown (see the class comment).
+	 */
 	attach(out: Transmit): void {
 		this.out = out;
 		this.transmit();
+		this.schedule();
 	}
 
 	/**
@@ -90,6 +129,12 @@ export class ChatSession {
 	detach(): void {
 		this.out = undefined;
 		this.acks = [];
+		// Not acknowledged, so the relay delivers them again at the next login.
+		this.waiting = undefined;
+		this.waitingOverflowed = false;
+		this.unobserved = [];
+		clearTimeout(this.retryTimer);
+		this.retryTimer = undefined;
 		clearTimeout(this.pause);
 		this.pause = undefined;
 		this.window = maxInFlight;
@@ -150,38 +195,8 @@ export class ChatSession {
 	}
 
 	deliver(envelope: DeliveredEnvelope): void {
-		const opened = this.e2e.open(envelope);
-		switch (opened.type) {
-			case 'held': {
-				const held = this.held.get(opened.from) ?? [];
-				// Past the cap an envelope is neither held nor acknowledged: it stays on the relay for a later login.
-				if (held.length >= maxHeldPerSender) return;
-				if (!held.some(item => item.delivery === envelope.delivery)) held.push(envelope);
-				this.held.set(opened.from, held);
-				this.emit('held', {from: opened.from, count: held.length});
-				return;
-			}
-			case 'rejected':
-				this.emit('rejected', {from: opened.from, code: opened.code, reason: opened.reason});
-				break;
-			case 'receipt':
-				if (opened.gap > 0) this.emit('gap', {from: opened.from, missing: opened.gap});
-				for (const id of opened.ids) this.emit('delivered', {id, by: opened.from});
-				break;
-			case 'text':
-				if (opened.gap > 0) this.emit('gap', {from: opened.from, missing: opened.gap});
-				this.emit('message', {
-					id: opened.id,
-					from: opened.from,
-					to: envelope.to,
-					kind: opened.kind,
-					text: opened.text,
-					time: envelope.time,
-					sent: opened.sent,
-				});
-				this.receiptFor(opened.from, opened.id);
-		}
-		this.acknowledge(envelope.delivery);
+		if (this.waiting === undefined && this.receive(envelope)) return;
+		this.wait(envelope);
 	}
 
 	trust(username: string, safetyNumber?: string): void {
@@ -197,6 +212,9 @@ export class ChatSession {
 			}
 		}
 
+		// Receipts owed to the keys now pinned (the same keys, or keys pinned before and trusted again).
+		this.owedToPay.add(username);
+		this.schedule();
 		this.transmit();
 		this.emit('contact-updated', this.contact(username));
 		const held = this.held.get(username) ?? [];
@@ -213,12 +231,28 @@ export class ChatSession {
 		return this.e2e.safetyNumber(username);
 	}
 
-	/** Pins or checks the records; for each, true when the user is listed (its record is valid). */
+	/**
+	 * Pins or checks the records; for each, true when the user is listed (its record is valid).
+	 * If the contact store fails, they are listed for now and checked again before any envelope.
+	 */
 	private observe(users: readonly UserRecord[], online: boolean): boolean[] {
 		const others = users.filter(user => user.username !== this.username);
-		const wasChanged = others.map(user => this.e2e.hasChangedKey(user.username));
-		const verdicts = this.e2e.observeAll(others);
 		const listed = users.map(user => user.username !== this.username);
+		let wasChanged: boolean[];
+		let verdicts: ReturnType<EndToEnd['observeAll']>;
+		try {
+			wasChanged = others.map(user => this.e2e.hasChangedKey(user.username));
+			verdicts = this.e2e.observeAll(others);
+		} catch (error) {
+			this.localError('could not save the keys the relay serves', error);
+			for (const user of others) {
+				this.online.set(user.username, online || user.online);
+				this.unobserved.push({user, online});
+			}
+			this.waiting ??= [];
+			this.retryLater();
+			return listed;
+		}
 		for (const [index, user] of others.entries()) {
 			const name = user.username;
 			const verdict = verdicts[index];
@@ -263,11 +297,177 @@ export class ChatSession {
 		}
 	}
 
-	private receiptFor(to: string, id: string): void {
-		const ids = this.receipts.get(to) ?? [];
-		ids.push(id);
-		this.receipts.set(to, ids);
+	/**
+	 * Opens one envelope and shows what it holds; false, with nothing shown or acknowledged, when
+	 * the contact store failed.
+	 */
+	private receive(envelope: DeliveredEnvelope): boolean {
+		if (!this.catchUp()) return false;
+		let opened: Opened;
+		try {
+			opened = this.e2e.open(envelope);
+		} catch (error) {
+			this.localError(`could not save a message from ${envelope.from}`, error);
+			return false;
+		}
+		switch (opened.type) {
+			case 'held': {
+				const held = this.held.get(opened.from) ?? [];
+				// Past the cap an envelope is neither held nor acknowledged: it stays on the relay for a later login.
+				if (held.length >= maxHeldPerSender) return true;
+				if (!held.some(item => item.delivery === envelope.delivery)) held.push(envelope);
+				this.held.set(opened.from, held);
+				this.emit('held', {from: opened.from, count: held.length});
+				return true;
+			}
+			case 'rejected':
+				this.emit('rejected', {from: opened.from, code: opened.code, reason: opened.reason});
+				break;
+			case 'receipt':
+				this.show(opened.from, {type: 'receipt', id: envelope.id, ids: opened.ids, time: envelope.time, gap: opened.gap});
+				break;
+			case 'text': {
+				const {id, kind, text, sent, gap} = opened;
+				this.show(opened.from, {type: 'text', id, kind, text, sent, time: envelope.time, gap});
+			}
+		}
+		this.acknowledge(envelope.delivery);
+		return true;
+	}
+
+	/** Emits what an accepted envelope holds, then has the next contact-store write mark it shown. */
+	private show(from: string, accepted: Accepted): void {
+		if (accepted.gap > 0) this.emit('gap', {from, missing: accepted.gap});
+		if (accepted.type === 'text') {
+			const {id, kind, text, time, sent} = accepted;
+			this.emit('message', {id, from, to: this.username, kind, text, time, sent});
+		} else {
+			for (const id of accepted.ids) this.emit('delivered', {id, by: from});
+		}
+		this.e2e.shown(from, accepted);
+		if (accepted.type === 'text') this.owedToPay.add(from);
 		this.schedule();
+	}
+
+	/**
+	 * Shows, once per session, what the contact store holds accepted and unsettled: what a process
+	 * that was killed accepted, maybe without showing it. False when the store cannot be read.
+	 */
+	private catchUp(): boolean {
+		if (this.caughtUp) return true;
+		let stored: ReturnType<EndToEnd['inbox']>;
+		try {
+			stored = this.e2e.inbox();
+			for (const name of this.e2e.owing()) this.owedToPay.add(name);
+		} catch (error) {
+			this.localError('could not read the contacts file', error);
+			return false;
+		}
+		this.caughtUp = true;
+		for (const {from, accepted} of stored) this.show(from, accepted);
+		return true;
+	}
+
+	/** Envelopes after a store failure wait, in order, for the store to work again. */
+	private wait(envelope: DeliveredEnvelope): void {
+		const waiting = (this.waiting ??= []);
+		// Past the cap, nothing more is taken (a later one would show the ones dropped as a gap); all stay on the relay.
+		if (waiting.length >= maxWaiting) this.waitingOverflowed = true;
+		if (!this.waitingOverflowed) waiting.push(envelope);
+		this.retryLater();
+	}
+
+	private retryLater(): void {
+		if (this.retryTimer !== undefined) return;
+		const delay = Math.min(maxStoreRetryMs, storeRetryMs * 2 ** Math.min(this.storeStrikes, 16));
+		this.storeStrikes++;
+		this.retryTimer = setTimeout(() => {
+			this.retryTimer = undefined;
+			this.retry();
+		}, delay);
+		this.retryTimer.unref();
+	}
+
+	/** Tries again what the contact store refused: the directory, then the waiting envelopes, in order; then a flush. */
+	private retry(): void {
+		if (this.unobserved.length > 0) {
+			const users = this.unobserved.map(({user, online}) => ({...user, online: online || user.online}));
+			this.unobserved = [];
+			this.observe(users, false);
+			// Failed again: observe() kept them and set the next try.
+			if (this.unobserved.length > 0) return;
+		}
+		const waiting = this.waiting;
+		if (waiting !== undefined) {
+			while (waiting.length > 0) {
+				if (!this.receive(waiting[0]!)) {
+					this.retryLater();
+					return;
+				}
+				waiting.shift();
+			}
+			if (!this.waitingOverflowed) this.waiting = undefined;
+		}
+		this.schedule();
+	}
+
+	/**
+	 * Seals the receipts owed (for what was shown, and earlier ones), saves them in the outbox, then
+	 * marks them paid in the contact store, in one update that also carries what is still deferred.
+	 * A contact whose key changed gets no receipt: its ids stay owed to the pinned keys. What fails
+	 * is tried again later.
+	 */
+	private settle(): boolean {
+		const settlements: Settlement[] = [];
+		let failed = false;
+		for (const name of this.owedToPay) {
+			try {
+				if (this.e2e.hasChangedKey(name)) {
+					this.owedToPay.delete(name);
+					continue;
+				}
+				const owed = this.e2e.owedReceipts(name);
+				this.sendReceipts(name, owed);
+				settlements.push({name, shown: [], owe: [], paid: owed});
+			} catch (error) {
+				this.localError(`could not send receipts to ${name}`, error);
+				failed = true;
+			}
+		}
+		// The receipts are saved before they are marked paid.
+		this.outbox.flush();
+		try {
+			this.e2e.settle(settlements);
+		} catch (error) {
+			this.localError('could not save which messages were shown', error);
+			return false;
+		}
+		for (const {name} of settlements) this.owedToPay.delete(name);
+		return !failed;
+	}
+
+	/** Seals receipts for `ids`, at most maxAckDeliveries each; a full outbox drops the rest. */
+	private sendReceipts(to: string, ids: readonly string[]): void {
+		for (let start = 0; start < ids.length; start += maxAckDeliveries) {
+			// A full outbox drops the receipt before it spends a counter: the sender just sees no tick.
+			if (!this.outbox.hasRoom(1)) return;
+			this.outbox.add(this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries)));
+		}
+	}
+
+	/**
+	 * The contact store failed: said once (as a relay-error with code storage_failed and no ref,
+	 * the only event the UI has for it), until it works again.
+	 */
+	private localError(what: string, error: unknown): void {
+		if (this.troubled) return;
+		this.troubled = true;
+		const why = error instanceof Error ? error.message : String(error);
+		this.emit('relay-error', {
+			code: 'storage_failed',
+			ref: null,
+			message: `this device ${what} (${why}); the relay keeps what was not saved, and the client tries again shortly`,
+		});
 	}
 
 	private acknowledge(delivery: number): void {
@@ -275,7 +475,7 @@ export class ChatSession {
 		this.schedule();
 	}
 
-	/** Receipts and acks from one turn of the event loop go out together. */
+	/** Receipts, settlements and acks from one turn of the event loop go out together. */
 	private schedule(): void {
 		if (this.flushScheduled) return;
 		this.flushScheduled = true;
@@ -284,15 +484,13 @@ export class ChatSession {
 
 	private flush(): void {
 		this.flushScheduled = false;
-		const receipts = this.receipts;
-		this.receipts = new Map();
-		for (const [to, ids] of receipts) {
-			if (this.e2e.hasChangedKey(to)) continue;
-			for (let start = 0; start < ids.length; start += maxAckDeliveries) {
-				// A full outbox drops the receipt before it spends a counter: the sender just sees no tick.
-				if (!this.outbox.hasRoom(1)) break;
-				this.outbox.add(this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries)));
-			}
+		const caughtUp = this.catchUp();
+		const settled = this.settle();
+		if (caughtUp && settled && this.waiting === undefined && this.unobserved.length === 0) {
+			this.storeStrikes = 0;
+			this.troubled = false;
+		} else {
+			this.retryLater();
 		}
 		this.transmit();
 		const acks = this.acks;

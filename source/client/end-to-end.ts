@@ -6,7 +6,7 @@ import {safetyNumber} from '../crypto/safety-number.js';
 import {encodePayload, maxTextBytes, parsePayload} from '../net/e2e-payload.js';
 import type {RejectionCode} from '../net/client-events.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
-import type {ContactStore} from './contact-store.js';
+import type {Accepted, AcceptedContent, ContactStore, Settlement} from './contact-store.js';
 
 /**
  * The end-to-end layer of one logged-in user (PROTOCOL.md sections 10 and 12): seals and opens
@@ -109,13 +109,46 @@ export class EndToEnd {
 		} catch (error) {
 			return {type: 'rejected', from, code: 'malformed', reason: (error as Error).message};
 		}
-		const verdict = this.contacts.receive(from, payload.counter);
+		const content: AcceptedContent =
+			payload.type === 'receipt'
+				? {type: 'receipt', id: envelope.id, ids: payload.ids, time: envelope.time}
+				: {type: 'text', id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, time: envelope.time};
+		// The counter and what the envelope shows are saved together: see ChatSession for why.
+		const verdict = this.contacts.receive(from, payload.counter, content);
 		if (verdict.verdict === 'replay') {
 			return {type: 'rejected', from, code: 'replay', reason: 'it repeats a message already received'};
 		}
 		const gap = verdict.verdict === 'new' ? verdict.gap : 0;
 		if (payload.type === 'receipt') return {type: 'receipt', from, ids: payload.ids, gap};
 		return {type: 'text', from, id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, gap};
+	}
+
+	/** What was accepted (here or by a process that ended before it was shown) and not yet settled. */
+	inbox(): Array<{from: string; accepted: Accepted}> {
+		return this.contacts.inbox();
+	}
+
+	/** Ids of texts from `username` whose receipt is owed to its pinned keys. */
+	owedReceipts(username: string): string[] {
+		return this.contacts.owed(username);
+	}
+
+	/** Contacts owed receipts. */
+	owing(): string[] {
+		return this.contacts.owing();
+	}
+
+	/**
+	 * `accepted` from `from` was shown: the next update of contacts.json forgets it, and owes its
+	 * receipt if it is a text, until settle() records the receipt as paid.
+	 */
+	shown(from: string, accepted: Accepted): void {
+		this.contacts.defer({name: from, shown: [{type: accepted.type, id: accepted.id}], owe: accepted.type === 'text' ? [accepted.id] : [], paid: []});
+	}
+
+	/** Writes `settlements` with what shown() deferred, in one update. */
+	settle(settlements: readonly Settlement[]): void {
+		this.contacts.settle(settlements);
 	}
 
 	/**

@@ -1,37 +1,16 @@
 import {spawn} from 'node:child_process';
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
-import {dirname, join, relative, resolve} from 'node:path';
-import ts from 'typescript';
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {contactsPath, ContactStore} from '../../source/client/contact-store.js';
 import {fingerprint} from '../../source/crypto/keys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import {transpile} from './transpile.js';
 
 // Real processes, so writes truly interleave: the stores and their imports are transpiled to
 // plain JavaScript in a temp dir (Node 20 cannot run TypeScript), then several copies of a small
 // script hammer one account's files while this process keeps reading them.
-
-const sourceRoot = resolve(import.meta.dirname, '../../source');
-
-function transpile(entries: string[], outDir: string): void {
-	const pending = entries.map(entry => join(sourceRoot, entry));
-	const done = new Set<string>();
-	while (pending.length > 0) {
-		const file = pending.pop()!;
-		if (done.has(file)) continue;
-		done.add(file);
-		const source = readFileSync(file, 'utf8');
-		for (const [, specifier] of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) {
-			pending.push(resolve(dirname(file), `${specifier!}.ts`));
-		}
-		const output = ts.transpileModule(source, {compilerOptions: {module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022}});
-		const target = join(outDir, relative(sourceRoot, file)).replace(/\.ts$/, '.js');
-		mkdirSync(dirname(target), {recursive: true});
-		writeFileSync(target, output.outputText);
-	}
-	writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
-}
 
 const worker = `
 import {ContactStore, contactsPath} from './client/contact-store.js';

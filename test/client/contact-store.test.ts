@@ -2,7 +2,7 @@ import {spawnSync} from 'node:child_process';
 import {chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {contactsPath, ContactStore, staleLockMs} from '../../source/client/contact-store.js';
+import {contactsPath, ContactStore, maxInboxEntries, staleLockMs, withLock, type AcceptedContent} from '../../source/client/contact-store.js';
 import {maxMissingCounters} from '../../source/client/receive-counter.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {fingerprint} from '../../source/crypto/keys.js';
@@ -201,6 +201,126 @@ describe('ContactStore: counters', () => {
 	});
 });
 
+const text = (id: string, body = `text ${id}`): AcceptedContent => ({type: 'text', id, kind: 'direct', text: body, sent: 1, time: 2});
+
+describe('ContactStore: what accepted envelopes show, and receipts owed', () => {
+	it('keeps what an envelope shows in the update that spends its counter, and across a restart', () => {
+		const {store, path} = newStore();
+		store.observe('bob', bob);
+		store.receive('bob', 0, text('m0'));
+		store.receive('bob', 3, {type: 'receipt', id: 'r3', ids: ['x', 'y'], time: 4});
+		store.receive('bob', 1, text('m1'));
+		// A replay keeps nothing: it was shown when it was accepted.
+		expect(store.receive('bob', 0, text('m0 again')).verdict).toBe('replay');
+		expect(new ContactStore(path).inbox()).toEqual([
+			{from: 'bob', accepted: {...text('m0'), gap: 0}},
+			{from: 'bob', accepted: {type: 'receipt', id: 'r3', ids: ['x', 'y'], time: 4, gap: 2}},
+			{from: 'bob', accepted: {...text('m1'), gap: 0}},
+		]);
+		// The public contact is unchanged by it.
+		expect(store.get('bob')).toEqual({pinned: bob, verified: false, sendCounter: 0, receive: {next: 4, missing: [2]}});
+	});
+
+	it('settles in one update: forgets what was shown, owes and pays receipts', () => {
+		const {store, path} = newStore();
+		const carol = publicIdentity(generateIdentity(), 'carol');
+		store.observeAll([{name: 'bob', record: bob}, {name: 'carol', record: carol}]);
+		store.receive('bob', 0, text('same'));
+		store.receive('bob', 1, text('same', 'a second text that reuses the id'));
+		store.receive('carol', 0, text('c0'));
+		const before = stamp(path);
+		store.settle([
+			{name: 'bob', shown: [{type: 'text', id: 'same'}], owe: ['same'], paid: []},
+			{name: 'carol', shown: [{type: 'text', id: 'c0'}], owe: ['c0', 'older'], paid: []},
+			{name: 'nobody', shown: [{type: 'text', id: 'x'}], owe: ['x'], paid: []},
+		]);
+		expect(stamp(path)).not.toBe(before);
+		const reloaded = new ContactStore(path);
+		expect(reloaded.inbox()).toEqual([{from: 'bob', accepted: {...text('same', 'a second text that reuses the id'), gap: 0}}]);
+		expect(reloaded.owed('bob')).toEqual(['same']);
+		expect(reloaded.owed('carol')).toEqual(['c0', 'older']);
+		expect(reloaded.owing()).toEqual(['bob', 'carol']);
+		store.settle([{name: 'carol', shown: [], owe: [], paid: ['c0', 'older']}]);
+		expect(store.owing()).toEqual(['bob']);
+		const unchanged = stamp(path);
+		store.settle([{name: 'bob', shown: [], owe: [], paid: []}]);
+		expect(stamp(path)).toBe(unchanged);
+	});
+
+	it('defers a settlement to the next write, whatever it is for, and keeps it while writes fail', () => {
+		const {store, path} = newStore();
+		store.observe('bob', bob);
+		store.receive('bob', 0, text('m0'));
+		store.defer({name: 'bob', shown: [{type: 'text', id: 'm0'}], owe: ['m0'], paid: []});
+		// Counted at once here, not yet on disk.
+		expect(store.inbox()).toEqual([]);
+		expect(store.owed('bob')).toEqual(['m0']);
+		expect(new ContactStore(path).inbox()).toHaveLength(1);
+		// A write that fails carries nothing and loses nothing.
+		writeFileSync(`${path}.lock`, `${process.ppid}\n`);
+		expect(() => new ContactStore(path, {lockTimeoutMs: 50}).nextSendCounter('bob')).toThrow(/locked/);
+		const impatient = new ContactStore(path, {lockTimeoutMs: 50});
+		impatient.defer({name: 'bob', shown: [{type: 'text', id: 'm0'}], owe: ['m0'], paid: []});
+		expect(() => impatient.receive('bob', 1, text('m1'))).toThrow(/locked/);
+		rmSync(`${path}.lock`);
+		expect(impatient.owed('bob')).toEqual(['m0']);
+		// The next write, here for a send counter, carries it.
+		expect(store.nextSendCounter('bob')).toBe(0);
+		const reloaded = new ContactStore(path);
+		expect(reloaded.inbox()).toEqual([]);
+		expect(reloaded.owed('bob')).toEqual(['m0']);
+		// Already carried by the other instance's write: applying it again changes nothing.
+		const before = stamp(path);
+		impatient.settle([]);
+		expect(stamp(path)).toBe(before);
+		expect(impatient.receive('bob', 1, text('m1')).verdict).toBe('new');
+		expect(new ContactStore(path).inbox()).toEqual([{from: 'bob', accepted: {...text('m1'), gap: 0}}]);
+	});
+
+	it('refuses an envelope, spending nothing, once too many wait to be shown', () => {
+		const {store} = newStore();
+		store.observe('bob', bob);
+		for (let counter = 0; counter < maxInboxEntries; counter++) store.receive('bob', counter, text(`m${counter}`));
+		expect(() => store.receive('bob', maxInboxEntries, text('one too many'))).toThrow(/wait to be shown/);
+		expect(store.get('bob')!.receive.next).toBe(maxInboxEntries);
+		store.settle([{name: 'bob', shown: [{type: 'text', id: 'm0'}], owe: [], paid: []}]);
+		expect(store.receive('bob', maxInboxEntries, text('one too many')).verdict).toBe('new');
+	});
+
+	it('owed receipts belong to the pinned keys: retired with them, back when they are trusted again', () => {
+		const {store} = newStore();
+		store.observe('bob', bob);
+		store.observe('bob', bobNew);
+		store.settle([{name: 'bob', shown: [], owe: ['m1'], paid: []}]);
+		expect(store.trust('bob')).toBe(true);
+		expect(store.owed('bob')).toEqual([]);
+		store.observe('bob', bobThird);
+		store.trust('bob');
+		expect(store.owed('bob')).toEqual([]);
+		store.observe('bob', bob);
+		store.trust('bob');
+		expect(store.owed('bob')).toEqual(['m1']);
+	});
+
+	it('reads a file written before the inbox and owed receipts existed', () => {
+		const {store, path} = newStore();
+		store.observe('bob', bob);
+		store.observe('bob', bobNew);
+		store.trust('bob');
+		const file = JSON.parse(readFileSync(path, 'utf8'));
+		expect(file.contacts.bob).not.toHaveProperty('inbox');
+		expect(file.contacts.bob).not.toHaveProperty('owed');
+		expect(file.contacts.bob.retired[0]).not.toHaveProperty('owed');
+		expect(new ContactStore(path).inbox()).toEqual([]);
+		// and the same retired pin with owed receipts is read as such
+		file.contacts.bob.retired[0].owed = ['m1'];
+		writeFileSync(path, JSON.stringify(file));
+		store.observe('bob', bob);
+		store.trust('bob');
+		expect(store.owed('bob')).toEqual(['m1']);
+	});
+});
+
 describe('ContactStore: damaged files and permissions', () => {
 	function damagedStore(change: (file: any) => unknown): {path: string; text: string} {
 		const {store, path} = newStore();
@@ -230,6 +350,12 @@ describe('ContactStore: damaged files and permissions', () => {
 		['a duplicate missing counter', file => void (file.contacts.bob.receive.missing = [1, 1])],
 		['no retired list', file => void delete file.contacts.bob.retired],
 		['a bad retired pin', file => void (file.contacts.bob.retired = [{identity: 'x'}])],
+		['a bad accepted message', file => void (file.contacts.bob.inbox = [{type: 'text', id: 'm1', kind: 'direct', text: 1, sent: 0, time: 0, gap: 0}])],
+		['an accepted message of an unknown type', file => void (file.contacts.bob.inbox = [{type: 'typing', id: 'm1', time: 0, gap: 0}])],
+		['an accepted receipt without ids', file => void (file.contacts.bob.inbox = [{type: 'receipt', id: 'r1', ids: [], time: 0, gap: 0}])],
+		['an inbox that is not a list', file => void (file.contacts.bob.inbox = {})],
+		['an owed receipt that is not a message id', file => void (file.contacts.bob.owed = ['not an id!'])],
+		['retired owed receipts that are not a list', file => void (file.contacts.bob.retired = [{...file.contacts.bob.pinned, sendCounter: 0, receiveNext: 0, owed: 'm1'}])],
 	])('refuses %s with a clear error and leaves the file alone', (_, change) => {
 		const {path, text} = damagedStore(change);
 		expect(() => new ContactStore(path)).toThrow(/damaged/);
@@ -289,6 +415,14 @@ describe('ContactStore: the lock file', () => {
 		expect(impatient.get('bob')!.sendCounter).toBe(0);
 		rmSync(`${path}.lock`);
 		expect(impatient.nextSendCounter('bob')).toBe(0);
+	});
+
+	it('takes the lock with its pid already in it, so a process killed meanwhile never leaves an empty one', () => {
+		const {store, path, directory} = newStore();
+		store.observe('bob', bob);
+		const seen = withLock(path, 100, () => [readFileSync(`${path}.lock`, 'utf8'), readdirSync(directory).sort()]);
+		expect(seen).toEqual([`${process.pid}\n`, ['contacts.json', 'contacts.json.lock']]);
+		expect(readdirSync(directory)).toEqual(['contacts.json']);
 	});
 
 	it('breaks the lock of a process that is gone', () => {

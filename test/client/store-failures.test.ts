@@ -1,0 +1,111 @@
+import {rmSync, writeFileSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {contactsPath} from '../../source/client/contact-store.js';
+import type {ClientMessage} from '../../source/net/messages.js';
+import {meet, newClient, next, onlineClient, record, registerOffline, relayForTest} from '../helpers/chat.js';
+import {tempDir} from '../helpers/temp-dir.js';
+import {connectionWithEnvelope, sessionOnFiles, type Emitted} from './account-files.js';
+
+// A contacts file that cannot be written: another process holds its lock (a live pid, so it is
+// not broken as stale) until the lock times out. A full disk fails the same call the same way.
+
+function holdLock(dataDir: string, fingerprint: string, username: string): () => void {
+	const lock = `${contactsPath(dataDir, fingerprint, username)}.lock`;
+	writeFileSync(lock, `${process.pid}\n`);
+	return () => rmSync(lock, {force: true});
+}
+
+const texts = (emitted: Emitted[]) => emitted.filter(({event}) => event === 'message').map(({args}) => (args[0] as {text: string}).text);
+
+describe('when the contact store cannot be written', () => {
+	it('the client stays online, says so once, and shows the messages in order once it can', {timeout: 90_000}, async () => {
+		const relay = await relayForTest();
+		const bobDir = tempDir();
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+		await meet(alice, bob);
+		const messages = record(bob, 'message');
+		const gaps = record(bob, 'gap');
+		const closed = record(bob, 'closed');
+		const errors = record(bob, 'relay-error');
+		const delivered = record(alice, 'delivered');
+		const release = holdLock(bobDir, relay.fingerprint, 'bob');
+		// The lock goes away as soon as the user has been told (ChatClient waits 10 s for it first).
+		bob.once('relay-error', release);
+		const ids = [alice.send('bob', 'one'), alice.send('bob', 'two')];
+
+		await expect.poll(() => messages.map(([message]) => message.text), {timeout: 60_000}).toEqual(['one', 'two']);
+		expect(errors).toEqual([[{code: 'storage_failed', ref: null, message: expect.stringMatching(/could not save a message from alice .*locked/)}]]);
+		expect(gaps).toEqual([]);
+		expect(closed).toEqual([]);
+		expect(bob.status).toBe('online');
+		// Saved, then acknowledged and receipted.
+		await expect.poll(() => delivered.map(([receipt]) => receipt.id).sort()).toEqual([...ids].sort());
+	});
+
+	it('leaves the envelope unacknowledged, so the relay delivers it again at the next login', {timeout: 30_000}, async () => {
+		const relay = await relayForTest();
+		const bobDir = tempDir();
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+		const accepted = next(alice, 'accepted');
+		alice.send('bob', 'kept by the relay');
+		await accepted;
+
+		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+		const emitted: Emitted[] = [];
+		const toRelay: ClientMessage[] = [];
+		const session = sessionOnFiles(relay, bobDir, 'bob', item => emitted.push(item), {lockTimeoutMs: 100});
+		session.welcome(users);
+		session.attach(message => toRelay.push(message));
+		const release = holdLock(bobDir, relay.fingerprint, 'bob');
+		session.deliver(envelope);
+		await new Promise(resolve => setImmediate(resolve));
+		expect(emitted.map(({event}) => event)).toEqual(['relay-error']);
+		expect(toRelay).toEqual([]);
+		// The connection ends before the store works again.
+		session.detach();
+		peer.close();
+		release();
+
+		const bob = newClient(relay, {dataDir: bobDir});
+		const messages = record(bob, 'message');
+		const rejected = record(bob, 'rejected');
+		bob.connect();
+		await next(bob, 'login-request');
+		bob.login('bob');
+		await expect.poll(() => messages.map(([message]) => message.text)).toEqual(['kept by the relay']);
+		expect(rejected).toEqual([]);
+		expect(texts(emitted)).toEqual([]);
+	});
+
+	it('keys it could not save at login are saved before any envelope is opened', {timeout: 30_000}, async () => {
+		const relay = await relayForTest();
+		const bobDir = tempDir();
+		const alice = await onlineClient(relay, 'alice');
+		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+		const accepted = next(alice, 'accepted');
+		alice.send('bob', 'after a bad start');
+		await accepted;
+
+		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+		const emitted: Emitted[] = [];
+		const toRelay: ClientMessage[] = [];
+		const session = sessionOnFiles(relay, bobDir, 'bob', item => emitted.push(item), {lockTimeoutMs: 100});
+		const release = holdLock(bobDir, relay.fingerprint, 'bob');
+		expect(session.welcome(users)).toEqual([{username: 'alice', online: true, verified: false, keyChanged: false}]);
+		session.attach(message => toRelay.push(message));
+		session.deliver(envelope);
+		await new Promise(resolve => setImmediate(resolve));
+		expect(emitted.map(({event}) => event)).toEqual(['relay-error']);
+		expect(toRelay).toEqual([]);
+		release();
+
+		await expect.poll(() => texts(emitted), {timeout: 10_000}).toEqual(['after a bad start']);
+		await expect.poll(() => toRelay.map(message => message.type)).toEqual(['send', 'ack']);
+		expect(toRelay[1]).toEqual({type: 'ack', deliveries: [envelope.delivery]});
+		expect(emitted.filter(({event}) => event === 'relay-error')).toHaveLength(1);
+		session.detach();
+		peer.close();
+	});
+});
