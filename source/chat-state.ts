@@ -98,6 +98,7 @@ export type ChatAction =
 	| {type: 'rejected'; rejection: {from: string; code: RejectionCode; reason: string}; time: number}
 	| {type: 'held'; held: {from: string; count: number}; time: number}
 	| {type: 'relay-error'; error: {code: string; message: string; ref: string | null}; time: number}
+	| {type: 'local-error'; error: {message: string}; time: number}
 	| {type: 'announcement'; announcement: {text: string; time: number}}
 	| {type: 'reconnecting'; reconnect: {attempt: number; at: number; code: string; message: string}; time: number}
 	| {type: 'unsent'; unsent: {id: string; to: string; reason: string}; time: number}
@@ -248,6 +249,11 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'relay-error': {
 			return relayError(state, action.error, action.time);
+		}
+
+		case 'local-error': {
+			const next = addSystem(state, 'error', action.error.message, action.time);
+			return {...next, notice: {tone: 'error', text: action.error.message}};
 		}
 
 		case 'announcement': {

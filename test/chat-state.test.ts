@@ -240,6 +240,13 @@ describe('messages and delivery', () => {
 		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'relay error (already_logged_in): you are logged in'});
 	});
 
+	test('a local storage failure becomes a system line and a notice that do not blame the relay', () => {
+		const text = 'this device could not save a message from bob (locked); the relay keeps what was not saved, and the client tries again shortly';
+		const state = chatReducer(online('me1', ['bob']), {type: 'local-error', error: {message: text}, time: 5});
+		expect(state.system.at(-1)).toMatchObject({tone: 'error', text});
+		expect(state.notice).toEqual({tone: 'error', text});
+	});
+
 	test('messages to everyone go to the everyone conversation, direct ones to the sender’s', () => {
 		let state = online('me1', ['amy', 'bob']);
 		state = run([message('bob', 'to all', 'm1', 'everyone'), message('bob', 'just you', 'm2')], state);

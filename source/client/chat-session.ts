@@ -455,17 +455,12 @@ export class ChatSession {
 		}
 	}
 
-	/**
-	 * The contact store failed: said once (as a relay-error with code storage_failed and no ref,
-	 * the only event the UI has for it), until it works again.
-	 */
+	/** The contact store failed: said once, until it works again. */
 	private localError(what: string, error: unknown): void {
 		if (this.troubled) return;
 		this.troubled = true;
 		const why = error instanceof Error ? error.message : String(error);
-		this.emit('relay-error', {
-			code: 'storage_failed',
-			ref: null,
+		this.emit('local-error', {
 			message: `this device ${what} (${why}); the relay keeps what was not saved, and the client tries again shortly`,
 		});
 	}

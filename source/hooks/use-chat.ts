@@ -162,6 +162,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			on('rejected', rejection => ({type: 'rejected', rejection, time: now()})),
 			on('held', held => ({type: 'held', held, time: now()})),
 			on('relay-error', error => ({type: 'relay-error', error, time: now()})),
+			on('local-error', error => ({type: 'local-error', error, time: now()})),
 			on('announcement', announcement => ({type: 'announcement', announcement})),
 			on('reconnecting', reconnect => ({type: 'reconnecting', reconnect, time: now()})),
 			on('unsent', unsent => ({type: 'unsent', unsent, time: now()})),

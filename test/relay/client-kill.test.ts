@@ -25,6 +25,7 @@ client.on('message', message => writeSync(1, 'message ' + message.id + '\\n'));
 client.on('rejected', rejection => writeSync(1, 'rejected ' + rejection.code + '\\n'));
 client.on('closed', reason => writeSync(1, 'closed ' + reason.code + '\\n'));
 client.on('relay-error', error => writeSync(1, 'error ' + error.code + ' ' + error.message.replace(/\\n/g, ' ') + '\\n'));
+client.on('local-error', error => writeSync(1, 'error local ' + error.message.replace(/\\n/g, ' ') + '\\n'));
 client.connect();
 `;
 
