@@ -8,53 +8,116 @@ import {BatchWriter} from '../dist/net/batch-writer.js';
 import {deriveSessionKeys, encodeClientHello, newClientHello, parseRelayHello, transcriptHash, verifyTranscript} from '../dist/net/handshake.js';
 import {protocolDefaults} from '../dist/net/limits.js';
 import {LineDecoder} from '../dist/net/line-decoder.js';
-import {FrameOpener, FrameSealer} from '../dist/net/secure-channel.js';
+import {FrameOpener, FrameSealer, PlaintextFrames} from '../dist/net/secure-channel.js';
+
+/** An identity and its public record for `username`, made ahead so a timed login does not pay for them. */
+export function prepareIdentity(username) {
+	const keys = generateIdentity();
+	return {keys, record: publicIdentity(keys, username)};
+}
 
 export class BenchClient {
 	frames = 0;
 	messages = 0;
+	/** Relay messages by type, pings and messages included: what an idle client was sent. */
+	received = new Map();
 	onMessage = () => {};
+	/** Set once the connection ends, for whatever reason. */
+	closed = false;
+	/** Users the relay listed at login so far: the welcome's and the directory pages'... */
+	directoryUsers = 0;
+	/** ...and how many it announced in the welcome (its users and `more`). */
+	directoryAnnounced = 0;
 
-	static async connect(port, username) {
+	/**
+	 * Resolves once logged in (the welcome arrived), or with `login: false` once the handshake is
+	 * done (the relay's hello verified, session keys derived) without logging in.
+	 *
+	 * options:
+	 *   roster: false    log in as a headless client: an empty welcome, no directory, no presence
+	 *   plaintext: true  batch frames without Fernet, for a relay started with transportCrypto false
+	 *   identity         from prepareIdentity(username) or generateIdentity(): not made while timed
+	 *   login: false     stop after the handshake
+	 *   timeoutMs        give up (and close) if not done by then; the error says which step was missing
+	 */
+	static async connect(port, username, options = {}) {
 		const client = new BenchClient();
-		await client.#open(port, username);
+		await client.#open(port, username, options);
 		return client;
 	}
 
-	async #open(port, username) {
+	async #open(port, username, options) {
 		const socket = connect({host: '127.0.0.1', port});
 		socket.setNoDelay(true);
 		this.socket = socket;
-		await new Promise((resolve, reject) => {
-			socket.once('connect', resolve);
-			socket.once('error', reject);
+		const ready = new Promise((resolve, reject) => {
+			this.ready = resolve;
+			this.failed = reject;
 		});
+		// A connection that cannot go on: before the welcome this fails connect(), after it just ends.
+		const broken = error => {
+			this.error ??= error;
+			this.failed(error);
+			socket.destroy();
+		};
+		socket.on('error', broken);
+		socket.on('close', () => {
+			this.closed = true;
+			this.failed(new Error('the relay closed the connection'));
+		});
+		const deadline =
+			options.timeoutMs &&
+			setTimeout(() => {
+				const step = this.writer ? 'the welcome' : socket.connecting ? 'the TCP connection' : "the relay's hello";
+				broken(new Error(`no ${step} within ${options.timeoutMs} ms`));
+			}, options.timeoutMs);
+		try {
+			await Promise.race([new Promise(resolve => socket.once('connect', resolve)), ready]);
+		} catch (error) {
+			clearTimeout(deadline);
+			throw error;
+		}
 		const ephemeral = generateRawKeyPair('x25519');
 		const hello = newClientHello(ephemeral);
 		const decoder = new LineDecoder(protocolDefaults.maxFrameBytes);
-		const welcomed = new Promise((resolve, reject) => {
-			this.welcomed = resolve;
-			this.failed = reject;
-		});
-		socket.on('error', error => this.failed(error));
 		socket.on('data', chunk => {
-			for (const frame of decoder.push(chunk)) this.#frame(frame, hello, ephemeral, username);
+			// Whatever the relay sends, a bad frame costs this connection, never the load generator.
+			try {
+				for (const frame of decoder.push(chunk)) this.#frame(frame, hello, ephemeral, username, options);
+			} catch (error) {
+				broken(error);
+			}
 		});
 		socket.write(encodeClientHello(hello) + '\n');
-		await welcomed;
+		try {
+			await ready;
+		} finally {
+			clearTimeout(deadline);
+		}
 	}
 
-	#frame(frame, hello, ephemeral, username) {
+	#frame(frame, hello, ephemeral, username, options) {
 		if (!this.opener) {
 			if (frame.includes('"type":"error"')) throw new Error(`the relay refused the connection: ${frame}`);
 			const relayHello = parseRelayHello(frame);
 			const hash = transcriptHash(hello, relayHello.identity, relayHello.ephemeral);
 			if (!verifyTranscript(relayHello.identity, hash, relayHello.signature)) throw new Error('bad relay signature');
 			const keys = deriveSessionKeys(ephemeral.privateKey, relayHello.ephemeral, hash);
-			this.opener = new FrameOpener(keys.relayToClient, protocolDefaults.maxBatchMessages);
-			this.writer = new BatchWriter(new FrameSealer(keys.clientToRelay), line => this.socket.write(line), protocolDefaults);
-			const identity = generateIdentity();
-			const record = publicIdentity(identity, username);
+			if (options.plaintext) {
+				const frames = new PlaintextFrames(protocolDefaults.maxBatchMessages);
+				this.opener = frames;
+				this.writer = new BatchWriter(frames, line => this.socket.write(line), protocolDefaults);
+			} else {
+				this.opener = new FrameOpener(keys.relayToClient, protocolDefaults.maxBatchMessages);
+				this.writer = new BatchWriter(new FrameSealer(keys.clientToRelay), line => this.socket.write(line), protocolDefaults);
+			}
+			if (options.login === false) {
+				this.ready();
+				return;
+			}
+			const prepared = options.identity ?? generateIdentity();
+			const identity = prepared.keys ?? prepared;
+			const record = prepared.record ?? publicIdentity(identity, username);
 			this.send({
 				type: 'login',
 				username,
@@ -62,15 +125,21 @@ export class BenchClient {
 				x25519: toBase64Url(record.x25519),
 				binding: toBase64Url(record.binding),
 				proof: toBase64Url(loginProof(identity, relayHello.identity, hash, username)),
+				...(options.roster === false ? {roster: false} : {}),
 			});
 			return;
 		}
 		this.frames += 1;
 		const acks = [];
 		for (const message of this.opener.open(frame)) {
-			switch (message.type) {
+			const type = typeof message?.type === 'string' ? message.type : '?';
+			this.received.set(type, (this.received.get(type) ?? 0) + 1);
+			switch (type) {
 				case 'welcome':
-					this.welcomed();
+					this.directoryUsers += message.users?.length ?? 0;
+					this.directoryAnnounced = (message.users?.length ?? 0) + (message.more ?? 0);
+					this.ready();
+					this.onWelcome?.(message);
 					break;
 				case 'message':
 					this.messages += 1;
@@ -83,6 +152,10 @@ export class BenchClient {
 				case 'error':
 					if (message.fatal) this.failed(new Error(`${message.code}: ${message.message}`));
 					else (this.onError ?? (error => this.failed(new Error(`${error.code}: ${error.message}`))))(message);
+					break;
+				case 'directory':
+					this.directoryUsers += message.users?.length ?? 0;
+					this.onOther?.(message);
 					break;
 				default:
 					this.onOther?.(message);

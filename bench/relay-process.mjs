@@ -1,29 +1,71 @@
-// Starts the built relay in its own process on a free port, as an operator would.
-import {spawn} from 'node:child_process';
-import {mkdtempSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+// Starts the built relay in its own process (bench/relay-host.mjs) on a free port of 127.0.0.1,
+// with an IPC channel to ask it for its memory after garbage collection.
+import {fork} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
 
-export async function startRelayProcess(extraArgs = []) {
-	const dataDir = mkdtempSync(join(tmpdir(), 'im-tui-bench-'));
-	const child = spawn(process.execPath, ['dist/server-cli.js', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
-		stdio: ['ignore', 'pipe', 'ignore'],
+const hostScript = fileURLToPath(new URL('./relay-host.mjs', import.meta.url));
+
+/** What the benchmarks lift: the per-connection rate limit and the connection caps. */
+export const liftedLimits = {rateBurst: 'off', ratePerSecond: 'off', maxConnections: 'off', maxConnectionsPerAddress: 'off'};
+
+/**
+ * `options`: {limits, presence, transportCrypto} as relay-host.mjs takes them ("off" lifts a limit).
+ * `nodeArgs`: extra flags for the relay's node, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'].
+ * Returns {port, fingerprint, pid, stop(), memory(), cpu(), snapshot(path)}.
+ */
+export async function startRelayProcess(options = {}, {nodeArgs = []} = {}) {
+	const child = fork(hostScript, [JSON.stringify(options)], {
+		execArgv: ['--expose-gc', ...nodeArgs],
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
-	const port = await new Promise((resolve, reject) => {
-		let out = '';
-		child.stdout.setEncoding('utf8').on('data', chunk => {
-			out += chunk;
-			const match = /--port (\d+) --trust/.exec(out);
-			if (match) resolve(Number(match[1]));
+	const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({code, signal})));
+	/** Replies come in the order asked: one queue of waiters per reply type. */
+	const waiting = new Map();
+	child.on('message', message => waiting.get(message?.type)?.shift()?.resolve(message));
+	const ask = (type, extra = {}) =>
+		new Promise((resolve, reject) => {
+			if (!child.connected) {
+				reject(new Error('the relay process is gone'));
+				return;
+			}
+			if (!waiting.has(type)) waiting.set(type, []);
+			waiting.get(type).push({resolve, reject});
+			child.send({type, ...extra});
 		});
-		child.once('exit', code => reject(new Error(`relay exited with ${code}: ${out}`)));
+	void exited.then(({code, signal}) => {
+		for (const queue of waiting.values()) for (const {reject} of queue.splice(0)) reject(new Error(`the relay exited (${code ?? signal})`));
 	});
+
+	const ready = await new Promise((resolve, reject) => {
+		child.on('message', message => {
+			if (message?.type === 'ready') resolve(message);
+			else if (message?.type === 'error') reject(new Error(`the relay did not start: ${message.message}`));
+		});
+		void exited.then(({code, signal}) => reject(new Error(`the relay exited before it was ready (${code ?? signal})`)));
+	});
+
+	let stopping;
 	return {
-		port,
+		port: ready.port,
+		/** Lower-case hex SHA-256 of the relay's Ed25519 public key, as clients pin it. */
+		fingerprint: ready.fingerprint,
 		pid: child.pid,
-		async stop() {
-			child.kill('SIGTERM');
-			await new Promise(resolve => child.once('exit', resolve));
+		/** {rss, heapUsed, heapTotal, external, arrayBuffers} in bytes, after full garbage collections. */
+		memory: () => ask('memory'),
+		/** The relay process's CPU time so far (user + system), in µs. */
+		cpu: async () => (await ask('cpu')).micros,
+		/** Writes a heap snapshot in the relay process (after GC); resolves with its path. */
+		snapshot: async path => (await ask('snapshot', {path})).path,
+		stop() {
+			stopping ??= (async () => {
+				if (child.exitCode === null && child.signalCode === null) {
+					if (child.connected) child.send({type: 'stop'});
+					const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
+					await exited;
+					clearTimeout(timeout);
+				}
+			})();
+			return stopping;
 		},
 	};
 }
