@@ -85,6 +85,8 @@ export class ChatSession {
 		private readonly e2e: EndToEnd,
 		private readonly outbox: Outbox,
 		private readonly emit: Emit,
+		/** Ends the connection so that the relay, at the next login, sends again what was not acknowledged. */
+		private readonly redeliver: () => void = () => {},
 	) {}
 
 	get username(): string {
@@ -406,7 +408,13 @@ export class ChatSession {
 				}
 				waiting.shift();
 			}
-			if (!this.waitingOverflowed) this.waiting = undefined;
+			this.waiting = undefined;
+			if (this.waitingOverflowed) {
+				// What was dropped past the cap is still on the relay, which sends it again only at a login.
+				this.waitingOverflowed = false;
+				this.redeliver();
+				return;
+			}
 		}
 		this.schedule();
 	}

@@ -1,8 +1,8 @@
 import {createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject} from 'node:crypto';
 
 /**
- * Raw 32-byte X25519/Ed25519 keys <-> node KeyObjects. node:crypto has no raw import, so the
- * fixed DER prefixes of RFC 8410 (PKCS#8 private, SPKI public) are prepended.
+ * Raw 32-byte X25519/Ed25519 keys <-> node KeyObjects. node:crypto has no raw import: private keys
+ * get the fixed PKCS#8 prefix of RFC 8410, public keys go in as JWK (RFC 8037).
  */
 type Curve = 'x25519' | 'ed25519';
 
@@ -11,10 +11,7 @@ const pkcs8Prefix: Record<Curve, Buffer> = {
 	ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
 };
 
-const spkiPrefix: Record<Curve, Buffer> = {
-	x25519: Buffer.from('302a300506032b656e032100', 'hex'),
-	ed25519: Buffer.from('302a300506032b6570032100', 'hex'),
-};
+const jwkCurve: Record<Curve, string> = {x25519: 'X25519', ed25519: 'Ed25519'};
 
 export type RawKeyPair = {privateKey: KeyObject; publicKey: KeyObject; publicRaw: Buffer};
 
@@ -25,7 +22,8 @@ export function privateKeyFromRaw(curve: Curve, raw: Uint8Array): KeyObject {
 
 export function publicKeyFromRaw(curve: Curve, raw: Uint8Array): KeyObject {
 	if (raw.length !== 32) throw new TypeError(`a ${curve} public key is 32 bytes`);
-	return createPublicKey({key: Buffer.concat([spkiPrefix[curve], raw]), format: 'der', type: 'spki'});
+	// Imported as JWK: on Node 20 with OpenSSL 3 a DER import costs about ten times as much (175 µs).
+	return createPublicKey({key: {kty: 'OKP', crv: jwkCurve[curve], x: Buffer.from(raw).toString('base64url')}, format: 'jwk'});
 }
 
 export function publicRaw(key: KeyObject): Buffer {

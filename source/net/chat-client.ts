@@ -441,6 +441,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				new EndToEnd(login.username, login.keys, contacts),
 				this.outbox,
 				(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
+				() => this.finish('connection_lost', 'logging in again to fetch the messages this device could not save in time'),
 			);
 			return true;
 		} catch (error) {

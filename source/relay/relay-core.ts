@@ -86,11 +86,16 @@ export class RelayCore {
 	stop(): void {
 		this.presence.stop();
 		this.cancelForwardedCommit?.();
-		this.commitForwarded(this.forwarded.takeAll());
+		this.cancelForwardedCommit = undefined;
+		this.commitForwarded(this.forwarded.takeAll(), {last: true});
 	}
 
 	openSession(sink: SessionSink, context: SessionContext): Session {
 		return new Session(this, sink, context);
+	}
+
+	onlineCount(): number {
+		return this.online.size;
 	}
 
 	onlineUsernames(): string[] {
@@ -137,6 +142,12 @@ export class RelayCore {
 		if (session.roster) this.sendDirectory(session, username);
 		else session.sink.send({type: 'welcome', username, users: [], motd: this.options.motd});
 		session.catchingUp = true;
+		// Forwarded to an earlier session and still in memory (the disk failed when it left): on
+		// disk first, so the backlog has them in order; if the disk still fails, try again later.
+		if (!this.commitForwarded(this.forwarded.takeFor(username))) {
+			session.sink.close();
+			return;
+		}
 		this.deliverBacklog(session, username, 0);
 	}
 
@@ -160,6 +171,11 @@ export class RelayCore {
 	 */
 	private deliverBacklog(session: Session, username: string, after: number): void {
 		if (!session.open || this.online.get(username) !== session) return;
+		if (after === 0 && (this.queueCounts.get(username) ?? 0) === 0) {
+			// nothing waits (the counts include what is on disk): no need to ask the database
+			session.catchingUp = false;
+			return;
+		}
 		const page = this.guarded('backlog', () => this.store.queued(username, after, backlogPage));
 		if (page === undefined) {
 			// Nothing lost: the queue stays as it is and goes out at the next login.
@@ -211,9 +227,10 @@ export class RelayCore {
 		};
 		const recipient = this.online.get(to);
 		if (recipient && !recipient.catchingUp && !this.pendingFor.has(to)) {
-			this.forward(recipient, numbered);
+			// Added first: forwarding can end the recipient's session (a slow reader), whose leave commits it.
 			this.forwarded.add(numbered);
-			this.cancelForwardedCommit ??= this.timer(() => this.commitOverdue(), this.forwardedCommitMs);
+			this.forward(recipient, numbered);
+			this.scheduleForwardedCommit();
 			return 'ok';
 		}
 		this.pending.push(numbered);
@@ -253,7 +270,10 @@ export class RelayCore {
 		this.pending = [];
 		this.pendingFor.clear();
 		const stored = this.commit(batch);
-		if (stored === undefined) return;
+		if (stored === undefined) {
+			this.refuse(batch);
+			return;
+		}
 		for (const [index, envelope] of batch.entries()) {
 			this.answerAccepted(envelope);
 			if (!stored[index]) continue;
@@ -262,38 +282,56 @@ export class RelayCore {
 		}
 	}
 
+	private scheduleForwardedCommit(): void {
+		if (this.cancelForwardedCommit === undefined && this.forwarded.size > 0) {
+			this.cancelForwardedCommit = this.timer(() => this.commitOverdue(), this.forwardedCommitMs);
+		}
+	}
+
 	private commitOverdue(): void {
 		this.cancelForwardedCommit = undefined;
 		this.commitForwarded(this.forwarded.takeOverdue());
-		if (this.forwarded.size > 0) this.cancelForwardedCommit = this.timer(() => this.commitOverdue(), this.forwardedCommitMs);
-	}
-
-	/** Forwarded envelopes that go to disk: their senders hear `accepted` once they are there. */
-	private commitForwarded(envelopes: NumberedEnvelope[]): void {
-		if (envelopes.length === 0) return;
-		if (this.commit(envelopes) === undefined) return;
-		for (const envelope of envelopes) this.answerAccepted(envelope);
+		this.scheduleForwardedCommit();
 	}
 
 	/**
-	 * Commits envelopes; says for each whether it was stored (false: a copy was already queued).
-	 * A full disk or a locked database costs these envelopes a resend, never the relay: their
-	 * senders hear storage_failed.
+	 * Forwarded envelopes that go to disk: their senders hear `accepted` once they are there. If the
+	 * disk fails they stay forwarded (their recipient may have them already, and its ack still
+	 * answers the sender) and the next period tries again; only when the relay stops (`last`) do
+	 * their senders hear storage_failed. Says whether they are on disk.
 	 */
+	private commitForwarded(envelopes: NumberedEnvelope[], {last = false} = {}): boolean {
+		if (envelopes.length === 0) return true;
+		if (this.commit(envelopes) === undefined) {
+			if (last) this.refuse(envelopes);
+			else for (const envelope of envelopes) this.forwarded.add(envelope);
+			this.scheduleForwardedCommit();
+			return false;
+		}
+		for (const envelope of envelopes) this.answerAccepted(envelope);
+		return true;
+	}
+
+	/** Commits envelopes; says for each whether it was stored (false: a copy was already queued), or undefined if the disk failed. */
 	private commit(envelopes: NumberedEnvelope[]): boolean[] | undefined {
 		let stored: boolean[];
 		try {
 			stored = this.store.enqueue(envelopes);
 		} catch (error) {
+			// A full disk or a locked database must cost these envelopes a retry, never the relay.
 			this.options.log('storage_error', {error: (error as {code?: string}).code ?? (error as Error).name, envelopes: envelopes.length});
-			for (const envelope of envelopes) {
-				this.uncount(envelope.to, 1);
-				this.online.get(envelope.from)?.sink.send(errorMessage('storage_failed', 'the relay could not store the message; send it again later', envelope.id));
-			}
 			return undefined;
 		}
 		for (const [index, envelope] of envelopes.entries()) if (!stored[index]) this.uncount(envelope.to, 1);
 		return stored;
+	}
+
+	/** Not taken after all: the senders send them again, unchanged, after a pause. */
+	private refuse(envelopes: NumberedEnvelope[]): void {
+		for (const envelope of envelopes) {
+			this.uncount(envelope.to, 1);
+			this.online.get(envelope.from)?.sink.send(errorMessage('storage_failed', 'the relay could not store the message; send it again later', envelope.id));
+		}
 	}
 
 	private forward(recipient: Session, envelope: NumberedEnvelope): void {

@@ -120,7 +120,7 @@ export class Session {
 				}
 			: undefined;
 		this.core.admit(this, username, registration);
-		this.core.options.log('join', {user: username, remote: this.context.remote, online: this.core.onlineUsernames().length});
+		this.core.options.log('join', {user: username, remote: this.context.remote, online: this.core.onlineCount()});
 	}
 
 	private route(envelope: Envelope): void {

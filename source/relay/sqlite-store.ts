@@ -64,7 +64,8 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	);
 	const selectUsers = db.prepare('select username, identity, x25519, binding, registered_at as registeredAt from users order by username');
 	const insertEnvelope = db.prepare(
-		'insert or ignore into queue (delivery, recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?, ?)',
+		// Only a resend (same sender, id and recipient) is skipped; a clash of delivery numbers is an error.
+		'insert into queue (delivery, recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (sender, id, recipient) do nothing',
 	);
 	const selectQueued = db.prepare('select * from queue where recipient = ? and delivery > ? order by delivery limit ?');
 	const selectCounts = db.prepare('select recipient, count(*) as count from queue group by recipient');

@@ -247,12 +247,14 @@ describe('offline delivery', () => {
 		await expect.poll(() => db.prepare("select count(*) as n from queue where recipient = 'bob'").get()).toEqual({n: 0});
 		await bob.close();
 
-		// the relay puts the very same envelope back in the queue
+		// the relay's operator puts the very same envelope back in the queue and restarts it
+		await relay.close();
 		db.prepare(
 			'insert into queue (recipient, sender, id, kind, ephemeral, body, time) values (@recipient, @sender, @id, @kind, @ephemeral, @body, @time)',
 		).run(row);
 		db.close();
-		const restarted = newClient(relay, {dataDir: bobDir});
+		const again = await relayForTest({dataDir: relayDir});
+		const restarted = newClient(again, {dataDir: bobDir});
 		const messages = record(restarted, 'message');
 		const rejected = next(restarted, 'rejected');
 		restarted.connect();

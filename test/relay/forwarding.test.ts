@@ -118,6 +118,28 @@ describe('envelopes to an online recipient go out at once and reach the disk onl
 		expect(alice.messages().filter(isType('accepted'))).toEqual([]);
 	});
 
+	it('when the disk fails, a forwarded envelope stays in memory: the recipient\'s ack still answers the sender', {timeout: 30_000}, async () => {
+		const dataDir = tempDir();
+		const events: string[] = [];
+		const relay = await relayForTest({dataDir, limits: {forwardedCommitMs: 30}, log: event => events.push(event)});
+		const bob = await loggedInPeer(relay.port, 'bob');
+		const alice = await loggedInPeer(relay.port, 'alice');
+		alice.send(opaqueSend('m0', 'bob'));
+		await alice.until(isType('accepted'));
+		// another process holds the database: every commit waits for it, then fails
+		const locker = new Database(join(dataDir, databaseFileName));
+		locker.exec('begin exclusive');
+		const seen = alice.messages().length;
+		alice.send(opaqueSend('m1', 'bob'));
+		const delivered = await bob.until(message => message.type === 'message' && message.id === 'm1');
+		await expect.poll(() => events.includes('storage_error'), {timeout: 15_000}).toBe(true);
+		bob.send({type: 'ack', deliveries: [delivered.delivery]});
+		expect(await alice.until(message => message.type === 'accepted' || message.type === 'error', seen, 15_000)).toMatchObject({type: 'accepted', id: 'm1', to: 'bob'});
+		locker.exec('rollback');
+		locker.close();
+		expect(queuedRows(dataDir).map(row => row.id)).toEqual(['m0']);
+	});
+
 	it('delivery numbers keep growing across a restart of the relay', async () => {
 		const dataDir = tempDir();
 		const bobKeys = generateIdentity();
