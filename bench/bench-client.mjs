@@ -106,10 +106,10 @@ export class BenchClient {
 			if (options.plaintext) {
 				const frames = new PlaintextFrames(protocolDefaults.maxBatchMessages);
 				this.opener = frames;
-				this.writer = new BatchWriter(frames, line => this.socket.write(line), protocolDefaults);
+				this.writer = new BatchWriter(frames, line => this.socket.write(line), this.#batchLimits(options));
 			} else {
 				this.opener = new FrameOpener(keys.relayToClient, protocolDefaults.maxBatchMessages);
-				this.writer = new BatchWriter(new FrameSealer(keys.clientToRelay), line => this.socket.write(line), protocolDefaults);
+				this.writer = new BatchWriter(new FrameSealer(keys.clientToRelay), line => this.socket.write(line), this.#batchLimits(options));
 			}
 			if (options.login === false) {
 				this.ready();
@@ -164,6 +164,16 @@ export class BenchClient {
 		for (let start = 0; start < acks.length; start += 1024) this.send({type: 'ack', deliveries: acks.slice(start, start + 1024)});
 	}
 
+	/** `maxBatchMessages: 1` sends one message per frame, for a relay started with the same limit. */
+	#batchLimits(options) {
+		return {...protocolDefaults, ...(options.maxBatchMessages ? {maxBatchMessages: options.maxBatchMessages} : {})};
+	}
+
+	/** Sends a message already serialized: the load generator's envelopes are built as text. */
+	sendJson(json) {
+		this.writer.queueSerialized(json);
+	}
+
 	send(message) {
 		this.writer.queue(message);
 	}
@@ -176,4 +186,10 @@ export class BenchClient {
 /** An opaque body of the size an end-to-end envelope of a 100-byte text has. */
 export function prebuiltEnvelope(to) {
 	return {type: 'send', id: '', to, kind: 'direct', ephemeral: 'A'.repeat(43), body: 'g'.repeat(280)};
+}
+
+/** The same envelope as JSON text with the id left to fill in: `${before}${id}${after}`. */
+export function prebuiltEnvelopeJson(to) {
+	const [before, after] = JSON.stringify({...prebuiltEnvelope(to), id: '\u0000'}).split('\\u0000');
+	return {before, after};
 }
