@@ -495,7 +495,13 @@ export class ChatSession {
 		} else {
 			this.retryLater();
 		}
-		this.transmit();
+		try {
+			this.transmit();
+		} catch (error) {
+			// it reads the contacts file (whose keys changed); a damaged or unreadable file must not end the client
+			this.localError('could not read the contacts file', error);
+			this.retryLater();
+		}
 		const acks = this.acks;
 		this.acks = [];
 		const out = this.out;

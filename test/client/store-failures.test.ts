@@ -1,4 +1,4 @@
-import {rmSync, writeFileSync} from 'node:fs';
+import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {contactsPath} from '../../source/client/contact-store.js';
 import type {ClientMessage} from '../../source/net/messages.js';
@@ -41,6 +41,25 @@ describe('when the contact store cannot be written', () => {
 		expect(bob.status).toBe('online');
 		// Saved, then acknowledged and receipted.
 		await expect.poll(() => delivered.map(([receipt]) => receipt.id).sort()).toEqual([...ids].sort());
+	});
+
+	it('a contacts file damaged by hand is reported, not a crash, and the messages come once it is repaired', {timeout: 60_000}, async () => {
+		const relay = await relayForTest();
+		const bobDir = tempDir();
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+		await meet(alice, bob);
+		const file = contactsPath(bobDir, relay.fingerprint, 'bob');
+		const good = readFileSync(file, 'utf8');
+		const errors = record(bob, 'local-error');
+		const messages = record(bob, 'message');
+		writeFileSync(file, '{"damaged":');
+		alice.send('bob', 'while the file is damaged');
+		await expect.poll(() => errors.length, {timeout: 15_000}).toBe(1);
+		expect(messages).toEqual([]);
+		expect(bob.status).toBe('online');
+		writeFileSync(file, good);
+		await expect.poll(() => messages.map(([message]) => message.text), {timeout: 30_000}).toEqual(['while the file is damaged']);
 	});
 
 	it('leaves the envelope unacknowledged, so the relay delivers it again at the next login', {timeout: 30_000}, async () => {
