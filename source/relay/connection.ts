@@ -125,6 +125,8 @@ export class RelayConnection {
 		const hash = transcriptHash(hello, this.identity.publicRaw, ephemeral.publicRaw);
 		const keys = deriveSessionKeys(ephemeral.privateKey, hello.ephemeral, hash);
 		const signature = signTranscript(this.identity.privateKey, hash);
+		// relay_hello and the login_request frame leave in one write
+		this.socket.cork();
 		this.socket.write(
 			encodeRelayHello({identity: this.identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n',
 		);
@@ -152,6 +154,8 @@ export class RelayConnection {
 			},
 			{remote: this.remote, transcriptHash: hash},
 		);
+		this.writer.flush();
+		this.socket.uncork();
 	}
 
 	private whenWritable(callback: () => void): void {
