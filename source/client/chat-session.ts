@@ -1,17 +1,13 @@
 import type {ClientEvents, Contact} from '../net/client-events.js';
 import type {ClientMessage, DeliveredEnvelope, UserRecord} from '../net/messages.js';
 import {maxAckDeliveries} from '../net/messages.js';
-import type {Accepted, Settlement} from './contact-store.js';
 import {newMessageId, type EndToEnd, type Opened} from './end-to-end.js';
+import {InboundQueue} from './inbound-queue.js';
+import type {Accepted, Settlement} from './inbox-ledger.js';
 import type {Outbox} from './outbox.js';
 
 /** Envelopes kept in memory behind one contact's changed key; the relay keeps the rest. */
 const maxHeldPerSender = 1000;
-/** Envelopes kept in memory while this device cannot save what they change; the relay keeps the rest. */
-const maxWaiting = 1000;
-/** After the contact store failed, the client tries again after this pause, doubling up to the max. */
-export const storeRetryMs = 1000;
-export const maxStoreRetryMs = 30_000;
 
 type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
 
@@ -62,14 +58,8 @@ export class ChatSession {
 	private readonly owedToPay = new Set<string>();
 	/** Whether the entries a previous process left in the contact store were shown. */
 	private caughtUp = false;
-	/** Envelopes waiting for the contact store, in order; undefined while it works. */
-	private waiting: DeliveredEnvelope[] | undefined;
-	/** Some arrived past maxWaiting: nothing more is taken until the next connection. */
-	private waitingOverflowed = false;
-	/** Directory records the contact store could not take yet. */
-	private unobserved: Array<{user: UserRecord; online: boolean}> = [];
-	private retryTimer: NodeJS.Timeout | undefined;
-	private storeStrikes = 0;
+	/** What waits for the contact store after it failed. */
+	private readonly inbound = new InboundQueue(() => this.retry());
 	/** A local error was reported and the store has not worked since: say it once, not per envelope. */
 	private troubled = false;
 	private acks: number[] = [];
@@ -131,12 +121,7 @@ export class ChatSession {
 	detach(): void {
 		this.out = undefined;
 		this.acks = [];
-		// Not acknowledged, so the relay delivers them again at the next login.
-		this.waiting = undefined;
-		this.waitingOverflowed = false;
-		this.unobserved = [];
-		clearTimeout(this.retryTimer);
-		this.retryTimer = undefined;
+		this.inbound.clear();
 		clearTimeout(this.pause);
 		this.pause = undefined;
 		this.window = maxInFlight;
@@ -197,8 +182,8 @@ export class ChatSession {
 	}
 
 	deliver(envelope: DeliveredEnvelope): void {
-		if (this.waiting === undefined && this.receive(envelope)) return;
-		this.wait(envelope);
+		if (!this.inbound.blocked && this.receive(envelope)) return;
+		this.inbound.hold(envelope);
 	}
 
 	trust(username: string, safetyNumber?: string): void {
@@ -247,12 +232,8 @@ export class ChatSession {
 			verdicts = this.e2e.observeAll(others);
 		} catch (error) {
 			this.localError('could not save the keys the relay serves', error);
-			for (const user of others) {
-				this.online.set(user.username, online || user.online);
-				this.unobserved.push({user, online});
-			}
-			this.waiting ??= [];
-			this.retryLater();
+			for (const user of others) this.online.set(user.username, online || user.online);
+			this.inbound.holdRecords(others, online);
 			return listed;
 		}
 		for (const [index, user] of others.entries()) {
@@ -370,53 +351,23 @@ export class ChatSession {
 		return true;
 	}
 
-	/** Envelopes after a store failure wait, in order, for the store to work again. */
-	private wait(envelope: DeliveredEnvelope): void {
-		const waiting = (this.waiting ??= []);
-		// Past the cap, nothing more is taken (a later one would show the ones dropped as a gap); all stay on the relay.
-		if (waiting.length >= maxWaiting) this.waitingOverflowed = true;
-		if (!this.waitingOverflowed) waiting.push(envelope);
-		this.retryLater();
-	}
-
-	private retryLater(): void {
-		if (this.retryTimer !== undefined) return;
-		const delay = Math.min(maxStoreRetryMs, storeRetryMs * 2 ** Math.min(this.storeStrikes, 16));
-		this.storeStrikes++;
-		this.retryTimer = setTimeout(() => {
-			this.retryTimer = undefined;
-			this.retry();
-		}, delay);
-		this.retryTimer.unref();
-	}
-
 	/** Tries again what the contact store refused: the directory, then the waiting envelopes, in order; then a flush. */
 	private retry(): void {
-		if (this.unobserved.length > 0) {
-			const users = this.unobserved.map(({user, online}) => ({...user, online: online || user.online}));
-			this.unobserved = [];
+		const users = this.inbound.takeRecords();
+		if (users.length > 0) {
 			this.observe(users, false);
 			// Failed again: observe() kept them and set the next try.
-			if (this.unobserved.length > 0) return;
+			if (this.inbound.hasRecords) return;
 		}
-		const waiting = this.waiting;
-		if (waiting !== undefined) {
-			while (waiting.length > 0) {
-				if (!this.receive(waiting[0]!)) {
-					this.retryLater();
-					return;
-				}
-				waiting.shift();
-			}
-			this.waiting = undefined;
-			if (this.waitingOverflowed) {
-				// What was dropped past the cap is still on the relay, which sends it again only at a login.
-				this.waitingOverflowed = false;
+		switch (this.inbound.drain(envelope => this.receive(envelope))) {
+			case 'stuck':
+				return;
+			case 'overflowed':
 				this.redeliver();
 				return;
-			}
+			case 'done':
+				this.schedule();
 		}
-		this.schedule();
 	}
 
 	/**
@@ -489,18 +440,18 @@ export class ChatSession {
 		this.flushScheduled = false;
 		const caughtUp = this.catchUp();
 		const settled = this.settle();
-		if (caughtUp && settled && this.waiting === undefined && this.unobserved.length === 0) {
-			this.storeStrikes = 0;
+		if (caughtUp && settled && this.inbound.empty) {
+			this.inbound.worked();
 			this.troubled = false;
 		} else {
-			this.retryLater();
+			this.inbound.retryLater();
 		}
 		try {
 			this.transmit();
 		} catch (error) {
 			// it reads the contacts file (whose keys changed); a damaged or unreadable file must not end the client
 			this.localError('could not read the contacts file', error);
-			this.retryLater();
+			this.inbound.retryLater();
 		}
 		const acks = this.acks;
 		this.acks = [];

@@ -6,7 +6,8 @@ import {safetyNumber} from '../crypto/safety-number.js';
 import {encodePayload, maxTextBytes, parsePayload} from '../net/e2e-payload.js';
 import type {RejectionCode} from '../net/client-events.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
-import type {Accepted, AcceptedContent, ContactStore, Settlement} from './contact-store.js';
+import type {ContactStore} from './contact-store.js';
+import type {Accepted, AcceptedContent, Settlement} from './inbox-ledger.js';
 
 /**
  * The end-to-end layer of one logged-in user (PROTOCOL.md sections 10 and 12): seals and opens

@@ -3,7 +3,7 @@ import {dirname, join} from 'node:path';
 import {parseClientMessage, type Envelope} from '../net/messages.js';
 import {ProtocolError} from '../net/error-codes.js';
 import {isValidUsername} from '../net/usernames.js';
-import {lockTimeoutMs, withLock} from './contact-store.js';
+import {lockTimeoutMs, withLock} from './file-lock.js';
 import {accountDirectory, readPrivateFile, writeFileAtomicSync} from './identity-store.js';
 import {outboxKey, type OutboxChanges} from './outbox.js';
 
