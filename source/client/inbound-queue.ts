@@ -2,6 +2,8 @@ import type {DeliveredEnvelope, UserRecord} from '../net/messages.js';
 
 /** Envelopes kept in memory while this device cannot save what they change; the relay keeps the rest. */
 const maxWaiting = 1000;
+/** As many as a directory may announce (chat-client.ts maxDirectoryRecords). */
+const maxHeldRecords = 200_000;
 /** After the contact store failed, the client tries again after this pause, doubling up to the max. */
 export const storeRetryMs = 1000;
 export const maxStoreRetryMs = 30_000;
@@ -17,7 +19,7 @@ export class InboundQueue {
 	/** Some arrived past maxWaiting: nothing more is taken until the next connection. */
 	#overflowed = false;
 	/** Directory records the contact store could not take yet. */
-	#records: Array<{user: UserRecord; online: boolean}> = [];
+	#records = new Map<string, {user: UserRecord; online: boolean}>();
 	#timer: NodeJS.Timeout | undefined;
 	#strikes = 0;
 
@@ -30,24 +32,30 @@ export class InboundQueue {
 	}
 
 	get hasRecords(): boolean {
-		return this.#records.length > 0;
+		return this.#records.size > 0;
 	}
 
 	get empty(): boolean {
-		return this.#envelopes === undefined && this.#records.length === 0;
+		return this.#envelopes === undefined && this.#records.size === 0;
 	}
 
 	/** Keeps directory records the store refused; envelopes wait behind them, as they may be from these users. */
 	holdRecords(users: readonly UserRecord[], online: boolean): void {
-		for (const user of users) this.#records.push({user, online});
+		for (const user of users) {
+			// One per name, the latest, and a bound on what a relay can make us hold: a record
+			// dropped here comes again with the directory at the next login.
+			const earlier = this.#records.get(user.username);
+			if (earlier === undefined && this.#records.size >= maxHeldRecords) continue;
+			this.#records.set(user.username, {user, online: online || (earlier?.online ?? false)});
+		}
 		this.#envelopes ??= [];
 		this.retryLater();
 	}
 
 	/** The records held, each online if it was when it came; they are no longer held. */
 	takeRecords(): UserRecord[] {
-		const users = this.#records.map(({user, online}) => ({...user, online: online || user.online}));
-		this.#records = [];
+		const users = [...this.#records.values()].map(({user, online}) => ({...user, online: online || user.online}));
+		this.#records.clear();
 		return users;
 	}
 
@@ -100,7 +108,7 @@ export class InboundQueue {
 	clear(): void {
 		this.#envelopes = undefined;
 		this.#overflowed = false;
-		this.#records = [];
+		this.#records.clear();
 		clearTimeout(this.#timer);
 		this.#timer = undefined;
 	}

@@ -9,6 +9,8 @@ import type {NumberedEnvelope} from './relay-store.js';
 export class ForwardedEnvelopes {
 	private readonly byDelivery = new Map<number, Entry>();
 	private readonly deliveryByResendKey = new Map<string, number>();
+	/** So that a recipient with nothing here (most who leave) costs no scan. */
+	private readonly countByRecipient = new Map<string, number>();
 	private round = 0;
 
 	get size(): number {
@@ -19,6 +21,7 @@ export class ForwardedEnvelopes {
 		const key = resendKey(envelope);
 		this.byDelivery.set(envelope.delivery, {envelope, round: this.round, key});
 		this.deliveryByResendKey.set(key, envelope.delivery);
+		this.countByRecipient.set(envelope.to, (this.countByRecipient.get(envelope.to) ?? 0) + 1);
 	}
 
 	/** Whether a copy with this sender, id and recipient is waiting here (the envelope is a resend). */
@@ -36,6 +39,7 @@ export class ForwardedEnvelopes {
 
 	/** Every envelope waiting for `recipient`, oldest first; they leave. */
 	takeFor(recipient: string): NumberedEnvelope[] {
+		if (!this.countByRecipient.has(recipient)) return [];
 		return this.takeWhere(entry => entry.envelope.to === recipient);
 	}
 
@@ -75,6 +79,9 @@ export class ForwardedEnvelopes {
 	private remove(entry: Entry): void {
 		this.byDelivery.delete(entry.envelope.delivery);
 		this.deliveryByResendKey.delete(entry.key);
+		const left = (this.countByRecipient.get(entry.envelope.to) ?? 1) - 1;
+		if (left > 0) this.countByRecipient.set(entry.envelope.to, left);
+		else this.countByRecipient.delete(entry.envelope.to);
 	}
 }
 
