@@ -393,16 +393,17 @@ export class ChatSession {
 				failed = true;
 			}
 		}
-		// The receipts are saved before they are marked paid.
-		this.outbox.flush();
+		// The receipts are saved before they are marked paid; unsaved, they stay owed (a receipt sent twice is harmless).
+		const saved = this.outbox.flush();
+		if (!saved) this.localError('could not save the receipts it sends', new Error('the outbox file could not be written'));
 		try {
-			this.e2e.settle(settlements);
+			this.e2e.settle(saved ? settlements : settlements.map(settlement => ({...settlement, paid: []})));
 		} catch (error) {
 			this.localError('could not save which messages were shown', error);
 			return false;
 		}
-		for (const {name} of settlements) this.owedToPay.delete(name);
-		return !failed;
+		if (saved) for (const {name} of settlements) this.owedToPay.delete(name);
+		return saved && !failed;
 	}
 
 	/** Seals receipts for `ids`, at most maxAckDeliveries each; a full outbox drops the rest. */

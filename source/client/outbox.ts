@@ -123,17 +123,19 @@ export class Outbox {
 	 * disk, a lock held too long), the changes are kept and handed over again with the next ones:
 	 * the envelopes are still sent meanwhile, only not yet safe from a restart of the client.
 	 */
-	flush(): void {
+	flush(): boolean {
 		this.#scheduled = false;
-		if (this.#added.length === 0 && this.#removed.length === 0) return;
+		if (this.#added.length === 0 && this.#removed.length === 0) return true;
 		const changes = {added: this.#added, removed: this.#removed};
 		this.#added = [];
 		this.#removed = [];
 		try {
 			this.persist(changes);
+			return true;
 		} catch {
 			this.#added = [...changes.added, ...this.#added];
 			this.#removed = [...changes.removed, ...this.#removed];
+			return false;
 		}
 	}
 

@@ -131,10 +131,10 @@ describe('Outbox', () => {
 			changes.push(change);
 		});
 		outbox.add(envelope('m1'));
-		outbox.flush();
+		expect(outbox.flush()).toBe(false);
 		failing = false;
 		outbox.add(envelope('m2'));
-		outbox.flush();
+		expect(outbox.flush()).toBe(true);
 		expect(changes).toEqual([{added: [envelope('m1'), envelope('m2')], removed: []}]);
 	});
 });
