@@ -31,6 +31,7 @@ import {checkLogin} from '../source/relay/login-check.js';
 import {RelayCore} from '../source/relay/relay-core.js';
 import {defaultRelayLimits} from '../source/relay/relay-options.js';
 import {openSqliteStore} from '../source/relay/sqlite-store.js';
+import {RawPeer} from './helpers/raw-peer.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 /** Reads the `name: value` lines (indented lines continue a value) of the fenced blocks in section 8. */
@@ -84,19 +85,6 @@ const identityOf = (seed: Buffer, x25519: Buffer): IdentityKeys => ({
 	x25519: keyPairFromPrivate('x25519', x25519),
 });
 
-function loginMessage(keys: IdentityKeys, username: string, relayIdentity: Buffer, hash: Buffer): ClientMessage {
-	// The fields in the order ChatClient.login writes them.
-	const record = publicIdentity(keys, username);
-	return {
-		type: 'login',
-		username,
-		identity: toBase64Url(record.identity),
-		x25519: toBase64Url(record.x25519),
-		binding: toBase64Url(record.binding),
-		proof: toBase64Url(loginProof(keys, relayIdentity, hash, username)),
-	};
-}
-
 /**
  * Runs alice's login and send through the relay's own core and database, with bob registered and
  * online on a connection of his own, and returns what the relay sends each of them.
@@ -130,7 +118,7 @@ async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, 
 	// Bob's own connection: its transcript hash is not part of the example.
 	const bobHash = Buffer.alloc(32, 0xbb);
 	const bobSide = connect(bobHash);
-	bobSide.session.handle(loginMessage(bob, 'bob', relayIdentity, bobHash));
+	bobSide.session.handle(RawPeer.login({relayIdentity, transcript: bobHash}, 'bob', bob));
 	const bobBefore = bobSide.received.length;
 	const aliceSide = connect(hash);
 	for (const message of alice) aliceSide.session.handle(message);
@@ -191,7 +179,7 @@ async function computeExample(): Promise<{values: Record<string, string>; relaye
 	const bob = identityOf(bobIdentitySeed, bobX25519Private);
 	const aliceRecord = publicIdentity(alice, 'alice');
 	const bobRecord = publicIdentity(bob, 'bob');
-	const login = loginMessage(alice, 'alice', relayIdentity.publicRaw, hash);
+	const login = RawPeer.login({relayIdentity: relayIdentity.publicRaw, transcript: hash}, 'alice', alice);
 
 	// 8.6: one envelope from alice to bob.
 	const ephemeral = keyPairFromPrivate('x25519', messageEphemeralPrivate);

@@ -34,6 +34,9 @@ export type RelayCoreOptions = {
 	log: Logger;
 };
 
+/** What a sender is told when the relay could not take an envelope for now. */
+export const storageFailedText = 'the relay could not store the message; send it again later';
+
 /** Delivery numbers reserved in the database at a time: one small write per this many envelopes. */
 const deliveryBlock = 65_536;
 
@@ -330,7 +333,7 @@ export class RelayCore {
 	private refuse(envelopes: NumberedEnvelope[]): void {
 		for (const envelope of envelopes) {
 			this.uncount(envelope.to, 1);
-			this.online.get(envelope.from)?.sink.send(errorMessage('storage_failed', 'the relay could not store the message; send it again later', envelope.id));
+			this.online.get(envelope.from)?.sink.send(errorMessage('storage_failed', storageFailedText, envelope.id));
 		}
 	}
 

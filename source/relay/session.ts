@@ -3,7 +3,7 @@ import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type
 import {foldUsername, isValidUsername} from '../net/usernames.js';
 import {FloodGuard} from './flood-guard.js';
 import {checkLogin} from './login-check.js';
-import type {RelayCore} from './relay-core.js';
+import {storageFailedText, type RelayCore} from './relay-core.js';
 
 /** What the bridge gives a session: a way to talk to its connection. */
 export type SessionSink = {
@@ -137,7 +137,7 @@ export class Session {
 		const verdict = this.core.accept(envelope, to, this.username!, clock());
 		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
 		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);
-		else if (verdict === 'storage_failed') this.reject('storage_failed', 'the relay could not store the message; send it again later', envelope.id);
+		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, envelope.id);
 	}
 
 	/** Every message after the handshake counts, logins included (each costs two signature checks). */

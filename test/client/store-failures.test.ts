@@ -17,6 +17,25 @@ function holdLock(dataDir: string, fingerprint: string, username: string): () =>
 
 const texts = (emitted: Emitted[]) => emitted.filter(({event}) => event === 'message').map(({args}) => (args[0] as {text: string}).text);
 
+/**
+ * alice's `text` waits on the relay for bob, who is offline; bob's next process logs in by hand
+ * and takes it, with a ChatSession on his real files whose lock gives up after 100 ms.
+ */
+async function waitingForBob(text: string) {
+	const relay = await relayForTest();
+	const bobDir = tempDir();
+	const alice = await onlineClient(relay, 'alice');
+	await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+	const accepted = next(alice, 'accepted');
+	alice.send('bob', text);
+	await accepted;
+	const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+	const emitted: Emitted[] = [];
+	const toRelay: ClientMessage[] = [];
+	const session = sessionOnFiles(relay, bobDir, 'bob', item => emitted.push(item), {lockTimeoutMs: 100});
+	return {relay, bobDir, peer, users, envelope, emitted, toRelay, session};
+}
+
 describe('when the contact store cannot be written', () => {
 	it('the client stays online, says so once, and shows the messages in order once it can', {timeout: 90_000}, async () => {
 		const relay = await relayForTest();
@@ -63,18 +82,7 @@ describe('when the contact store cannot be written', () => {
 	});
 
 	it('leaves the envelope unacknowledged, so the relay delivers it again at the next login', {timeout: 30_000}, async () => {
-		const relay = await relayForTest();
-		const bobDir = tempDir();
-		const alice = await onlineClient(relay, 'alice');
-		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
-		const accepted = next(alice, 'accepted');
-		alice.send('bob', 'kept by the relay');
-		await accepted;
-
-		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
-		const emitted: Emitted[] = [];
-		const toRelay: ClientMessage[] = [];
-		const session = sessionOnFiles(relay, bobDir, 'bob', item => emitted.push(item), {lockTimeoutMs: 100});
+		const {relay, bobDir, peer, users, envelope, emitted, toRelay, session} = await waitingForBob('kept by the relay');
 		session.welcome(users);
 		session.attach(message => toRelay.push(message));
 		const release = holdLock(bobDir, relay.fingerprint, 'bob');
@@ -99,18 +107,7 @@ describe('when the contact store cannot be written', () => {
 	});
 
 	it('keys it could not save at login are saved before any envelope is opened', {timeout: 30_000}, async () => {
-		const relay = await relayForTest();
-		const bobDir = tempDir();
-		const alice = await onlineClient(relay, 'alice');
-		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
-		const accepted = next(alice, 'accepted');
-		alice.send('bob', 'after a bad start');
-		await accepted;
-
-		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
-		const emitted: Emitted[] = [];
-		const toRelay: ClientMessage[] = [];
-		const session = sessionOnFiles(relay, bobDir, 'bob', item => emitted.push(item), {lockTimeoutMs: 100});
+		const {relay, bobDir, peer, users, envelope, emitted, toRelay, session} = await waitingForBob('after a bad start');
 		const release = holdLock(bobDir, relay.fingerprint, 'bob');
 		expect(session.welcome(users)).toEqual([{username: 'alice', online: true, verified: false, keyChanged: false}]);
 		session.attach(message => toRelay.push(message));
