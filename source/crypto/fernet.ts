@@ -1,6 +1,7 @@
 import {Buffer} from 'node:buffer';
-import {createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync, timingSafeEqual} from 'node:crypto';
+import {createHmac, randomBytes, randomFillSync, timingSafeEqual} from 'node:crypto';
 import {fromBase64UrlPadded, toBase64UrlPadded} from './base64url.js';
+import {CbcStream} from './cbc-stream.js';
 
 export type FernetErrorCode = 'invalid_token' | 'expired' | 'future_token';
 
@@ -57,6 +58,8 @@ export class Fernet {
 
 	readonly #signingKey: Buffer;
 	readonly #encryptionKey: Buffer;
+	#encryptStream: CbcStream | undefined;
+	#decryptStream: CbcStream | undefined;
 
 	/** `key` is 32 bytes: the HMAC-SHA256 signing key, then the AES-128 key. */
 	constructor(key: Uint8Array) {
@@ -73,8 +76,8 @@ export class Fernet {
 	}
 
 	encrypt(plaintext: Uint8Array | string, options: FernetEncryptOptions = {}): string {
-		const message = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
-		if (!(message instanceof Uint8Array)) {
+		const text = typeof plaintext === 'string';
+		if (!text && !(plaintext instanceof Uint8Array)) {
 			throw new TypeError('Fernet plaintext must be a Uint8Array or a string');
 		}
 		const iv = options.iv ?? randomIv();
@@ -85,17 +88,23 @@ export class Fernet {
 		if (!Number.isSafeInteger(time) || time < 0) {
 			throw new TypeError(`a Fernet timestamp is a non-negative integer of seconds, got ${time}`);
 		}
-		const header = Buffer.allocUnsafe(headerLength);
-		header[0] = version;
-		header.writeUInt32BE(Math.floor(time / 0x1_0000_0000), 1);
-		header.writeUInt32BE(time >>> 0, 5);
-		header.set(iv, ivOffset);
-		const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, iv);
-		const body = cipher.update(message);
-		const tail = cipher.final();
-		const mac = createHmac('sha256', this.#signingKey).update(header).update(body).update(tail).digest();
-		const length = headerLength + body.length + tail.length + macLength;
-		return toBase64UrlPadded(Buffer.concat([header, body, tail, mac], length));
+		const length = text ? Buffer.byteLength(plaintext) : plaintext.byteLength;
+		const ciphertextLength = length - (length % blockLength) + blockLength;
+		const macOffset = headerLength + ciphertextLength;
+		const token = Buffer.allocUnsafe(macOffset + macLength);
+		token[0] = version;
+		token.writeUInt32BE(Math.floor(time / 0x1_0000_0000), 1);
+		token.writeUInt32BE(time >>> 0, 5);
+		token.set(iv, ivOffset);
+		// PKCS#7: the plaintext, then as many bytes as were missing from the last block, each that number
+		const blocks = token.subarray(headerLength, macOffset);
+		if (text) blocks.write(plaintext);
+		else blocks.set(plaintext);
+		blocks.fill(ciphertextLength - length, length);
+		this.#encryptStream ??= new CbcStream(this.#encryptionKey, 'encrypt');
+		blocks.set(this.#encryptStream.encrypt(iv, blocks));
+		createHmac('sha256', this.#signingKey).update(token.subarray(0, macOffset)).digest().copy(token, macOffset);
+		return toBase64UrlPadded(token);
 	}
 
 	/**
@@ -113,11 +122,8 @@ export class Fernet {
 		if (!timingSafeEqual(expected, data.subarray(macOffset))) {
 			throw new FernetError('invalid_token', 'Fernet token: HMAC mismatch (wrong key or altered token)');
 		}
-		const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, data.subarray(ivOffset, headerLength));
-		decipher.setAutoPadding(false);
-		const padded = decipher.update(data.subarray(headerLength, macOffset));
-		decipher.final();
-		return unpad(padded);
+		this.#decryptStream ??= new CbcStream(this.#encryptionKey, 'decrypt');
+		return unpad(this.#decryptStream.decrypt(data.subarray(ivOffset, headerLength), data.subarray(headerLength, macOffset)));
 	}
 }
 
