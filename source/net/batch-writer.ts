@@ -20,9 +20,9 @@ export class BatchWriter<Message extends object> {
 		this.queueSerialized(JSON.stringify(message));
 	}
 
-	/** Queues a message that is already JSON text. */
-	queueSerialized(serialized: string): void {
-		const bytes = Buffer.byteLength(serialized) + 1;
+	/** Queues a message that is already JSON text; `byteLength` may be given when known (ASCII: its length). */
+	queueSerialized(serialized: string, byteLength = Buffer.byteLength(serialized)): void {
+		const bytes = byteLength + 1;
 		const full =
 			this.outbox.length >= this.limits.maxBatchMessages ||
 			tokenLength(this.outboxBytes + bytes + batchOverheadBytes) > this.limits.maxFrameBytes;

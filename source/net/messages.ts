@@ -66,6 +66,8 @@ function describe(value: unknown): string {
 }
 
 const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** A Fernet token's alphabet (padded base64url); the relay cannot check more of a body than this. */
+const bodyPattern = /^[A-Za-z0-9_=-]+$/;
 
 function bad(message: string): never {
 	throw new ProtocolError('bad_message', message);
@@ -95,6 +97,12 @@ function username(fields: Fields, key: string): string {
 function messageId(fields: Fields, key: string): string {
 	const value = str(fields, key);
 	if (!messageIdPattern.test(value)) bad(`"${key}" must be 1 to 64 of A-Z a-z 0-9 _ -`);
+	return value;
+}
+
+function body(fields: Fields): string {
+	const value = str(fields, 'body');
+	if (!bodyPattern.test(value)) bad('"body" must be a Fernet token: 1 or more of A-Z a-z 0-9 - _ =');
 	return value;
 }
 
@@ -145,7 +153,7 @@ function envelope(fields: Fields): Envelope {
 		to: str(fields, 'to'),
 		kind: kind(fields),
 		ephemeral: key(fields, 'ephemeral', 32),
-		body: str(fields, 'body'),
+		body: body(fields),
 	};
 }
 
@@ -193,7 +201,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
 				to: str(fields, 'to'),
 				kind: kind(fields),
 				ephemeral: key(fields, 'ephemeral', 32),
-				body: str(fields, 'body'),
+				body: body(fields),
 			};
 		case 'ack':
 			return {type: 'ack', deliveries: deliveries(fields)};

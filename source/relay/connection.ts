@@ -146,7 +146,8 @@ export class RelayConnection {
 			{
 				send: message => this.queue(message),
 				sendJson: json => {
-					if (!this.closing && !this.socket.destroyed) this.writer?.queueSerialized(json);
+					// relay-json.ts writes ASCII only: as many bytes as characters
+					if (!this.closing && !this.socket.destroyed) this.writer?.queueSerialized(json, json.length);
 				},
 				fail: (code, message) => this.fail(code, message),
 				close: () => this.close(),

@@ -7,10 +7,14 @@ import type {NumberedEnvelope} from './relay-store.js';
  * took too long. Only then does its sender hear `accepted`.
  */
 export class ForwardedEnvelopes {
+	/** Insertion order is round order (takeOverdue). */
 	private readonly byDelivery = new Map<number, Entry>();
-	private readonly deliveryByResendKey = new Map<string, number>();
-	/** So that a recipient with nothing here (most who leave) costs no scan. */
-	private readonly countByRecipient = new Map<string, number>();
+	/**
+	 * Recipient -> message id -> entry, then a chain of entries from other senders with the same id
+	 * for the same recipient (rare: ids are random). No key string is built per message, and a
+	 * recipient with nothing here (most who leave) has no map at all.
+	 */
+	private readonly byRecipient = new Map<string, Map<string, Entry>>();
 	private round = 0;
 
 	get size(): number {
@@ -18,15 +22,22 @@ export class ForwardedEnvelopes {
 	}
 
 	add(envelope: NumberedEnvelope): void {
-		const key = resendKey(envelope);
-		this.byDelivery.set(envelope.delivery, {envelope, round: this.round, key});
-		this.deliveryByResendKey.set(key, envelope.delivery);
-		this.countByRecipient.set(envelope.to, (this.countByRecipient.get(envelope.to) ?? 0) + 1);
+		let ids = this.byRecipient.get(envelope.to);
+		if (ids === undefined) {
+			ids = new Map();
+			this.byRecipient.set(envelope.to, ids);
+		}
+		const entry: Entry = {envelope, round: this.round, sameId: ids.get(envelope.id)};
+		this.byDelivery.set(envelope.delivery, entry);
+		ids.set(envelope.id, entry);
 	}
 
 	/** Whether a copy with this sender, id and recipient is waiting here (the envelope is a resend). */
 	holds(from: string, id: string, to: string): boolean {
-		return this.deliveryByResendKey.has(resendKey({from, id, to}));
+		for (let entry = this.byRecipient.get(to)?.get(id); entry !== undefined; entry = entry.sameId) {
+			if (entry.envelope.from === from) return true;
+		}
+		return false;
 	}
 
 	/** The envelope `delivery`, if it waits here for `recipient`; it leaves. */
@@ -39,8 +50,14 @@ export class ForwardedEnvelopes {
 
 	/** Every envelope waiting for `recipient`, oldest first; they leave. */
 	takeFor(recipient: string): NumberedEnvelope[] {
-		if (!this.countByRecipient.has(recipient)) return [];
-		return this.takeWhere(entry => entry.envelope.to === recipient);
+		const ids = this.byRecipient.get(recipient);
+		if (ids === undefined) return [];
+		const entries: Entry[] = [];
+		for (const head of ids.values()) {
+			for (let entry: Entry | undefined = head; entry !== undefined; entry = entry.sameId) entries.push(entry);
+		}
+		entries.sort((a, b) => a.envelope.delivery - b.envelope.delivery);
+		return this.removeAll(entries);
 	}
 
 	/**
@@ -50,7 +67,6 @@ export class ForwardedEnvelopes {
 	takeOverdue(): NumberedEnvelope[] {
 		const before = this.round++;
 		const taken: Entry[] = [];
-		// Insertion order is round order: the overdue ones are at the front.
 		for (const entry of this.byDelivery.values()) {
 			if (entry.round >= before) break;
 			taken.push(entry);
@@ -59,16 +75,12 @@ export class ForwardedEnvelopes {
 	}
 
 	takeAll(): NumberedEnvelope[] {
-		return this.takeWhere(() => true);
+		return this.removeAll([...this.byDelivery.values()]);
 	}
 
 	/** Adds how many envelopes wait here for each recipient to `counts`. */
 	addCountsTo(counts: Map<string, number>): void {
 		for (const {envelope} of this.byDelivery.values()) counts.set(envelope.to, (counts.get(envelope.to) ?? 0) + 1);
-	}
-
-	private takeWhere(wanted: (entry: Entry) => boolean): NumberedEnvelope[] {
-		return this.removeAll([...this.byDelivery.values()].filter(entry => wanted(entry)));
 	}
 
 	private removeAll(entries: Entry[]): NumberedEnvelope[] {
@@ -77,16 +89,20 @@ export class ForwardedEnvelopes {
 	}
 
 	private remove(entry: Entry): void {
-		this.byDelivery.delete(entry.envelope.delivery);
-		this.deliveryByResendKey.delete(entry.key);
-		const left = (this.countByRecipient.get(entry.envelope.to) ?? 1) - 1;
-		if (left > 0) this.countByRecipient.set(entry.envelope.to, left);
-		else this.countByRecipient.delete(entry.envelope.to);
+		const {delivery, to, id} = entry.envelope;
+		this.byDelivery.delete(delivery);
+		const ids = this.byRecipient.get(to)!;
+		const head = ids.get(id);
+		if (head === entry) {
+			if (entry.sameId === undefined) ids.delete(id);
+			else ids.set(id, entry.sameId);
+		} else {
+			let before = head;
+			while (before !== undefined && before.sameId !== entry) before = before.sameId;
+			if (before !== undefined) before.sameId = entry.sameId;
+		}
+		if (ids.size === 0) this.byRecipient.delete(to);
 	}
 }
 
-type Entry = {envelope: NumberedEnvelope; round: number; key: string};
-
-function resendKey(envelope: Pick<NumberedEnvelope, 'from' | 'id' | 'to'>): string {
-	return `${envelope.from}\n${envelope.id}\n${envelope.to}`;
-}
+type Entry = {envelope: NumberedEnvelope; round: number; sameId: Entry | undefined};

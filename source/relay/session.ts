@@ -129,10 +129,14 @@ export class Session {
 			this.reject('message_too_large', `an envelope body is at most ${maxBodyBytes} bytes`, envelope.id);
 			return;
 		}
-		const to = foldUsername(envelope.to);
+		let to = envelope.to;
 		if (!isValidUsername(to)) {
-			this.reject('unknown_recipient', 'that is not a valid username', envelope.id);
-			return;
+			// most clients send the name folded already: no case folding on the hot path
+			to = foldUsername(to);
+			if (!isValidUsername(to)) {
+				this.reject('unknown_recipient', 'that is not a valid username', envelope.id);
+				return;
+			}
 		}
 		const verdict = this.core.accept(envelope, to, this.username!, clock());
 		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);

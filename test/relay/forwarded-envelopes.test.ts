@@ -60,4 +60,22 @@ describe('ForwardedEnvelopes', () => {
 		expect(forwarded.takeFor('bob')).toHaveLength(2);
 		expect(forwarded.takeFor('bob')).toEqual([]);
 	});
+
+	it('tells apart senders who chose the same id for the same recipient, whichever leaves first', () => {
+		const forwarded = new ForwardedEnvelopes();
+		forwarded.add(envelope(1, 'bob', 'same', 'alice'));
+		forwarded.add(envelope(2, 'bob', 'same', 'carol'));
+		forwarded.add(envelope(3, 'bob', 'same', 'dave'));
+		forwarded.add(envelope(4, 'erin', 'same', 'alice'));
+		expect(forwarded.take('bob', 2)?.from).toBe('carol');
+		expect(forwarded.holds('carol', 'same', 'bob')).toBe(false);
+		expect(forwarded.holds('alice', 'same', 'bob')).toBe(true);
+		expect(forwarded.holds('dave', 'same', 'bob')).toBe(true);
+		expect(forwarded.holds('alice', 'same', 'erin')).toBe(true);
+		expect(forwarded.takeFor('bob').map(item => item.delivery)).toEqual([1, 3]);
+		expect(forwarded.holds('dave', 'same', 'bob')).toBe(false);
+		expect(forwarded.takeOverdue()).toEqual([]);
+		expect(forwarded.takeOverdue().map(item => item.delivery)).toEqual([4]);
+		expect(forwarded.size).toBe(0);
+	});
 });
