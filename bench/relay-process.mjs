@@ -9,13 +9,21 @@ const hostScript = fileURLToPath(new URL('./relay-host.mjs', import.meta.url));
 export const liftedLimits = {rateBurst: 'off', ratePerSecond: 'off', maxConnections: 'off', maxConnectionsPerAddress: 'off'};
 
 /**
+ * What README ("A busy relay") tells operators to run a loaded relay with: a 64 MiB young
+ * generation, so envelopes waiting for their ack die before the next scavenge instead of being
+ * copied by it (15% less relay CPU per message at 50 pairs here).
+ */
+export const busyRelayNodeArgs = ['--max-semi-space-size=64'];
+
+/**
  * `options`: {limits, presence, transportCrypto} as relay-host.mjs takes them ("off" lifts a limit).
  * `nodeArgs`: extra flags for the relay's node, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'].
+ * `tuning`: busyRelayNodeArgs unless told otherwise ([] for node's defaults).
  * Returns {port, fingerprint, pid, stop(), memory(), cpu(), snapshot(path)}.
  */
-export async function startRelayProcess(options = {}, {nodeArgs = []} = {}) {
+export async function startRelayProcess(options = {}, {nodeArgs = [], tuning = busyRelayNodeArgs} = {}) {
 	const child = fork(hostScript, [JSON.stringify(options)], {
-		execArgv: ['--expose-gc', ...nodeArgs],
+		execArgv: ['--expose-gc', ...tuning, ...nodeArgs],
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
 	const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({code, signal})));

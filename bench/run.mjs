@@ -15,8 +15,8 @@ const quick = process.env.IM_TUI_BENCH_QUICK === '1';
 const relayOptions = {limits: liftedLimits, presence: true};
 const pingRounds = quick ? 300 : 3000;
 
-async function withRelay(options, run) {
-	const relay = await startRelayProcess(options);
+async function withRelay(options, run, processOptions = {}) {
+	const relay = await startRelayProcess(options, processOptions);
 	try {
 		return await run(relay);
 	} finally {
@@ -38,6 +38,14 @@ await withRelay(relayOptions, async relay => {
 	rows.push(...latencyRows(await latency(relay.port, {rounds: pingRounds}), 'ping-pong', 'transport crypto on both hops; target < 150 (p99 < 500)'));
 	rows.push(...latencyRows(await endToEndLatency(relay, {rounds: quick ? 200 : 1000}), 'ping-pong, full clients', 'ChatClient both ends: end-to-end sealing, counters saved to disk'));
 });
+// The same relay under node's default V8 heap settings: what README's tuning for a busy relay gains.
+await withRelay(
+	relayOptions,
+	async relay => {
+		rows.push(...(await measuredThroughput(relay, '50 pairs, V8 defaults', {pairs: 50, perPair: quick ? 200 : 20_000, window: 200})));
+	},
+	{tuning: []},
+);
 // The same relay with one message per frame both ways: what batching gains.
 await withRelay({...relayOptions, limits: {...liftedLimits, maxBatchMessages: 1}}, async relay => {
 	rows.push(...(await measuredThroughput(relay, '1 pair, 1 msg/frame', {pairs: 1, perPair: quick ? 5000 : 50_000, window: 800, client: {maxBatchMessages: 1}})));

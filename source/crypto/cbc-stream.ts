@@ -1,4 +1,4 @@
-import {Buffer} from 'node:buffer';
+import type {Buffer} from 'node:buffer';
 import {createCipheriv, createDecipheriv, type Cipher, type Decipher} from 'node:crypto';
 
 const blockLength = 16;
@@ -21,37 +21,34 @@ const live = new Set<CbcStream>();
  */
 export class CbcStream {
 	#context: Cipher | Decipher | undefined;
-	readonly #key: Buffer;
-	/** The last ciphertext block the context has seen: the IV it would chain the next message from. */
-	readonly #chain: Buffer;
 
+	/**
+	 * `memory` holds the 16-byte key at `keyOffset` and, at `chainOffset`, 16 bytes for the last
+	 * ciphertext block the context has seen (the IV it would chain the next message from), zero at
+	 * first. The owner's buffer, not one per stream: a relay keeps two streams per connection.
+	 */
 	constructor(
-		key: Uint8Array,
+		private readonly memory: Buffer,
+		private readonly keyOffset: number,
+		private readonly chainOffset: number,
 		private readonly direction: 'encrypt' | 'decrypt',
-	) {
-		// one buffer of its own for both (see Fernet's constructor on why not the shared pool)
-		const memory = Buffer.allocUnsafeSlow(2 * blockLength);
-		memory.set(key);
-		memory.fill(0, blockLength);
-		this.#key = memory.subarray(0, blockLength);
-		this.#chain = memory.subarray(blockLength);
-	}
+	) {}
 
 	/** Encrypts `blocks` (a multiple of 16 bytes, already padded) under `iv`. Overwrites `blocks`' first block. */
 	encrypt(iv: Uint8Array, blocks: Buffer): Buffer {
-		const chain = this.#chain;
-		for (let index = 0; index < blockLength; index++) blocks[index]! ^= iv[index]! ^ chain[index]!;
+		const {memory, chainOffset} = this;
+		for (let index = 0; index < blockLength; index++) blocks[index]! ^= iv[index]! ^ memory[chainOffset + index]!;
 		const output = this.#use().update(blocks);
-		chain.set(output.subarray(output.length - blockLength));
+		output.copy(memory, chainOffset, output.length - blockLength);
 		return output;
 	}
 
 	/** Decrypts `blocks` (a multiple of 16 bytes) made under `iv`; the padding is left on. */
 	decrypt(iv: Uint8Array, blocks: Uint8Array): Buffer {
 		const output = this.#use().update(blocks);
-		const chain = this.#chain;
-		for (let index = 0; index < blockLength; index++) output[index]! ^= iv[index]! ^ chain[index]!;
-		chain.set(blocks.subarray(blocks.length - blockLength));
+		const {memory, chainOffset} = this;
+		for (let index = 0; index < blockLength; index++) output[index]! ^= iv[index]! ^ memory[chainOffset + index]!;
+		memory.set(blocks.subarray(blocks.length - blockLength), chainOffset);
 		return output;
 	}
 
@@ -73,10 +70,9 @@ export class CbcStream {
 			oldest.release();
 		}
 		// Made with the chain block as its IV, a new context goes on exactly where the old one stopped.
-		context =
-			this.direction === 'encrypt'
-				? createCipheriv('aes-128-cbc', this.#key, this.#chain)
-				: createDecipheriv('aes-128-cbc', this.#key, this.#chain);
+		const key = this.memory.subarray(this.keyOffset, this.keyOffset + blockLength);
+		const chain = this.memory.subarray(this.chainOffset, this.chainOffset + blockLength);
+		context = this.direction === 'encrypt' ? createCipheriv('aes-128-cbc', key, chain) : createDecipheriv('aes-128-cbc', key, chain);
 		context.setAutoPadding(false);
 		this.#context = context;
 		live.add(this);

@@ -56,8 +56,8 @@ export class Fernet {
 		return fernet;
 	}
 
+	readonly #memory: Buffer;
 	readonly #signingKey: Buffer;
-	readonly #encryptionKey: Buffer;
 	#encryptStream: CbcStream | undefined;
 	#decryptStream: CbcStream | undefined;
 
@@ -69,10 +69,11 @@ export class Fernet {
 		}
 		// A buffer of its own: small Buffer.from copies come from Node's shared 8 KiB pool, and a
 		// long-lived 16-byte key would keep a whole pool block alive (2.4 KB per relay connection).
-		const copy = Buffer.allocUnsafeSlow(32);
-		copy.set(key);
-		this.#signingKey = copy.subarray(0, 16);
-		this.#encryptionKey = copy.subarray(16, 32);
+		// Then 16 bytes of chaining state for each direction's AES context (cbc-stream.ts).
+		const memory = Buffer.alloc(64);
+		memory.set(key);
+		this.#memory = memory;
+		this.#signingKey = memory.subarray(0, 16);
 	}
 
 	encrypt(plaintext: Uint8Array | string, options: FernetEncryptOptions = {}): string {
@@ -101,7 +102,7 @@ export class Fernet {
 		if (text) blocks.write(plaintext);
 		else blocks.set(plaintext);
 		blocks.fill(ciphertextLength - length, length);
-		this.#encryptStream ??= new CbcStream(this.#encryptionKey, 'encrypt');
+		this.#encryptStream ??= new CbcStream(this.#memory, 16, 32, 'encrypt');
 		blocks.set(this.#encryptStream.encrypt(iv, blocks));
 		createHmac('sha256', this.#signingKey).update(token.subarray(0, macOffset)).digest().copy(token, macOffset);
 		return toBase64UrlPadded(token);
@@ -122,7 +123,7 @@ export class Fernet {
 		if (!timingSafeEqual(expected, data.subarray(macOffset))) {
 			throw new FernetError('invalid_token', 'Fernet token: HMAC mismatch (wrong key or altered token)');
 		}
-		this.#decryptStream ??= new CbcStream(this.#encryptionKey, 'decrypt');
+		this.#decryptStream ??= new CbcStream(this.#memory, 16, 48, 'decrypt');
 		return unpad(this.#decryptStream.decrypt(data.subarray(ivOffset, headerLength), data.subarray(headerLength, macOffset)));
 	}
 }
