@@ -16,6 +16,8 @@ const connectTimeoutMs = 30_000;
 let prepared = [];
 /** The logged-in idle clients. */
 let idle = [];
+/** The identities that have logged in once: registered users, for the returning logins. */
+let registered = [];
 
 /** Runs task(0 .. count-1) with at most `parallel` in progress; resolves with the failures. */
 async function bounded(count, parallel, task) {
@@ -105,8 +107,28 @@ const handlers = {
 		const seconds = (performance.now() - start) / 1000;
 		const cpuMicros = cpuSince(cpu);
 		idle = clients.filter(Boolean);
+		registered = prepared.filter((_, index) => clients[index] !== undefined);
 		prepared = [];
 		return {seconds, cpuMicros, connected: idle.length, ...failureSummary(failures)};
+	},
+
+	/**
+	 * `count` of the registered users log in again, as after a relay restart: the relay knows their
+	 * records, so only the login proof is checked. They are closed again afterwards.
+	 */
+	async returningLogins({port, count, parallel, roster, plaintext}) {
+		const users = registered.slice(0, count);
+		const clients = [];
+		const cpu = process.cpuUsage();
+		const start = performance.now();
+		const failures = await bounded(users.length, parallel, async index => {
+			const {username, identity} = users[index];
+			clients.push(await BenchClient.connect(port, username, {identity, roster, plaintext, timeoutMs: connectTimeoutMs}));
+		});
+		const seconds = (performance.now() - start) / 1000;
+		const cpuMicros = cpuSince(cpu);
+		await closeAll(clients);
+		return {seconds, cpuMicros, connected: clients.length, ...failureSummary(failures)};
 	},
 
 	/** What the idle clients were sent since they logged in, by message type, and how many are still open. */

@@ -82,6 +82,7 @@ export async function capacity(options = {}) {
 export async function measureCapacity({
 	clients = Number(process.env.IM_TUI_CAPACITY_CLIENTS) || (quick ? 500 : 10_000),
 	handshakes = quick ? 300 : 2000,
+	returning = quick ? 300 : 3000,
 	parallel = 100,
 	settleMs = 2000,
 	relayOptions = {limits: liftedLimits, presence: true},
@@ -133,6 +134,11 @@ export async function measureCapacity({
 		await sleep(500);
 		const emptied = await relay.memory();
 
+		debug(`${returning} returning logins`);
+		cpu = await relay.cpu();
+		const relogins = await generator.call('returningLogins', {port: relay.port, count: returning, parallel, roster: false, plaintext});
+		relogins.relayCpuMicros = (await relay.cpu()) - cpu;
+
 		const connected = logins.connected;
 		const perConnection = field => (loaded[field] - before[field]) / connected;
 		const rssPer = perConnection('rss');
@@ -159,6 +165,13 @@ export async function measureCapacity({
 					value: round(withLogin),
 					unit: 'conn/s',
 					note: `target ≥ 1,500: ${met(withLogin >= 1500)}; connect + handshake + login (first login: registration) of ${connected} fresh users in ${round(logins.seconds, 1)} s, identities made beforehand`,
+				},
+				{
+					benchmark: label,
+					metric: 'returning users logging in',
+					value: round(relogins.connected / relogins.seconds),
+					unit: 'conn/s',
+					note: `${relogins.connected} of the registered users again once all had left, as after a relay restart (their records known: only the login proof is checked); relay ${round(relogins.relayCpuMicros / Math.max(1, relogins.connected))} µs CPU each, the load generator ${round(relogins.cpuMicros / Math.max(1, relogins.connected))} µs${relogins.failures ? `; ${relogins.failures} FAILED: ${relogins.firstError}` : ''}`,
 				},
 				{
 					benchmark: label,
@@ -217,7 +230,7 @@ export async function measureCapacity({
 					note: `roster:false clients get none (they were sent: ${otherTypes || 'nothing'}); the check's ordinary sender heard ${check.senderJoinsHeard ?? '?'} join(s)`,
 				},
 			],
-			raw: {clients, handshakes, parallel, prefix, started, before, loaded, emptied, handshake, identities, logins, idleCensus, afterCheck, check},
+			raw: {clients, handshakes, returning, parallel, prefix, started, before, loaded, emptied, handshake, identities, logins, relogins, idleCensus, afterCheck, check},
 		};
 	} finally {
 		await generator?.stop();

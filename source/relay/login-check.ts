@@ -25,15 +25,17 @@ export function checkLogin(login: LoginMessage, context: LoginContext): LoginVer
 		binding: fromBase64Url(login.binding, 64),
 	};
 	const proof = fromBase64Url(login.proof, 64);
-	if (!verifyBinding(username, record)) {
+	const existing = context.registered(username);
+	// A returning user's record, byte for byte: its binding was verified when it was registered.
+	const known = existing !== undefined && sameIdentity(storedKeys(existing), record);
+	if (!known && !verifyBinding(username, record)) {
 		return {ok: false, code: 'bad_login', message: 'the x25519 key binding does not verify'};
 	}
 	if (!verifyLoginProof(record.identity, proof, context.relayIdentity, context.transcriptHash, username)) {
 		return {ok: false, code: 'bad_login', message: 'the login proof does not verify for this connection'};
 	}
-	const existing = context.registered(username);
 	if (existing === undefined) return {ok: true, username, register: true};
-	if (!sameIdentity(storedKeys(existing), record)) {
+	if (!known) {
 		return {ok: false, code: 'username_taken', message: `${username} is registered to someone else; pick another name`};
 	}
 	return {ok: true, username, register: false};
