@@ -15,9 +15,16 @@ const quick = process.env.IM_TUI_BENCH_QUICK === '1';
 const relayOptions = {limits: liftedLimits, presence: true};
 const pingRounds = quick ? 300 : 3000;
 
-async function withRelay(options, run, processOptions = {}) {
+/**
+ * Starts a relay process and warms it up first (not reported): V8 compiles the hot paths of the
+ * relay and of this load generator while 10 pairs send `warmup` messages each (200,000 in all by
+ * default), so every figure is the steady state rather than the first seconds of a fresh process.
+ * `client` as the run's clients.
+ */
+async function withRelay(options, run, {client = {}, warmup = 20_000, ...processOptions} = {}) {
 	const relay = await startRelayProcess(options, processOptions);
 	try {
+		await throughput(relay.port, {pairs: 10, perPair: quick ? 500 : warmup, window: 200, client});
 		return await run(relay);
 	} finally {
 		await relay.stop();
@@ -47,14 +54,22 @@ await withRelay(
 	{tuning: []},
 );
 // The same relay with one message per frame both ways: what batching gains.
-await withRelay({...relayOptions, limits: {...liftedLimits, maxBatchMessages: 1}}, async relay => {
-	rows.push(...(await measuredThroughput(relay, '1 pair, 1 msg/frame', {pairs: 1, perPair: quick ? 5000 : 50_000, window: 800, client: {maxBatchMessages: 1}})));
-});
+await withRelay(
+	{...relayOptions, limits: {...liftedLimits, maxBatchMessages: 1}},
+	async relay => {
+		rows.push(...(await measuredThroughput(relay, '1 pair, 1 msg/frame', {pairs: 1, perPair: quick ? 5000 : 50_000, window: 800, client: {maxBatchMessages: 1}})));
+	},
+	{client: {maxBatchMessages: 1}, warmup: 2000},
+);
 // The same relay with transport crypto off (batch frames in plaintext): what the crypto costs.
-await withRelay({...relayOptions, transportCrypto: false}, async relay => {
-	rows.push(...(await measuredThroughput(relay, '1 pair, crypto off', {pairs: 1, perPair: quick ? 5000 : 100_000, window: 800, client: {plaintext: true}})));
-	rows.push(...latencyRows(await latency(relay.port, {rounds: pingRounds, client: {plaintext: true}}), 'ping-pong, crypto off', 'no Fernet on either hop'));
-});
+await withRelay(
+	{...relayOptions, transportCrypto: false},
+	async relay => {
+		rows.push(...(await measuredThroughput(relay, '1 pair, crypto off', {pairs: 1, perPair: quick ? 5000 : 100_000, window: 800, client: {plaintext: true}})));
+		rows.push(...latencyRows(await latency(relay.port, {rounds: pingRounds, client: {plaintext: true}}), 'ping-pong, crypto off', 'no Fernet on either hop'));
+	},
+	{client: {plaintext: true}},
+);
 // In a relay process of its own, so its memory figures start from a fresh relay.
 rows.push(...(await capacity()));
 

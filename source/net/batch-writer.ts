@@ -1,20 +1,31 @@
 import {batchOverheadBytes, tokenLength, type FrameSealing} from './secure-channel.js';
 
 /**
+ * Frames are cut at this many bytes of token when the limits allow more: V8 puts strings over
+ * 128 KiB in its large-object space, where each one brings a full garbage collection closer, and
+ * a frame is several such strings at each end. A single longer message still gets a frame.
+ */
+export const preferredFrameBytes = 65_536;
+
+/**
  * Coalesces every message queued during one turn of the event loop into as few encrypted frames
  * as the limits allow (PROTOCOL.md section 3): one token, one MAC, one write for many messages.
- * A frame is cut before it would hold more than maxBatchMessages or outgrow maxFrameBytes.
+ * A frame is cut before it would hold more than maxBatchMessages or outgrow preferredFrameBytes
+ * (maxFrameBytes when that is smaller).
  */
 export class BatchWriter<Message extends object> {
 	private outbox: string[] = [];
 	private outboxBytes = 0;
 	private scheduled = false;
+	private readonly frameBytes: number;
 
 	constructor(
 		private readonly sealer: FrameSealing,
 		private readonly write: (frame: string) => void,
 		private readonly limits: {maxBatchMessages: number; maxFrameBytes: number},
-	) {}
+	) {
+		this.frameBytes = Math.min(limits.maxFrameBytes, preferredFrameBytes);
+	}
 
 	queue(message: Message): void {
 		this.queueSerialized(JSON.stringify(message));
@@ -25,7 +36,7 @@ export class BatchWriter<Message extends object> {
 		const bytes = byteLength + 1;
 		const full =
 			this.outbox.length >= this.limits.maxBatchMessages ||
-			tokenLength(this.outboxBytes + bytes + batchOverheadBytes) > this.limits.maxFrameBytes;
+			tokenLength(this.outboxBytes + bytes + batchOverheadBytes) > this.frameBytes;
 		if (full && this.outbox.length > 0) this.writeFrame();
 		this.outbox.push(serialized);
 		this.outboxBytes += bytes;
