@@ -64,10 +64,12 @@ export function sealEnvelope(options: SealOptions): {ephemeral: Buffer; body: st
 	const dh1 = exchange(ephemeral.privateKey, recipient.x25519, 'the recipient key');
 	const dh2 = exchange(sender.x25519Secret, recipient.x25519, 'the recipient key');
 	const key = messageKey(dh1, dh2, sender, recipient, ephemeralPublic, id, kind);
+	const fernet = new Fernet(key);
 	try {
-		const body = new Fernet(key).encrypt(options.payload, {iv: options.iv, timeSeconds: options.timeSeconds});
+		const body = fernet.encrypt(options.payload, {iv: options.iv, timeSeconds: options.timeSeconds});
 		return {ephemeral: ephemeralPublic, body};
 	} finally {
+		fernet.dispose();
 		key.fill(0);
 	}
 }
@@ -90,14 +92,16 @@ function open({recipient, sender, id, kind, ephemeral, body}: OpenOptions): Buff
 	const dh1 = exchange(recipient.x25519Secret, ephemeral, 'the ephemeral key');
 	const dh2 = exchange(recipient.x25519Secret, sender.x25519, "the sender's key");
 	const key = messageKey(dh1, dh2, sender, recipient, ephemeral, id, kind);
+	const fernet = new Fernet(key);
 	try {
-		return new Fernet(key).decrypt(body);
+		return fernet.decrypt(body);
 	} catch {
 		throw new EnvelopeError(
 			`cannot open message ${id} from ${sender.name}: authentication failed (another key, sender, recipient, id or kind, or an altered body)`,
 			'authentication',
 		);
 	} finally {
+		fernet.dispose();
 		key.fill(0);
 	}
 }

@@ -60,6 +60,7 @@ export class Fernet {
 	readonly #signingKey: Buffer;
 	#encryptStream: CbcStream | undefined;
 	#decryptStream: CbcStream | undefined;
+	#disposed = false;
 
 	/** `key` is 32 bytes: the HMAC-SHA256 signing key, then the AES-128 key. */
 	constructor(key: Uint8Array) {
@@ -76,7 +77,21 @@ export class Fernet {
 		this.#signingKey = memory.subarray(0, 16);
 	}
 
+	/**
+	 * Zeroes this instance's copy of the key and frees its AES contexts, which would otherwise stay
+	 * among the live ones for a while. Encrypting or decrypting afterwards throws.
+	 */
+	dispose(): void {
+		this.#disposed = true;
+		this.#encryptStream?.release();
+		this.#decryptStream?.release();
+		this.#encryptStream = undefined;
+		this.#decryptStream = undefined;
+		this.#memory.fill(0);
+	}
+
 	encrypt(plaintext: Uint8Array | string, options: FernetEncryptOptions = {}): string {
+		if (this.#disposed) throw new TypeError('this Fernet key was disposed');
 		const text = typeof plaintext === 'string';
 		if (!text && !(plaintext instanceof Uint8Array)) {
 			throw new TypeError('Fernet plaintext must be a Uint8Array or a string');
@@ -113,6 +128,7 @@ export class Fernet {
 	 * and the MAC are checked: the timestamp is the sender's clock and may be anything.
 	 */
 	decrypt(token: string, options: FernetDecryptOptions = {}): Buffer {
+		if (this.#disposed) throw new TypeError('this Fernet key was disposed');
 		const data = decodeToken(token);
 		if (options.ttlSeconds !== undefined) {
 			// The spec checks the age before the HMAC (Spec.md, "Verifying", step 3), as Python does.

@@ -13,11 +13,15 @@ export type SealOptions = {
 /** Turns messages already JSON text into one frame, counting seq from 0. */
 export interface FrameSealing {
 	sealSerialized(messages: readonly string[]): string;
+	/** Forgets the session key once the connection is closed. */
+	dispose(): void;
 }
 
 /** Turns one frame back into its messages, still unchecked; throws ProtocolError. */
 export interface FrameOpening {
 	open(frame: string): unknown[];
+	/** Forgets the session key once the connection is closed. */
+	dispose(): void;
 }
 
 export class FrameSealer implements FrameSealing {
@@ -42,6 +46,10 @@ export class FrameSealer implements FrameSealing {
 		const {iv, now} = this.options;
 		if (!iv && !now) return this.fernet.encrypt(plaintext);
 		return this.fernet.encrypt(plaintext, {iv: iv?.(), timeSeconds: now?.()});
+	}
+
+	dispose(): void {
+		this.fernet.dispose();
 	}
 }
 
@@ -77,6 +85,10 @@ export class FrameOpener implements FrameOpening {
 		this.seq += 1;
 		return msgs;
 	}
+
+	dispose(): void {
+		this.fernet.dispose();
+	}
 }
 
 /**
@@ -98,6 +110,8 @@ export class PlaintextFrames implements FrameSealing, FrameOpening {
 		this.opened += 1;
 		return msgs;
 	}
+
+	dispose(): void {}
 }
 
 function batchText(seq: number, messages: readonly string[]): string {

@@ -11,7 +11,7 @@ import {
 import {LineDecoder} from '../net/line-decoder.js';
 import {errorMessage, parseClientMessage, type RelayMessage} from '../net/messages.js';
 import {BatchWriter} from '../net/batch-writer.js';
-import {FrameOpener, FrameSealer, PlaintextFrames, type FrameOpening} from '../net/secure-channel.js';
+import {FrameOpener, FrameSealer, PlaintextFrames, type FrameOpening, type FrameSealing} from '../net/secure-channel.js';
 import type {Logger} from './logger.js';
 import type {RelayCore} from './relay-core.js';
 import type {Session} from './session.js';
@@ -26,6 +26,7 @@ export type RelayIdentity = RawKeyPair;
 export class RelayConnection {
 	private readonly decoder: LineDecoder;
 	private writer: BatchWriter<RelayMessage> | undefined;
+	private sealer: FrameSealing | undefined;
 	private opener: FrameOpening | undefined;
 	private session: Session | undefined;
 	private closing = false;
@@ -132,12 +133,13 @@ export class RelayConnection {
 		);
 		if (this.plaintextFrames) {
 			const frames = new PlaintextFrames(this.limits.maxBatchMessages);
-			this.writer = new BatchWriter(frames, frame => this.write(frame), this.limits);
+			this.sealer = frames;
 			this.opener = frames;
 		} else {
-			this.writer = new BatchWriter(new FrameSealer(keys.relayToClient), frame => this.write(frame), this.limits);
+			this.sealer = new FrameSealer(keys.relayToClient);
 			this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
 		}
+		this.writer = new BatchWriter(this.sealer, frame => this.write(frame), this.limits);
 		clearTimeout(this.deadline);
 		this.deadline = setTimeout(() => {
 			if (this.session?.name === undefined) this.fail('login_timeout', `no login within ${this.limits.loginTimeoutMs} ms`);
@@ -210,6 +212,11 @@ export class RelayConnection {
 	private closed(): void {
 		clearTimeout(this.deadline);
 		this.session?.end('disconnected');
+		// Nothing more is sealed or opened for a closed socket: the session keys go.
+		this.closing = true;
+		this.writer?.discard();
+		this.sealer?.dispose();
+		this.opener?.dispose();
 		this.log('disconnect', {remote: this.remote, user: this.session?.name ?? null});
 	}
 }

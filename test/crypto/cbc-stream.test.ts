@@ -1,5 +1,5 @@
 import {Buffer} from 'node:buffer';
-import {createCipheriv, createDecipheriv, randomBytes} from 'node:crypto';
+import {createCipheriv, createDecipheriv, createHmac, randomBytes} from 'node:crypto';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {CbcStream, maxLiveContexts} from '../../source/crypto/cbc-stream.js';
@@ -78,5 +78,33 @@ describe('CbcStream: one OpenSSL context for a run of messages', () => {
 			// a token that fails its MAC check does not disturb the next one
 			expect(() => receiver.decrypt(new Fernet(randomBytes(32)).encrypt(plaintext))).toThrow('HMAC mismatch');
 		}
+	});
+
+	it('keeps going after a token whose MAC is good but whose padding is not', () => {
+		const key = randomBytes(32);
+		const receiver = new Fernet(key);
+		// a token made by hand: its one block ends in 0x00, which is no PKCS#7 padding
+		const iv = randomBytes(16);
+		const cipher = createCipheriv('aes-128-cbc', key.subarray(16), iv);
+		cipher.setAutoPadding(false);
+		const header = Buffer.concat([Buffer.from([0x80]), Buffer.alloc(8), iv]);
+		const signed = Buffer.concat([header, cipher.update(Buffer.alloc(16)), cipher.final()]);
+		const unpadded = Buffer.concat([signed, createHmac('sha256', key.subarray(0, 16)).update(signed).digest()]).toString('base64url');
+		const badPadding = unpadded + '='.repeat((4 - (unpadded.length % 4)) % 4);
+		const sender = new Fernet(key);
+		for (let round = 0; round < 3; round++) {
+			expect(() => receiver.decrypt(badPadding)).toThrow('invalid PKCS#7 padding');
+			expect(receiver.decrypt(sender.encrypt(`after ${round}`)).toString()).toBe(`after ${round}`);
+		}
+	});
+
+	it('forgets a disposed key: its copy is zeroed and it neither encrypts nor decrypts again', () => {
+		const key = randomBytes(32);
+		const fernet = new Fernet(key);
+		const token = fernet.encrypt('once');
+		fernet.dispose();
+		expect(() => fernet.encrypt('again')).toThrow('disposed');
+		expect(() => fernet.decrypt(token)).toThrow('disposed');
+		expect(new Fernet(key).decrypt(token).toString()).toBe('once');
 	});
 });

@@ -6,7 +6,7 @@ import {FrameOpener, FrameSealer} from '../../source/net/secure-channel.js';
 const key = Buffer.alloc(32, 7);
 
 /** A writer whose frames are opened again as a peer would, with the frame lengths kept. */
-function writer(limits = protocolDefaults) {
+function writer(limits: {maxBatchMessages: number; maxFrameBytes: number} = protocolDefaults) {
 	const opener = new FrameOpener(key, limits.maxBatchMessages);
 	const frames: {length: number; messages: unknown[]}[] = [];
 	const batches = new BatchWriter(new FrameSealer(key), line => frames.push({length: line.length - 1, messages: opener.open(line.slice(0, -1))}), limits);

@@ -88,6 +88,8 @@ describe('parseRelayMessage', () => {
 		[{type: 'user_joined', user}],
 		[{type: 'user_left', username: 'x'}],
 		[{type: 'message', delivery: 1, from: 'alice', time: 1, ...envelope}],
+		// not a token: it fails to open and is dropped, where refusing it would end the session at every login
+		[{type: 'message', delivery: 1, from: 'alice', time: 1, ...envelope, body: 'not "a" token\u001b'}],
 		[{type: 'accepted', id: 'm1', to: 'bob', time: 5}],
 		[{type: 'announcement', text: 'x', time: 5}],
 		[{type: 'shutdown', reason: 'bye'}],
