@@ -63,6 +63,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private ephemeral: RawKeyPair | undefined;
 	private hello: ClientHello | undefined;
 	private opener: FrameOpener | undefined;
+	private sealer: FrameSealer | undefined;
 	private writer: BatchWriter<ClientMessage> | undefined;
 	private held: string[] = [];
 	private handshake: {relayIdentity: Buffer; transcriptHash: Buffer} | undefined;
@@ -114,6 +115,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.pendingLogin = undefined;
 		this.directory = undefined;
 		this.opener = undefined;
+		this.sealer = undefined;
 		this.writer = undefined;
 		this.held = [];
 		this.decoder = new LineDecoder(this.limits.maxFrameBytes);
@@ -262,12 +264,9 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		const relay: RelayInfo = {host, port, fingerprint: fingerprint(hello.identity)};
 		this.relay = relay;
 		this.opener = new FrameOpener(keys.relayToClient, this.limits.maxBatchMessages);
+		this.sealer = new FrameSealer(keys.clientToRelay);
 		const socket = this.socket!;
-		this.writer = new BatchWriter(
-			new FrameSealer(keys.clientToRelay),
-			frame => socket.writable && socket.write(frame),
-			this.limits,
-		);
+		this.writer = new BatchWriter(this.sealer, frame => socket.writable && socket.write(frame), this.limits);
 
 		const pin = this.pins.check(host, port, hello.identity);
 		// Checked on every connection, reconnects included: a relay whose key changed is refused.
@@ -471,6 +470,9 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		clearTimeout(this.deadline);
 		clearInterval(this.heartbeat);
 		this.writer?.discard();
+		// nothing is sealed or opened on this connection again (queue and receive check `ended`)
+		this.sealer?.dispose();
+		this.opener?.dispose();
 		if (destroy) this.socket?.destroy();
 		this.session?.detach();
 		const retry = this.reconnect !== undefined && this.resumeAs !== undefined && !this.userClosed && reconnectCodes.has(code);
