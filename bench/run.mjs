@@ -55,22 +55,14 @@ await withRelay(
 	{tuning: []},
 );
 // The same relay with one message per frame both ways: what batching gains.
-await withRelay(
-	{...relayOptions, limits: {...liftedLimits, maxBatchMessages: 1}},
-	async relay => {
-		rows.push(...(await measuredThroughput(relay, '1 pair, 1 msg/frame', {pairs: 1, perPair: quick ? 5000 : 50_000, window: 800, client: {maxBatchMessages: 1}})));
-	},
-	{},
-);
+await withRelay({...relayOptions, limits: {...liftedLimits, maxBatchMessages: 1}}, async relay => {
+	rows.push(...(await measuredThroughput(relay, '1 pair, 1 msg/frame', {pairs: 1, perPair: quick ? 5000 : 50_000, window: 800, client: {maxBatchMessages: 1}})));
+});
 // The same relay with transport crypto off (batch frames in plaintext): what the crypto costs.
-await withRelay(
-	{...relayOptions, transportCrypto: false},
-	async relay => {
-		rows.push(...(await measuredThroughput(relay, '1 pair, crypto off', {pairs: 1, perPair: quick ? 5000 : 100_000, window: 800, client: {plaintext: true}})));
-		rows.push(...latencyRows(await latency(relay.port, {rounds: pingRounds, client: {plaintext: true}}), 'ping-pong, crypto off', 'no Fernet on either hop'));
-	},
-	{},
-);
+await withRelay({...relayOptions, transportCrypto: false}, async relay => {
+	rows.push(...(await measuredThroughput(relay, '1 pair, crypto off', {pairs: 1, perPair: quick ? 5000 : 100_000, window: 800, client: {plaintext: true}})));
+	rows.push(...latencyRows(await latency(relay.port, {rounds: pingRounds, client: {plaintext: true}}), 'ping-pong, crypto off', 'no Fernet on either hop'));
+});
 // In a relay process of its own, so its memory figures start from a fresh relay.
 rows.push(...(await capacity()));
 
