@@ -11,7 +11,7 @@ export const liftedLimits = {rateBurst: 'off', ratePerSecond: 'off', maxConnecti
 /**
  * What README ("A busy relay") tells operators to run a loaded relay with: a 64 MiB young
  * generation, so envelopes waiting for their ack die before the next scavenge instead of being
- * copied by it (15% less relay CPU per message at 50 pairs here).
+ * copied by it (10 to 15% less relay CPU per message at 50 pairs here).
  */
 export const busyRelayNodeArgs = ['--max-semi-space-size=64'];
 
