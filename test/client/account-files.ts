@@ -6,7 +6,8 @@ import {defaultOutboxLimits, Outbox} from '../../source/client/outbox.js';
 import {OutboxStore, outboxPath} from '../../source/client/outbox-store.js';
 import type {ClientEvents} from '../../source/net/client-events.js';
 import {parseRelayMessage, type DeliveredEnvelope, type UserRecord} from '../../source/net/messages.js';
-import type {RelayAddress} from '../helpers/chat.js';
+import {next, onlineClient, registerOffline, relayForTest, type RelayAddress} from '../helpers/chat.js';
+import {tempDir} from '../helpers/temp-dir.js';
 import {loggedInPeer} from '../helpers/logged-in-peer.js';
 
 export type Emitted = {event: keyof ClientEvents; args: unknown[]};
@@ -27,6 +28,18 @@ export function sessionOnFiles(
 	const store = new OutboxStore(outboxPath(dataDir, relay.fingerprint, username), defaultOutboxLimits.maxOutboxMessages);
 	const outbox = new Outbox(defaultOutboxLimits, changes => store.save(changes), store.load());
 	return new ChatSession(new EndToEnd(username, keys, contacts), outbox, (event, ...args) => emit({event, args}));
+}
+
+/** alice is online; bob is registered, offline, and has one message from her waiting on the relay. */
+export async function messageWaitingForBob(text: string) {
+	const relay = await relayForTest();
+	const bobDir = tempDir();
+	const alice = await onlineClient(relay, 'alice');
+	await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
+	const accepted = next(alice, 'accepted');
+	const id = alice.send('bob', text);
+	await accepted;
+	return {relay, bobDir, alice, id};
 }
 
 /** `username` logs in by hand and takes what the relay sends: the welcome and the first queued envelope. */

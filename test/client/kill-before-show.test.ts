@@ -2,9 +2,8 @@ import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
 import type {ClientMessage} from '../../source/net/messages.js';
-import {newClient, next, onlineClient, record, registerOffline, relayForTest, type RelayAddress} from '../helpers/chat.js';
-import {tempDir} from '../helpers/temp-dir.js';
-import {connectionWithEnvelope, sessionOnFiles} from './account-files.js';
+import {logIn, newClient, next, record, type RelayAddress} from '../helpers/chat.js';
+import {connectionWithEnvelope, messageWaitingForBob, sessionOnFiles} from './account-files.js';
 
 // A client killed at the wrong moment, simulated without a second process: bob's first process is
 // a ChatSession built on bob's real files exactly as ChatClient builds it, fed by a hand-driven
@@ -14,29 +13,12 @@ import {connectionWithEnvelope, sessionOnFiles} from './account-files.js';
 
 class Killed extends Error {}
 
-/** alice is online; bob is registered, offline, and has one message from her waiting on the relay. */
-async function messageWaitingForBob(text: string) {
-	const relay = await relayForTest();
-	const bobDir = tempDir();
-	const alice = await onlineClient(relay, 'alice');
-	await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
-	const accepted = next(alice, 'accepted');
-	const id = alice.send('bob', text);
-	await accepted;
-	return {relay, bobDir, alice, id};
-}
-
 /** bob's next process: a real ChatClient on the same data directory. */
 async function bobAgain(relay: RelayAddress, dataDir: string) {
 	const client = newClient(relay, {dataDir});
 	const messages = record(client, 'message');
 	const rejected = record(client, 'rejected');
-	const welcomed = next(client, 'welcome');
-	const asked = next(client, 'login-request');
-	client.connect();
-	await asked;
-	client.login('bob');
-	await welcomed;
+	await logIn(client, 'bob');
 	return {client, messages, rejected};
 }
 

@@ -6,7 +6,7 @@ import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
 import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {publicIdentity} from '../../source/crypto/identity.js';
-import {meet, newClient, next, onlineClient, record, relayForTest, type RelayAddress} from '../helpers/chat.js';
+import {logIn, meet, newClient, next, onlineClient, record, relayForTest, type RelayAddress} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 /** The relay's database now serves, for bob, the keys kept in `keysDir` (the relay must be down). */
@@ -27,12 +27,7 @@ async function login(relay: RelayAddress, username: string, dataDir: string) {
 	const messages = record(client, 'message');
 	const delivered = record(client, 'delivered');
 	const gaps = record(client, 'gap');
-	const welcomed = next(client, 'welcome');
-	const asked = next(client, 'login-request');
-	client.connect();
-	await asked;
-	client.login(username);
-	const [welcome] = await welcomed;
+	const [welcome] = await logIn(client, username);
 	return {client, messages, delivered, gaps, welcome};
 }
 

@@ -2,9 +2,9 @@ import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {contactsPath} from '../../source/client/contact-store.js';
 import type {ClientMessage} from '../../source/net/messages.js';
-import {meet, newClient, next, onlineClient, record, registerOffline, relayForTest} from '../helpers/chat.js';
+import {meet, newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
-import {connectionWithEnvelope, sessionOnFiles, type Emitted} from './account-files.js';
+import {connectionWithEnvelope, messageWaitingForBob, sessionOnFiles, type Emitted} from './account-files.js';
 
 // A contacts file that cannot be written: another process holds its lock (a live pid, so it is
 // not broken as stale) until the lock times out. A full disk fails the same call the same way.
@@ -22,13 +22,7 @@ const texts = (emitted: Emitted[]) => emitted.filter(({event}) => event === 'mes
  * and takes it, with a ChatSession on his real files whose lock gives up after 100 ms.
  */
 async function waitingForBob(text: string) {
-	const relay = await relayForTest();
-	const bobDir = tempDir();
-	const alice = await onlineClient(relay, 'alice');
-	await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
-	const accepted = next(alice, 'accepted');
-	alice.send('bob', text);
-	await accepted;
+	const {relay, bobDir} = await messageWaitingForBob(text);
 	const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 	const emitted: Emitted[] = [];
 	const toRelay: ClientMessage[] = [];
@@ -36,13 +30,19 @@ async function waitingForBob(text: string) {
 	return {relay, bobDir, peer, users, envelope, emitted, toRelay, session};
 }
 
+/** alice and bob online and known to each other; bob's files in a folder of the test's. */
+async function aliceMeetsBob() {
+	const relay = await relayForTest();
+	const bobDir = tempDir();
+	const alice = await onlineClient(relay, 'alice');
+	const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+	await meet(alice, bob);
+	return {relay, bobDir, alice, bob};
+}
+
 describe('when the contact store cannot be written', () => {
 	it('the client stays online, says so once, and shows the messages in order once it can', {timeout: 90_000}, async () => {
-		const relay = await relayForTest();
-		const bobDir = tempDir();
-		const alice = await onlineClient(relay, 'alice');
-		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
-		await meet(alice, bob);
+		const {relay, bobDir, alice, bob} = await aliceMeetsBob();
 		const messages = record(bob, 'message');
 		const gaps = record(bob, 'gap');
 		const closed = record(bob, 'closed');
@@ -63,11 +63,7 @@ describe('when the contact store cannot be written', () => {
 	});
 
 	it('a contacts file damaged by hand is reported, not a crash, and the messages come once it is repaired', {timeout: 60_000}, async () => {
-		const relay = await relayForTest();
-		const bobDir = tempDir();
-		const alice = await onlineClient(relay, 'alice');
-		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
-		await meet(alice, bob);
+		const {relay, bobDir, alice, bob} = await aliceMeetsBob();
 		const file = contactsPath(bobDir, relay.fingerprint, 'bob');
 		const good = readFileSync(file, 'utf8');
 		const errors = record(bob, 'local-error');

@@ -54,15 +54,20 @@ export function newClient(relay: RelayAddress, options: ClientPlace = {}): ChatC
 	return client;
 }
 
-/** A client that has connected, trusted the relay and logged in as `username`. */
-export async function onlineClient(relay: RelayAddress, username: string, place: ClientPlace = {}): Promise<ChatClient> {
-	const client = newClient(relay, place);
+/** Connects `client`, logs in as `username` and resolves with the welcome's arguments. */
+export async function logIn(client: ChatClient, username: string): Promise<ClientEvents['welcome']> {
 	const loginRequested = next(client, 'login-request');
 	client.connect();
 	await loginRequested;
 	const welcomed = next(client, 'welcome');
 	client.login(username);
-	await welcomed;
+	return welcomed;
+}
+
+/** A client that has connected, trusted the relay and logged in as `username`. */
+export async function onlineClient(relay: RelayAddress, username: string, place: ClientPlace = {}): Promise<ChatClient> {
+	const client = newClient(relay, place);
+	await logIn(client, username);
 	return client;
 }
 

@@ -24,14 +24,21 @@ async function sync(peer: Awaited<ReturnType<typeof loggedInPeer>>, nonce: numbe
 	await peer.until(message => message.type === 'pong' && message.nonce === nonce);
 }
 
+/** A relay with this forwardedCommitMs; alice sends bob (online, keys kept for his next login) m1, which reaches him. */
+async function bobReceivesM1(forwardedCommitMs: number) {
+	const dataDir = tempDir();
+	const relay = await relayForTest({dataDir, limits: {forwardedCommitMs}});
+	const bobKeys = generateIdentity();
+	const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
+	const alice = await loggedInPeer(relay.port, 'alice');
+	alice.send(opaqueSend('m1', 'bob'));
+	const delivered = await bob.until(isType('message'));
+	return {dataDir, relay, bobKeys, bob, alice, delivered};
+}
+
 describe('envelopes to an online recipient go out at once and reach the disk only if not acknowledged', () => {
 	it('an acknowledged envelope is answered `accepted` only after the ack, and never written to disk', async () => {
-		const dataDir = tempDir();
-		const relay = await relayForTest({dataDir, limits: {forwardedCommitMs: 60_000}});
-		const bob = await loggedInPeer(relay.port, 'bob');
-		const alice = await loggedInPeer(relay.port, 'alice');
-		alice.send(opaqueSend('m1', 'bob'));
-		const delivered = await bob.until(isType('message'));
+		const {dataDir, bob, alice, delivered} = await bobReceivesM1(60_000);
 		expect(delivered).toMatchObject({id: 'm1', from: 'alice', to: 'bob', body: 'opaque-m1'});
 		await sync(alice, 1);
 		expect(alice.messages().filter(isType('accepted'))).toEqual([]);
@@ -41,13 +48,7 @@ describe('envelopes to an online recipient go out at once and reach the disk onl
 	});
 
 	it('one not acknowledged in time is committed, then answered, and comes again at the next login', async () => {
-		const dataDir = tempDir();
-		const relay = await relayForTest({dataDir, limits: {forwardedCommitMs: 30}});
-		const bobKeys = generateIdentity();
-		const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
-		const alice = await loggedInPeer(relay.port, 'alice');
-		alice.send(opaqueSend('m1', 'bob'));
-		const delivered = await bob.until(isType('message'));
+		const {dataDir, relay, bobKeys, bob, alice, delivered} = await bobReceivesM1(30);
 		await alice.until(isType('accepted'));
 		expect(queuedRows(dataDir)).toEqual([{delivery: delivered.delivery, recipient: 'bob', id: 'm1'}]);
 		bob.close();
@@ -56,13 +57,7 @@ describe('envelopes to an online recipient go out at once and reach the disk onl
 	});
 
 	it('a recipient that leaves before acking gets the envelope again at its next login; the sender hears `accepted` when it is on disk', async () => {
-		const dataDir = tempDir();
-		const relay = await relayForTest({dataDir, limits: {forwardedCommitMs: 60_000}});
-		const bobKeys = generateIdentity();
-		const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
-		const alice = await loggedInPeer(relay.port, 'alice');
-		alice.send(opaqueSend('m1', 'bob'));
-		const delivered = await bob.until(isType('message'));
+		const {dataDir, relay, bobKeys, bob, alice, delivered} = await bobReceivesM1(60_000);
 		bob.close();
 		expect(await alice.until(isType('accepted'))).toMatchObject({id: 'm1', to: 'bob'});
 		expect(queuedRows(dataDir)).toHaveLength(1);

@@ -5,19 +5,15 @@ import {generateIdentity, loginProof, publicIdentity, type IdentityKeys, type Pu
 import type {LoginMessage} from '../../source/net/messages.js';
 import {checkLogin} from '../../source/relay/login-check.js';
 import type {StoredUser} from '../../source/relay/relay-store.js';
+import {RawPeer} from '../helpers/raw-peer.js';
 
 const relayIdentity = randomBytes(32);
 const transcriptHash = randomBytes(32);
 
-function login(keys: IdentityKeys, username: string, record: PublicIdentity = publicIdentity(keys, username)): LoginMessage {
-	return {
-		type: 'login',
-		username,
-		identity: toBase64Url(record.identity),
-		x25519: toBase64Url(record.x25519),
-		binding: toBase64Url(record.binding),
-		proof: toBase64Url(loginProof(keys, relayIdentity, transcriptHash, username)),
-	};
+/** The login a client holding `keys` sends on this connection, with `binding` in place of its own when given. */
+function login(keys: IdentityKeys, username: string, binding?: Buffer): LoginMessage {
+	const message = RawPeer.login({relayIdentity, transcript: transcriptHash}, username, keys);
+	return binding === undefined ? message : {...message, binding: toBase64Url(binding)};
 }
 
 function stored(record: PublicIdentity, username: string): StoredUser {
@@ -40,8 +36,8 @@ describe('checkLogin for a name that is registered', () => {
 	});
 
 	it('checks the binding of any record that differs from the stored one, even by one byte', () => {
-		const altered = {...record, binding: Buffer.from(record.binding)};
-		altered.binding[0]! ^= 1;
+		const altered = Buffer.from(record.binding);
+		altered[0]! ^= 1;
 		expect(checkLogin(login(alice, 'alice', altered), context(stored(record, 'alice')))).toMatchObject({ok: false, code: 'bad_login'});
 	});
 
