@@ -1,25 +1,9 @@
 import {readFileSync} from 'node:fs';
-import {join} from 'node:path';
-import Database from 'better-sqlite3';
 import {describe, expect, it} from 'vitest';
 import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
-import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
-import {toBase64Url} from '../../source/crypto/base64url.js';
-import {publicIdentity} from '../../source/crypto/identity.js';
 import {logIn, meet, newClient, next, onlineClient, record, relayForTest, type RelayAddress} from '../helpers/chat.js';
+import {serveUserFrom} from '../helpers/relay-users.js';
 import {tempDir} from '../helpers/temp-dir.js';
-
-/** The relay's database now serves, for bob, the keys kept in `keysDir` (the relay must be down). */
-function serveBobFrom(relayDir: string, fingerprint: string, keysDir: string): void {
-	const record = publicIdentity(loadOrCreateIdentity(keysDir, fingerprint, 'bob'), 'bob');
-	const db = new Database(join(relayDir, 'relay.sqlite'));
-	db.prepare("update users set identity = ?, x25519 = ?, binding = ? where username = 'bob'").run(
-		toBase64Url(record.identity),
-		toBase64Url(record.x25519),
-		toBase64Url(record.binding),
-	);
-	db.close();
-}
 
 /** A client of `username` on `dataDir` that records what it is told from before it connects. */
 async function login(relay: RelayAddress, username: string, dataDir: string) {
@@ -50,7 +34,7 @@ describe('receipts owed to a contact whose key changed', () => {
 		await relay.close();
 
 		// The relay says bob is someone else; alice's next login still opens bob's text with the old pin.
-		serveBobFrom(relayDir, fingerprint, otherBobDir);
+		serveUserFrom(relayDir, fingerprint, 'bob', otherBobDir);
 		const swapped = await relayForTest({dataDir: relayDir});
 		const first = await login(swapped, 'alice', aliceDir);
 		expect(first.welcome.users).toEqual([expect.objectContaining({username: 'bob', keyChanged: true})]);
@@ -77,7 +61,7 @@ describe('receipts owed to a contact whose key changed', () => {
 		await swapped.close();
 
 		// The relay serves bob's first keys again; trusted again, they resume their counters and get the receipt.
-		serveBobFrom(relayDir, fingerprint, bobDir);
+		serveUserFrom(relayDir, fingerprint, 'bob', bobDir);
 		const restored = await relayForTest({dataDir: relayDir});
 		const third = await login(restored, 'alice', aliceDir);
 		expect(third.welcome.users).toEqual([expect.objectContaining({username: 'bob', keyChanged: true})]);

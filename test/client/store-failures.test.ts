@@ -2,7 +2,7 @@ import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {contactsPath} from '../../source/client/contact-store.js';
 import type {ClientMessage} from '../../source/net/messages.js';
-import {meet, newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {logIn, meet, newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {connectionWithEnvelope, messageWaitingForBob, sessionOnFiles, type Emitted} from './account-files.js';
 
@@ -94,9 +94,7 @@ describe('when the contact store cannot be written', () => {
 		const bob = newClient(relay, {dataDir: bobDir});
 		const messages = record(bob, 'message');
 		const rejected = record(bob, 'rejected');
-		bob.connect();
-		await next(bob, 'login-request');
-		bob.login('bob');
+		await logIn(bob, 'bob');
 		await expect.poll(() => messages.map(([message]) => message.text)).toEqual(['kept by the relay']);
 		expect(rejected).toEqual([]);
 		expect(texts(emitted)).toEqual([]);

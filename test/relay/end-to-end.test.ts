@@ -7,7 +7,7 @@ import {toBase64Url} from '../../source/crypto/base64url.js';
 import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {jsonLineLogger} from '../../source/relay/logger.js';
-import {meet, next, registerOffline, newClient, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {logIn, meet, next, registerOffline, newClient, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {RawPeer} from '../helpers/raw-peer.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
@@ -139,11 +139,7 @@ describe('offline delivery', () => {
 		const third = newClient(restarted, {dataDir: bobDir});
 		const again = record(third, 'message');
 		const rejected = record(third, 'rejected');
-		const welcomed = next(third, 'welcome');
-		third.connect();
-		await next(third, 'login-request');
-		third.login('bob');
-		await welcomed;
+		await logIn(third, 'bob');
 		const sender = await onlineClient(restarted, 'carol');
 		const marker = next(third, 'message');
 		sender.send('bob', 'after');
@@ -165,10 +161,7 @@ describe('offline delivery', () => {
 		const bob = newClient(relay, {dataDir: bobDir});
 		const got = record(bob, 'message');
 		const closed = record(bob, 'closed');
-		bob.connect();
-		await next(bob, 'login-request');
-		bob.login('bob');
-		await next(bob, 'welcome');
+		await logIn(bob, 'bob');
 		alice.send('bob', 'written during the catch-up');
 		while (got.length < texts.length + 1) await next(bob, 'message', 10_000);
 		expect(got.map(([message]) => message.text.split(' ')[0])).toEqual([...texts.map((_, i) => String(i)), 'written']);
@@ -282,11 +275,7 @@ describe('contacts: pins, changed keys and safety numbers', () => {
 		const relay = await relayForTest({dataDir: relayDir});
 		expect(relay.fingerprint).toBe(fingerprint);
 		const client = newClient(relay);
-		const welcomed = next(client, 'welcome');
-		client.connect();
-		await next(client, 'login-request');
-		client.login('newcomer');
-		const [welcome] = await welcomed;
+		const [welcome] = await logIn(client, 'newcomer');
 		expect(welcome.users.map(user => user.username)).toEqual(names);
 		expect(client.status).toBe('online');
 	});

@@ -1,11 +1,9 @@
 import {copyFileSync, existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import Database from 'better-sqlite3';
 import {describe, expect, it} from 'vitest';
 import {ChatSession} from '../../source/client/chat-session.js';
 import {ContactStore} from '../../source/client/contact-store.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
-import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {Outbox, defaultOutboxLimits} from '../../source/client/outbox.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
@@ -13,6 +11,7 @@ import type {ChatClient} from '../../source/net/chat-client.js';
 import type {ClientMessage} from '../../source/net/messages.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {meet, newClient, next, onlineClient, record, registerOffline, relayForTest, type ClientPlace} from '../helpers/chat.js';
+import {serveUserFrom} from '../helpers/relay-users.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 /** Fast enough for tests; the defaults (0.5 s doubling to 30 s) are checked in test/net/reconnect.test.ts. */
@@ -147,14 +146,7 @@ describe('reconnecting', () => {
 		const id = alice.send('bob', 'for the bob I knew');
 		// the relay comes back saying bob is someone else
 		const newBobDir = tempDir();
-		const swapped = publicIdentity(loadOrCreateIdentity(newBobDir, relay.fingerprint, 'bob'), 'bob');
-		const db = new Database(join(relayDir, 'relay.sqlite'));
-		db.prepare("update users set identity = ?, x25519 = ?, binding = ? where username = 'bob'").run(
-			toBase64Url(swapped.identity),
-			toBase64Url(swapped.x25519),
-			toBase64Url(swapped.binding),
-		);
-		db.close();
+		serveUserFrom(relayDir, relay.fingerprint, 'bob', newBobDir);
 		const changed = next(alice, 'contact-updated', 10_000);
 		const back = next(alice, 'welcome', 10_000);
 		const restarted = await relayForTest({dataDir: relayDir, port: relay.port});
