@@ -1,5 +1,5 @@
 import {Buffer} from 'node:buffer';
-import {diffieHellman, sign, timingSafeEqual, verify} from 'node:crypto';
+import {sign, timingSafeEqual, verify} from 'node:crypto';
 import {isValidUsername} from '../net/usernames.js';
 import {lp} from './length-prefix.js';
 import {generateRawKeyPair, publicKeyFromRaw, type RawKeyPair} from './raw-keys.js';
@@ -102,18 +102,25 @@ export function isWeakEd25519Key(key: Uint8Array): boolean {
 	return smallOrderYs.some(candidate => candidate.equals(y));
 }
 
-let probe: RawKeyPair | undefined;
+// X25519 u-coordinates of points of small order, on the curve or its twist (the list libsodium
+// checks): 0, 1, the two of order 8, p - 1, and p and p + 1, the non-canonical encodings of 0 and 1.
+// X25519 ignores the top bit of u, so it is ignored here too. Every key exchange with such a key
+// gives zero; the test holds this list to that.
+const smallOrderUs = [
+	0n,
+	1n,
+	325606250916557431795983626356110631294008115727848805560023387167927233504n,
+	39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+	p - 1n,
+	p,
+	p + 1n,
+].map(u => littleEndian32(u));
 
 /** Whether a 32-byte X25519 public key is of small order: every key exchange with it is all zero. */
 export function isWeakX25519Key(key: Uint8Array): boolean {
-	probe ??= generateRawKeyPair('x25519');
-	try {
-		const shared = diffieHellman({privateKey: probe.privateKey, publicKey: publicKeyFromRaw('x25519', key)});
-		return shared.every(byte => byte === 0);
-	} catch {
-		// OpenSSL refuses to derive an all-zero secret.
-		return true;
-	}
+	const u = Buffer.from(key);
+	u[31] = u[31]! & 0x7f;
+	return smallOrderUs.some(candidate => candidate.equals(u));
 }
 
 function littleEndian32(value: bigint): Buffer {

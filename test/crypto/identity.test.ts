@@ -1,5 +1,5 @@
 import {Buffer} from 'node:buffer';
-import {createPublicKey, randomBytes, verify} from 'node:crypto';
+import {createPublicKey, diffieHellman, randomBytes, verify} from 'node:crypto';
 import {describe, expect, it} from 'vitest';
 import {
 	generateIdentity,
@@ -157,8 +157,29 @@ describe('small-order keys', () => {
 			encode(p),
 			encode(p + 1n),
 		];
-		for (const key of weak) expect(isWeakX25519Key(key), key.toString('hex')).toBe(true);
-		for (let index = 0; index < 20; index++) expect(isWeakX25519Key(generateRawKeyPair('x25519').publicRaw)).toBe(false);
+		const withTopBit = weak.map(key => Buffer.concat([key.subarray(0, 31), Buffer.from([key[31]! | 0x80])]));
+		// The list is a lookup; a real key exchange is the judge: with each listed key it gives no secret.
+		const exchangesToZero = (key: Buffer) => {
+			try {
+				return diffieHellman({privateKey: generateRawKeyPair('x25519').privateKey, publicKey: publicKeyFromRaw('x25519', key)}).every(byte => byte === 0);
+			} catch {
+				return true; // OpenSSL refuses to derive an all-zero secret
+			}
+		};
+		for (const key of [...weak, ...withTopBit]) {
+			expect(isWeakX25519Key(key), key.toString('hex')).toBe(true);
+			expect(exchangesToZero(key), key.toString('hex')).toBe(true);
+		}
+		for (let index = 0; index < 20; index++) {
+			const key = generateRawKeyPair('x25519').publicRaw;
+			expect(isWeakX25519Key(key)).toBe(false);
+			expect(exchangesToZero(key)).toBe(false);
+		}
+		// Near misses: the encodings next to listed ones are ordinary points.
+		for (const key of [encode(2n), encode(p - 2n), encode(p + 2n)]) {
+			expect(isWeakX25519Key(key), key.toString('hex')).toBe(false);
+			expect(exchangesToZero(key), key.toString('hex')).toBe(false);
+		}
 	});
 });
 
