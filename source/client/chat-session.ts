@@ -99,7 +99,8 @@ export class ChatSession {
 	}
 
 	contacts(): Contact[] {
-		return [...this.online.keys()].sort().map(name => this.contact(name));
+		const marks = this.e2e.marks();
+		return [...this.online.keys()].sort().map(name => this.contact(name, marks));
 	}
 
 	/**
@@ -228,7 +229,8 @@ export class ChatSession {
 		let wasChanged: boolean[];
 		let verdicts: ReturnType<EndToEnd['observeAll']>;
 		try {
-			wasChanged = others.map(user => this.e2e.hasChangedKey(user.username));
+			const {keyChanged} = this.e2e.marks();
+			wasChanged = others.map(user => keyChanged.has(user.username));
 			verdicts = this.e2e.observeAll(others);
 		} catch (error) {
 			this.localError('could not save the keys the relay serves', error);
@@ -250,12 +252,12 @@ export class ChatSession {
 		return listed;
 	}
 
-	private contact(username: string): Contact {
+	private contact(username: string, marks = this.e2e.marks()): Contact {
 		return {
 			username,
 			online: this.online.get(username) ?? false,
-			verified: this.e2e.isVerified(username),
-			keyChanged: this.e2e.hasChangedKey(username),
+			verified: marks.verified.has(username),
+			keyChanged: marks.keyChanged.has(username),
 		};
 	}
 

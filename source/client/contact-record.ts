@@ -42,6 +42,20 @@ export function newContact(record: PublicIdentity): StoredContact {
 	};
 }
 
+/** Whether `contact` is still as newContact() made it: a pin and nothing else. */
+export function isFirstSight(contact: StoredContact): boolean {
+	return (
+		contact.pending === undefined &&
+		!contact.verified &&
+		contact.sendCounter === 0 &&
+		contact.receive.next === 0 &&
+		contact.receive.missing.length === 0 &&
+		contact.retired.length === 0 &&
+		contact.inbox.length === 0 &&
+		contact.owed.length === 0
+	);
+}
+
 /**
  * Makes `pending` the pin, unverified. Counters and owed receipts belong to a key pair: new keys
  * count from 0 both ways, keys pinned before resume where they stopped (see RetiredPin).

@@ -11,18 +11,22 @@ import {maxMissingCounters, type CounterState} from './receive-counter.js';
 const twoTo53 = 2 ** 53;
 const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function serialiseContacts(contacts: Map<string, StoredContact>): string {
-	const record = (identity: PublicIdentity) => ({
+/** A user record as both files keep it: its three keys in unpadded base64url. */
+export function serialiseRecord(identity: PublicIdentity): {identity: string; x25519: string; binding: string} {
+	return {
 		identity: toBase64Url(identity.identity),
 		x25519: toBase64Url(identity.x25519),
 		binding: toBase64Url(identity.binding),
-	});
+	};
+}
+
+export function serialiseContacts(contacts: ReadonlyMap<string, StoredContact>): string {
 	// Object.fromEntries defines own properties, so even a user named "__proto__" is stored as data.
 	const entries = [...contacts].map(([name, contact]) => [
 		name,
 		{
-			pinned: record(contact.pinned),
-			...(contact.pending === undefined ? {} : {pending: record(contact.pending)}),
+			pinned: serialiseRecord(contact.pinned),
+			...(contact.pending === undefined ? {} : {pending: serialiseRecord(contact.pending)}),
 			verified: contact.verified,
 			sendCounter: contact.sendCounter,
 			receive: contact.receive,
@@ -64,9 +68,9 @@ export function parseContacts(path: string, text: string): Map<string, StoredCon
 function parseContact(value: unknown): StoredContact | string {
 	const fields = asRecord(value);
 	if (fields === undefined) return 'not an object';
-	const pinned = parseIdentity(fields.pinned);
+	const pinned = parseRecord(fields.pinned);
 	if (pinned === undefined) return 'bad pinned record';
-	const pending = fields.pending === undefined ? undefined : parseIdentity(fields.pending);
+	const pending = fields.pending === undefined ? undefined : parseRecord(fields.pending);
 	if (fields.pending !== undefined && pending === undefined) return 'bad pending record';
 	if (typeof fields.verified !== 'boolean') return 'bad verified mark';
 	if (!isCount(fields.sendCounter, Number.MAX_SAFE_INTEGER)) return 'bad send counter';
@@ -140,7 +144,7 @@ function isMessageId(value: unknown): value is string {
 	return typeof value === 'string' && messageIdPattern.test(value);
 }
 
-function parseIdentity(value: unknown): PublicIdentity | undefined {
+export function parseRecord(value: unknown): PublicIdentity | undefined {
 	const fields = asRecord(value);
 	const identity = key(fields?.identity, 32);
 	const x25519 = key(fields?.x25519, 32);
@@ -161,7 +165,7 @@ function isCount(value: unknown, max: number): value is number {
 	return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
 	return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 

@@ -1,10 +1,11 @@
 import {randomBytes} from 'node:crypto';
 import {fromBase64Url, toBase64Url} from '../crypto/base64url.js';
 import {EnvelopeError, openEnvelope, sealEnvelope, type Party} from '../crypto/envelope.js';
-import {publicIdentity, verifyBinding, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
+import {publicIdentity, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
 import {safetyNumber} from '../crypto/safety-number.js';
 import {encodePayload, maxTextBytes, parsePayload} from '../net/e2e-payload.js';
 import type {RejectionCode} from '../net/client-events.js';
+import {isValidUsername} from '../net/usernames.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
 import type {ContactStore} from './contact-store.js';
 import type {Accepted, AcceptedContent, Settlement} from './inbox-ledger.js';
@@ -54,24 +55,25 @@ export class EndToEnd {
 
 	/** User records from the relay: checks each binding, pins on first sight, detects changes; one file update. */
 	observeAll(records: readonly UserRecord[]): Array<'pinned' | 'same' | 'changed' | 'invalid'> {
-		const valid: Array<{name: string; record: PublicIdentity; index: number}> = [];
+		const parsed: Array<{name: string; record: PublicIdentity; index: number}> = [];
 		const verdicts: Array<'pinned' | 'same' | 'changed' | 'invalid'> = records.map(() => 'invalid');
 		for (const [index, user] of records.entries()) {
-			let keys: PublicIdentity;
+			if (!isValidUsername(user.username)) continue;
 			try {
-				keys = recordKeys(user);
+				parsed.push({name: user.username, record: recordKeys(user), index});
 			} catch {
-				continue;
+				// not a record: 'invalid'
 			}
-			if (verifyBinding(user.username, keys)) valid.push({name: user.username, record: keys, index});
 		}
-		const observed = valid.length > 0 ? this.contacts.observeAll(valid) : [];
-		for (const [position, {index}] of valid.entries()) verdicts[index] = observed[position]!;
+		// The store checks each binding (those it holds already were checked when stored).
+		const observed = parsed.length > 0 ? this.contacts.observeAll(parsed) : [];
+		for (const [position, {index}] of parsed.entries()) verdicts[index] = observed[position]!;
 		return verdicts;
 	}
 
-	isVerified(username: string): boolean {
-		return this.contacts.get(username)?.verified ?? false;
+	/** Who is verified and who has a key change pending (see hasChangedKey), everyone at once. */
+	marks(): {verified: Set<string>; keyChanged: Set<string>} {
+		return this.contacts.marks();
 	}
 
 	hasChangedKey(username: string): boolean {

@@ -42,7 +42,7 @@ function run(script: string, args: string[]): Promise<string> {
 }
 
 describe('stores shared by concurrent processes', () => {
-	it('agree on one identity, never leave a partial contacts file and lose no change', async () => {
+	it('agree on one identity, never leave a partial contacts or pins file and lose no change', async () => {
 		const root = tempDir();
 		const build = join(root, 'build');
 		transpile(['client/contact-store.ts', 'client/identity-store.ts'], build);
@@ -60,6 +60,7 @@ describe('stores shared by concurrent processes', () => {
 				if (existsSync(path)) {
 					try {
 						JSON.parse(readFileSync(path, 'utf8'));
+						JSON.parse(readFileSync(join(dirname(path), 'pins.json'), 'utf8'));
 						new ContactStore(path);
 						reads++;
 					} catch (error) {
@@ -87,6 +88,6 @@ describe('stores shared by concurrent processes', () => {
 			const round = Number(name.split('n')[1]);
 			expect(store.get(name), name).toMatchObject({sendCounter: 1, receive: {next: round + 1}});
 		}
-		expect(readdirSync(dirname(path)).sort()).toEqual(['contacts.json', 'identity.json']);
+		expect(readdirSync(dirname(path)).sort()).toEqual(['contacts.json', 'identity.json', 'pins.json']);
 	}, 60_000);
 });

@@ -34,26 +34,38 @@ describe('ContactStore: pins', () => {
 		expect(store.get('bob')).toBeUndefined();
 		expect(store.observe('bob', bob)).toBe('pinned');
 		expect(store.get('bob')).toEqual({pinned: bob, verified: false, sendCounter: 0, receive: {next: 0, missing: []}});
-		expect(statSync(path).mode & 0o777).toBe(0o600);
+		expect(statSync(store.pinsPath).mode & 0o777).toBe(0o600);
 		expect(statSync(directory).mode & 0o777).toBe(0o700);
 		expect(statSync(join(directory, '..')).mode & 0o777).toBe(0o700);
-		expect(readdirSync(directory)).toEqual(['contacts.json']);
+		// A user only seen is a pin; contacts.json appears with the first counter.
+		expect(readdirSync(directory)).toEqual(['pins.json']);
+		expect(store.pinsPath).toBe(join(directory, 'pins.json'));
+		store.nextSendCounter('bob');
+		expect(statSync(path).mode & 0o777).toBe(0o600);
+		expect(readdirSync(directory).sort()).toEqual(['contacts.json', 'pins.json']);
 		expect(path).toBe(join(directory, 'contacts.json'));
 	});
 
 	it('stores keys as B64U', () => {
 		const {store, path} = newStore();
 		store.observe('bob', bob);
-		const stored = JSON.parse(readFileSync(path, 'utf8')).contacts.bob.pinned;
-		expect(stored).toEqual({identity: bob.identity.toString('base64url'), x25519: bob.x25519.toString('base64url'), binding: bob.binding.toString('base64url')});
+		const record = {identity: bob.identity.toString('base64url'), x25519: bob.x25519.toString('base64url'), binding: bob.binding.toString('base64url')};
+		expect(JSON.parse(readFileSync(store.pinsPath, 'utf8'))).toEqual({version: 1, pins: {bob: record}});
+		store.nextSendCounter('bob');
+		expect(JSON.parse(readFileSync(path, 'utf8')).contacts.bob.pinned).toEqual(record);
 	});
 
-	it("says 'same' for the pinned record without rewriting the file", () => {
+	it("says 'same' for the pinned record without rewriting either file", () => {
 		const {store, path} = newStore();
 		store.observe('bob', bob);
-		const before = stamp(path);
+		const before = stamp(store.pinsPath);
 		expect(store.observe('bob', publicIdentity(bobKeys, 'bob'))).toBe('same');
-		expect(stamp(path)).toBe(before);
+		expect(stamp(store.pinsPath)).toBe(before);
+		store.nextSendCounter('bob');
+		const contactsBefore = stamp(path);
+		expect(store.observe('bob', publicIdentity(bobKeys, 'bob'))).toBe('same');
+		expect(stamp(path)).toBe(contactsBefore);
+		expect(stamp(store.pinsPath)).toBe(before);
 	});
 
 	it('holds a different record as pending, keeps the pin and clears the verified mark', () => {
@@ -86,6 +98,34 @@ describe('ContactStore: pins', () => {
 		expect(() => store.observe('bob', {...bob, x25519: bobNew.x25519})).toThrow(/binding/);
 		expect(() => store.observe('bob', {...bob, binding: Buffer.alloc(64)})).toThrow(/binding/);
 		expect(store.names()).toEqual([]);
+	});
+
+	it('observes a batch record by record: a bad one is invalid, stores nothing, and spoils no other', () => {
+		const {store} = newStore();
+		store.observe('bob', bob);
+		const carol = publicIdentity(generateIdentity(), 'carol');
+		const verdicts = store.observeAll([
+			{name: 'carol', record: bob},
+			{name: 'bob', record: {...bob, binding: Buffer.alloc(64)}},
+			{name: 'carol', record: carol},
+			{name: 'bob', record: bob},
+			{name: 'bob', record: bobNew},
+			{name: 'bob', record: bobNew},
+		]);
+		expect(verdicts).toEqual(['invalid', 'invalid', 'pinned', 'same', 'changed', 'changed']);
+		expect(store.names()).toEqual(['bob', 'carol']);
+		expect(store.get('carol')!.pinned).toEqual(carol);
+		expect(store.get('bob')).toMatchObject({pinned: bob, pending: bobNew});
+	});
+
+	it('marks who is verified and whose key changed, in one read', () => {
+		const {store} = newStore();
+		store.observe('bob', bob);
+		store.observe('carol', publicIdentity(generateIdentity(), 'carol'));
+		store.observe('dave', publicIdentity(generateIdentity(), 'dave'));
+		store.setVerified('carol', true);
+		store.observe('dave', publicIdentity(generateIdentity(), 'dave'));
+		expect(store.marks()).toEqual({verified: new Set(['carol']), keyChanged: new Set(['dave'])});
 	});
 
 	it('lists names sorted and hands out copies', () => {
@@ -323,6 +363,79 @@ describe('ContactStore: what accepted envelopes show, and receipts owed', () => 
 	});
 });
 
+describe('ContactStore: pins.json and contacts.json', () => {
+	const crowd = Array.from({length: 300}, (_, index) => {
+		const name = `user${index}`;
+		return {name, record: publicIdentity(generateIdentity(), name)};
+	});
+	const carol = publicIdentity(generateIdentity(), 'carol');
+
+	it('a message rewrites only contacts.json, which holds only the people talked with', () => {
+		const {store, path} = newStore();
+		expect(store.observeAll([{name: 'bob', record: bob}, ...crowd])).toEqual(Array(crowd.length + 1).fill('pinned'));
+		const pins = stamp(store.pinsPath);
+		expect(store.nextSendCounter('bob')).toBe(0);
+		expect(store.receive('bob', 0).verdict).toBe('new');
+		store.settle([{name: 'bob', shown: [], owe: ['m1'], paid: []}]);
+		expect(stamp(store.pinsPath)).toBe(pins);
+		expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).contacts)).toEqual(['bob']);
+		expect(statSync(path).size).toBeLessThan(1000);
+		// Everyone is still known, as first seen, and a fresh instance reads the same.
+		const again = new ContactStore(path);
+		expect(again.names()).toEqual(['bob', ...crowd.map(({name}) => name)].sort());
+		expect(again.get('user7')).toEqual({pinned: crowd[7]!.record, verified: false, sendCounter: 0, receive: {next: 0, missing: []}});
+		expect(again.get('bob')).toMatchObject({sendCounter: 1, receive: {next: 1}});
+		expect(again.owed('bob')).toEqual(['m1']);
+		expect(again.owing()).toEqual(['bob']);
+	});
+
+	it('a key change of someone only seen moves them to contacts.json; pins.json is not rewritten', () => {
+		const {store, path} = newStore();
+		store.observeAll(crowd);
+		const pins = stamp(store.pinsPath);
+		const changed = publicIdentity(generateIdentity(), 'user3');
+		expect(store.observe('user3', changed)).toBe('changed');
+		expect(stamp(store.pinsPath)).toBe(pins);
+		expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).contacts)).toEqual(['user3']);
+		expect(new ContactStore(path).get('user3')).toMatchObject({pinned: crowd[3]!.record, pending: changed});
+	});
+
+	it('moves the bare pins of a file written before pins.json into it at the next change, losing none', () => {
+		const {store, path, directory} = newStore();
+		store.observe('bob', bob);
+		store.nextSendCounter('bob');
+		store.observe('carol', carol);
+		// contacts.json as earlier versions wrote it: everyone in it, pins.json absent.
+		const old = JSON.parse(readFileSync(path, 'utf8'));
+		old.contacts.carol = {...old.contacts.bob, pinned: JSON.parse(readFileSync(store.pinsPath, 'utf8')).pins.carol, sendCounter: 0, receive: {next: 0, missing: []}};
+		writeFileSync(path, JSON.stringify(old));
+		rmSync(store.pinsPath);
+		const reader = new ContactStore(path);
+		expect(reader.names()).toEqual(['bob', 'carol']);
+		expect(reader.get('carol')).toEqual({pinned: carol, verified: false, sendCounter: 0, receive: {next: 0, missing: []}});
+		expect(reader.nextSendCounter('bob')).toBe(1);
+		expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).contacts)).toEqual(['bob']);
+		expect(Object.keys(JSON.parse(readFileSync(store.pinsPath, 'utf8')).pins)).toEqual(['carol']);
+		expect(readdirSync(directory).sort()).toEqual(['contacts.json', 'pins.json']);
+		expect(new ContactStore(path).get('carol')!.pinned).toEqual(carol);
+	});
+
+	it.each<[string, string]>([
+		['not JSON', '{"version":1,"pins":{'],
+		['another version', '{"version":2,"pins":{}}'],
+		['no pins', '{"version":1}'],
+		['a bad name', '{"version":1,"pins":{"Bob!":{}}}'],
+		['a short key', '{"version":1,"pins":{"bob":{"identity":"AAAA","x25519":"AAAA","binding":"AAAA"}}}'],
+	])('refuses a pins.json with %s, with a clear error, and leaves it alone', (_, text) => {
+		const {store, path} = newStore();
+		store.observe('bob', bob);
+		writeFileSync(store.pinsPath, text);
+		expect(() => new ContactStore(path)).toThrow(/pins\.json is damaged/);
+		expect(() => store.observe('carol', carol)).toThrow(/pins\.json is damaged/);
+		expect(readFileSync(store.pinsPath, 'utf8')).toBe(text);
+	});
+});
+
 describe('ContactStore: damaged files and permissions', () => {
 	function damagedStore(change: (file: any) => unknown): {path: string; text: string} {
 		const {store, path} = newStore();
@@ -367,11 +480,16 @@ describe('ContactStore: damaged files and permissions', () => {
 	it('refuses a file other users can read or write', () => {
 		const {store, path} = newStore();
 		store.observe('bob', bob);
+		store.nextSendCounter('bob');
 		chmodSync(path, 0o644);
 		expect(() => new ContactStore(path)).toThrow(/chmod 600/);
 		expect(() => store.receive('bob', 0)).toThrow(/chmod 600/);
 		chmodSync(path, 0o600);
 		expect(new ContactStore(path).get('bob')!.pinned).toEqual(bob);
+		chmodSync(store.pinsPath, 0o640);
+		expect(() => new ContactStore(path)).toThrow(/chmod 600/);
+		chmodSync(store.pinsPath, 0o600);
+		expect(new ContactStore(path).get('bob')!.sendCounter).toBe(1);
 	});
 
 	it('refuses a contact name that is not a username', () => {
@@ -396,7 +514,8 @@ describe('ContactStore: two instances on one file', () => {
 		second.observe('carol', publicIdentity(generateIdentity(), 'carol'));
 		first.observe('dave', publicIdentity(generateIdentity(), 'dave'));
 		expect(second.names()).toEqual(['bob', 'carol', 'dave']);
-		expect(readdirSync(directory)).toEqual(['contacts.json']);
+		expect(first.names()).toEqual(['bob', 'carol', 'dave']);
+		expect(readdirSync(directory).sort()).toEqual(['contacts.json', 'pins.json']);
 	});
 });
 
@@ -423,8 +542,8 @@ describe('ContactStore: the lock file', () => {
 		const {store, path, directory} = newStore();
 		store.observe('bob', bob);
 		const seen = withLock(path, 100, () => [readFileSync(`${path}.lock`, 'utf8'), readdirSync(directory).sort()]);
-		expect(seen).toEqual([`${process.pid}\n`, ['contacts.json', 'contacts.json.lock']]);
-		expect(readdirSync(directory)).toEqual(['contacts.json']);
+		expect(seen).toEqual([`${process.pid}\n`, ['contacts.json.lock', 'pins.json']]);
+		expect(readdirSync(directory)).toEqual(['pins.json']);
 	});
 
 	it('breaks the lock of a process that is gone', () => {
@@ -432,7 +551,7 @@ describe('ContactStore: the lock file', () => {
 		store.observe('bob', bob);
 		writeFileSync(`${path}.lock`, `${deadPid()}\n`);
 		expect(new ContactStore(path, {lockTimeoutMs: 100}).nextSendCounter('bob')).toBe(0);
-		expect(readdirSync(directory)).toEqual(['contacts.json']);
+		expect(readdirSync(directory).sort()).toEqual(['contacts.json', 'pins.json']);
 	});
 
 	it('breaks a lock held far longer than any write takes', () => {
@@ -442,7 +561,7 @@ describe('ContactStore: the lock file', () => {
 		const past = (Date.now() - staleLockMs - 1000) / 1000;
 		utimesSync(`${path}.lock`, past, past);
 		expect(new ContactStore(path, {lockTimeoutMs: 100}).nextSendCounter('bob')).toBe(0);
-		expect(readdirSync(directory)).toEqual(['contacts.json']);
+		expect(readdirSync(directory).sort()).toEqual(['contacts.json', 'pins.json']);
 	});
 
 	it('releases the lock when a change fails', () => {
@@ -450,6 +569,6 @@ describe('ContactStore: the lock file', () => {
 		store.observe('bob', bob);
 		store.observe('bob', bobNew);
 		expect(() => store.setVerified('bob', true)).toThrow(/trust/);
-		expect(readdirSync(directory)).toEqual(['contacts.json']);
+		expect(readdirSync(directory).sort()).toEqual(['contacts.json', 'pins.json']);
 	});
 });

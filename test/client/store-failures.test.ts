@@ -1,4 +1,5 @@
 import {readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {contactsPath} from '../../source/client/contact-store.js';
 import type {ClientMessage} from '../../source/net/messages.js';
@@ -62,19 +63,27 @@ describe('when the contact store cannot be written', () => {
 		await expect.poll(() => delivered.map(([receipt]) => receipt.id).sort()).toEqual([...ids].sort());
 	});
 
-	it('a contacts file damaged by hand is reported, not a crash, and the messages come once it is repaired', {timeout: 60_000}, async () => {
+	it.each([
+		['contacts.json', 'the first message made it'],
+		['pins.json', 'meeting alice made it'],
+	])('%s damaged by hand is reported, not a crash, and the messages come once it is repaired (%s)', {timeout: 60_000}, async fileName => {
 		const {relay, bobDir, alice, bob} = await aliceMeetsBob();
-		const file = contactsPath(bobDir, relay.fingerprint, 'bob');
+		const messages = record(bob, 'message');
+		if (fileName === 'contacts.json') {
+			alice.send('bob', 'before');
+			await expect.poll(() => messages.length, {timeout: 15_000}).toBe(1);
+		}
+		const file = join(dirname(contactsPath(bobDir, relay.fingerprint, 'bob')), fileName);
 		const good = readFileSync(file, 'utf8');
 		const errors = record(bob, 'local-error');
-		const messages = record(bob, 'message');
 		writeFileSync(file, '{"damaged":');
 		alice.send('bob', 'while the file is damaged');
 		await expect.poll(() => errors.length, {timeout: 15_000}).toBe(1);
-		expect(messages).toEqual([]);
+		expect(errors[0]![0].message).toContain(fileName);
+		expect(messages.length).toBe(fileName === 'contacts.json' ? 1 : 0);
 		expect(bob.status).toBe('online');
 		writeFileSync(file, good);
-		await expect.poll(() => messages.map(([message]) => message.text), {timeout: 30_000}).toEqual(['while the file is damaged']);
+		await expect.poll(() => messages.map(([message]) => message.text).slice(-1), {timeout: 30_000}).toEqual(['while the file is damaged']);
 	});
 
 	it('leaves the envelope unacknowledged, so the relay delivers it again at the next login', {timeout: 30_000}, async () => {
