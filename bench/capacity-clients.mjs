@@ -1,7 +1,12 @@
 // The capacity benchmark's load generator: a child process of bench/capacity.mjs, so the relay
 // and the clients never share a process. It holds every client socket and answers requests over
 // IPC: {id, type, ...args} -> {id, result} or {id, error}.
+import {once} from 'node:events';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
+import {ChatClient} from '../dist/net/chat-client.js';
 import {BenchClient, prebuiltEnvelope, prepareIdentity} from './bench-client.mjs';
 
 if (typeof process.send !== 'function') {
@@ -181,6 +186,54 @@ const handlers = {
 		};
 		await closeAll([sender, receiver]);
 		return result;
+	},
+
+	/**
+	 * A person's client (ChatClient: end-to-end, its files on disk) on the loaded relay: its first
+	 * login, which checks and pins the whole directory; a login again, which finds it pinned; and
+	 * how long a message to another such client takes, from send() to the other's 'message' event.
+	 */
+	async personCheck({port, fingerprint, prefix}) {
+		const place = mkdtempSync(join(tmpdir(), 'im-tui-capacity-person-'));
+		const [alice, bob] = [`${prefix}pa`, `${prefix}pb`];
+		const clients = [];
+		const logIn = async (username, dataDir) => {
+			const client = new ChatClient({host: '127.0.0.1', port, knownRelaysPath: join(place, 'known_relays.json'), dataDir, trustFingerprint: fingerprint, reconnect: false});
+			clients.push(client);
+			const asked = once(client, 'login-request');
+			client.connect();
+			await asked;
+			// 'welcome' comes once every directory page has arrived and been pinned.
+			const welcomed = once(client, 'welcome');
+			client.login(username);
+			const [welcome] = await welcomed;
+			return {client, directory: welcome.users.length};
+		};
+		try {
+			let start = performance.now();
+			const first = await logIn(alice, join(place, 'alice'));
+			const firstLoginMs = performance.now() - start;
+			const receiver = (await logIn(bob, join(place, 'bob'))).client;
+			await first.client.close();
+			start = performance.now();
+			const sender = (await logIn(alice, join(place, 'alice'))).client;
+			const returningLoginMs = performance.now() - start;
+			const samples = [];
+			for (let index = 0; index < 20; index++) {
+				const got = once(receiver, 'message');
+				start = performance.now();
+				sender.send(bob, `message ${index}`);
+				await got;
+				samples.push(performance.now() - start);
+				// Receipts and acks settle before the next one: each message starts from idle clients.
+				await new Promise(resolve => setTimeout(resolve, 50));
+			}
+			samples.sort((a, b) => a - b);
+			return {ok: true, directory: first.directory, firstLoginMs, returningLoginMs, oneWayMs: samples[samples.length >> 1]};
+		} finally {
+			await Promise.all(clients.map(client => client.close()));
+			rmSync(place, {recursive: true, force: true});
+		}
 	},
 
 	async closeIdle() {

@@ -129,6 +129,12 @@ export async function measureCapacity({
 			.call('relayCheck', {port: relay.port, prefix: `${prefix}chk`, plaintext})
 			.catch(error => ({ok: false, error: error.message.split('\n')[0]}));
 		const afterCheck = await generator.call('census');
+		debug('person check');
+		const person = plaintext
+			? undefined
+			: await generator
+					.call('personCheck', {port: relay.port, fingerprint: relay.fingerprint, prefix})
+					.catch(error => ({ok: false, error: error.message.split('\n')[0]}));
 
 		await generator.call('closeIdle');
 		await sleep(500);
@@ -222,6 +228,24 @@ export async function measureCapacity({
 					unit: 'ms',
 					note: check.error ?? `two fresh ordinary clients while all are connected: delivered in ${round(check.deliveredMs, 1)} ms, accepted in ${round(check.acceptedMs, 1)} ms; the receiver's login took ${round(check.receiverLoginMs)} ms with a directory of ${check.receiverDirectory} users (read before the send)`,
 				},
+				...(person === undefined
+					? []
+					: [
+							{
+								benchmark: label,
+								metric: "a person's client: logins",
+								value: person.ok ? `${round(person.firstLoginMs)} / ${round(person.returningLoginMs)}` : 'FAILED',
+								unit: 'ms',
+								note: person.error ?? `ChatClient, first login / again: a directory of ${person.directory} users checked and pinned / found pinned (pins.json)`,
+							},
+							{
+								benchmark: label,
+								metric: "a person's client: one message",
+								value: person.ok ? round(person.oneWayMs, 1) : 'FAILED',
+								unit: 'ms',
+								note: person.error ?? "ChatClient to ChatClient, send() to the message shown (median of 20); both in the load generator's process, so each waits for the other's disk writes",
+							},
+						]),
 				{
 					benchmark: label,
 					metric: 'presence to idle clients',
@@ -230,7 +254,7 @@ export async function measureCapacity({
 					note: `roster:false clients get none (they were sent: ${otherTypes || 'nothing'}); the check's ordinary sender heard ${check.senderJoinsHeard ?? '?'} join(s)`,
 				},
 			],
-			raw: {clients, handshakes, returning, parallel, prefix, started, before, loaded, emptied, handshake, identities, logins, relogins, idleCensus, afterCheck, check},
+			raw: {clients, handshakes, returning, parallel, prefix, started, before, loaded, emptied, handshake, identities, logins, relogins, idleCensus, afterCheck, check, person},
 		};
 	} finally {
 		await generator?.stop();
