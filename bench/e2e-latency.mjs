@@ -5,7 +5,7 @@
 // hold up the other's); one-way is half the round trip.
 import {fork} from 'node:child_process';
 import {once} from 'node:events';
-import {mkdtempSync} from 'node:fs';
+import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -14,9 +14,8 @@ import {percentile} from './measure.mjs';
 
 let runs = 0;
 
-/** `relay`: {port, fingerprint}. */
-async function onlineClient(relay, username) {
-	const place = mkdtempSync(join(tmpdir(), 'im-tui-bench-client-'));
+/** `relay`: {port, fingerprint}; `place`: a directory of its own for the client's files. */
+async function onlineClient(relay, username, place) {
 	const client = new ChatClient({
 		host: '127.0.0.1',
 		port: relay.port,
@@ -41,10 +40,12 @@ async function until(check) {
 export async function endToEndLatency(relay, {rounds = 1000, warmup = 100} = {}) {
 	runs += 1;
 	const [a, b] = [`e${runs}a${process.pid}`, `e${runs}b${process.pid}`];
-	const alice = await onlineClient(relay, a);
-	const bob = fork(new URL(import.meta.url).pathname, ['echo', JSON.stringify({port: relay.port, fingerprint: relay.fingerprint, username: b, to: a})], {
+	const place = mkdtempSync(join(tmpdir(), 'im-tui-bench-client-'));
+	const alice = await onlineClient(relay, a, join(place, 'alice'));
+	const bob = fork(new URL(import.meta.url).pathname, ['echo', JSON.stringify({port: relay.port, fingerprint: relay.fingerprint, username: b, to: a, place: join(place, 'bob')})], {
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
+	const bobExited = once(bob, 'exit');
 	try {
 		const [ready] = await once(bob, 'message');
 		if (ready.error) throw new Error(`the echoing client did not log in: ${ready.error}`);
@@ -63,13 +64,15 @@ export async function endToEndLatency(relay, {rounds = 1000, warmup = 100} = {})
 	} finally {
 		await alice.close();
 		bob.kill();
+		await bobExited;
+		rmSync(place, {recursive: true, force: true});
 	}
 }
 
 /** The other end, in its own process: logs in and sends every text it receives back to its sender. */
-async function echo({port, fingerprint, username, to}) {
+async function echo({port, fingerprint, username, to, place}) {
 	try {
-		const client = await onlineClient({port, fingerprint}, username);
+		const client = await onlineClient({port, fingerprint}, username, place);
 		client.on('message', message => client.send(to, message.text));
 		process.send({ready: true});
 	} catch (error) {
