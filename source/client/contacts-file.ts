@@ -46,22 +46,32 @@ export function serialiseContacts(contacts: ReadonlyMap<string, StoredContact>):
 }
 
 export function parseContacts(path: string, text: string): Map<string, StoredContact> {
+	return parseNamedEntries(text, 'contacts', parseContact, why => damaged(path, why));
+}
+
+/**
+ * A file `{"version": 1, "<key>": {"<username>": entry, ...}}` (contacts.json, pins.json), each
+ * entry read by `parseEntry` (a string says what is wrong with it); anything wrong throws
+ * `damaged(why)`.
+ */
+export function parseNamedEntries<T>(text: string, key: string, parseEntry: (entry: unknown) => T | string, damaged: (why: string) => Error): Map<string, T> {
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
 	} catch {
-		throw damaged(path, 'not JSON');
+		throw damaged('not JSON');
 	}
 	const top = asRecord(value);
-	if (top?.version !== 1 || asRecord(top.contacts) === undefined) throw damaged(path, 'not a version 1 contacts file');
-	const contacts = new Map<string, StoredContact>();
-	for (const [name, entry] of Object.entries(top.contacts as Record<string, unknown>)) {
-		if (!isValidUsername(name)) throw damaged(path, 'a contact name is not a username');
-		const contact = parseContact(entry);
-		if (typeof contact === 'string') throw damaged(path, `${name}: ${contact}`);
-		contacts.set(name, contact);
+	const entries = asRecord(top?.[key]);
+	if (top?.version !== 1 || entries === undefined) throw damaged(`not a version 1 ${key} file`);
+	const parsed = new Map<string, T>();
+	for (const [name, entry] of Object.entries(entries)) {
+		if (!isValidUsername(name)) throw damaged('a name is not a username');
+		const result = parseEntry(entry);
+		if (typeof result === 'string') throw damaged(`${name}: ${result}`);
+		parsed.set(name, result);
 	}
-	return contacts;
+	return parsed;
 }
 
 /** A contact, or what is wrong with it. */
@@ -165,7 +175,7 @@ function isCount(value: unknown, max: number): value is number {
 	return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
 }
 
-export function asRecord(value: unknown): Record<string, unknown> | undefined {
+function asRecord(value: unknown): Record<string, unknown> | undefined {
 	return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 

@@ -1,6 +1,5 @@
 import type {PublicIdentity} from '../crypto/identity.js';
-import {isValidUsername} from '../net/usernames.js';
-import {asRecord, parseRecord, serialiseRecord} from './contacts-file.js';
+import {parseNamedEntries, parseRecord, serialiseRecord} from './contacts-file.js';
 
 // The format of pins.json: the users this account has seen but has nothing else about, each by the
 // record it first saw (contact-store.ts). A name in contacts.json is read from there instead.
@@ -12,22 +11,7 @@ export function serialisePins(pins: ReadonlyMap<string, PublicIdentity>): string
 }
 
 export function parsePins(path: string, text: string): Map<string, PublicIdentity> {
-	let value: unknown;
-	try {
-		value = JSON.parse(text);
-	} catch {
-		throw damaged(path, 'not JSON');
-	}
-	const top = asRecord(value);
-	if (top?.version !== 1 || asRecord(top.pins) === undefined) throw damaged(path, 'not a version 1 pins file');
-	const pins = new Map<string, PublicIdentity>();
-	for (const [name, entry] of Object.entries(top.pins as Record<string, unknown>)) {
-		if (!isValidUsername(name)) throw damaged(path, 'a name is not a username');
-		const record = parseRecord(entry);
-		if (record === undefined) throw damaged(path, `${name}: bad record`);
-		pins.set(name, record);
-	}
-	return pins;
+	return parseNamedEntries(text, 'pins', entry => parseRecord(entry) ?? 'bad record', why => damaged(path, why));
 }
 
 function damaged(path: string, why: string): Error {
