@@ -312,8 +312,11 @@ function welcome(state: ChatState, welcome: {username: string; users: Contact[];
 		login: {requested: false, pending: undefined, error: undefined},
 		notice: undefined,
 	};
+	// One copy of the contacts for the whole directory, not one per user: thousands of users would
+	// make that quadratic (10,000 took 9 s).
+	const updated = new Map(next.contacts);
 	for (const contact of welcome.users) {
-		if (isValidUsername(contact.username) && contact.username !== me) next = updateContact(next, contact, time);
+		if (isValidUsername(contact.username) && contact.username !== me) next = updateContact(next, contact, time, updated);
 	}
 
 	const contacts = [...next.contacts.values()];
@@ -326,11 +329,14 @@ function welcome(state: ChatState, welcome: {username: string; users: Contact[];
 	return next.selected === undefined ? select(next, online[0] ?? everyone) : next;
 }
 
-/** Records a contact's new state and says in its conversation what changed that matters. */
-function updateContact(state: ChatState, contact: Contact, time: number): ChatState {
+/**
+ * Records a contact's new state and says in its conversation what changed that matters. `contacts`:
+ * a copy of state.contacts that the caller owns and this may change, for many updates in a row.
+ */
+function updateContact(state: ChatState, contact: Contact, time: number, contacts = new Map(state.contacts)): ChatState {
 	const name = contact.username;
 	const before = state.contacts.get(name);
-	let next: ChatState = {...state, contacts: new Map(state.contacts).set(name, {...contact})};
+	let next: ChatState = {...state, contacts: contacts.set(name, {...contact})};
 	if (contact.keyChanged && !before?.keyChanged) {
 		next = addLine(next, name, {
 			kind: 'system',

@@ -75,6 +75,17 @@ describe('connection events', () => {
 		expect(state.system[1]?.tone).toBe('announcement');
 	});
 
+	test('welcome takes a relay of 10,000 users in one pass and leaves the state it was given alone', () => {
+		const before = online('me1', ['amy']);
+		const users = Array.from({length: 10_000}, (_, index) => contact(`u${index}`, {online: index % 2 === 0, keyChanged: index === 7}));
+		const after = chatReducer(before, {type: 'welcome', welcome: {username: 'me1', users, motd: null, reconnected: true}, time: 2});
+		expect(after.contacts.size).toBe(10_001);
+		expect(after.contacts.get('u7')?.keyChanged).toBe(true);
+		expect(texts(after.conversations.get('u7'))[0]).toMatch(/^WARNING: u7's identity key changed/);
+		expect(texts(after.system).at(-1)).toBe('Back online. 5001 other people are online (10001 registered).');
+		expect([...before.contacts.keys()]).toEqual(['amy']);
+	});
+
 	test('welcome with nobody online selects # everyone', () => {
 		const state = online('me1', [], null, ['bob']);
 		expect(state.selected).toBe(everyone);
