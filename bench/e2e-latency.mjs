@@ -9,6 +9,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
+import {fileURLToPath} from 'node:url';
 import {ChatClient} from '../dist/net/chat-client.js';
 import {percentile} from './measure.mjs';
 
@@ -42,12 +43,12 @@ export async function endToEndLatency(relay, {rounds = 1000, warmup = 100} = {})
 	const [a, b] = [`e${runs}a${process.pid}`, `e${runs}b${process.pid}`];
 	const place = mkdtempSync(join(tmpdir(), 'im-tui-bench-client-'));
 	const alice = await onlineClient(relay, a, join(place, 'alice'));
-	const bob = fork(new URL(import.meta.url).pathname, ['echo', JSON.stringify({port: relay.port, fingerprint: relay.fingerprint, username: b, to: a, place: join(place, 'bob')})], {
+	const bob = fork(fileURLToPath(import.meta.url), ['echo', JSON.stringify({port: relay.port, fingerprint: relay.fingerprint, username: b, to: a, place: join(place, 'bob')})], {
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
 	const bobExited = once(bob, 'exit');
 	try {
-		const [ready] = await once(bob, 'message');
+		const [ready] = await Promise.race([once(bob, 'message'), bobExited.then(([code]) => [{error: `it exited (${code})`}])]);
 		if (ready.error) throw new Error(`the echoing client did not log in: ${ready.error}`);
 		await until(() => alice.contacts.some(contact => contact.username === b && contact.online));
 		const text = 'x'.repeat(100);

@@ -142,9 +142,8 @@ export class ChatSession {
 
 	sendToEveryone(text: string): {id: string; recipients: string[]} {
 		const id = newMessageId();
-		const recipients = [...this.online]
-			.filter(([name, online]) => online && !this.e2e.hasChangedKey(name))
-			.map(([name]) => name);
+		const {keyChanged} = this.e2e.marks();
+		const recipients = [...this.online].filter(([name, online]) => online && !keyChanged.has(name)).map(([name]) => name);
 		if (recipients.length > 0) this.makeRoom(recipients.length);
 		for (const to of recipients) this.outbox.add(this.e2e.seal(to, 'everyone', id, text));
 		this.transmit();

@@ -251,7 +251,8 @@ export class ContactStore {
 	/**
 	 * Re-reads the files, applies what was deferred and then `update` to copies of the contacts
 	 * `names` (and those the deferred settlements name; `update` sees no others), and writes what
-	 * changed. If anything throws, nothing is written and the deferred stay for next time.
+	 * changed. If `update` throws, nothing is written and the deferred stay for next time; if the
+	 * contacts.json write fails after pins.json's, the new pins stay, which is harmless.
 	 */
 	#change<T>(names: readonly string[], update: (contacts: Map<string, StoredContact>) => [T, boolean]): T {
 		mkdirSync(dirname(this.path), {recursive: true, mode: 0o700});
@@ -282,6 +283,7 @@ export class ContactStore {
 	#write(draft: ReadonlyMap<string, StoredContact>): void {
 		const contacts = new Map(this.#contacts);
 		const newPins = new Map<string, PublicIdentity>();
+		const moved = new Set<string>();
 		let contactsChanged = false;
 		for (const [name, contact] of draft) {
 			if (!contacts.has(name) && isFirstSight(contact)) {
@@ -295,13 +297,16 @@ export class ContactStore {
 		for (const [name, contact] of contacts) {
 			if (!isFirstSight(contact)) continue;
 			newPins.set(name, contact.pinned);
+			moved.add(name);
 			contacts.delete(name);
 			contactsChanged = true;
 		}
 		if (newPins.size > 0) {
-			// Read again under the lock before it is replaced: a pin another process just added must stay.
+			// Read again under the lock before it is replaced: a pin another process just added must
+			// stay, and is never replaced by a different first sight (only by a move from contacts.json).
 			this.#loadPins();
-			const pins = new Map([...this.#pins, ...newPins]);
+			const pins = new Map(this.#pins);
+			for (const [name, record] of newPins) if (moved.has(name) || !pins.has(name)) pins.set(name, record);
 			writeFileAtomicSync(this.pinsPath, serialisePins(pins), {replace: true});
 			this.#pins = pins;
 			this.#pinsSeen = stamp(this.pinsPath);

@@ -5,8 +5,9 @@ import {afterAll} from 'vitest';
 
 const made: string[] = [];
 
-// Registered once, when a test file first imports this helper: a hook registered from inside a
-// running test never runs, and every directory a test body made would be left behind.
+// Registered once, when a test file first imports this helper (vitest isolates test files, so each
+// file imports it afresh): a hook registered from inside a running test never runs, and every
+// directory a test body made would be left behind.
 afterAll(() => {
 	for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true});
 });
