@@ -3,6 +3,7 @@
 import {writeFileSync} from 'node:fs';
 import {cpus, totalmem} from 'node:os';
 import {capacity} from './capacity.mjs';
+import {benchClientUi} from './client-ui.mjs';
 import {endToEndLatency} from './e2e-latency.mjs';
 import {benchFernet} from './fernet.mjs';
 import {machineFloors} from './machine-floors.mjs';
@@ -67,6 +68,7 @@ await withRelay({...relayOptions, transportCrypto: false}, async relay => {
 });
 // In a relay process of its own, so its memory figures start from a fresh relay.
 rows.push(...(await capacity()));
+rows.push(...benchClientUi());
 // What the machine allows with none of our work: the floors under the login and latency targets.
 rows.push(...(await machineFloors({quick})));
 
