@@ -54,8 +54,10 @@ export class ContactStore {
 
 	get(name: string): Contact | undefined {
 		this.#refresh();
-		const contact = this.#stored(name);
-		return contact === undefined ? undefined : publicCopy(contact);
+		const contact = this.#contacts.get(name);
+		if (contact !== undefined) return publicCopy(contact);
+		const pin = this.#pins.get(name);
+		return pin === undefined ? undefined : publicCopy(newContact(pin));
 	}
 
 	/** Who is verified and who has a key change pending, in one read: a pin alone is neither. */
@@ -235,15 +237,18 @@ export class ContactStore {
 
 	/** Whether `record` is `name`'s pinned or pending record, byte for byte. */
 	#holds(name: string, record: PublicIdentity): boolean {
-		const contact = this.#stored(name);
-		if (contact === undefined) return false;
+		const contact = this.#contacts.get(name);
+		if (contact === undefined) {
+			const pin = this.#pins.get(name);
+			return pin !== undefined && sameIdentity(pin, record);
+		}
 		return sameIdentity(contact.pinned, record) || (contact.pending !== undefined && sameIdentity(contact.pending, record));
 	}
 
-	/** The contact `name` as the files have it (without what was deferred); the pin's if only pinned. */
-	#stored(name: string): StoredContact | undefined {
+	/** A copy of the contact `name` as the files have it (without what was deferred); the pin's if only pinned. */
+	#copy(name: string): StoredContact | undefined {
 		const contact = this.#contacts.get(name);
-		if (contact !== undefined) return contact;
+		if (contact !== undefined) return structuredCopy(contact);
 		const pin = this.#pins.get(name);
 		return pin === undefined ? undefined : newContact(pin);
 	}
@@ -263,8 +268,8 @@ export class ContactStore {
 			const deferred = this.#deferred;
 			const draft = new Map<string, StoredContact>();
 			for (const name of [...names, ...deferred.map(settlement => settlement.name)]) {
-				const contact = draft.has(name) ? undefined : this.#stored(name);
-				if (contact !== undefined) draft.set(name, structuredCopy(contact));
+				const contact = draft.has(name) ? undefined : this.#copy(name);
+				if (contact !== undefined) draft.set(name, contact);
 			}
 			const carried = applySettlements(draft, deferred);
 			const [result, changed] = update(draft);
@@ -325,8 +330,8 @@ export class ContactStore {
 		if (this.#deferred.length === 0) return this.#contacts;
 		const contacts = only === undefined ? new Map(this.#contacts) : new Map<string, StoredContact>();
 		for (const name of only === undefined ? this.#deferred.map(settlement => settlement.name) : [only]) {
-			const contact = this.#stored(name);
-			if (contact !== undefined) contacts.set(name, structuredCopy(contact));
+			const contact = this.#copy(name);
+			if (contact !== undefined) contacts.set(name, contact);
 		}
 		applySettlements(contacts, this.#deferred);
 		return contacts;
