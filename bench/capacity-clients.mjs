@@ -6,8 +6,8 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
-import {ChatClient} from '../dist/net/chat-client.js';
 import {BenchClient, prebuiltEnvelope, prepareIdentity} from './bench-client.mjs';
+import {personClient} from './person-client.mjs';
 
 if (typeof process.send !== 'function') {
 	console.error('capacity-clients.mjs runs as a child of bench/capacity.mjs');
@@ -198,15 +198,8 @@ const handlers = {
 		const [alice, bob] = [`${prefix}pa`, `${prefix}pb`];
 		const clients = [];
 		const logIn = async (username, dataDir) => {
-			const client = new ChatClient({host: '127.0.0.1', port, knownRelaysPath: join(place, 'known_relays.json'), dataDir, trustFingerprint: fingerprint, reconnect: false});
+			const {client, welcome} = await personClient({port, fingerprint}, username, dataDir);
 			clients.push(client);
-			const asked = once(client, 'login-request');
-			client.connect();
-			await asked;
-			// 'welcome' comes once every directory page has arrived and been pinned.
-			const welcomed = once(client, 'welcome');
-			client.login(username);
-			const [welcome] = await welcomed;
 			return {client, directory: welcome.users.length};
 		};
 		try {

@@ -10,29 +10,10 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
-import {ChatClient} from '../dist/net/chat-client.js';
 import {percentile} from './measure.mjs';
+import {personClient} from './person-client.mjs';
 
 let runs = 0;
-
-/** `relay`: {port, fingerprint}; `place`: a directory of its own for the client's files. */
-async function onlineClient(relay, username, place) {
-	const client = new ChatClient({
-		host: '127.0.0.1',
-		port: relay.port,
-		knownRelaysPath: join(place, 'known_relays.json'),
-		dataDir: place,
-		trustFingerprint: relay.fingerprint,
-		reconnect: false,
-	});
-	const asked = once(client, 'login-request');
-	client.connect();
-	await asked;
-	const welcomed = once(client, 'welcome');
-	client.login(username);
-	await welcomed;
-	return client;
-}
 
 async function until(check) {
 	while (!check()) await new Promise(resolve => setTimeout(resolve, 10));
@@ -42,7 +23,7 @@ export async function endToEndLatency(relay, {rounds = 1000, warmup = 100} = {})
 	runs += 1;
 	const [a, b] = [`e${runs}a${process.pid}`, `e${runs}b${process.pid}`];
 	const place = mkdtempSync(join(tmpdir(), 'im-tui-bench-client-'));
-	const alice = await onlineClient(relay, a, join(place, 'alice'));
+	const {client: alice} = await personClient(relay, a, join(place, 'alice'));
 	const bob = fork(fileURLToPath(import.meta.url), ['echo', JSON.stringify({port: relay.port, fingerprint: relay.fingerprint, username: b, to: a, place: join(place, 'bob')})], {
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
@@ -73,7 +54,7 @@ export async function endToEndLatency(relay, {rounds = 1000, warmup = 100} = {})
 /** The other end, in its own process: logs in and sends every text it receives back to its sender. */
 async function echo({port, fingerprint, username, to, place}) {
 	try {
-		const client = await onlineClient({port, fingerprint}, username, place);
+		const {client} = await personClient({port, fingerprint}, username, place);
 		client.on('message', message => client.send(to, message.text));
 		process.send({ready: true});
 	} catch (error) {
