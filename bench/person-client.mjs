@@ -1,7 +1,7 @@
 // A person's client for the benchmarks: ChatClient, end to end, its files on disk.
 import {once} from 'node:events';
 import {join} from 'node:path';
-import {ChatClient} from '../dist/net/chat-client.js';
+import {ChatClient} from '../dist/client/chat-client.js';
 
 /**
  * Logs `username` in to `relay` ({port, fingerprint}) with its files in `place`; resolves with the

@@ -1,4 +1,4 @@
-import type {ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo} from './net/client-events.js';
+import type {ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo} from './client/client-events.js';
 import {isValidUsername} from './net/usernames.js';
 import {sanitizeLines} from './sanitize.js';
 

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'vitest';
 import {chatReducer, conversationList, createChatState, everyone, sidebarEntries, visibleLines, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
-import type {Contact} from '../source/net/client-events.js';
+import type {Contact} from '../source/client/client-events.js';
 
 const relay = {host: 'localhost', port: 7000, fingerprint: 'ab'.repeat(32)};
 

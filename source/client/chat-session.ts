@@ -1,4 +1,4 @@
-import type {ClientEvents, Contact} from '../net/client-events.js';
+import type {ClientEvents, Contact} from './client-events.js';
 import type {ClientMessage, DeliveredEnvelope, UserRecord} from '../net/messages.js';
 import {maxAckDeliveries} from '../net/messages.js';
 import {newMessageId, type EndToEnd, type Opened} from './end-to-end.js';

@@ -4,7 +4,7 @@ import {EnvelopeError, openEnvelope, sealEnvelope, type Party} from '../crypto/e
 import {publicIdentity, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
 import {safetyNumber} from '../crypto/safety-number.js';
 import {encodePayload, maxTextBytes, parsePayload} from '../net/e2e-payload.js';
-import type {RejectionCode} from '../net/client-events.js';
+import type {RejectionCode} from './client-events.js';
 import {isValidUsername} from '../net/usernames.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
 import type {ContactStore} from './contact-store.js';

@@ -2,7 +2,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import type {Notice} from '../chat-state.js';
 import {formatKey} from '../crypto/keys.js';
-import type {ClientStatus, RelayInfo} from '../net/client-events.js';
+import type {ClientStatus, RelayInfo} from '../client/client-events.js';
 import {sanitizeText} from '../sanitize.js';
 
 const statusLabel: Record<ClientStatus, string> = {

@@ -1,8 +1,8 @@
 import React from 'react';
 import {Box, Text, useInput} from 'ink';
 import {formatKey} from '../crypto/keys.js';
-import type {RelayInfo} from '../net/client-events.js';
-import {relayAddress} from '../net/known-relays.js';
+import type {RelayInfo} from '../client/client-events.js';
+import {relayAddress} from '../client/known-relays.js';
 import {sanitizeText} from '../sanitize.js';
 
 /** A fingerprint in groups of four, eight groups a row, so it fits 40 columns. */

@@ -1,7 +1,7 @@
 import type {Dispatch} from 'react';
 import type {ChatAction, ChatState, SystemTone} from '../chat-state.js';
 import type {Command} from '../components/commands.js';
-import type {ChatConnection, Contact} from '../net/client-events.js';
+import type {ChatConnection, Contact} from '../client/client-events.js';
 
 export type ContactCommand = Extract<Command, {target: string | undefined}>;
 

@@ -1,6 +1,6 @@
 import {useEffect, useMemo, useReducer, useRef} from 'react';
 import {chatReducer, createChatState, everyone, type ChatAction, type ChatState, type SystemTone} from '../chat-state.js';
-import type {ChatConnection, ClientEvents} from '../net/client-events.js';
+import type {ChatConnection, ClientEvents} from '../client/client-events.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */

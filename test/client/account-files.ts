@@ -4,7 +4,7 @@ import {EndToEnd} from '../../source/client/end-to-end.js';
 import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {defaultOutboxLimits, Outbox} from '../../source/client/outbox.js';
 import {OutboxStore, outboxPath} from '../../source/client/outbox-store.js';
-import type {ClientEvents} from '../../source/net/client-events.js';
+import type {ClientEvents} from '../../source/client/client-events.js';
 import {parseRelayMessage, type DeliveredEnvelope, type UserRecord} from '../../source/net/messages.js';
 import {next, onlineClient, registerOffline, relayForTest, type RelayAddress} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';

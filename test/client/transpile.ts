@@ -7,7 +7,7 @@ const sourceRoot = resolve(import.meta.dirname, '../../source');
 /**
  * For tests that run our code in real child processes (Node 20 cannot run TypeScript): transpiles
  * `entries` (paths under source/) and everything they import, relatively, to plain JavaScript
- * modules under `outDir`, keeping the layout, so a script there can import './net/chat-client.js'.
+ * modules under `outDir`, keeping the layout, so a script there can import './client/chat-client.js'.
  */
 export function transpile(entries: string[], outDir: string): void {
 	const pending = entries.map(entry => join(sourceRoot, entry));

@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto';
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {ChatClient} from '../../source/net/chat-client.js';
+import {ChatClient} from '../../source/client/chat-client.js';
 import {next} from '../helpers/chat.js';
 import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';

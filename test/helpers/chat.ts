@@ -1,8 +1,8 @@
 import {once} from 'node:events';
 import {join} from 'node:path';
 import {afterEach, expect} from 'vitest';
-import {ChatClient, type ChatClientOptions} from '../../source/net/chat-client.js';
-import type {ClientEvents} from '../../source/net/client-events.js';
+import {ChatClient, type ChatClientOptions} from '../../source/client/chat-client.js';
+import type {ClientEvents} from '../../source/client/client-events.js';
 import {startRelay, type RelayOptions, type RunningRelay} from '../../source/relay/server.js';
 import {tempDir} from './temp-dir.js';
 

@@ -16,7 +16,7 @@ const messages = Number.parseInt(process.env.IM_TUI_CLIENT_KILL_MESSAGES ?? '300
 // processes writes what it shows to stdout, synchronously (a pipe), the moment it is shown.
 const bob = `
 import {writeSync} from 'node:fs';
-import {ChatClient} from './net/chat-client.js';
+import {ChatClient} from './client/chat-client.js';
 const [port, fingerprint, knownRelaysPath, dataDir] = process.argv.slice(2);
 const client = new ChatClient({host: '127.0.0.1', port: Number(port), knownRelaysPath, dataDir, trustFingerprint: fingerprint, reconnect: false});
 client.on('login-request', () => client.login('bob'));
@@ -51,7 +51,7 @@ describe('the client killed with SIGKILL while messages arrive', () => {
 	it(`shows every message, in order, and never twice in one process, ${rounds} kills`, {timeout: 60_000 + rounds * 10_000}, async () => {
 		const root = tempDir();
 		const build = join(root, 'build');
-		transpile(['net/chat-client.ts'], build);
+		transpile(['client/chat-client.ts'], build);
 		const script = join(build, 'bob.js');
 		writeFileSync(script, bob);
 		// Room for the whole backlog, so nothing is refused with queue_full while bob is down.

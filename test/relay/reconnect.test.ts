@@ -7,7 +7,7 @@ import {EndToEnd} from '../../source/client/end-to-end.js';
 import {Outbox, defaultOutboxLimits} from '../../source/client/outbox.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
-import type {ChatClient} from '../../source/net/chat-client.js';
+import type {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientMessage} from '../../source/net/messages.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {meet, newClient, next, onlineClient, record, registerOffline, relayForTest, type ClientPlace} from '../helpers/chat.js';

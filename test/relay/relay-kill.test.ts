@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import type {ChatClient} from '../../source/net/chat-client.js';
+import type {ChatClient} from '../../source/client/chat-client.js';
 import {meet, next, onlineClient} from '../helpers/chat.js';
 import {spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';

@@ -1,7 +1,7 @@
 import React from 'react';
 import {describe, expect, test} from 'vitest';
 import {App} from '../../source/components/app.js';
-import type {Contact} from '../../source/net/client-events.js';
+import type {Contact} from '../../source/client/client-events.js';
 import {keys, press, submit} from '../helpers/keys.js';
 import {renderApp, type AppView} from '../helpers/render-app.js';
 import {waitFor} from '../helpers/wait-for.js';

@@ -1,6 +1,6 @@
 import {EventEmitter} from 'node:events';
 import {everyone} from '../../source/chat-state.js';
-import type {ChatConnection, ClientEvents, ClientStatus, Contact, RelayInfo} from '../../source/net/client-events.js';
+import type {ChatConnection, ClientEvents, ClientStatus, Contact, RelayInfo} from '../../source/client/client-events.js';
 
 export const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
 

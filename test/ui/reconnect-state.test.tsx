@@ -3,7 +3,7 @@ import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
 import {chatReducer, createChatState, everyone, visibleLines, type ChatAction, type ChatState, type MessageLine} from '../../source/chat-state.js';
 import {StatusLine, statusText} from '../../source/components/status-line.js';
-import type {Contact} from '../../source/net/client-events.js';
+import type {Contact} from '../../source/client/client-events.js';
 
 const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
 

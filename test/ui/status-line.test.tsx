@@ -2,7 +2,7 @@ import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
 import {shortFingerprint, StatusLine} from '../../source/components/status-line.js';
-import type {ClientStatus} from '../../source/net/client-events.js';
+import type {ClientStatus} from '../../source/client/client-events.js';
 
 const fingerprint = '0123456789abcdef'.repeat(4);
 const relay = {host: 'chat.example', port: 7000, fingerprint};

@@ -4,7 +4,7 @@ import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
 import {everyone, type ChatState} from '../../source/chat-state.js';
 import {useChat, type ChatActions} from '../../source/hooks/use-chat.js';
-import type {ChatConnection, ClientEvents, Contact} from '../../source/net/client-events.js';
+import type {ChatConnection, ClientEvents, Contact} from '../../source/client/client-events.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {contact, FakeConnection} from './fake-connection.js';
 

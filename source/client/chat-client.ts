@@ -3,16 +3,16 @@ import {connect, type Socket} from 'node:net';
 import {toBase64Url} from '../crypto/base64url.js';
 import {loginProof, publicIdentity, type IdentityKeys} from '../crypto/identity.js';
 import {fingerprint, parseFingerprint} from '../crypto/keys.js';
-import {ChatSession} from '../client/chat-session.js';
-import {ContactStore, contactsPath} from '../client/contact-store.js';
-import {EndToEnd} from '../client/end-to-end.js';
-import {loadOrCreateIdentity} from '../client/identity-store.js';
-import {defaultOutboxLimits, Outbox, type OutboxLimits} from '../client/outbox.js';
-import {OutboxStore, outboxPath} from '../client/outbox-store.js';
+import {ChatSession} from './chat-session.js';
+import {ContactStore, contactsPath} from './contact-store.js';
+import {EndToEnd} from './end-to-end.js';
+import {loadOrCreateIdentity} from './identity-store.js';
+import {defaultOutboxLimits, Outbox, type OutboxLimits} from './outbox.js';
+import {OutboxStore, outboxPath} from './outbox-store.js';
 import {generateRawKeyPair, type RawKeyPair} from '../crypto/raw-keys.js';
-import {BatchWriter} from './batch-writer.js';
+import {BatchWriter} from '../net/batch-writer.js';
 import type {ChatConnection, ClientEvents, ClientOptions, ClientStatus, Contact, ReconnectOptions, RelayInfo} from './client-events.js';
-import {ProtocolError} from './error-codes.js';
+import {ProtocolError} from '../net/error-codes.js';
 import {
 	deriveSessionKeys,
 	encodeClientHello,
@@ -21,14 +21,14 @@ import {
 	transcriptHash,
 	verifyTranscript,
 	type ClientHello,
-} from './handshake.js';
+} from '../net/handshake.js';
 import {KnownRelays} from './known-relays.js';
-import {LineDecoder} from './line-decoder.js';
-import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage, type UserRecord} from './messages.js';
-import {protocolDefaults} from './limits.js';
+import {LineDecoder} from '../net/line-decoder.js';
+import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage, type UserRecord} from '../net/messages.js';
+import {protocolDefaults} from '../net/limits.js';
 import {defaultReconnect, reconnectCodes, reconnectDelay} from './reconnect.js';
-import {FrameOpener, FrameSealer} from './secure-channel.js';
-import {checkUsername, foldUsername} from './usernames.js';
+import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
+import {checkUsername, foldUsername} from '../net/usernames.js';
 
 export type ChatClientOptions = ClientOptions & Partial<ClientLimits>;
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {defaultReconnect, reconnectCodes, reconnectDelay} from '../../source/net/reconnect.js';
+import {defaultReconnect, reconnectCodes, reconnectDelay} from '../../source/client/reconnect.js';
 
 describe('reconnectDelay', () => {
 	const at = (random: number) => ({...defaultReconnect, random: () => random});

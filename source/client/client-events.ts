@@ -1,4 +1,4 @@
-import type {ErrorCode} from './error-codes.js';
+import type {ErrorCode} from '../net/error-codes.js';
 
 /** What a ChatClient tells its listeners. The UI (useChat) and headless bots consume only this. */
 export type ClientStatus =
@@ -131,7 +131,7 @@ export type ReconnectOptions = {
 	random: () => number;
 };
 
-/** The face of ChatClient (source/net/chat-client.ts) that the UI and bots use. */
+/** The face of ChatClient (source/client/chat-client.ts) that the UI and bots use. */
 export interface ChatConnection {
 	readonly status: ClientStatus;
 	/** Set once the relay's hello has been verified. */

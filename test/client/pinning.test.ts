@@ -6,7 +6,7 @@ import {toBase64Url} from '../../source/crypto/base64url.js';
 import {Fernet} from '../../source/crypto/fernet.js';
 import {formatKey, fingerprint} from '../../source/crypto/keys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
-import {ChatClient} from '../../source/net/chat-client.js';
+import {ChatClient} from '../../source/client/chat-client.js';
 import {FrameSealer} from '../../source/net/secure-channel.js';
 import {next, relayForTest} from '../helpers/chat.js';
 import {fakeRelay, type FakeSession} from '../helpers/fake-relay.js';
