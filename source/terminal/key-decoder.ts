@@ -4,7 +4,7 @@ import type {Key} from './keys.js';
 export type KeyDecoderOptions = {
 	/** A bracketed paste keeps this many characters; the rest is counted, not kept (`truncated`). */
 	maxPasteChars?: number;
-	/** An escape sequence longer than this is not one a key makes: it is dropped, not buffered. */
+	/** An escape sequence longer than this (at least 8) is not one a key makes: it is dropped, not buffered. */
 	maxSequenceChars?: number;
 };
 
@@ -38,8 +38,9 @@ export class KeyDecoder {
 	#paste: {text: string; truncated: boolean} | undefined;
 
 	constructor(options: KeyDecoderOptions = {}) {
-		this.#maxPasteChars = options.maxPasteChars ?? 65_536;
-		this.#maxSequenceChars = options.maxSequenceChars ?? 256;
+		this.#maxPasteChars = limit(options.maxPasteChars, 65_536, 0);
+		// Below 8 not even an arrow key with modifiers (ESC [ 1 ; 5 D) would fit.
+		this.#maxSequenceChars = limit(options.maxSequenceChars, 256, 8);
 	}
 
 	get pendingEscape(): boolean {
@@ -121,9 +122,17 @@ export class KeyDecoder {
 	}
 
 	#appendPaste(paste: {text: string; truncated: boolean}, text: string): void {
+		if (paste.truncated) return;
 		const room = this.#maxPasteChars - paste.text.length;
-		if (text.length > room) paste.truncated = true;
-		if (room > 0) paste.text += text.slice(0, room);
+		if (text.length <= room) {
+			paste.text += text;
+			return;
+		}
+
+		paste.truncated = true;
+		paste.text += text.slice(0, room);
+		// Half an emoji at the cut would come out as U+FFFD: the kept text ends before it instead.
+		if (isHighSurrogate(paste.text.charCodeAt(paste.text.length - 1))) paste.text = paste.text.slice(0, -1);
 	}
 
 	/** Inside a paste: everything up to the end marker is the paste's, raw. */
@@ -196,14 +205,18 @@ export class KeyDecoder {
 			return {end: start + 4, key: linuxFunctionKey(final)};
 		}
 
+		// Given up after maxSequenceChars wherever the chunks end, so that split input decodes the same.
+		const giveUp = start + this.#maxSequenceChars;
 		let index = start + 2;
-		while (index < input.length && input.charCodeAt(index) >= 0x30 && input.charCodeAt(index) <= 0x3f) index++;
+		while (index < input.length && index < giveUp && input.charCodeAt(index) >= 0x30 && input.charCodeAt(index) <= 0x3f) index++;
 		const parametersEnd = index;
-		while (index < input.length && input.charCodeAt(index) >= 0x20 && input.charCodeAt(index) <= 0x2f) index++;
-		if (index - start > this.#maxSequenceChars) return {end: index};
+		while (index < input.length && index < giveUp && input.charCodeAt(index) >= 0x20 && input.charCodeAt(index) <= 0x2f) index++;
+		if (index === giveUp) return {end: giveUp};
 		if (index === input.length) return 'pending';
 		const code = input.charCodeAt(index);
-		// Anything but a final byte breaks the sequence: what was read of it is dropped.
+		// CAN and SUB cancel the sequence and go with it.
+		if (code === 0x18 || code === 0x1a) return {end: index + 1};
+		// Anything else but a final byte breaks the sequence: what was read of it is dropped.
 		if (code < 0x40 || code > 0x7e) return {end: index};
 		const meaning = csiKey(input.slice(start + 2, parametersEnd), input.slice(parametersEnd, index), input[index]!);
 		if (meaning === 'paste-start') return {end: index + 1, paste: true};
@@ -229,6 +242,10 @@ export class KeyDecoder {
 
 		return input.length - start > this.#maxSequenceChars ? {end: start + 2} : 'pending';
 	}
+}
+
+function limit(value: number | undefined, fallback: number, minimum: number): number {
+	return value !== undefined && Number.isFinite(value) ? Math.max(minimum, Math.floor(value)) : fallback;
 }
 
 /** Lone surrogate halves (never typed, but a string can hold them) become U+FFFD. */
