@@ -1,6 +1,9 @@
-import type {ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo} from './client/client-events.js';
+import type {Contact, IncomingMessage} from './client/client-events.js';
 import {isValidUsername} from './net/usernames.js';
 import {sanitizeLines} from './sanitize.js';
+import {conversationList, hasConversation, nextUnread, select, step} from './chat/conversations.js';
+import {addLine, addStatus, addSystemLine, hasMessage, markUnread, untrack, updateOwn} from './chat/lines.js';
+import {everyone, statusView, type ChatAction, type ChatLine, type ChatState, type MessageLine, type SystemTone} from './chat/types.js';
 
 /**
  * The chat as the UI sees it: a pure reducer over the ChatConnection events plus the user's own
@@ -8,114 +11,24 @@ import {sanitizeLines} from './sanitize.js';
  * Text is kept as received; the views sanitize it when they draw it.
  */
 
-/** The key of the conversation with everyone online. Never a username: '#' is not allowed in one. */
-export const everyone = '#everyone';
+export * from './chat/types.js';
+export {conversationList, sidebarEntries, type SidebarEntry} from './chat/conversations.js';
 
-/** `everyone`, or the other person's username. */
-export type ConversationKey = string;
+export const defaultMaxLines = 10_000;
 
-export type Delivery =
-	| {state: 'sending'}
-	/** Waiting in the outbox while the client is offline; it goes out once it is back. */
-	| {state: 'queued'}
-	/** The relay committed it to its database. */
-	| {state: 'stored'; time: number}
-	/** The recipient's client confirmed it end to end (for everyone: every recipient did). */
-	| {state: 'delivered'}
-	| {state: 'failed'; code: string; message: string};
-
-export type MessageLine = {
-	kind: 'message';
-	/** Arrival order across all lines (messages and system lines). */
-	seq: number;
-	id: string;
-	from: string;
-	to: ConversationKey;
-	text: string;
-	time: number;
-	/** Set on the messages this user sent. */
-	delivery?: Delivery;
-	/** On this user's messages to everyone: who was sent a copy, and who confirmed it. */
-	receipts?: {recipients: readonly string[]; by: readonly string[]};
-};
-
-export type SystemTone = 'info' | 'error' | 'warning' | 'announcement';
-
-export type SystemLine = {kind: 'system'; seq: number; tone: SystemTone; text: string; time: number; tag?: 'held'};
-
-export type ChatLine = MessageLine | SystemLine;
-
-export type Notice = {tone: 'info' | 'error'; text: string};
-
-/** The /verify view: the safety number shared with one contact. */
-export type Verification = {username: string; safetyNumber: string; keyChanged: boolean};
-
-export type ChatState = {
-	status: ClientStatus;
-	relay: RelayInfo | undefined;
-	me: string | undefined;
-	/** Every registered user but me, keyed by name. A Map, because "__proto__" is a valid username. */
-	contacts: ReadonlyMap<string, Contact>;
-	selected: ConversationKey | undefined;
-	conversations: ReadonlyMap<ConversationKey, ChatLine[]>;
-	/** Lines shown in every conversation (joins, announcements, command output). */
-	system: SystemLine[];
-	unread: ReadonlyMap<ConversationKey, number>;
-	/** Id → conversation of my messages still waiting for the relay or for receipts. */
-	tracking: ReadonlyMap<string, ConversationKey>;
-	notice: Notice | undefined;
-	/** The relay is unknown and waits for the user to trust it. */
-	verify: RelayInfo | undefined;
-	/** The relay showed a key that differs from the pinned one. */
-	keyChanged: {relay: RelayInfo; pinnedFingerprint: string} | undefined;
-	verification: Verification | undefined;
-	login: {requested: boolean; pending: string | undefined; error: string | undefined};
-	/** The connection dropped and the client is reconnecting: the attempt due next, and when. */
-	reconnect: {attempt: number; at: number} | undefined;
-	closed: {code: string; message: string} | undefined;
-	counter: number;
-	maxLines: number;
-};
-
-export type ChatAction =
-	| {type: 'sync'; status: ClientStatus; relay: RelayInfo | undefined; username: string | undefined}
-	| {type: 'status'; status: ClientStatus}
-	| {type: 'relay-unknown'; relay: RelayInfo}
-	| {type: 'relay-changed'; relay: RelayInfo; pinnedFingerprint: string}
-	| {type: 'relay-trusted'; relay: RelayInfo}
-	| {type: 'trust-decided'; trust: boolean}
-	| {type: 'login-request'}
-	| {type: 'login-sent'; username: string}
-	| {type: 'login-error'; error: {code: string; message: string}}
-	| {type: 'welcome'; welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}; time: number}
-	| {type: 'user-joined'; contact: Contact; time: number}
-	| {type: 'user-left'; username: string; time: number}
-	| {type: 'contact-updated'; contact: Contact; time: number}
-	| {type: 'message'; message: IncomingMessage}
-	| {type: 'accepted'; ack: {id: string; time: number}}
-	| {type: 'delivered'; receipt: {id: string; by: string}}
-	| {type: 'gap'; gap: {from: string; missing: number}; time: number}
-	| {type: 'rejected'; rejection: {from: string; code: RejectionCode; reason: string}; time: number}
-	| {type: 'held'; held: {from: string; count: number}; time: number}
-	| {type: 'relay-error'; error: {code: string; message: string; ref: string | null}; time: number}
-	| {type: 'local-error'; error: {message: string}; time: number}
-	| {type: 'announcement'; announcement: {text: string; time: number}}
-	| {type: 'reconnecting'; reconnect: {attempt: number; at: number; code: string; message: string}; time: number}
-	| {type: 'unsent'; unsent: {id: string; to: string; reason: string}; time: number}
-	| {type: 'closed'; reason: {code: string; message: string}; time: number}
-	/** I sent `text` as message `id` to one person, or to everyone (`recipients` got a copy). */
-	| {type: 'outgoing'; id: string; to: ConversationKey; recipients: string[]; text: string; time: number}
-	| {type: 'select-next'}
-	| {type: 'select-previous'}
-	| {type: 'select'; key: ConversationKey}
-	| {type: 'verify-open'; username: string; safetyNumber: string}
-	| {type: 'verify-close'}
-	| {type: 'local'; tone: SystemTone; text: string; time: number; conversation?: ConversationKey};
-
-export const defaultMaxLines = 500;
+/**
+ * A received message shows the time its author wrote it (their clock, inside the encryption), so
+ * that both sides show the same time even when it waited in an outbox. A clock more than a minute
+ * ahead of the relay's, or a time older than the longest a message may wait (30 days), is not
+ * believed: the relay's time is shown instead.
+ */
+export function shownTime(message: Pick<IncomingMessage, 'sent' | 'time'>): number {
+	const {sent, time} = message;
+	return sent > time + 60_000 || sent < time - 30 * 24 * 3600 * 1000 ? time : sent;
+}
 
 export function createChatState(
-	connection: {status: ClientStatus; relay?: RelayInfo | undefined; username?: string | undefined},
+	connection: {status: ChatState['status']; relay?: ChatState['relay']; username?: string | undefined},
 	options: {maxLines?: number} = {},
 ): ChatState {
 	return {
@@ -125,10 +38,10 @@ export function createChatState(
 		contacts: new Map(),
 		selected: undefined,
 		conversations: new Map(),
-		system: [],
 		unread: new Map(),
 		tracking: new Map(),
 		notice: undefined,
+		bells: 0,
 		verify: undefined,
 		keyChanged: undefined,
 		verification: undefined,
@@ -193,7 +106,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 			const {contact, time} = action;
 			const known = state.contacts.get(contact.username);
 			if (!isValidUsername(contact.username) || contact.username === state.me || known?.online) return state;
-			const next = addSystem(updateContact(state, {...contact, online: true}, time), 'info', `${contact.username} joined`, time);
+			let next = presence(updateContact(state, {...contact, online: true}, time), contact.username, 'join', time);
+			if (next.notice?.reason === 'offline' && next.notice.about === contact.username) next = {...next, notice: undefined};
 			return next.selected === undefined ? select(next, contact.username) : next;
 		}
 
@@ -201,7 +115,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 			const {username, time} = action;
 			const known = state.contacts.get(username);
 			if (!known?.online) return state;
-			return addSystem(updateContact(state, {...known, online: false}, time), 'info', `${username} left`, time);
+			return presence(updateContact(state, {...known, online: false}, time), username, 'leave', time);
 		}
 
 		case 'contact-updated': {
@@ -252,13 +166,19 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'local-error': {
-			const next = addSystem(state, 'error', action.error.message, action.time);
+			const next = addStatus(state, 'error', action.error.message, action.time);
 			return {...next, notice: {tone: 'error', text: action.error.message}};
 		}
 
 		case 'announcement': {
 			const {text, time} = action.announcement;
-			return sanitizeLines(text).reduce((next, line) => addSystem(next, 'announcement', line, time), state);
+			const lines = sanitizeLines(text);
+			if (lines.length === 0) return state;
+			const next = markUnread(
+				lines.reduce((next, line) => addStatus(next, 'announcement', line, time), state),
+				statusView,
+			);
+			return {...next, notice: {tone: 'info', text: `relay: ${lines.join(' ')}`}};
 		}
 
 		case 'reconnecting': {
@@ -285,6 +205,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 			return conversationList(state).includes(action.key) ? select(state, action.key) : state;
 		}
 
+		case 'select-unread': {
+			return nextUnread(state);
+		}
+
 		case 'verify-open': {
 			const {username, safetyNumber} = action;
 			const keyChanged = state.contacts.get(username)?.keyChanged ?? false;
@@ -297,7 +221,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'local': {
 			const {conversation, tone, text, time} = action;
-			return conversation === undefined ? addSystem(state, tone, text, time) : addLine(state, conversation, {kind: 'system', seq: state.counter, tone, text, time});
+			return addSystemLine(state, conversation ?? state.selected ?? statusView, tone, text, time);
 		}
 	}
 }
@@ -323,9 +247,11 @@ function welcome(state: ChatState, welcome: {username: string; users: Contact[];
 	const online = contacts.filter(contact => contact.online).map(contact => contact.username).sort(byName);
 	const others = online.length === 1 ? '1 other person is' : `${online.length} other people are`;
 	const registered = contacts.length === online.length ? '' : ` (${contacts.length} registered)`;
-	if (welcome.reconnected) return addSystem(next, 'info', `Back online. ${others} online${registered}.`, time);
-	next = addSystem(next, 'info', `Logged in as ${me}. ${others} online${registered}. Type /help for help.`, time);
-	for (const line of sanitizeLines(welcome.motd ?? '')) next = addSystem(next, 'announcement', line, time);
+	if (welcome.reconnected) return addStatus(next, 'info', `Back online. ${others} online${registered}.`, time);
+	next = addStatus(next, 'info', `Logged in as ${me}. ${others} online${registered}. Type /help for help.`, time);
+	const motd = sanitizeLines(welcome.motd ?? '');
+	for (const line of motd) next = addStatus(next, 'announcement', line, time);
+	if (motd.length > 0) next = markUnread(next, statusView);
 	return next.selected === undefined ? select(next, online[0] ?? everyone) : next;
 }
 
@@ -338,41 +264,47 @@ function updateContact(state: ChatState, contact: Contact, time: number, contact
 	const before = state.contacts.get(name);
 	let next: ChatState = {...state, contacts: contacts.set(name, {...contact})};
 	if (contact.keyChanged && !before?.keyChanged) {
-		next = addLine(next, name, {
-			kind: 'system',
-			seq: next.counter,
-			tone: 'warning',
-			time,
-			text:
-				`WARNING: ${name}'s identity key changed. ${name} may have reinstalled, or someone may be impersonating ${name}. ` +
+		next = addSystemLine(
+			next,
+			name,
+			'warning',
+			`WARNING: ${name}'s identity key changed. ${name} may have reinstalled, or someone may be impersonating ${name}. ` +
 				`Nothing is sent to ${name} and messages from the new key are held; ` +
 				`compare safety numbers with /verify ${name}, then /trust ${name} to accept.`,
-		});
+			time,
+		);
 		return {...next, notice: {tone: 'error', text: `${name}'s identity key changed: /verify ${name}, then /trust ${name}`}};
 	}
 
 	if (before?.keyChanged && !contact.keyChanged) {
-		return addLine(next, name, {kind: 'system', seq: next.counter, tone: 'info', time, text: `You accepted ${name}'s new identity key; held messages follow.`});
+		return addSystemLine(next, name, 'info', `You accepted ${name}'s new identity key; held messages follow.`, time);
 	}
 
 	if (before !== undefined && before.verified !== contact.verified) {
 		const text = contact.verified ? `${name} is verified: you compared safety numbers.` : `${name} is no longer marked verified.`;
-		return addLine(next, name, {kind: 'system', seq: next.counter, tone: 'info', time, text});
+		return addSystemLine(next, name, 'info', text, time);
 	}
 
 	return next;
 }
 
+/** A join or leave: in the conversation with that person if there is one, else in the status view. */
+function presence(state: ChatState, name: string, tone: 'join' | 'leave', time: number): ChatState {
+	const text = tone === 'join' ? `${name} joined` : `${name} left`;
+	return hasConversation(state, name) ? addSystemLine(state, name, tone, text, time) : addStatus(state, tone, text, time);
+}
+
 function incoming(state: ChatState, message: IncomingMessage): ChatState {
-	const {id, from, text, time} = message;
+	const {id, from, text} = message;
 	if (!isValidUsername(from)) return state;
 	const key = message.kind === 'everyone' ? everyone : from;
 	// A message is shown once, however often it arrives (the client already drops replays).
-	if ((state.conversations.get(key) ?? []).some(line => line.kind === 'message' && line.id === id && line.from === from)) return state;
-	const next = addLine(state, key, {kind: 'message', seq: state.counter, id, from, to: key === everyone ? everyone : message.to, text, time});
+	if (hasMessage(state, key, id, from)) return state;
+	const line: MessageLine = {kind: 'message', seq: state.counter, id, from, to: key === everyone ? everyone : message.to, text, time: shownTime(message)};
+	const next = addLine(state, key, line);
 	if (next.selected === undefined) return select(next, key);
 	if (next.selected === key) return next;
-	return {...next, unread: new Map(next.unread).set(key, (next.unread.get(key) ?? 0) + 1)};
+	return {...markUnread(next, key), bells: next.bells + 1};
 }
 
 function outgoing(state: ChatState, action: Extract<ChatAction, {type: 'outgoing'}>): ChatState {
@@ -385,7 +317,7 @@ function outgoing(state: ChatState, action: Extract<ChatAction, {type: 'outgoing
 	if (offline) return {...tracked, notice: {tone: 'info', text: 'you are offline: it goes out once you are back online'}};
 	const contact = state.contacts.get(to);
 	if (contact !== undefined && !contact.online) {
-		return {...tracked, notice: {tone: 'info', text: `${to} is offline: the relay keeps it until ${to} logs in`}};
+		return {...tracked, notice: {tone: 'info', text: `${to} is offline: the relay keeps it until ${to} logs in`, about: to, reason: 'offline'}};
 	}
 
 	return tracked;
@@ -394,14 +326,20 @@ function outgoing(state: ChatState, action: Extract<ChatAction, {type: 'outgoing
 function receipt(state: ChatState, id: string, by: string): ChatState {
 	const key = state.tracking.get(id);
 	if (key === undefined) return state;
+	let done = false;
 	const next = updateOwn(state, id, line => {
-		if (line.receipts === undefined) return line.to === by ? {...line, delivery: {state: 'delivered'}} : line;
+		if (line.receipts === undefined) {
+			if (line.to !== by) return line;
+			done = true;
+			return {...line, delivery: {state: 'delivered'}};
+		}
+
 		const {recipients, by: confirmed} = line.receipts;
 		if (!recipients.includes(by) || confirmed.includes(by)) return line;
 		const receipts = {recipients, by: [...confirmed, by]};
-		return {...line, receipts, delivery: receipts.by.length === recipients.length ? {state: 'delivered'} : line.delivery};
+		done = receipts.by.length === recipients.length;
+		return {...line, receipts, delivery: done ? {state: 'delivered'} : line.delivery};
 	});
-	const done = (next.conversations.get(key) ?? []).some(line => line.kind === 'message' && line.id === id && line.delivery?.state === 'delivered');
 	return done ? untrack(next, id) : next;
 }
 
@@ -412,31 +350,28 @@ function relayError(state: ChatState, error: {code: string; message: string; ref
 	if (code === 'storage_failed') return {...state, notice: {tone: 'error', text: 'the relay could not store a message: sending it again in a moment'}};
 	const key = ref === null ? undefined : state.tracking.get(ref);
 	if (ref === null || key === undefined) {
-		const next = addSystem(state, 'error', `relay error (${code}): ${message}`, time);
+		const next = addStatus(state, 'error', `relay error (${code}): ${message}`, time);
 		return {...next, notice: {tone: 'error', text: message}};
 	}
 
 	if (key === everyone) {
 		// One copy among several was refused; the relay does not say whose.
-		const next = addLine(state, everyone, {kind: 'system', seq: state.counter, tone: 'error', time, text: `A copy of your message to everyone was refused by the relay: ${message} (${code})`});
-		return {...next, notice: {tone: 'error', text: `a copy to everyone was refused: ${message}`}};
+		const next = addSystemLine(state, everyone, 'error', `A copy of your message to everyone was refused by the relay: ${message} (${code})`, time);
+		return {...next, notice: {tone: 'error', text: `a copy to everyone was refused: ${message}`, about: everyone}};
 	}
 
 	const failed = untrack(
 		updateOwn(state, ref, line => ({...line, delivery: {state: 'failed', code, message}})),
 		ref,
 	);
-	return {...failed, notice: {tone: 'error', text: `not sent to ${key}: ${message}`}};
+	return {...failed, notice: {tone: 'error', text: `not sent to ${key}: ${message}`, about: key}};
 }
 
 /** A message that waited in the outbox was dropped for one recipient (their key changed). */
 function unsent(state: ChatState, {id, to, reason}: {id: string; to: string; reason: string}, time: number): ChatState {
 	const key = state.tracking.get(id);
 	if (key === undefined) return state;
-	if (key === everyone) {
-		return addLine(state, everyone, {kind: 'system', seq: state.counter, tone: 'error', time, text: `Your message to everyone was not sent to ${to}: ${reason}.`});
-	}
-
+	if (key === everyone) return addSystemLine(state, everyone, 'error', `Your message to everyone was not sent to ${to}: ${reason}.`, time);
 	return untrack(
 		updateOwn(state, id, line => ({...line, delivery: {state: 'failed', code: 'key_changed', message: reason}})),
 		id,
@@ -451,30 +386,37 @@ function held(state: ChatState, from: string, count: number, time: number): Chat
 	const last = lines.at(-1);
 	if (last?.kind === 'system' && last.tag === 'held') {
 		// Replace the count rather than stacking one line per envelope.
-		const replaced: SystemLine = {...last, text, time};
-		return {...state, conversations: new Map(state.conversations).set(from, [...lines.slice(0, -1), replaced])};
+		return {...state, conversations: new Map(state.conversations).set(from, [...lines.slice(0, -1), {...last, text, time}])};
 	}
 
 	return addLine(state, from, {kind: 'system', seq: state.counter, tone: 'warning', text, time, tag: 'held'});
 }
 
-function closed(state: ChatState, reason: {code: string; message: string}, time: number): ChatState {
+function closed(state: ChatState, reason: NonNullable<ChatState['closed']>, time: number): ChatState {
 	// Messages the relay stored are still delivered later; the others wait in the outbox on disk
 	// and go out the next time this account logs in to this relay.
 	let next = queueWaiting(state);
 	const text = reason.code === 'shutdown' ? `Disconnected, the relay went down: ${reason.message}` : `Connection closed: ${reason.message} (${reason.code})`;
-	next = addSystem(next, 'error', text, time);
+	next = addStatus(next, 'error', text, time);
 	return {...allOffline(next), status: 'closed', reconnect: undefined, verify: undefined, verification: undefined, closed: reason, notice: {tone: 'error', text}};
 }
 
-/** The connection dropped; the client tries again at `at`. Said once per outage, not per attempt. */
+/**
+ * The connection dropped, or the relay could not be reached yet; the client tries again at `at`.
+ * Said once per outage, not per attempt.
+ */
 function reconnecting(state: ChatState, reconnect: {attempt: number; at: number; code: string; message: string}, time: number): ChatState {
 	const {attempt, at, code, message} = reconnect;
 	const next: ChatState = {...state, status: 'reconnecting', reconnect: {attempt, at}};
 	if (state.reconnect !== undefined) return next;
+	if (state.me === undefined) {
+		const why = `Could not reach the relay: ${message} (${code})`;
+		return {...addStatus(next, 'error', `${why}. Trying again by itself; Ctrl+C leaves.`, time), notice: {tone: 'error', text: why}};
+	}
+
 	const why = code === 'shutdown' ? `Disconnected, the relay went down: ${message}` : `Connection lost: ${message} (${code})`;
 	const text = `${why}. Reconnecting by itself; what you send meanwhile goes out once it is back.`;
-	return {...addSystem(allOffline(queueWaiting(next)), 'error', text, time), notice: {tone: 'error', text: why}};
+	return {...addStatus(allOffline(queueWaiting(next)), 'error', text, time), notice: {tone: 'error', text: why}};
 }
 
 function waiting(line: MessageLine): boolean {
@@ -495,90 +437,16 @@ function allOffline(state: ChatState): ChatState {
 	return {...state, contacts: new Map([...state.contacts].map(([name, contact]) => [name, {...contact, online: false}]))};
 }
 
-/** Puts a line about a user in their conversation, or in the system lines if the name is not valid. */
+/** Puts a line about a user in their conversation, or in the status view if the name is not valid. */
 function addAbout(state: ChatState, from: string, tone: SystemTone, text: string, time: number): ChatState {
-	if (!isValidUsername(from)) return addSystem(state, tone, text, time);
-	return addLine(state, from, {kind: 'system', seq: state.counter, tone, text, time});
-}
-
-function updateOwn(state: ChatState, id: string, update: (line: MessageLine) => MessageLine): ChatState {
-	const key = state.tracking.get(id);
-	if (key === undefined) return state;
-	const lines = (state.conversations.get(key) ?? []).map(line => (line.kind === 'message' && line.id === id && line.delivery ? update(line) : line));
-	return {...state, conversations: new Map(state.conversations).set(key, lines)};
-}
-
-function untrack(state: ChatState, id: string): ChatState {
-	const tracking = new Map(state.tracking);
-	tracking.delete(id);
-	return {...state, tracking};
-}
-
-function addLine(state: ChatState, key: ConversationKey, line: ChatLine): ChatState {
-	const all = [...(state.conversations.get(key) ?? []), line];
-	const kept = all.slice(-state.maxLines);
-	// A message that scrolls out of memory is no longer followed.
-	const dropped = new Set(all.slice(0, all.length - kept.length).flatMap(old => (old.kind === 'message' ? [old.id] : [])));
-	const tracking = dropped.size === 0 ? state.tracking : new Map([...state.tracking].filter(([id]) => !dropped.has(id)));
-	return {...state, tracking, counter: state.counter + 1, conversations: new Map(state.conversations).set(key, kept)};
-}
-
-function addSystem(state: ChatState, tone: SystemTone, text: string, time: number): ChatState {
-	const line: SystemLine = {kind: 'system', seq: state.counter, tone, text, time};
-	return {...state, counter: state.counter + 1, system: [...state.system, line].slice(-state.maxLines)};
-}
-
-function select(state: ChatState, key: ConversationKey): ChatState {
-	const unread = new Map(state.unread);
-	unread.delete(key);
-	return {...state, selected: key, unread};
-}
-
-function step(state: ChatState, delta: 1 | -1): ChatState {
-	const list = conversationList(state);
-	const index = state.selected === undefined ? -1 : list.indexOf(state.selected);
-	const nextIndex = index === -1 ? (delta === 1 ? 0 : list.length - 1) : (index + delta + list.length) % list.length;
-	const key = list[nextIndex];
-	return key === undefined ? state : select(state, key);
+	return addSystemLine(state, isValidUsername(from) ? from : statusView, tone, text, time);
 }
 
 function byName(a: string, b: string): number {
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** What the sidebar lists: `everyone` first, then every registered user and anyone you talked with. */
-export function conversationList(state: ChatState): ConversationKey[] {
-	const names = new Set([...state.contacts.keys(), ...state.conversations.keys()]);
-	if (state.selected !== undefined) names.add(state.selected);
-	names.delete(everyone);
-	return [everyone, ...[...names].sort(byName)];
-}
-
-export type SidebarEntry = {
-	key: ConversationKey;
-	online: boolean;
-	verified: boolean;
-	keyChanged: boolean;
-	unread: number;
-	selected: boolean;
-};
-
-export function sidebarEntries(state: ChatState): SidebarEntry[] {
-	return conversationList(state).map(key => {
-		const contact = state.contacts.get(key);
-		return {
-			key,
-			online: key === everyone ? true : (contact?.online ?? false),
-			verified: contact?.verified ?? false,
-			keyChanged: contact?.keyChanged ?? false,
-			unread: state.unread.get(key) ?? 0,
-			selected: key === state.selected,
-		};
-	});
-}
-
-/** The selected conversation merged with the system lines, in arrival order. */
-export function visibleLines(state: ChatState): ChatLine[] {
-	const conversation = state.selected === undefined ? [] : (state.conversations.get(state.selected) ?? []);
-	return [...conversation, ...state.system].sort((a, b) => a.seq - b.seq);
+/** The lines of the selected conversation, oldest first. */
+export function selectedLines(state: ChatState): readonly ChatLine[] {
+	return state.conversations.get(state.selected ?? statusView) ?? [];
 }

@@ -4,12 +4,13 @@ import {join, resolve} from 'node:path';
 import process from 'node:process';
 import React from 'react';
 import {render} from 'ink';
-import meow from 'meow';
+import {parseFlags, usageError} from './cli-flags.js';
 import {App} from './components/app.js';
 import {parsePort, portError, usernameError} from './components/connect-form.js';
 import {parseFingerprint} from './crypto/keys.js';
 
-const cli = meow(
+const cli = parseFlags(
+	'im-tui',
 	`
 	Usage
 	  $ im-tui [options]
@@ -25,17 +26,25 @@ const cli = meow(
 	  --data-dir DIR       Where your identity keys, contact pins and message
 	                       counters live, per relay and username (keep it private)
 	                       (default $XDG_DATA_HOME/im-tui or ~/.local/share/im-tui)
+	  --no-color           No colours (also when NO_COLOR is set)
+	  --bell on|off        Ring the terminal bell when a message arrives in a
+	                       conversation not on screen (default on)
+	  --mouse              Scroll with the mouse wheel (the terminal then needs
+	                       Shift to select text)
 	  --help, --version
 
 	Whatever of host, port and user is missing is asked for on screen.
-	In the chat: Up/Down choose a conversation (# everyone or one person), Enter
-	sends, /verify NAME compares safety numbers, /trust NAME accepts a changed key,
-	/help lists commands, /quit or Ctrl+C leaves.
+	In the chat: Up/Down choose a conversation (* status, # everyone, a person),
+	Enter sends, Alt+Enter starts a new line, PgUp/PgDn scroll, Tab completes,
+	/verify NAME compares safety numbers, /trust NAME accepts a changed key,
+	/help lists commands and keys, /quit or Ctrl+C leaves.
 `,
 	{
 		importMeta: import.meta,
-		allowUnknownFlags: false,
 		flags: {
+			color: {type: 'boolean', default: true},
+			bell: {type: 'string', default: 'on'},
+			mouse: {type: 'boolean', default: false},
 			host: {type: 'string'},
 			port: {type: 'string'},
 			user: {type: 'string'},
@@ -47,8 +56,7 @@ const cli = meow(
 );
 
 function usage(message: string): never {
-	process.stderr.write(`im-tui: ${message}\n`);
-	process.exit(2);
+	usageError('im-tui', message);
 }
 
 const {host, user, trust} = cli.flags;
@@ -60,8 +68,10 @@ if (badUser) usage(`--user: ${badUser}`);
 const trustFingerprint = trust === undefined ? undefined : parseFingerprint(trust);
 if (trust !== undefined && trustFingerprint === undefined) usage("--trust must be the relay's fingerprint: 64 hex digits");
 if (cli.flags.dataDir !== undefined && cli.flags.dataDir.trim() === '') usage('--data-dir must name a directory');
+if (cli.flags.bell !== 'on' && cli.flags.bell !== 'off') usage('--bell must be on or off');
 if (!process.stdin.isTTY || !process.stdout.isTTY) {
-	usage('stdin and stdout must be a terminal (im-tui is a full-screen chat; run it in a terminal, not a pipe)');
+	process.stderr.write('im-tui: stdin and stdout must be a terminal (im-tui is a full-screen chat; run it in a terminal, not a pipe)\n');
+	process.exit(2);
 }
 
 const configHome = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
@@ -69,22 +79,44 @@ const knownRelaysPath = join(cli.flags.configDir ?? join(configHome, 'im-tui'), 
 const dataHome = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
 const dataDir = resolve(cli.flags.dataDir ?? join(dataHome, 'im-tui'));
 
-let alternateScreen = false;
+// no-color.org: set and not empty.
+const color = cli.flags.color && !process.env.NO_COLOR;
+const {mouse} = cli.flags;
+
+/**
+ * The terminal modes the client runs in: the alternate screen; bracketed paste (2004), so that a
+ * paste arrives marked and becomes one message; the mouse wheel only with --mouse (1000 + 1006,
+ * which takes plain text selection away). Alternate scroll (1007) is off while the client runs,
+ * or a terminal that sends the wheel as Up/Down would change the conversation; on leaving it is
+ * set on again, the default of the common Linux terminals.
+ */
+const enterModes = `\u001B[?1049h\u001B[?2004h\u001B[?1007l${mouse ? '\u001B[?1000h\u001B[?1006h' : ''}`;
+const leaveModes = `${mouse ? '\u001B[?1006l\u001B[?1000l' : ''}\u001B[?1007h\u001B[?2004l\u001B[?1049l\u001B[?25h`;
+
+let modesOn = false;
 function restoreTerminal(): void {
 	if (process.stdin.isTTY) process.stdin.setRawMode(false);
-	if (!alternateScreen) return;
-	alternateScreen = false;
-	// Leave the alternate screen, show the cursor.
-	process.stdout.write('\u001B[?1049l\u001B[?25h');
+	if (!modesOn) return;
+	modesOn = false;
+	process.stdout.write(leaveModes);
 }
 
 process.on('exit', restoreTerminal);
-process.stdout.write('\u001B[?1049h');
-alternateScreen = true;
+process.stdout.write(enterModes);
+modesOn = true;
 
 const instance = render(
-	<App host={host?.trim()} port={port} username={user?.trim()} trustFingerprint={trustFingerprint} knownRelaysPath={knownRelaysPath} dataDir={dataDir} />,
-	{exitOnCtrlC: false},
+	<App
+		host={host?.trim()}
+		port={port}
+		username={user?.trim()}
+		trustFingerprint={trustFingerprint}
+		knownRelaysPath={knownRelaysPath}
+		dataDir={dataDir}
+		color={color}
+		bell={cli.flags.bell === 'on'}
+	/>,
+	{exitOnCtrlC: false, maxFps: 60},
 );
 
 function stop(code: number, message?: string): never {

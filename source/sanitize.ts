@@ -34,6 +34,41 @@ export function sanitizeText(text: string): string {
 		.replace(lineBreaks, ' ');
 }
 
+/**
+ * A message's text for the screen: like sanitizeText, but each line break (LF, CRLF, a lone CR,
+ * U+2028, U+2029) stays as one newline, so a multi-line message shows as it was written. A tab
+ * becomes the spaces up to the next multiple of 8 in its line, as a terminal would draw it.
+ * Nothing else of the control range survives.
+ */
+export function sanitizeMessage(text: string): string {
+	return text
+		.replace(escapeSequence, '')
+		.split(/\r\n|[\n\r\u2028\u2029]/)
+		.map(line => expandTabs(line.replace(controls, '').replace(bidiControls, '')).replace(otherBreaks, ' '))
+		.join('\n');
+}
+
+// Inside one line of a message: what sanitizeText turns into a space, but for tabs (expanded first).
+const otherBreaks = /[\v\f\u0085]+/g;
+
+function expandTabs(line: string): string {
+	if (!line.includes('\t')) return line;
+	let column = 0;
+	let out = '';
+	for (const char of line) {
+		if (char === '\t') {
+			const spaces = 8 - (column % 8);
+			out += ' '.repeat(spaces);
+			column += spaces;
+		} else {
+			out += char;
+			column++;
+		}
+	}
+
+	return out;
+}
+
 /** Splits multi-line text from the relay's operator (motd, announcements) into sanitized lines. */
 export function sanitizeLines(text: string, maxLines = 20): string[] {
 	return text

@@ -2,7 +2,7 @@
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import process from 'node:process';
-import meow from 'meow';
+import {parseFlags} from './cli-flags.js';
 import {formatKey} from './crypto/keys.js';
 import {parseCountLimit, parseRateLimit, parseSwitch} from './relay/limit-flags.js';
 import {jsonLineLogger} from './relay/logger.js';
@@ -11,7 +11,8 @@ import {startOperatorConsole} from './relay/operator-console.js';
 import type {RelayLimits} from './relay/relay-options.js';
 import {startRelay} from './relay/server.js';
 
-const cli = meow(
+const cli = parseFlags(
+	'im-tui-server',
 	`
 	Usage
 	  $ im-tui-server [options]

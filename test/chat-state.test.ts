@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import {chatReducer, conversationList, createChatState, everyone, sidebarEntries, visibleLines, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
+import {chatReducer, conversationList, createChatState, everyone, sidebarEntries, statusView, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
 import type {Contact} from '../source/client/client-events.js';
 
 const relay = {host: 'localhost', port: 7000, fingerprint: 'ab'.repeat(32)};
@@ -24,7 +24,10 @@ const message = (from: string, text: string, id = `m-${from}-${text}`, kind: 'di
 	message: {id, from, to: 'me1', kind, text, time: 5, sent: 4},
 });
 
-const texts = (lines: ChatLine[] | undefined) => (lines ?? []).map(line => line.text);
+/** The status view's lines. */
+const status = (state: ChatState): readonly ChatLine[] => state.conversations.get(statusView) ?? [];
+
+const texts = (lines: readonly ChatLine[] | undefined) => (lines ?? []).map(line => line.text);
 
 /** Each entry as its key and marks, e.g. "bob ○ ✓ ! (2) ›". */
 const sidebar = (state: ChatState) =>
@@ -70,9 +73,9 @@ describe('connection events', () => {
 		const state = online('me1', ['zed', 'amy', 'me1', 'Bad Name'], 'Hello\nsecond line', ['bob']);
 		expect([...state.contacts.keys()].sort()).toEqual(['amy', 'bob', 'zed']);
 		expect(state.selected).toBe('amy');
-		expect(sidebar(state)).toEqual([everyone, 'amy ›', 'bob ○', 'zed']);
-		expect(texts(state.system)).toEqual(['Logged in as me1. 2 other people are online (3 registered). Type /help for help.', 'Hello', 'second line']);
-		expect(state.system[1]?.tone).toBe('announcement');
+		expect(sidebar(state)).toEqual([`${statusView} (1)`, everyone, 'amy ›', 'bob ○', 'zed']);
+		expect(texts(status(state))).toEqual(['Logged in as me1. 2 other people are online (3 registered). Type /help for help.', 'Hello', 'second line']);
+		expect(status(state)[1]).toMatchObject({tone: 'announcement'});
 	});
 
 	test('welcome takes a relay of 10,000 users in one pass and leaves the state it was given alone', () => {
@@ -82,14 +85,14 @@ describe('connection events', () => {
 		expect(after.contacts.size).toBe(10_001);
 		expect(after.contacts.get('u7')?.keyChanged).toBe(true);
 		expect(texts(after.conversations.get('u7'))[0]).toMatch(/^WARNING: u7's identity key changed/);
-		expect(texts(after.system).at(-1)).toBe('Back online. 5001 other people are online (10001 registered).');
+		expect(texts(status(after)).at(-1)).toBe('Back online. 5001 other people are online (10001 registered).');
 		expect([...before.contacts.keys()]).toEqual(['amy']);
 	});
 
 	test('welcome with nobody online selects # everyone', () => {
 		const state = online('me1', [], null, ['bob']);
 		expect(state.selected).toBe(everyone);
-		expect(texts(state.system)[0]).toBe('Logged in as me1. 0 other people are online (1 registered). Type /help for help.');
+		expect(texts(status(state))[0]).toBe('Logged in as me1. 0 other people are online (1 registered). Type /help for help.');
 	});
 
 	test('user-joined marks a contact online (or adds a new one), with a system line; ignores me, duplicates and bad names', () => {
@@ -104,8 +107,8 @@ describe('connection events', () => {
 			],
 			state,
 		);
-		expect(sidebar(state)).toEqual([everyone, 'amy', 'bob ›', 'cy']);
-		expect(texts(state.system).filter(text => text.includes('joined'))).toEqual(['amy joined', 'cy joined']);
+		expect(sidebar(state)).toEqual([statusView, everyone, 'amy', 'bob ›', 'cy']);
+		expect(texts(status(state)).filter(text => text.includes('joined'))).toEqual(['amy joined', 'cy joined']);
 	});
 
 	test('user-joined selects the newcomer when nothing is selected', () => {
@@ -116,8 +119,8 @@ describe('connection events', () => {
 	test('user-left keeps the user listed, offline; an unknown or offline leaver changes nothing', () => {
 		let state = online('me1', ['amy', 'bob']);
 		state = chatReducer(state, {type: 'user-left', username: 'bob', time: 3});
-		expect(sidebar(state)).toEqual([everyone, 'amy ›', 'bob ○']);
-		expect(state.system.at(-1)?.text).toBe('bob left');
+		expect(sidebar(state)).toEqual([statusView, everyone, 'amy ›', 'bob ○']);
+		expect(status(state).at(-1)?.text).toBe('bob left');
 		expect(chatReducer(state, {type: 'user-left', username: 'nobody', time: 3})).toBe(state);
 		expect(chatReducer(state, {type: 'user-left', username: 'bob', time: 3})).toBe(state);
 	});
@@ -138,17 +141,17 @@ describe('connection events', () => {
 		expect(first).toMatchObject({delivery: {state: 'queued'}});
 		expect(second).toMatchObject({delivery: {state: 'stored', time: 4}});
 		expect(state.notice).toEqual({tone: 'error', text: 'Connection closed: frame failed to authenticate (bad_token)'});
-		expect(sidebar(state)).toEqual([everyone, 'amy ○ ›']);
+		expect(sidebar(state)).toEqual([statusView, everyone, 'amy ○ ›']);
 	});
 
 	test('shutdown is worded as such', () => {
 		const state = chatReducer(online('me1', []), {type: 'closed', reason: {code: 'shutdown', message: 'maintenance'}, time: 5});
-		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'Disconnected, the relay went down: maintenance'});
+		expect(status(state).at(-1)).toMatchObject({tone: 'error', text: 'Disconnected, the relay went down: maintenance'});
 	});
 
 	test('announcements become one system line per line', () => {
 		const state = chatReducer(online('me1', []), {type: 'announcement', announcement: {text: 'restart at 5\nback soon', time: 9}});
-		expect(state.system.slice(-2)).toMatchObject([
+		expect(status(state).slice(-2)).toMatchObject([
 			{tone: 'announcement', text: 'restart at 5', time: 9},
 			{tone: 'announcement', text: 'back soon', time: 9},
 		]);
@@ -187,7 +190,7 @@ describe('messages and delivery', () => {
 	test('writing to an offline user says the relay keeps it until they log in', () => {
 		let state = online('me1', ['amy'], null, ['bob']);
 		state = chatReducer(state, {type: 'outgoing', id: 'x1', to: 'bob', recipients: ['bob'], text: 'later', time: 4});
-		expect(state.notice).toEqual({tone: 'info', text: 'bob is offline: the relay keeps it until bob logs in'});
+		expect(state.notice).toEqual({tone: 'info', text: 'bob is offline: the relay keeps it until bob logs in', about: 'bob', reason: 'offline'});
 		state = chatReducer(state, {type: 'accepted', ack: {id: 'x1', time: 6}});
 		expect(state.conversations.get('bob')?.[0]).toMatchObject({delivery: {state: 'stored', time: 6}});
 	});
@@ -225,7 +228,7 @@ describe('messages and delivery', () => {
 			state,
 		);
 		expect(state.conversations.get('amy')?.[0]).toMatchObject({delivery: {state: 'failed', code: 'queue_full', message: 'amy has too many messages waiting'}});
-		expect(state.notice).toEqual({tone: 'error', text: 'not sent to amy: amy has too many messages waiting'});
+		expect(state.notice).toEqual({tone: 'error', text: 'not sent to amy: amy has too many messages waiting', about: 'amy'});
 		expect(state.tracking.size).toBe(0);
 	});
 
@@ -248,13 +251,13 @@ describe('messages and delivery', () => {
 			error: {code: 'already_logged_in', message: 'you are logged in', ref: null},
 			time: 5,
 		});
-		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'relay error (already_logged_in): you are logged in'});
+		expect(status(state).at(-1)).toMatchObject({tone: 'error', text: 'relay error (already_logged_in): you are logged in'});
 	});
 
 	test('a local storage failure becomes a system line and a notice that do not blame the relay', () => {
 		const text = 'this device could not save a message from bob (locked); the relay keeps what was not saved, and the client tries again shortly';
 		const state = chatReducer(online('me1', ['bob']), {type: 'local-error', error: {message: text}, time: 5});
-		expect(state.system.at(-1)).toMatchObject({tone: 'error', text});
+		expect(status(state).at(-1)).toMatchObject({tone: 'error', text});
 		expect(state.notice).toEqual({tone: 'error', text});
 	});
 
@@ -263,9 +266,9 @@ describe('messages and delivery', () => {
 		state = run([message('bob', 'to all', 'm1', 'everyone'), message('bob', 'just you', 'm2')], state);
 		expect(state.conversations.get(everyone)).toMatchObject([{from: 'bob', to: everyone, text: 'to all'}]);
 		expect(texts(state.conversations.get('bob'))).toEqual(['just you']);
-		expect(sidebar(state)).toEqual([`${everyone} (1)`, 'amy ›', 'bob (1)']);
+		expect(sidebar(state)).toEqual([statusView, `${everyone} (1)`, 'amy ›', 'bob (1)']);
 		state = chatReducer(state, {type: 'select-previous'});
-		expect(sidebar(state)).toEqual([`${everyone} ›`, 'amy', 'bob (1)']);
+		expect(sidebar(state)).toEqual([statusView, `${everyone} ›`, 'amy', 'bob (1)']);
 	});
 
 	test('messages from someone not selected count as unread until selected', () => {
@@ -294,6 +297,7 @@ describe('messages and delivery', () => {
 		let state = online('me1', ['__proto__', 'constructor']);
 		state = run([message('constructor', 'a'), message('__proto__', 'b')], state);
 		expect(sidebarEntries(state).map(entry => [entry.key, entry.unread])).toEqual([
+			[statusView, 0],
 			[everyone, 0],
 			['__proto__', 0],
 			['constructor', 1],
@@ -304,9 +308,9 @@ describe('messages and delivery', () => {
 		let state = chatReducer(createChatState({status: 'online', username: 'me1'}, {maxLines: 3}), {type: 'user-joined', contact: contact('amy'), time: 1});
 		state = chatReducer(state, {type: 'outgoing', id: 'old', to: 'amy', recipients: ['amy'], text: 'mine', time: 1});
 		for (let index = 0; index < 5; index++) state = chatReducer(state, message('amy', `n${index}`));
-		for (let index = 0; index < 5; index++) state = chatReducer(state, {type: 'local', tone: 'info', text: `s${index}`, time: 1});
+		for (let index = 0; index < 5; index++) state = chatReducer(state, {type: 'local', tone: 'info', text: `s${index}`, time: 1, conversation: statusView});
 		expect(texts(state.conversations.get('amy'))).toEqual(['n2', 'n3', 'n4']);
-		expect(texts(state.system)).toEqual(['s2', 's3', 's4']);
+		expect(texts(status(state))).toEqual(['s2', 's3', 's4']);
 		expect(state.tracking.size).toBe(0);
 	});
 });
@@ -319,9 +323,9 @@ describe('contacts: changed keys, held messages, verification', () => {
 		state = chatReducer(state, {type: 'select', key: 'bob'});
 		state = chatReducer(state, {type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 3});
 		expect(state.conversations.get('amy')).toMatchObject([{kind: 'system', tone: 'warning', text: warning}]);
-		expect(sidebar(state)).toEqual([everyone, 'amy !', 'bob ›']);
+		expect(sidebar(state)).toEqual([statusView, everyone, 'amy !', 'bob ›']);
 		expect(state.notice).toEqual({tone: 'error', text: "amy's identity key changed: /verify amy, then /trust amy"});
-		expect(texts(visibleLines(state))).not.toContain(warning);
+		expect(texts(state.conversations.get('bob'))).not.toContain(warning);
 		const again = chatReducer(state, {type: 'contact-updated', contact: contact('amy', {keyChanged: true}), time: 4});
 		expect(again.conversations.get('amy')).toHaveLength(1);
 	});
@@ -330,7 +334,7 @@ describe('contacts: changed keys, held messages, verification', () => {
 		let state = run([{type: 'welcome', welcome: {username: 'me1', users: [contact('amy', {keyChanged: true})], motd: null}, time: 1}]);
 		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
 		state = chatReducer(online('me1', [], null, ['amy']), {type: 'user-joined', contact: contact('amy', {keyChanged: true}), time: 2});
-		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
+		expect(texts(state.conversations.get('amy'))).toEqual([warning, 'amy joined']);
 	});
 
 	test('accepting the new key and verifying are said in the conversation', () => {
@@ -363,7 +367,7 @@ describe('contacts: changed keys, held messages, verification', () => {
 			state,
 		);
 		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
-		expect(sidebar(state)).toEqual([`${everyone} ›`, 'amy !']);
+		expect(sidebar(state)).toEqual([statusView, `${everyone} ›`, 'amy !']);
 	});
 
 	test('held messages are counted on one line that updates', () => {
@@ -416,7 +420,7 @@ describe('contacts: changed keys, held messages, verification', () => {
 			'A message from amy was rejected: it failed to authenticate',
 			'The identity the relay served for amy was rejected: its signature does not verify',
 		]);
-		expect(state.system.at(-1)).toMatchObject({tone: 'error', text: 'A message from an unknown sender was rejected: not for you'});
+		expect(status(state).at(-1)).toMatchObject({tone: 'error', text: 'A message from an unknown sender was rejected: not for you'});
 	});
 
 	test('verify-open and verify-close hold the /verify view', () => {
@@ -431,7 +435,6 @@ describe('contacts: changed keys, held messages, verification', () => {
 	test('a local line can go to one conversation', () => {
 		const state = chatReducer(online('me1', ['amy']), {type: 'local', tone: 'error', text: 'not sent', time: 3, conversation: 'amy'});
 		expect(texts(state.conversations.get('amy'))).toEqual(['not sent']);
-		expect(texts(visibleLines(state)).at(-1)).toBe('not sent');
 	});
 });
 
@@ -445,12 +448,12 @@ describe('selection', () => {
 			walk.push(state.selected ?? '');
 		}
 
-		expect(walk).toEqual(['bob', 'cy', everyone, 'cy', 'bob']);
+		expect(walk).toEqual(['bob', 'cy', statusView, 'cy', 'bob']);
 	});
 
-	test('with nothing selected, Down picks # everyone and Up the last user', () => {
+	test('with nothing selected, Down picks the status view and Up the last user', () => {
 		const state = {...createChatState({status: 'online', username: 'me1'}), contacts: new Map([['amy', contact('amy')], ['bob', contact('bob')]])};
-		expect(chatReducer(state, {type: 'select-next'}).selected).toBe(everyone);
+		expect(chatReducer(state, {type: 'select-next'}).selected).toBe(statusView);
 		expect(chatReducer(state, {type: 'select-previous'}).selected).toBe('bob');
 	});
 
@@ -467,7 +470,7 @@ describe('selection', () => {
 			state,
 		);
 		expect(state.selected).toBe('cy');
-		expect(conversationList(state)).toEqual([everyone, 'amy', 'bob', 'cy', 'dan']);
+		expect(conversationList(state)).toEqual([statusView, everyone, 'amy', 'bob', 'cy', 'dan']);
 	});
 
 	test('select by key only picks something listed', () => {
@@ -478,26 +481,70 @@ describe('selection', () => {
 	});
 });
 
-describe('visibleLines', () => {
-	test('merges the selected conversation with system lines in arrival order', () => {
+describe('the status view and what goes where', () => {
+	test('joins, leaves and announcements go to the status view, not into every conversation', () => {
 		let state = online('me1', ['amy', 'bob']);
 		state = run(
 			[
 				message('amy', 'a1'),
 				{type: 'user-joined', contact: contact('cy'), time: 2},
-				message('bob', 'b1'),
 				{type: 'outgoing', id: 'x', to: 'amy', recipients: ['amy'], text: 'a2', time: 3},
 				{type: 'announcement', announcement: {text: 'note', time: 4}},
 			],
 			state,
 		);
-		expect(texts(visibleLines(state))).toEqual([expect.stringContaining('Logged in'), 'a1', 'cy joined', 'a2', 'note']);
-		const seqs = visibleLines(state).map(line => line.seq);
-		expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+		expect(texts(state.conversations.get('amy'))).toEqual(['a1', 'a2']);
+		expect(texts(status(state))).toEqual([expect.stringContaining('Logged in'), 'cy joined', 'note']);
+		expect(status(state).map(line => (line.kind === 'system' ? line.tone : line.kind))).toEqual(['info', 'join', 'announcement']);
+		expect(state.unread.get(statusView)).toBe(1);
+		expect(state.notice).toEqual({tone: 'info', text: 'relay: note'});
 	});
 
-	test('with nothing selected only system lines show', () => {
+	test("a person's join and leave show in the conversation with them, once there is one", () => {
+		let state = online('me1', ['amy', 'bob']);
+		state = run([{type: 'user-left', username: 'bob', time: 2}, message('amy', 'hi'), {type: 'user-left', username: 'amy', time: 3}, {type: 'user-joined', contact: contact('amy'), time: 4}], state);
+		expect(texts(state.conversations.get('amy'))).toEqual(['hi', 'amy left', 'amy joined']);
+		expect(texts(status(state)).slice(1)).toEqual(['bob left']);
+	});
+
+	test('the offline notice goes when that person comes back, and when you switch to another conversation', () => {
+		let state = online('me1', ['amy'], null, ['bob']);
+		state = run([{type: 'select', key: 'bob'}, {type: 'outgoing', id: 'x1', to: 'bob', recipients: ['bob'], text: 'later', time: 4}], state);
+		expect(state.notice?.text).toBe('bob is offline: the relay keeps it until bob logs in');
+		expect(chatReducer(state, {type: 'user-joined', contact: contact('bob'), time: 5}).notice).toBeUndefined();
+		expect(chatReducer(state, {type: 'user-joined', contact: contact('cy'), time: 5}).notice?.text).toMatch(/^bob is offline/);
+		expect(chatReducer(state, {type: 'select', key: everyone}).notice).toBeUndefined();
+	});
+
+	test('a message arriving in a conversation not on screen counts as unread and rings once; on screen it does not', () => {
+		let state = online('me1', ['amy', 'bob']);
+		expect(state.selected).toBe('amy');
+		state = run([message('bob', 'b1'), message('bob', 'b2'), message('amy', 'a1')], state);
+		expect(state.unread.get('bob')).toBe(2);
+		expect(state.bells).toBe(2);
+		state = chatReducer(state, {type: 'select-unread'});
+		expect(state.selected).toBe('bob');
+		expect(state.unread.get('bob')).toBeUndefined();
+		expect(chatReducer(state, {type: 'select-unread'})).toBe(state);
+	});
+
+	test('a received message shows its author’s time, unless that clock is ahead of the relay’s or impossibly old', () => {
+		const at = (sent: number, time: number) => ({type: 'message', message: {id: `m${sent}`, from: 'amy', to: 'me1', kind: 'direct', text: 't', time, sent}}) as ChatAction;
+		const minute = 60_000;
+		const state = run([at(10 * minute, 11 * minute), at(14 * minute, 12 * minute), at(0, 40 * 24 * 60 * minute)], online('me1', ['amy']));
+		expect(state.conversations.get('amy')?.map(line => line.time)).toEqual([10 * minute, 12 * minute, 40 * 24 * 60 * minute]);
+	});
+
+	test('local lines go to the selected conversation, or to the status view with nothing selected', () => {
 		const state = run([{type: 'local', tone: 'info', text: 'hello', time: 1}]);
-		expect(texts(visibleLines(state))).toEqual(['hello']);
+		expect(texts(status(state))).toEqual(['hello']);
+		const selected = chatReducer(online('me1', ['amy']), {type: 'local', tone: 'error', text: 'refused', time: 3});
+		expect(texts(selected.conversations.get('amy'))).toEqual(['refused']);
+	});
+
+	test('connection trouble before the first login says the relay could not be reached', () => {
+		const state = run([{type: 'reconnecting', reconnect: {attempt: 1, at: 500, code: 'connect_failed', message: 'could not reach h:1 (ECONNREFUSED)'}, time: 1}]);
+		expect(texts(status(state))).toEqual(['Could not reach the relay: could not reach h:1 (ECONNREFUSED) (connect_failed). Trying again by itself; Ctrl+C leaves.']);
+		expect(state.status).toBe('reconnecting');
 	});
 });

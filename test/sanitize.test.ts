@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest';
-import {safeName, sanitizeLines, sanitizeText} from '../source/sanitize.js';
+import fc from 'fast-check';
+import {safeName, sanitizeLines, sanitizeMessage, sanitizeText} from '../source/sanitize.js';
 
 const esc = '\u001B';
 
@@ -92,5 +93,32 @@ describe('safeName', () => {
 		['a'.repeat(33), '?'],
 	])('%j → %j', (input, expected) => {
 		expect(safeName(input)).toBe(expected);
+	});
+});
+
+describe('sanitizeMessage', () => {
+	test.each([
+		['plain text', 'hello 世界 🙂', 'hello 世界 🙂'],
+		['a newline stays', 'a\nb', 'a\nb'],
+		['CRLF is one newline', 'a\r\nb', 'a\nb'],
+		['a lone CR is a newline', 'a\rb', 'a\nb'],
+		['line and paragraph separators are newlines', 'a\u2028b\u2029c', 'a\nb\nc'],
+		['blank lines stay', 'a\n\n\nb', 'a\n\n\nb'],
+		['tabs expand to the next multiple of 8', 'ab\tc\n\td', 'ab      c\n        d'],
+		['VT, FF and NEL become spaces', 'a\u000Bb\u000Cc\u0085d', 'a b c d'],
+		['escape sequences go, also across a newline', `a${esc}[2J\n${esc}]0;t\u0007b`, 'a\nb'],
+		['an OSC cannot swallow the next line and smuggle it', `x${esc}]0;title\nrest`, 'x'],
+		['controls and DEL go', 'a\u0000\u0007\b\u007F\u0080b', 'ab'],
+		['bidi overrides go', 'abc\u202Etxt\u2066', 'abctxt'],
+	])('%s', (_name, input, expected) => {
+		expect(sanitizeMessage(input)).toBe(expected);
+	});
+
+	test('nothing of the control range but the newline survives any input', () => {
+		fc.assert(
+			fc.property(fc.string({unit: 'binary'}), text => {
+				expect(sanitizeMessage(text)).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]/);
+			}),
+		);
 	});
 });

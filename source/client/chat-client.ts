@@ -46,9 +46,11 @@ const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_
 
 /**
  * A user's connection to a relay, headless: handshake, pinning, encrypted batches, typed events.
- * Once logged in, it reconnects by itself after a drop (with backoff, the pin checked again, the
- * same name logged in again) and sends what waited in the outbox. The UI (useChat), tests,
- * benchmarks and bots all drive this same class.
+ * It tries again by itself, with backoff and the pin checked again, when a connection fails or
+ * drops for a reason that may pass (see reconnectCodes): before the first login (a relay down when
+ * the client starts), it asks for a name again once back (login-request); after it, it logs the
+ * same name in again and sends what waited in the outbox. The UI (useChat), tests, benchmarks and
+ * bots all drive this same class.
  */
 export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnection {
 	status: ClientStatus = 'idle';
@@ -82,6 +84,13 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private resumeAs: string | undefined;
 	private attempt = 0;
 	private retryTimer: NodeJS.Timeout | undefined;
+	/**
+	 * Before the first login: the failure being tried again, until an attempt reaches the relay.
+	 * 'closed' carries it as lastError when the user quits meanwhile.
+	 */
+	private retrying: {code: string; message: string} | undefined;
+	/** The answer to the relay-unknown question of the current connection, while it waits for it. */
+	private deciding: ((trust: boolean) => void) | undefined;
 	private userClosed = false;
 	private outbox: Outbox | undefined;
 
@@ -99,6 +108,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.retryTimer = undefined;
 		this.userClosed = false;
 		this.resumeAs = undefined;
+		this.retrying = undefined;
 		this.attempt = 0;
 		this.session = undefined;
 		this.outbox = undefined;
@@ -113,6 +123,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.relay = undefined;
 		this.handshake = undefined;
 		this.pendingLogin = undefined;
+		this.deciding = undefined;
 		this.directory = undefined;
 		this.opener = undefined;
 		this.sealer = undefined;
@@ -263,6 +274,8 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		const {host, port} = this.options;
 		const relay: RelayInfo = {host, port, fingerprint: fingerprint(hello.identity)};
 		this.relay = relay;
+		// reached: whatever happens now is this connection's own outcome
+		this.retrying = undefined;
 		this.opener = new FrameOpener(keys.relayToClient, this.limits.maxBatchMessages);
 		this.sealer = new FrameSealer(keys.clientToRelay);
 		const socket = this.socket!;
@@ -285,26 +298,49 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		} else {
 			this.setStatus('verifying');
 			let decided = false;
-			this.emit('relay-unknown', relay, trust => {
+			const decide = (trust: boolean) => {
 				if (decided) return;
 				decided = true;
+				if (this.socket !== socket || this.ended) {
+					this.decidedLate(hello.identity, trust);
+					return;
+				}
+				this.deciding = undefined;
 				if (!trust) {
 					this.refuse('you did not trust the relay');
 					return;
 				}
 				this.pins.pin(host, port, hello.identity);
-				if (this.socket !== socket || this.ended) {
-					// This connection is gone. A client that reconnects by itself finds the pin on its
-					// next attempt; one that was not logged in yet starts over, unless the user quit.
-					if (this.status === 'closed' && this.resumeAs === undefined && !this.userClosed) this.connect();
-					return;
-				}
 				this.trusted(relay);
 				const held = this.held;
 				this.held = [];
 				for (const frame of held) if (!this.ended) this.encryptedFrame(frame);
-			});
+			};
+			this.deciding = decide;
+			this.emit('relay-unknown', relay, decide);
 		}
+	}
+
+	/**
+	 * The user answered about the relay after the connection that asked was gone. No ends the client
+	 * for good, even while it waits to try again. Yes pins the key: a connection that asks about the
+	 * same key now goes on, a client waiting to try again finds the pin at its next attempt, and one
+	 * that had stopped before its first login (reconnect off) starts over, unless the user quit.
+	 */
+	private decidedLate(identity: Buffer, trust: boolean): void {
+		if (!trust) {
+			if (this.ended) this.stop('refused_relay', 'you did not trust the relay');
+			else this.refuse('you did not trust the relay');
+			return;
+		}
+		if (this.status === 'verifying' && this.relay?.fingerprint === fingerprint(identity)) {
+			this.deciding?.(true);
+			return;
+		}
+		const {host, port} = this.options;
+		// Pinned meanwhile (the same key, or another one that the next attempt will refuse): left as it is.
+		if (this.pins.check(host, port, identity).state === 'unknown') this.pins.pin(host, port, identity);
+		if (this.status === 'closed' && this.resumeAs === undefined && !this.userClosed) this.connect();
 	}
 
 	/**
@@ -475,13 +511,15 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.opener?.dispose();
 		if (destroy) this.socket?.destroy();
 		this.session?.detach();
-		const retry = this.reconnect !== undefined && this.resumeAs !== undefined && !this.userClosed && reconnectCodes.has(code);
+		// Before the first login too: a relay that is down when the client starts is tried again.
+		const retry = this.reconnect !== undefined && !this.userClosed && reconnectCodes.has(code);
 		if (retry) this.scheduleReconnect(this.reconnect!, code, message);
 		else this.stop(code, message);
 	}
 
 	private scheduleReconnect(policy: ReconnectOptions, code: string, message: string): void {
 		this.attempt += 1;
+		if (this.resumeAs === undefined) this.retrying = {code, message};
 		const delay = reconnectDelay(this.attempt, policy);
 		this.reconnectAt = Date.now() + delay;
 		this.setStatus('reconnecting');
@@ -498,9 +536,12 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.retryTimer = undefined;
 		this.reconnectAt = undefined;
 		if (this.status === 'closed') return;
+		// The user quit while a client that never got in was still trying to.
+		const lastError = this.userClosed ? this.retrying : undefined;
+		this.retrying = undefined;
 		this.outbox?.flush();
 		this.setStatus('closed');
-		this.emit('closed', {code, message});
+		this.emit('closed', {code, message, ...(lastError === undefined ? {} : {lastError})});
 	}
 
 	private setStatus(status: ClientStatus): void {

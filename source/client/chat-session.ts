@@ -304,9 +304,13 @@ export class ChatSession {
 				this.emit('held', {from: opened.from, count: held.length});
 				return true;
 			}
-			case 'rejected':
-				this.emit('rejected', {from: opened.from, code: opened.code, reason: opened.reason});
+			case 'rejected': {
+				const {from, code, reason, gap = 0} = opened;
+				// A malformed envelope that spent its counter: the ones it skipped never arrived.
+				if (gap > 0) this.emit('gap', {from, missing: gap});
+				this.emit('rejected', {from, code, reason});
 				break;
+			}
 			case 'receipt':
 				this.show(opened.from, {type: 'receipt', id: envelope.id, ids: opened.ids, time: envelope.time, gap: opened.gap});
 				break;

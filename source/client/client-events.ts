@@ -7,7 +7,7 @@ export type ClientStatus =
 	| 'verifying' // relay unknown: waiting for the user to trust its fingerprint
 	| 'login' // handshake done, relay asked for a username
 	| 'online' // logged in
-	| 'reconnecting' // the connection dropped; the next attempt is due (see the 'reconnecting' event)
+	| 'reconnecting' // the connection failed or dropped; the next attempt is due (see the 'reconnecting' event)
 	| 'closed'; // over for good (see the 'closed' event for why)
 
 export type RelayInfo = {
@@ -95,9 +95,11 @@ export type ClientEvents = {
 	'local-error': [error: {message: string}];
 	announcement: [announcement: {text: string; time: number}];
 	/**
-	 * The connection dropped after a login, and the client tries again by itself at `at` (ms since
-	 * the epoch; attempt `attempt` since the last login). `code` and `message` say why it dropped,
-	 * as in 'closed'. Until it is back, what you send waits in the outbox.
+	 * The connection failed or dropped, and the client tries again by itself at `at` (ms since the
+	 * epoch; attempt `attempt` since connect() or the last login). `code` and `message` say why, as
+	 * in 'closed'. After a login, what you send waits in the outbox until it is back. Before the
+	 * first login (the relay could not be reached when the client started, or dropped it before the
+	 * login), it asks for a name again once back: 'login-request', as on a first connection.
 	 */
 	reconnecting: [reconnect: {attempt: number; at: number; code: string; message: string}];
 	/**
@@ -106,8 +108,13 @@ export type ClientEvents = {
 	 * going down), 'closed' (either side closed), 'connect_failed', 'connection_lost',
 	 * 'refused_relay' (pin mismatch, --trust mismatch, or the user said no), 'local_error' (a file
 	 * of this account could not be read), or a login error when logging in again was refused.
+	 *
+	 * `lastError` is set only when you closed the client (code 'closed') while it was trying again to
+	 * reach a relay it had not logged in to yet, before an attempt reached the relay: the failure it
+	 * was trying again after (e.g. connect_failed, "could not reach host:port (ECONNREFUSED)"). The
+	 * client never got in: a UI can exit with an error and say why.
 	 */
-	closed: [reason: {code: string; message: string}];
+	closed: [reason: {code: string; message: string; lastError?: {code: string; message: string}}];
 };
 
 export type ClientOptions = {
@@ -119,7 +126,10 @@ export type ClientOptions = {
 	dataDir: string;
 	/** Pre-trusted fingerprint (hex, spaces and case ignored) for an unknown relay. */
 	trustFingerprint?: string;
-	/** How to reconnect after a drop (on by default); false: a drop closes the client for good. */
+	/**
+	 * How to try again after a drop, or after a failure before the first login (on by default);
+	 * false: either closes the client for good.
+	 */
 	reconnect?: false | Partial<ReconnectOptions>;
 };
 

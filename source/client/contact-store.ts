@@ -173,7 +173,8 @@ export class ContactStore {
 
 	/**
 	 * Applies a counter received from `name` under the pinned record; on disk unless a replay. With
-	 * `accepted`, what the envelope shows is kept in the same update, until settle() (see Accepted).
+	 * `accepted`, what the envelope shows is kept in the same update, until settle() (see Accepted);
+	 * without, as for a malformed payload, only the counter is spent.
 	 */
 	receive(name: string, counter: number, accepted?: AcceptedContent): CounterVerdict {
 		return this.#change<CounterVerdict>([name], contacts => {

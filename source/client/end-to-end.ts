@@ -3,7 +3,7 @@ import {fromBase64Url, toBase64Url} from '../crypto/base64url.js';
 import {EnvelopeError, openEnvelope, sealEnvelope, type Party} from '../crypto/envelope.js';
 import {publicIdentity, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
 import {safetyNumber} from '../crypto/safety-number.js';
-import {encodePayload, maxTextBytes, parsePayload} from '../net/e2e-payload.js';
+import {encodePayload, maxTextBytes, parsePayload, payloadCounter} from '../net/e2e-payload.js';
 import type {RejectionCode} from './client-events.js';
 import {isValidUsername} from '../net/usernames.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
@@ -19,7 +19,11 @@ export type Opened =
 	| {type: 'text'; from: string; id: string; kind: EnvelopeKind; text: string; sent: number; gap: number}
 	| {type: 'receipt'; from: string; ids: string[]; gap: number}
 	| {type: 'held'; from: string}
-	| {type: 'rejected'; from: string; code: RejectionCode; reason: string};
+	/**
+	 * `gap` only for a malformed payload whose counter could be read and was spent: the counters it
+	 * skipped, withheld or lost like those before any new counter.
+	 */
+	| {type: 'rejected'; from: string; code: RejectionCode; reason: string; gap?: number};
 
 export class KeyChangedError extends Error {
 	constructor(readonly username: string) {
@@ -30,6 +34,10 @@ export class KeyChangedError extends Error {
 
 export function newMessageId(): string {
 	return randomBytes(16).toString('base64url');
+}
+
+function replayed(from: string): Opened {
+	return {type: 'rejected', from, code: 'replay', reason: 'it repeats a message already received'};
 }
 
 function recordKeys(record: UserRecord): PublicIdentity {
@@ -110,7 +118,7 @@ export class EndToEnd {
 		try {
 			payload = parsePayload(plaintext);
 		} catch (error) {
-			return {type: 'rejected', from, code: 'malformed', reason: (error as Error).message};
+			return this.malformed(from, plaintext, (error as Error).message);
 		}
 		const content: AcceptedContent =
 			payload.type === 'receipt'
@@ -118,12 +126,23 @@ export class EndToEnd {
 				: {type: 'text', id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, time: envelope.time};
 		// The counter and what the envelope shows are saved together: see ChatSession for why.
 		const verdict = this.contacts.receive(from, payload.counter, content);
-		if (verdict.verdict === 'replay') {
-			return {type: 'rejected', from, code: 'replay', reason: 'it repeats a message already received'};
-		}
+		if (verdict.verdict === 'replay') return replayed(from);
 		const gap = verdict.verdict === 'new' ? verdict.gap : 0;
 		if (payload.type === 'receipt') return {type: 'receipt', from, ids: payload.ids, gap};
 		return {type: 'text', from, id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, gap};
+	}
+
+	/**
+	 * An authenticated plaintext that is not a valid payload. Its counter, when it can be read, is
+	 * spent like a good one's (on disk, nothing to show), so the next envelope does not report it as
+	 * withheld; the counters it skipped are a gap all the same. A counter spent already is a replay.
+	 */
+	private malformed(from: string, plaintext: Buffer, reason: string): Opened {
+		const counter = payloadCounter(plaintext);
+		if (counter === undefined) return {type: 'rejected', from, code: 'malformed', reason};
+		const verdict = this.contacts.receive(from, counter);
+		if (verdict.verdict === 'replay') return replayed(from);
+		return {type: 'rejected', from, code: 'malformed', reason, gap: verdict.verdict === 'new' ? verdict.gap : 0};
 	}
 
 	/** What was accepted (here or by a process that ended before it was shown) and not yet settled. */

@@ -1,15 +1,16 @@
 import type {ReconnectOptions} from './client-events.js';
 
-/** 0.5 s, doubling to 30 s; the step starts over after every successful login. */
+/** 0.5 s, doubling to 30 s; the step starts over after every successful login (and at connect()). */
 export const defaultReconnect: ReconnectOptions = {initialDelayMs: 500, maxDelayMs: 30_000, random: Math.random};
 
 /**
- * Why a logged-in client tries again: the network or the relay went away (a relay restart sends
- * `shutdown` first, or nothing when it was killed), one side was too slow, or the relay was full
- * (for everyone or for our address). Anything else is final: the relay's key changed or was not
- * trusted (refused_relay), our name or identity was refused, a newer session of this account took
- * over (session_replaced: trying again would throw that one out in turn), one side broke the
- * protocol, or the user quit.
+ * Why a client tries again, logged in or not yet (a relay that is down when the client starts is
+ * tried again the same way): the network or the relay went away or could not be reached (a relay
+ * restart sends `shutdown` first, or nothing when it was killed), one side was too slow, or the
+ * relay was full (for everyone or for our address). Anything else is final: the relay's key changed
+ * or was not trusted (refused_relay), our name or identity was refused, a newer session of this
+ * account took over (session_replaced: trying again would throw that one out in turn), one side
+ * broke the protocol, or the user quit.
  */
 export const reconnectCodes: ReadonlySet<string> = new Set([
 	'closed',

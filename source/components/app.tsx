@@ -1,6 +1,7 @@
 import React, {useEffect, useRef, useState} from 'react';
-import {Box, useApp, useInput} from 'ink';
+import {Box, useApp} from 'ink';
 import {useChat} from '../hooks/use-chat.js';
+import {KeyboardProvider, useKeys} from '../hooks/use-keys.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {ChatClient} from '../client/chat-client.js';
 import type {ChatConnection, ClientOptions} from '../client/client-events.js';
@@ -8,6 +9,8 @@ import {relayAddress} from '../client/known-relays.js';
 import {ChatScreen} from './chat-screen.js';
 import {ConnectForm, type ConnectValues} from './connect-form.js';
 import {RelayChanged, TrustPrompt} from './trust-prompt.js';
+import {isKey} from '../terminal/keys.js';
+import {ColorProvider} from './theme.js';
 import {VerifyView} from './verify-view.js';
 
 export type AppProps = {
@@ -19,12 +22,26 @@ export type AppProps = {
 	/** Where the client keeps identities, contact pins and counters (ClientOptions.dataDir). */
 	dataDir: string;
 	createConnection?: (options: ClientOptions) => ChatConnection;
+	/** False under NO_COLOR or --no-color: no colour escape is drawn. */
+	color?: boolean;
+	/** False with --bell off: no bell when a message arrives in a conversation not on screen. */
+	bell?: boolean;
 };
 
 /** How long quitting waits for the relay to hear "bye" before leaving anyway. */
 const closeTimeoutMs = 2000;
 
-export function App({host, port, username, trustFingerprint, knownRelaysPath, dataDir, createConnection = options => new ChatClient(options)}: AppProps) {
+export function App({color = true, ...props}: AppProps) {
+	return (
+		<ColorProvider enabled={color}>
+			<KeyboardProvider>
+				<Screen {...props} />
+			</KeyboardProvider>
+		</ColorProvider>
+	);
+}
+
+function Screen({host, port, username, trustFingerprint, knownRelaysPath, dataDir, createConnection = options => new ChatClient(options), bell = true}: Omit<AppProps, 'color'>) {
 	const {exit} = useApp();
 	const {columns, rows} = useTerminalSize();
 	const open = (values: ConnectValues) => ({
@@ -36,11 +53,11 @@ export function App({host, port, username, trustFingerprint, knownRelaysPath, da
 		host !== undefined && port !== undefined && username !== undefined ? open({host, port, username}) : undefined,
 	);
 
-	useInput(
-		(input, key) => {
-			if (key.ctrl && input === 'c') exit();
+	useKeys(
+		key => {
+			if (isKey(key, 'c', {ctrl: true})) exit();
 		},
-		{isActive: session === undefined},
+		{active: session === undefined},
 	);
 
 	const start = (values: ConnectValues) => {
@@ -52,7 +69,7 @@ export function App({host, port, username, trustFingerprint, knownRelaysPath, da
 	return (
 		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
 			{session ? (
-				<Session connection={session.connection} username={session.username} knownRelaysPath={knownRelaysPath} width={columns} height={height} />
+				<Session connection={session.connection} username={session.username} knownRelaysPath={knownRelaysPath} width={columns} height={height} bell={bell} />
 			) : (
 				<ConnectForm host={host} port={port} username={username} onSubmit={start} />
 			)}
@@ -66,6 +83,7 @@ type SessionProps = {
 	knownRelaysPath: string;
 	width: number;
 	height: number;
+	bell: boolean;
 };
 
 async function closeWithin(connection: ChatConnection, timeoutMs: number): Promise<void> {
@@ -80,7 +98,7 @@ async function closeWithin(connection: ChatConnection, timeoutMs: number): Promi
 	}
 }
 
-function Session({connection, username, knownRelaysPath, width, height}: SessionProps) {
+function Session({connection, username, knownRelaysPath, width, height, bell}: SessionProps) {
 	const {exit} = useApp();
 	const {state, actions} = useChat(connection, {username});
 	const quitting = useRef(false);
@@ -100,19 +118,24 @@ function Session({connection, username, knownRelaysPath, width, height}: Session
 		if (refusal !== undefined) exit(new Error(refusal));
 	}, [refusal, exit]);
 
+	// Leaving before the relay was ever reached is leaving after an error: exit 1, with the reason.
+	const stateRef = useRef(state);
+	stateRef.current = state;
 	const quit = () => {
 		if (quitting.current) return;
 		quitting.current = true;
 		void closeWithin(connection, closeTimeoutMs).then(() => {
-			exit();
+			const lastError = stateRef.current.closed?.lastError;
+			if (lastError !== undefined) exit(new Error(`${lastError.message}; you left before the relay could be reached`));
+			else exit();
 		});
 	};
 
-	useInput(
-		(input, key) => {
-			if (key.ctrl && input === 'c') quit();
+	useKeys(
+		key => {
+			if (isKey(key, 'c', {ctrl: true})) quit();
 		},
-		{isActive: state.keyChanged === undefined},
+		{active: state.keyChanged === undefined},
 	);
 
 	if (state.keyChanged) {
@@ -143,5 +166,5 @@ function Session({connection, username, knownRelaysPath, width, height}: Session
 		return <VerifyView verification={state.verification} me={state.me} onConfirm={actions.confirmVerification} onBack={actions.closeVerification} />;
 	}
 
-	return <ChatScreen state={state} actions={actions} width={width} height={height} onQuit={quit} />;
+	return <ChatScreen state={state} actions={actions} width={width} height={height} onQuit={quit} bell={bell} />;
 }

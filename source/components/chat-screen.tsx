@@ -1,11 +1,21 @@
-import React from 'react';
-import {Box, useInput} from 'ink';
-import {sidebarEntries, visibleLines, type ChatState} from '../chat-state.js';
+import React, {useCallback, useMemo, useState} from 'react';
+import {Box} from 'ink';
+import {conversationList, everyone, sidebarEntries, statusView, type ChatState} from '../chat-state.js';
 import type {ChatActions} from '../hooks/use-chat.js';
+import {maxTextBytes} from '../hooks/use-chat.js';
+import {useBell} from '../hooks/use-bell.js';
+import {useKeys} from '../hooks/use-keys.js';
 import {useNow} from '../hooks/use-now.js';
-import {helpText, type ParsedCommand} from './commands.js';
-import {InputBox} from './input-box.js';
-import {MessageLog} from './message-log.js';
+import {useScrollback} from '../hooks/use-scrollback.js';
+import {isKey, type Key} from '../terminal/keys.js';
+import {completeCommand, foldRows, helpText, parseCommand, type ParsedCommand} from './commands.js';
+import {inputPrompt, InputBox} from './input-box.js';
+import {editorHeight} from './line-editor/line-editor-view.js';
+import {useLineEditor} from './line-editor/use-line-editor.js';
+import {lineRows} from './message-log/line-rows.js';
+import {memorySource} from './message-log/line-source.js';
+import {MessageLog} from './message-log/message-log.js';
+import {logWindow} from './message-log/scroll.js';
 import {Sidebar} from './sidebar.js';
 import {StatusLine} from './status-line.js';
 
@@ -15,15 +25,24 @@ type Props = {
 	width: number;
 	height: number;
 	onQuit: () => void;
+	/** Ring the terminal bell when a message arrives in a conversation not on screen (default on). */
+	bell?: boolean;
 };
 
-/** Sidebar and log side by side, then the status line and the input. */
-export function ChatScreen({state, actions, width, height, onQuit}: Props) {
+/** Rows the mouse wheel scrolls per notch. */
+const wheelRows = 3;
+
+function sidebarWidthFor(width: number): number {
+	return Math.min(Math.max(Math.floor(width / 4), 14), 26);
+}
+
+/** Sidebar and log side by side, then the status line and the input; every key is routed from here. */
+export function ChatScreen({state, actions, width, height, onQuit, bell = true}: Props) {
 	const now = useNow(state.status === 'reconnecting');
-	useInput((_input, key) => {
-		if (key.upArrow) actions.selectPrevious();
-		else if (key.downArrow) actions.selectNext();
-	});
+	const [fold, setFold] = useState(true);
+	useBell(state.bells, bell);
+	const selected = state.selected ?? statusView;
+	const contact = state.contacts.get(selected);
 
 	const onCommand = (parsed: ParsedCommand) => {
 		if (!parsed.ok) {
@@ -33,39 +52,79 @@ export function ChatScreen({state, actions, width, height, onQuit}: Props) {
 
 		const {command} = parsed;
 		if (command.name === 'quit') onQuit();
-		else if (command.name === 'help') for (const line of helpText) actions.note(line);
-		else actions.command(command);
+		else if (command.name === 'help') {
+			for (const line of helpText) actions.note(line, 'info', statusView);
+			actions.select(statusView);
+		} else if (command.name === 'fold') {
+			const on = command.on ?? !fold;
+			setFold(on);
+			actions.note(on ? `Messages longer than ${foldRows} rows are folded; /fold off shows them whole.` : 'Messages are shown whole; /fold on folds long ones again.');
+		} else actions.command(command);
 	};
 
-	const contact = state.selected === undefined ? undefined : state.contacts.get(state.selected);
-	const mainHeight = Math.max(height - 2, 1);
-	const sidebarWidth = Math.min(Math.max(Math.floor(width / 4), 14), 26);
+	const names = useMemo(() => conversationList(state).filter(key => key !== statusView && key !== everyone), [state]);
+	const editor = useLineEditor({
+		onSubmit(text) {
+			const command = parseCommand(text);
+			if (command !== undefined) {
+				onCommand(command);
+				return true;
+			}
+
+			const sent = actions.send(text.startsWith('//') ? text.slice(1) : text);
+			if (sent) scrollback.bottom();
+			return sent;
+		},
+		onNotice(text) {
+			actions.note(text, 'error');
+		},
+		complete(word, first) {
+			if (first && word.startsWith('/')) return completeCommand(word);
+			const lower = word.toLowerCase();
+			return names.filter(name => name.startsWith(lower));
+		},
+		maxMessageBytes: maxTextBytes,
+	});
+
+	const sidebarWidth = sidebarWidthFor(width);
 	const logWidth = Math.max(width - sidebarWidth - 1, 10);
+	const prompt = inputPrompt(state.selected, contact !== undefined && !contact.online, contact?.keyChanged ?? false);
+	const inputRows = editorHeight(editor.state, prompt.text, width, Math.max(1, Math.min(8, Math.floor(height / 4))));
+	const mainHeight = Math.max(height - 1 - inputRows, 1);
+
+	const lines = state.conversations.get(selected);
+	const source = useMemo(() => memorySource(lines ?? []), [lines]);
+	const rowsOf = useCallback(
+		(line: Parameters<typeof lineRows>[0]) => lineRows(line, {width: logWidth, me: state.me, maxRows: fold ? foldRows : Number.POSITIVE_INFINITY}),
+		[logWidth, state.me, fold],
+	);
+	const scrollback = useScrollback(selected, source, rowsOf, mainHeight);
+	const window = useMemo(() => logWindow(source, scrollback.position, mainHeight, rowsOf), [source, scrollback.position, mainHeight, rowsOf]);
+	const page = Math.max(mainHeight - 2, 1);
+
+	useKeys((key: Key) => {
+		if (isKey(key, 'up')) actions.selectPrevious();
+		else if (isKey(key, 'down')) actions.selectNext();
+		else if (isKey(key, 'pageup')) scrollback.scroll(-page);
+		else if (isKey(key, 'pagedown')) scrollback.scroll(page);
+		else if (isKey(key, 'home', {ctrl: true}) || isKey(key, 'home', {alt: true})) scrollback.top();
+		else if (isKey(key, 'end', {ctrl: true}) || isKey(key, 'end', {alt: true})) scrollback.bottom();
+		else if (key.type === 'wheel') scrollback.scroll(key.direction === 'up' ? -wheelRows : wheelRows);
+		else if (isKey(key, 'a', {alt: true})) actions.selectUnread();
+		else editor.handle(key);
+	});
+
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			<Box height={mainHeight} flexShrink={0}>
 				<Sidebar entries={sidebarEntries(state)} width={sidebarWidth} height={mainHeight} />
 				<Box marginLeft={1}>
-					<MessageLog lines={visibleLines(state)} me={state.me} width={logWidth} height={mainHeight} />
+					<MessageLog window={window} pinned={!scrollback.position.follow} width={logWidth} height={mainHeight} />
 				</Box>
 			</Box>
-			<StatusLine
-				status={state.status}
-				relay={state.relay}
-				me={state.me}
-				notice={state.notice}
-				width={width}
-				reconnectAt={state.reconnect?.at}
-				now={now}
-			/>
-			<InputBox
-				to={state.selected}
-				offline={contact !== undefined && !contact.online}
-				keyChanged={contact?.keyChanged}
-				width={width}
-				onSend={actions.send}
-				onCommand={onCommand}
-			/>
+			<StatusLine status={state.status} relay={state.relay} me={state.me} notice={state.notice} width={width} reconnectAt={state.reconnect?.at} now={now} />
+			<InputBox prompt={prompt} state={editor.state} selected={state.selected} width={width} maxRows={inputRows} />
 		</Box>
 	);
 }
+

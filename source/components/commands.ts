@@ -5,11 +5,18 @@ import {checkUsername} from '../net/usernames.js';
  * failure is a sentence for a system line. Names are case-folded and checked here; whether such a
  * user exists is for the caller to say.
  */
-export type Command = {name: 'help'} | {name: 'quit'} | {name: 'trust' | 'verify' | 'unverify'; target: string | undefined};
+export type Command =
+	| {name: 'help'}
+	| {name: 'quit'}
+	| {name: 'fold'; on: boolean | undefined}
+	| {name: 'trust' | 'verify' | 'unverify'; target: string | undefined};
 
 export type ParsedCommand = {ok: true; command: Command} | {ok: false; error: string};
 
 type Spec = {name: Command['name']; usage: string; help: string};
+
+/** Rows one message fills in the log before the rest is folded away (/fold off shows it whole). */
+export const foldRows = 12;
 
 export const commands: readonly Spec[] = [
 	{name: 'help', usage: '/help', help: 'shows this'},
@@ -17,15 +24,25 @@ export const commands: readonly Spec[] = [
 	{name: 'verify', usage: '/verify NAME', help: 'shows the safety number you share with NAME, to compare out of band'},
 	{name: 'unverify', usage: '/unverify NAME', help: "clears NAME's verified mark"},
 	{name: 'trust', usage: '/trust NAME', help: "accepts NAME's changed identity key and opens the messages held behind it"},
+	{name: 'fold', usage: '/fold [on|off]', help: `folds messages longer than ${foldRows} rows (on, the default) or shows them whole; alone, switches`},
 ];
 
 export const helpText = [
 	'Commands:',
 	...commands.map(spec => `  ${spec.usage.padEnd(15)} ${spec.help}`),
-	'NAME defaults to the person selected. Up/Down choose a conversation; # everyone writes to everyone online.',
-	'Enter sends; start a message with // to send a leading /.',
-	'Sidebar: ● online, ○ offline, ✓ verified, ! identity key changed. Messages: … sending, · stored by the relay, ✓ delivered.',
+	'NAME defaults to the person selected. Start a message with // to send a leading /.',
+	'Keys: Up/Down choose a conversation (* status, # everyone online, a person); Alt+A the next with unread messages;',
+	'  PgUp/PgDn scroll; Ctrl+Home/Ctrl+End (or Alt+Home/Alt+End) the oldest / the newest; Enter sends; Alt+Enter a new line;',
+	'  Tab completes; Ctrl+P/Ctrl+N what you sent; Ctrl+A/E, Ctrl+B/F, Alt+B/F move; Ctrl+W, Ctrl+U, Ctrl+K, Alt+Backspace, Alt+D cut;',
+	'  Ctrl+Y puts back what was cut; Ctrl+C or /quit leaves.',
+	'Sidebar: ● online, ○ offline, ✓ verified, ! identity key changed, (N) unread. Messages: … sending, · stored by the relay, ✓ delivered.',
 ];
+
+/** What Tab completes at the start of a line: the commands whose name starts with `word`. */
+export function completeCommand(word: string): string[] {
+	const lower = word.toLowerCase();
+	return commands.map(spec => `/${spec.name}`).filter(name => name.startsWith(lower));
+}
 
 /** Undefined when the line is not a command (a message, or // for a leading slash). */
 export function parseCommand(line: string): ParsedCommand | undefined {
@@ -35,6 +52,13 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 	const spec = commands.find(candidate => `/${candidate.name}` === word.toLowerCase());
 	if (spec === undefined) return {ok: false, error: `Unknown command ${word}; /help lists the commands.`};
 	const {name} = spec;
+	if (name === 'fold') {
+		if (rest.length === 0) return {ok: true, command: {name, on: undefined}};
+		const [choice] = rest;
+		if (rest.length === 1 && (choice!.toLowerCase() === 'on' || choice!.toLowerCase() === 'off')) return {ok: true, command: {name, on: choice!.toLowerCase() === 'on'}};
+		return {ok: false, error: `Usage: ${spec.usage}.`};
+	}
+
 	if (name === 'help' || name === 'quit') {
 		return rest.length === 0 ? {ok: true, command: {name}} : {ok: false, error: `${spec.usage} takes nothing after it.`};
 	}

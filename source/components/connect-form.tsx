@@ -1,8 +1,11 @@
 import React, {useRef, useState} from 'react';
 import {Box, Text} from 'ink';
-import {LineInput} from './line-input.js';
+import {useKeys} from '../hooks/use-keys.js';
 import {checkUsername, foldUsername} from '../net/usernames.js';
 import {sanitizeText} from '../sanitize.js';
+import {LineEditorView} from './line-editor/line-editor-view.js';
+import {useLineEditor} from './line-editor/use-line-editor.js';
+import {usePaint} from './theme.js';
 
 export type ConnectValues = {host: string; port: number; username: string};
 
@@ -48,6 +51,7 @@ type Props = {
 
 /** Asks, one at a time, for whichever of host, port and username are missing. */
 export function ConnectForm({host, port, username, error, onSubmit}: Props) {
+	const paint = usePaint();
 	const [values, setValues] = useState<Partial<Record<Field, string>>>({
 		host,
 		port: port === undefined ? undefined : String(port),
@@ -55,42 +59,44 @@ export function ConnectForm({host, port, username, error, onSubmit}: Props) {
 	});
 	// Several lines can arrive in one read (a paste): each submit must see the one before it.
 	const known = useRef(values);
-	const [text, setText] = useState('');
 	const [problem, setProblem] = useState<string | undefined>(undefined);
 	const current = fields.find(field => values[field] === undefined);
 
-	const submit = (input: string) => {
+	const submit = (input: string): boolean => {
 		const field = fields.find(candidate => known.current[candidate] === undefined);
-		if (field === undefined) return;
+		if (field === undefined) return true;
 		const invalid = validate(field, input);
 		setProblem(invalid && `${sanitizeText(input.trim()) || 'Nothing'} was refused: ${invalid}`);
-		setText('');
-		if (invalid) return;
+		if (invalid) return true;
 		const next = {...known.current, [field]: input.trim()};
 		known.current = next;
 		setValues(next);
 		if (fields.every(candidate => next[candidate] !== undefined)) {
 			onSubmit({host: next.host!, port: parsePort(next.port!)!, username: next.username!});
 		}
+
+		return true;
 	};
+
+	const editor = useLineEditor({onSubmit: submit});
+	useKeys(key => {
+		editor.handle(key);
+	});
 
 	return (
 		<Box flexDirection="column" paddingX={1}>
 			<Text bold>im-tui: connect to a relay</Text>
 			<Text> </Text>
-			{error ? <Text color="red">{sanitizeText(error)}</Text> : null}
+			{error ? <Text color={paint('red')}>{sanitizeText(error)}</Text> : null}
 			{fields.map(field =>
 				values[field] !== undefined && field !== current ? (
 					<Text key={field} dimColor>{`${labels[field]}: ${sanitizeText(values[field] ?? '')}`}</Text>
 				) : null,
 			)}
 			{current ? (
-				<Box key={current}>
-					<Text bold>{`${labels[current]}: `}</Text>
-					<LineInput value={text} onChange={setText} onSubmit={submit} />
-				</Box>
+				<LineEditorView key={current} state={editor.state} prompt={{text: `${labels[current]}:`}} width={60} maxRows={2} />
 			) : null}
-			{problem ? <Text color="red">{`✗ ${problem}`}</Text> : null}
+			{problem ? <Text color={paint('red')}>{`✗ ${problem}`}</Text> : null}
 			<Text> </Text>
 			<Text dimColor>Enter confirms. Ctrl+C quits.</Text>
 		</Box>

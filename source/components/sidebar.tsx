@@ -1,7 +1,8 @@
 import React from 'react';
 import {Box, Text} from 'ink';
-import {everyone, type SidebarEntry} from '../chat-state.js';
+import {everyone, statusView, type SidebarEntry} from '../chat-state.js';
 import {safeName} from '../sanitize.js';
+import {usePaint} from './theme.js';
 
 type Props = {
 	entries: SidebarEntry[];
@@ -17,7 +18,7 @@ export function visibleWindow(count: number, selectedIndex: number, capacity: nu
 }
 
 /**
- * `# everyone`, then every registered user: ● online, ○ offline (dimmed), ✓ verified, a red !
+ * `* status`, `# everyone`, then every registered user: ● online, ○ offline (dimmed), ✓ verified, a red !
  * when their identity key changed, unread counts in yellow. The header says how many rows are
  * scrolled out above (↑) and below (↓).
  */
@@ -62,37 +63,38 @@ export function Sidebar({entries, width, height}: Props) {
 }
 
 function Entry({entry}: {entry: SidebarEntry}) {
+	const paint = usePaint();
 	const {key, online, verified, keyChanged, unread, selected} = entry;
-	const isEveryone = key === everyone;
-	const glyph = isEveryone ? '#' : online ? '●' : '○';
-	const name = isEveryone ? 'everyone' : safeName(key);
+	const isEveryone = key === everyone || key === statusView;
+	const glyph = key === statusView ? '*' : key === everyone ? '#' : online ? '●' : '○';
+	const name = key === statusView ? 'status' : key === everyone ? 'everyone' : safeName(key);
 	return (
 		<Box height={1}>
 			<Box flexShrink={0}>
 				<Text bold={selected}>{selected ? '›' : ' '}</Text>
 				<Text> </Text>
-				<Text color={keyChanged ? 'red' : online && !isEveryone ? 'green' : undefined} dimColor={!online}>{`${glyph} `}</Text>
+				<Text color={paint(keyChanged ? 'red' : online && !isEveryone ? 'green' : undefined)} dimColor={!online}>{`${glyph} `}</Text>
 			</Box>
 			<Box flexShrink={1}>
-				<Text wrap="truncate-end" inverse={selected} bold={selected || keyChanged} dimColor={!online && !keyChanged} color={keyChanged ? 'red' : undefined}>
+				<Text wrap="truncate-end" inverse={selected} bold={selected || keyChanged} dimColor={!online && !keyChanged} color={paint(keyChanged ? 'red' : undefined)}>
 					{name}
 				</Text>
 			</Box>
 			{verified ? (
 				<Box flexShrink={0}>
-					<Text color="green"> ✓</Text>
+					<Text color={paint('green')}> ✓</Text>
 				</Box>
 			) : null}
 			{keyChanged ? (
 				<Box flexShrink={0}>
-					<Text bold color="red">
+					<Text bold color={paint('red')}>
 						{' !'}
 					</Text>
 				</Box>
 			) : null}
 			{unread > 0 ? (
 				<Box flexShrink={0}>
-					<Text bold color="yellow">{` (${unread > 999 ? '999+' : unread})`}</Text>
+					<Text bold color={paint('yellow')}>{` (${unread > 999 ? '999+' : unread})`}</Text>
 				</Box>
 			) : null}
 		</Box>

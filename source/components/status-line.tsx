@@ -3,7 +3,9 @@ import {Box, Text} from 'ink';
 import type {Notice} from '../chat-state.js';
 import {formatKey} from '../crypto/keys.js';
 import type {ClientStatus, RelayInfo} from '../client/client-events.js';
+import {useFresh} from '../hooks/use-fresh.js';
 import {sanitizeText} from '../sanitize.js';
+import {usePaint, type ColorName} from './theme.js';
 
 const statusLabel: Record<ClientStatus, string> = {
 	idle: 'starting',
@@ -15,7 +17,7 @@ const statusLabel: Record<ClientStatus, string> = {
 	closed: 'closed',
 };
 
-const statusColor: Record<ClientStatus, string> = {
+const statusColor: Record<ClientStatus, ColorName> = {
 	idle: 'yellow',
 	connecting: 'yellow',
 	verifying: 'yellow',
@@ -52,8 +54,16 @@ type Props = {
 	now?: number;
 };
 
-/** The status, then the latest notice (it is what changed, so it comes before what the line always says), the relay and you. */
-export function StatusLine({status, relay, me, notice, width, reconnectAt, now}: Props) {
+/** How long a notice stays on the status line (the log keeps what matters for longer). */
+export const noticeMs = 15_000;
+
+/**
+ * The status, then the latest notice for as long as it is news (it is what changed, so it comes
+ * before what the line always says), the relay and you.
+ */
+export function StatusLine({status, relay, me, notice: latest, width, reconnectAt, now}: Props) {
+	const paint = usePaint();
+	const notice = useFresh(latest, noticeMs);
 	const parts = [
 		relay ? `${sanitizeText(relay.host)}:${relay.port} ${shortFingerprint(relay.fingerprint)}` : undefined,
 		me ? `you: ${me}` : undefined,
@@ -61,8 +71,8 @@ export function StatusLine({status, relay, me, notice, width, reconnectAt, now}:
 	return (
 		<Box width={width} height={1} flexShrink={0}>
 			<Text wrap="truncate-end">
-				<Text bold color={statusColor[status]}>{`[${statusText(status, reconnectAt, now)}]`}</Text>
-				{notice ? <Text color={notice.tone === 'error' ? 'red' : undefined}>{` ${sanitizeText(notice.text)}${parts.length > 0 ? ' │' : ''}`}</Text> : null}
+				<Text bold color={paint(statusColor[status])}>{`[${statusText(status, reconnectAt, now)}]`}</Text>
+				{notice ? <Text color={paint(notice.tone === 'error' ? 'red' : undefined)}>{` ${sanitizeText(notice.text)}${parts.length > 0 ? ' │' : ''}`}</Text> : null}
 				{parts.map(part => ` ${part}`).join(' │')}
 			</Text>
 		</Box>

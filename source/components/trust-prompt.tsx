@@ -1,19 +1,22 @@
 import React from 'react';
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
+import {useKeys} from '../hooks/use-keys.js';
+import {usePaint, type ColorName} from './theme.js';
 import {formatKey} from '../crypto/keys.js';
 import type {RelayInfo} from '../client/client-events.js';
 import {relayAddress} from '../client/known-relays.js';
 import {sanitizeText} from '../sanitize.js';
 
 /** A fingerprint in groups of four, eight groups a row, so it fits 40 columns. */
-function Fingerprint({value, color}: {value: string; color?: string}) {
+function Fingerprint({value, color}: {value: string; color?: ColorName}) {
+	const paint = usePaint();
 	const groups = formatKey(sanitizeText(value)).split(' ');
 	const rows = [groups.slice(0, 8).join(' '), groups.slice(8).join(' ')].filter(row => row !== '');
 	return (
 		<Box flexDirection="column" paddingLeft={2}>
 			{rows.map((row, index) => (
 				// eslint-disable-next-line react/no-array-index-key
-				<Text key={index} bold color={color}>
+				<Text key={index} bold color={paint(color)}>
 					{row}
 				</Text>
 			))}
@@ -29,9 +32,10 @@ type PromptProps = {relay: RelayInfo; onDecide: (trust: boolean) => void};
 
 /** First contact with a relay: show its fingerprint and ask whether to pin it. */
 export function TrustPrompt({relay, onDecide}: PromptProps) {
-	useInput(input => {
-		if (input === 'y' || input === 'Y') onDecide(true);
-		else if (input === 'n' || input === 'N') onDecide(false);
+	useKeys(key => {
+		if (key.type !== 'text') return;
+		if (key.text === 'y' || key.text === 'Y') onDecide(true);
+		else if (key.text === 'n' || key.text === 'N') onDecide(false);
 	});
 
 	return (
@@ -53,13 +57,14 @@ type ChangedProps = {relay: RelayInfo; pinnedFingerprint: string; knownRelaysPat
 
 /** The relay shows a different key from the pinned one: refuse, explain, leave on any key. */
 export function RelayChanged({relay, pinnedFingerprint, knownRelaysPath, onExit}: ChangedProps) {
-	useInput(() => {
+	const paint = usePaint();
+	useKeys(() => {
 		onExit();
 	});
 
 	return (
-		<Box flexDirection="column" borderStyle="double" borderColor="red" paddingX={1}>
-			<Text bold color="red">
+		<Box flexDirection="column" borderStyle="double" borderColor={paint('red')} paddingX={1}>
+			<Text bold color={paint('red')}>
 				WARNING: THE RELAY'S KEY HAS CHANGED
 			</Text>
 			<Text> </Text>

@@ -1,5 +1,7 @@
 import React from 'react';
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
+import {useKeys} from '../hooks/use-keys.js';
+import {usePaint} from './theme.js';
 import type {Verification} from '../chat-state.js';
 import {formatKey} from '../crypto/keys.js';
 import {safeName, sanitizeText} from '../sanitize.js';
@@ -23,8 +25,10 @@ export function safetyRows(safetyNumber: string): string[] {
 export function VerifyView({verification, me, onConfirm, onBack}: Props) {
 	const {safetyNumber, keyChanged} = verification;
 	const them = safeName(verification.username);
-	useInput(input => {
-		if (input === 'y' || input === 'Y') onConfirm();
+	const paint = usePaint();
+	useKeys(key => {
+		if (key.type === 'wheel') return;
+		if (key.type === 'text' && (key.text === 'y' || key.text === 'Y')) onConfirm();
 		else onBack();
 	});
 
@@ -36,14 +40,14 @@ export function VerifyView({verification, me, onConfirm, onBack}: Props) {
 			<Box flexDirection="column" paddingLeft={2} marginY={1}>
 				{safetyRows(safetyNumber).map((row, index) => (
 					// eslint-disable-next-line react/no-array-index-key
-					<Text key={index} bold color="cyan">
+					<Text key={index} bold color={paint('cyan')}>
 						{row}
 					</Text>
 				))}
 			</Box>
 			{keyChanged ? (
 				<>
-					<Text bold color="red">{`${them}'s identity key changed: only a number that matches the one ${them} sees now proves the new key is ${them}'s.`}</Text>
+					<Text bold color={paint('red')}>{`${them}'s identity key changed: only a number that matches the one ${them} sees now proves the new key is ${them}'s.`}</Text>
 					<Text> </Text>
 				</>
 			) : null}

@@ -1,5 +1,5 @@
-import {useEffect, useMemo, useReducer, useRef} from 'react';
-import {chatReducer, createChatState, everyone, type ChatAction, type ChatState, type SystemTone} from '../chat-state.js';
+import {useEffect, useMemo, useRef, useSyncExternalStore} from 'react';
+import {chatReducer, createChatState, everyone, statusView, type ChatAction, type ChatState, type ConversationKey, type SystemTone} from '../chat-state.js';
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
 
@@ -11,11 +11,14 @@ export type ChatActions = ContactActions & {
 	send(text: string): boolean;
 	selectNext(): void;
 	selectPrevious(): void;
+	select(key: ConversationKey): void;
+	/** The next conversation with unread messages. */
+	selectUnread(): void;
 	login(username: string): void;
 	/** Answers relay-unknown. */
 	trustRelay(yes: boolean): void;
-	/** Adds a local system line (command output, local errors). */
-	note(text: string, tone?: SystemTone): void;
+	/** Adds a local system line (command output, a refusal): in the selected conversation, or the one named. */
+	note(text: string, tone?: SystemTone, conversation?: ConversationKey): void;
 };
 
 export type UseChatOptions = {
@@ -39,11 +42,45 @@ function errorText(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
 
+type ChatStore = {getState: () => ChatState; dispatch: (action: ChatAction) => void; subscribe: (listener: () => void) => () => void};
+
+/**
+ * The chat state outside React, so that every action sees the one before it at once: a burst of
+ * keys (Down, then a message, then Enter) arrives before React renders.
+ */
+function createChatStore(connection: ChatConnection): ChatStore {
+	let state = createChatState(connection);
+	const listeners = new Set<() => void>();
+	return {
+		getState: () => state,
+		dispatch(action) {
+			const next = chatReducer(state, action);
+			if (next === state) return;
+			state = next;
+			for (const listener of [...listeners]) listener();
+		},
+		subscribe(listener) {
+			listeners.add(listener);
+			return () => {
+				listeners.delete(listener);
+			};
+		},
+	};
+}
+
 /** The chat over one ChatConnection: subscribes to its events for as long as the component lives. */
 export function useChat(connection: ChatConnection, options: UseChatOptions = {}): {state: ChatState; actions: ChatActions} {
-	const [state, dispatch] = useReducer(chatReducer, connection, createChatState);
-	const stateRef = useRef(state);
-	stateRef.current = state;
+	const store = useMemo(() => createChatStore(connection), [connection]);
+	const state = useSyncExternalStore(store.subscribe, store.getState);
+	const {dispatch} = store;
+	const stateRef = useMemo(
+		() => ({
+			get current() {
+				return store.getState();
+			},
+		}),
+		[store],
+	);
 	const nowRef = useRef(options.now ?? Date.now);
 	nowRef.current = options.now ?? Date.now;
 	const autoLogin = useRef(options.username);
@@ -51,8 +88,8 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 
 	const actions = useMemo<ChatActions>(() => {
 		const now = () => nowRef.current();
-		const note = (text: string, tone: SystemTone = 'info') => {
-			dispatch({type: 'local', tone, text, time: now()});
+		const note = (text: string, tone: SystemTone = 'info', conversation?: ConversationKey) => {
+			dispatch({type: 'local', tone, text, time: now(), ...(conversation === undefined ? {} : {conversation})});
 		};
 
 		const contacts = contactActions({connection, state: () => stateRef.current, dispatch, now});
@@ -79,8 +116,8 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			note,
 			send(text) {
 				const to = stateRef.current.selected;
-				if (to === undefined) {
-					note('Nobody is selected: press Up or Down to choose who to write to.', 'error');
+				if (to === undefined || to === statusView) {
+					note(`${to === undefined ? 'Nobody is selected' : 'This is the status view, not a conversation'}: press Up or Down to choose who to write to.`, 'error');
 					return false;
 				}
 
@@ -112,6 +149,12 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			selectPrevious() {
 				dispatch({type: 'select-previous'});
 			},
+			select(key) {
+				dispatch({type: 'select', key});
+			},
+			selectUnread() {
+				dispatch({type: 'select-unread'});
+			},
 			login(username) {
 				try {
 					connection.login(username);
@@ -127,7 +170,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				decide?.(yes);
 			},
 		};
-	}, [connection]);
+	}, [connection, store, stateRef, dispatch]);
 
 	useEffect(() => {
 		const now = () => nowRef.current();
@@ -171,7 +214,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 		return () => {
 			for (const off of unsubscribe) off();
 		};
-	}, [connection, actions]);
+	}, [connection, actions, dispatch]);
 
 	return {state, actions};
 }

@@ -30,22 +30,43 @@ export function encodePayload(payload: Payload): Buffer {
 
 /** A checked payload with only the known fields, or an EnvelopeError (code `payload`). */
 export function parsePayload(bytes: Buffer): Payload {
-	if (!(bytes instanceof Uint8Array)) throw new EnvelopeError('payload: expected bytes', 'payload');
-	if (bytes.byteLength > maxPayloadBytes) {
-		throw new EnvelopeError(`payload: ${bytes.byteLength} bytes, more than ${maxPayloadBytes}`, 'payload');
-	}
-	let value: unknown;
-	try {
-		value = JSON.parse(utf8.decode(bytes));
-	} catch {
-		throw new EnvelopeError('payload: not UTF-8 JSON', 'payload');
-	}
+	const value = decodeJson(bytes);
 	const problem = payloadProblem(value);
 	if (problem !== undefined) throw new EnvelopeError(`payload: ${problem}`, 'payload');
 	const payload = value as Payload;
 	return payload.type === 'text'
 		? {v: 1, counter: payload.counter, type: 'text', text: payload.text, sent: payload.sent}
 		: {v: 1, counter: payload.counter, type: 'receipt', ids: [...payload.ids]};
+}
+
+/**
+ * The counter of a plaintext, valid or not, when it can be read: UTF-8 JSON (within
+ * maxPayloadBytes), one object, `v` 1 and `counter` a non-negative safe integer. An authenticated
+ * envelope spends it even when the rest is malformed (PROTOCOL.md section 10).
+ */
+export function payloadCounter(bytes: Buffer): number | undefined {
+	let value: unknown;
+	try {
+		value = decodeJson(bytes);
+	} catch {
+		return undefined;
+	}
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+	const {v, counter} = value as Record<string, unknown>;
+	return v === 1 && isCounter(counter) ? counter : undefined;
+}
+
+/** The JSON value of at most maxPayloadBytes of UTF-8, or an EnvelopeError (code `payload`). */
+function decodeJson(bytes: Buffer): unknown {
+	if (!(bytes instanceof Uint8Array)) throw new EnvelopeError('payload: expected bytes', 'payload');
+	if (bytes.byteLength > maxPayloadBytes) {
+		throw new EnvelopeError(`payload: ${bytes.byteLength} bytes, more than ${maxPayloadBytes}`, 'payload');
+	}
+	try {
+		return JSON.parse(utf8.decode(bytes));
+	} catch {
+		throw new EnvelopeError('payload: not UTF-8 JSON', 'payload');
+	}
 }
 
 /** What is wrong with a payload, or undefined. Unknown fields are ignored, as in section 4. */

@@ -7,13 +7,14 @@ import {Fernet} from '../../source/crypto/fernet.js';
 import {formatKey, fingerprint} from '../../source/crypto/keys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import {ChatClient} from '../../source/client/chat-client.js';
+import type {ClientOptions} from '../../source/client/client-events.js';
 import {FrameSealer} from '../../source/net/secure-channel.js';
-import {next, relayForTest} from '../helpers/chat.js';
+import {next, record, relayForTest} from '../helpers/chat.js';
 import {fakeRelay, type FakeSession} from '../helpers/fake-relay.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
-function clientFor(port: number, knownRelaysPath: string, trustFingerprint?: string): ChatClient {
-	return new ChatClient({host: '127.0.0.1', port, knownRelaysPath, dataDir: tempDir(), trustFingerprint});
+function clientFor(port: number, knownRelaysPath: string, trustFingerprint?: string, reconnect?: ClientOptions['reconnect']): ChatClient {
+	return new ChatClient({host: '127.0.0.1', port, knownRelaysPath, dataDir: tempDir(), trustFingerprint, reconnect});
 }
 
 describe('pinning the relay key on first use', () => {
@@ -94,11 +95,59 @@ describe('pinning the relay key on first use', () => {
 	it('a trust answer that comes after the relay gave up reconnects by itself', async () => {
 		const relay = await relayForTest({limits: {loginTimeoutMs: 100}});
 		const path = join(tempDir(), 'known_relays.json');
-		const client = clientFor(relay.port, path);
+		const client = clientFor(relay.port, path, undefined, false);
 		const asked = next(client, 'relay-unknown');
 		client.connect();
 		const [, decide] = await asked;
 		await next(client, 'closed');
+		const loginRequested = next(client, 'login-request');
+		decide(true);
+		await loginRequested;
+		await client.close();
+	});
+
+	it('a yes given while the client waits to try again is used by the next attempt, which asks nothing', async () => {
+		const relay = await relayForTest({limits: {loginTimeoutMs: 100}});
+		const path = join(tempDir(), 'known_relays.json');
+		const client = clientFor(relay.port, path, undefined, {initialDelayMs: 200, maxDelayMs: 200});
+		const asked = next(client, 'relay-unknown');
+		client.connect();
+		const [, decide] = await asked;
+		const unknown = record(client, 'relay-unknown');
+		await next(client, 'reconnecting');
+		const loginRequested = next(client, 'login-request');
+		decide(true);
+		await loginRequested;
+		expect(unknown).toEqual([]);
+		expect(existsSync(path)).toBe(true);
+		await client.close();
+	});
+
+	it('a no given while the client waits to try again ends it for good', async () => {
+		const relay = await relayForTest({limits: {loginTimeoutMs: 100}});
+		const path = join(tempDir(), 'known_relays.json');
+		const client = clientFor(relay.port, path, undefined, {initialDelayMs: 200, maxDelayMs: 200});
+		const asked = next(client, 'relay-unknown');
+		client.connect();
+		const [, decide] = await asked;
+		await next(client, 'reconnecting');
+		const closed = next(client, 'closed');
+		decide(false);
+		expect((await closed)[0]).toEqual({code: 'refused_relay', message: 'you did not trust the relay'});
+		expect(client.status).toBe('closed');
+		expect(client.reconnectAt).toBeUndefined();
+		expect(existsSync(path)).toBe(false);
+	});
+
+	it('a yes to an earlier question goes on with the connection that asked again', async () => {
+		const relay = await relayForTest({limits: {loginTimeoutMs: 300}});
+		const path = join(tempDir(), 'known_relays.json');
+		const client = clientFor(relay.port, path, undefined, {initialDelayMs: 20, maxDelayMs: 20});
+		const asked = next(client, 'relay-unknown');
+		client.connect();
+		const [, decide] = await asked;
+		await next(client, 'reconnecting');
+		await next(client, 'relay-unknown');
 		const loginRequested = next(client, 'login-request');
 		decide(true);
 		await loginRequested;
@@ -123,7 +172,7 @@ describe('pinning the relay key on first use', () => {
 		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
 		const port = (server.address() as {port: number}).port;
 		await new Promise(resolve => server.close(resolve));
-		const client = clientFor(port, join(tempDir(), 'k.json'));
+		const client = clientFor(port, join(tempDir(), 'k.json'), undefined, false);
 		const closed = next(client, 'closed');
 		client.connect();
 		expect((await closed)[0]).toEqual({code: 'connect_failed', message: `could not reach 127.0.0.1:${port} (ECONNREFUSED)`});
@@ -155,6 +204,7 @@ describe('a relay that goes silent', () => {
 			trustFingerprint: silent.fingerprint,
 			heartbeatIntervalMs: 40,
 			idleTimeoutMs: 200,
+			reconnect: false,
 		});
 		const closed = next(client, 'closed');
 		client.connect();

@@ -144,7 +144,8 @@ describe('im-tui in a real terminal (tmux)', () => {
 		expect(await tmux.display('alice', '#{pane_width}x#{pane_height} #{alternate_on}')).toBe(`${columns}x${rows} 1`);
 		await start('bob');
 		await ui('bob', '[online]', 'you: bob');
-		await ui('alice', /\d\d:\d\d -!- bob joined/, '› ● carol ');
+		// No conversation with bob yet: his join is told in the status view; the sidebar lists him.
+		await ui('alice', '  ● bob ', '› ● carol ');
 
 		const marker = `hello-${randomBytes(6).toString('hex')}`;
 		await pick('alice', 'bob');
@@ -176,7 +177,8 @@ describe('im-tui in a real terminal (tmux)', () => {
 		);
 		expect(stty).toMatch(/(?<!-)\bicanon\b/);
 		expect(stty).toMatch(/(?<!-)\becho\b/);
-		await ui('bob', /\d\d:\d\d -!- alice left/, '› ○ alice ');
+		// They talked: alice's leave is in bob's conversation with her.
+		await ui('bob', /\d\d:\d\d <-- alice left/, '› ○ alice ');
 		await waitFor(() => expect(logged(relay, 'leave', 'alice')).toHaveLength(1), {timeoutMs: waitMs, intervalMs: 50});
 
 		expect(fullFrames).toEqual([]);

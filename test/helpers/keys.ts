@@ -3,11 +3,30 @@ import {flushEffects, waitFor} from './wait-for.js';
 
 type View = {stdin: {write(data: string): void; listenerCount(event: string): number}; lastFrame(): string | undefined};
 
-export const keys = {up: '\u001B[A', down: '\u001B[B', enter: '\r', ctrlC: '\u0003'};
+export const keys = {
+	up: '\u001B[A',
+	down: '\u001B[B',
+	left: '\u001B[D',
+	right: '\u001B[C',
+	enter: '\r',
+	altEnter: '\u001B\r',
+	ctrlC: '\u0003',
+	pageUp: '\u001B[5~',
+	pageDown: '\u001B[6~',
+	ctrlEnd: '\u001B[1;5F',
+	ctrlHome: '\u001B[1;5H',
+	pasteStart: '\u001B[200~',
+	pasteEnd: '\u001B[201~',
+};
 
-/** Waits until Ink listens to stdin and the current frame's input handlers are attached. */
+/** Wraps text in bracketed-paste markers, as a terminal in mode 2004 delivers a paste. */
+export function paste(text: string): string {
+	return `${keys.pasteStart}${text}${keys.pasteEnd}`;
+}
+
+/** Waits until the keyboard reads stdin and the current frame's effects have run. */
 export async function ready(view: View): Promise<void> {
-	await waitFor(() => expect(view.stdin.listenerCount('readable')).toBeGreaterThan(0));
+	await waitFor(() => expect(view.stdin.listenerCount('data')).toBeGreaterThan(0));
 	await flushEffects();
 }
 

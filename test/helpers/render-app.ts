@@ -10,6 +10,8 @@ import {afterEach} from 'vitest';
 class FakeStdout extends EventEmitter {
 	readonly isTTY = true;
 	frames: string[] = [];
+	/** Terminal bells rung: written apart from the frames, so that lastFrame() stays a frame. */
+	bells = 0;
 
 	constructor(
 		public columns: number,
@@ -19,7 +21,8 @@ class FakeStdout extends EventEmitter {
 	}
 
 	write = (frame: string): boolean => {
-		this.frames.push(frame);
+		if (frame === '\u0007') this.bells++;
+		else this.frames.push(frame);
 		return true;
 	};
 
@@ -28,15 +31,16 @@ class FakeStdout extends EventEmitter {
 
 class FakeStdin extends EventEmitter {
 	readonly isTTY = true;
-	private data: string | null = null;
+	private data: string | Buffer | null = null;
 
-	write = (data: string): void => {
+	/** Strings are keys as Ink would get them; Buffers are raw bytes, UTF-8 cut anywhere included. */
+	write = (data: string | Buffer): void => {
 		this.data = data;
 		this.emit('readable');
 		this.emit('data', data);
 	};
 
-	read = (): string | null => {
+	read = (): string | Buffer | null => {
 		const {data} = this;
 		this.data = null;
 		return data;
@@ -75,14 +79,25 @@ export function renderApp(tree: ReactElement, {columns = 100, rows = 30} = {}) {
 	});
 	mounted.push(instance);
 	// Settles with how the app ended; attached now so an exit error is never unhandled.
+	let exitedNow = false;
 	const exited = instance.waitUntilExit().then(
-		value => ({ok: true as const, value}),
-		(error: unknown) => ({ok: false as const, error: error as Error}),
+		value => {
+			exitedNow = true;
+			return {ok: true as const, value};
+		},
+		(error: unknown) => {
+			exitedNow = true;
+			return {ok: false as const, error: error as Error};
+		},
 	);
 	return {
 		stdin,
 		stdout,
 		lastFrame: stdout.lastFrame,
+		/** Whether the app has exited (it settles `exited`). */
+		get hasExited() {
+			return exitedNow;
+		},
 		exited,
 		resize(nextColumns: number, nextRows: number) {
 			stdout.columns = nextColumns;

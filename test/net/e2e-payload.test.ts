@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import {describe, expect, it} from 'vitest';
 import {EnvelopeError} from '../../source/crypto/envelope.js';
-import {encodePayload, maxPayloadBytes, parsePayload, type Payload} from '../../source/net/e2e-payload.js';
+import {encodePayload, maxPayloadBytes, parsePayload, payloadCounter, type Payload} from '../../source/net/e2e-payload.js';
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const text = {v: 1, counter: 7, type: 'text', text: 'hello bob', sent: 1_767_225_601_000};
@@ -93,5 +93,24 @@ describe('end-to-end payloads (PROTOCOL.md section 10)', () => {
 		expect(() => encodePayload({...receipt, ids: []} as unknown as Payload)).toThrow(TypeError);
 		expect(() => encodePayload({...text, counter: -1} as Payload)).toThrow(TypeError);
 		expect(() => encodePayload({...text, type: 'other'} as unknown as Payload)).toThrow(TypeError);
+	});
+
+	it.each<[string, Buffer, number | undefined]>([
+		['a valid text', json(text), 7],
+		['an unknown type', json({...text, type: 'typing'}), 7],
+		['no type', json({v: 1, counter: 0}), 0],
+		['8,193 bytes of text', json({...text, text: 'a'.repeat(8193)}), 7],
+		['a receipt without ids', json({...receipt, ids: []}), 8],
+		['the largest counter', json({...text, counter: Number.MAX_SAFE_INTEGER}), Number.MAX_SAFE_INTEGER],
+		['not JSON', Buffer.from('{"v":1,"counter":7,'), undefined],
+		['a byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json(text)]), undefined],
+		['an array', json([text]), undefined],
+		['v 2', json({...text, v: 2}), undefined],
+		['a negative counter', json({...text, counter: -1}), undefined],
+		['a counter as a string', json({...text, counter: '7'}), undefined],
+		['a counter of 2^53', Buffer.from('{"v":1,"counter":9007199254740992}'), undefined],
+		['more bytes than any valid payload', Buffer.concat([json(text), Buffer.alloc(maxPayloadBytes, 0x20)]), undefined],
+	])('reads the counter of %s', (_, bytes, counter) => {
+		expect(payloadCounter(bytes)).toBe(counter);
 	});
 });

@@ -3,11 +3,14 @@ import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3';
 import {describe, expect, it} from 'vitest';
-import {toBase64Url} from '../../source/crypto/base64url.js';
+import {fromBase64Url, toBase64Url} from '../../source/crypto/base64url.js';
+import {sealEnvelope} from '../../source/crypto/envelope.js';
 import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {jsonLineLogger} from '../../source/relay/logger.js';
 import {logIn, meet, next, registerOffline, newClient, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {parseRelayMessage} from '../../source/net/messages.js';
+import {loggedInPeer} from '../helpers/logged-in-peer.js';
 import {RawPeer} from '../helpers/raw-peer.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
@@ -255,6 +258,82 @@ describe('offline delivery', () => {
 		restarted.login('bob');
 		expect((await rejected)[0]).toMatchObject({from: 'alice', code: 'replay'});
 		expect(messages).toEqual([]);
+	});
+});
+
+/** bob, a hand-driven client with his own keys, online with alice (a real ChatClient), and a way to seal any plaintext for her. */
+async function aliceAndRawBob() {
+	const relay = await relayForTest();
+	const alice = await onlineClient(relay, 'alice');
+	const bobKeys = generateIdentity();
+	const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
+	await expect.poll(() => alice.contacts.some(contact => contact.username === 'bob')).toBe(true);
+	const welcome = parseRelayMessage(await bob.until(message => message.type === 'welcome'));
+	if (welcome.type !== 'welcome') throw new Error('bob was not welcomed');
+	const aliceRecord = welcome.users.find(user => user.username === 'alice')!;
+	const sender = {name: 'bob', identity: bobKeys.identity.publicRaw, x25519: bobKeys.x25519.publicRaw, x25519Secret: bobKeys.x25519.privateKey};
+	const recipient = {name: 'alice', identity: fromBase64Url(aliceRecord.identity, 32), x25519: fromBase64Url(aliceRecord.x25519, 32)};
+	let sent = 0;
+	/** bob sends alice an envelope holding `payload` (JSON-encoded), sealed and authenticated as a real one. */
+	const send = (payload: object) => {
+		const id = `raw-${sent++}`;
+		const {ephemeral, body} = sealEnvelope({sender, recipient, id, kind: 'direct', payload: JSON.stringify(payload)});
+		bob.send({type: 'send', id, to: 'alice', kind: 'direct', ephemeral: toBase64Url(ephemeral), body});
+		return id;
+	};
+	/** Everything alice reports about bob's envelopes, in order. */
+	const seen: Array<[string, unknown]> = [];
+	for (const event of ['message', 'rejected', 'gap'] as const) alice.on(event, (value: unknown) => seen.push([event, value]));
+	return {alice, bob, send, seen};
+}
+
+const text = (counter: number, body: string) => ({v: 1, counter, type: 'text', text: body, sent: 1_767_225_601_000});
+
+describe('an authenticated envelope whose payload is malformed', () => {
+	it('is rejected, not counted as withheld: its counter is spent, and the next good one shows no gap', async () => {
+		const {bob, send, seen} = await aliceAndRawBob();
+		send({v: 1, counter: 0, type: 'typing'});
+		send(text(1, 'a'.repeat(8193)));
+		send(text(2, 'after two bad ones'));
+		await expect.poll(() => seen.length).toBe(3);
+		expect(seen).toEqual([
+			['rejected', {from: 'bob', code: 'malformed', reason: 'payload: unknown "type"'}],
+			['rejected', {from: 'bob', code: 'malformed', reason: 'payload: "text" is 8193 UTF-8 bytes, more than 8192'}],
+			['message', expect.objectContaining({from: 'bob', text: 'after two bad ones'})],
+		]);
+		// acknowledged like any other envelope: the relay answers bob for all three
+		await expect.poll(() => bob.messages().filter(message => message.type === 'accepted').map(message => message.id)).toEqual(['raw-0', 'raw-1', 'raw-2']);
+	});
+
+	it('that skips counters shows that gap once; the good one after it shows none', async () => {
+		const {send, seen} = await aliceAndRawBob();
+		for (const counter of [0, 1, 2]) send(text(counter, `good ${counter}`));
+		send({...text(5, 'x'), sent: 'yesterday'});
+		send(text(6, 'good 6'));
+		await expect.poll(() => seen.length).toBe(6);
+		expect(seen.map(([event, value]) => (event === 'message' ? [event, (value as {text: string}).text] : [event, value]))).toEqual([
+			['message', 'good 0'],
+			['message', 'good 1'],
+			['message', 'good 2'],
+			['gap', {from: 'bob', missing: 2}],
+			['rejected', {from: 'bob', code: 'malformed', reason: 'payload: "sent" is not an integer'}],
+			['message', 'good 6'],
+		]);
+	});
+
+	it('whose counter was spent already is a replay; one whose counter cannot be read spends nothing', async () => {
+		const {send, seen} = await aliceAndRawBob();
+		send(text(0, 'good 0'));
+		send({v: 1, counter: 0, type: 'typing'});
+		send({v: 2, counter: 1, type: 'text', text: 'from the future', sent: 0});
+		send(text(1, 'good 1'));
+		await expect.poll(() => seen.length).toBe(4);
+		expect(seen).toEqual([
+			['message', expect.objectContaining({text: 'good 0'})],
+			['rejected', {from: 'bob', code: 'replay', reason: 'it repeats a message already received'}],
+			['rejected', {from: 'bob', code: 'malformed', reason: 'payload: "v" is not 1'}],
+			['message', expect.objectContaining({text: 'good 1'})],
+		]);
 	});
 });
 

@@ -1,4 +1,4 @@
-import {copyFileSync, existsSync, readFileSync} from 'node:fs';
+import {copyFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatSession} from '../../source/client/chat-session.js';
@@ -7,6 +7,7 @@ import {EndToEnd} from '../../source/client/end-to-end.js';
 import {Outbox, defaultOutboxLimits} from '../../source/client/outbox.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
+import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import type {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientMessage} from '../../source/net/messages.js';
 import type {RunningRelay} from '../../source/relay/server.js';
@@ -198,6 +199,112 @@ describe('reconnecting', () => {
 		back.login('bob');
 		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['written offline, then I quit']);
 		await expect.poll(() => (JSON.parse(readFileSync(outbox, 'utf8')) as {envelopes: unknown[]}).envelopes).toEqual([]);
+	});
+});
+
+/** A relay's data directory and address, with nothing listening on its port: it is down. */
+async function relayDown(): Promise<{relayDir: string; address: {port: number; fingerprint: string}}> {
+	const relayDir = tempDir();
+	const relay = await relayForTest({dataDir: relayDir});
+	await relay.close();
+	return {relayDir, address: {port: relay.port, fingerprint: relay.fingerprint}};
+}
+
+describe('a relay that cannot be reached at start', () => {
+	/** Delays of 20, 40, 80, 160, then 200 ms: the top of each step, so the growth can be asserted. */
+	const steady = {initialDelayMs: 20, maxDelayMs: 200, random: () => 0.999_999};
+
+	it('is tried again with growing delays; once it is up the client is asked for a name and logs in', async () => {
+		const {relayDir, address} = await relayDown();
+		const alice = newClient(address, {reconnect: steady});
+		const delays: number[] = [];
+		alice.on('reconnecting', ({at}) => delays.push(at - Date.now()));
+		const drops = record(alice, 'reconnecting');
+		const closed = record(alice, 'closed');
+		const asked = record(alice, 'login-request');
+		alice.connect();
+		while (drops.length < 4) await next(alice, 'reconnecting');
+		expect(drops.map(([drop]) => drop.attempt)).toEqual([1, 2, 3, 4]);
+		for (const [drop] of drops) {
+			expect(drop).toMatchObject({code: 'connect_failed', message: `could not reach 127.0.0.1:${address.port} (ECONNREFUSED)`});
+		}
+		for (const [index, expected] of [20, 40, 80, 160].entries()) {
+			expect(delays[index]).toBeGreaterThanOrEqual(expected - 5);
+			expect(delays[index]).toBeLessThanOrEqual(expected);
+		}
+		expect(alice.status).toBe('reconnecting');
+		expect(closed).toEqual([]);
+		expect(asked).toEqual([]);
+		expect(() => alice.send('bob', 'not yet')).toThrow(/not connected/);
+
+		const loginRequested = next(alice, 'login-request', 10_000);
+		await relayForTest({dataDir: relayDir, port: address.port});
+		await loginRequested;
+		expect(alice.status).toBe('login');
+		const welcomed = next(alice, 'welcome');
+		alice.login('alice');
+		const [welcome] = await welcomed;
+		expect(welcome.username).toBe('alice');
+		expect(welcome.reconnected).toBeUndefined();
+		expect(alice.status).toBe('online');
+		expect(closed).toEqual([]);
+	});
+
+	it('close() while it tries again ends it with "closed", carrying the failure that kept it out', async () => {
+		const {address} = await relayDown();
+		const alice = newClient(address, {reconnect});
+		alice.connect();
+		await next(alice, 'reconnecting');
+		const closed = next(alice, 'closed');
+		await alice.close();
+		expect((await closed)[0]).toEqual({
+			code: 'closed',
+			message: 'you left',
+			lastError: {code: 'connect_failed', message: `could not reach 127.0.0.1:${address.port} (ECONNREFUSED)`},
+		});
+		expect(alice.status).toBe('closed');
+		expect(alice.reconnectAt).toBeUndefined();
+	});
+
+	it('with reconnect: false it ends at once with connect_failed', async () => {
+		const {address} = await relayDown();
+		const alice = newClient(address, {reconnect: false});
+		const drops = record(alice, 'reconnecting');
+		const closed = next(alice, 'closed');
+		alice.connect();
+		expect((await closed)[0]).toEqual({code: 'connect_failed', message: `could not reach 127.0.0.1:${address.port} (ECONNREFUSED)`});
+		expect(drops).toEqual([]);
+	});
+
+	it('a relay that comes up with a key other than the pinned one is refused for good', async () => {
+		const {address} = await relayDown();
+		const knownRelaysPath = join(tempDir(), 'known_relays.json');
+		// the pin of the relay this client knew at that address
+		writeFileSync(knownRelaysPath, JSON.stringify({[`127.0.0.1:${address.port}`]: toBase64Url(generateRawKeyPair('ed25519').publicRaw)}), {mode: 0o600});
+		const alice = newClient(address, {knownRelaysPath, reconnect, trust: false});
+		alice.connect();
+		await next(alice, 'reconnecting');
+		const changed = next(alice, 'relay-changed', 10_000);
+		const closed = next(alice, 'closed', 10_000);
+		await relayForTest({port: address.port});
+		await changed;
+		expect((await closed)[0]).toMatchObject({code: 'refused_relay'});
+		expect((await closed)[0]).not.toHaveProperty('lastError');
+		// over for good: no attempt is due
+		expect(alice.status).toBe('closed');
+		expect(alice.reconnectAt).toBeUndefined();
+	});
+
+	it('a relay that comes up with a key other than --trust names is refused for good', async () => {
+		const {address} = await relayDown();
+		const alice = newClient({port: address.port, fingerprint: 'ab'.repeat(32)}, {reconnect});
+		alice.connect();
+		await next(alice, 'reconnecting');
+		const closed = next(alice, 'closed', 10_000);
+		await relayForTest({port: address.port});
+		expect((await closed)[0]).toEqual({code: 'refused_relay', message: "the relay's fingerprint does not match --trust"});
+		expect(alice.status).toBe('closed');
+		expect(alice.reconnectAt).toBeUndefined();
 	});
 });
 

@@ -56,8 +56,9 @@ describe('App against a real relay', () => {
 		const view = startApp(relay);
 		await online(view);
 		expect(view.lastFrame()).toContain(`127.0.0.1:${relay.port} ${relay.fingerprint.slice(0, 4)} ${relay.fingerprint.slice(4, 8)}`);
-		expect(view.lastFrame()).toContain('-!- Welcome to the test relay');
-		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob']);
+		// The message of the day is in the status view, marked unread, not in the conversation with bob.
+		expect(sidebar(view)).toEqual(['People', '  * status (1)', '  # everyone', '› ● bob']);
+		expect(view.lastFrame()).not.toContain('Welcome to the test relay');
 
 		const received = next(bob, 'message');
 		await submit(view, 'hello bob');
@@ -68,6 +69,11 @@ describe('App against a real relay', () => {
 		await knows(bob, 'alice');
 		bob.send('alice', 'hi alice');
 		await waitFor(() => expect(view.lastFrame()).toMatch(/\d\d:\d\d <bob> hi alice/));
+
+		await press(view, keys.up + keys.up);
+		await waitFor(() => expect(view.lastFrame()).toContain('*** relay: Welcome to the test relay'));
+		expect(view.lastFrame()).toMatch(/-!- Logged in as alice\. 1 other person is online\./);
+		expect(sidebar(view)).toEqual(['People', '› * status', '  # everyone', '  ● bob']);
 	});
 
 	test('Up and Down walk # everyone and the people; others’ messages count as unread', async () => {
@@ -76,10 +82,10 @@ describe('App against a real relay', () => {
 		const cy = await onlineClient(relay, 'cy');
 		const view = startApp(relay);
 		await online(view);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob', '  ● cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● bob', '  ● cy']));
 
 		await press(view, keys.down);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● bob', '› ● cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '  ● bob', '› ● cy']));
 		expect(view.lastFrame()).toContain('to cy>');
 
 		const toCy = next(cy, 'message');
@@ -88,18 +94,20 @@ describe('App against a real relay', () => {
 
 		await knows(bob, 'alice');
 		bob.send('alice', 'psst');
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● bob (1)', '› ● cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '  ● bob (1)', '› ● cy']));
 		expect(view.lastFrame()).not.toContain('psst');
 
 		await press(view, keys.up);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob', '  ● cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● bob', '  ● cy']));
 		expect(view.lastFrame()).toContain('<bob> psst');
 		expect(view.lastFrame()).not.toContain('for cy');
 
 		await press(view, keys.up);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› # everyone', '  ● bob', '  ● cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '› # everyone', '  ● bob', '  ● cy']));
 		await press(view, keys.up);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● bob', '› ● cy']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› * status', '  # everyone', '  ● bob', '  ● cy']));
+		await press(view, keys.up);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '  ● bob', '› ● cy']));
 	});
 
 	test('picking # everyone and sending reaches both peers, each end to end; their receipts are counted', async () => {
@@ -121,7 +129,7 @@ describe('App against a real relay', () => {
 		await knows(bob, 'alice');
 		bob.sendToEveryone('hi all, bob here');
 		await waitFor(() => expect(view.lastFrame()).toMatch(/\d\d:\d\d <bob> hi all, bob here/));
-		expect(sidebar(view)).toEqual(['People', '› # everyone', '  ● bob', '  ● cy']);
+		expect(sidebar(view)).toEqual(['People', '  * status', '› # everyone', '  ● bob', '  ● cy']);
 	});
 
 	test('a message to an offline registered user is stored, then delivered once they log in', async () => {
@@ -131,7 +139,7 @@ describe('App against a real relay', () => {
 		await first.close();
 		const view = startApp(relay);
 		await online(view);
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› # everyone', '  ○ bob']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '› # everyone', '  ○ bob']));
 
 		await press(view, keys.down);
 		await waitFor(() => expect(view.lastFrame()).toContain('to bob (offline)>'));
@@ -147,7 +155,7 @@ describe('App against a real relay', () => {
 		bob.login('bob');
 		await waitFor(() => expect(received.map(([message]) => message.text)).toEqual(['see you later']));
 		await waitFor(() => expect(view.lastFrame()).toContain('<alice> see you later ✓'));
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● bob']));
 	});
 
 	test('/verify shows the same safety number as the peer computes; y marks the contact verified', async () => {
@@ -162,33 +170,37 @@ describe('App against a real relay', () => {
 		expect(rows).toHaveLength(2);
 		for (const row of rows) expect(view.lastFrame()).toContain(row);
 		await press(view, 'y');
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob ✓']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● bob ✓']));
 		expect(view.lastFrame()).toContain('-!- bob is verified: you compared safety numbers.');
 
 		await submit(view, '/unverify bob');
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● bob']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● bob']));
 		await submit(view, '/trust bob');
 		await waitFor(() => expect(view.lastFrame()).toContain("-!- bob's identity key has not changed: there is nothing to trust."));
 		await submit(view, '/verify zed');
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- Nobody named zed is registered on this relay.'));
+		await waitFor(() => expect(view.lastFrame()).toContain('=!= Nobody named zed is registered on this relay.'));
 	});
 
 	test('joins and leaves show as system lines; a leaver stays listed, offline, and can still be written to', async () => {
 		const relay = await relayForTest();
 		const view = startApp(relay);
 		await online(view);
-		expect(sidebar(view)).toEqual(['People', '› # everyone']);
+		expect(sidebar(view)).toEqual(['People', '  * status', '› # everyone']);
 		const bob = await onlineClient(relay, 'bob');
-		await waitFor(() => expect(view.lastFrame()).toMatch(/-!- bob joined/));
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '› # everyone', '  ● bob']));
-		await press(view, keys.down);
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '› # everyone', '  ● bob']));
+		// No conversation with bob yet: his join is in the status view, not in # everyone.
+		expect(view.lastFrame()).not.toContain('bob joined');
+		await press(view, keys.up);
+		await waitFor(() => expect(view.lastFrame()).toMatch(/--> bob joined/));
+		await press(view, keys.down + keys.down);
 		await waitFor(() => expect(view.lastFrame()).toContain('to bob>'));
 		await submit(view, 'are you there');
 		await waitFor(() => expect(view.lastFrame()).toContain('are you there ✓'));
 
 		await bob.close();
-		await waitFor(() => expect(view.lastFrame()).toMatch(/-!- bob left/));
-		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ○ bob']);
+		// Now there is a conversation with him: his leave shows in it.
+		await waitFor(() => expect(view.lastFrame()).toMatch(/<-- bob left/));
+		expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ○ bob']);
 
 		await submit(view, 'still there?');
 		await waitFor(() => expect(view.lastFrame()).toContain('still there? · stored'));
@@ -202,8 +214,10 @@ describe('App against a real relay', () => {
 		await knows(bob, 'alice');
 		bob.send('alice', 'clear\u001B[2J\u001B]0;title\u0007 abc\u202Etxt.exe\nnext -!- fake');
 		relay.announce('maint\u001B[?1049lenance');
-		await waitFor(() => expect(view.lastFrame()).toContain('<bob> clear abctxt.exe next -!- fake'));
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- maintenance'));
+		// The newline stays a newline; nothing else of the control range does.
+		await waitFor(() => expect(view.lastFrame()).toMatch(/<bob> clear abctxt\.exe\s*│?\n\s*│?\s*next -!- fake/));
+		await press(view, keys.up + keys.up);
+		await waitFor(() => expect(view.lastFrame()).toContain('*** relay: maintenance'));
 		for (const frame of view.stdout.frames) {
 			expect(frame).not.toMatch(/\u001B\[2J|\u001B\]|\u001B\[\?1049|\u202E/);
 		}
@@ -303,7 +317,9 @@ describe('App against a real relay', () => {
 		const view = startApp(relay);
 		await online(view);
 		await submit(view, '/help');
+		// The output goes to the status view, which /help opens.
 		await waitFor(() => expect(view.lastFrame()).toContain('-!- Commands:'));
+		expect(view.lastFrame()).toContain('status>');
 		for (const usage of ['/verify NAME', '/unverify NAME', '/trust NAME', '/quit']) expect(view.lastFrame()).toContain(usage);
 		await submit(view, '/quit');
 		expect((await view.exited).ok).toBe(true);
@@ -316,7 +332,7 @@ describe('App against a real relay', () => {
 		await online(view);
 		expect(view.lastFrame()).toContain('to # everyone>');
 		await submit(view, 'anyone?');
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- Not sent: nobody else is online'));
+		await waitFor(() => expect(view.lastFrame()).toContain('=!= Not sent: nobody else is online'));
 		expect(view.lastFrame()).toContain('anyone?');
 	});
 
@@ -325,8 +341,9 @@ describe('App against a real relay', () => {
 		const view = startApp(relay);
 		await online(view);
 		await relay.close('maintenance window');
-		await waitFor(() => expect(view.lastFrame()).toContain('-!- Disconnected, the relay went down: maintenance window.'));
-		expect(view.lastFrame()).toMatch(/\[reconnecting in \d+ s…\]/);
+		await waitFor(() => expect(view.lastFrame()).toMatch(/\[reconnecting in \d+ s…\] Disconnected, the relay went down: maintenance window/));
+		await press(view, keys.up);
+		await waitFor(() => expect(view.lastFrame()).toContain('=!= Disconnected, the relay went down: maintenance window.'));
 	});
 
 	test('the frame is one row shorter than the terminal and follows resizes', async () => {

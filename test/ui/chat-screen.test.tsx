@@ -44,21 +44,21 @@ function log(view: AppView): string {
 describe('ChatScreen over a scripted connection', () => {
 	test('a changed key: marked in the sidebar, warning in the conversation, nothing sent, /verify then y trusts and verifies', async () => {
 		const {connection, view} = await start([contact('amy'), contact('bob')]);
-		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy', '  ● bob']);
+		expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● amy', '  ● bob']);
 		connection.emit('contact-updated', contact('bob', {keyChanged: true}));
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy', '  ● bob !']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● amy', '  ● bob !']));
 		expect(view.lastFrame()).toContain("bob's identity key changed: /verify bob, then /trust bob");
 
 		await press(view, keys.down);
 		await waitFor(() => expect(view.lastFrame()).toContain('to bob (key changed)>'));
 		expect(log(view)).toContain(
-			"-!- WARNING: bob's identity key changed. bob may have reinstalled, or someone may be impersonating bob. Nothing is sent to bob and messages from the new key are held; compare safety numbers with /verify bob, then /trust bob to accept.",
+			"=!= WARNING: bob's identity key changed. bob may have reinstalled, or someone may be impersonating bob. Nothing is sent to bob and messages from the new key are held; compare safety numbers with /verify bob, then /trust bob to accept.",
 		);
 		connection.emit('held', {from: 'bob', count: 2});
-		await waitFor(() => expect(log(view)).toContain('-!- 2 messages from bob are held behind the key warning until you /trust bob.'));
+		await waitFor(() => expect(log(view)).toContain('=!= 2 messages from bob are held behind the key warning until you /trust bob.'));
 
 		await submit(view, 'are you really bob?');
-		await waitFor(() => expect(log(view)).toContain("-!- Not sent: bob's identity key changed. Compare safety numbers with /verify bob, then /trust bob to accept the new key."));
+		await waitFor(() => expect(log(view)).toContain("=!= Not sent: bob's identity key changed. Compare safety numbers with /verify bob, then /trust bob to accept the new key."));
 		expect(connection.sends).toEqual([]);
 		expect(view.lastFrame()).toContain('are you really bob?');
 
@@ -72,13 +72,13 @@ describe('ChatScreen over a scripted connection', () => {
 		await press(view, 'y');
 		await waitFor(() => expect(connection.calls).toEqual(['safetyNumber bob', 'trust bob', 'setVerified bob true']));
 		connection.emit('contact-updated', contact('bob', {verified: true}));
-		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  # everyone', '  ● amy', '› ● bob ✓']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '  ● amy', '› ● bob ✓']));
 		expect(log(view)).toContain("-!- You accepted bob's new identity key; held messages follow.");
 	});
 
 	test('/verify: any key but y goes back and marks nothing; /unverify clears the mark', async () => {
 		const {connection, view} = await start([contact('amy', {verified: true})]);
-		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy ✓']);
+		expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● amy ✓']);
 		await submit(view, '/verify');
 		await waitFor(() => expect(view.lastFrame()).toContain('Press y to mark amy verified; any other key goes back.'));
 		await press(view, 'n');
@@ -111,7 +111,7 @@ describe('ChatScreen over a scripted connection', () => {
 		connection.emit('message', {id: 'm9', from: 'bob', to: 'me1', kind: 'everyone', text: 'hi from bob', time: Date.now(), sent: Date.now()});
 		await waitFor(() => expect(log(view)).toContain('<bob> hi from bob'));
 		connection.emit('relay-error', {code: 'queue_full', message: 'too many waiting', ref: 'id2'});
-		await waitFor(() => expect(log(view)).toContain('-!- A copy of your message to everyone was refused by the relay: too many waiting (queue_full)'));
+		await waitFor(() => expect(log(view)).toContain('=!= A copy of your message to everyone was refused by the relay: too many waiting (queue_full)'));
 	});
 
 	test('a relay error naming a message shows it failed with the relay’s reason', async () => {
@@ -124,11 +124,93 @@ describe('ChatScreen over a scripted connection', () => {
 
 	test('writing to an offline user says it will be delivered when they log in', async () => {
 		const {view} = await start([contact('amy'), contact('carol', {online: false})]);
-		expect(sidebar(view)).toEqual(['People', '  # everyone', '› ● amy', '  ○ carol']);
+		expect(sidebar(view)).toEqual(['People', '  * status', '  # everyone', '› ● amy', '  ○ carol']);
 		await press(view, keys.down);
 		await waitFor(() => expect(view.lastFrame()).toContain('to carol (offline)>'));
 		await submit(view, 'for later');
 		await waitFor(() => expect(view.lastFrame()).toContain('carol is offline: the relay keeps it until carol logs in'));
+	});
+
+	// Finding 8: the status line kept "bob is offline" after bob came back, and after switching away.
+	test('the offline notice goes when that person comes back, and when you look at another conversation', async () => {
+		const {connection, view} = await start([contact('amy'), contact('carol', {online: false})]);
+		await press(view, keys.down);
+		await submit(view, 'for later');
+		await waitFor(() => expect(view.lastFrame()).toContain('carol is offline'));
+		connection.emit('user-joined', contact('carol'));
+		await waitFor(() => expect(view.lastFrame()).toContain('to carol>'));
+		expect(view.lastFrame()).not.toContain('carol is offline');
+
+		connection.emit('user-left', 'carol');
+		await submit(view, 'again later');
+		await waitFor(() => expect(view.lastFrame()).toContain('carol is offline'));
+		await press(view, keys.up + keys.up);
+		await waitFor(() => expect(view.lastFrame()).toContain('to # everyone>'));
+		expect(view.lastFrame()).not.toContain('carol is offline');
+	});
+
+	// Finding 9: a message written while the relay was down showed one time to its writer and another to its reader.
+	test('a message shows when its author wrote it, not when the relay took it', async () => {
+		const {connection, view} = await start([contact('amy')]);
+		const written = new Date(2026, 0, 5, 23, 4, 30).getTime();
+		connection.emit('message', {id: 'late', from: 'amy', to: 'me1', kind: 'direct', text: 'written offline', time: written + 60_000, sent: written});
+		await waitFor(() => expect(log(view)).toContain('23:04 <amy> written offline'));
+	});
+
+	test('Alt+A jumps to the conversation with unread messages; the sidebar counts them', async () => {
+		const {connection, view} = await start([contact('amy'), contact('bob')]);
+		connection.emit('message', {id: 'b1', from: 'bob', to: 'me1', kind: 'direct', text: 'psst', time: Date.now(), sent: Date.now()});
+		await waitFor(() => expect(sidebar(view)).toContain('  ● bob (1)'));
+		expect(view.stdout.bells).toBe(1);
+		await press(view, '\u001Ba');
+		await waitFor(() => expect(view.lastFrame()).toContain('to bob>'));
+		expect(log(view)).toContain('<bob> psst');
+		expect(sidebar(view)).toContain('› ● bob');
+	});
+
+	test('PgUp and PgDn scroll the log; Ctrl+End returns to the newest; sending returns there too', async () => {
+		const {connection, view} = await start([contact('amy')], {columns: 80, rows: 12});
+		for (let index = 0; index < 40; index++) {
+			connection.emit('message', {id: `m${index}`, from: 'amy', to: 'me1', kind: 'direct', text: `line ${String(index).padStart(2, '0')}`, time: Date.now(), sent: Date.now()});
+		}
+
+		await waitFor(() => expect(log(view)).toContain('line 39'));
+		expect(log(view)).not.toContain('line 30');
+		await press(view, keys.pageUp);
+		await waitFor(() => expect(log(view)).toMatch(/lines below: PgDn scrolls down/));
+		expect(log(view)).not.toContain('line 39');
+		await press(view, keys.pageUp + keys.pageUp + keys.pageUp + keys.pageUp + keys.pageUp);
+		await waitFor(() => expect(log(view)).toContain('line 00'));
+		await press(view, keys.pageDown);
+		await waitFor(() => expect(log(view)).not.toContain('line 00'));
+		await press(view, keys.ctrlEnd);
+		await waitFor(() => expect(log(view)).toContain('line 39'));
+		expect(log(view)).not.toContain('lines below');
+		await press(view, keys.ctrlHome);
+		await waitFor(() => expect(log(view)).toContain('line 00'));
+		await submit(view, 'back down');
+		await waitFor(() => expect(log(view)).toContain('<me1> back down'));
+		expect(log(view)).not.toContain('line 00');
+	});
+
+	test('/fold off shows a long message whole; /fold on folds it again', async () => {
+		const {connection, view} = await start([contact('amy')], {columns: 80, rows: 30});
+		const long = Array.from({length: 20}, (_, index) => `row ${index}`).join('\n');
+		connection.emit('message', {id: 'long', from: 'amy', to: 'me1', kind: 'direct', text: long, time: Date.now(), sent: Date.now()});
+		await waitFor(() => expect(log(view)).toContain('… 9 more rows: /fold off shows all'));
+		expect(log(view)).not.toContain('row 19');
+		await submit(view, '/fold off');
+		await waitFor(() => expect(log(view)).toContain('row 19'));
+		await submit(view, '/fold');
+		await waitFor(() => expect(log(view)).not.toContain('row 19'));
+	});
+
+	test('Tab completes commands and the names in the sidebar', async () => {
+		const {view} = await start([contact('amy'), contact('bob')]);
+		await press(view, '/ver\t');
+		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify'));
+		await press(view, 'b\t');
+		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bob'));
 	});
 
 	test('a gap and a rejected envelope are system lines in the sender’s conversation', async () => {
@@ -136,8 +218,8 @@ describe('ChatScreen over a scripted connection', () => {
 		connection.emit('gap', {from: 'amy', missing: 3});
 		connection.emit('rejected', {from: 'amy', code: 'unauthenticated', reason: 'it did not \u001B[2Jauthenticate'});
 		connection.emit('gap', {from: 'bob', missing: 1});
-		await waitFor(() => expect(log(view)).toContain('-!- 3 messages from amy never arrived: the relay withheld or lost them'));
-		await waitFor(() => expect(log(view)).toContain('-!- A message from amy was rejected: it did not authenticate'));
+		await waitFor(() => expect(log(view)).toContain('=!= 3 messages from amy never arrived: the relay withheld or lost them'));
+		await waitFor(() => expect(log(view)).toContain('=!= A message from amy was rejected: it did not authenticate'));
 		expect(log(view)).not.toContain('from bob');
 		for (const frame of view.stdout.frames) expect(frame).not.toContain('\u001B[2J');
 	});
@@ -150,16 +232,16 @@ describe('ChatScreen over a scripted connection', () => {
 		}
 
 		await submit(view, '/trust zed');
-		await waitFor(() => expect(log(view)).toContain('-!- Nobody named zed is registered on this relay.'));
+		await waitFor(() => expect(log(view)).toContain('=!= Nobody named zed is registered on this relay.'));
 		await submit(view, '/verify b@d');
-		await waitFor(() => expect(log(view)).toContain('-!- /verify NAME: "b@d" is not a username (1 to 32 of a-z, 0-9, _ and -).'));
+		await waitFor(() => expect(log(view)).toContain('=!= /verify NAME: "b@d" is not a username (1 to 32 of a-z, 0-9, _ and -).'));
 		expect(connection.calls).toEqual([]);
 	});
 
 	test('many registered users: the sidebar scrolls with the selection', async () => {
 		const users = Array.from({length: 40}, (_, index) => contact(`user${String(index).padStart(2, '0')}`, {online: index % 3 === 0}));
 		const {view} = await start(users, {columns: 80, rows: 12});
-		expect(sidebar(view)).toEqual(['People ↓33', '  # everyone', '› ● user00', '  ○ user01', '  ○ user02', '  ● user03', '  ○ user04', '  ○ user05', '  ● user06'].slice(0, sidebar(view).length));
+		expect(sidebar(view)).toEqual(['People ↓34', '  * status', '  # everyone', '› ● user00', '  ○ user01', '  ○ user02', '  ● user03', '  ○ user04', '  ○ user05', '  ● user06'].slice(0, sidebar(view).length));
 		for (let index = 0; index < 20; index++) await press(view, keys.down);
 		await waitFor(() => expect(sidebar(view)).toContain('› ○ user20'));
 		expect(sidebar(view)[0]).toMatch(/^People ↑\d+ ↓\d+$/);

@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import {commands, helpText, parseCommand} from '../../source/components/commands.js';
+import {commands, completeCommand, helpText, parseCommand} from '../../source/components/commands.js';
 
 describe('parseCommand', () => {
 	test.each([
@@ -12,6 +12,9 @@ describe('parseCommand', () => {
 		['/trust Bob', {ok: true, command: {name: 'trust', target: 'bob'}}],
 		['/verify  CY_2 ', {ok: true, command: {name: 'verify', target: 'cy_2'}}],
 		['/unverify', {ok: true, command: {name: 'unverify', target: undefined}}],
+		['/fold', {ok: true, command: {name: 'fold', on: undefined}}],
+		['/fold OFF', {ok: true, command: {name: 'fold', on: false}}],
+		['/fold on', {ok: true, command: {name: 'fold', on: true}}],
 	])('%j', (line, parsed) => {
 		expect(parseCommand(line)).toEqual(parsed);
 	});
@@ -24,12 +27,22 @@ describe('parseCommand', () => {
 		['/verify b@d', '/verify NAME: "b@d" is not a username (1 to 32 of a-z, 0-9, _ and -).'],
 		['/verify ' + 'a'.repeat(33), `/verify NAME: "${'a'.repeat(33)}" is not a username (1 to 32 of a-z, 0-9, _ and -).`],
 		['/trust Everyone', '/trust NAME: "Everyone" is reserved, nobody has it.'],
+		['/fold maybe', 'Usage: /fold [on|off].'],
 	])('%j is refused with a sentence', (line, error) => {
 		expect(parseCommand(line)).toEqual({ok: false, error});
 	});
 
 	test('/help lists every command', () => {
 		for (const spec of commands) expect(helpText.join('\n')).toContain(spec.usage);
-		expect(commands.map(spec => spec.name).sort()).toEqual(['help', 'quit', 'trust', 'unverify', 'verify']);
+		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'help', 'quit', 'trust', 'unverify', 'verify']);
+	});
+});
+
+describe('completeCommand', () => {
+	test('completes the commands that start with the word, any case', () => {
+		expect(completeCommand('/v')).toEqual(['/verify']);
+		expect(completeCommand('/U')).toEqual(['/unverify']);
+		expect(completeCommand('/')).toHaveLength(commands.length);
+		expect(completeCommand('/x')).toEqual([]);
 	});
 });

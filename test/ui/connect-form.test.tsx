@@ -1,5 +1,5 @@
 import React from 'react';
-import {render} from 'ink-testing-library';
+import {renderWithKeys as render} from '../helpers/render-keyed.js';
 import {describe, expect, test, vi} from 'vitest';
 import {ConnectForm, parsePort, usernameError} from '../../source/components/connect-form.js';
 import {press, submit as answer} from '../helpers/keys.js';

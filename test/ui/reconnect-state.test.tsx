@@ -1,7 +1,7 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
-import {chatReducer, createChatState, everyone, visibleLines, type ChatAction, type ChatState, type MessageLine} from '../../source/chat-state.js';
+import {chatReducer, createChatState, everyone, statusView, type ChatAction, type ChatState, type MessageLine} from '../../source/chat-state.js';
 import {StatusLine, statusText} from '../../source/components/status-line.js';
 import type {Contact} from '../../source/client/client-events.js';
 
@@ -24,6 +24,9 @@ const drop = (attempt: number, at = 10_000 + attempt): ChatAction => ({
 	time: 2,
 });
 
+/** The status view's lines, as text. */
+const status = (state: ChatState) => (state.conversations.get(statusView) ?? []).map(line => line.text);
+
 const own = (state: ChatState, key = 'amy') => (state.conversations.get(key) ?? []).filter((line): line is MessageLine => line.kind === 'message');
 
 describe('chat state while reconnecting', () => {
@@ -32,7 +35,7 @@ describe('chat state while reconnecting', () => {
 		expect(state.status).toBe('reconnecting');
 		expect(state.reconnect).toEqual({attempt: 2, at: 20_000});
 		expect(state.closed).toBeUndefined();
-		expect(visibleLines(state).map(line => line.text).filter(text => text.startsWith('Connection lost'))).toEqual([
+		expect(status(state).filter(text => text.startsWith('Connection lost'))).toEqual([
 			'Connection lost: connection lost (ECONNRESET) (connection_lost). Reconnecting by itself; what you send meanwhile goes out once it is back.',
 		]);
 		expect([...state.contacts.values()].every(known => !known.online)).toBe(true);
@@ -61,7 +64,7 @@ describe('chat state while reconnecting', () => {
 			{state: 'stored', time: 5},
 			{state: 'stored', time: 5},
 		]);
-		const system = state.system.map(line => line.text);
+		const system = status(state);
 		expect(system.at(-1)).toBe('Back online. 1 other person is online (2 registered).');
 		// the message of the day and the greeting are not repeated
 		expect(system.filter(text => text === 'hello' || text.startsWith('Logged in'))).toHaveLength(2);

@@ -5,7 +5,7 @@ import {App} from '../../source/components/app.js';
 import {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientOptions} from '../../source/client/client-events.js';
 import {next, onlineClient, record, relayForTest} from '../helpers/chat.js';
-import {submit} from '../helpers/keys.js';
+import {keys, press, submit} from '../helpers/keys.js';
 import {renderApp} from '../helpers/render-app.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {waitFor} from '../helpers/wait-for.js';
@@ -34,7 +34,7 @@ describe('App when the relay goes away and comes back', () => {
 
 		await relay.close('upgrade');
 		await waitFor(() => expect(view.lastFrame()).toMatch(/\[reconnecting in [12] s…\]/));
-		expect(view.lastFrame()).toContain('-!- Disconnected, the relay went down: upgrade.');
+		expect(view.lastFrame()).toContain('Disconnected, the relay went down: upgrade');
 		expect(view.lastFrame()).toContain('to bob (offline)>');
 
 		await submit(view, 'typed while the relay was down');
@@ -46,7 +46,6 @@ describe('App when the relay goes away and comes back', () => {
 		await relayForTest({dataDir: relayDir, port: relay.port});
 		await bobBack;
 		await waitFor(() => expect(view.lastFrame()).toMatch(/\[online\].*you: alice/), {timeoutMs: 10_000});
-		expect(view.lastFrame()).toContain('-!- Back online.');
 		await waitFor(() => expect(received.map(([message]) => message.text)).toEqual(['typed while the relay was down']));
 		await waitFor(() => expect(view.lastFrame()).toContain('<alice> typed while the relay was down ✓'));
 
@@ -54,6 +53,10 @@ describe('App when the relay goes away and comes back', () => {
 		await waitFor(() => expect(view.lastFrame()).toContain('<bob> welcome back'));
 		const frame = view.lastFrame() ?? '';
 		expect(frame.split('typed while the relay was down')).toHaveLength(2);
+		// The outage is told in the status view, not in the conversation.
+		expect(frame).not.toContain('Back online');
+		await press(view, keys.up + keys.up);
+		await waitFor(() => expect(view.lastFrame()).toMatch(/=!= Disconnected, the relay went down: upgrade\.[\s\S]*-!- Back online\./));
 		// Never printed over the UI: every frame is the full screen, status line included.
 		for (const written of view.stdout.frames) expect(written).toMatch(/\[(online|reconnecting[^\]]*|connecting|logging in|starting)\]/);
 	});

@@ -1,5 +1,5 @@
 import React from 'react';
-import {render} from 'ink-testing-library';
+import {renderWithKeys as render} from '../helpers/render-keyed.js';
 import {describe, expect, test, vi} from 'vitest';
 import {RelayChanged, TrustPrompt} from '../../source/components/trust-prompt.js';
 import {ready} from '../helpers/keys.js';

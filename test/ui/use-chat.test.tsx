@@ -2,7 +2,7 @@ import React from 'react';
 import {Text} from 'ink';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
-import {everyone, type ChatState} from '../../source/chat-state.js';
+import {everyone, statusView, type ChatState} from '../../source/chat-state.js';
 import {useChat, type ChatActions} from '../../source/hooks/use-chat.js';
 import type {ChatConnection, ClientEvents, Contact} from '../../source/client/client-events.js';
 import {waitFor} from '../helpers/wait-for.js';
@@ -53,9 +53,10 @@ function setup(username?: string) {
 	return {connection, view, state: () => seen!, actions: () => actions!};
 }
 
-/** Every line the user would see in a conversation (system lines included), as text. */
+/** The lines of a conversation and of the status view, in arrival order, as text. */
 function lines(state: ChatState, key = state.selected): string[] {
-	return [...state.system, ...(state.conversations.get(key ?? '') ?? [])].sort((a, b) => a.seq - b.seq).map(line => line.text);
+	const status = key === statusView ? [] : (state.conversations.get(statusView) ?? []);
+	return [...status, ...(state.conversations.get(key ?? '') ?? [])].sort((a, b) => a.seq - b.seq).map(line => line.text);
 }
 
 async function loggedIn(users: Contact[] = [contact('amy'), contact('bob')]) {

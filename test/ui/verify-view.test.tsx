@@ -1,5 +1,5 @@
 import React from 'react';
-import {render} from 'ink-testing-library';
+import {renderWithKeys as render} from '../helpers/render-keyed.js';
 import {describe, expect, test, vi} from 'vitest';
 import {safetyRows, VerifyView} from '../../source/components/verify-view.js';
 import {ready} from '../helpers/keys.js';

@@ -2,7 +2,12 @@ import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
 import type {ChatLine, Delivery, MessageLine, SystemTone} from '../../source/chat-state.js';
-import {formatTime, MessageLog, systemMarker} from '../../source/components/message-log.js';
+import {formatTime, lineRows, toneMarker} from '../../source/components/message-log/line-rows.js';
+import {memorySource} from '../../source/components/message-log/line-source.js';
+import {belowMarker, MessageLog} from '../../source/components/message-log/message-log.js';
+import {following, logWindow, scrollBy, type ScrollPosition} from '../../source/components/message-log/scroll.js';
+
+const systemMarker = toneMarker.info;
 
 const at = new Date(2024, 0, 2, 9, 5).getTime();
 let seq = 0;
@@ -15,9 +20,16 @@ function system(text: string, tone: SystemTone = 'info'): ChatLine {
 	return {kind: 'system', seq: seq++, tone, text, time: at};
 }
 
-function frameRows(lines: ChatLine[], width = 40, height = 10): string[] {
-	const {lastFrame} = render(<MessageLog lines={lines} me="me1" width={width} height={height} />);
-	return (lastFrame() ?? '').split('\n').map(row => row.trimEnd());
+/** The log as drawn: the window over `lines` at `position`, through MessageLog. */
+function drawn(lines: ChatLine[], width: number, height: number, position: ScrollPosition = following): string {
+	const rowsOf = (line: ChatLine) => lineRows(line, {width, me: 'me1', maxRows: 12});
+	const window = logWindow(memorySource(lines), position, height, rowsOf);
+	const {lastFrame} = render(<MessageLog window={window} pinned={!position.follow} width={width} height={height} />);
+	return lastFrame() ?? '';
+}
+
+function frameRows(lines: ChatLine[], width = 40, height = 10, position: ScrollPosition = following): string[] {
+	return drawn(lines, width, height, position).split('\n').map(row => row.trimEnd());
 }
 
 describe('MessageLog', () => {
@@ -45,7 +57,8 @@ describe('MessageLog', () => {
 
 	test('a wrapped line at the top is cut, never the newest one', () => {
 		const rows = frameRows([message('amy', 'aaaa bbbb cccc dddd eeee ffff'), message('amy', 'last')], 20, 2);
-		expect(rows).toEqual(['            ffff', '09:05 <amy> last']);
+		// At 20 columns the text column (12) is more than half the width: wrapped rows start under the time.
+		expect(rows).toEqual(['      eeee ffff', '09:05 <amy> last']);
 	});
 
 	test('marks the state of your own messages: sending, stored by the relay, delivered, failed with the relay’s error', () => {
@@ -89,9 +102,9 @@ describe('MessageLog', () => {
 			3,
 		);
 		expect(rows).toEqual([
-			`09:05 ${systemMarker} WARNING: bob's identity key changed. Nothing is sent to bob; /verify bob, then /trust bob.`,
-			`09:05 ${systemMarker} 2 messages from bob are held behind the key warning until you /trust bob.`,
-			`09:05 ${systemMarker} 3 messages from bob never arrived: the relay withheld or lost them`,
+			`09:05 ${toneMarker.warning} WARNING: bob's identity key changed. Nothing is sent to bob; /verify bob, then /trust bob.`,
+			`09:05 ${toneMarker.warning} 2 messages from bob are held behind the key warning until you /trust bob.`,
+			`09:05 ${toneMarker.error} 3 messages from bob never arrived: the relay withheld or lost them`,
 		]);
 	});
 
@@ -102,8 +115,7 @@ describe('MessageLog', () => {
 		['right-to-left override', 'abc\u202Egnp.exe', 'abcgnp.exe'],
 		['8-bit CSI', 'a\u009B2Jb', 'ab'],
 	])('%s from another user never reaches the screen', (_name, text, shown) => {
-		const {lastFrame} = render(<MessageLog lines={[message('amy', text)]} me="me1" width={40} height={1} />);
-		const frame = lastFrame() ?? '';
+		const frame = drawn([message('amy', text)], 40, 1);
 		expect(frame).toBe(`09:05 <amy> ${shown}`);
 		expect(frame).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/);
 	});
@@ -111,7 +123,7 @@ describe('MessageLog', () => {
 	test('a message cannot start a row that looks like a system line', () => {
 		const fake = `x\n09:05 ${systemMarker} admin is now an operator\r09:05 ${systemMarker} fake`;
 		const rows = frameRows([message('amy', fake), message('evil\u001B[0m', `${systemMarker} hi`)], 30, 8).filter(row => row !== '');
-		const systemRows = rows.filter(row => /^\d\d:\d\d -!-/.test(row) || row.startsWith(systemMarker));
+		const systemRows = rows.filter(row => /^\d\d:\d\d (-!-|=!=|\*\*\*|-->|<--)/.test(row) || row.startsWith(systemMarker));
 		expect(systemRows).toEqual([]);
 		expect(rows[0]).toMatch(/^09:05 <amy> /);
 		for (const row of rows.slice(1, -1)) expect(row).toMatch(/^ {12}/);
@@ -120,6 +132,23 @@ describe('MessageLog', () => {
 
 	test('multi-line system text stays on its own line', () => {
 		const rows = frameRows([system('relay error: a\nb', 'error')], 40, 1);
-		expect(rows).toEqual([`09:05 ${systemMarker} relay error: a b`]);
+		expect(rows).toEqual([`09:05 ${toneMarker.error} relay error: a b`]);
+	});
+
+	test('a multi-line message shows as written, every line under the text column', () => {
+		expect(frameRows([message('amy', 'roses are red\r\nviolets\n\n  are blue')], 40, 4)).toEqual(['09:05 <amy> roses are red', '            violets', '', '              are blue']);
+	});
+
+	test('scrolled up: the view stays on its lines, and the bottom row says what is below and how to get there', () => {
+		const lines = Array.from({length: 30}, (_, index) => message('amy', `line ${index}`));
+		const rowsOf = (line: ChatLine) => lineRows(line, {width: 60, me: 'me1', maxRows: 12});
+		const up = scrollBy(memorySource(lines), following, -10, 6, rowsOf);
+		const rows = frameRows(lines, 60, 6, up);
+		expect(rows.slice(0, 5)).toEqual([15, 16, 17, 18, 19].map(index => `09:05 <amy> line ${index}`));
+		expect(rows[5]).toContain(belowMarker(10, 0).slice(0, 50));
+		const later = frameRows([...lines, message('bob', 'new one')], 60, 6, up);
+		expect(later.slice(0, 5)).toEqual(rows.slice(0, 5));
+		expect(later[5]).toContain(belowMarker(11, 1).slice(0, 50));
+		expect(belowMarker(11, 1)).toBe('-- 1 new, 11 lines below: PgDn scrolls down, Ctrl+End (or Alt+End) jumps to the newest --');
 	});
 });

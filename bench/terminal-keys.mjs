@@ -1,0 +1,134 @@
+// A person at the keyboard: the built client in a real pseudo-terminal (node-pty), timed from a
+// byte written to the pty to the changed frame read back from it, with 10,000 messages in the open
+// conversation; and from launch to the first prompt.
+import {mkdtempSync, rmSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {fileURLToPath} from 'node:url';
+import {percentile, round} from './measure.mjs';
+import {personClient} from './person-client.mjs';
+
+const require = createRequire(import.meta.url);
+const clientBin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+const pause = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+/** The built client in a pty; `waitFor(test, from)` resolves with the ms at which the output after `from` passed `test`. */
+function terminal(args, {columns = 120, rows = 35} = {}) {
+	const {spawn} = require('node-pty');
+	const env = {...process.env, TERM: 'xterm-256color'};
+	delete env.CI;
+	const started = performance.now();
+	const pty = spawn(process.execPath, [clientBin, ...args], {name: 'xterm-256color', cols: columns, rows, env});
+	let text = '';
+	let waiter;
+	pty.onData(data => {
+		text += data;
+		waiter?.();
+	});
+	let exited = false;
+	pty.onExit(() => {
+		exited = true;
+		waiter?.();
+	});
+	return {
+		started,
+		write: data => pty.write(data),
+		length: () => text.length,
+		waitFor(test, from = 0, timeoutMs = 60_000) {
+			return new Promise((resolve, reject) => {
+				const timer = setTimeout(() => {
+					waiter = undefined;
+					reject(new Error(`the client did not draw what was expected in ${timeoutMs} ms; it wrote:\n${text.slice(-1500)}`));
+				}, timeoutMs);
+				waiter = () => {
+					if (exited) {
+						clearTimeout(timer);
+						waiter = undefined;
+						reject(new Error(`the client exited; it wrote:\n${text.slice(-1500)}`));
+					} else if (test(text.slice(from))) {
+						clearTimeout(timer);
+						waiter = undefined;
+						resolve(performance.now());
+					}
+				};
+				waiter();
+			});
+		},
+		kill() {
+			if (!exited) pty.kill('SIGKILL');
+		},
+	};
+}
+
+/** Launch to the first prompt: no flags, so the first thing drawn is the question for the relay's host. */
+async function launchToPrompt(runs) {
+	const samples = [];
+	for (let run = 0; run < runs; run++) {
+		const place = mkdtempSync(join(tmpdir(), 'im-tui-bench-launch-'));
+		const client = terminal(['--config-dir', place, '--data-dir', place]);
+		try {
+			samples.push((await client.waitFor(text => text.includes('Relay host:'))) - client.started);
+		} finally {
+			client.kill();
+			rmSync(place, {recursive: true, force: true});
+		}
+	}
+	return samples.sort((a, b) => a - b);
+}
+
+export async function terminalKeys(relay, {messages = 10_000, keys = 500} = {}) {
+	const place = mkdtempSync(join(tmpdir(), 'im-tui-bench-keys-'));
+	const rows = [];
+	let alice;
+	let bob;
+	try {
+		({client: bob} = await personClient(relay, `kb${process.pid}`, join(place, 'bob')));
+		alice = terminal(['--host', '127.0.0.1', '--port', String(relay.port), '--trust', relay.fingerprint, '--user', `ka${process.pid}`, '--config-dir', join(place, 'alice'), '--data-dir', join(place, 'alice')]);
+		await alice.waitFor(text => text.includes('[online]') && text.includes(`to kb${process.pid}>`));
+		const loaded = performance.now();
+		// In runs the outbox can hold (1,000), each run sent once the relay has taken the one before.
+		let accepted = 0;
+		bob.on('accepted', () => accepted++);
+		for (let sent = 0; sent < messages; ) {
+			const run = Math.min(500, messages - sent);
+			for (let index = sent; index < sent + run; index++) bob.send(`ka${process.pid}`, `message ${index} of the backlog, about as long as a chat line`);
+			sent += run;
+			while (accepted < sent) await pause(5);
+		}
+		await alice.waitFor(text => text.includes(`message ${messages - 1} of the backlog`), 0, 300_000);
+		const fillSeconds = (performance.now() - loaded) / 1000;
+
+		const samples = [];
+		const letters = 'abcdefghijklmnopr';
+		for (let index = 0; index < keys; index++) {
+			const letter = letters[index % letters.length];
+			let from = alice.length();
+			const start = performance.now();
+			alice.write(letter);
+			samples.push((await alice.waitFor(text => text.includes(`> ${letter}`), from)) - start);
+			// Empty the input again (Ctrl+U), then leave a person's pause before the next key.
+			from = alice.length();
+			alice.write('\u0015');
+			await alice.waitFor(text => text.includes('> \u001B[7m '), from);
+			await pause(30);
+		}
+
+		samples.sort((a, b) => a - b);
+		const label = `keypress, ${messages.toLocaleString('en')} messages open`;
+		rows.push(
+			{benchmark: label, metric: 'p50', value: round(percentile(samples, 50), 2), unit: 'ms', note: `byte written to the pty → changed frame read back, ${keys} keys; the backlog took ${round(fillSeconds, 1)} s to arrive`},
+			{benchmark: label, metric: 'p99', value: round(percentile(samples, 99), 2), unit: 'ms', note: 'target p99 < 16 ms'},
+		);
+	} finally {
+		alice?.kill();
+		await bob?.close();
+		rmSync(place, {recursive: true, force: true});
+	}
+
+	const launches = await launchToPrompt(10);
+	rows.push({benchmark: 'launch to first prompt', metric: 'p50', value: round(percentile(launches, 50), 0), unit: 'ms', note: `spawn → "Relay host:" drawn, 10 launches (max ${round(launches.at(-1), 0)} ms); target < 500 ms`});
+	return rows;
+}

@@ -1,0 +1,123 @@
+import type {ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo} from '../client/client-events.js';
+
+/** The key of the conversation with everyone online. Never a username: '#' is not allowed in one. */
+export const everyone = '#everyone';
+
+/**
+ * The status view: what belongs to no conversation (the welcome, relay announcements, joins and
+ * leaves of people you have no conversation with, /help, connection trouble). Never a username.
+ */
+export const statusView = '*status';
+
+/** `everyone`, `statusView`, or the other person's username. */
+export type ConversationKey = string;
+
+export type Delivery =
+	| {state: 'sending'}
+	/** Waiting in the outbox while the client is offline; it goes out once it is back. */
+	| {state: 'queued'}
+	/** The relay committed it to its database. */
+	| {state: 'stored'; time: number}
+	/** The recipient's client confirmed it end to end (for everyone: every recipient did). */
+	| {state: 'delivered'}
+	| {state: 'failed'; code: string; message: string};
+
+export type MessageLine = {
+	kind: 'message';
+	/** Arrival order across all lines of all conversations: a line's identity in the log. */
+	seq: number;
+	id: string;
+	from: string;
+	to: ConversationKey;
+	text: string;
+	/** The time shown: when its author wrote it (see shownTime). */
+	time: number;
+	/** Set on the messages this user sent. */
+	delivery?: Delivery;
+	/** On this user's messages to everyone: who was sent a copy, and who confirmed it. */
+	receipts?: {recipients: readonly string[]; by: readonly string[]};
+};
+
+/** join and leave: someone's presence; announcement: the relay operator's words. */
+export type SystemTone = 'info' | 'error' | 'warning' | 'announcement' | 'join' | 'leave';
+
+export type SystemLine = {kind: 'system'; seq: number; tone: SystemTone; text: string; time: number; tag?: 'held'};
+
+export type ChatLine = MessageLine | SystemLine;
+
+/**
+ * The status line's latest news. `about`: the conversation it concerns, so that it goes when you
+ * switch away or, for `offline`, when that person comes back.
+ */
+export type Notice = {tone: 'info' | 'error'; text: string; about?: ConversationKey; reason?: 'offline'};
+
+/** The /verify view: the safety number shared with one contact. */
+export type Verification = {username: string; safetyNumber: string; keyChanged: boolean};
+
+export type ChatState = {
+	status: ClientStatus;
+	relay: RelayInfo | undefined;
+	me: string | undefined;
+	/** Every user the relay told us of but me, keyed by name. A Map, because "__proto__" is a valid username. */
+	contacts: ReadonlyMap<string, Contact>;
+	selected: ConversationKey | undefined;
+	/** Every conversation's lines, oldest first, the status view's included. */
+	conversations: ReadonlyMap<ConversationKey, readonly ChatLine[]>;
+	unread: ReadonlyMap<ConversationKey, number>;
+	/** Id → conversation of my messages still waiting for the relay or for receipts. */
+	tracking: ReadonlyMap<string, ConversationKey>;
+	notice: Notice | undefined;
+	/** Messages that arrived in a conversation not on screen: the terminal bell rings when it grows. */
+	bells: number;
+	/** The relay is unknown and waits for the user to trust it. */
+	verify: RelayInfo | undefined;
+	/** The relay showed a key that differs from the pinned one. */
+	keyChanged: {relay: RelayInfo; pinnedFingerprint: string} | undefined;
+	verification: Verification | undefined;
+	login: {requested: boolean; pending: string | undefined; error: string | undefined};
+	/** The connection dropped (or never came up) and the client is trying again: the attempt due next, and when. */
+	reconnect: {attempt: number; at: number} | undefined;
+	/** Why the client closed; `lastError` when you left before the relay could ever be reached. */
+	closed: {code: string; message: string; lastError?: {code: string; message: string}} | undefined;
+	counter: number;
+	/** Lines kept per conversation; older ones scroll out of memory. */
+	maxLines: number;
+};
+
+export type ChatAction =
+	| {type: 'sync'; status: ClientStatus; relay: RelayInfo | undefined; username: string | undefined}
+	| {type: 'status'; status: ClientStatus}
+	| {type: 'relay-unknown'; relay: RelayInfo}
+	| {type: 'relay-changed'; relay: RelayInfo; pinnedFingerprint: string}
+	| {type: 'relay-trusted'; relay: RelayInfo}
+	| {type: 'trust-decided'; trust: boolean}
+	| {type: 'login-request'}
+	| {type: 'login-sent'; username: string}
+	| {type: 'login-error'; error: {code: string; message: string}}
+	| {type: 'welcome'; welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}; time: number}
+	| {type: 'user-joined'; contact: Contact; time: number}
+	| {type: 'user-left'; username: string; time: number}
+	| {type: 'contact-updated'; contact: Contact; time: number}
+	| {type: 'message'; message: IncomingMessage}
+	| {type: 'accepted'; ack: {id: string; time: number}}
+	| {type: 'delivered'; receipt: {id: string; by: string}}
+	| {type: 'gap'; gap: {from: string; missing: number}; time: number}
+	| {type: 'rejected'; rejection: {from: string; code: RejectionCode; reason: string}; time: number}
+	| {type: 'held'; held: {from: string; count: number}; time: number}
+	| {type: 'relay-error'; error: {code: string; message: string; ref: string | null}; time: number}
+	| {type: 'local-error'; error: {message: string}; time: number}
+	| {type: 'announcement'; announcement: {text: string; time: number}}
+	| {type: 'reconnecting'; reconnect: {attempt: number; at: number; code: string; message: string}; time: number}
+	| {type: 'unsent'; unsent: {id: string; to: string; reason: string}; time: number}
+	| {type: 'closed'; reason: {code: string; message: string; lastError?: {code: string; message: string}}; time: number}
+	/** I sent `text` as message `id` to one person, or to everyone (`recipients` got a copy). */
+	| {type: 'outgoing'; id: string; to: ConversationKey; recipients: string[]; text: string; time: number}
+	| {type: 'select-next'}
+	| {type: 'select-previous'}
+	| {type: 'select'; key: ConversationKey}
+	/** The next conversation with unread messages, after the selected one. */
+	| {type: 'select-unread'}
+	| {type: 'verify-open'; username: string; safetyNumber: string}
+	| {type: 'verify-close'}
+	/** A line of our own (command output, a refusal); in the selected conversation unless one is named. */
+	| {type: 'local'; tone: SystemTone; text: string; time: number; conversation?: ConversationKey};
