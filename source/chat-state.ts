@@ -2,7 +2,7 @@ import type {Contact, IncomingMessage} from './client/client-events.js';
 import {isValidUsername} from './net/usernames.js';
 import {sanitizeLines} from './sanitize.js';
 import {conversationList, hasConversation, nextUnread, select, step} from './chat/conversations.js';
-import {addLine, addStatus, addSystemLine, hasMessage, markUnread, untrack, updateOwn} from './chat/lines.js';
+import {addLine, addStatus, addSystemLine, hasMessage, markUnread, replaceLast, untrack, updateOwn} from './chat/lines.js';
 import {everyone, statusView, type ChatAction, type ChatLine, type ChatState, type MessageLine, type SystemTone} from './chat/types.js';
 
 /**
@@ -15,6 +15,9 @@ export * from './chat/types.js';
 export {conversationList, sidebarEntries, type SidebarEntry} from './chat/conversations.js';
 
 export const defaultMaxLines = 10_000;
+/** About 100 MB of lines at most, whoever sends them: 50,000 lines, 16 Mi characters of text. */
+export const defaultMaxTotalLines = 50_000;
+export const defaultMaxTotalChars = 16 * 1024 * 1024;
 
 /**
  * A received message shows the time its author wrote it (their clock, inside the encryption), so
@@ -29,7 +32,7 @@ export function shownTime(message: Pick<IncomingMessage, 'sent' | 'time'>): numb
 
 export function createChatState(
 	connection: {status: ChatState['status']; relay?: ChatState['relay']; username?: string | undefined},
-	options: {maxLines?: number} = {},
+	options: {maxLines?: number; maxTotalLines?: number; maxTotalChars?: number} = {},
 ): ChatState {
 	return {
 		status: connection.status,
@@ -50,6 +53,9 @@ export function createChatState(
 		closed: undefined,
 		counter: 0,
 		maxLines: options.maxLines ?? defaultMaxLines,
+		maxTotalLines: options.maxTotalLines ?? defaultMaxTotalLines,
+		maxTotalChars: options.maxTotalChars ?? defaultMaxTotalChars,
+		held: {lines: 0, chars: 0},
 	};
 }
 
@@ -384,10 +390,8 @@ function held(state: ChatState, from: string, count: number, time: number): Chat
 	const text = `${what} from ${from} ${count === 1 ? 'is' : 'are'} held behind the key warning until you /trust ${from}.`;
 	const lines = state.conversations.get(from) ?? [];
 	const last = lines.at(-1);
-	if (last?.kind === 'system' && last.tag === 'held') {
-		// Replace the count rather than stacking one line per envelope.
-		return {...state, conversations: new Map(state.conversations).set(from, [...lines.slice(0, -1), {...last, text, time}])};
-	}
+	// Replace the count rather than stacking one line per envelope.
+	if (last?.kind === 'system' && last.tag === 'held') return replaceLast(state, from, {...last, text, time});
 
 	return addLine(state, from, {kind: 'system', seq: state.counter, tone: 'warning', text, time, tag: 'held'});
 }

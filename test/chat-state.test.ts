@@ -304,6 +304,22 @@ describe('messages and delivery', () => {
 		]);
 	});
 
+	test('all conversations together are bounded: the oldest lines of the one holding the most text go first', () => {
+		let state = chatReducer(createChatState({status: 'online', username: 'me1'}, {maxTotalLines: 100, maxTotalChars: 5000}), {type: 'user-joined', contact: contact('amy'), time: 1});
+		for (let index = 0; index < 20; index++) state = chatReducer(state, message('bob', `small ${index}`));
+		// amy's long messages take the budget: hers are the ones that go.
+		for (let index = 0; index < 20; index++) state = chatReducer(state, message('amy', `${index} ${'x'.repeat(400)}`));
+		expect(state.held.chars).toBeLessThanOrEqual(5000);
+		expect(texts(state.conversations.get('bob'))).toHaveLength(20);
+		expect(texts(state.conversations.get('amy')).at(-1)).toMatch(/^19 /);
+		expect(state.conversations.get('amy')!.length).toBeLessThan(20);
+		// Many senders: the line budget holds too.
+		for (let index = 0; index < 300; index++) state = chatReducer(state, message(`u${index}`, 'hi'));
+		expect(state.held.lines).toBeLessThanOrEqual(100);
+		const counted = [...state.conversations.values()].reduce((sum, lines) => sum + lines.length, 0);
+		expect(state.held.lines).toBe(counted);
+	});
+
 	test('conversations and system lines are bounded by maxLines; old messages stop being tracked', () => {
 		let state = chatReducer(createChatState({status: 'online', username: 'me1'}, {maxLines: 3}), {type: 'user-joined', contact: contact('amy'), time: 1});
 		state = chatReducer(state, {type: 'outgoing', id: 'old', to: 'amy', recipients: ['amy'], text: 'mine', time: 1});

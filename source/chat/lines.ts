@@ -1,15 +1,61 @@
 import {statusView, type ChatLine, type ChatState, type ConversationKey, type MessageLine, type SystemTone} from './types.js';
 
-/** Appends a line to a conversation; past maxLines the oldest scroll out of memory. */
+/** What a line costs memory, counted in characters of text (the rest of a line is about the same for all). */
+function size(line: ChatLine): number {
+	return line.text.length;
+}
+
+/**
+ * Appends a line to a conversation. Past maxLines in that conversation its oldest lines scroll out
+ * of memory; past maxTotalLines or maxTotalChars in all conversations together, the oldest lines of
+ * the conversation that holds the most text go, so that no sender, however many conversations
+ * they open or however long their messages, can make the client hold more than the budget.
+ */
 export function addLine(state: ChatState, key: ConversationKey, line: ChatLine): ChatState {
-	const before = state.conversations.get(key) ?? [];
-	const all = [...before, line];
-	const excess = all.length - state.maxLines;
-	const kept = excess > 0 ? all.slice(excess) : all;
+	const conversations = new Map(state.conversations);
+	conversations.set(key, [...(conversations.get(key) ?? []), line]);
+	const held = {lines: state.held.lines + 1, chars: state.held.chars + size(line)};
+	const dropped: ChatLine[] = [];
+	const evict = (from: ConversationKey, count: number) => {
+		const lines = conversations.get(from) ?? [];
+		const gone = lines.slice(0, count);
+		conversations.set(from, lines.slice(count));
+		for (const old of gone) {
+			dropped.push(old);
+			held.lines--;
+			held.chars -= size(old);
+		}
+	};
+
+	const excess = (conversations.get(key)?.length ?? 0) - state.maxLines;
+	if (excess > 0) evict(key, excess);
+	while (held.lines > state.maxTotalLines || held.chars > state.maxTotalChars) {
+		let largest: ConversationKey = key;
+		let most = -1;
+		for (const [name, lines] of conversations) {
+			const chars = lines.reduce((sum, each) => sum + size(each), 0);
+			if (lines.length > 0 && chars > most) [largest, most] = [name, chars];
+		}
+
+		if (most === -1) break;
+
+		// A tenth of it at a time: one scan of the conversations pays for many lines.
+		evict(largest, Math.max(1, Math.ceil((conversations.get(largest)?.length ?? 0) / 10)));
+	}
+
 	// A message that scrolls out of memory is no longer followed.
-	const dropped = new Set(all.slice(0, Math.max(excess, 0)).flatMap(old => (old.kind === 'message' ? [old.id] : [])));
-	const tracking = dropped.size === 0 ? state.tracking : new Map([...state.tracking].filter(([id]) => !dropped.has(id)));
-	return {...state, tracking, counter: state.counter + 1, conversations: new Map(state.conversations).set(key, kept)};
+	const ids = new Set(dropped.flatMap(old => (old.kind === 'message' ? [old.id] : [])));
+	const tracking = ids.size === 0 ? state.tracking : new Map([...state.tracking].filter(([id]) => !ids.has(id)));
+	return {...state, tracking, held, counter: state.counter + 1, conversations};
+}
+
+/** Replaces the last line of a conversation, keeping the count of what is held right. */
+export function replaceLast(state: ChatState, key: ConversationKey, line: ChatLine): ChatState {
+	const lines = state.conversations.get(key) ?? [];
+	const last = lines.at(-1);
+	if (last === undefined) return addLine(state, key, line);
+	const held = {lines: state.held.lines, chars: state.held.chars - size(last) + size(line)};
+	return {...state, held, conversations: new Map(state.conversations).set(key, [...lines.slice(0, -1), line])};
 }
 
 /** A system line in conversation `key`. */

@@ -82,6 +82,11 @@ export type ChatState = {
 	counter: number;
 	/** Lines kept per conversation; older ones scroll out of memory. */
 	maxLines: number;
+	/** Lines and characters of text kept in all conversations together (see addLine). */
+	maxTotalLines: number;
+	maxTotalChars: number;
+	/** What all conversations hold now. */
+	held: {lines: number; chars: number};
 };
 
 export type ChatAction =
