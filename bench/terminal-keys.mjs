@@ -11,11 +11,17 @@ import {percentile, round} from './measure.mjs';
 import {personClient} from './person-client.mjs';
 
 const require = createRequire(import.meta.url);
-const clientBin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const clientBin = fileURLToPath(new URL('../dist/im-tui.js', import.meta.url));
 
 const pause = ms => new Promise(resolve => setTimeout(resolve, ms));
 
-/** The built client in a pty; `waitFor(test, from)` resolves with the ms at which the output after `from` passed `test`. */
+/** Output as drawn: colour and style sequences (SGR) taken out. */
+const withoutStyles = text => text.replaceAll(/\u001B\[[\d;]*m/g, '');
+
+/**
+ * The built client in a pty; `waitFor(test, from)` resolves with the time at which the output
+ * after `from`, its styles taken out, passed `test`.
+ */
 function terminal(args, {columns = 120, rows = 35} = {}) {
 	const {spawn} = require('node-pty');
 	const env = {...process.env, TERM: 'xterm-256color'};
@@ -48,7 +54,7 @@ function terminal(args, {columns = 120, rows = 35} = {}) {
 						clearTimeout(timer);
 						waiter = undefined;
 						reject(new Error(`the client exited; it wrote:\n${text.slice(-1500)}`));
-					} else if (test(text.slice(from))) {
+					} else if (test(withoutStyles(text.slice(from)))) {
 						clearTimeout(timer);
 						waiter = undefined;
 						resolve(performance.now());
@@ -112,7 +118,8 @@ export async function terminalKeys(relay, {messages = 10_000, keys = 500} = {}) 
 			// Empty the input again (Ctrl+U), then leave a person's pause before the next key.
 			from = alice.length();
 			alice.write('\u0015');
-			await alice.waitFor(text => text.includes('> \u001B[7m '), from);
+			// The input is empty again when the prompt is followed by the cursor cell and the row's end.
+			await alice.waitFor(text => /> \s*\r?\n/.test(text) || text.endsWith('> '), from);
 			await pause(30);
 		}
 

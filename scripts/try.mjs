@@ -56,7 +56,7 @@ const identity = loadOrCreateRelayIdentity(relayDir);
 const client = spawn(
 	process.execPath,
 	[
-		join(root, 'dist', 'cli.js'),
+		join(root, 'dist', 'im-tui.js'),
 		'--host', '127.0.0.1',
 		'--port', String(port),
 		'--trust', fingerprint(identity.publicRaw),

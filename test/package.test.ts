@@ -16,7 +16,7 @@ describe('the published package', () => {
 		execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], {cwd: root, stdio: 'ignore'});
 		const tarball = readdirSync(packDir).find(name => name.endsWith('.tgz'))!;
 		const files = execFileSync('tar', ['-tzf', join(packDir, tarball)], {encoding: 'utf8'});
-		expect(files).toContain('package/dist/cli.js');
+		expect(files).toContain('package/dist/im-tui.js');
 		expect(files).toContain('package/dist/server-cli.js');
 		expect(files).not.toContain('package/source/');
 
@@ -36,12 +36,12 @@ describe('the published package', () => {
 		const server = await runToExit(bin('server-cli.js'), ['--help']);
 		expect(server.code).toBe(0);
 		expect(server.stdout).toContain('im-tui-server [options]');
-		const client = await runToExit(bin('cli.js'), ['--help']);
+		const client = await runToExit(bin('im-tui.js'), ['--help']);
 		expect(client.code).toBe(0);
 		expect(client.stdout).toContain('--host');
 
 		// stdin is not a terminal here: a clear message, no stack trace
-		const notTty = await runToExit(bin('cli.js'), ['--host', '127.0.0.1', '--port', '5000', '--user', 'alice']);
+		const notTty = await runToExit(bin('im-tui.js'), ['--host', '127.0.0.1', '--port', '5000', '--user', 'alice']);
 		expect(notTty.code).toBe(2);
 		expect(notTty.stderr).toMatch(/terminal/i);
 		expect(notTty.stderr).not.toMatch(/\bat .*\.js:\d+/);

@@ -2,7 +2,7 @@ import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 
 export const serverBin = fileURLToPath(new URL('../../dist/server-cli.js', import.meta.url));
-export const clientBin = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const clientBin = fileURLToPath(new URL('../../dist/im-tui.js', import.meta.url));
 
 export type RelayProcess = {
 	child: ChildProcessWithoutNullStreams;
