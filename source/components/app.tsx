@@ -64,15 +64,28 @@ function Screen({host, port, username, trustFingerprint, knownRelaysPath, dataDi
 		setSession(open(values));
 	};
 
-	// The frame stays one row short of the terminal so Ink never scrolls it.
+	// The frame stays one row short of the terminal so Ink never scrolls it. Not clipped here: Ink
+	// slices every line written inside a clip, a third of a frame's cost, and the chat screen sizes
+	// every row itself; the other screens clip their own box (Clipped).
 	const height = Math.max(rows - 1, 1);
 	return (
-		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
+		<Box flexDirection="column" width={columns} height={height}>
 			{session ? (
 				<Session connection={session.connection} username={session.username} knownRelaysPath={knownRelaysPath} width={columns} height={height} bell={bell} />
 			) : (
-				<ConnectForm host={host} port={port} username={username} onSubmit={start} />
+				<Clipped>
+					<ConnectForm host={host} port={port} username={username} onSubmit={start} />
+				</Clipped>
 			)}
+		</Box>
+	);
+}
+
+/** A screen of free-flowing text, cut at the terminal's edges on a small terminal. */
+function Clipped({children}: {children: React.ReactNode}) {
+	return (
+		<Box flexDirection="column" flexGrow={1} overflow="hidden">
+			{children}
 		</Box>
 	);
 }
@@ -144,7 +157,11 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 			exit(new Error(`The key of the relay at ${relayAddress(relay.host, relay.port)} changed; refusing to connect. See ${knownRelaysPath}.`));
 		};
 
-		return <RelayChanged relay={relay} pinnedFingerprint={pinnedFingerprint} knownRelaysPath={knownRelaysPath} onExit={onExit} />;
+		return (
+			<Clipped>
+				<RelayChanged relay={relay} pinnedFingerprint={pinnedFingerprint} knownRelaysPath={knownRelaysPath} onExit={onExit} />
+			</Clipped>
+		);
 	}
 
 	if (state.verify) {
@@ -154,16 +171,28 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 			if (!trust) exit(new Error(`You did not trust the relay at ${relayAddress(relay.host, relay.port)}; nothing was sent.`));
 		};
 
-		return <TrustPrompt relay={relay} onDecide={onDecide} />;
+		return (
+			<Clipped>
+				<TrustPrompt relay={relay} onDecide={onDecide} />
+			</Clipped>
+		);
 	}
 
 	if (state.login.requested && state.login.pending === undefined && state.me === undefined && state.status === 'login') {
 		const {host, port} = state.relay ?? {host: '?', port: 0};
-		return <ConnectForm host={host} port={port} error={state.login.error} onSubmit={values => actions.login(values.username)} />;
+		return (
+			<Clipped>
+				<ConnectForm host={host} port={port} error={state.login.error} onSubmit={values => actions.login(values.username)} />
+			</Clipped>
+		);
 	}
 
 	if (state.verification && state.me !== undefined) {
-		return <VerifyView verification={state.verification} me={state.me} onConfirm={actions.confirmVerification} onBack={actions.closeVerification} />;
+		return (
+			<Clipped>
+				<VerifyView verification={state.verification} me={state.me} onConfirm={actions.confirmVerification} onBack={actions.closeVerification} />
+			</Clipped>
+		);
 	}
 
 	return <ChatScreen state={state} actions={actions} width={width} height={height} onQuit={quit} bell={bell} />;

@@ -37,7 +37,6 @@ export function Sidebar({entries, width, height}: Props) {
 			flexShrink={0}
 			width={width}
 			height={height}
-			overflow="hidden"
 			borderStyle="single"
 			borderTop={false}
 			borderBottom={false}

@@ -31,7 +31,7 @@ export function LineEditorView({state, prompt, placeholder, width, maxRows}: Pro
 	);
 	if (state.value === '' && placeholder) {
 		return (
-			<Box width={width} height={1} flexShrink={0} overflow="hidden">
+			<Box width={width} height={1} flexShrink={0}>
 				<Text wrap="truncate-end">
 					{label}
 					<Text inverse> </Text>
@@ -42,7 +42,7 @@ export function LineEditorView({state, prompt, placeholder, width, maxRows}: Pro
 	}
 
 	return (
-		<Box flexDirection="column" width={width} height={rows.length} flexShrink={0} overflow="hidden">
+		<Box flexDirection="column" width={width} height={rows.length} flexShrink={0}>
 			{rows.map((row, index) => (
 				// Rows have no identity of their own; they are redrawn whole.
 				// eslint-disable-next-line react/no-array-index-key

@@ -26,7 +26,7 @@ export function belowMarker(below: number, fresh: number): string {
 export const MessageLog = memo(function MessageLog({window, pinned, width, height}: Props) {
 	const paint = usePaint();
 	return (
-		<Box flexDirection="column" justifyContent={pinned ? 'flex-start' : 'flex-end'} overflow="hidden" width={width} height={height}>
+		<Box flexDirection="column" justifyContent={pinned ? 'flex-start' : 'flex-end'} width={width} height={height}>
 			{window.rows.map((row, index) => (
 				// A row is a position on screen, redrawn whole.
 				// eslint-disable-next-line react/no-array-index-key
