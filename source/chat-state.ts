@@ -1,9 +1,11 @@
-import type {Contact, IncomingMessage} from './client/client-events.js';
+import type {IncomingMessage} from './client/client-events.js';
 import {isValidUsername} from './net/usernames.js';
 import {sanitizeLines} from './sanitize.js';
-import {conversationList, hasConversation, nextUnread, select, step} from './chat/conversations.js';
-import {addLine, addStatus, addSystemLine, hasMessage, markUnread, replaceLast, untrack, updateOwn} from './chat/lines.js';
-import {everyone, statusView, type ChatAction, type ChatLine, type ChatState, type MessageLine, type SystemTone} from './chat/types.js';
+import {allOffline, presence, updateContact, welcome} from './chat/contacts.js';
+import {conversationList, nextUnread, select, step} from './chat/conversations.js';
+import {addLine, addStatus, addSystemLine, hasMessage, markUnread, replaceLast} from './chat/lines.js';
+import {outgoing, queueWaiting, receipt, relayError, stored, unsent} from './chat/sent-messages.js';
+import {everyone, statusView, type ChatAction, type ChatState, type MessageLine, type SystemTone} from './chat/types.js';
 
 /**
  * The chat as the UI sees it: a pure reducer over the ChatConnection events plus the user's own
@@ -139,8 +141,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'accepted': {
-			const {id, time} = action.ack;
-			return updateOwn(state, id, line => (waiting(line) ? {...line, delivery: {state: 'stored', time}} : line));
+			return stored(state, action.ack.id, action.ack.time);
 		}
 
 		case 'delivered': {
@@ -232,74 +233,6 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 	}
 }
 
-function welcome(state: ChatState, welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}, time: number): ChatState {
-	const me = welcome.username;
-	let next: ChatState = {
-		...state,
-		me,
-		closed: undefined,
-		reconnect: undefined,
-		login: {requested: false, pending: undefined, error: undefined},
-		notice: undefined,
-	};
-	// One copy of the contacts for the whole directory, not one per user: thousands of users would
-	// make that quadratic (10,000 took 9 s).
-	const updated = new Map(next.contacts);
-	for (const contact of welcome.users) {
-		if (isValidUsername(contact.username) && contact.username !== me) next = updateContact(next, contact, time, updated);
-	}
-
-	const contacts = [...next.contacts.values()];
-	const online = contacts.filter(contact => contact.online).map(contact => contact.username).sort(byName);
-	const others = online.length === 1 ? '1 other person is' : `${online.length} other people are`;
-	const registered = contacts.length === online.length ? '' : ` (${contacts.length} registered)`;
-	if (welcome.reconnected) return addStatus(next, 'info', `Back online. ${others} online${registered}.`, time);
-	next = addStatus(next, 'info', `Logged in as ${me}. ${others} online${registered}. Type /help for help.`, time);
-	const motd = sanitizeLines(welcome.motd ?? '');
-	for (const line of motd) next = addStatus(next, 'announcement', line, time);
-	if (motd.length > 0) next = markUnread(next, statusView);
-	return next.selected === undefined ? select(next, online[0] ?? everyone) : next;
-}
-
-/**
- * Records a contact's new state and says in its conversation what changed that matters. `contacts`:
- * a copy of state.contacts that the caller owns and this may change, for many updates in a row.
- */
-function updateContact(state: ChatState, contact: Contact, time: number, contacts = new Map(state.contacts)): ChatState {
-	const name = contact.username;
-	const before = state.contacts.get(name);
-	let next: ChatState = {...state, contacts: contacts.set(name, {...contact})};
-	if (contact.keyChanged && !before?.keyChanged) {
-		next = addSystemLine(
-			next,
-			name,
-			'warning',
-			`WARNING: ${name}'s identity key changed. ${name} may have reinstalled, or someone may be impersonating ${name}. ` +
-				`Nothing is sent to ${name} and messages from the new key are held; ` +
-				`compare safety numbers with /verify ${name}, then /trust ${name} to accept.`,
-			time,
-		);
-		return {...next, notice: {tone: 'error', text: `${name}'s identity key changed: /verify ${name}, then /trust ${name}`}};
-	}
-
-	if (before?.keyChanged && !contact.keyChanged) {
-		return addSystemLine(next, name, 'info', `You accepted ${name}'s new identity key; held messages follow.`, time);
-	}
-
-	if (before !== undefined && before.verified !== contact.verified) {
-		const text = contact.verified ? `${name} is verified: you compared safety numbers.` : `${name} is no longer marked verified.`;
-		return addSystemLine(next, name, 'info', text, time);
-	}
-
-	return next;
-}
-
-/** A join or leave: in the conversation with that person if there is one, else in the status view. */
-function presence(state: ChatState, name: string, tone: 'join' | 'leave', time: number): ChatState {
-	const text = tone === 'join' ? `${name} joined` : `${name} left`;
-	return hasConversation(state, name) ? addSystemLine(state, name, tone, text, time) : addStatus(state, tone, text, time);
-}
-
 function incoming(state: ChatState, message: IncomingMessage): ChatState {
 	const {id, from, text} = message;
 	if (!isValidUsername(from)) return state;
@@ -311,77 +244,6 @@ function incoming(state: ChatState, message: IncomingMessage): ChatState {
 	if (next.selected === undefined) return select(next, key);
 	if (next.selected === key) return next;
 	return {...markUnread(next, key), bells: next.bells + 1};
-}
-
-function outgoing(state: ChatState, action: Extract<ChatAction, {type: 'outgoing'}>): ChatState {
-	const {id, to, recipients, text, time} = action;
-	const offline = state.reconnect !== undefined;
-	const line: MessageLine = {kind: 'message', seq: state.counter, id, from: state.me ?? '', to, text, time, delivery: {state: offline ? 'queued' : 'sending'}};
-	if (to === everyone) line.receipts = {recipients: [...recipients], by: []};
-	const next = addLine(state, to, line);
-	const tracked = {...next, tracking: new Map(next.tracking).set(id, to)};
-	if (offline) return {...tracked, notice: {tone: 'info', text: 'you are offline: it goes out once you are back online'}};
-	const contact = state.contacts.get(to);
-	if (contact !== undefined && !contact.online) {
-		return {...tracked, notice: {tone: 'info', text: `${to} is offline: the relay keeps it until ${to} logs in`, about: to, reason: 'offline'}};
-	}
-
-	return tracked;
-}
-
-function receipt(state: ChatState, id: string, by: string): ChatState {
-	const key = state.tracking.get(id);
-	if (key === undefined) return state;
-	let done = false;
-	const next = updateOwn(state, id, line => {
-		if (line.receipts === undefined) {
-			if (line.to !== by) return line;
-			done = true;
-			return {...line, delivery: {state: 'delivered'}};
-		}
-
-		const {recipients, by: confirmed} = line.receipts;
-		if (!recipients.includes(by) || confirmed.includes(by)) return line;
-		const receipts = {recipients, by: [...confirmed, by]};
-		done = receipts.by.length === recipients.length;
-		return {...line, receipts, delivery: done ? {state: 'delivered'} : line.delivery};
-	});
-	return done ? untrack(next, id) : next;
-}
-
-function relayError(state: ChatState, error: {code: string; message: string; ref: string | null}, time: number): ChatState {
-	const {code, message, ref} = error;
-	// Not taken for now: the client sends the same envelope again after a pause, by itself.
-	if (code === 'rate_limited') return {...state, notice: {tone: 'info', text: 'the relay asks to slow down: sending again in a moment'}};
-	if (code === 'storage_failed') return {...state, notice: {tone: 'error', text: 'the relay could not store a message: sending it again in a moment'}};
-	const key = ref === null ? undefined : state.tracking.get(ref);
-	if (ref === null || key === undefined) {
-		const next = addStatus(state, 'error', `relay error (${code}): ${message}`, time);
-		return {...next, notice: {tone: 'error', text: message}};
-	}
-
-	if (key === everyone) {
-		// One copy among several was refused; the relay does not say whose.
-		const next = addSystemLine(state, everyone, 'error', `A copy of your message to everyone was refused by the relay: ${message} (${code})`, time);
-		return {...next, notice: {tone: 'error', text: `a copy to everyone was refused: ${message}`, about: everyone}};
-	}
-
-	const failed = untrack(
-		updateOwn(state, ref, line => ({...line, delivery: {state: 'failed', code, message}})),
-		ref,
-	);
-	return {...failed, notice: {tone: 'error', text: `not sent to ${key}: ${message}`, about: key}};
-}
-
-/** A message that waited in the outbox was dropped for one recipient (their key changed). */
-function unsent(state: ChatState, {id, to, reason}: {id: string; to: string; reason: string}, time: number): ChatState {
-	const key = state.tracking.get(id);
-	if (key === undefined) return state;
-	if (key === everyone) return addSystemLine(state, everyone, 'error', `Your message to everyone was not sent to ${to}: ${reason}.`, time);
-	return untrack(
-		updateOwn(state, id, line => ({...line, delivery: {state: 'failed', code: 'key_changed', message: reason}})),
-		id,
-	);
 }
 
 function held(state: ChatState, from: string, count: number, time: number): ChatState {
@@ -423,34 +285,7 @@ function reconnecting(state: ChatState, reconnect: {attempt: number; at: number;
 	return {...addStatus(allOffline(queueWaiting(next)), 'error', text, time), notice: {tone: 'error', text: why}};
 }
 
-function waiting(line: MessageLine): boolean {
-	return line.delivery?.state === 'sending' || line.delivery?.state === 'queued';
-}
-
-/** My messages the relay has not taken yet now wait in the outbox. */
-function queueWaiting(state: ChatState): ChatState {
-	let next = state;
-	for (const id of state.tracking.keys()) {
-		next = updateOwn(next, id, line => (line.delivery?.state === 'sending' ? {...line, delivery: {state: 'queued'}} : line));
-	}
-
-	return next;
-}
-
-function allOffline(state: ChatState): ChatState {
-	return {...state, contacts: new Map([...state.contacts].map(([name, contact]) => [name, {...contact, online: false}]))};
-}
-
 /** Puts a line about a user in their conversation, or in the status view if the name is not valid. */
 function addAbout(state: ChatState, from: string, tone: SystemTone, text: string, time: number): ChatState {
 	return addSystemLine(state, isValidUsername(from) ? from : statusView, tone, text, time);
-}
-
-function byName(a: string, b: string): number {
-	return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The lines of the selected conversation, oldest first. */
-export function selectedLines(state: ChatState): readonly ChatLine[] {
-	return state.conversations.get(state.selected ?? statusView) ?? [];
 }
