@@ -8,6 +8,7 @@ import {endToEndLatency} from './e2e-latency.mjs';
 import {benchFernet} from './fernet.mjs';
 import {machineFloors} from './machine-floors.mjs';
 import {printTable} from './measure.mjs';
+import {terminalKeys} from './terminal-keys.mjs';
 import {latency, latencyRows, throughput, throughputRows} from './relay-bench.mjs';
 import {liftedLimits, startRelayProcess} from './relay-process.mjs';
 
@@ -69,6 +70,10 @@ await withRelay({...relayOptions, transportCrypto: false}, async relay => {
 // In a relay process of its own, so its memory figures start from a fresh relay.
 rows.push(...(await capacity()));
 rows.push(...benchClientUi());
+// A person at the keyboard of the built client, in a pty, with a relay of its own.
+await withRelay(relayOptions, async relay => {
+	rows.push(...(await terminalKeys(relay, {messages: quick ? 1000 : 10_000, keys: quick ? 100 : 500})));
+});
 // What the machine allows with none of our work: the floors under the login and latency targets.
 rows.push(...(await machineFloors({quick})));
 
