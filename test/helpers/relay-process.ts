@@ -2,7 +2,8 @@ import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 
 export const serverBin = fileURLToPath(new URL('../../dist/server-cli.js', import.meta.url));
-export const clientBin = fileURLToPath(new URL('../../dist/im-tui.js', import.meta.url));
+/** The client's bin; IM_TUI_CLIENT_BIN runs the real-terminal tests against another build (an older release, say). */
+export const clientBin = process.env.IM_TUI_CLIENT_BIN ?? fileURLToPath(new URL('../../dist/im-tui.js', import.meta.url));
 
 export type RelayProcess = {
 	child: ChildProcessWithoutNullStreams;
