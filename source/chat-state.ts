@@ -90,7 +90,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'login-request': {
-			return {...state, login: {...state.login, requested: true}};
+			// A login sent on a connection that dropped before its welcome is not pending any more.
+			return {...state, login: {...state.login, requested: true, pending: undefined}};
 		}
 
 		case 'login-sent': {
@@ -276,7 +277,7 @@ function reconnecting(state: ChatState, reconnect: {attempt: number; at: number;
 	const next: ChatState = {...state, status: 'reconnecting', reconnect: {attempt, at}};
 	if (state.reconnect !== undefined) return next;
 	if (state.me === undefined) {
-		const why = `Could not reach the relay: ${message} (${code})`;
+		const why = code === 'connect_failed' ? `Could not reach the relay: ${message} (${code})` : `The connection ended before you were logged in: ${message} (${code})`;
 		return {...addStatus(next, 'error', `${why}. Trying again by itself; Ctrl+C leaves.`, time), notice: {tone: 'error', text: why}};
 	}
 

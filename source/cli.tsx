@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before Ink and chalk load: see keep-styles.ts.
+import './keep-styles.js';
 import {homedir} from 'node:os';
 import {join, resolve} from 'node:path';
 import process from 'node:process';
@@ -87,11 +89,11 @@ const {mouse} = cli.flags;
  * The terminal modes the client runs in: the alternate screen; bracketed paste (2004), so that a
  * paste arrives marked and becomes one message; the mouse wheel only with --mouse (1000 + 1006,
  * which takes plain text selection away). Alternate scroll (1007) is off while the client runs,
- * or a terminal that sends the wheel as Up/Down would change the conversation; on leaving it is
- * set on again, the default of the common Linux terminals.
+ * or a terminal that sends the wheel as Up/Down would change the conversation; its setting is
+ * saved first and restored on leaving (XTSAVE, XTRESTORE).
  */
-const enterModes = `\u001B[?1049h\u001B[?2004h\u001B[?1007l${mouse ? '\u001B[?1000h\u001B[?1006h' : ''}`;
-const leaveModes = `${mouse ? '\u001B[?1006l\u001B[?1000l' : ''}\u001B[?1007h\u001B[?2004l\u001B[?1049l\u001B[?25h`;
+const enterModes = `\u001B[?1049h\u001B[?2004h\u001B[?1007s\u001B[?1007l${mouse ? '\u001B[?1000h\u001B[?1006h' : ''}`;
+const leaveModes = `${mouse ? '\u001B[?1006l\u001B[?1000l' : ''}\u001B[?1007r\u001B[?2004l\u001B[?1049l\u001B[?25h`;
 
 let modesOn = false;
 function restoreTerminal(): void {
@@ -134,6 +136,7 @@ process.on('unhandledRejection', reason => stop(1, reason instanceof Error ? rea
 process.once('SIGTERM', () => stop(143));
 process.once('SIGHUP', () => stop(129));
 process.once('SIGINT', () => stop(130));
+process.once('SIGQUIT', () => stop(131));
 
 try {
 	await instance.waitUntilExit();

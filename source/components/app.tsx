@@ -1,7 +1,7 @@
 import React, {useEffect, useRef, useState} from 'react';
 import {Box, useApp} from 'ink';
 import {useChat} from '../hooks/use-chat.js';
-import {KeyboardProvider, useKeys} from '../hooks/use-keys.js';
+import {KeyboardProvider, useKeyErrors, useKeys} from '../hooks/use-keys.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {ChatClient} from '../client/chat-client.js';
 import type {ChatConnection, ClientOptions} from '../client/client-events.js';
@@ -9,6 +9,7 @@ import {relayAddress} from '../client/known-relays.js';
 import {ChatScreen} from './chat-screen.js';
 import {ConnectForm, type ConnectValues} from './connect-form.js';
 import {RelayChanged, TrustPrompt} from './trust-prompt.js';
+import {statusView} from '../chat-state.js';
 import {isKey} from '../terminal/keys.js';
 import {ColorProvider} from './theme.js';
 import {VerifyView} from './verify-view.js';
@@ -115,6 +116,9 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 	const {exit} = useApp();
 	const {state, actions} = useChat(connection, {username});
 	const quitting = useRef(false);
+	useKeyErrors(error => {
+		actions.note(`A key could not be handled and was dropped: ${error instanceof Error ? error.message : String(error)}`, 'error', statusView);
+	});
 
 	useEffect(() => {
 		connection.connect();
@@ -131,16 +135,21 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 		if (refusal !== undefined) exit(new Error(refusal));
 	}, [refusal, exit]);
 
-	// Leaving before the relay was ever reached is leaving after an error: exit 1, with the reason.
-	const stateRef = useRef(state);
-	stateRef.current = state;
+	// Leaving while the client was still trying to get in after a failure is leaving after an error:
+	// exit 1, with the reason. Taken from the 'closed' event itself, not from a render.
 	const quit = () => {
 		if (quitting.current) return;
 		quitting.current = true;
+		let lastError: {code: string; message: string} | undefined;
+		const onClosed = (reason: {lastError?: {code: string; message: string}}) => {
+			lastError = reason.lastError;
+		};
+
+		connection.on('closed', onClosed);
 		void closeWithin(connection, closeTimeoutMs).then(() => {
-			const lastError = stateRef.current.closed?.lastError;
-			if (lastError !== undefined) exit(new Error(`${lastError.message}; you left before the relay could be reached`));
-			else exit();
+			connection.off('closed', onClosed);
+			if (lastError === undefined) exit();
+			else exit(new Error(`${lastError.message}; you left before ${lastError.code === 'connect_failed' ? 'the relay could be reached' : 'logging in'}`));
 		});
 	};
 

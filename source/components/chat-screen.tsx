@@ -1,6 +1,6 @@
 import React, {useCallback, useMemo, useState} from 'react';
 import {Box} from 'ink';
-import {conversationList, everyone, sidebarEntries, statusView, type ChatState} from '../chat-state.js';
+import {everyone, sidebarEntries, statusView, type ChatState} from '../chat-state.js';
 import type {ChatActions} from '../hooks/use-chat.js';
 import {maxTextBytes} from '../hooks/use-chat.js';
 import {useBell} from '../hooks/use-bell.js';
@@ -32,6 +32,12 @@ type Props = {
 /** Rows the mouse wheel scrolls per notch. */
 const wheelRows = 3;
 
+function completionNames(state: ChatState): string[] {
+	const names = new Set([...state.conversations.keys()].filter(key => key !== statusView && key !== everyone));
+	for (const contact of state.contacts.values()) if (contact.online) names.add(contact.username);
+	return [...names].sort();
+}
+
 function sidebarWidthFor(width: number): number {
 	return Math.min(Math.max(Math.floor(width / 4), 14), 26);
 }
@@ -62,17 +68,19 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		} else actions.command(command);
 	};
 
-	const names = useMemo(() => conversationList(state).filter(key => key !== statusView && key !== everyone), [state]);
+	// Tab completes the people you have a conversation with and those shown online, never the whole directory.
+	const names = useMemo(() => completionNames(state), [state.conversations, state.contacts]);
 	const editor = useLineEditor({
 		onSubmit(text) {
 			const command = parseCommand(text);
 			if (command !== undefined) {
 				onCommand(command);
-				return true;
+				// A line that is not a valid command stays, to be corrected (or sent with //).
+				return command.ok;
 			}
 
 			const sent = actions.send(text.startsWith('//') ? text.slice(1) : text);
-			if (sent) scrollback.bottom();
+			if (sent) scrollback.bottom(actions.snapshot().selected ?? statusView);
 			return sent;
 		},
 		onNotice(text) {
@@ -98,18 +106,23 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		(line: Parameters<typeof lineRows>[0]) => lineRows(line, {width: logWidth, me: state.me, maxRows: fold ? foldRows : Number.POSITIVE_INFINITY}),
 		[logWidth, state.me, fold],
 	);
-	const scrollback = useScrollback(selected, source, rowsOf, mainHeight);
-	const window = useMemo(() => logWindow(source, scrollback.position, mainHeight, rowsOf), [source, scrollback.position, mainHeight, rowsOf]);
+	const scrollback = useScrollback(rowsOf, mainHeight);
+	const position = scrollback.position(selected);
+	const window = useMemo(() => logWindow(source, position, mainHeight, rowsOf), [source, position, mainHeight, rowsOf]);
 	const page = Math.max(mainHeight - 2, 1);
 
 	useKeys((key: Key) => {
+		// The conversation on screen now: an earlier key of this burst may have chosen another.
+		const latest = actions.snapshot();
+		const shown = latest.selected ?? statusView;
+		const lines = () => memorySource(latest.conversations.get(shown) ?? []);
 		if (isKey(key, 'up')) actions.selectPrevious();
 		else if (isKey(key, 'down')) actions.selectNext();
-		else if (isKey(key, 'pageup')) scrollback.scroll(-page);
-		else if (isKey(key, 'pagedown')) scrollback.scroll(page);
-		else if (isKey(key, 'home', {ctrl: true}) || isKey(key, 'home', {alt: true})) scrollback.top();
-		else if (isKey(key, 'end', {ctrl: true}) || isKey(key, 'end', {alt: true})) scrollback.bottom();
-		else if (key.type === 'wheel') scrollback.scroll(key.direction === 'up' ? -wheelRows : wheelRows);
+		else if (isKey(key, 'pageup')) scrollback.scroll(shown, lines(), -page);
+		else if (isKey(key, 'pagedown')) scrollback.scroll(shown, lines(), page);
+		else if (isKey(key, 'home', {ctrl: true}) || isKey(key, 'home', {alt: true})) scrollback.top(shown, lines());
+		else if (isKey(key, 'end', {ctrl: true}) || isKey(key, 'end', {alt: true})) scrollback.bottom(shown);
+		else if (key.type === 'wheel') scrollback.scroll(shown, lines(), key.direction === 'up' ? -wheelRows : wheelRows);
 		else if (isKey(key, 'a', {alt: true})) actions.selectUnread();
 		else editor.handle(key);
 	});
@@ -119,7 +132,7 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 			<Box height={mainHeight} flexShrink={0}>
 				<Sidebar entries={sidebarEntries(state)} width={sidebarWidth} height={mainHeight} />
 				<Box marginLeft={1}>
-					<MessageLog window={window} pinned={!scrollback.position.follow} width={logWidth} height={mainHeight} />
+					<MessageLog window={window} pinned={!position.follow} width={logWidth} height={mainHeight} />
 				</Box>
 			</Box>
 			<StatusLine status={state.status} relay={state.relay} me={state.me} notice={state.notice} width={width} reconnectAt={state.reconnect?.at} now={now} />

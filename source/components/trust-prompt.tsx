@@ -1,4 +1,4 @@
-import React from 'react';
+import React, {useRef} from 'react';
 import {Box, Text} from 'ink';
 import {useKeys} from '../hooks/use-keys.js';
 import {usePaint, type ColorName} from './theme.js';
@@ -28,12 +28,25 @@ function address(relay: RelayInfo): string {
 	return sanitizeText(relayAddress(relay.host, relay.port));
 }
 
-type PromptProps = {relay: RelayInfo; onDecide: (trust: boolean) => void};
+/**
+ * Keys that come this soon after a question appears are not answers to it: the question can come
+ * up while the person is typing (a relay that was down at start comes back), and a "y" meant for
+ * the chat must not trust a relay.
+ */
+export const answerDelayMs = 500;
+
+/** Whether the question shown at `shownAt` can be answered now. */
+function answerable(shownAt: number, delayMs: number): boolean {
+	return Date.now() - shownAt >= delayMs;
+}
+
+type PromptProps = {relay: RelayInfo; onDecide: (trust: boolean) => void; delayMs?: number};
 
 /** First contact with a relay: show its fingerprint and ask whether to pin it. */
-export function TrustPrompt({relay, onDecide}: PromptProps) {
+export function TrustPrompt({relay, onDecide, delayMs = answerDelayMs}: PromptProps) {
+	const shownAt = useRef(Date.now());
 	useKeys(key => {
-		if (key.type !== 'text') return;
+		if (key.type !== 'text' || !answerable(shownAt.current, delayMs)) return;
 		if (key.text === 'y' || key.text === 'Y') onDecide(true);
 		else if (key.text === 'n' || key.text === 'N') onDecide(false);
 	});
@@ -53,13 +66,14 @@ export function TrustPrompt({relay, onDecide}: PromptProps) {
 	);
 }
 
-type ChangedProps = {relay: RelayInfo; pinnedFingerprint: string; knownRelaysPath: string; onExit: () => void};
+type ChangedProps = {relay: RelayInfo; pinnedFingerprint: string; knownRelaysPath: string; onExit: () => void; delayMs?: number};
 
 /** The relay shows a different key from the pinned one: refuse, explain, leave on any key. */
-export function RelayChanged({relay, pinnedFingerprint, knownRelaysPath, onExit}: ChangedProps) {
+export function RelayChanged({relay, pinnedFingerprint, knownRelaysPath, onExit, delayMs = answerDelayMs}: ChangedProps) {
 	const paint = usePaint();
+	const shownAt = useRef(Date.now());
 	useKeys(() => {
-		onExit();
+		if (answerable(shownAt.current, delayMs)) onExit();
 	});
 
 	return (

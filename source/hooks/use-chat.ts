@@ -14,6 +14,8 @@ export type ChatActions = ContactActions & {
 	select(key: ConversationKey): void;
 	/** The next conversation with unread messages. */
 	selectUnread(): void;
+	/** The state as it is now, every action so far applied (a render may not have caught up yet). */
+	snapshot(): ChatState;
 	login(username: string): void;
 	/** Answers relay-unknown. */
 	trustRelay(yes: boolean): void;
@@ -22,7 +24,7 @@ export type ChatActions = ContactActions & {
 };
 
 export type UseChatOptions = {
-	/** Sent once, as soon as the relay asks for a username. */
+	/** Sent as soon as the relay asks for a username, again if it asks again before a welcome (a drop), until it is refused. */
 	username?: string;
 	now?: () => number;
 };
@@ -155,6 +157,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			selectUnread() {
 				dispatch({type: 'select-unread'});
 			},
+			snapshot: store.getState,
 			login(username) {
 				try {
 					connection.login(username);
@@ -189,12 +192,19 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			on('relay-trusted', relay => ({type: 'relay-trusted', relay})),
 			listen(connection, 'login-request', () => {
 				dispatch({type: 'login-request'});
+				// Asked again after a drop before the first welcome: the same name again.
 				const username = autoLogin.current;
-				autoLogin.current = undefined;
 				if (username !== undefined) actions.login(username);
 			}),
-			on('login-error', error => ({type: 'login-error', error})),
-			on('welcome', welcome => ({type: 'welcome', welcome, time: now()})),
+			listen(connection, 'login-error', error => {
+				// Refused: the person chooses a name now.
+				autoLogin.current = undefined;
+				dispatch({type: 'login-error', error});
+			}),
+			listen(connection, 'welcome', welcome => {
+				autoLogin.current = undefined;
+				dispatch({type: 'welcome', welcome, time: now()});
+			}),
 			on('user-joined', contact => ({type: 'user-joined', contact, time: now()})),
 			on('user-left', username => ({type: 'user-left', username, time: now()})),
 			on('contact-updated', contact => ({type: 'contact-updated', contact, time: now()})),

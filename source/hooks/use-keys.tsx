@@ -6,7 +6,11 @@ import type {Key} from '../terminal/keys.js';
 
 type Listener = (key: Key) => void;
 
-type Keyboard = {subscribe(listener: Listener): () => void};
+type Keyboard = {
+	subscribe(listener: Listener): () => void;
+	/** Hears of a key handler that threw (a bug of ours): the key is dropped and the client goes on. */
+	onError(listener: (error: unknown) => void): () => void;
+};
 
 const KeyboardContext = createContext<Keyboard | undefined>(undefined);
 
@@ -15,11 +19,7 @@ export const escapeTimeoutMs = 50;
 /** A paste whose end marker never came ends after this much silence. */
 export const pasteTimeoutMs = 1000;
 
-type ProviderProps = {
-	children: ReactNode;
-	/** A key handler threw (a bug of ours): the key is dropped and the client goes on. */
-	onError?: (error: unknown) => void;
-};
+type ProviderProps = {children: ReactNode};
 
 /**
  * The keyboard: the one reader of the terminal's input. It puts the terminal in raw mode, decodes
@@ -27,16 +27,21 @@ type ProviderProps = {
  * in order, to every active useKeys handler. Ink's own input handling is never used: it ends the
  * process on some escape sequences.
  */
-export function KeyboardProvider({children, onError}: ProviderProps) {
+export function KeyboardProvider({children}: ProviderProps) {
 	const {stdin} = useStdin();
 	const listeners = useRef(new Set<Listener>());
-	const errors = useRef(onError);
-	errors.current = onError;
+	const errors = useRef(new Set<(error: unknown) => void>());
 	const keyboard = useRef<Keyboard>({
 		subscribe(listener) {
 			listeners.current.add(listener);
 			return () => {
 				listeners.current.delete(listener);
+			};
+		},
+		onError(listener) {
+			errors.current.add(listener);
+			return () => {
+				errors.current.delete(listener);
 			};
 		},
 	});
@@ -52,7 +57,7 @@ export function KeyboardProvider({children, onError}: ProviderProps) {
 					try {
 						listener(key);
 					} catch (error) {
-						errors.current?.(error);
+						for (const report of errors.current) report(error);
 					}
 				}
 			}
@@ -105,4 +110,19 @@ export function useKeys(handler: (key: Key) => void, {active = true}: {active?: 
 			latest.current(key);
 		});
 	}, [keyboard, active]);
+}
+
+/** Calls `report` when a key handler throws: the key was dropped, and the person should hear of it. */
+export function useKeyErrors(report: (error: unknown) => void): void {
+	const keyboard = useContext(KeyboardContext);
+	if (keyboard === undefined) throw new Error('useKeyErrors must be used inside a KeyboardProvider');
+	const latest = useRef(report);
+	latest.current = report;
+	useEffect(
+		() =>
+			keyboard.onError(error => {
+				latest.current(error);
+			}),
+		[keyboard],
+	);
 }

@@ -91,6 +91,8 @@ describe('im-tui in a real terminal: colours, paste, scrollback, startup', () =>
 		await tmux.waitForScreen('colour', /\*\*\* relay: hello from the operator/);
 		expect(hasColour(await styledScreen(tmux, 'plain'))).toBe(false);
 		expect(hasColour(await styledScreen(tmux, 'flag'))).toBe(false);
+		// Without colour the styles stay: the input's cursor is still an inverse cell, bold and dim remain.
+		for (const session of ['plain', 'flag']) expect(await styledScreen(tmux, session)).toMatch(/status> \u001B\[(?:\d+;)*7m/);
 		// The same screen with colours allowed does use them: the check above can fail.
 		expect(hasColour(await styledScreen(tmux, 'colour'))).toBe(true);
 	});

@@ -15,7 +15,7 @@ import {meet, newClient, next, onlineClient, record, registerOffline, relayForTe
 import {serveUserFrom} from '../helpers/relay-users.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
-/** Fast enough for tests; the defaults (0.5 s doubling to 30 s) are checked in test/net/reconnect.test.ts. */
+/** Fast enough for tests; the defaults (0.5 s doubling to 30 s) are checked in test/client/reconnect.test.ts. */
 const reconnect = {initialDelayMs: 20, maxDelayMs: 200};
 
 function place(dataDir = tempDir()): ClientPlace {

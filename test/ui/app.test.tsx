@@ -34,6 +34,26 @@ async function online(view: AppView, name = 'alice') {
 	await waitFor(() => expect(view.lastFrame()).toMatch(new RegExp(String.raw`\[online\].*you: ${name}`)));
 }
 
+const ended = new WeakSet<Promise<unknown>>();
+
+/** Whether the app has exited (`view` may be a copy, so this watches its promise). */
+function exited(view: AppView): boolean {
+	if (!ended.has(view.exited)) void view.exited.then(() => ended.add(view.exited));
+	return ended.has(view.exited);
+}
+
+/** Presses `key` until `done` holds: a question takes no answer in its first half second (answerDelayMs). */
+async function answer(view: AppView, key: string, done: (frame: string) => boolean) {
+	await waitFor(
+		() => {
+			if (done(view.lastFrame() ?? '')) return;
+			view.stdin.write(key);
+			throw new Error('not answered yet');
+		},
+		{timeoutMs: 5000, intervalMs: 100},
+	);
+}
+
 /** Waits until a headless client lists `name` as an online contact (so it can write to them). */
 async function knows(client: ChatClient, name: string) {
 	await waitFor(() => expect(client.contacts.some(contact => contact.username === name && contact.online)).toBe(true));
@@ -256,7 +276,13 @@ describe('App against a real relay', () => {
 		const grouped = relay.fingerprint.match(/.{4}/g) ?? [];
 		expect(view.lastFrame()).toContain(grouped.slice(0, 8).join(' '));
 		expect(view.lastFrame()).toContain(grouped.slice(8).join(' '));
+		// A "y" typed the moment the question appears is not taken as the answer.
 		await press(view, 'y');
+		await new Promise(resolve => {
+			setTimeout(resolve, 100);
+		});
+		expect(view.lastFrame()).toContain('Trust this relay? [y/n]');
+		await answer(view, 'y', frame => !frame.includes('Trust this relay?'));
 		await online(view);
 		const pins = JSON.parse(readFileSync(view.knownRelaysPath, 'utf8')) as Record<string, string>;
 		expect(Object.keys(pins)).toEqual([`127.0.0.1:${relay.port}`]);
@@ -266,7 +292,7 @@ describe('App against a real relay', () => {
 		const relay = await relayForTest();
 		const view = startApp(relay, {trustFingerprint: undefined});
 		await waitFor(() => expect(view.lastFrame()).toContain('Trust this relay? [y/n]'));
-		await press(view, 'n');
+		await answer(view, 'n', () => exited(view));
 		const result = await view.exited;
 		expect(result.ok).toBe(false);
 		expect(result.ok ? '' : result.error.message).toMatch(/did not trust/);
@@ -293,7 +319,7 @@ describe('App against a real relay', () => {
 		expect(view.lastFrame()).toContain('6668 7aad f862 bd77');
 		expect(view.lastFrame()).toContain(relay.fingerprint.slice(0, 4));
 		expect(view.lastFrame()).toContain(knownRelaysPath);
-		await press(view, 'q');
+		await answer(view, 'q', () => exited(view));
 		const result = await view.exited;
 		expect(result.ok).toBe(false);
 		expect(result.ok ? '' : result.error.message).toMatch(/changed/);

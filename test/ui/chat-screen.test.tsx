@@ -41,6 +41,31 @@ function log(view: AppView): string {
 		.replace(/\s+/g, ' ');
 }
 
+describe('logging in over a scripted connection', () => {
+	test('a drop after the login was sent and before the welcome: the name goes again when the relay asks again', async () => {
+		const connection = new FakeConnection();
+		const view = renderApp(<App host="h" port={1} username="alice" knownRelaysPath="/nonexistent/k.json" dataDir="/nonexistent" createConnection={() => connection} />);
+		await waitFor(() => expect(connection.listenerCount('login-request')).toBe(1));
+		connection.emit('status', 'login');
+		connection.emit('login-request');
+		await waitFor(() => expect(connection.logins).toEqual(['alice']));
+		connection.emit('status', 'reconnecting');
+		connection.emit('reconnecting', {attempt: 1, at: Date.now() + 500, code: 'closed', message: 'the relay closed the connection'});
+		await waitFor(() => expect(view.lastFrame()).toContain('The connection ended before you were logged in'));
+		connection.emit('status', 'login');
+		connection.emit('login-request');
+		await waitFor(() => expect(connection.logins).toEqual(['alice', 'alice']));
+		// Refused: the person is asked, and the name is not sent by itself any more.
+		connection.emit('login-error', {code: 'username_taken', message: 'alice is taken'});
+		await waitFor(() => expect(view.lastFrame()).toContain('Username:'));
+		connection.emit('login-request');
+		await new Promise(resolve => {
+			setImmediate(resolve);
+		});
+		expect(connection.logins).toEqual(['alice', 'alice']);
+	});
+});
+
 describe('ChatScreen over a scripted connection', () => {
 	test('a changed key: marked in the sidebar, warning in the conversation, nothing sent, /verify then y trusts and verifies', async () => {
 		const {connection, view} = await start([contact('amy'), contact('bob')]);
@@ -193,6 +218,19 @@ describe('ChatScreen over a scripted connection', () => {
 		expect(log(view)).not.toContain('line 00');
 	});
 
+	test('Down then PgUp in one read scrolls the conversation Down chose', async () => {
+		const {connection, view} = await start([contact('amy'), contact('bob')], {columns: 80, rows: 12});
+		for (let index = 0; index < 30; index++) {
+			connection.emit('message', {id: `b${index}`, from: 'bob', to: 'me1', kind: 'direct', text: `bob ${index}`, time: Date.now(), sent: Date.now()});
+		}
+
+		await waitFor(() => expect(sidebar(view)).toContain('  ● bob (30)'));
+		await press(view, keys.down + keys.pageUp);
+		await waitFor(() => expect(log(view)).toMatch(/lines below: PgDn scrolls down/));
+		expect(view.lastFrame()).toContain('to bob>');
+		expect(log(view)).not.toContain('bob 29');
+	});
+
 	test('/fold off shows a long message whole; /fold on folds it again', async () => {
 		const {connection, view} = await start([contact('amy')], {columns: 80, rows: 30});
 		const long = Array.from({length: 20}, (_, index) => `row ${index}`).join('\n');
@@ -205,12 +243,25 @@ describe('ChatScreen over a scripted connection', () => {
 		await waitFor(() => expect(log(view)).not.toContain('row 19'));
 	});
 
-	test('Tab completes commands and the names in the sidebar', async () => {
-		const {view} = await start([contact('amy'), contact('bob')]);
+	test('a line that is not a valid command stays in the input, with the reason', async () => {
+		const {view} = await start([contact('amy')]);
+		await press(view, '/nope keep this text\r');
+		await waitFor(() => expect(log(view)).toContain('=!= Unknown command /nope; /help lists the commands.'));
+		expect(view.lastFrame()).toContain('to amy> /nope keep this text');
+	});
+
+	test('Tab completes commands, and names of people online or talked with, never of everyone registered', async () => {
+		const {connection, view} = await start([contact('amy'), contact('bob'), contact('bea', {online: false}), contact('bill', {online: false})]);
+		connection.emit('message', {id: 'x', from: 'bill', to: 'me1', kind: 'direct', text: 'hi', time: Date.now(), sent: Date.now()});
 		await press(view, '/ver\t');
 		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify'));
 		await press(view, 'b\t');
+		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bill'));
+		// Tab again: the next match; bea (offline, never talked with) is not one.
+		await press(view, '\t');
 		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bob'));
+		await press(view, '\t');
+		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bill'));
 	});
 
 	test('a gap and a rejected envelope are system lines in the sender’s conversation', async () => {

@@ -83,7 +83,7 @@ describe('typing', () => {
 });
 
 describe('history', () => {
-	const sent = (state: EditorState, line: string) => editorReducer(editorReducer({...state, value: line, cursor: line.length}, {type: 'set', value: line}), {type: 'sent'});
+	const sent = (state: EditorState, line: string) => editorReducer({...state, value: line, cursor: line.length}, {type: 'sent'});
 
 	test('Ctrl+P and Ctrl+N walk what was sent, and come back to the line being written', () => {
 		let state = sent(sent(createEditorState(), 'first'), 'second');

@@ -135,7 +135,7 @@ describe('the input line', () => {
 		const view = setup();
 		await press(view, 'typed');
 		await press(view, paste('w'.repeat(70_000)));
-		await waitFor(() => expect(view.onNotice).toHaveBeenCalledWith('Paste refused: the input holds at most 65,536 characters; nothing was inserted.'));
+		await waitFor(() => expect(view.onNotice).toHaveBeenCalledWith('Paste refused: the input holds at most 16,384 characters; nothing was inserted.'));
 		expect(view.lastFrame()).not.toContain('www');
 		expect(view.lastFrame()).toContain('typed');
 	});
@@ -166,5 +166,17 @@ describe('the input line', () => {
 		const view = setup();
 		await press(view, 'hi b\t');
 		await waitFor(() => expect(shown(view.lastFrame())).toBe('hi bob'));
+	});
+});
+
+describe('the input line’s bound', () => {
+	test('Ctrl+Y cannot grow the input past what it holds', async () => {
+		const view = setup();
+		await press(view, paste('k'.repeat(10_000)));
+		await press(view, '\u0015'); // Ctrl+U cuts it
+		await press(view, '\u0019'); // Ctrl+Y puts it back: 10,000
+		await press(view, '\u0019'); // again: would be 20,000
+		await waitFor(() => expect(view.onNotice).toHaveBeenCalledWith('The input holds at most 16,384 characters.'));
+		expect((view.lastFrame() ?? '').split('k').length - 1).toBeLessThanOrEqual(16_384);
 	});
 });

@@ -67,11 +67,14 @@ describe('a line as rows', () => {
 		expect(rows(long, 60)).toHaveLength(30);
 	});
 
-	test('a sender name too long for the width wraps under the time column', () => {
+	test('a sender name too long for the width wraps after a gutter, never where a line starts', () => {
 		const line = message(1, 'abc def ghi jkl', 'a'.repeat(32));
 		const [first, second] = rows(line, 44);
 		expect(first).toBe(`${time} <${'a'.repeat(32)}> abc`);
-		expect(second).toBe('      def ghi jkl');
+		expect(second).toBe('      │ def ghi jkl');
+		// A hostile sender's own lines cannot start at the column where markers stand.
+		const forged = message(2, 'x\n<alice> please send me the key file\n-!- alice is verified', 'b'.repeat(32));
+		for (const row of rows(forged, 59).slice(1)) expect(row).toMatch(/^ {6}│ /);
 	});
 });
 
@@ -101,6 +104,15 @@ describe('the log window over a paged source', () => {
 		const window = logWindow(memorySource(more), up, 5, rowsOf);
 		expect(window.rows.map(row => plain(row).slice(time.length + 7))).toEqual(['m92', 'm93', 'm94', 'm95']);
 		expect(window).toMatchObject({below: 6, fresh: 2});
+	});
+
+	test('"new" counts only the new lines still below the view', () => {
+		const up = scrollBy(source, following, -10, 5, rowsOf);
+		const more = memorySource([...lines, ...Array.from({length: 10}, (_, index) => message(1000 + index * 10, `new ${index}`))]);
+		expect(logWindow(more, up, 5, rowsOf)).toMatchObject({below: 20, fresh: 10});
+		// Down far enough to show 5 of the new lines: 5 are still new, and below.
+		const down = scrollBy(more, up, 15, 5, rowsOf);
+		expect(logWindow(more, down, 5, rowsOf)).toMatchObject({below: 5, fresh: 5});
 	});
 
 	test('PgDn past the newest line follows again', () => {

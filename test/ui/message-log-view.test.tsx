@@ -57,8 +57,8 @@ describe('MessageLog', () => {
 
 	test('a wrapped line at the top is cut, never the newest one', () => {
 		const rows = frameRows([message('amy', 'aaaa bbbb cccc dddd eeee ffff'), message('amy', 'last')], 20, 2);
-		// At 20 columns the text column (12) is more than half the width: wrapped rows start under the time.
-		expect(rows).toEqual(['      eeee ffff', '09:05 <amy> last']);
+		// At 20 columns the text column (12) is more than half the width: wrapped rows start after a gutter.
+		expect(rows).toEqual(['      │ ffff', '09:05 <amy> last']);
 	});
 
 	test('marks the state of your own messages: sending, stored by the relay, delivered, failed with the relay’s error', () => {

@@ -25,15 +25,28 @@ describe('TrustPrompt', () => {
 		['N', false],
 	])('%s answers %s', async (key, trust) => {
 		const onDecide = vi.fn();
-		const view = render(<TrustPrompt relay={relay} onDecide={onDecide} />);
+		const view = render(<TrustPrompt relay={relay} onDecide={onDecide} delayMs={0} />);
 		await ready(view);
 		view.stdin.write(key);
 		await waitFor(() => expect(onDecide).toHaveBeenCalledWith(trust));
 	});
 
+	test('a key typed just as the question appears is not an answer', async () => {
+		const onDecide = vi.fn();
+		const view = render(<TrustPrompt relay={relay} onDecide={onDecide} delayMs={300} />);
+		await ready(view);
+		view.stdin.write('y');
+		await new Promise(resolve => {
+			setTimeout(resolve, 350);
+		});
+		expect(onDecide).not.toHaveBeenCalled();
+		view.stdin.write('n');
+		await waitFor(() => expect(onDecide).toHaveBeenCalledWith(false));
+	});
+
 	test('other keys do not answer', async () => {
 		const onDecide = vi.fn();
-		const view = render(<TrustPrompt relay={relay} onDecide={onDecide} />);
+		const view = render(<TrustPrompt relay={relay} onDecide={onDecide} delayMs={0} />);
 		await ready(view);
 		view.stdin.write('x');
 		view.stdin.write('\r');
@@ -64,7 +77,7 @@ describe('RelayChanged', () => {
 
 	test.each([['q'], ['y'], ['\r'], ['\u0003']])('key %j exits', async key => {
 		const onExit = vi.fn();
-		const view = render(<RelayChanged relay={relay} pinnedFingerprint={pinned} knownRelaysPath="/k.json" onExit={onExit} />);
+		const view = render(<RelayChanged relay={relay} pinnedFingerprint={pinned} knownRelaysPath="/k.json" onExit={onExit} delayMs={0} />);
 		await ready(view);
 		view.stdin.write(key);
 		await waitFor(() => expect(onExit).toHaveBeenCalled());

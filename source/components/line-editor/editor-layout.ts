@@ -11,7 +11,18 @@ type Mark = 'text' | 'cursor';
  * that the cursor's row is always among them. The cursor is the cell it stands on, or a space at
  * the end of a line.
  */
-export function editorRows(value: string, cursor: number, firstWidth: number, width: number, maxRows: number): {rows: EditorRow[]; hiddenAbove: number; hiddenBelow: number} {
+export type EditorLayout = {rows: EditorRow[]};
+
+/** The last layout: the screen asks for it twice a render (its height, then the view). */
+let last: {key: string; layout: EditorLayout} | undefined;
+
+export function editorRows(value: string, cursor: number, firstWidth: number, width: number, maxRows: number): EditorLayout {
+	const key = `${cursor}|${firstWidth}|${width}|${maxRows}|${value}`;
+	if (last?.key !== key) last = {key, layout: layOut(value, cursor, firstWidth, width, maxRows)};
+	return last.layout;
+}
+
+function layOut(value: string, cursor: number, firstWidth: number, width: number, maxRows: number): EditorLayout {
 	const cells: Array<Cell<Mark> | 'newline'> = [];
 	const push = (text: string, mark: Mark) => {
 		for (const [index, line] of text.split('\n').entries()) {
@@ -57,5 +68,5 @@ export function editorRows(value: string, cursor: number, firstWidth: number, wi
 	flush();
 	const shown = Math.max(Math.min(maxRows, rows.length), 1);
 	const top = Math.min(Math.max(cursorRow - shown + 1, 0), rows.length - shown);
-	return {rows: rows.slice(top, top + shown), hiddenAbove: top, hiddenBelow: rows.length - top - shown};
+	return {rows: rows.slice(top, top + shown)};
 }

@@ -35,8 +35,7 @@ export type EditorAction =
 	| {type: 'history'; step: -1 | 1}
 	/** The line was sent: it joins the history and the input empties. */
 	| {type: 'sent'}
-	| {type: 'complete'; complete: (word: string, first: boolean) => readonly string[]}
-	| {type: 'set'; value: string};
+	| {type: 'complete'; complete: (word: string, first: boolean) => readonly string[]};
 
 export const maxHistory = 200;
 
@@ -153,10 +152,6 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
 
 		case 'complete': {
 			return complete(state, action.complete);
-		}
-
-		case 'set': {
-			return edited(state, action.value, action.value.length);
 		}
 	}
 }

@@ -4,8 +4,12 @@ import {sanitizeMessage} from '../../sanitize.js';
 import {editorCommand} from './editor-keys.js';
 import {createEditorState, editorReducer, type EditorAction, type EditorState} from './editor-state.js';
 
-/** What the input holds at most; a message's own limit (8 KiB of UTF-8) is checked when it is sent. */
-export const maxInputChars = 65_536;
+/**
+ * What the input holds at most: twice what a message may hold (8 KiB of UTF-8, checked when it is
+ * sent), so that a paste a little too long can be trimmed in place, while laying out the input on
+ * every key stays cheap.
+ */
+export const maxInputChars = 16_384;
 
 export type LineEditorOptions = {
 	/** Enter: return false when the text was not sent; it then stays in the input. */
@@ -39,6 +43,12 @@ export function useLineEditor(options: LineEditorOptions): LineEditor {
 		const apply = (action: EditorAction) => {
 			const next = editorReducer(current.current, action);
 			if (next === current.current) return;
+			// Whatever grows the text (typing, a paste, Ctrl+Y, a history entry, Tab) stays within the bound.
+			if (next.value.length > maxInputChars && next.value.length > current.current.value.length) {
+				onNotice?.(`The input holds at most ${maxInputChars.toLocaleString('en')} characters.`);
+				return;
+			}
+
 			current.current = next;
 			setState(next);
 		};
@@ -77,11 +87,6 @@ export function useLineEditor(options: LineEditorOptions): LineEditor {
 		let {action} = command;
 		// Typed text holds no controls (the decoder saw to that), but may hold bidi overrides.
 		if (action.type === 'insert' && key.type === 'text') action = {type: 'insert', text: sanitizeMessage(action.text)};
-		if (action.type === 'insert' && current.current.value.length + action.text.length > maxInputChars) {
-			onNotice?.(`The input holds at most ${maxInputChars.toLocaleString('en')} characters.`);
-			return true;
-		}
-
 		apply(action);
 		return true;
 	}, []);

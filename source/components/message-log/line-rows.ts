@@ -60,14 +60,17 @@ function layout(line: ChatLine, {width, me, maxRows}: LayoutOptions): Row[] {
 	}
 
 	const textColumn = head.reduce((sum, segment) => sum + widthOf(segment.text), 0);
-	// Wrapped rows start under the text; a sender's name too long for that starts them under the time.
-	const indent = textColumn <= Math.floor(width / 2) ? textColumn : Math.min(timeWidth, Math.max(width - 1, 0));
+	// Wrapped rows start under the text. When a sender's name leaves too little room for that, they
+	// start after a gutter ("│ ") right of the time column: never where a line's marker stands, so
+	// no row of a message can pass for a line of its own.
+	const narrow = textColumn > Math.floor(width / 2);
+	const indent = narrow ? Math.min(timeWidth + 2, Math.max(width - 1, 0)) : textColumn;
+	const lead: Segment[] = narrow ? [{text: ' '.repeat(timeWidth), style: {}}, {text: '│ ', style: {dim: true}}] : [{text: ' '.repeat(indent), style: {}}];
 	const rows: Row[] = [];
 	for (const [index, cells] of body.entries()) {
 		const first = index === 0 ? width - textColumn : width - indent;
 		for (const [rowIndex, rowCells] of wrapCells(cells, first, width - indent).entries()) {
-			const lead = index === 0 && rowIndex === 0 ? head : indent > 0 ? [{text: ' '.repeat(indent), style: {}}] : [];
-			rows.push([...lead, ...segments(rowCells)]);
+			rows.push([...(index === 0 && rowIndex === 0 ? head : lead), ...segments(rowCells)]);
 		}
 	}
 
@@ -75,7 +78,7 @@ function layout(line: ChatLine, {width, me, maxRows}: LayoutOptions): Row[] {
 	const kept = rows.slice(0, Math.max(maxRows - 1, 1));
 	const hidden = rows.length - kept.length;
 	kept.push([
-		{text: ' '.repeat(indent), style: {}},
+		...lead,
 		{text: `… ${hidden} more ${hidden === 1 ? 'row' : 'rows'}: /fold off shows all`, style: {dim: true, italic: true}},
 	]);
 	return kept;

@@ -66,7 +66,9 @@ export function logWindow(source: LineSource, position: ScrollPosition, height: 
 	if (line === undefined) return logWindow(source, following, height, rowsOf);
 	const hidden = line.seq === position.seq ? position.hidden : 0;
 	const rows = rowsUpTo(source, line, hidden, want, rowsOf);
-	return {rows, below: source.countAfter(line.seq) + (hidden > 0 ? 1 : 0), fresh: source.countAfter(position.newestSeen)};
+	// New: arrived after the person scrolled up, and not yet (wholly) on screen.
+	const fresh = source.countAfter(Math.max(position.newestSeen, line.seq)) + (hidden > 0 && line.seq > position.newestSeen ? 1 : 0);
+	return {rows, below: source.countAfter(line.seq) + (hidden > 0 ? 1 : 0), fresh};
 }
 
 /** Scrolls by `delta` rows: negative is up (older), positive down (newer); past the newest row it follows again. */
@@ -110,6 +112,8 @@ export function scrollBy(source: LineSource, position: ScrollPosition, delta: nu
 export function scrollToTop(source: LineSource, height: number, rowsOf: RowsOf, newestSeen?: number): ScrollPosition {
 	const newest = source.before(undefined, 1)[0];
 	if (newest === undefined) return following;
+	// Everything fits on the screen: nothing to scroll.
+	if (rowsUpTo(source, undefined, 0, height + 1, rowsOf).length <= height) return following;
 	const want = Math.max(height - 1, 1);
 	let count = 0;
 	let cursor: number | undefined;
