@@ -240,11 +240,14 @@ function incoming(state: ChatState, message: IncomingMessage): ChatState {
 	const key = message.kind === 'everyone' ? everyone : from;
 	// A message is shown once, however often it arrives (the client already drops replays).
 	if (hasMessage(state, key, id, from)) return state;
-	const line: MessageLine = {kind: 'message', seq: state.counter, id, from, to: key === everyone ? everyone : message.to, text, time: shownTime(message)};
+	const line: MessageLine = {kind: 'message', seq: state.counter, id, from, to: key === everyone ? everyone : message.to, text, time: shownTime(message), arrived: message.time};
 	const next = addLine(state, key, line);
 	if (next.selected === undefined) return select(next, key);
 	if (next.selected === key) return next;
-	return {...markUnread(next, key), bells: next.bells + 1};
+	// The bell rings when a conversation gets something unread, not for each message after it:
+	// a sender cannot keep it ringing.
+	const first = (next.unread.get(key) ?? 0) === 0;
+	return {...markUnread(next, key), bells: next.bells + (first ? 1 : 0)};
 }
 
 function held(state: ChatState, from: string, count: number, time: number): ChatState {

@@ -10,6 +10,7 @@ import {parseFlags, usageError} from './cli-flags.js';
 import {App} from './components/app.js';
 import {parsePort, portError, usernameError} from './components/connect-form.js';
 import {parseFingerprint} from './crypto/keys.js';
+import {sanitizeText} from './sanitize.js';
 
 const cli = parseFlags(
 	'im-tui',
@@ -88,12 +89,15 @@ const {mouse} = cli.flags;
 /**
  * The terminal modes the client runs in: the alternate screen; bracketed paste (2004), so that a
  * paste arrives marked and becomes one message; the mouse wheel only with --mouse (1000 + 1006,
- * which takes plain text selection away). Alternate scroll (1007) is off while the client runs,
+ * which takes plain text selection away). Auto-wrap (DECAWM, 7) is off: a character the terminal
+ * draws wider than it is measured (there are such) is cut at the right edge instead of pushing
+ * the rest of the frame onto a new row, where it could pass for a line of its own. Alternate
+ * scroll (1007) is off while the client runs,
  * or a terminal that sends the wheel as Up/Down would change the conversation; its setting is
  * saved first and restored on leaving (XTSAVE, XTRESTORE).
  */
-const enterModes = `\u001B[?1049h\u001B[?2004h\u001B[?1007s\u001B[?1007l${mouse ? '\u001B[?1000h\u001B[?1006h' : ''}`;
-const leaveModes = `${mouse ? '\u001B[?1006l\u001B[?1000l' : ''}\u001B[?1007r\u001B[?2004l\u001B[?1049l\u001B[?25h`;
+const enterModes = `\u001B[?1049h\u001B[?7l\u001B[?2004h\u001B[?1007s\u001B[?1007l${mouse ? '\u001B[?1000h\u001B[?1006h' : ''}`;
+const leaveModes = `${mouse ? '\u001B[?1006l\u001B[?1000l' : ''}\u001B[?1007r\u001B[?2004l\u001B[?7h\u001B[?1049l\u001B[?25h`;
 
 let modesOn = false;
 function restoreTerminal(): void {
@@ -121,15 +125,23 @@ const instance = render(
 	{exitOnCtrlC: false, maxFps: 60},
 );
 
+/** A reason printed on leaving is cut to this: it is a line for a person, not a dump. */
+const maxExitMessageChars = 400;
+
 function stop(code: number, message?: string): never {
 	try {
 		instance.unmount();
 	} catch {}
 
 	restoreTerminal();
-	if (message !== undefined) process.stderr.write(`im-tui: ${message}\n`);
+	// The reason may quote the relay, which can be anyone at that address before the handshake.
+	if (message !== undefined) process.stderr.write(`im-tui: ${sanitizeText(message).slice(0, maxExitMessageChars)}\n`);
 	process.exit(code);
 }
+
+/** The terminal went away (its window closed): nobody is left to type, so leave. */
+process.stdin.once('end', () => stop(129));
+process.stdin.once('error', () => stop(129));
 
 process.on('uncaughtException', error => stop(1, error.message));
 process.on('unhandledRejection', reason => stop(1, reason instanceof Error ? reason.message : String(reason)));

@@ -26,11 +26,17 @@ const lineBreaks = /[\t\n\v\f\r\u0085\u2028\u2029]+/g;
 // Bidirectional controls that could reorder what is shown (Trojan Source).
 const bidiControls = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
+// Characters measured as (nearly) nothing that terminals draw as one or two cells: Hangul fillers,
+// the soft hyphen, and the prepended concatenation marks. Text full of them would be drawn wider
+// than it was laid out, pushing the frame out of place.
+const misdrawn = /[\u00AD\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u115F\u1160\u3164\uFFA0\u{110BD}\u{110CD}]/gu;
+
 export function sanitizeText(text: string): string {
 	return text
 		.replace(escapeSequence, '')
 		.replace(controls, '')
 		.replace(bidiControls, '')
+		.replace(misdrawn, '')
 		.replace(lineBreaks, ' ');
 }
 
@@ -44,7 +50,7 @@ export function sanitizeMessage(text: string): string {
 	return text
 		.replace(escapeSequence, '')
 		.split(/\r\n|[\n\r\u2028\u2029]/)
-		.map(line => expandTabs(line.replace(controls, '').replace(bidiControls, '')).replace(otherBreaks, ' '))
+		.map(line => expandTabs(line.replace(controls, '').replace(bidiControls, '').replace(misdrawn, '')).replace(otherBreaks, ' '))
 		.join('\n');
 }
 

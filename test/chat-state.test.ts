@@ -532,15 +532,19 @@ describe('the status view and what goes where', () => {
 		expect(chatReducer(state, {type: 'select', key: everyone}).notice).toBeUndefined();
 	});
 
-	test('a message arriving in a conversation not on screen counts as unread and rings once; on screen it does not', () => {
-		let state = online('me1', ['amy', 'bob']);
+	test('a message arriving in a conversation not on screen counts as unread; the first rings the bell; on screen nothing rings', () => {
+		let state = online('me1', ['amy', 'bob', 'cy']);
 		expect(state.selected).toBe('amy');
 		state = run([message('bob', 'b1'), message('bob', 'b2'), message('amy', 'a1')], state);
 		expect(state.unread.get('bob')).toBe(2);
+		expect(state.bells).toBe(1);
+		state = run([message('cy', 'c1')], state);
 		expect(state.bells).toBe(2);
 		state = chatReducer(state, {type: 'select-unread'});
 		expect(state.selected).toBe('bob');
 		expect(state.unread.get('bob')).toBeUndefined();
+		state = chatReducer(state, {type: 'select-unread'});
+		expect(state.selected).toBe('cy');
 		expect(chatReducer(state, {type: 'select-unread'})).toBe(state);
 	});
 

@@ -110,6 +110,7 @@ describe('sanitizeMessage', () => {
 		['an OSC cannot swallow the next line and smuggle it', `x${esc}]0;title\nrest`, 'x'],
 		['controls and DEL go', 'a\u0000\u0007\b\u007F\u0080b', 'ab'],
 		['bidi overrides go', 'abc\u202Etxt\u2066', 'abctxt'],
+		['characters measured narrower than terminals draw them go', `a\u3164\u3164b\u115F\u1160\uFFA0c\u00ADd\u0600e\u{110BD}f`, 'abcdef'],
 	])('%s', (_name, input, expected) => {
 		expect(sanitizeMessage(input)).toBe(expected);
 	});

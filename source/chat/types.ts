@@ -32,6 +32,8 @@ export type MessageLine = {
 	text: string;
 	/** The time shown: when its author wrote it (see shownTime). */
 	time: number;
+	/** For a received message, when the relay took it: the date is shown too when it is another day. */
+	arrived?: number;
 	/** Set on the messages this user sent. */
 	delivery?: Delivery;
 	/** On this user's messages to everyone: who was sent a copy, and who confirmed it. */

@@ -72,7 +72,7 @@ export function StatusLine({status, relay, me, notice: latest, width, reconnectA
 		<Box width={width} height={1} flexShrink={0}>
 			<Text wrap="truncate-end">
 				<Text bold color={paint(statusColor[status])}>{`[${statusText(status, reconnectAt, now)}]`}</Text>
-				{notice ? <Text color={paint(notice.tone === 'error' ? 'red' : undefined)}>{` ${sanitizeText(notice.text)}${parts.length > 0 ? ' │' : ''}`}</Text> : null}
+				{notice ? <Text color={paint(notice.tone === 'error' ? 'red' : undefined)}>{` ${sanitizeText(notice.text.slice(0, width * 2))}${parts.length > 0 ? ' │' : ''}`}</Text> : null}
 				{parts.map(part => ` ${part}`).join(' │')}
 			</Text>
 		</Box>

@@ -106,6 +106,25 @@ function body(fields: Fields): string {
 	return value;
 }
 
+/**
+ * The relay's own words (the message of the day, an announcement, an error's message, a shutdown
+ * reason) are cut to this many characters when read: they are for a person to read, and a relay
+ * that sends megabytes of them would only slow its clients down.
+ */
+export const maxRelayTextChars = 2000;
+
+function relayText(text: string): string {
+	if (text.length <= maxRelayTextChars) return text;
+	let end = maxRelayTextChars - 1;
+	// Never half a surrogate pair.
+	if (/[\uD800-\uDBFF]/.test(text[end - 1]!)) end--;
+	return `${text.slice(0, end)}…`;
+}
+
+function relayTextOrNull(text: string | null): string | null {
+	return text === null ? null : relayText(text);
+}
+
 function nullableString(fields: Fields, key: string): string | null {
 	const value = fields[key];
 	if (value === null) return null;
@@ -231,7 +250,7 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 				type: 'welcome',
 				username: username(fields, 'username'),
 				users: userRecords(fields),
-				motd: nullableString(fields, 'motd'),
+				motd: relayTextOrNull(nullableString(fields, 'motd')),
 				...(more > 0 ? {more} : {}),
 			};
 		}
@@ -251,9 +270,9 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 		case 'accepted':
 			return {type: 'accepted', id: messageId(fields, 'id'), to: username(fields, 'to'), time: int(fields, 'time')};
 		case 'announcement':
-			return {type: 'announcement', text: str(fields, 'text'), time: int(fields, 'time')};
+			return {type: 'announcement', text: relayText(str(fields, 'text')), time: int(fields, 'time')};
 		case 'shutdown':
-			return {type: 'shutdown', reason: str(fields, 'reason')};
+			return {type: 'shutdown', reason: relayText(str(fields, 'reason'))};
 		case 'error':
 			return parseErrorMessage(fields);
 		case 'ping':
@@ -269,5 +288,5 @@ export function parseErrorMessage(fields: Fields): ErrorMessage {
 	if (!isErrorCode(code)) bad(`unknown error code (${describe(code)})`);
 	const fatal = fields.fatal;
 	if (typeof fatal !== 'boolean') bad('"fatal" must be a boolean');
-	return {type: 'error', code, message: str(fields, 'message'), fatal, ref: nullableString(fields, 'ref')};
+	return {type: 'error', code, message: relayText(str(fields, 'message')), fatal, ref: nullableString(fields, 'ref')};
 }

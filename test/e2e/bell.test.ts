@@ -16,7 +16,7 @@ const bells = (text: string) => text.split('\u0007').length - 1;
 // The built client in a pty: a message arriving in a conversation that is not on screen rings the
 // terminal bell (BEL) once; one on screen does not; --bell off never rings.
 describe('the terminal bell', () => {
-	test('rings once per message that arrives out of sight, never for one on screen, never with --bell off', {timeout: 60_000}, async () => {
+	test('rings once when a conversation out of sight gets unread messages, never for one on screen, never with --bell off', {timeout: 60_000}, async () => {
 		const relay = await spawnRelay(['--data-dir', join(tempDir(), 'relay')]);
 		cleanups.push(async () => {
 			relay.child.kill('SIGTERM');
@@ -47,12 +47,15 @@ describe('the terminal bell', () => {
 		from = alice.output().length;
 		bob.send('mia', 'out of sight');
 		await alice.waitFor(text => text.includes('bob (1)') && text.includes('\u0007'), {from, description: 'the unread count and the bell'});
+		// More from bob while his conversation is still unread: counted, no more bells.
+		bob.send('mia', 'and again');
+		await alice.waitFor(text => text.includes('bob (2)'), {from, description: 'the second unread message'});
 
 		quiet.write('\u001B[A');
 		await quiet.waitFor(text => text.includes('to # everyone>'));
 		bob.send('nia', 'out of sight');
 		await quiet.waitFor(text => text.includes('bob (1)'));
-		// Later frames came and went meanwhile: one bell for one message, none with --bell off.
+		// Later frames came and went meanwhile: one bell for bob's conversation, none with --bell off.
 		expect(bells(alice.output().slice(from))).toBe(1);
 		expect(bells(quiet.output())).toBe(0);
 	});

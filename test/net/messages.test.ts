@@ -1,6 +1,6 @@
-import {describe, expect, it} from 'vitest';
+import {describe, expect, it, test} from 'vitest';
 import {ProtocolError} from '../../source/net/error-codes.js';
-import {parseClientMessage, parseRelayMessage} from '../../source/net/messages.js';
+import {maxRelayTextChars, parseClientMessage, parseRelayMessage} from '../../source/net/messages.js';
 import {checkUsername, foldUsername} from '../../source/net/usernames.js';
 
 function rejection(parse: (value: unknown) => unknown, value: unknown): string | undefined {
@@ -144,5 +144,17 @@ describe('usernames', () => {
 		['everyone', 'reserved_username'],
 	])('refuses %j with %s', (name, code) => {
 		expect(checkUsername(name)).toMatchObject({ok: false, code});
+	});
+});
+
+describe("the relay's own words", () => {
+	test('a message of the day, an announcement, an error and a shutdown reason are cut at 2,000 characters', () => {
+		const long = 'w'.repeat(150_000);
+		const cut = `${'w'.repeat(maxRelayTextChars - 1)}…`;
+		expect(parseRelayMessage({type: 'announcement', text: long, time: 1})).toEqual({type: 'announcement', text: cut, time: 1});
+		expect(parseRelayMessage({type: 'shutdown', reason: long})).toEqual({type: 'shutdown', reason: cut});
+		expect(parseRelayMessage({type: 'error', code: 'queue_full', message: long, fatal: false, ref: null})).toMatchObject({message: cut});
+		expect(parseRelayMessage({type: 'welcome', username: 'amy', users: [], motd: long})).toMatchObject({motd: cut});
+		expect(parseRelayMessage({type: 'announcement', text: `${'w'.repeat(maxRelayTextChars - 2)}🙂tail`, time: 1})).toEqual({type: 'announcement', text: `${'w'.repeat(maxRelayTextChars - 2)}…`, time: 1});
 	});
 });

@@ -235,7 +235,7 @@ describe('ChatScreen over a scripted connection', () => {
 		const {connection, view} = await start([contact('amy')], {columns: 80, rows: 30});
 		const long = Array.from({length: 20}, (_, index) => `row ${index}`).join('\n');
 		connection.emit('message', {id: 'long', from: 'amy', to: 'me1', kind: 'direct', text: long, time: Date.now(), sent: Date.now()});
-		await waitFor(() => expect(log(view)).toContain('… 9 more rows: /fold off shows all'));
+		await waitFor(() => expect(log(view)).toContain('… 20 lines, folded: /fold off shows all'));
 		expect(log(view)).not.toContain('row 19');
 		await submit(view, '/fold off');
 		await waitFor(() => expect(log(view)).toContain('row 19'));

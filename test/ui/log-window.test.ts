@@ -37,6 +37,13 @@ describe('a line as rows', () => {
 		expect(rows(message(1, 'one\n\ntwo\r\nthree'), 40)).toEqual([`${time} <amy> one`, '', '            two', '            three'].map(row => (row === '' ? '            ' : row)));
 	});
 
+	test('a message its sender dates another day than it arrived shows the date too', () => {
+		const claimed = new Date(2026, 11, 3, 8, 59).getTime();
+		const line: ChatLine = {kind: 'message', seq: 1, id: 'm1', from: 'mallory', to: 'me1', text: 'old news', time: claimed, arrived: at};
+		expect(rows(line, 60)).toEqual(['Dec 03 08:59 <mallory> old news']);
+		expect(rows({...line, time: at - 60_000}, 60)[0]).toMatch(/^\d\d:\d\d <mallory> old news$/);
+	});
+
 	test('my message carries its delivery mark after the text', () => {
 		const mine: ChatLine = {kind: 'message', seq: 1, id: 'm1', from: 'me1', to: 'amy', text: 'hi', time: at, delivery: {state: 'delivered'}};
 		expect(rows(mine, 40)).toEqual([`${time} <me1> hi ✓`]);
@@ -63,7 +70,7 @@ describe('a line as rows', () => {
 		const folded = rows(long, 60, 5);
 		expect(folded).toHaveLength(5);
 		expect(folded[3]).toBe('            line 3');
-		expect(folded[4]).toBe('            … 26 more rows: /fold off shows all');
+		expect(folded[4]).toBe('            … 30 lines, folded: /fold off shows all');
 		expect(rows(long, 60)).toHaveLength(30);
 	});
 

@@ -27,7 +27,7 @@ function layOut(value: string, cursor: number, firstWidth: number, width: number
 	const push = (text: string, mark: Mark) => {
 		for (const [index, line] of text.split('\n').entries()) {
 			if (index > 0) cells.push('newline');
-			cells.push(...toCells<Mark>(line, mark));
+			for (const cell of toCells<Mark>(line, mark)) cells.push(cell);
 		}
 	};
 

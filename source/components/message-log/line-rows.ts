@@ -35,6 +35,22 @@ export function formatTime(time: number): string {
 	return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
 }
 
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function sameDay(a: number, b: number): boolean {
+	return new Date(a).toDateString() === new Date(b).toDateString();
+}
+
+/**
+ * A line's time; with its date when a received message says it was written on another day than
+ * it arrived (the time is its sender's word: "Dec 03 08:59" cannot pass for today).
+ */
+export function timeLabel(line: ChatLine): string {
+	if (line.kind !== 'message' || line.arrived === undefined || sameDay(line.time, line.arrived)) return formatTime(line.time);
+	const date = new Date(line.time);
+	return `${months[date.getMonth()]} ${String(date.getDate()).padStart(2, '0')} ${formatTime(line.time)}`;
+}
+
 const cache = new WeakMap<ChatLine, {key: string; rows: Row[]}>();
 
 /** The rows `line` fills at this width: wrapped under its own text column, folded past maxRows. */
@@ -48,7 +64,7 @@ export function lineRows(line: ChatLine, options: LayoutOptions): Row[] {
 }
 
 function layout(line: ChatLine, {width, me, maxRows}: LayoutOptions): Row[] {
-	const head: Segment[] = [{text: `${formatTime(line.time)} `, style: {dim: true}}];
+	const head: Segment[] = [{text: `${timeLabel(line)} `, style: {dim: true}}];
 	let body: Array<Array<Cell<Style>>>;
 	if (line.kind === 'message') {
 		const mine = line.from === me;
@@ -68,26 +84,29 @@ function layout(line: ChatLine, {width, me, maxRows}: LayoutOptions): Row[] {
 	const lead: Segment[] = narrow ? [{text: ' '.repeat(timeWidth), style: {}}, {text: '│ ', style: {dim: true}}] : [{text: ' '.repeat(indent), style: {}}];
 	const rows: Row[] = [];
 	for (const [index, cells] of body.entries()) {
+		// Folded, only the rows that can show are laid out (a line of 8,192 tabs is 65,536 cells).
+		if (rows.length > maxRows) break;
+		const room = Number.isFinite(maxRows) ? (maxRows + 1 - rows.length) * width : cells.length;
 		const first = index === 0 ? width - textColumn : width - indent;
-		for (const [rowIndex, rowCells] of wrapCells(cells, first, width - indent).entries()) {
+		for (const [rowIndex, rowCells] of wrapCells(cells.length > room ? cells.slice(0, room) : cells, first, width - indent).entries()) {
 			rows.push([...(index === 0 && rowIndex === 0 ? head : lead), ...segments(rowCells)]);
 		}
 	}
 
 	if (rows.length <= maxRows) return rows;
 	const kept = rows.slice(0, Math.max(maxRows - 1, 1));
-	const hidden = rows.length - kept.length;
-	kept.push([
-		...lead,
-		{text: `… ${hidden} more ${hidden === 1 ? 'row' : 'rows'}: /fold off shows all`, style: {dim: true, italic: true}},
-	]);
+	const lines = body.length === 1 ? '' : ` ${body.length} lines,`;
+	kept.push([...lead, {text: `…${lines} folded: /fold off shows all`, style: {dim: true, italic: true}}]);
 	return kept;
 }
 
 function messageBody(line: MessageLine): Array<Array<Cell<Style>>> {
 	const lines = sanitizeMessage(line.text).split('\n');
 	const body = lines.map(text => toCells<Style>(text, {}));
-	if (line.delivery) body[body.length - 1]!.push(...toCells<Style>(...deliveryMark(line.delivery, line.receipts)));
+	if (line.delivery) {
+		const last = body[body.length - 1]!;
+		for (const cell of toCells<Style>(...deliveryMark(line.delivery, line.receipts))) last.push(cell);
+	}
 	return body;
 }
 
@@ -100,7 +119,7 @@ function systemBody(line: SystemLine): Array<Cell<Style>> {
 /** … sending, · waiting to be sent (offline), · stored by the relay, ✓ delivered end to end (✓ 2/3 for a message to everyone). */
 export function deliveryMark(delivery: Delivery, receipts: MessageLine['receipts']): [string, Style] {
 	if (delivery.state === 'failed') {
-		return [` ✗ not sent: ${sanitizeText(delivery.message)} (${sanitizeText(delivery.code)})`, {color: 'red'}];
+		return [` ✗ not sent: ${sanitizeText(delivery.message).slice(0, 200)} (${sanitizeText(delivery.code).slice(0, 40)})`, {color: 'red'}];
 	}
 
 	if (receipts !== undefined && receipts.by.length > 0) {
