@@ -18,20 +18,25 @@ const pause = ms => new Promise(resolve => setTimeout(resolve, ms));
 /** Output as drawn: colour and style sequences (SGR) taken out. */
 const withoutStyles = text => text.replaceAll(/\u001B\[[\d;]*m/g, '');
 
+/** What the bench keeps of the client's output: a few frames (one is under 20 KB). */
+const keptOutput = 65_536;
+
 /**
- * The built client in a pty; `waitFor(test, from)` resolves with the time at which the output
- * after `from`, its styles taken out, passed `test`.
+ * The built client in a pty. `mark()` starts a new stretch of output; `waitFor(test)` resolves with
+ * the time at which the output since the mark (its last 64 KiB), styles taken out, passed `test`.
+ * Only recent output is kept: testing a whole session's output on every read would cost the
+ * bench itself more than the client takes to draw.
  */
 function terminal(args, {columns = 120, rows = 35} = {}) {
 	const {spawn} = require('node-pty');
 	const env = {...process.env, TERM: 'xterm-256color'};
 	delete env.CI;
 	const started = performance.now();
-	const pty = spawn(process.execPath, [clientBin, ...args], {name: 'xterm-256color', cols: columns, rows, env});
-	let text = '';
+	const pty = spawn(process.execPath, [...(process.env.IM_TUI_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.IM_TUI_BENCH_PROF] : []), clientBin, ...args], {name: 'xterm-256color', cols: columns, rows, env});
+	let recent = '';
 	let waiter;
 	pty.onData(data => {
-		text += data;
+		recent = recent.length + data.length > keptOutput ? (recent + data).slice(-keptOutput) : recent + data;
 		waiter?.();
 	});
 	let exited = false;
@@ -42,19 +47,21 @@ function terminal(args, {columns = 120, rows = 35} = {}) {
 	return {
 		started,
 		write: data => pty.write(data),
-		length: () => text.length,
-		waitFor(test, from = 0, timeoutMs = 60_000) {
+		mark() {
+			recent = '';
+		},
+		waitFor(test, timeoutMs = 60_000) {
 			return new Promise((resolve, reject) => {
 				const timer = setTimeout(() => {
 					waiter = undefined;
-					reject(new Error(`the client did not draw what was expected in ${timeoutMs} ms; it wrote:\n${text.slice(-1500)}`));
+					reject(new Error(`the client did not draw what was expected in ${timeoutMs} ms; it wrote:\n${recent.slice(-1500)}`));
 				}, timeoutMs);
 				waiter = () => {
 					if (exited) {
 						clearTimeout(timer);
 						waiter = undefined;
-						reject(new Error(`the client exited; it wrote:\n${text.slice(-1500)}`));
-					} else if (test(withoutStyles(text.slice(from)))) {
+						reject(new Error(`the client exited; it wrote:\n${recent.slice(-1500)}`));
+					} else if (test(withoutStyles(recent))) {
 						clearTimeout(timer);
 						waiter = undefined;
 						resolve(performance.now());
@@ -64,7 +71,10 @@ function terminal(args, {columns = 120, rows = 35} = {}) {
 			});
 		},
 		kill() {
-			if (!exited) pty.kill('SIGKILL');
+			if (exited) return;
+			// Profiling: leave with Ctrl+C, so that node writes the profile.
+			if (process.env.IM_TUI_BENCH_PROF) pty.write('\u0003');
+			else pty.kill('SIGKILL');
 		},
 	};
 }
@@ -104,22 +114,22 @@ export async function terminalKeys(relay, {messages = 10_000, keys = 500} = {}) 
 			sent += run;
 			while (accepted < sent) await pause(5);
 		}
-		await alice.waitFor(text => text.includes(`message ${messages - 1} of the backlog`), 0, 300_000);
+		await alice.waitFor(text => text.includes(`message ${messages - 1} of the backlog`), 300_000);
 		const fillSeconds = (performance.now() - loaded) / 1000;
 
 		const samples = [];
 		const letters = 'abcdefghijklmnopr';
 		for (let index = 0; index < keys; index++) {
 			const letter = letters[index % letters.length];
-			let from = alice.length();
+			alice.mark();
 			const start = performance.now();
 			alice.write(letter);
-			samples.push((await alice.waitFor(text => text.includes(`> ${letter}`), from)) - start);
+			samples.push((await alice.waitFor(text => text.includes(`> ${letter}`))) - start);
 			// Empty the input again (Ctrl+U), then leave a person's pause before the next key.
-			from = alice.length();
+			alice.mark();
 			alice.write('\u0015');
 			// The input is empty again when the prompt is followed by the cursor cell and the row's end.
-			await alice.waitFor(text => /> \s*\r?\n/.test(text) || text.endsWith('> '), from);
+			await alice.waitFor(text => /> \s*\r?\n/.test(text) || text.endsWith('> '));
 			await pause(30);
 		}
 
