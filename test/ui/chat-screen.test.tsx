@@ -218,6 +218,20 @@ describe('ChatScreen over a scripted connection', () => {
 		expect(log(view)).not.toContain('line 00');
 	});
 
+	test('the mouse wheel (reported with --mouse) scrolls the log three rows a notch', async () => {
+		const {connection, view} = await start([contact('amy')], {columns: 80, rows: 12});
+		for (let index = 0; index < 30; index++) {
+			connection.emit('message', {id: `w${index}`, from: 'amy', to: 'me1', kind: 'direct', text: `wheel ${index}`, time: Date.now(), sent: Date.now()});
+		}
+
+		await waitFor(() => expect(log(view)).toContain('wheel 29'));
+		await press(view, '\u001B[<64;40;5M');
+		await waitFor(() => expect(log(view)).toMatch(/3 lines below/));
+		await press(view, '\u001B[<65;40;5M');
+		await waitFor(() => expect(log(view)).not.toContain('lines below'));
+		expect(log(view)).toContain('wheel 29');
+	});
+
 	test('Down then PgUp in one read scrolls the conversation Down chose', async () => {
 		const {connection, view} = await start([contact('amy'), contact('bob')], {columns: 80, rows: 12});
 		for (let index = 0; index < 30; index++) {
