@@ -268,7 +268,7 @@ function closed(state: ChatState, reason: NonNullable<ChatState['closed']>, time
 	let next = queueWaiting(state);
 	const text = reason.code === 'shutdown' ? `Disconnected, the relay went down: ${reason.message}` : `Connection closed: ${reason.message} (${reason.code})`;
 	next = addStatus(next, 'error', text, time);
-	return {...allOffline(next), status: 'closed', reconnect: undefined, verify: undefined, verification: undefined, closed: reason, notice: {tone: 'error', text}};
+	return {...allOffline(next), status: 'closed', reconnect: undefined, verify: undefined, verification: undefined, closed: {code: reason.code, message: reason.message}, notice: {tone: 'error', text}};
 }
 
 /**

@@ -79,8 +79,7 @@ export type ChatState = {
 	login: {requested: boolean; pending: string | undefined; error: string | undefined};
 	/** The connection dropped (or never came up) and the client is trying again: the attempt due next, and when. */
 	reconnect: {attempt: number; at: number} | undefined;
-	/** Why the client closed; `lastError` when you left before the relay could ever be reached. */
-	closed: {code: string; message: string; lastError?: {code: string; message: string}} | undefined;
+	closed: {code: string; message: string} | undefined;
 	counter: number;
 	/** Lines kept per conversation; older ones scroll out of memory. */
 	maxLines: number;
@@ -116,7 +115,7 @@ export type ChatAction =
 	| {type: 'announcement'; announcement: {text: string; time: number}}
 	| {type: 'reconnecting'; reconnect: {attempt: number; at: number; code: string; message: string}; time: number}
 	| {type: 'unsent'; unsent: {id: string; to: string; reason: string}; time: number}
-	| {type: 'closed'; reason: {code: string; message: string; lastError?: {code: string; message: string}}; time: number}
+	| {type: 'closed'; reason: {code: string; message: string}; time: number}
 	/** I sent `text` as message `id` to one person, or to everyone (`recipients` got a copy). */
 	| {type: 'outgoing'; id: string; to: ConversationKey; recipients: string[]; text: string; time: number}
 	| {type: 'select-next'}

@@ -106,6 +106,8 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		(line: Parameters<typeof lineRows>[0]) => lineRows(line, {width: logWidth, me: state.me, maxRows: fold ? foldRows : Number.POSITIVE_INFINITY}),
 		[logWidth, state.me, fold],
 	);
+	// Not recomputed per key: with a large directory this is milliseconds (BENCHMARKS.md, "sidebar rows").
+	const entries = useMemo(() => sidebarEntries(state), [state.contacts, state.conversations, state.unread, state.selected]);
 	const scrollback = useScrollback(rowsOf, mainHeight);
 	const position = scrollback.position(selected);
 	const window = useMemo(() => logWindow(source, position, mainHeight, rowsOf), [source, position, mainHeight, rowsOf]);
@@ -130,7 +132,7 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			<Box height={mainHeight} flexShrink={0}>
-				<Sidebar entries={sidebarEntries(state)} width={sidebarWidth} height={mainHeight} />
+				<Sidebar entries={entries} width={sidebarWidth} height={mainHeight} />
 				<Box marginLeft={1}>
 					<MessageLog window={window} pinned={!position.follow} width={logWidth} height={mainHeight} />
 				</Box>

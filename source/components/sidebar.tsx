@@ -1,4 +1,4 @@
-import React from 'react';
+import React, {memo} from 'react';
 import {Box, Text} from 'ink';
 import {everyone, statusView, type SidebarEntry} from '../chat-state.js';
 import {safeName} from '../sanitize.js';
@@ -22,7 +22,7 @@ export function visibleWindow(count: number, selectedIndex: number, capacity: nu
  * when their identity key changed, unread counts in yellow. The header says how many rows are
  * scrolled out above (↑) and below (↓).
  */
-export function Sidebar({entries, width, height}: Props) {
+export const Sidebar = memo(function Sidebar({entries, width, height}: Props) {
 	const capacity = Math.max(height - 1, 0);
 	const {start, end} = visibleWindow(
 		entries.length,
@@ -59,12 +59,12 @@ export function Sidebar({entries, width, height}: Props) {
 			))}
 		</Box>
 	);
-}
+});
 
 function Entry({entry}: {entry: SidebarEntry}) {
 	const paint = usePaint();
 	const {key, online, verified, keyChanged, unread, selected} = entry;
-	const isEveryone = key === everyone || key === statusView;
+	const isView = key === everyone || key === statusView;
 	const glyph = key === statusView ? '*' : key === everyone ? '#' : online ? '●' : '○';
 	const name = key === statusView ? 'status' : key === everyone ? 'everyone' : safeName(key);
 	return (
@@ -72,7 +72,7 @@ function Entry({entry}: {entry: SidebarEntry}) {
 			<Box flexShrink={0}>
 				<Text bold={selected}>{selected ? '›' : ' '}</Text>
 				<Text> </Text>
-				<Text color={paint(keyChanged ? 'red' : online && !isEveryone ? 'green' : undefined)} dimColor={!online}>{`${glyph} `}</Text>
+				<Text color={paint(keyChanged ? 'red' : online && !isView ? 'green' : undefined)} dimColor={!online}>{`${glyph} `}</Text>
 			</Box>
 			<Box flexShrink={1}>
 				<Text wrap="truncate-end" inverse={selected} bold={selected || keyChanged} dimColor={!online && !keyChanged} color={paint(keyChanged ? 'red' : undefined)}>

@@ -74,15 +74,7 @@ function createChatStore(connection: ChatConnection): ChatStore {
 export function useChat(connection: ChatConnection, options: UseChatOptions = {}): {state: ChatState; actions: ChatActions} {
 	const store = useMemo(() => createChatStore(connection), [connection]);
 	const state = useSyncExternalStore(store.subscribe, store.getState);
-	const {dispatch} = store;
-	const stateRef = useMemo(
-		() => ({
-			get current() {
-				return store.getState();
-			},
-		}),
-		[store],
-	);
+	const {dispatch, getState} = store;
 	const nowRef = useRef(options.now ?? Date.now);
 	nowRef.current = options.now ?? Date.now;
 	const autoLogin = useRef(options.username);
@@ -94,7 +86,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			dispatch({type: 'local', tone, text, time: now(), ...(conversation === undefined ? {} : {conversation})});
 		};
 
-		const contacts = contactActions({connection, state: () => stateRef.current, dispatch, now});
+		const contacts = contactActions({connection, state: getState, dispatch, now});
 
 		const sendToEveryone = (text: string): boolean => {
 			const {id, recipients} = connection.sendToEveryone(text);
@@ -104,7 +96,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			}
 
 			dispatch({type: 'outgoing', id, to: everyone, recipients, text, time: now()});
-			const skipped = [...stateRef.current.contacts.values()].filter(contact => contact.online && !recipients.includes(contact.username));
+			const skipped = [...getState().contacts.values()].filter(contact => contact.online && !recipients.includes(contact.username));
 			for (const contact of skipped) {
 				const why = contact.keyChanged ? `${contact.username}'s identity key changed (/verify ${contact.username}, then /trust ${contact.username})` : 'the client did not send a copy';
 				dispatch({type: 'local', tone: 'error', text: `Not sent to ${contact.username}: ${why}.`, time: now(), conversation: everyone});
@@ -117,7 +109,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			...contacts,
 			note,
 			send(text) {
-				const to = stateRef.current.selected;
+				const to = getState().selected;
 				if (to === undefined || to === statusView) {
 					note(`${to === undefined ? 'Nobody is selected' : 'This is the status view, not a conversation'}: press Up or Down to choose who to write to.`, 'error');
 					return false;
@@ -128,7 +120,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 					return false;
 				}
 
-				const contact = stateRef.current.contacts.get(to);
+				const contact = getState().contacts.get(to);
 				if (contact?.keyChanged) {
 					const text = `Not sent: ${to}'s identity key changed. Compare safety numbers with /verify ${to}, then /trust ${to} to accept the new key.`;
 					dispatch({type: 'local', tone: 'error', text, time: now(), conversation: to});
@@ -157,7 +149,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			selectUnread() {
 				dispatch({type: 'select-unread'});
 			},
-			snapshot: store.getState,
+			snapshot: getState,
 			login(username) {
 				try {
 					connection.login(username);
@@ -173,7 +165,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				decide?.(yes);
 			},
 		};
-	}, [connection, store, stateRef, dispatch]);
+	}, [connection, getState, dispatch]);
 
 	useEffect(() => {
 		const now = () => nowRef.current();

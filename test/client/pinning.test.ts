@@ -17,6 +17,20 @@ function clientFor(port: number, knownRelaysPath: string, trustFingerprint?: str
 	return new ChatClient({host: '127.0.0.1', port, knownRelaysPath, dataDir: tempDir(), trustFingerprint, reconnect});
 }
 
+/**
+ * A client asked about an unknown relay that drops it before the answer (its login timeout is
+ * `loginTimeoutMs`); resolves with the question's answer callback, still unanswered.
+ */
+async function askedByShortLivedRelay(loginTimeoutMs: number, reconnect: ClientOptions['reconnect']) {
+	const relay = await relayForTest({limits: {loginTimeoutMs}});
+	const path = join(tempDir(), 'known_relays.json');
+	const client = clientFor(relay.port, path, undefined, reconnect);
+	const asked = next(client, 'relay-unknown');
+	client.connect();
+	const [, decide] = await asked;
+	return {path, client, decide};
+}
+
 describe('pinning the relay key on first use', () => {
 	it('asks about an unknown relay, and a yes pins the whole key in a 0600 file', async () => {
 		const relay = await relayForTest();
@@ -93,12 +107,7 @@ describe('pinning the relay key on first use', () => {
 	});
 
 	it('a trust answer that comes after the relay gave up reconnects by itself', async () => {
-		const relay = await relayForTest({limits: {loginTimeoutMs: 100}});
-		const path = join(tempDir(), 'known_relays.json');
-		const client = clientFor(relay.port, path, undefined, false);
-		const asked = next(client, 'relay-unknown');
-		client.connect();
-		const [, decide] = await asked;
+		const {path, client, decide} = await askedByShortLivedRelay(100, false);
 		await next(client, 'closed');
 		const loginRequested = next(client, 'login-request');
 		decide(true);
@@ -107,12 +116,7 @@ describe('pinning the relay key on first use', () => {
 	});
 
 	it('a yes given while the client waits to try again is used by the next attempt, which asks nothing', async () => {
-		const relay = await relayForTest({limits: {loginTimeoutMs: 100}});
-		const path = join(tempDir(), 'known_relays.json');
-		const client = clientFor(relay.port, path, undefined, {initialDelayMs: 200, maxDelayMs: 200});
-		const asked = next(client, 'relay-unknown');
-		client.connect();
-		const [, decide] = await asked;
+		const {path, client, decide} = await askedByShortLivedRelay(100, {initialDelayMs: 200, maxDelayMs: 200});
 		const unknown = record(client, 'relay-unknown');
 		await next(client, 'reconnecting');
 		const loginRequested = next(client, 'login-request');
@@ -124,12 +128,7 @@ describe('pinning the relay key on first use', () => {
 	});
 
 	it('a no given while the client waits to try again ends it for good', async () => {
-		const relay = await relayForTest({limits: {loginTimeoutMs: 100}});
-		const path = join(tempDir(), 'known_relays.json');
-		const client = clientFor(relay.port, path, undefined, {initialDelayMs: 200, maxDelayMs: 200});
-		const asked = next(client, 'relay-unknown');
-		client.connect();
-		const [, decide] = await asked;
+		const {path, client, decide} = await askedByShortLivedRelay(100, {initialDelayMs: 200, maxDelayMs: 200});
 		await next(client, 'reconnecting');
 		const closed = next(client, 'closed');
 		decide(false);
@@ -140,12 +139,7 @@ describe('pinning the relay key on first use', () => {
 	});
 
 	it('a yes to an earlier question goes on with the connection that asked again', async () => {
-		const relay = await relayForTest({limits: {loginTimeoutMs: 300}});
-		const path = join(tempDir(), 'known_relays.json');
-		const client = clientFor(relay.port, path, undefined, {initialDelayMs: 20, maxDelayMs: 20});
-		const asked = next(client, 'relay-unknown');
-		client.connect();
-		const [, decide] = await asked;
+		const {path, client, decide} = await askedByShortLivedRelay(300, {initialDelayMs: 20, maxDelayMs: 20});
 		await next(client, 'reconnecting');
 		await next(client, 'relay-unknown');
 		const loginRequested = next(client, 'login-request');
