@@ -28,6 +28,9 @@ export const recoverableErrorCodes = [
 	'queue_full',
 	'storage_failed',
 	'rate_limited',
+	'registration_closed',
+	'login_throttled',
+	'quota_exceeded',
 ] as const;
 
 export type FatalErrorCode = (typeof fatalErrorCodes)[number];
