@@ -91,13 +91,10 @@ const identityOf = (seed: Buffer, x25519: Buffer): IdentityKeys => ({
  */
 async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, alice: ClientMessage[]) {
 	const store = openSqliteStore(tempDir('im-tui-protocol-example-'));
-	const limits = defaultRelayLimits;
 	const core = new RelayCore(
 		{
 			motd: null,
-			maxBodyBytes: limits.maxBodyBytes,
-			maxQueuedPerUser: limits.maxQueuedPerUser,
-			maxQueueAgeMs: limits.maxQueueAgeMs,
+			limits: defaultRelayLimits,
 			relayIdentity,
 			clock: () => relayTimeMs,
 			log: () => {},
@@ -112,8 +109,9 @@ async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, 
 			fail: (code: string) => received.push({type: 'error', code, fatal: true} as unknown as RelayMessage),
 			close: () => {},
 			whenWritable: (callback: () => void) => callback(),
+			hasRoom: () => true,
 		};
-		return {session: core.openSession(sink, {remote: 'example', transcriptHash: transcript}), received};
+		return {session: core.openSession(sink, {remote: 'example', address: {host: 'example'}, transcriptHash: transcript}), received};
 	};
 	// Bob's own connection: its transcript hash is not part of the example.
 	const bobHash = Buffer.alloc(32, 0xbb);

@@ -46,6 +46,11 @@ export class BatchWriter<Message extends object> {
 		}
 	}
 
+	/** Bytes queued and not yet written. */
+	get pendingBytes(): number {
+		return this.outboxBytes;
+	}
+
 	flush(): void {
 		this.scheduled = false;
 		if (this.outbox.length > 0) this.writeFrame();

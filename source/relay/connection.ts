@@ -12,6 +12,7 @@ import {LineDecoder} from '../net/line-decoder.js';
 import {errorMessage, parseClientMessage, type RelayMessage} from '../net/messages.js';
 import {BatchWriter} from '../net/batch-writer.js';
 import {FrameOpener, FrameSealer, PlaintextFrames, type FrameOpening, type FrameSealing} from '../net/secure-channel.js';
+import type {AddressGroups} from './address-groups.js';
 import type {Logger} from './logger.js';
 import type {RelayCore} from './relay-core.js';
 import type {Session} from './session.js';
@@ -32,7 +33,12 @@ export class RelayConnection {
 	private closing = false;
 	private deadline: NodeJS.Timeout | undefined;
 	private lastHeard = Date.now();
+	/** When the frame now arriving began, while one is partly received. */
+	private partialSince: number | undefined;
 	private pingNonce = 0;
+	/** Set once logged in: the server counts the connection as pending until then. */
+	private loggedIn = false;
+	readonly openedAt = Date.now();
 
 	constructor(
 		private readonly socket: Socket,
@@ -41,10 +47,13 @@ export class RelayConnection {
 		private readonly limits: RelayLimits,
 		private readonly log: Logger,
 		readonly remote: string,
+		readonly address: AddressGroups,
+		private readonly onLogin: () => void,
 		/** Benchmarks only: batch frames unencrypted after the handshake, to show what the crypto costs. */
 		private readonly plaintextFrames = false,
 	) {
-		this.decoder = new LineDecoder(limits.maxFrameBytes);
+		// Before the handshake only a hello fits: parsing costs at most what a hello costs.
+		this.decoder = new LineDecoder(limits.maxHelloBytes);
 		socket.setNoDelay(true);
 		socket.on('data', chunk => this.receive(chunk));
 		socket.on('error', error => this.log('socket_error', {remote, error: (error as NodeJS.ErrnoException).code ?? 'error'}));
@@ -71,6 +80,15 @@ export class RelayConnection {
 		this.shutdownSocket();
 	}
 
+	/** Not logged in, and the relay needs its place for a newer connection. */
+	evict(): void {
+		this.fail('server_full', 'the relay is busy; try again in a moment');
+	}
+
+	get pending(): boolean {
+		return !this.loggedIn;
+	}
+
 	/** Tells the client the relay is going down, then closes. */
 	shutdown(reason: string): void {
 		this.queue({type: 'shutdown', reason});
@@ -91,6 +109,8 @@ export class RelayConnection {
 				if (this.closing) return;
 				this.frame(frame);
 			}
+			if (this.decoder.bufferedBytes === 0) this.partialSince = undefined;
+			else this.partialSince ??= Date.now();
 		} catch (error) {
 			if (error instanceof ProtocolError) {
 				this.fail(error.code as FatalErrorCode, error.message);
@@ -113,15 +133,18 @@ export class RelayConnection {
 			if (this.closing) return;
 			this.session!.handle(parseClientMessage(raw));
 		}
-		if (this.deadline !== undefined && this.session?.name !== undefined) {
-			// logged in: the login deadline's timer need not hold memory for two minutes
+		if (!this.loggedIn && this.session?.name !== undefined) {
+			this.loggedIn = true;
 			clearTimeout(this.deadline);
 			this.deadline = undefined;
+			this.decoder.setLimit(this.limits.maxFrameBytes);
+			this.onLogin();
 		}
 	}
 
 	private handshake(frame: string): void {
 		const hello = parseClientHello(frame);
+		this.decoder.setLimit(this.limits.maxPreLoginFrameBytes);
 		const ephemeral = generateRawKeyPair('x25519');
 		const hash = transcriptHash(hello, this.identity.publicRaw, ephemeral.publicRaw);
 		const keys = deriveSessionKeys(ephemeral.privateKey, hello.ephemeral, hash);
@@ -154,8 +177,9 @@ export class RelayConnection {
 				fail: (code, message) => this.fail(code, message),
 				close: () => this.close(),
 				whenWritable: callback => this.whenWritable(callback),
+				hasRoom: () => this.hasRoom(),
 			},
-			{remote: this.remote, transcriptHash: hash},
+			{remote: this.remote, address: this.address, transcriptHash: hash},
 		);
 		this.writer.flush();
 		this.socket.uncork();
@@ -165,6 +189,11 @@ export class RelayConnection {
 		this.writer?.flush();
 		if (this.socket.writableLength < this.limits.maxBufferedBytes / 4) setImmediate(callback);
 		else this.socket.once('drain', callback);
+	}
+
+	/** A quarter of maxBufferedBytes: what is paced (the directory, the backlog, forwarding) waits beyond it. */
+	private hasRoom(): boolean {
+		return this.socket.writableLength + (this.writer?.pendingBytes ?? 0) < this.limits.maxBufferedBytes / 4;
 	}
 
 	private write(frame: string): void {
@@ -186,9 +215,12 @@ export class RelayConnection {
 	 */
 	checkHeartbeat(now: number): void {
 		if (!this.opener || this.closing) return;
-		const {heartbeatIntervalMs, idleTimeoutMs} = this.limits;
+		const {heartbeatIntervalMs, idleTimeoutMs, partialFrameTimeoutMs} = this.limits;
 		const quiet = now - this.lastHeard;
-		if (quiet >= idleTimeoutMs) {
+		if (this.partialSince !== undefined && now - this.partialSince >= partialFrameTimeoutMs) {
+			this.session?.end('timeout');
+			this.fail('idle_timeout', `a frame took more than ${partialFrameTimeoutMs} ms to arrive`);
+		} else if (quiet >= idleTimeoutMs) {
 			this.session?.end('timeout');
 			this.fail('idle_timeout', `nothing received for ${idleTimeoutMs} ms`);
 		} else if (quiet >= heartbeatIntervalMs) {

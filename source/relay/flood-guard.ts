@@ -4,24 +4,36 @@ import {TokenBucket} from './rate-limiter.js';
 
 /** The rate limits of one connection (PROTOCOL.md section 6). */
 export type FloodLimits = {
-	/** Messages a client may send at once before it has to wait: a pasted block of lines. */
+	/** Tokens a client may spend at once before it has to wait: a pasted block of lines. */
 	rateBurst: number;
-	/** Messages a second a client may keep sending once its burst is spent. */
+	/** Tokens a second a client gains once its burst is spent. */
 	ratePerSecond: number;
 	/** Refused messages a client may go on sending before the relay gives up on it. */
 	rateMaxRefused: number;
+	/** A send costs one token more per this many body bytes. */
+	bytesPerToken: number;
+	/** An ack costs one token per this many delivery numbers. */
+	acksPerToken: number;
 };
 
 /** ok: handle it. refused: answer `rate_limited` and drop it. flooding: end the connection. */
 export type FloodVerdict = 'ok' | 'refused' | 'flooding';
 
+export type FloodContext = {
+	/** Registered users: an `everyone` message has at most one copy each. */
+	audience: number;
+	online: (username: string) => boolean;
+};
+
 /**
- * Counts what one connection sends after the handshake against a token bucket: one token a
- * message, whatever the framing. Two exceptions keep people within the limit: `bye` is free (a
- * client can always leave), and the copies of one `everyone` message (consecutive sends with the
- * same id to different recipients) share the first copy's verdict, so writing to a large room
- * costs what writing to one person costs. The copies are capped at `audience` (the registered
- * users), so sharing a token can never buy more than one envelope per user.
+ * Charges what one connection sends after the handshake to a token bucket, by what it costs the
+ * relay: a message one token; a send one more per bytesPerToken of body; an ack one per
+ * acksPerToken delivery numbers; `bye` nothing (a client can always leave). The copies of one
+ * `everyone` message (consecutive sends with the same id to different recipients, at most one
+ * per registered user) share the first copy's verdict, so a message to a room is not refused
+ * half way; each further copy is charged after the fact for the bytes it sends out (a debt that
+ * later messages wait for), and a copy for a user who is offline, which is stored, for a whole
+ * send.
  *
  * Refusals draw on a second bucket of `rateMaxRefused` that refills at `ratePerSecond`: a client
  * that backs off is never cut off, one that keeps going at full speed empties it and is ended.
@@ -31,27 +43,34 @@ export class FloodGuard {
 	private readonly refusals: TokenBucket;
 	private group: {id: string; recipients: Set<string>; verdict: 'ok' | 'refused'} | undefined;
 
-	constructor(limits: FloodLimits, clock: () => number) {
+	constructor(
+		private readonly limits: FloodLimits,
+		clock: () => number,
+	) {
 		this.messages = new TokenBucket(limits.rateBurst, limits.ratePerSecond, clock);
 		this.refusals = new TokenBucket(limits.rateMaxRefused, limits.ratePerSecond, clock);
 	}
 
-	check(message: ClientMessage, audience: number): FloodVerdict {
+	check(message: ClientMessage, context: FloodContext): FloodVerdict {
 		if (message.type === 'bye') return 'ok';
-		if (message.type !== 'send' || message.kind !== 'everyone') return this.charge();
+		if (message.type === 'ack') return this.charge(Math.max(1, Math.ceil(message.deliveries.length / this.limits.acksPerToken)));
+		if (message.type !== 'send') return this.charge(1);
+		const sendCost = 1 + Math.floor(message.body.length / this.limits.bytesPerToken);
+		if (message.kind !== 'everyone') return this.charge(sendCost);
 		const to = foldUsername(message.to);
 		const group = this.group;
-		if (group?.id === message.id && !group.recipients.has(to) && group.recipients.size < audience) {
+		if (group?.id === message.id && !group.recipients.has(to) && group.recipients.size < context.audience) {
 			group.recipients.add(to);
+			if (group.verdict === 'ok') this.messages.owe(context.online(to) ? message.body.length / this.limits.bytesPerToken : sendCost);
 			return group.verdict;
 		}
-		const verdict = this.charge();
+		const verdict = this.charge(sendCost);
 		this.group = verdict === 'flooding' ? undefined : {id: message.id, recipients: new Set([to]), verdict};
 		return verdict;
 	}
 
-	private charge(): FloodVerdict {
-		if (this.messages.take()) return 'ok';
+	private charge(cost: number): FloodVerdict {
+		if (this.messages.take(cost)) return 'ok';
 		return this.refusals.take() ? 'refused' : 'flooding';
 	}
 }

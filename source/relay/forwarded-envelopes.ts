@@ -78,9 +78,8 @@ export class ForwardedEnvelopes {
 		return this.removeAll([...this.byDelivery.values()]);
 	}
 
-	/** Adds how many envelopes wait here for each recipient to `counts`. */
-	addCountsTo(counts: Map<string, number>): void {
-		for (const {envelope} of this.byDelivery.values()) counts.set(envelope.to, (counts.get(envelope.to) ?? 0) + 1);
+	forEach(visit: (envelope: NumberedEnvelope) => void): void {
+		for (const {envelope} of this.byDelivery.values()) visit(envelope);
 	}
 
 	private removeAll(entries: Entry[]): NumberedEnvelope[] {

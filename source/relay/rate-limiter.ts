@@ -19,13 +19,38 @@ export class TokenBucket {
 		this.last = clock();
 	}
 
-	/** Spends one token and returns true, or returns false and spends nothing. */
-	take(): boolean {
+	/** Spends `cost` tokens and returns true, or returns false and spends nothing. */
+	take(cost = 1): boolean {
 		if (this.unlimited) return true;
 		this.refill();
-		if (this.tokens < 1) return false;
-		this.tokens -= 1;
+		if (this.tokens < cost) return false;
+		this.tokens -= cost;
 		return true;
+	}
+
+	/**
+	 * Spends `cost` tokens even if they are not there: the bucket goes into debt, down to minus ten
+	 * times its capacity, and refuses until it has refilled past zero. For work found out only
+	 * after it was let in.
+	 */
+	owe(cost: number): void {
+		if (this.unlimited) return;
+		this.refill();
+		this.tokens = Math.max(-10 * this.capacity, this.tokens - cost);
+	}
+
+	/** Whether the bucket is full again: forgetting it changes nothing. */
+	get full(): boolean {
+		if (this.unlimited) return true;
+		this.refill();
+		return this.tokens >= this.capacity;
+	}
+
+	/** Milliseconds until `cost` tokens are there (0 if they are now). */
+	waitMs(cost = 1): number {
+		if (this.unlimited) return 0;
+		this.refill();
+		return this.tokens >= cost ? 0 : Math.ceil(((cost - this.tokens) * 1000) / this.perSecond);
 	}
 
 	/** Whole tokens available now. */
@@ -41,5 +66,49 @@ export class TokenBucket {
 		const elapsed = Math.max(0, now - this.last);
 		this.last = now;
 		this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.perSecond) / 1000);
+	}
+}
+
+/**
+ * A token bucket per key (an address, a prefix), made on first use. Buckets that have refilled are
+ * dropped by sweep(), so the map holds only keys that spent something recently.
+ */
+export class KeyedBuckets {
+	private readonly buckets = new Map<string, TokenBucket>();
+
+	constructor(
+		private readonly capacity: number,
+		private readonly perSecond: number,
+		private readonly clock: () => number,
+	) {}
+
+	take(key: string, cost = 1): boolean {
+		return this.bucket(key).take(cost);
+	}
+
+	available(key: string): number {
+		return this.buckets.get(key)?.available() ?? Math.floor(this.capacity);
+	}
+
+	waitMs(key: string, cost = 1): number {
+		return this.buckets.get(key)?.waitMs(cost) ?? 0;
+	}
+
+	/** Forgets the buckets that are full again; call it now and then. */
+	sweep(): void {
+		for (const [key, bucket] of this.buckets) if (bucket.full) this.buckets.delete(key);
+	}
+
+	get size(): number {
+		return this.buckets.size;
+	}
+
+	private bucket(key: string): TokenBucket {
+		let bucket = this.buckets.get(key);
+		if (bucket === undefined) {
+			bucket = new TokenBucket(this.capacity, this.perSecond, this.clock);
+			this.buckets.set(key, bucket);
+		}
+		return bucket;
 	}
 }

@@ -1,10 +1,12 @@
 import {errorMessage, type Envelope, type RelayMessage, type UserRecord} from '../net/messages.js';
-import type {FloodLimits} from './flood-guard.js';
+import {AccessGuard} from './access-guard.js';
+import {streamDirectory} from './directory-stream.js';
 import type {Logger} from './logger.js';
 import {ForwardedEnvelopes} from './forwarded-envelopes.js';
+import {QueueLedger, type QuotaVerdict} from './queue-ledger.js';
 import {acceptedJson, deliveredJson} from './relay-json.js';
 import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
-import {defaultRelayLimits} from './relay-options.js';
+import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
 import {Session, type SessionContext, type SessionSink} from './session.js';
 
@@ -15,20 +17,12 @@ import {Session, type SessionContext, type SessionSink} from './session.js';
  */
 export type RelayCoreOptions = {
 	motd: string | null;
-	maxBodyBytes: number;
-	maxQueuedPerUser: number;
-	maxQueueAgeMs: number;
 	relayIdentity: Buffer;
-	/** Per-connection rate limits; the defaults of relay-options.ts when absent. */
-	rate?: FloodLimits;
+	/** Every limit (relay-options.ts); the defaults for those absent. */
+	limits?: Partial<RelayLimits>;
 	/** Batched presence; on, every presenceFlushMs, with real timers when absent. */
 	presence?: {enabled: boolean; flushMs: number; timer: Timer};
-	/**
-	 * An envelope forwarded to an online recipient is committed to disk if not acknowledged within
-	 * one to two periods of this (relay-options.ts forwardedCommitMs when absent).
-	 */
-	forwardedCommitMs?: number;
-	/** Schedules those commits; real timers when absent. */
+	/** Schedules commits of forwarded envelopes; real timers when absent. */
 	timer?: Timer;
 	clock: () => number;
 	log: Logger;
@@ -40,10 +34,24 @@ export const storageFailedText = 'the relay could not store the message; send it
 /** Delivery numbers reserved in the database at a time: one small write per this many envelopes. */
 const deliveryBlock = 65_536;
 
-/** User records per welcome or directory message: keeps each well inside one frame. */
-const directoryChunk = 200;
-/** Queued envelopes read and sent per step while a user catches up. */
+/** Queued envelopes read per step while a user catches up; each is sent only while the connection has room. */
 const backlogPage = 64;
+
+/** What the relay has done with the work clients asked of it: for operators, and for tests that count it. */
+export type RelayStats = {
+	/** Delivery numbers acknowledged that were this session's own and still outstanding. */
+	ackedNumbers: number;
+	/** ...and those ignored: never delivered to that session, or acknowledged already. */
+	ignoredAckNumbers: number;
+	/** Rows the database was asked to delete for acks. */
+	ackDeletes: number;
+	registrations: number;
+	lapsedRegistrations: number;
+	failedLogins: number;
+	refusedLogins: number;
+	/** Logged-in sessions of newcomers that gave their place to an account with priority. */
+	evictions: number;
+};
 
 export class RelayCore {
 	private readonly online = new Map<string, Session>();
@@ -52,7 +60,19 @@ export class RelayCore {
 	/** The directory sorted by name, made again only after a registration. */
 	private sortedDirectory: StoredUser[] | undefined;
 	private readonly directory = new Map<string, StoredUser>();
-	private queueCounts: Map<string, number>;
+	private readonly ledger: QueueLedger;
+	readonly limits: RelayLimits;
+	readonly access: AccessGuard;
+	readonly stats: RelayStats = {
+		ackedNumbers: 0,
+		ignoredAckNumbers: 0,
+		ackDeletes: 0,
+		registrations: 0,
+		lapsedRegistrations: 0,
+		failedLogins: 0,
+		refusedLogins: 0,
+		evictions: 0,
+	};
 	/** Accepted in this turn for recipients offline or catching up: committed at the end of the turn. */
 	private pending: NumberedEnvelope[] = [];
 	/** How many of `pending` go to each recipient: while any do, newer ones for it wait their turn. */
@@ -63,25 +83,25 @@ export class RelayCore {
 	private nextDelivery = 0;
 	private deliveriesEnd = 0;
 	private readonly presence: PresenceBatcher<Session>;
-	readonly rate: FloodLimits;
 	private readonly timer: Timer;
-	private readonly forwardedCommitMs: number;
 
 	constructor(
 		readonly options: RelayCoreOptions,
 		private readonly store: RelayStore,
 	) {
+		this.limits = {...defaultRelayLimits, ...options.limits};
+		this.access = new AccessGuard(this.limits, options.clock);
+		this.ledger = new QueueLedger(this.limits);
 		for (const user of store.users()) this.directory.set(user.username, user);
-		this.queueCounts = store.queueCounts();
+		this.ledger.reset(store.queueTotals());
 		this.purgeExpired();
-		this.rate = options.rate ?? defaultRelayLimits;
+		this.lapseRegistrations();
 		this.timer = options.timer ?? realTimer;
-		this.forwardedCommitMs = options.forwardedCommitMs ?? defaultRelayLimits.forwardedCommitMs;
 		this.presence = new PresenceBatcher<Session>({
-			...(options.presence ?? {enabled: true, flushMs: defaultRelayLimits.presenceFlushMs, timer: realTimer}),
+			...(options.presence ?? {enabled: true, flushMs: this.limits.presenceFlushMs, timer: realTimer}),
 			clock: options.clock,
 			observers: () => this.listening.entries(),
-			send: (session, message) => session.sink.send(message),
+			send: (session, message) => session.presence(message),
 		});
 	}
 
@@ -99,6 +119,10 @@ export class RelayCore {
 
 	onlineCount(): number {
 		return this.online.size;
+	}
+
+	isOnline(username: string): boolean {
+		return this.online.has(username);
 	}
 
 	onlineUsernames(): string[] {
@@ -121,50 +145,122 @@ export class RelayCore {
 
 	/** Deletes queued envelopes older than maxQueueAgeMs; returns how many. */
 	purgeExpired(): number {
-		const purged = this.guarded('purge', () => this.store.purgeOlderThan(this.options.clock() - this.options.maxQueueAgeMs)) ?? 0;
+		const purged = this.guarded('purge', () => this.store.purgeOlderThan(this.options.clock() - this.limits.maxQueueAgeMs)) ?? 0;
 		if (purged > 0) {
 			this.options.log('queue_expired', {envelopes: purged});
-			this.queueCounts = this.store.queueCounts();
-			this.forwarded.addCountsTo(this.queueCounts);
+			this.recount();
 		}
 		return purged;
 	}
 
-	/** @internal Session calls this once a login has been verified. */
-	admit(session: Session, username: string, register: StoredUser | undefined): void {
+	/**
+	 * Deletes the names registered more than registrationLapseMs ago and never used again (no
+	 * second login, no message), with what waits for them, unless they are online; returns how many.
+	 */
+	lapseRegistrations(): number {
+		const lapsed = this.guarded('lapse', () => this.store.lapsedUsers(this.options.clock() - this.limits.registrationLapseMs)) ?? [];
+		let deleted = 0;
+		for (const username of lapsed) {
+			if (this.online.has(username) || !this.guarded('lapse', () => (this.store.deleteUser(username), true))) continue;
+			this.directory.delete(username);
+			deleted += 1;
+		}
+		if (deleted > 0) {
+			this.sortedDirectory = undefined;
+			this.stats.lapsedRegistrations += deleted;
+			this.options.log('registrations_lapsed', {users: deleted});
+			this.recount();
+		}
+		return deleted;
+	}
+
+	/** Forgets rate state that has run out; the server calls it now and then. */
+	sweep(): void {
+		this.access.sweep();
+	}
+
+	private recount(): void {
+		const totals = this.guarded('recount', () => this.store.queueTotals());
+		if (totals === undefined) return;
+		this.ledger.reset(totals);
+		this.forwarded.forEach(envelope => this.ledger.add(envelope.to, envelope.from, envelope.body.length));
+	}
+
+	/**
+	 * @internal Session calls this once a login has been verified. Says false if the relay is full
+	 * and this login has no priority over anyone online (nothing was registered).
+	 */
+	admit(session: Session, username: string, register: StoredUser | undefined): boolean {
+		if (!this.makeRoomFor(username, register)) return false;
 		if (register) {
 			this.store.registerUser(register);
 			this.directory.set(username, register);
 			this.sortedDirectory = undefined;
+			this.access.registered(session.address);
+			this.stats.registrations += 1;
 			this.options.log('register', {user: username});
+		} else {
+			this.confirm(username);
 		}
 		this.online.get(username)?.replace();
 		this.online.set(username, session);
-		if (session.roster) this.listening.set(username, session);
-		this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
-		if (session.roster) this.sendDirectory(session, username);
-		else session.sink.send({type: 'welcome', username, users: [], motd: this.options.motd});
 		session.catchingUp = true;
-		// Forwarded to an earlier session and still in memory (the disk failed when it left): on
-		// disk first, so the backlog has them in order; if the disk still fails, try again later.
-		if (!this.commitForwarded(this.forwarded.takeFor(username))) {
-			session.sink.close();
-			return;
+		const backlog = () => {
+			// Forwarded to an earlier session and still in memory (the disk failed when it left): on
+			// disk first, so the backlog has them in order; if the disk still fails, try again later.
+			if (!this.commitForwarded(this.forwarded.takeFor(username))) {
+				session.sink.close();
+				return;
+			}
+			this.deliverBacklog(session, username, 0);
+		};
+		if (session.roster) {
+			this.listening.set(username, session);
+			this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
+			this.sortedDirectory ??= [...this.directory.values()].sort((a, b) => (a.username < b.username ? -1 : 1));
+			const users = this.sortedDirectory.filter(user => user.username !== username).map(user => this.record(user));
+			// Joins and leaves after this snapshot wait in the session until its directory is out.
+			this.presence.welcomed(session);
+			session.holdPresence();
+			streamDirectory(session.sink, {username, motd: this.options.motd}, users, () => session.open, () => {
+				session.releasePresence();
+				backlog();
+			});
+		} else {
+			this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
+			session.sink.send({type: 'welcome', username, users: [], motd: this.options.motd});
+			backlog();
 		}
-		this.deliverBacklog(session, username, 0);
+		return true;
 	}
 
-	/** The welcome with everyone but `username`, the rest in directory messages. */
-	private sendDirectory(session: Session, username: string): void {
-		this.sortedDirectory ??= [...this.directory.values()].sort((a, b) => (a.username < b.username ? -1 : 1));
-		const users = this.sortedDirectory.filter(user => user.username !== username).map(user => this.record(user));
-		const first = users.slice(0, directoryChunk);
-		const more = users.length - first.length;
-		session.sink.send({type: 'welcome', username, users: first, motd: this.options.motd, ...(more > 0 ? {more} : {})});
-		for (let start = directoryChunk; start < users.length; start += directoryChunk) {
-			session.sink.send({type: 'directory', users: users.slice(start, start + directoryChunk)});
+	/**
+	 * Whether `username` may be online: there is room, or it is online already (the new session
+	 * replaces the old), or it has priority and a newcomer gives up its place (the one idle longest).
+	 */
+	private makeRoomFor(username: string, register: StoredUser | undefined): boolean {
+		if (this.online.size < this.limits.maxConnections || this.online.has(username)) return true;
+		const user = register ?? this.directory.get(username)!;
+		if (register !== undefined || !this.access.hasPriority(user)) return false;
+		let victim: Session | undefined;
+		for (const [name, session] of this.online) {
+			if (this.access.hasPriority(this.directory.get(name)!)) continue;
+			if (victim === undefined || session.lastActive < victim.lastActive) victim = session;
 		}
-		this.presence.welcomed(session);
+		if (victim === undefined) return false;
+		this.stats.evictions += 1;
+		this.options.log('evicted', {user: victim.name ?? null, for: username});
+		victim.evict();
+		return true;
+	}
+
+	/** The account was used again after it registered: it no longer lapses. */
+	private confirm(username: string): void {
+		const user = this.directory.get(username);
+		if (user === undefined || user.confirmed) return;
+		if (!this.guarded('confirm', () => (this.store.confirmUser(username), true))) return;
+		this.directory.set(username, {...user, confirmed: true});
+		this.sortedDirectory = undefined;
 	}
 
 	/**
@@ -174,7 +270,7 @@ export class RelayCore {
 	 */
 	private deliverBacklog(session: Session, username: string, after: number): void {
 		if (!session.open || this.online.get(username) !== session) return;
-		if (after === 0 && (this.queueCounts.get(username) ?? 0) === 0) {
+		if (after === 0 && this.ledger.queued(username) === 0) {
 			// nothing waits (the counts include what is on disk): no need to ask the database
 			session.catchingUp = false;
 			return;
@@ -186,12 +282,25 @@ export class RelayCore {
 			return;
 		}
 		if (page.length > 0 && session.roster) this.presence.catchUp(username, session);
-		for (const envelope of page) session.sink.send({type: 'message', ...envelope});
+		for (const envelope of page) {
+			if (!session.sink.hasRoom()) {
+				session.sink.whenWritable(() => this.deliverBacklog(session, username, session.lastSent));
+				return;
+			}
+			session.delivered(envelope.delivery);
+			session.sink.send({type: 'message', ...envelope});
+		}
 		if (page.length < backlogPage) {
 			session.catchingUp = false;
 			return;
 		}
 		session.sink.whenWritable(() => this.deliverBacklog(session, username, page.at(-1)!.delivery));
+	}
+
+	/** A recipient whose connection has no room takes what comes next from the queue, at its own pace. */
+	private fallBehind(session: Session, username: string): void {
+		session.catchingUp = true;
+		session.sink.whenWritable(() => this.deliverBacklog(session, username, session.lastSent));
 	}
 
 	/** @internal */
@@ -209,15 +318,18 @@ export class RelayCore {
 	 * @internal Checks the limits, then either forwards the envelope at once (its recipient is
 	 * online and caught up) or queues it for the commit at the end of this turn.
 	 */
-	accept(envelope: Envelope, to: string, from: string, time: number): 'ok' | 'unknown_recipient' | 'queue_full' | 'storage_failed' {
+	accept(envelope: Envelope, to: string, from: string, time: number): 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed' {
 		if (!this.directory.has(to)) return 'unknown_recipient';
 		// A resend of an envelope still out with its recipient: the first copy will be answered.
 		if (this.forwarded.holds(from, envelope.id, to)) return 'ok';
-		const queued = this.queueCounts.get(to) ?? 0;
-		if (queued >= this.options.maxQueuedPerUser) return 'queue_full';
+		const bytes = envelope.body.length;
+		const quota = this.ledger.check(to, from, bytes, this.access.hasPriority(this.directory.get(from)!));
+		if (quota !== 'ok') return quota;
 		const delivery = this.newDelivery();
 		if (delivery === undefined) return 'storage_failed';
-		this.queueCounts.set(to, queued + 1);
+		this.ledger.add(to, from, bytes);
+		this.access.sent(from);
+		this.confirm(from);
 		const numbered: NumberedEnvelope = {
 			delivery,
 			id: envelope.id,
@@ -230,11 +342,14 @@ export class RelayCore {
 		};
 		const recipient = this.online.get(to);
 		if (recipient && !recipient.catchingUp && !this.pendingFor.has(to)) {
-			// Added first: forwarding can end the recipient's session (a slow reader), whose leave commits it.
-			this.forwarded.add(numbered);
-			this.forward(recipient, numbered);
-			this.scheduleForwardedCommit();
-			return 'ok';
+			if (recipient.sink.hasRoom()) {
+				// Added first: forwarding can end the recipient's session, whose leave commits it.
+				this.forwarded.add(numbered);
+				this.forward(recipient, numbered);
+				this.scheduleForwardedCommit();
+				return 'ok';
+			}
+			this.fallBehind(recipient, to);
 		}
 		this.pending.push(numbered);
 		this.pendingFor.set(to, (this.pendingFor.get(to) ?? 0) + 1);
@@ -245,22 +360,31 @@ export class RelayCore {
 		return 'ok';
 	}
 
-	/** @internal */
-	acknowledge(username: string, deliveries: readonly number[]): void {
+	/**
+	 * @internal Only numbers delivered to this session and not yet acknowledged count: an ack
+	 * touches at most as many rows as the session was sent, whatever numbers it lists.
+	 */
+	acknowledge(session: Session, username: string, deliveries: readonly number[]): void {
 		const stored: number[] = [];
 		for (const delivery of deliveries) {
+			if (!session.acknowledged(delivery)) {
+				this.stats.ignoredAckNumbers += 1;
+				continue;
+			}
+			this.stats.ackedNumbers += 1;
 			const envelope = this.forwarded.take(username, delivery);
 			if (envelope === undefined) {
 				stored.push(delivery);
 				continue;
 			}
-			this.uncount(envelope.to, 1);
+			this.ledger.remove(envelope.to, envelope.from, envelope.body.length);
 			this.answerAccepted(envelope);
 		}
 		if (stored.length === 0) return;
+		this.stats.ackDeletes += stored.length;
 		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
-		const deleted = this.guarded('ack', () => this.store.ack(username, stored)) ?? 0;
-		this.uncount(username, deleted);
+		const deleted = this.guarded('ack', () => this.store.ack(username, stored)) ?? [];
+		for (const row of deleted) this.ledger.remove(username, row.sender, row.bytes);
 	}
 
 	/**
@@ -281,13 +405,15 @@ export class RelayCore {
 			this.answerAccepted(envelope);
 			if (!stored[index]) continue;
 			const recipient = this.online.get(envelope.to);
-			if (recipient && !recipient.catchingUp) this.forward(recipient, envelope);
+			if (!recipient || recipient.catchingUp) continue;
+			if (recipient.sink.hasRoom()) this.forward(recipient, envelope);
+			else this.fallBehind(recipient, envelope.to);
 		}
 	}
 
 	private scheduleForwardedCommit(): void {
 		if (this.cancelForwardedCommit === undefined && this.forwarded.size > 0) {
-			this.cancelForwardedCommit = this.timer(() => this.commitOverdue(), this.forwardedCommitMs);
+			this.cancelForwardedCommit = this.timer(() => this.commitOverdue(), this.limits.forwardedCommitMs);
 		}
 	}
 
@@ -325,14 +451,14 @@ export class RelayCore {
 			this.options.log('storage_error', {error: (error as {code?: string}).code ?? (error as Error).name, envelopes: envelopes.length});
 			return undefined;
 		}
-		for (const [index, envelope] of envelopes.entries()) if (!stored[index]) this.uncount(envelope.to, 1);
+		for (const [index, envelope] of envelopes.entries()) if (!stored[index]) this.uncount(envelope);
 		return stored;
 	}
 
 	/** Not taken after all: the senders send them again, unchanged, after a pause. */
 	private refuse(envelopes: NumberedEnvelope[]): void {
 		for (const envelope of envelopes) {
-			this.uncount(envelope.to, 1);
+			this.uncount(envelope);
 			this.online.get(envelope.from)?.sink.send(errorMessage('storage_failed', storageFailedText, envelope.id));
 		}
 	}
@@ -340,6 +466,7 @@ export class RelayCore {
 	private forward(recipient: Session, envelope: NumberedEnvelope): void {
 		// a sender who registered moments ago must be known before its first message arrives
 		if (recipient.roster) this.presence.catchUp(envelope.to, recipient);
+		recipient.delivered(envelope.delivery);
 		recipient.sink.sendJson(deliveredJson(envelope));
 	}
 
@@ -348,8 +475,8 @@ export class RelayCore {
 		this.online.get(envelope.from)?.sink.sendJson(acceptedJson(envelope));
 	}
 
-	private uncount(recipient: string, count: number): void {
-		if (count > 0) this.queueCounts.set(recipient, Math.max(0, (this.queueCounts.get(recipient) ?? 0) - count));
+	private uncount(envelope: NumberedEnvelope): void {
+		this.ledger.remove(envelope.to, envelope.from, envelope.body.length);
 	}
 
 	private newDelivery(): number | undefined {

@@ -9,9 +9,50 @@ export type RelayLimits = {
 	maxQueueAgeMs: number;
 	handshakeTimeoutMs: number;
 	loginTimeoutMs: number;
+	/** Bytes of a first frame (client_hello) at most: a valid one is about 130. */
+	maxHelloBytes: number;
+	/** Bytes of a frame at most between the handshake and the login: a login batch is under 1 KiB. */
+	maxPreLoginFrameBytes: number;
+	/** A frame begun must end within this long (its line feed), or the connection is dropped as idle. */
+	partialFrameTimeoutMs: number;
+	/** Logged-in connections at most; past it, a login with priority takes a newcomer's place. */
 	maxConnections: number;
-	/** Open connections from one address (an IPv6 /64 counts as one address), handshake or not. */
+	/** Connections not logged in yet at most; past it, the oldest (if a second old) makes room. */
+	maxPendingConnections: number;
+	/** Open connections from one IPv4 address or IPv6 /64, logged in or not. */
 	maxConnectionsPerAddress: number;
+	/** ...from one IPv6 /56 (a home)... */
+	maxConnectionsPer56: number;
+	/** ...and from one IPv6 /48 (a site). */
+	maxConnectionsPer48: number;
+	/** New connections one address (IPv4, IPv6 /64) may open at once, then handshakesPerMinute; an IPv6 /48 four times that. */
+	handshakeBurst: number;
+	handshakesPerMinute: number;
+	/** Failed logins one address may make at once, then failedLoginsPerMinute: each costs two signature checks. */
+	failedLoginBurst: number;
+	failedLoginsPerMinute: number;
+	/** Names one address may register at once, then registrationsPerHourPerAddress. */
+	registrationBurstPerAddress: number;
+	registrationsPerHourPerAddress: number;
+	/** Names the relay registers at once from everyone, then registrationsPerHour. */
+	registrationBurst: number;
+	registrationsPerHour: number;
+	/** Registered names at most; past it, newcomers hear registration_closed and every account keeps working. */
+	maxRegisteredUsers: number;
+	/** A name not used again (a second login or a message) within this long after it was registered is deleted. */
+	registrationLapseMs: number;
+	/** An account used again after registering, registered at least this long ago, has priority when the relay is full. */
+	establishedAfterMs: number;
+	/** Envelope bytes one sender may have waiting on the relay, for everyone it wrote to. */
+	maxStoredBytesPerSender: number;
+	/** Envelope bytes that may wait for one recipient. */
+	maxStoredBytesPerRecipient: number;
+	/** Envelope bytes waiting in all; senders without priority may fill only half. */
+	maxStoredBytes: number;
+	/** A send costs one token and one more per this many body bytes; each extra `everyone` copy costs its bytes. */
+	bytesPerToken: number;
+	/** An ack costs one token per this many delivery numbers. */
+	acksPerToken: number;
 	/** The relay pings a connection that has been quiet this long... */
 	heartbeatIntervalMs: number;
 	/** ...and drops one that has sent nothing for this long. */
@@ -37,11 +78,38 @@ export const defaultRelayLimits: RelayLimits = {
 	...protocolDefaults,
 	maxQueuedPerUser: 1000,
 	maxQueueAgeMs: 30 * 24 * 60 * 60 * 1000,
-	loginTimeoutMs: 120_000,
+	// Time to type a name: a client whose login times out reconnects quietly and keeps what was typed.
+	loginTimeoutMs: 15_000,
+	maxHelloBytes: 1024,
+	maxPreLoginFrameBytes: 16_384,
+	partialFrameTimeoutMs: 30_000,
 	maxConnections: 1000,
+	maxPendingConnections: 100,
 	// A household or an office behind one NAT address fits; one address can hold at most 2% of
 	// the relay, so a handshake flood from one machine leaves room for everyone else.
 	maxConnectionsPerAddress: 20,
+	maxConnectionsPer56: 40,
+	maxConnectionsPer48: 80,
+	// Twenty clients behind one NAT come back at once after a relay restart; a handshake costs the
+	// relay about 0.4 ms of CPU, so one a second per address is 0.04% of a core.
+	handshakeBurst: 20,
+	handshakesPerMinute: 60,
+	failedLoginBurst: 10,
+	failedLoginsPerMinute: 6,
+	registrationBurstPerAddress: 10,
+	registrationsPerHourPerAddress: 20,
+	registrationBurst: 200,
+	registrationsPerHour: 1000,
+	// Under the 200,000 users a client accepts in a directory.
+	maxRegisteredUsers: 100_000,
+	registrationLapseMs: 24 * 60 * 60 * 1000,
+	establishedAfterMs: 24 * 60 * 60 * 1000,
+	maxStoredBytesPerSender: 32 * 1024 * 1024,
+	maxStoredBytesPerRecipient: 64 * 1024 * 1024,
+	maxStoredBytes: 2 * 1024 * 1024 * 1024,
+	// 100 tokens a second move 1.6 MB a second: a 96 KiB body costs 7 tokens, a line of text 1.
+	bytesPerToken: 16_384,
+	acksPerToken: 64,
 	maxBufferedBytes: 4 * 1024 * 1024,
 	// A pasted block of up to 200 lines, or 200 messages sent as fast as a script can, all pass at
 	// once (a fixed low limit that breaks pastes is a top complaint about ssh-chat). 100 a second

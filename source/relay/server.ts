@@ -1,16 +1,19 @@
 import {createServer, type Server, type Socket} from 'node:net';
 import {fingerprint} from '../crypto/keys.js';
 import {errorMessage} from '../net/messages.js';
-import {addressKey} from './address-key.js';
-import {Admission} from './admission.js';
+import {addressGroups} from './address-groups.js';
+import {Admission, type AdmissionVerdict} from './admission.js';
 import {RelayConnection} from './connection.js';
 import {loadOrCreateRelayIdentity} from './identity-store.js';
+import {rateLimitedLogger} from './log-limiter.js';
 import {silentLogger, type Logger} from './logger.js';
 import {realTimer, type Timer} from './presence-batcher.js';
-import {RelayCore} from './relay-core.js';
+import {RelayCore, type RelayStats} from './relay-core.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 
 const queuePurgeIntervalMs = 60 * 60 * 1000;
+/** A connection not logged in yet is evicted for a newer one only once it has had this long. */
+const minPendingAgeMs = 1000;
 
 export type RelayOptions = {
 	host?: string;
@@ -43,13 +46,16 @@ export type RunningRelay = {
 	/** Sends an operator announcement to everyone online. */
 	announce(text: string): void;
 	onlineUsernames(): string[];
+	/** What the relay has done with clients' requests (acks, logins, registrations, evictions) and what it holds. */
+	stats(): RelayStats & {connections: number; pendingConnections: number; registeredUsers: number};
 	/** Tells every client the relay is going down, closes every connection and stops listening. */
 	close(reason?: string): Promise<void>;
 };
 
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	const limits: RelayLimits = {...defaultRelayLimits, ...options.limits};
-	const log = options.log ?? silentLogger;
+	const clock = options.clock ?? Date.now;
+	const log = options.log === undefined ? silentLogger : rateLimitedLogger(options.log, clock);
 	const identity = loadOrCreateRelayIdentity(options.dataDir);
 	// Loaded here only, so the client never needs the native module.
 	const {openSqliteStore} = await import('./sqlite-store.js');
@@ -57,41 +63,63 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	const core = new RelayCore(
 		{
 			motd: options.motd ?? null,
-			maxBodyBytes: limits.maxBodyBytes,
-			maxQueuedPerUser: limits.maxQueuedPerUser,
-			maxQueueAgeMs: limits.maxQueueAgeMs,
 			relayIdentity: identity.publicRaw,
-			rate: limits,
+			limits,
 			presence: {enabled: options.presence ?? true, flushMs: limits.presenceFlushMs, timer: options.timer ?? realTimer},
-			forwardedCommitMs: limits.forwardedCommitMs,
-			clock: options.clock ?? Date.now,
+			clock,
 			log,
 		},
 		store,
 	);
-	const purge = setInterval(() => core.purgeExpired(), queuePurgeIntervalMs);
+	const purge = setInterval(() => {
+		core.purgeExpired();
+		core.lapseRegistrations();
+	}, queuePurgeIntervalMs);
 	purge.unref();
 	const connections = new Set<RelayConnection>();
-	const admission = new Admission(limits);
-	const heartbeat = setInterval(() => {
-		const now = Date.now();
-		for (const connection of connections) connection.checkHeartbeat(now);
-	}, Math.min(limits.heartbeatIntervalMs, limits.idleTimeoutMs));
+	/** Connections not logged in yet, oldest first. */
+	const pending = new Set<RelayConnection>();
+	const admission = new Admission(limits, clock);
+	const heartbeat = setInterval(
+		() => {
+			const now = Date.now();
+			for (const connection of connections) connection.checkHeartbeat(now);
+			admission.sweep();
+			core.sweep();
+		},
+		Math.min(limits.heartbeatIntervalMs, limits.idleTimeoutMs, limits.partialFrameTimeoutMs),
+	);
 	heartbeat.unref();
+
+	/** Whether a pending slot is free, or was made free by evicting the oldest pending connection. */
+	const pendingRoom = (): boolean => {
+		if (pending.size < limits.maxPendingConnections) return true;
+		const oldest = pending.values().next().value;
+		if (oldest === undefined || Date.now() - oldest.openedAt < minPendingAgeMs) return false;
+		pending.delete(oldest);
+		oldest.evict();
+		return true;
+	};
 
 	const server: Server = createServer(socket => {
 		const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-		const address = addressKey(socket.remoteAddress ?? '?');
-		const verdict = admission.admit(address);
+		const address = addressGroups(socket.remoteAddress ?? '?');
+		let verdict: AdmissionVerdict | 'server_full' = admission.admit(address);
+		if (verdict === 'ok' && !pendingRoom()) {
+			admission.release(address);
+			verdict = 'server_full';
+		}
 		if (verdict !== 'ok') {
 			refuse(socket, verdict);
 			log('refused_connection', {remote, code: verdict});
 			return;
 		}
-		const connection = new RelayConnection(socket, core, identity, limits, log, remote, options.transportCrypto === false);
+		const connection = new RelayConnection(socket, core, identity, limits, log, remote, address, () => pending.delete(connection), options.transportCrypto === false);
 		connections.add(connection);
+		pending.add(connection);
 		socket.on('close', () => {
 			connections.delete(connection);
+			pending.delete(connection);
 			admission.release(address);
 		});
 	});
@@ -115,6 +143,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		publicKey: identity.publicRaw,
 		announce: text => core.announce(text),
 		onlineUsernames: () => core.onlineUsernames(),
+		stats: () => ({...core.stats, connections: connections.size, pendingConnections: pending.size, registeredUsers: core.registeredCount()}),
 		close(reason = 'the relay is shutting down') {
 			closing ??= new Promise<void>(resolve => {
 				clearInterval(purge);
@@ -133,14 +162,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 }
 
 const refusals = {
-	server_full: 'the relay is full; try again later',
-	too_many_connections: 'too many connections from your address; close some and try again',
+	server_full: ['server_full', 'the relay is busy; try again later'],
+	too_many_connections: ['too_many_connections', 'too many connections from your address; close some and try again'],
+	connecting_too_fast: ['too_many_connections', 'too many new connections from your address; try again in a few seconds'],
 } as const;
 
 /** A plaintext error before any handshake, then close; what the peer sends meanwhile is discarded. */
-function refuse(socket: Socket, code: keyof typeof refusals): void {
+function refuse(socket: Socket, verdict: Exclude<AdmissionVerdict, 'ok'> | 'server_full'): void {
+	const [code, message] = refusals[verdict];
 	socket.on('error', () => {});
 	socket.resume();
-	socket.end(JSON.stringify(errorMessage(code, refusals[code])) + '\n');
+	socket.end(JSON.stringify(errorMessage(code, message)) + '\n');
 	setTimeout(() => socket.destroy(), 2000).unref();
 }

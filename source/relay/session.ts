@@ -1,6 +1,7 @@
 import type {FatalErrorCode, RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage} from '../net/messages.js';
-import {foldUsername, isValidUsername} from '../net/usernames.js';
+import {checkUsername, foldUsername, isValidUsername} from '../net/usernames.js';
+import type {AddressGroups} from './address-groups.js';
 import {FloodGuard} from './flood-guard.js';
 import {checkLogin} from './login-check.js';
 import {storageFailedText, type RelayCore} from './relay-core.js';
@@ -16,11 +17,16 @@ export type SessionSink = {
 	close(): void;
 	/** Calls back once the connection has room for more (at once, or when its output drains). */
 	whenWritable(callback: () => void): void;
+	/** Whether the connection's unread output is small enough to queue more now. */
+	hasRoom(): boolean;
 };
 
-export type SessionContext = {remote: string; transcriptHash: Buffer};
+export type SessionContext = {remote: string; address: AddressGroups; transcriptHash: Buffer};
 
-export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutdown' | 'replaced';
+export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutdown' | 'replaced' | 'evicted';
+
+/** Joins and leaves held while a directory streams out: past this, the client is asked to log in again. */
+const maxHeldPresence = 10_000;
 
 /** One connection's conversation with the relay, from login_request to leave. */
 export class Session {
@@ -28,18 +34,25 @@ export class Session {
 	catchingUp = false;
 	/** Whether this client gets the directory and presence (false for headless clients). */
 	roster = true;
+	/** When this session last logged in or sent something: the newcomer idle longest is evicted first. */
+	lastActive = 0;
+	/** The highest delivery number sent to this session. */
+	lastSent = 0;
 	private username: string | undefined;
 	private ended = false;
 	private readonly flood: FloodGuard;
 	/** Set from the first refusal until a message passes again: one log line per spell, not per message. */
 	private throttled = false;
+	/** Delivery numbers sent and not yet acknowledged: all an ack may delete. */
+	private readonly unacknowledged = new Set<number>();
+	private heldPresence: RelayMessage[] | undefined;
 
 	constructor(
 		private readonly core: RelayCore,
 		readonly sink: SessionSink,
 		private readonly context: SessionContext,
 	) {
-		this.flood = new FloodGuard(core.rate, core.options.clock);
+		this.flood = new FloodGuard(core.limits, core.options.clock);
 		sink.send({type: 'login_request'});
 	}
 
@@ -49,6 +62,45 @@ export class Session {
 
 	get open(): boolean {
 		return !this.ended;
+	}
+
+	get address(): AddressGroups {
+		return this.context.address;
+	}
+
+	/** @internal The core sent this delivery number to this session. */
+	delivered(delivery: number): void {
+		this.unacknowledged.add(delivery);
+		if (delivery > this.lastSent) this.lastSent = delivery;
+	}
+
+	/** @internal Whether `delivery` was sent here and not acknowledged yet; it is now. */
+	acknowledged(delivery: number): boolean {
+		return this.unacknowledged.delete(delivery);
+	}
+
+	/** A join or leave: sent, or held while the directory is still going out. */
+	presence(message: RelayMessage): void {
+		if (this.heldPresence === undefined) {
+			this.sink.send(message);
+			return;
+		}
+		this.heldPresence.push(message);
+		if (this.heldPresence.length > maxHeldPresence) {
+			this.heldPresence = undefined;
+			this.end('error');
+			this.sink.fail('idle_timeout', 'the directory took too long to read; log in again');
+		}
+	}
+
+	holdPresence(): void {
+		this.heldPresence ??= [];
+	}
+
+	releasePresence(): void {
+		const held = this.heldPresence ?? [];
+		this.heldPresence = undefined;
+		for (const message of held) this.sink.send(message);
 	}
 
 	handle(message: ClientMessage): void {
@@ -65,7 +117,7 @@ export class Session {
 				this.route(message);
 				return;
 			case 'ack':
-				this.core.acknowledge(this.username!, message.deliveries);
+				this.core.acknowledge(this, this.username!, message.deliveries);
 				return;
 			case 'ping':
 				this.sink.send({type: 'pong', nonce: message.nonce});
@@ -84,6 +136,12 @@ export class Session {
 		this.sink.fail('session_replaced', 'you logged in again from somewhere else');
 	}
 
+	/** The relay is full and an account with priority takes this newcomer's place. */
+	evict(): void {
+		this.end('evicted');
+		this.sink.fail('server_full', 'the relay is full and gave your place to a long-standing account; try again later');
+	}
+
 	/** Idempotent: the bridge calls it whenever the connection ends, for any reason. */
 	end(reason: LeaveReason): void {
 		if (this.ended) return;
@@ -98,18 +156,35 @@ export class Session {
 			this.reject('already_logged_in', `already logged in as ${this.username}`);
 			return;
 		}
+		// Refused before any signature is checked: an address out of failed logins, a new name
+		// while registrations are closed to it.
+		const name = checkUsername(login.username);
+		const refusal = !name.ok
+			? undefined
+			: (this.core.access.loginRefusal(this.address) ??
+				(this.core.registered(name.username) === undefined
+					? this.core.access.registrationRefusal(this.address, this.core.registeredCount())
+					: undefined));
+		if (refusal !== undefined) {
+			this.core.stats.refusedLogins += 1;
+			this.reject(refusal.code, refusal.message);
+			return;
+		}
 		const verdict = checkLogin(login, {
 			relayIdentity: this.core.options.relayIdentity,
 			transcriptHash: this.context.transcriptHash,
-			registered: name => this.core.registered(name),
+			registered: username => this.core.registered(username),
 		});
 		if (!verdict.ok) {
+			if (verdict.code === 'bad_login' || verdict.code === 'username_taken') {
+				this.core.access.loginFailed(this.address);
+				this.core.stats.failedLogins += 1;
+			}
 			this.reject(verdict.code, verdict.message);
 			return;
 		}
 		const {username} = verdict;
-		this.username = username;
-		this.roster = login.roster !== false;
+		const roster = login.roster !== false;
 		const registration = verdict.register
 			? {
 					username,
@@ -117,14 +192,25 @@ export class Session {
 					x25519: login.x25519,
 					binding: login.binding,
 					registeredAt: this.core.options.clock(),
+					confirmed: false,
 				}
 			: undefined;
-		this.core.admit(this, username, registration);
+		this.username = username;
+		this.roster = roster;
+		this.lastActive = this.core.options.clock();
+		if (!this.core.admit(this, username, registration)) {
+			this.username = undefined;
+			this.end('error');
+			this.sink.fail('server_full', 'the relay is full; try again later');
+			return;
+		}
 		this.core.options.log('join', {user: username, remote: this.context.remote, online: this.core.onlineCount()});
 	}
 
 	private route(envelope: Envelope): void {
-		const {maxBodyBytes, clock} = this.core.options;
+		const {maxBodyBytes} = this.core.limits;
+		const {clock} = this.core.options;
+		this.lastActive = clock();
 		if (envelope.body.length > maxBodyBytes) {
 			this.reject('message_too_large', `an envelope body is at most ${maxBodyBytes} bytes`, envelope.id);
 			return;
@@ -141,12 +227,15 @@ export class Session {
 		const verdict = this.core.accept(envelope, to, this.username!, clock());
 		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
 		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);
+		else if (verdict === 'quota_exceeded') {
+			this.reject('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your recipients read it', envelope.id);
+		}
 		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, envelope.id);
 	}
 
 	/** Every message after the handshake counts, logins included (each costs two signature checks). */
 	private withinRate(message: ClientMessage): boolean {
-		const verdict = this.flood.check(message, this.core.registeredCount());
+		const verdict = this.flood.check(message, {audience: this.core.registeredCount(), online: to => this.core.isOnline(to)});
 		if (verdict === 'ok') {
 			this.throttled = false;
 			return true;
@@ -155,7 +244,7 @@ export class Session {
 			this.sink.fail('flooding', 'too many messages refused; the relay is closing this connection');
 			return false;
 		}
-		const {rateBurst, ratePerSecond} = this.core.rate;
+		const {rateBurst, ratePerSecond} = this.core.limits;
 		const ref = message.type === 'send' ? message.id : null;
 		this.sink.send(errorMessage('rate_limited', `slow down: at most ${rateBurst} messages at once, then ${ratePerSecond} a second`, ref));
 		if (!this.throttled) this.core.options.log('refused', {code: 'rate_limited', user: this.username ?? null, remote: this.context.remote});

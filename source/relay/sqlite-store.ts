@@ -58,18 +58,33 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	db.pragma('synchronous = NORMAL');
 	db.pragma('secure_delete = ON');
 	db.exec(schema);
+	const userColumns = db.prepare('select name from pragma_table_info(?)').pluck().all('users') as string[];
+	// Names registered before registrations could lapse are all kept: they count as used.
+	if (!userColumns.includes('confirmed')) db.exec('alter table users add column confirmed integer not null default 1');
 
 	const insertUser = db.prepare(
-		'insert into users (username, identity, x25519, binding, registered_at) values (@username, @identity, @x25519, @binding, @registeredAt)',
+		'insert into users (username, identity, x25519, binding, registered_at, confirmed) values (@username, @identity, @x25519, @binding, @registeredAt, @confirmed)',
 	);
-	const selectUsers = db.prepare('select username, identity, x25519, binding, registered_at as registeredAt from users order by username');
+	const selectUsers = db.prepare(
+		'select username, identity, x25519, binding, registered_at as registeredAt, confirmed from users order by username',
+	);
+	const updateConfirmed = db.prepare('update users set confirmed = 1 where username = ?');
+	const selectLapsed = db.prepare('select username from users where confirmed = 0 and registered_at < ? order by registered_at').pluck();
+	const deleteUserRow = db.prepare('delete from users where username = ?');
+	const deleteQueueFor = db.prepare('delete from queue where recipient = ?');
+	const deleteUserAndQueue = db.transaction((username: string) => {
+		deleteQueueFor.run(username);
+		deleteUserRow.run(username);
+	});
 	const insertEnvelope = db.prepare(
 		// Only a resend (same sender, id and recipient) is skipped; a clash of delivery numbers is an error.
 		'insert into queue (delivery, recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (sender, id, recipient) do nothing',
 	);
 	const selectQueued = db.prepare('select * from queue where recipient = ? and delivery > ? order by delivery limit ?');
-	const selectCounts = db.prepare('select recipient, count(*) as count from queue group by recipient');
-	const deleteDelivery = db.prepare('delete from queue where delivery = ? and recipient = ?');
+	const selectRecipientTotals = db.prepare('select recipient, count(*) as count, sum(length(body)) as bytes from queue group by recipient');
+	const selectSenderTotals = db.prepare('select sender, sum(length(body)) as bytes from queue group by sender');
+	// Bodies are base64url text: length() counts its bytes.
+	const deleteDelivery = db.prepare('delete from queue where delivery = ? and recipient = ? returning sender, length(body) as bytes');
 	const deleteOlder = db.prepare('delete from queue where time < ?');
 
 	const enqueueAll = db.transaction((envelopes: readonly NumberedEnvelope[]): boolean[] =>
@@ -91,16 +106,25 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		return reserved + 1;
 	});
 	const ackAll = db.transaction((recipient: string, deliveries: readonly number[]) => {
-		let deleted = 0;
-		for (const delivery of deliveries) deleted += deleteDelivery.run(delivery, recipient).changes;
+		const deleted: Array<{sender: string; bytes: number}> = [];
+		for (const delivery of deliveries) {
+			const row = deleteDelivery.get(delivery, recipient) as {sender: string; bytes: number} | undefined;
+			if (row !== undefined) deleted.push(row);
+		}
 		return deleted;
 	});
 
 	return {
-		users: () => selectUsers.all() as StoredUser[],
+		users: () =>
+			(selectUsers.all() as Array<Omit<StoredUser, 'confirmed'> & {confirmed: number}>).map(user => ({...user, confirmed: user.confirmed === 1})),
 		registerUser(user) {
-			insertUser.run(user);
+			insertUser.run({...user, confirmed: user.confirmed ? 1 : 0});
 		},
+		confirmUser(username) {
+			updateConfirmed.run(username);
+		},
+		lapsedUsers: time => selectLapsed.all(time) as string[],
+		deleteUser: username => deleteUserAndQueue(username),
 		enqueue: envelopes => enqueueAll(envelopes),
 		reserveDeliveries: count => reserve(count),
 		queued: (recipient, after, limit) =>
@@ -114,8 +138,15 @@ export function openSqliteStore(dataDir: string): RelayStore {
 				body: row.body,
 				time: row.time,
 			})) satisfies DeliveredEnvelope[],
-		queueCounts: () =>
-			new Map((selectCounts.all() as Array<{recipient: string; count: number}>).map(row => [row.recipient, row.count])),
+		queueTotals: () => ({
+			recipients: new Map(
+				(selectRecipientTotals.all() as Array<{recipient: string; count: number; bytes: number}>).map(row => [
+					row.recipient,
+					{count: row.count, bytes: row.bytes},
+				]),
+			),
+			senders: new Map((selectSenderTotals.all() as Array<{sender: string; bytes: number}>).map(row => [row.sender, row.bytes])),
+		}),
 		ack: (recipient, deliveries) => ackAll(recipient, deliveries),
 		purgeOlderThan: time => deleteOlder.run(time).changes,
 		close() {

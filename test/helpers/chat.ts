@@ -12,8 +12,23 @@ afterEach(async () => {
 	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/**
+ * Every test client connects from 127.0.0.1, so the limits per address over time (handshakes,
+ * registrations, failed logins) are lifted unless a test sets them: the tests of those limits do.
+ */
+export const loopbackLimits = {
+	handshakeBurst: Infinity,
+	handshakesPerMinute: Infinity,
+	registrationBurstPerAddress: Infinity,
+	registrationsPerHourPerAddress: Infinity,
+	registrationBurst: Infinity,
+	registrationsPerHour: Infinity,
+	failedLoginBurst: Infinity,
+	failedLoginsPerMinute: Infinity,
+} as const;
+
 export async function relayForTest(options: Partial<RelayOptions> = {}): Promise<RunningRelay> {
-	const relay = await startRelay({host: '127.0.0.1', port: 0, dataDir: tempDir(), ...options});
+	const relay = await startRelay({host: '127.0.0.1', port: 0, dataDir: tempDir(), ...options, limits: {...loopbackLimits, ...options.limits}});
 	cleanups.push(() => relay.close());
 	return relay;
 }

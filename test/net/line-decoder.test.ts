@@ -50,4 +50,25 @@ describe('LineDecoder', () => {
 		expect(decoder.bufferedBytes).toBe(16);
 		expect(codeOf(() => decoder.push(Buffer.from('x')))).toBe('frame_too_large');
 	});
+
+	it('holds a trickled frame in one buffer: at most twice its bytes or 1 KiB, not an object per read (issue 11, finding 2)', () => {
+		const decoder = new LineDecoder(262_144);
+		let sent = 0;
+		for (let i = 0; i < 100_000; i++) {
+			decoder.push(Buffer.from([0x61 + (i % 26)]));
+			sent += 1;
+			expect(decoder.heldBytes).toBeLessThanOrEqual(Math.max(1024, 2 * sent));
+		}
+		const [frame] = decoder.push(Buffer.from('\n'));
+		expect(frame).toHaveLength(100_000);
+		expect(frame!.slice(0, 3)).toBe('abc');
+		expect(decoder.heldBytes).toBe(0);
+	});
+
+	it('applies a new limit to the frames that follow', () => {
+		const decoder = new LineDecoder(8);
+		expect(codeOf(() => decoder.push(Buffer.from('123456789\n')))).toBe('frame_too_large');
+		decoder.setLimit(16);
+		expect(decoder.push(Buffer.from('123456789\n'))).toEqual(['123456789']);
+	});
 });

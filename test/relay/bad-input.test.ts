@@ -71,8 +71,8 @@ describe('hostile input before the handshake', () => {
 		await peer.untilClosed();
 	});
 
-	it('refuses connections past maxConnections with server_full', async () => {
-		const relay = await relayForTest({limits: {maxConnections: 1}});
+	it('refuses a connection past maxPendingConnections with server_full while the others are under a second old', async () => {
+		const relay = await relayForTest({limits: {maxPendingConnections: 1}});
 		const first = await RawPeer.open(relay.port);
 		const second = await RawPeer.open(relay.port);
 		expect(plaintextError(await second.line(0))).toMatchObject({code: 'server_full'});
@@ -256,6 +256,10 @@ describe('a client that never reads', () => {
 		await meet(alice, await onlineClient(relay, 'bob'));
 		const peer = await RawPeer.open(relay.port);
 		const channel = await peer.handshake();
+		await peer.line(1);
+		// logged in: before that, a frame holds at most maxPreLoginFrameBytes
+		peer.write(channel.sealer.seal([RawPeer.login(channel, 'mallory')]) + '\n');
+		await peer.line(2);
 		peer.socket.pause();
 		const pings = Array.from({length: 1024}, (_, nonce) => ({type: 'ping', nonce}));
 		const writable = () =>

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {meet, next, onlineClient, relayForTest} from '../helpers/chat.js';
+import {logIn, meet, newClient, next, onlineClient, relayForTest} from '../helpers/chat.js';
 import {RawPeer} from '../helpers/raw-peer.js';
+import {tempDir} from '../helpers/temp-dir.js';
 
 async function openMany(port: number, count: number, localAddress: string): Promise<RawPeer[]> {
 	const peers: RawPeer[] = [];
@@ -10,12 +11,56 @@ async function openMany(port: number, count: number, localAddress: string): Prom
 }
 
 describe('connection limits', () => {
-	it('refuses connections past maxConnections with server_full', async () => {
-		const relay = await relayForTest({limits: {maxConnections: 2}});
-		const [first, second] = [await RawPeer.open(relay.port, '127.0.0.2'), await RawPeer.open(relay.port, '127.0.0.3')];
-		const third = await RawPeer.open(relay.port, '127.0.0.4');
-		expect(await third.refusal()).toBe('server_full');
-		expect(first!.lines.concat(second!.lines)).toEqual([]);
+	it('past maxPendingConnections the oldest connection not logged in makes room once a second old (issue 11, finding 7)', async () => {
+		const relay = await relayForTest({limits: {maxPendingConnections: 3}});
+		const held = await openMany(relay.port, 3, '127.0.0.2');
+		// all three are younger than a second: the newcomer is refused, nobody is evicted
+		const early = await RawPeer.open(relay.port, '127.0.0.3');
+		expect(await early.refusal()).toBe('server_full');
+		await new Promise(resolve => setTimeout(resolve, 1100));
+		const late = await RawPeer.open(relay.port, '127.0.0.3');
+		expect(await late.hello()).toBe('relay_hello');
+		expect(await held[0]!.refusal()).toBe('server_full');
+		expect(held[1]!.closed || held[2]!.closed).toBe(false);
+		expect(relay.stats().pendingConnections).toBe(3);
+	});
+
+	it('past maxConnections logged in, a newcomer is refused and an established account takes the place of the newcomer idle longest (issue 11)', async () => {
+		const relay = await relayForTest({limits: {maxConnections: 2, establishedAfterMs: 0}});
+		// alice and erin are established: registered, then used again (a second login)
+		const devices = {alice: {dataDir: tempDir()}, erin: {dataDir: tempDir()}, gina: {dataDir: tempDir()}};
+		for (const name of ['alice', 'erin', 'gina'] as const) {
+			await (await onlineClient(relay, name, devices[name])).close();
+			await (await onlineClient(relay, name, devices[name])).close();
+		}
+		await expect.poll(() => relay.onlineUsernames()).toEqual([]);
+		const bob = await onlineClient(relay, 'bob');
+		const carol = await onlineClient(relay, 'carol');
+		// full: a new name is refused, and not registered
+		const dave = newClient(relay);
+		const daveClosed = next(dave, 'closed');
+		const asked = next(dave, 'login-request');
+		dave.connect();
+		await asked;
+		dave.login('dave');
+		expect((await daveClosed)[0].code).toBe('server_full');
+		expect(relay.stats()).toMatchObject({registeredUsers: 5, registrations: 5});
+		// an established account gets in: bob, idle longest, gives way
+		const bobClosed = next(bob, 'closed');
+		const alice = await onlineClient(relay, 'alice', devices.alice);
+		expect((await bobClosed)[0]).toMatchObject({code: 'server_full', message: expect.stringContaining('long-standing account')});
+		expect(relay.onlineUsernames()).toEqual(['alice', 'carol']);
+		const carolClosed = next(carol, 'closed');
+		await onlineClient(relay, 'erin', devices.erin);
+		expect((await carolClosed)[0].code).toBe('server_full');
+		// an established account never takes another one's place
+		const gina = newClient(relay, devices.gina);
+		const ginaLeft = next(gina, 'closed');
+		await expect(logIn(gina, 'gina')).rejects.toThrow();
+		expect((await ginaLeft)[0].code).toBe('server_full');
+		expect(relay.onlineUsernames()).toEqual(['alice', 'erin']);
+		expect(relay.stats().evictions).toBe(2);
+		expect(alice.status).toBe('online');
 	});
 
 	it('refuses past maxConnectionsPerAddress with too_many_connections, before any handshake; other addresses still connect', async () => {
@@ -39,32 +84,32 @@ describe('connection limits', () => {
 			.toBe('relay_hello');
 	});
 
-	it('a handshake flood is held to maxConnectionsPerAddress and maxConnections, times out, and a bystander keeps chatting', async () => {
+	it('a handshake flood is held to maxConnectionsPerAddress and maxPendingConnections, times out, and a bystander keeps chatting', async () => {
 		const events: string[] = [];
 		const relay = await relayForTest({
-			limits: {maxConnections: 24, maxConnectionsPerAddress: 8, handshakeTimeoutMs: 3000},
+			limits: {maxPendingConnections: 20, maxConnectionsPerAddress: 8, handshakeTimeoutMs: 3000},
 			log: event => events.push(event),
 		});
 		const alice = await onlineClient(relay, 'alice');
 		const bob = await onlineClient(relay, 'bob');
 		await meet(alice, bob);
-		// 12 connections from each of three addresses that never send a hello (the handshake timeout
-		// leaves seconds to open them all): 8 of the first and
-		// of the second are held, 6 of the third fill the relay (2 slots are alice and bob)
+		// 12 connections from each of three addresses that never send a hello: 8 of each are let in
+		// by address, and at most 20 of those wait at once
 		const flood = [
 			...(await openMany(relay.port, 12, '127.0.0.2')),
 			...(await openMany(relay.port, 12, '127.0.0.3')),
 			...(await openMany(relay.port, 12, '127.0.0.4')),
 		];
+		expect(relay.stats().pendingConnections).toBeLessThanOrEqual(20);
 		const received = next(bob, 'message');
 		alice.send('bob', 'still here during the flood');
 		expect((await received)[0].text).toBe('still here during the flood');
 		const codes = await Promise.all(flood.map(peer => peer.refusal()));
-		expect(codes).toEqual([
-			...[...Array(8).fill('handshake_timeout'), ...Array(4).fill('too_many_connections')],
-			...[...Array(8).fill('handshake_timeout'), ...Array(4).fill('too_many_connections')],
-			...[...Array(6).fill('handshake_timeout'), ...Array(6).fill('server_full')],
-		]);
+		const count = (code: string) => codes.filter(each => each === code).length;
+		// 4 each from the first two addresses; the third's last 8 find every waiting slot taken
+		expect(count('too_many_connections')).toBe(8);
+		expect(count('handshake_timeout') + count('server_full')).toBe(28);
+		expect(count('handshake_timeout')).toBeLessThanOrEqual(20);
 		// the timed-out slots are free again: someone new can log in, and the pair still chats
 		const carol = await onlineClient(relay, 'carol');
 		await meet(bob, carol);

@@ -6,13 +6,15 @@ const ephemeral = 'A'.repeat(43);
 const ping: ClientMessage = {type: 'ping', nonce: 1};
 const send = (id: string, to: string, kind: 'direct' | 'everyone' = 'direct'): ClientMessage => ({type: 'send', id, to, kind, ephemeral, body: 'x'});
 
-function guard(limits: {rateBurst: number; ratePerSecond: number; rateMaxRefused: number}) {
+function guard(limits: {rateBurst: number; ratePerSecond: number; rateMaxRefused: number; bytesPerToken?: number}) {
 	const clock = {now: 0};
-	return {clock, guard: new FloodGuard(limits, () => clock.now)};
+	return {clock, guard: new FloodGuard({bytesPerToken: 16_384, acksPerToken: 64, ...limits}, () => clock.now)};
 }
 
+const everyoneOnline = (audience = 1000) => ({audience, online: () => true});
+
 function verdicts(guard: FloodGuard, messages: ClientMessage[], audience = 1000): FloodVerdict[] {
-	return messages.map(message => guard.check(message, audience));
+	return messages.map(message => guard.check(message, everyoneOnline(audience)));
 }
 
 describe('FloodGuard', () => {
@@ -28,8 +30,8 @@ describe('FloodGuard', () => {
 		expect(verdicts(flood, [ping, {type: 'bye'}, {type: 'bye'}])).toEqual(['ok', 'ok', 'ok']);
 	});
 
-	it('the copies of one # everyone message cost one token together', () => {
-		const {guard: flood} = guard({rateBurst: 2, ratePerSecond: 1, rateMaxRefused: 100});
+	it('the copies of one # everyone message share one verdict and one token (their bytes aside)', () => {
+		const {guard: flood} = guard({rateBurst: 2, ratePerSecond: 1, rateMaxRefused: 100, bytesPerToken: Infinity});
 		const copies = ['bob', 'carol', 'dave', 'erin'].map(to => send('hello', to, 'everyone'));
 		expect(verdicts(flood, copies)).toEqual(['ok', 'ok', 'ok', 'ok']);
 		expect(verdicts(flood, [send('again', 'bob', 'everyone'), send('again', 'carol', 'everyone')])).toEqual(['ok', 'ok']);
@@ -38,7 +40,7 @@ describe('FloodGuard', () => {
 	});
 
 	it('a repeated recipient (case-folded), or more copies than there are users, starts a new group and costs a token', () => {
-		const {guard: flood} = guard({rateBurst: 3, ratePerSecond: 1, rateMaxRefused: 100});
+		const {guard: flood} = guard({rateBurst: 3, ratePerSecond: 1, rateMaxRefused: 100, bytesPerToken: Infinity});
 		const audience = 3;
 		const checks = [
 			send('m', 'bob', 'everyone'), // token 1
@@ -47,7 +49,7 @@ describe('FloodGuard', () => {
 			send('m', 'dave', 'everyone'), // bob, carol, dave: as many copies as users
 			send('m', 'erin', 'everyone'), // one more: token 3
 			send('d', 'bob'), // none left
-		].map(message => flood.check(message, audience));
+		].map(message => flood.check(message, everyoneOnline(audience)));
 		expect(checks).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'refused']);
 	});
 
@@ -57,6 +59,33 @@ describe('FloodGuard', () => {
 		expect(results.filter(verdict => verdict === 'ok')).toHaveLength(5);
 		expect(results.filter(verdict => verdict === 'refused')).toHaveLength(20);
 		expect(results[25]).toBe('flooding');
+	});
+
+	it('an ack costs one token per 64 delivery numbers: 1,024 numbers cost 16 (issue 11, finding 1)', () => {
+		const {guard: flood} = guard({rateBurst: 32, ratePerSecond: 1, rateMaxRefused: 100});
+		const deliveries = Array.from({length: 1024}, (_, index) => index + 1);
+		expect(verdicts(flood, [{type: 'ack', deliveries}, {type: 'ack', deliveries}, {type: 'ack', deliveries}])).toEqual(['ok', 'ok', 'refused']);
+		expect(verdicts(flood, [{type: 'ack', deliveries: []}, {type: 'ack', deliveries: [1]}])).toEqual(['refused', 'refused']);
+	});
+
+	it('a send costs one token more per 16 KiB of body: a 96 KiB body costs 7 (issue 11, finding 8)', () => {
+		const {guard: flood} = guard({rateBurst: 14, ratePerSecond: 1, rateMaxRefused: 100});
+		const big = (id: string): ClientMessage => ({type: 'send', id, to: 'bob', kind: 'direct', ephemeral, body: 'x'.repeat(98_304)});
+		expect(verdicts(flood, [big('a'), big('b'), big('c')])).toEqual(['ok', 'ok', 'refused']);
+	});
+
+	it('each further # everyone copy owes its bytes, and a copy for an offline user a whole send (issue 11, finding 4)', () => {
+		const body = 'x'.repeat(16_384);
+		const copy = (to: string): ClientMessage => ({type: 'send', id: 'room', to, kind: 'everyone', ephemeral, body});
+		const names = Array.from({length: 10}, (_, index) => `user${index}`);
+		const online = guard({rateBurst: 100, ratePerSecond: 1, rateMaxRefused: 1000});
+		for (const name of names) expect(online.guard.check(copy(name), {audience: 100, online: () => true})).toBe('ok');
+		// 2 for the first copy, 1 owed by each of the other 9: 89 of 100 left
+		expect(verdicts(online.guard, Array.from({length: 90}, () => ping)).filter(verdict => verdict === 'ok')).toHaveLength(89);
+		const offline = guard({rateBurst: 100, ratePerSecond: 1, rateMaxRefused: 1000});
+		for (const name of names) expect(offline.guard.check(copy(name), {audience: 100, online: () => false})).toBe('ok');
+		// 2 for each of the ten: 80 left
+		expect(verdicts(offline.guard, Array.from({length: 90}, () => ping)).filter(verdict => verdict === 'ok')).toHaveLength(80);
 	});
 
 	it('never ends a client that slows down: refusals are forgiven at the sustained rate', () => {

@@ -17,7 +17,7 @@ function login(keys: IdentityKeys, username: string, binding?: Buffer): LoginMes
 }
 
 function stored(record: PublicIdentity, username: string): StoredUser {
-	return {username, identity: toBase64Url(record.identity), x25519: toBase64Url(record.x25519), binding: toBase64Url(record.binding), registeredAt: 1};
+	return {username, identity: toBase64Url(record.identity), x25519: toBase64Url(record.x25519), binding: toBase64Url(record.binding), registeredAt: 1, confirmed: true};
 }
 
 const context = (registered?: StoredUser) => ({relayIdentity, transcriptHash, registered: () => registered});
