@@ -8,8 +8,12 @@ export type PeerMessage = {type: string; [field: string]: unknown};
  * A hand-driven client that has logged in: it sends exactly the messages a test gives it (and
  * never acks by itself) and keeps every message the relay sent after the handshake, in order.
  */
-export async function loggedInPeer(port: number, username: string, options: {keys?: IdentityKeys; roster?: false} = {}) {
-	const peer = await RawPeer.open(port);
+export async function loggedInPeer(
+	port: number,
+	username: string,
+	options: {keys?: IdentityKeys; roster?: false; localAddress?: string; read?: boolean} = {},
+) {
+	const peer = await RawPeer.open(port, options.localAddress);
 	const channel = await peer.handshake();
 	const opened: PeerMessage[] = [];
 	let linesOpened = 1;
