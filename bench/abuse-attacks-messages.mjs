@@ -145,7 +145,7 @@ function tcpState(localPort) {
 
 export const everyoneFlood = {
 	unit: 'body bytes',
-	stated: ctx => `${ctx.addresses.length} sender(s) × 100 everyone msgs/s × 6 copies × 96 KiB`,
+	stated: ctx => `${ctx.addresses.length} sender(s) × 100 everyone msgs/s × 6 copies (5 paused victims and the bystander) × 96 KiB`,
 	async prepare(ctx) {
 		ctx.body = randomBody(bodyBytes);
 		ctx.victims = (

@@ -5,7 +5,7 @@
 // IM_TUI_ABUSE_ONLY=ack-flood,trickle picks attacks. Prints a markdown table and writes the same
 // rows to bench/abuse-results.json.
 import {fork} from 'node:child_process';
-import {readFileSync, writeFileSync} from 'node:fs';
+import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {cpus, totalmem} from 'node:os';
 import {fileURLToPath} from 'node:url';
 import {attacks} from './abuse-attacks.mjs';
@@ -36,10 +36,12 @@ console.log(
 		: 'Only one CPU: nothing pinned; the relay, the attackers and the bystander share it.',
 );
 
-// Children are ended with the bench, however it ends.
+// Children are ended with the bench, however it ends, and a killed relay's data directory removed.
 const children = new Set();
+const dataDirs = new Set();
 const endChildren = () => {
 	for (const child of children) child.kill('SIGKILL');
+	for (const dataDir of dataDirs) rmSync(dataDir, {recursive: true, force: true});
 };
 process.on('exit', endChildren);
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -55,6 +57,7 @@ async function runOnce(attack, sources) {
 	// Other work on the machine shows here: the relay's CPU is pinned, not reserved.
 	const row = {attack, sources, loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')};
 	const relay = await startRelayProcess({limits: {}, presence: true}, {tuning: []});
+	dataDirs.add(relay.dataDir);
 	if (pinning) row.pinned = pin(relay.pid, 0);
 	const rss = peakSampler(() => residentBytes(relay.pid));
 	const child = fork(childScript, [], {stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
@@ -94,6 +97,9 @@ async function runOnce(attack, sources) {
 		child.kill('SIGKILL');
 		children.delete(child);
 		await relay.stop();
+		// A relay too busy to stop within 10 s is killed before it removes its data directory.
+		rmSync(relay.dataDir, {recursive: true, force: true});
+		dataDirs.delete(relay.dataDir);
 	}
 	return row;
 }
