@@ -4,7 +4,7 @@
 //
 // Options (JSON in argv[2]): `limits` as in RelayLimits, where "off" or null lifts one (JSON has no
 // Infinity); `presence` and `transportCrypto` as startRelay takes them. It listens on 127.0.0.1, a
-// free port, with a fresh data directory, says {type: 'ready', port, fingerprint, pid} and answers
+// free port, with a fresh data directory, says {type: 'ready', port, fingerprint, pid, dataDir} and answers
 // these IPC messages:
 //   {type: 'memory'}               -> {type: 'memory', rss, heapUsed, heapTotal, external, arrayBuffers}, after GC
 //   {type: 'cpu'}                  -> {type: 'cpu', micros}: the process's CPU time so far (user + system)
@@ -89,4 +89,4 @@ process.on('message', async message => {
 // The parent went away without saying stop: do not linger as an orphan holding the port.
 process.on('disconnect', () => void stop());
 
-if (relay) process.send({type: 'ready', port: relay.port, fingerprint: relay.fingerprint, pid: process.pid});
+if (relay) process.send({type: 'ready', port: relay.port, fingerprint: relay.fingerprint, pid: process.pid, dataDir});

@@ -19,7 +19,7 @@ export const busyRelayNodeArgs = ['--max-semi-space-size=64'];
  * `options`: {limits, presence, transportCrypto} as relay-host.mjs takes them ("off" lifts a limit).
  * `nodeArgs`: extra flags for the relay's node, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'].
  * `tuning`: busyRelayNodeArgs unless told otherwise ([] for node's defaults).
- * Returns {port, fingerprint, pid, stop(), memory(), cpu(), snapshot(path)}.
+ * Returns {port, fingerprint, pid, dataDir, stop(), memory(), cpu(), snapshot(path)}.
  */
 export async function startRelayProcess(options = {}, {nodeArgs = [], tuning = busyRelayNodeArgs} = {}) {
 	const child = fork(hostScript, [JSON.stringify(options)], {
@@ -58,6 +58,8 @@ export async function startRelayProcess(options = {}, {nodeArgs = [], tuning = b
 		/** Lower-case hex SHA-256 of the relay's Ed25519 public key, as clients pin it. */
 		fingerprint: ready.fingerprint,
 		pid: child.pid,
+		/** The relay's fresh data directory (relay.sqlite and its -wal), removed by stop(). */
+		dataDir: ready.dataDir,
 		/** {rss, heapUsed, heapTotal, external, arrayBuffers} in bytes, after full garbage collections. */
 		memory: () => ask('memory'),
 		/** The relay process's CPU time so far (user + system), in µs. */
