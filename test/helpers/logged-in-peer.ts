@@ -11,7 +11,7 @@ export type PeerMessage = {type: string; [field: string]: unknown};
 export async function loggedInPeer(
 	port: number,
 	username: string,
-	options: {keys?: IdentityKeys; roster?: false; localAddress?: string; read?: boolean} = {},
+	options: {keys?: IdentityKeys; roster?: false; localAddress?: string} = {},
 ) {
 	const peer = await RawPeer.open(port, options.localAddress);
 	const channel = await peer.handshake();

@@ -1,0 +1,117 @@
+import {randomBytes} from 'node:crypto';
+import {describe, expect, it} from 'vitest';
+import {generateIdentity} from '../../source/crypto/identity.js';
+import {openSqliteStore} from '../../source/relay/sqlite-store.js';
+import {relayForTest} from '../helpers/chat.js';
+import {loggedInPeer, type PeerMessage} from '../helpers/logged-in-peer.js';
+import {tempDir} from '../helpers/temp-dir.js';
+
+/** Issue 11: what the relay stores and sends for one user, bounded and asserted as counts. */
+
+const body = 'B'.repeat(98_304);
+const bigSend = (id: string, to: string, kind: 'direct' | 'everyone' = 'direct') => ({type: 'send', id, to, kind, ephemeral: 'A'.repeat(43), body});
+const answers = (messages: PeerMessage[]) =>
+	messages.flatMap(message => (message.type === 'accepted' ? ['accepted'] : message.type === 'error' && message.ref ? [message.code as string] : []));
+
+async function registered(port: number, name: string) {
+	const keys = generateIdentity();
+	const peer = await loggedInPeer(port, name, {keys});
+	peer.close();
+	return keys;
+}
+
+describe('storage quotas (finding 4)', () => {
+	it('a sender may keep maxStoredBytesPerSender waiting; past it quota_exceeded, until its recipients read', async () => {
+		const relay = await relayForTest({limits: {maxStoredBytesPerSender: 250_000}});
+		const bobKeys = await registered(relay.port, 'bob');
+		await registered(relay.port, 'carol');
+		await expect.poll(() => relay.onlineUsernames()).toEqual([]);
+		const mallory = await loggedInPeer(relay.port, 'mallory');
+		for (const message of [bigSend('m1', 'bob'), bigSend('m2', 'carol', 'everyone'), bigSend('m3', 'carol')]) mallory.send(message);
+		await expect.poll(() => answers(mallory.messages())).toHaveLength(3);
+		expect(answers(mallory.messages())).toEqual(['accepted', 'accepted', 'quota_exceeded']);
+		// bob reads and acknowledges: mallory may store again
+		const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
+		const delivered = await bob.until(message => message.type === 'message');
+		bob.send({type: 'ack', deliveries: [delivered.delivery]});
+		await expect.poll(() => relay.stats().ackDeletes).toBe(1);
+		mallory.send(bigSend('m4', 'carol'));
+		await expect.poll(() => answers(mallory.messages())).toHaveLength(4);
+		expect(answers(mallory.messages()).at(-1)).toBe('accepted');
+	});
+
+	it('a recipient holds at most maxStoredBytesPerRecipient, whoever sends: queue_full', async () => {
+		const relay = await relayForTest({limits: {maxStoredBytesPerRecipient: 250_000}});
+		await registered(relay.port, 'bob');
+		const alice = await loggedInPeer(relay.port, 'alice');
+		const mallory = await loggedInPeer(relay.port, 'mallory');
+		alice.send(bigSend('a1', 'bob'));
+		alice.send(bigSend('a2', 'bob'));
+		await expect.poll(() => answers(alice.messages())).toEqual(['accepted', 'accepted']);
+		mallory.send(bigSend('m1', 'bob'));
+		await expect.poll(() => answers(mallory.messages())).toEqual(['queue_full']);
+	});
+
+	it('senders without priority fill at most half of maxStoredBytes; accepted envelopes stay', async () => {
+		const relay = await relayForTest({limits: {maxStoredBytes: 500_000}});
+		const bobKeys = await registered(relay.port, 'bob');
+		for (const name of ['carol', 'dave']) await registered(relay.port, name);
+		const mallory = await loggedInPeer(relay.port, 'mallory');
+		const eve = await loggedInPeer(relay.port, 'eve');
+		mallory.send(bigSend('m1', 'bob'));
+		mallory.send(bigSend('m2', 'carol'));
+		await expect.poll(() => answers(mallory.messages())).toEqual(['accepted', 'accepted']);
+		eve.send(bigSend('e1', 'dave'));
+		await expect.poll(() => answers(eve.messages())).toEqual(['quota_exceeded']);
+		// what was accepted is delivered
+		const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
+		expect((await bob.until(message => message.type === 'message')).id).toBe('m1');
+	});
+});
+
+describe('pacing by the reader (findings 3 and 8)', () => {
+	it('a client that does not read for 1.5 s gets a directory of 3,000 users at its own pace, not dropped', async () => {
+		const dataDir = tempDir();
+		const store = openSqliteStore(dataDir);
+		const key = (length: number) => randomBytes(length).toString('base64url');
+		for (let index = 0; index < 3000; index++) {
+			store.registerUser({username: `user${index}`, identity: key(32), x25519: key(32), binding: key(64), registeredAt: 0, confirmed: true});
+		}
+		store.close();
+		const events: string[] = [];
+		const relay = await relayForTest({dataDir, limits: {maxBufferedBytes: 128 * 1024}, log: event => events.push(event)});
+		const reader = await loggedInPeer(relay.port, 'reader');
+		reader.peer.socket.pause();
+		await new Promise(resolve => setTimeout(resolve, 1500));
+		reader.peer.socket.resume();
+		await expect
+			.poll(() => reader.messages().reduce((sum, message) => sum + ((message.users as unknown[] | undefined)?.length ?? 0), 0), {timeout: 10_000})
+			.toBe(3000);
+		expect(events).not.toContain('slow_reader');
+		expect(reader.peer.closed).toBe(false);
+	});
+
+	it('96 KiB # everyone messages to users who do not read wait in the queue; nobody is dropped and all arrive in order', async () => {
+		const events: string[] = [];
+		const relay = await relayForTest({
+			limits: {maxBufferedBytes: 256 * 1024, rateBurst: Infinity, ratePerSecond: Infinity},
+			log: event => events.push(event),
+		});
+		const victims = await Promise.all(['v1', 'v2', 'v3'].map(name => loggedInPeer(relay.port, name, {roster: false})));
+		for (const victim of victims) victim.peer.socket.pause();
+		const mallory = await loggedInPeer(relay.port, 'mallory', {roster: false});
+		const ids = Array.from({length: 30}, (_, index) => `e${index}`);
+		// one envelope a frame: two of 96 KiB do not fit in one
+		for (const id of ids) for (const [index] of victims.entries()) mallory.send(bigSend(id, `v${index + 1}`, 'everyone'));
+		await expect.poll(() => answers(mallory.messages()).filter(answer => answer === 'accepted'), {timeout: 10_000}).toHaveLength(90);
+		await new Promise(resolve => setTimeout(resolve, 500));
+		expect(victims.map(victim => victim.peer.closed)).toEqual([false, false, false]);
+		for (const victim of victims) victim.peer.socket.resume();
+		for (const victim of victims) {
+			await expect
+				.poll(() => victim.messages().filter(message => message.type === 'message').map(message => message.id), {timeout: 10_000})
+				.toEqual(ids);
+		}
+		expect(events).not.toContain('slow_reader');
+	});
+});
