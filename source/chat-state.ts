@@ -99,7 +99,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'login-error': {
-			const {message} = action.error;
+			const message = loginErrorText(action.error);
 			return {
 				...state,
 				login: {requested: true, pending: undefined, error: message},
@@ -277,16 +277,47 @@ function closed(state: ChatState, reason: NonNullable<ChatState['closed']>, time
  */
 function reconnecting(state: ChatState, reconnect: {attempt: number; at: number; code: string; message: string}, time: number): ChatState {
 	const {attempt, at, code, message} = reconnect;
+	// The relay stopped waiting for a name, or closed while the person compared its fingerprint (the
+	// question stays up): they took their time, nothing failed, and the client is back in a moment.
+	// Not an outage: nothing is said.
+	if (state.me === undefined && (code === 'login_timeout' || state.verify !== undefined)) {
+		return {...state, status: 'reconnecting', reconnect: state.reconnect && {attempt, at}};
+	}
+
 	const next: ChatState = {...state, status: 'reconnecting', reconnect: {attempt, at}};
 	if (state.reconnect !== undefined) return next;
 	if (state.me === undefined) {
-		const why = code === 'connect_failed' ? `Could not reach the relay: ${message} (${code})` : `The connection ended before you were logged in: ${message} (${code})`;
+		const why =
+			code === 'connect_failed'
+				? `Could not reach the relay: ${message} (${code})`
+				: code === 'unverified_refusal'
+					? `Could not get in: ${message}`
+					: `The connection ended before you were logged in: ${message} (${code})`;
 		return {...addStatus(next, 'error', `${why}. Trying again by itself; Ctrl+C leaves.`, time), notice: {tone: 'error', text: why}};
 	}
 
-	const why = code === 'shutdown' ? `Disconnected, the relay went down: ${message}` : `Connection lost: ${message} (${code})`;
+	const why =
+		code === 'shutdown'
+			? `Disconnected, the relay went down: ${message}`
+			: code === 'unverified_refusal'
+				? `Disconnected, and could not get back in: ${message}`
+				: loginAgainRefused.has(code)
+					? `Disconnected, and logging in again was refused for now: ${message} (${code})`
+					: `Connection lost: ${message} (${code})`;
 	const text = `${why}. Reconnecting by itself; what you send meanwhile goes out once it is back.`;
 	return {...addStatus(allOffline(queueWaiting(next)), 'error', text, time), notice: {tone: 'error', text: why}};
+}
+
+/** Refusals of the client's own login after a drop that pass with time: it tries again later. */
+const loginAgainRefused: ReadonlySet<string> = new Set(['registration_closed', 'login_throttled', 'directory_too_large']);
+
+/**
+ * What the name prompt says about a refused login: the relay's words; for a relay that takes no
+ * new names, also that an existing account is not affected.
+ */
+export function loginErrorText({code, message}: {code: string; message: string}): string {
+	if (code === 'registration_closed') return `${message.replace(/[.\s]+$/, '')}. A name this device registered before still logs in.`;
+	return message;
 }
 
 /** Puts a line about a user in their conversation, or in the status view if the name is not valid. */

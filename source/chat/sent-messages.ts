@@ -45,9 +45,15 @@ export function relayError(state: ChatState, error: {code: string; message: stri
 	if (code === 'rate_limited') return {...state, notice: {tone: 'info', text: 'the relay asks to slow down: sending again in a moment'}};
 	if (code === 'storage_failed') return {...state, notice: {tone: 'error', text: 'the relay could not store a message: sending it again in a moment'}};
 	const key = ref === null ? undefined : state.tracking.get(ref);
-	if (ref === null || key === undefined) {
+	if (ref === null) {
 		const next = addStatus(state, 'error', `relay error (${code}): ${message}`, time);
 		return {...next, notice: {tone: 'error', text: message}};
+	}
+
+	if (key === undefined) {
+		// Sent before this screen started (it waited in the outbox), or a receipt: refused for good all the same.
+		const text = `Something this device sent earlier was refused by the relay and will not be delivered: ${message} (${code})`;
+		return {...addStatus(state, 'error', text, time), notice: {tone: 'error', text: `not delivered: ${message}`}};
 	}
 
 	if (key === everyone) {

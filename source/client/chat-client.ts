@@ -22,9 +22,10 @@ import {
 	verifyTranscript,
 	type ClientHello,
 } from '../net/handshake.js';
-import {KnownRelays} from './known-relays.js';
+import {KnownRelays, relayAddress} from './known-relays.js';
+import {sanitizeText} from '../sanitize.js';
 import {LineDecoder} from '../net/line-decoder.js';
-import {asObject, parseErrorMessage, parseRelayMessage, type ClientMessage, type RelayMessage, type UserRecord} from '../net/messages.js';
+import {asObject, parseRelayMessage, type ClientMessage, type RelayMessage, type UserRecord} from '../net/messages.js';
 import {protocolDefaults} from '../net/limits.js';
 import {defaultReconnect, reconnectCodes, reconnectDelay} from './reconnect.js';
 import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
@@ -32,17 +33,32 @@ import {checkUsername, foldUsername} from '../net/usernames.js';
 
 export type ChatClientOptions = ClientOptions & Partial<ClientLimits>;
 
-type ClientLimits = Record<'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs', number> &
+type ClientLimits = Record<
+	'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs' | 'maxDirectoryRecords',
+	number
+> &
 	OutboxLimits;
 
 const maxHeldFrames = 16;
 
-/** A relay announcing a larger directory is not believed: it would only be a way to fill our memory. */
-const maxDirectoryRecords = 200_000;
+/**
+ * A directory larger than this is not taken (it would only be a way to fill our memory): the
+ * client tries again later (directory_too_large), as the relay may shrink it.
+ */
+export const defaultMaxDirectoryRecords = 200_000;
 
-const loginErrors = new Set(['invalid_username', 'reserved_username', 'username_taken', 'bad_login', 'already_logged_in']);
+/** The most of an unauthenticated refusal's text that is shown. */
+export const maxUnverifiedChars = 200;
 
-
+const loginErrors: ReadonlySet<string> = new Set([
+	'invalid_username',
+	'reserved_username',
+	'username_taken',
+	'bad_login',
+	'already_logged_in',
+	'registration_closed',
+	'login_throttled',
+]);
 
 /**
  * A user's connection to a relay, headless: handshake, pinning, encrypted batches, typed events.
@@ -91,12 +107,14 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private retrying: {code: string; message: string} | undefined;
 	/** The answer to the relay-unknown question of the current connection, while it waits for it. */
 	private deciding: ((trust: boolean) => void) | undefined;
+	/** A name given by login() while no connection could take it: it goes out at the next login_request. */
+	private waitingName: string | undefined;
 	private userClosed = false;
 	private outbox: Outbox | undefined;
 
 	constructor(private readonly options: ChatClientOptions) {
 		super();
-		this.limits = {...protocolDefaults, ...defaultOutboxLimits, ...definedOnly(options)};
+		this.limits = {...protocolDefaults, maxDirectoryRecords: defaultMaxDirectoryRecords, ...defaultOutboxLimits, ...definedOnly(options)};
 		this.decoder = new LineDecoder(this.limits.maxFrameBytes);
 		this.pins = new KnownRelays(options.knownRelaysPath);
 		this.reconnect = options.reconnect === false ? undefined : {...defaultReconnect, ...definedOnly(options.reconnect ?? {})};
@@ -108,6 +126,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		this.retryTimer = undefined;
 		this.userClosed = false;
 		this.resumeAs = undefined;
+		this.waitingName = undefined;
 		this.retrying = undefined;
 		this.attempt = 0;
 		this.session = undefined;
@@ -162,9 +181,16 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		return this.session?.contacts() ?? [];
 	}
 
-	/** Proves this user's identity for `username` (made on first use, per relay) and logs in. */
+	/**
+	 * Proves this user's identity for `username` (made on first use, per relay) and logs in. Before
+	 * the first login, while the client is between connections (the relay dropped one that waited
+	 * for a name), the name waits for the next connection, which is tried at once.
+	 */
 	login(username: string): void {
-		if (!this.writer || this.ended || !this.relay || !this.handshake) throw new Error('not connected');
+		const {relay, handshake} = this;
+		const connected = this.writer !== undefined && !this.ended && relay !== undefined && handshake !== undefined;
+		const between = this.resumeAs === undefined && (this.status === 'reconnecting' || this.status === 'connecting');
+		if (!connected && !between) throw new Error('not connected');
 		const check = checkUsername(username);
 		if (!check.ok) {
 			// Refused here, the same way the relay would: no identity is made for a name that cannot exist.
@@ -172,7 +198,16 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			return;
 		}
 		const name = check.username;
-		const keys = loadOrCreateIdentity(this.options.dataDir, this.relay.fingerprint, name);
+		if (!connected) {
+			this.waitingName = name;
+			if (this.retryTimer !== undefined) {
+				clearTimeout(this.retryTimer);
+				this.retryTimer = undefined;
+				this.open();
+			}
+			return;
+		}
+		const keys = loadOrCreateIdentity(this.options.dataDir, relay.fingerprint, name);
 		const record = publicIdentity(keys, name);
 		this.pendingLogin = {username: name, keys};
 		this.queue({
@@ -181,7 +216,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			identity: toBase64Url(record.identity),
 			x25519: toBase64Url(record.x25519),
 			binding: toBase64Url(record.binding),
-			proof: toBase64Url(loginProof(keys, this.handshake.relayIdentity, this.handshake.transcriptHash, name)),
+			proof: toBase64Url(loginProof(keys, handshake.relayIdentity, handshake.transcriptHash, name)),
 		});
 	}
 
@@ -260,7 +295,8 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private relayHello(frame: string): void {
 		const plaintextError = tryPlaintextError(frame);
 		if (plaintextError) {
-			this.finish(plaintextError.code, plaintextError.message);
+			// Unauthenticated: whoever holds the port can send it, so it means "not now", whatever it claims.
+			this.finish('unverified_refusal', unverifiedRefusal(this.options, plaintextError));
 			return;
 		}
 		const hello = parseRelayHello(frame);
@@ -394,21 +430,27 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 
 	private dispatch(message: RelayMessage): void {
 		switch (message.type) {
-			case 'login_request':
-				// Back after a drop: the same name again, with the identity on disk.
-				if (this.resumeAs !== undefined) this.login(this.resumeAs);
+			case 'login_request': {
+				// Back after a drop: the same name again, with the identity on disk; or the name given meanwhile.
+				const name = this.resumeAs ?? this.waitingName;
+				this.waitingName = undefined;
+				if (name !== undefined) this.login(name);
 				else this.emit('login-request');
 				return;
+			}
 			case 'welcome': {
 				const login = this.pendingLogin;
 				if (!login || login.username !== message.username) {
 					throw new ProtocolError('bad_message', 'welcome for a login this client did not send');
 				}
+				const listed = message.users.length + (message.more ?? 0);
+				if (listed > this.limits.maxDirectoryRecords) {
+					const most = this.limits.maxDirectoryRecords.toLocaleString('en-US');
+					this.finish('directory_too_large', `the relay lists ${listed.toLocaleString('en-US')} users, more than the ${most} this client takes`);
+					return;
+				}
 				if (this.session === undefined && !this.openSession(login)) return;
 				this.username = login.username;
-				if ((message.more ?? 0) > maxDirectoryRecords) {
-					throw new ProtocolError('bad_message', `a directory of more than ${maxDirectoryRecords} users`);
-				}
 				this.directory = {users: [...message.users], missing: message.more ?? 0, motd: message.motd};
 				this.completeWelcome();
 				return;
@@ -454,8 +496,10 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				if (message.fatal) {
 					this.finish(message.code, message.message);
 				} else if (loginErrors.has(message.code)) {
-					this.emit('login-error', {code: message.code, message: message.message});
-					// Logging in again by itself was refused: the relay no longer takes this identity.
+					// Logging in again by itself was refused: for now (throttled, registration closed),
+					// tried again later; or for good (the relay no longer takes this identity).
+					const forNow = this.resumeAs !== undefined && reconnectCodes.has(message.code);
+					if (!forNow) this.emit('login-error', {code: message.code, message: message.message});
 					if (this.resumeAs !== undefined) this.finish(message.code, message.message);
 				} else {
 					if (message.ref !== null) this.session?.refused(message.ref, message.code);
@@ -551,14 +595,24 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	}
 }
 
+/** A plaintext error frame, whatever code it names (an unknown one too): the relay's claim, unchecked. */
 function tryPlaintextError(frame: string): {code: string; message: string} | undefined {
 	try {
 		const fields = asObject(JSON.parse(frame));
 		if (fields.type !== 'error') return undefined;
-		return parseErrorMessage(fields);
+		const text = (value: unknown) => (typeof value === 'string' ? value : '');
+		return {code: text(fields.code), message: text(fields.message)};
 	} catch {
 		return undefined;
 	}
+}
+
+/** What an unauthenticated refusal claimed, labelled as such, inert and cut short. */
+function unverifiedRefusal({host, port}: {host: string; port: number}, {code, message}: {code: string; message: string}): string {
+	const claim = sanitizeText([code, message].filter(part => part !== '').join(': ')).trim();
+	const characters = [...claim];
+	const shown = characters.length > maxUnverifiedChars ? `${characters.slice(0, maxUnverifiedChars - 1).join('')}…` : claim;
+	return `the relay at ${sanitizeText(relayAddress(host, port))} refused the connection (unverified: "${shown}")`;
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {

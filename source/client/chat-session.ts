@@ -160,7 +160,7 @@ export class ChatSession {
 
 	/**
 	 * The relay refused the envelope `id`. Refused for good (unknown recipient, too large, queue
-	 * full), it leaves the outbox. Not taken for now (rate_limited, storage_failed), it goes out
+	 * full, the sender's quota on the relay used up), it leaves the outbox. Not taken for now (rate_limited, storage_failed), it goes out
 	 * again, unchanged, after a pause that doubles while the relay takes nothing.
 	 */
 	refused(id: string, code: string): void {

@@ -99,7 +99,12 @@ export type ClientEvents = {
 	 * epoch; attempt `attempt` since connect() or the last login). `code` and `message` say why, as
 	 * in 'closed'. After a login, what you send waits in the outbox until it is back. Before the
 	 * first login (the relay could not be reached when the client started, or dropped it before the
-	 * login), it asks for a name again once back: 'login-request', as on a first connection.
+	 * login), it asks for a name again once back: 'login-request', as on a first connection (unless
+	 * login() was called meanwhile). `code` 'unverified_refusal': something on the relay's port
+	 * refused the connection before the handshake; `message` quotes its claim, labelled unverified,
+	 * sanitized and cut short. 'directory_too_large': the relay lists more users than the client
+	 * takes (maxDirectoryRecords). 'registration_closed' or 'login_throttled': logging in again by
+	 * itself was refused for now.
 	 */
 	reconnecting: [reconnect: {attempt: number; at: number; code: string; message: string}];
 	/**
@@ -107,7 +112,8 @@ export type ClientEvents = {
 	 * `code` is a protocol error code (PROTOCOL.md section 5) or one of: 'shutdown' (the relay is
 	 * going down), 'closed' (either side closed), 'connect_failed', 'connection_lost',
 	 * 'refused_relay' (pin mismatch, --trust mismatch, or the user said no), 'local_error' (a file
-	 * of this account could not be read), or a login error when logging in again was refused.
+	 * of this account could not be read), or a login error when logging in again was refused for
+	 * good. With reconnect off, also any code 'reconnecting' names.
 	 *
 	 * `lastError` is set only when you closed the client (code 'closed') while it was trying again to
 	 * reach a relay it had not logged in to yet, before an attempt reached the relay: the failure it
@@ -152,7 +158,11 @@ export interface ChatConnection {
 	off<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
 	/** Opens the connection and runs the handshake. Progress arrives as events. */
 	connect(): void;
-	/** Answers login-request (or retries after login-error). Throws when not connected. */
+	/**
+	 * Answers login-request (or retries after login-error). Before the first login, while the client
+	 * is between connections (reconnecting, or connecting again), the name waits for the next
+	 * connection, which is tried at once. Throws otherwise when not connected.
+	 */
 	login(username: string): void;
 	/** Every registered user but you, as last heard. */
 	readonly contacts: Contact[];

@@ -6,11 +6,15 @@ export const defaultReconnect: ReconnectOptions = {initialDelayMs: 500, maxDelay
 /**
  * Why a client tries again, logged in or not yet (a relay that is down when the client starts is
  * tried again the same way): the network or the relay went away or could not be reached (a relay
- * restart sends `shutdown` first, or nothing when it was killed), one side was too slow, or the
- * relay was full (for everyone or for our address). Anything else is final: the relay's key changed
+ * restart sends `shutdown` first, or nothing when it was killed), one side was too slow, the relay
+ * was full (for everyone or for our address), or refused us for now: logging in again by itself
+ * was throttled or found registration closed, or the directory is larger than this client takes
+ * (directory_too_large: the relay may shrink it). A plaintext error before relay_hello is
+ * unauthenticated (anyone holding the port can send one), so whatever code it claims it is trusted
+ * for nothing but "not now": unverified_refusal. Anything else is final: the relay's key changed
  * or was not trusted (refused_relay), our name or identity was refused, a newer session of this
- * account took over (session_replaced: trying again would throw that one out in turn), one side
- * broke the protocol, or the user quit.
+ * account took over (session_replaced, said inside the encrypted channel: trying again would throw
+ * that one out in turn), one side broke the protocol, or the user quit.
  */
 export const reconnectCodes: ReadonlySet<string> = new Set([
 	'closed',
@@ -22,6 +26,10 @@ export const reconnectCodes: ReadonlySet<string> = new Set([
 	'login_timeout',
 	'server_full',
 	'too_many_connections',
+	'unverified_refusal',
+	'directory_too_large',
+	'registration_closed',
+	'login_throttled',
 ]);
 
 /**

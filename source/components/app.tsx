@@ -187,11 +187,15 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 		);
 	}
 
-	if (state.login.requested && state.login.pending === undefined && state.me === undefined && state.status === 'login') {
+	// The name prompt stays while the client is between connections (the relay stops waiting for a
+	// name after a while): what was typed stays, and a name entered meanwhile goes out once it is back.
+	const between = state.status === 'reconnecting' || state.status === 'connecting';
+	if (state.login.requested && state.login.pending === undefined && state.me === undefined && (state.status === 'login' || between)) {
 		const {host, port} = state.relay ?? {host: '?', port: 0};
+		const offline = between && state.reconnect !== undefined ? 'Not connected to the relay: trying again by itself; the name you enter goes out once it is back.' : undefined;
 		return (
 			<Clipped>
-				<ConnectForm host={host} port={port} error={state.login.error} onSubmit={values => actions.login(values.username)} />
+				<ConnectForm host={host} port={port} error={state.login.error} note={offline} onSubmit={values => actions.login(values.username)} />
 			</Clipped>
 		);
 	}

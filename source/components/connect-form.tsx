@@ -46,11 +46,13 @@ type Props = {
 	username?: string;
 	/** Why the last attempt failed (for example the relay refused the username). */
 	error?: string;
+	/** A word about the connection, shown dim (for example that it is being tried again). */
+	note?: string;
 	onSubmit: (values: ConnectValues) => void;
 };
 
 /** Asks, one at a time, for whichever of host, port and username are missing. */
-export function ConnectForm({host, port, username, error, onSubmit}: Props) {
+export function ConnectForm({host, port, username, error, note, onSubmit}: Props) {
 	const paint = usePaint();
 	const [values, setValues] = useState<Partial<Record<Field, string>>>({
 		host,
@@ -88,6 +90,7 @@ export function ConnectForm({host, port, username, error, onSubmit}: Props) {
 			<Text bold>im-tui: connect to a relay</Text>
 			<Text> </Text>
 			{error ? <Text color={paint('red')}>{sanitizeText(error)}</Text> : null}
+			{note ? <Text dimColor>{sanitizeText(note)}</Text> : null}
 			{fields.map(field =>
 				values[field] !== undefined && field !== current ? (
 					<Text key={field} dimColor>{`${labels[field]}: ${sanitizeText(values[field] ?? '')}`}</Text>

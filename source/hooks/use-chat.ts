@@ -24,7 +24,10 @@ export type ChatActions = ContactActions & {
 };
 
 export type UseChatOptions = {
-	/** Sent as soon as the relay asks for a username, again if it asks again before a welcome (a drop), until it is refused. */
+	/**
+	 * Sent as soon as the relay asks for a username, again if it asks again before a welcome (a drop),
+	 * until it is refused. A name the person enters later is kept the same way.
+	 */
 	username?: string;
 	now?: () => number;
 };
@@ -152,7 +155,9 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			snapshot: getState,
 			login(username) {
 				try {
+					// Between connections, the client keeps the name for the next one.
 					connection.login(username);
+					autoLogin.current = username;
 					dispatch({type: 'login-sent', username});
 				} catch (error) {
 					note(`Could not log in: ${errorText(error)}`, 'error');

@@ -247,7 +247,7 @@ describe('a relay that lies in its welcome', () => {
 				session.socket.write(session.sealer.seal([welcome, ...extra]) + '\n');
 			});
 		});
-		const client = clientFor(relay.port, join(tempDir(), 'known_relays.json'), relay.fingerprint);
+		const client = clientFor(relay.port, join(tempDir(), 'known_relays.json'), relay.fingerprint, false);
 		const closed = next(client, 'closed');
 		const asked = next(client, 'login-request');
 		client.connect();
@@ -256,8 +256,8 @@ describe('a relay that lies in its welcome', () => {
 		return (await closed)[0].code;
 	}
 
-	it('announcing a directory too large to believe is a bad_message', async () => {
-		expect(await welcomeWith([], 1_000_000)).toBe('bad_message');
+	it('announcing a directory larger than the client takes ends the connection with directory_too_large (tried again, with reconnect on)', async () => {
+		expect(await welcomeWith([], 1_000_000)).toBe('directory_too_large');
 	});
 
 	it('a message before the announced directory is complete is a bad_message', async () => {

@@ -18,7 +18,8 @@ describe('reconnectDelay', () => {
 
 describe('reconnectCodes', () => {
 	it('retries drops and restarts, never a refused relay, a refused login, a replaced session or a broken protocol', () => {
-		for (const code of ['closed', 'connection_lost', 'connect_failed', 'shutdown', 'idle_timeout', 'server_full']) {
+		const forNow = ['unverified_refusal', 'directory_too_large', 'registration_closed', 'login_throttled', 'login_timeout'];
+		for (const code of ['closed', 'connection_lost', 'connect_failed', 'shutdown', 'idle_timeout', 'server_full', ...forNow]) {
 			expect(reconnectCodes.has(code), code).toBe(true);
 		}
 

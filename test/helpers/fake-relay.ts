@@ -9,7 +9,7 @@ import {
 	signTranscript,
 	transcriptHash,
 } from '../../source/net/handshake.js';
-import {FrameSealer} from '../../source/net/secure-channel.js';
+import {FrameOpener, FrameSealer} from '../../source/net/secure-channel.js';
 
 /** One connection to a fake relay, after its relay_hello: the test writes whatever it likes. */
 export type FakeSession = {
@@ -20,6 +20,8 @@ export type FakeSession = {
 	key: Buffer;
 	/** Everything the client sent after its hello. */
 	received: () => string;
+	/** The messages the client sent after its hello, opened, in order (each frame is opened once). */
+	sent: () => unknown[];
 };
 
 export type FakeRelay = {port: number; fingerprint: string; sessions: FakeSession[]; close(): void};
@@ -51,8 +53,18 @@ export async function fakeRelay(
 			if (options.corruptSignature) signature[0]! ^= 1;
 			socket.write(encodeRelayHello({identity: identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n');
 			socket.on('data', more => (received += more.toString('utf8')));
-			const key = deriveSessionKeys(ephemeral.privateKey, hello.ephemeral, hash).relayToClient;
-			const session = {socket, sealer: new FrameSealer(key), key, received: () => received};
+			const keys = deriveSessionKeys(ephemeral.privateKey, hello.ephemeral, hash);
+			const key = keys.relayToClient;
+			const opener = new FrameOpener(keys.clientToRelay, 1024);
+			const opened: unknown[] = [];
+			let read = 0;
+			const sent = () => {
+				const end = received.lastIndexOf('\n') + 1;
+				for (const frame of received.slice(read, end).split('\n')) if (frame !== '') opened.push(...opener.open(frame));
+				read = Math.max(read, end);
+				return opened;
+			};
+			const session = {socket, sealer: new FrameSealer(key), key, received: () => received, sent};
 			sessions.push(session);
 			onSession(session);
 		});

@@ -3,6 +3,7 @@ import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
 import {chatReducer, createChatState, everyone, statusView, type ChatAction, type ChatState, type MessageLine} from '../../source/chat-state.js';
 import {StatusLine, statusText} from '../../source/components/status-line.js';
+import {deliveryMark} from '../../source/components/message-log/line-rows.js';
 import type {Contact} from '../../source/client/client-events.js';
 
 const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
@@ -108,6 +109,61 @@ describe('chat state while reconnecting', () => {
 		expect(state.tracking.has('m1')).toBe(false);
 		// a receipt (never shown) that was dropped changes nothing
 		expect(run([{type: 'unsent', unsent: {id: 'r1', to: 'amy', reason: 'x'}, time: 3}], state)).toBe(state);
+	});
+});
+
+describe('refusals a person should read well', () => {
+	const refusal = 'the relay at 127.0.0.1:7000 refused the connection (unverified: "session_replaced: taken over")';
+	const because = (code: string, message: string, attempt = 1): ChatAction => ({type: 'reconnecting', reconnect: {attempt, at: 10_000, code, message}, time: 2});
+
+	test('an unverified refusal is shown as the relay’s claim, not as the end of anything', () => {
+		const after = run([because('unverified_refusal', refusal)], loggedIn());
+		expect(after.status).toBe('reconnecting');
+		expect(status(after).at(-1)).toBe(`Disconnected, and could not get back in: ${refusal}. Reconnecting by itself; what you send meanwhile goes out once it is back.`);
+		const before = run([because('unverified_refusal', refusal)]);
+		expect(status(before).at(-1)).toBe(`Could not get in: ${refusal}. Trying again by itself; Ctrl+C leaves.`);
+	});
+
+	test('logging in again refused for now (throttled, registration closed) says it is tried again', () => {
+		const state = run([because('login_throttled', 'too many failed logins from this address')], loggedIn());
+		expect(status(state).at(-1)).toBe(
+			'Disconnected, and logging in again was refused for now: too many failed logins from this address (login_throttled). Reconnecting by itself; what you send meanwhile goes out once it is back.',
+		);
+	});
+
+	test('the relay giving up on a slow login, or closing while its key is being compared, is not an outage: nothing is said', () => {
+		const timedOut = run([{type: 'login-request'}, because('login_timeout', 'no login in time')]);
+		expect(timedOut.status).toBe('reconnecting');
+		expect(status(timedOut)).toEqual([]);
+		expect(timedOut.notice).toBeUndefined();
+		expect(timedOut.reconnect).toBeUndefined();
+		// a real failure after it is still said
+		expect(status(run([because('connect_failed', 'could not reach 127.0.0.1:7000 (ECONNREFUSED)', 2)], timedOut))).toHaveLength(1);
+
+		const relay = {host: '127.0.0.1', port: 7000, fingerprint: 'ab'.repeat(32)};
+		const asking = run([{type: 'relay-unknown', relay}, because('closed', 'the relay closed the connection')]);
+		expect(status(asking)).toEqual([]);
+		expect(asking.verify).toEqual(relay);
+	});
+
+	test('registration_closed at the name prompt says an existing name still logs in', () => {
+		const state = run([{type: 'login-error', error: {code: 'registration_closed', message: 'this relay takes no new names now.'}}]);
+		expect(state.login.error).toBe('this relay takes no new names now. A name this device registered before still logs in.');
+		const throttled = run([{type: 'login-error', error: {code: 'login_throttled', message: 'too many failed logins from your address; wait and try again'}}]);
+		expect(throttled.login.error).toBe('too many failed logins from your address; wait and try again');
+	});
+
+	test('quota_exceeded: the message shows as not sent, with why; one sent before this screen gets a line of its own', () => {
+		let state = run([{type: 'outgoing', id: 'm1', to: 'amy', recipients: ['amy'], text: 'big', time: 1}], loggedIn());
+		const why = 'you already have too much stored for people who are offline';
+		state = run([{type: 'relay-error', error: {code: 'quota_exceeded', message: why, ref: 'm1'}, time: 2}], state);
+		expect(own(state)[0]?.delivery).toEqual({state: 'failed', code: 'quota_exceeded', message: why});
+		expect(deliveryMark(own(state)[0]!.delivery!, undefined)[0]).toBe(` ✗ not sent: ${why} (quota_exceeded)`);
+		expect(state.notice).toEqual({tone: 'error', text: `not sent to amy: ${why}`, about: 'amy'});
+		expect(state.tracking.has('m1')).toBe(false);
+
+		const earlier = run([{type: 'relay-error', error: {code: 'quota_exceeded', message: why, ref: 'old1'}, time: 3}], state);
+		expect(status(earlier).at(-1)).toBe(`Something this device sent earlier was refused by the relay and will not be delivered: ${why} (quota_exceeded)`);
 	});
 });
 
