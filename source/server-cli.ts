@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import process from 'node:process';
 import {parseFlags} from './cli-flags.js';
 import {formatKey} from './crypto/keys.js';
-import {parseCountLimit, parseRateLimit, parseSwitch} from './relay/limit-flags.js';
+import {parseCountLimit, parseHandshakeLimit, parseRateLimit, parseRegistrationLimit, parseSwitch} from './relay/limit-flags.js';
 import {jsonLineLogger} from './relay/logger.js';
 import {reachableAddresses} from './relay/network-addresses.js';
 import {startOperatorConsole} from './relay/operator-console.js';
@@ -25,9 +25,16 @@ const cli = parseFlags(
 	  --motd       Message of the day shown to everyone who logs in
 
 	Limits (PROTOCOL.md section 6; "off" lifts one, e.g. for benchmarks)
-	  --rate-limit PER_SECOND,BURST   Messages a connection may send (default 100,200)
-	  --max-connections N             Connections in all (default 1000)
+	  --rate-limit PER_SECOND,BURST   Tokens a connection may spend (default 100,200)
+	  --max-connections N             Users logged in at once (default 1000)
+	  --max-pending N                 Connections not logged in yet (default 100)
 	  --max-connections-per-address N Connections from one address or IPv6 /64 (default 20)
+	  --handshake-limit PER_MINUTE,BURST
+	                                  New connections from one address (default 60,20)
+	  --registration-limit PER_HOUR,BURST
+	                                  New names from one address (default 20,10);
+	                                  off also lifts the relay-wide 1000 an hour
+	  --max-users N                   Registered names at most (default 100000)
 	  --presence on|off               Tell clients of joins and leaves (default on)
 
 	When stdin is a terminal, each line typed is sent to everyone as an announcement.
@@ -44,6 +51,10 @@ const cli = parseFlags(
 			rateLimit: {type: 'string'},
 			maxConnections: {type: 'string'},
 			maxConnectionsPerAddress: {type: 'string'},
+			maxPending: {type: 'string'},
+			handshakeLimit: {type: 'string'},
+			registrationLimit: {type: 'string'},
+			maxUsers: {type: 'string'},
 			presence: {type: 'string', default: 'on'},
 		},
 	},
@@ -58,12 +69,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 const limits: Partial<RelayLimits> = {};
 let presence = true;
 try {
-	const {rateLimit, maxConnections, maxConnectionsPerAddress} = cli.flags;
+	const {rateLimit, maxConnections, maxConnectionsPerAddress, maxPending, handshakeLimit, registrationLimit, maxUsers} = cli.flags;
 	if (rateLimit !== undefined) Object.assign(limits, parseRateLimit(rateLimit));
 	if (maxConnections !== undefined) limits.maxConnections = parseCountLimit('max-connections', maxConnections);
 	if (maxConnectionsPerAddress !== undefined) {
 		limits.maxConnectionsPerAddress = parseCountLimit('max-connections-per-address', maxConnectionsPerAddress);
 	}
+	if (maxPending !== undefined) limits.maxPendingConnections = parseCountLimit('max-pending', maxPending);
+	if (handshakeLimit !== undefined) Object.assign(limits, parseHandshakeLimit(handshakeLimit));
+	if (registrationLimit !== undefined) Object.assign(limits, parseRegistrationLimit(registrationLimit));
+	if (maxUsers !== undefined) limits.maxRegisteredUsers = parseCountLimit('max-users', maxUsers);
 	presence = parseSwitch('presence', cli.flags.presence);
 } catch (error) {
 	process.stderr.write(`im-tui-server: ${(error as Error).message}\n`);

@@ -16,6 +16,36 @@ export function parseRateLimit(value: string): Pick<RelayLimits, 'ratePerSecond'
 	return {ratePerSecond, rateBurst};
 }
 
+/** `off`, or `PER_HOUR,BURST`: new names per address (and relay-wide, lifted together by off). */
+export function parseRegistrationLimit(value: string): Partial<RelayLimits> {
+	const pair = parsePair(value);
+	if (pair === undefined) throw new Error('--registration-limit must be off, or names an hour and a burst per address, e.g. 20,10');
+	if (pair === 'off') {
+		return {
+			registrationsPerHourPerAddress: Infinity,
+			registrationBurstPerAddress: Infinity,
+			registrationsPerHour: Infinity,
+			registrationBurst: Infinity,
+		};
+	}
+	return {registrationsPerHourPerAddress: pair[0], registrationBurstPerAddress: pair[1]};
+}
+
+/** `off`, or `PER_MINUTE,BURST`: new connections per address. */
+export function parseHandshakeLimit(value: string): Pick<RelayLimits, 'handshakesPerMinute' | 'handshakeBurst'> {
+	const pair = parsePair(value);
+	if (pair === undefined) throw new Error('--handshake-limit must be off, or connections a minute and a burst per address, e.g. 60,20');
+	if (pair === 'off') return {handshakesPerMinute: Infinity, handshakeBurst: Infinity};
+	return {handshakesPerMinute: pair[0], handshakeBurst: pair[1]};
+}
+
+function parsePair(value: string): [number, number] | 'off' | undefined {
+	if (value.trim().toLowerCase() === 'off') return 'off';
+	const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(value);
+	const pair: [number, number] = [Number(match?.[1]), Number(match?.[2])];
+	return pair.every(isCount) ? pair : undefined;
+}
+
 /** A positive whole number, or `off` (no limit). */
 export function parseCountLimit(flag: string, value: string): number {
 	if (value.trim().toLowerCase() === 'off') return Number.POSITIVE_INFINITY;

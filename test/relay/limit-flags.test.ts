@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {parseCountLimit, parseRateLimit, parseSwitch} from '../../source/relay/limit-flags.js';
+import {parseCountLimit, parseHandshakeLimit, parseRateLimit, parseRegistrationLimit, parseSwitch} from '../../source/relay/limit-flags.js';
 
 describe('the relay limit flags', () => {
 	it('--rate-limit: off, or messages a second and a burst', () => {
@@ -24,5 +24,21 @@ describe('the relay limit flags', () => {
 		expect(parseSwitch('presence', 'on')).toBe(true);
 		expect(parseSwitch('presence', 'Off')).toBe(false);
 		expect(() => parseSwitch('presence', 'yes')).toThrow(/--presence must be on or off/);
+	});
+
+	it('--registration-limit and --handshake-limit: off, or a rate and a burst per address', () => {
+		expect(parseRegistrationLimit('20,10')).toEqual({registrationsPerHourPerAddress: 20, registrationBurstPerAddress: 10});
+		expect(parseRegistrationLimit('off')).toEqual({
+			registrationsPerHourPerAddress: Infinity,
+			registrationBurstPerAddress: Infinity,
+			registrationsPerHour: Infinity,
+			registrationBurst: Infinity,
+		});
+		expect(parseHandshakeLimit('60,20')).toEqual({handshakesPerMinute: 60, handshakeBurst: 20});
+		expect(parseHandshakeLimit('Off')).toEqual({handshakesPerMinute: Infinity, handshakeBurst: Infinity});
+		for (const bad of ['', '5', '0,1', 'many']) {
+			expect(() => parseRegistrationLimit(bad), bad).toThrow(/--registration-limit must be/);
+			expect(() => parseHandshakeLimit(bad), bad).toThrow(/--handshake-limit must be/);
+		}
 	});
 });

@@ -91,6 +91,10 @@ describe('the im-tui-server process', () => {
 			['--rate-limit', 'fast'],
 			['--max-connections', '0'],
 			['--max-connections-per-address', 'many'],
+			['--max-pending', '0'],
+			['--handshake-limit', '1'],
+			['--registration-limit', 'lots'],
+			['--max-users', '-1'],
 			['--presence', 'maybe'],
 		]) {
 			const result = await runToExit(serverBin, ['--port', '0', '--data-dir', tempDir(), flag!, value!]);
