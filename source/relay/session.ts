@@ -4,7 +4,8 @@ import {checkUsername, foldUsername, isValidUsername} from '../net/usernames.js'
 import type {AddressGroups} from './address-groups.js';
 import {FloodGuard} from './flood-guard.js';
 import {checkLogin} from './login-check.js';
-import {storageFailedText, type RelayCore} from './relay-core.js';
+import {storageFailedText} from './delivery-queue.js';
+import type {RelayCore} from './relay-core.js';
 
 /** What the bridge gives a session: a way to talk to its connection. */
 export type SessionSink = {

@@ -1,0 +1,317 @@
+import {errorMessage, type Envelope} from '../net/messages.js';
+import {ForwardedEnvelopes} from './forwarded-envelopes.js';
+import type {Logger} from './logger.js';
+import type {Timer} from './presence-batcher.js';
+import {QueueLedger, type QuotaVerdict} from './queue-ledger.js';
+import {acceptedJson, deliveredJson} from './relay-json.js';
+import type {RelayLimits} from './relay-options.js';
+import type {NumberedEnvelope, RelayStore} from './relay-store.js';
+import type {Session} from './session.js';
+import {guardStorage} from './storage-guard.js';
+
+/** What a sender is told when the relay could not take an envelope for now. */
+export const storageFailedText = 'the relay could not store the message; send it again later';
+
+/** Delivery numbers reserved in the database at a time: one small write per this many envelopes. */
+const deliveryBlock = 65_536;
+
+/** Queued envelopes read per step while a user catches up; each is sent only while the connection has room. */
+const backlogPage = 64;
+
+/** What the queue has done with acknowledgements: for operators, and for tests that count it. */
+export type AckStats = {
+	/** Delivery numbers acknowledged that were this session's own and still outstanding. */
+	ackedNumbers: number;
+	/** ...and those ignored: never delivered to that session, or acknowledged already. */
+	ignoredAckNumbers: number;
+	/** Rows the database was asked to delete for acks. */
+	ackDeletes: number;
+};
+
+export type DeliveryQueueOptions = {
+	store: RelayStore;
+	limits: RelayLimits;
+	timer: Timer;
+	clock: () => number;
+	log: Logger;
+	stats: AckStats;
+	/** The session logged in as `username`, if any. */
+	sessionOf: (username: string) => Session | undefined;
+	/** Sends `session` the presence changes it has not heard yet: before a message from a newcomer. */
+	catchUp: (username: string, session: Session) => void;
+};
+
+/**
+ * Envelopes from acceptance to acknowledgement: delivery numbers, the quotas (QueueLedger), the
+ * commit of everything accepted in one turn, envelopes forwarded at once and committed only if not
+ * acknowledged in time, and delivery paced by each recipient's connection (a backlog, or new
+ * envelopes for a recipient that reads slowly, go out as it reads). A sender hears `accepted` only
+ * once an envelope is safe: on disk, or acknowledged by its recipient.
+ */
+export class DeliveryQueue {
+	private readonly ledger: QueueLedger;
+	/** Accepted in this turn for recipients offline or catching up: committed at the end of the turn. */
+	private pending: NumberedEnvelope[] = [];
+	/** How many of `pending` go to each recipient: while any do, newer ones for it wait their turn. */
+	private readonly pendingFor = new Map<string, number>();
+	private commitScheduled = false;
+	private readonly forwarded = new ForwardedEnvelopes();
+	private cancelForwardedCommit: (() => void) | undefined;
+	private nextDelivery = 0;
+	private deliveriesEnd = 0;
+	private readonly store: RelayStore;
+	private readonly limits: RelayLimits;
+	private readonly timer: Timer;
+	private readonly clock: () => number;
+	private readonly log: Logger;
+	private readonly stats: AckStats;
+	private readonly sessionOf: (username: string) => Session | undefined;
+	private readonly catchUp: (username: string, session: Session) => void;
+
+	constructor(options: DeliveryQueueOptions) {
+		({store: this.store, limits: this.limits, timer: this.timer, clock: this.clock, log: this.log, stats: this.stats} = options);
+		this.sessionOf = options.sessionOf;
+		this.catchUp = options.catchUp;
+		this.ledger = new QueueLedger(this.limits);
+		this.ledger.reset(this.store.queueTotals());
+	}
+
+	/** Commits what is forwarded but unacknowledged; the relay is going down. */
+	stop(): void {
+		this.cancelForwardedCommit?.();
+		this.cancelForwardedCommit = undefined;
+		this.commitForwarded(this.forwarded.takeAll(), {last: true});
+	}
+
+	queued(username: string): number {
+		return this.ledger.queued(username);
+	}
+
+	/**
+	 * A user logs in (`session`) or leaves (undefined): what was forwarded to an earlier session and
+	 * not acknowledged goes to disk, so a backlog has it in order. Says whether it is there.
+	 */
+	commitForwardedTo(username: string): boolean {
+		return this.commitForwarded(this.forwarded.takeFor(username));
+	}
+
+	/**
+	 * Sends what waits for `username` a page at a time, each page once the connection has room,
+	 * so a long queue never overruns maxBufferedBytes. Envelopes accepted meanwhile join the queue
+	 * and go out in order with it; once it is empty, new ones are forwarded as they come.
+	 */
+	deliverBacklog(session: Session, username: string, after: number): void {
+		if (!session.open || this.sessionOf(username) !== session) return;
+		if (after === 0 && this.ledger.queued(username) === 0) {
+			// nothing waits (the counts include what is on disk): no need to ask the database
+			session.catchingUp = false;
+			return;
+		}
+		const page = guardStorage(this.log, 'backlog', () => this.store.queued(username, after, backlogPage));
+		if (page === undefined) {
+			// Nothing lost: the queue stays as it is and goes out at the next login.
+			session.sink.close();
+			return;
+		}
+		if (page.length > 0 && session.roster) this.catchUp(username, session);
+		for (const envelope of page) {
+			if (!session.sink.hasRoom()) {
+				session.sink.whenWritable(() => this.deliverBacklog(session, username, session.lastSent));
+				return;
+			}
+			session.delivered(envelope.delivery);
+			session.sink.send({type: 'message', ...envelope});
+		}
+		if (page.length < backlogPage) {
+			session.catchingUp = false;
+			return;
+		}
+		session.sink.whenWritable(() => this.deliverBacklog(session, username, page.at(-1)!.delivery));
+	}
+
+	/** A recipient whose connection has no room takes what comes next from the queue, at its own pace. */
+	private fallBehind(session: Session, username: string): void {
+		session.catchingUp = true;
+		session.sink.whenWritable(() => this.deliverBacklog(session, username, session.lastSent));
+	}
+
+	/**
+	 * Checks the quotas, then either forwards the envelope at once (its recipient is
+	 * online and caught up) or queues it for the commit at the end of this turn.
+	 */
+	accept(envelope: Envelope, to: string, from: string, time: number, priority: boolean): 'ok' | QuotaVerdict | 'storage_failed' {
+		// A resend of an envelope still out with its recipient: the first copy will be answered.
+		if (this.forwarded.holds(from, envelope.id, to)) return 'ok';
+		const bytes = envelope.body.length;
+		const quota = this.ledger.check(to, from, bytes, priority);
+		if (quota !== 'ok') return quota;
+		const delivery = this.newDelivery();
+		if (delivery === undefined) return 'storage_failed';
+		this.ledger.add(to, from, bytes);
+		const numbered: NumberedEnvelope = {
+			delivery,
+			id: envelope.id,
+			to,
+			kind: envelope.kind,
+			ephemeral: envelope.ephemeral,
+			body: envelope.body,
+			from,
+			time,
+		};
+		const recipient = this.sessionOf(to);
+		if (recipient && !recipient.catchingUp && !this.pendingFor.has(to)) {
+			if (recipient.sink.hasRoom()) {
+				// Added first: forwarding can end the recipient's session, whose leave commits it.
+				this.forwarded.add(numbered);
+				this.forward(recipient, numbered);
+				this.scheduleForwardedCommit();
+				return 'ok';
+			}
+			this.fallBehind(recipient, to);
+		}
+		this.pending.push(numbered);
+		this.pendingFor.set(to, (this.pendingFor.get(to) ?? 0) + 1);
+		if (!this.commitScheduled) {
+			this.commitScheduled = true;
+			queueMicrotask(() => this.commitPending());
+		}
+		return 'ok';
+	}
+
+	/**
+	 * Only numbers delivered to this session and not yet acknowledged count: an ack
+	 * touches at most as many rows as the session was sent, whatever numbers it lists.
+	 */
+	acknowledge(session: Session, username: string, deliveries: readonly number[]): void {
+		const stored: number[] = [];
+		for (const delivery of deliveries) {
+			if (!session.acknowledged(delivery)) {
+				this.stats.ignoredAckNumbers += 1;
+				continue;
+			}
+			this.stats.ackedNumbers += 1;
+			const envelope = this.forwarded.take(username, delivery);
+			if (envelope === undefined) {
+				stored.push(delivery);
+				continue;
+			}
+			this.ledger.remove(envelope.to, envelope.from, envelope.body.length);
+			this.answerAccepted(envelope);
+		}
+		if (stored.length === 0) return;
+		this.stats.ackDeletes += stored.length;
+		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
+		const deleted = guardStorage(this.log, 'ack', () => this.store.ack(username, stored)) ?? [];
+		for (const row of deleted) this.ledger.remove(username, row.sender, row.bytes);
+	}
+
+	/**
+	 * One transaction for everything queued in this turn of the event loop; only after it commits
+	 * do senders hear `accepted` and online recipients get the envelope.
+	 */
+	private commitPending(): void {
+		this.commitScheduled = false;
+		const batch = this.pending;
+		this.pending = [];
+		this.pendingFor.clear();
+		const stored = this.commit(batch);
+		if (stored === undefined) {
+			this.refuse(batch);
+			return;
+		}
+		for (const [index, envelope] of batch.entries()) {
+			this.answerAccepted(envelope);
+			if (!stored[index]) continue;
+			const recipient = this.sessionOf(envelope.to);
+			if (!recipient || recipient.catchingUp) continue;
+			if (recipient.sink.hasRoom()) this.forward(recipient, envelope);
+			else this.fallBehind(recipient, envelope.to);
+		}
+	}
+
+	private scheduleForwardedCommit(): void {
+		if (this.cancelForwardedCommit === undefined && this.forwarded.size > 0) {
+			this.cancelForwardedCommit = this.timer(() => this.commitOverdue(), this.limits.forwardedCommitMs);
+		}
+	}
+
+	private commitOverdue(): void {
+		this.cancelForwardedCommit = undefined;
+		this.commitForwarded(this.forwarded.takeOverdue());
+		this.scheduleForwardedCommit();
+	}
+
+	/**
+	 * Forwarded envelopes that go to disk: their senders hear `accepted` once they are there. If the
+	 * disk fails they stay forwarded (their recipient may have them already, and its ack still
+	 * answers the sender) and the next period tries again; only when the relay stops (`last`) do
+	 * their senders hear storage_failed. Says whether they are on disk.
+	 */
+	commitForwarded(envelopes: NumberedEnvelope[], {last = false} = {}): boolean {
+		if (envelopes.length === 0) return true;
+		if (this.commit(envelopes) === undefined) {
+			if (last) this.refuse(envelopes);
+			else for (const envelope of envelopes) this.forwarded.add(envelope);
+			this.scheduleForwardedCommit();
+			return false;
+		}
+		for (const envelope of envelopes) this.answerAccepted(envelope);
+		return true;
+	}
+
+	/** Commits envelopes; says for each whether it was stored (false: a copy was already queued), or undefined if the disk failed. */
+	private commit(envelopes: NumberedEnvelope[]): boolean[] | undefined {
+		let stored: boolean[];
+		try {
+			stored = this.store.enqueue(envelopes);
+		} catch (error) {
+			// A full disk or a locked database must cost these envelopes a retry, never the relay.
+			this.log('storage_error', {error: (error as {code?: string}).code ?? (error as Error).name, envelopes: envelopes.length});
+			return undefined;
+		}
+		for (const [index, envelope] of envelopes.entries()) if (!stored[index]) this.uncount(envelope);
+		return stored;
+	}
+
+	/** Not taken after all: the senders send them again, unchanged, after a pause. */
+	private refuse(envelopes: NumberedEnvelope[]): void {
+		for (const envelope of envelopes) {
+			this.uncount(envelope);
+			this.sessionOf(envelope.from)?.sink.send(errorMessage('storage_failed', storageFailedText, envelope.id));
+		}
+	}
+
+	private forward(recipient: Session, envelope: NumberedEnvelope): void {
+		// a sender who registered moments ago must be known before its first message arrives
+		if (recipient.roster) this.catchUp(envelope.to, recipient);
+		recipient.delivered(envelope.delivery);
+		recipient.sink.sendJson(deliveredJson(envelope));
+	}
+
+	/** The envelope is safe (on disk, or acknowledged by its recipient): its sender, wherever it is now logged in, hears so. */
+	private answerAccepted(envelope: NumberedEnvelope): void {
+		this.sessionOf(envelope.from)?.sink.sendJson(acceptedJson(envelope));
+	}
+
+	private uncount(envelope: NumberedEnvelope): void {
+		this.ledger.remove(envelope.to, envelope.from, envelope.body.length);
+	}
+
+	private newDelivery(): number | undefined {
+		if (this.nextDelivery >= this.deliveriesEnd) {
+			const first = guardStorage(this.log, 'reserve', () => this.store.reserveDeliveries(deliveryBlock));
+			if (first === undefined) return undefined;
+			this.nextDelivery = first;
+			this.deliveriesEnd = first + deliveryBlock;
+		}
+		return this.nextDelivery++;
+	}
+
+
+	recount(): void {
+		const totals = guardStorage(this.log, 'recount', () => this.store.queueTotals());
+		if (totals === undefined) return;
+		this.ledger.reset(totals);
+		this.forwarded.forEach(envelope => this.ledger.add(envelope.to, envelope.from, envelope.body.length));
+	}
+}
