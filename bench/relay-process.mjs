@@ -25,6 +25,9 @@ export const liftedLimits = {
 	failedLoginBurst: 'off',
 	failedLoginsPerMinute: 'off',
 	maxStoredBytesPerSender: 'off',
+	maxQueuedPerSender: 'off',
+	directoryPagesBurst: 'off',
+	directoryPagesPerMinute: 'off',
 };
 
 /**

@@ -68,7 +68,8 @@ export class LineDecoder {
 		if (this.partial === undefined || needed > this.partial.length) {
 			let capacity = Math.max(initialCapacity, this.partial?.length ?? 0);
 			while (capacity < needed) capacity *= 2;
-			const grown = Buffer.allocUnsafe(Math.min(capacity, Math.max(needed, this.maxFrameBytes)));
+			// not from the shared pool: a small frame must not keep a pool block alive
+			const grown = Buffer.allocUnsafeSlow(Math.min(capacity, Math.max(needed, this.maxFrameBytes)));
 			this.partial?.copy(grown, 0, 0, this.partialBytes);
 			this.partial = grown;
 		}

@@ -79,6 +79,18 @@ function str(fields: Fields, key: string): string {
 	return value;
 }
 
+/**
+ * A name a client sends (a login's `username`, a send's `to`): any string the username rule then
+ * judges, but not a long one: a client cannot make the relay fold megabytes of letters.
+ */
+const maxNameFieldChars = 256;
+
+function nameField(fields: Fields, key: string): string {
+	const value = str(fields, key);
+	if (value.length > maxNameFieldChars) bad(`"${key}" is longer than ${maxNameFieldChars} characters`);
+	return value;
+}
+
 function int(fields: Fields, key: string): number {
 	const value = fields[key];
 	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -211,7 +223,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
 		case 'login':
 			return {
 				type: 'login',
-				username: str(fields, 'username'),
+				username: nameField(fields, 'username'),
 				identity: key(fields, 'identity', 32),
 				x25519: key(fields, 'x25519', 32),
 				binding: key(fields, 'binding', 64),
@@ -222,7 +234,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
 			return {
 				type: 'send',
 				id: messageId(fields, 'id'),
-				to: str(fields, 'to'),
+				to: nameField(fields, 'to'),
 				kind: kind(fields),
 				ephemeral: key(fields, 'ephemeral', 32),
 				body: body(fields),

@@ -4,9 +4,6 @@ import {TokenBucket} from './rate-limiter.js';
 import type {RelayLimits} from './relay-options.js';
 import type {StoredUser} from './relay-store.js';
 
-/** A send within this long makes an account "recently active": it has priority when the relay is full. */
-export const recentActivityMs = 60 * 60 * 1000;
-
 export type AccessLimits = Pick<
 	RelayLimits,
 	| 'failedLoginBurst'
@@ -17,6 +14,8 @@ export type AccessLimits = Pick<
 	| 'registrationsPerHour'
 	| 'maxRegisteredUsers'
 	| 'establishedAfterMs'
+	| 'directoryPagesBurst'
+	| 'directoryPagesPerMinute'
 >;
 
 export type AccessRefusal = {code: 'login_throttled' | 'registration_closed'; message: string};
@@ -24,14 +23,15 @@ export type AccessRefusal = {code: 'login_throttled' | 'registration_closed'; me
 /**
  * Who may try to log in and who may register, per address and in all, and which accounts keep
  * their place when the relay is full. A registration is free to make, so being registered earns
- * nothing by itself: priority goes to accounts used again after they were registered and older
- * than establishedAfterMs, and to accounts that sent a message in the last hour.
+ * nothing by itself, and neither does activity a new account can make at will: priority goes to
+ * accounts used again after they were registered and older than establishedAfterMs. (Among those
+ * without it, the one idle longest gives way first: see RelayCore.)
  */
 export class AccessGuard {
 	private readonly failedLogins: AddressBuckets;
 	private readonly registrationsByAddress: AddressBuckets;
 	private readonly registrations: TokenBucket;
-	private readonly lastSent = new Map<string, number>();
+	private readonly directoryPages: AddressBuckets;
 
 	constructor(
 		private readonly limits: AccessLimits,
@@ -40,6 +40,22 @@ export class AccessGuard {
 		this.failedLogins = new AddressBuckets(limits.failedLoginBurst, limits.failedLoginsPerMinute / 60, clock);
 		this.registrationsByAddress = new AddressBuckets(limits.registrationBurstPerAddress, limits.registrationsPerHourPerAddress / 3600, clock);
 		this.registrations = new TokenBucket(limits.registrationBurst, limits.registrationsPerHour / 3600, clock);
+		this.directoryPages = new AddressBuckets(limits.directoryPagesBurst, limits.directoryPagesPerMinute / 60, clock);
+	}
+
+	/**
+	 * Asked before a login's signatures are checked: each login with the directory costs the relay
+	 * a page of records per 200 users, so an address that asked for many lately waits.
+	 */
+	directoryRefusal(address: AddressGroups, pages: number): AccessRefusal | undefined {
+		const cost = Math.min(pages, this.limits.directoryPagesBurst);
+		if (this.directoryPages.allows(address, cost)) return undefined;
+		const seconds = Math.ceil(this.directoryPages.waitMs(address, cost) / 1000);
+		return {code: 'login_throttled', message: `too many logins from your address lately; try again in ${seconds} s`};
+	}
+
+	directorySent(address: AddressGroups, pages: number): void {
+		this.directoryPages.take(address, Math.min(pages, this.limits.directoryPagesBurst));
 	}
 
 	/** Asked before a login's signatures are checked: an address out of failed logins gets none checked. */
@@ -74,21 +90,19 @@ export class AccessGuard {
 		this.registrations.take();
 	}
 
-	sent(username: string): void {
-		this.lastSent.set(username, this.clock());
-	}
-
 	hasPriority(user: StoredUser): boolean {
-		const now = this.clock();
-		if (user.confirmed && user.registeredAt <= now - this.limits.establishedAfterMs) return true;
-		return (this.lastSent.get(user.username) ?? Number.NEGATIVE_INFINITY) > now - recentActivityMs;
+		return user.confirmed && user.registeredAt <= this.clock() - this.limits.establishedAfterMs;
 	}
 
-	/** Forgets what no longer matters: refilled buckets, sends older than an hour. */
+	/** Addresses and /48s with a bucket: what a flood of new addresses costs until the next sweep. */
+	get trackedAddresses(): number {
+		return this.failedLogins.size + this.registrationsByAddress.size;
+	}
+
+	/** Forgets buckets that have refilled. */
 	sweep(): void {
 		this.failedLogins.sweep();
 		this.registrationsByAddress.sweep();
-		const before = this.clock() - recentActivityMs;
-		for (const [username, time] of this.lastSent) if (time <= before) this.lastSent.delete(username);
+		this.directoryPages.sweep();
 	}
 }

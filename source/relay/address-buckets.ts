@@ -1,12 +1,12 @@
 import type {AddressGroups} from './address-groups.js';
 import {KeyedBuckets} from './rate-limiter.js';
 
-/** An IPv6 /48 (a site of 65,536 /64s) may spend this many times what one address may. */
+/** A site (an IPv4 /24, an IPv6 /48) may spend this many times what one address may. */
 const siteFactor = 4;
 
 /**
- * A rate per address: a token bucket for each IPv4 address or IPv6 /64, and for IPv6 one more,
- * `siteFactor` times larger, for the /48 around it, so a host that moves across the /64s of its
+ * A rate per address: a token bucket for each IPv4 address or IPv6 /64, and one more, `siteFactor`
+ * times larger, for its site (addressGroups), so a party that moves across the addresses of its
  * site gains little.
  */
 export class AddressBuckets {
@@ -20,20 +20,20 @@ export class AddressBuckets {
 
 	/** Whether `cost` tokens are there, spending nothing. */
 	allows(address: AddressGroups, cost = 1): boolean {
-		return this.hosts.available(address.host) >= cost && (address.prefix48 === undefined || this.sites.available(address.prefix48) >= cost);
+		return this.hosts.available(address.host) >= cost && (address.site === undefined || this.sites.available(address.site) >= cost);
 	}
 
 	/** Spends `cost` tokens if both buckets have them; says whether it did. */
 	take(address: AddressGroups, cost = 1): boolean {
 		if (!this.allows(address, cost)) return false;
 		this.hosts.take(address.host, cost);
-		if (address.prefix48 !== undefined) this.sites.take(address.prefix48, cost);
+		if (address.site !== undefined) this.sites.take(address.site, cost);
 		return true;
 	}
 
 	/** Milliseconds until `cost` tokens are there. */
 	waitMs(address: AddressGroups, cost = 1): number {
-		return Math.max(this.hosts.waitMs(address.host, cost), address.prefix48 === undefined ? 0 : this.sites.waitMs(address.prefix48, cost));
+		return Math.max(this.hosts.waitMs(address.host, cost), address.site === undefined ? 0 : this.sites.waitMs(address.site, cost));
 	}
 
 	sweep(): void {

@@ -2,9 +2,9 @@ import {isIPv4, isIPv6} from 'node:net';
 
 /**
  * The groups a peer's address belongs to, narrowest first, for counting connections: an IPv4
- * address is one group (also when it arrives IPv4-mapped, `::ffff:a.b.c.d`); an IPv6 address
- * counts in its /64 (a single host is routinely given a whole /64), its /56 (what many providers
- * give one home) and its /48 (one site). Anything else is one group, as it is.
+ * address is one group (also when it arrives IPv4-mapped, `::ffff:a.b.c.d`), and its /24 a site;
+ * an IPv6 address counts in its /64 (a single host is routinely given a whole /64), its /56 (what
+ * many providers give one home) and its /48 (one site). Anything else is one group, as it is.
  */
 export type AddressGroups = {
 	/** The IPv4 address or the IPv6 /64: what one party controls. */
@@ -12,19 +12,30 @@ export type AddressGroups = {
 	/** For IPv6: the /56 and the /48 around it. */
 	prefix56?: string;
 	prefix48?: string;
+	/**
+	 * What rates over time are also counted by, four times larger (address-buckets.ts): an IPv4
+	 * /24, or the IPv6 /48, so a party with many neighbouring addresses gains little by using them.
+	 */
+	site?: string;
 };
 
 export function addressGroups(address: string): AddressGroups {
 	const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-	if (mapped) return {host: mapped[1]!};
-	if (isIPv4(address) || !isIPv6(address)) return {host: address};
+	if (mapped) return ipv4Groups(mapped[1]!);
+	if (isIPv4(address)) return ipv4Groups(address);
+	if (!isIPv6(address)) return {host: address};
 	const groups = ipv6Groups(address.split('%')[0]!);
 	const hex = (values: number[]) => values.map(value => value.toString(16)).join(':');
 	return {
 		host: `${hex(groups.slice(0, 4))}::/64`,
 		prefix56: `${hex([...groups.slice(0, 3), groups[3]! & 0xff00])}::/56`,
 		prefix48: `${hex(groups.slice(0, 3))}::/48`,
+		site: `${hex(groups.slice(0, 3))}::/48`,
 	};
+}
+
+function ipv4Groups(address: string): AddressGroups {
+	return {host: address, site: `${address.slice(0, address.lastIndexOf('.'))}.0/24`};
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail counts as two). */

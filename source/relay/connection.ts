@@ -187,13 +187,24 @@ export class RelayConnection {
 
 	private whenWritable(callback: () => void): void {
 		this.writer?.flush();
-		if (this.socket.writableLength < this.limits.maxBufferedBytes / 4) setImmediate(callback);
-		else this.socket.once('drain', callback);
+		if (this.socket.writableLength < this.pacedBytes) setImmediate(callback);
+		// 'drain' comes only after a write went past the socket's high-water mark (16 KiB): below
+		// it, with a small maxBufferedBytes, look again shortly instead.
+		else if (this.socket.writableNeedDrain) this.socket.once('drain', callback);
+		else setTimeout(() => this.whenWritable(callback), 10);
 	}
 
-	/** A quarter of maxBufferedBytes: what is paced (the directory, the backlog, forwarding) waits beyond it. */
+	/**
+	 * Unread output past which what is paced (the directory, the backlog, forwarding) waits: a
+	 * quarter of maxBufferedBytes, at most 256 KiB, so a thousand connections that stop reading
+	 * hold at most about 256 MiB of it.
+	 */
+	private get pacedBytes(): number {
+		return Math.min(this.limits.maxBufferedBytes / 4, 256 * 1024);
+	}
+
 	private hasRoom(): boolean {
-		return this.socket.writableLength + (this.writer?.pendingBytes ?? 0) < this.limits.maxBufferedBytes / 4;
+		return this.socket.writableLength + (this.writer?.pendingBytes ?? 0) < this.pacedBytes;
 	}
 
 	private write(frame: string): void {

@@ -2,7 +2,7 @@ import {errorMessage, type Envelope} from '../net/messages.js';
 import {ForwardedEnvelopes} from './forwarded-envelopes.js';
 import type {Logger} from './logger.js';
 import type {Timer} from './presence-batcher.js';
-import {QueueLedger, type QuotaVerdict} from './queue-ledger.js';
+import {QueueLedger, storedBytes, type QuotaVerdict} from './queue-ledger.js';
 import {acceptedJson, deliveredJson} from './relay-json.js';
 import type {RelayLimits} from './relay-options.js';
 import type {NumberedEnvelope, RelayStore} from './relay-store.js';
@@ -142,7 +142,7 @@ export class DeliveryQueue {
 	accept(envelope: Envelope, to: string, from: string, time: number, priority: boolean): 'ok' | QuotaVerdict | 'storage_failed' {
 		// A resend of an envelope still out with its recipient: the first copy will be answered.
 		if (this.forwarded.holds(from, envelope.id, to)) return 'ok';
-		const bytes = envelope.body.length;
+		const bytes = storedBytes(envelope);
 		const quota = this.ledger.check(to, from, bytes, priority);
 		if (quota !== 'ok') return quota;
 		const delivery = this.newDelivery();
@@ -195,13 +195,18 @@ export class DeliveryQueue {
 				stored.push(delivery);
 				continue;
 			}
-			this.ledger.remove(envelope.to, envelope.from, envelope.body.length);
+			this.ledger.remove(envelope.to, envelope.from, storedBytes(envelope));
 			this.answerAccepted(envelope);
 		}
 		if (stored.length === 0) return;
 		this.stats.ackDeletes += stored.length;
 		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
-		const deleted = guardStorage(this.log, 'ack', () => this.store.ack(username, stored)) ?? [];
+		const deleted = guardStorage(this.log, 'ack', () => this.store.ack(username, stored));
+		if (deleted === undefined) {
+			// Still queued: a later ack on this connection may delete them.
+			for (const delivery of stored) session.delivered(delivery);
+			return;
+		}
 		for (const row of deleted) this.ledger.remove(username, row.sender, row.bytes);
 	}
 
@@ -294,7 +299,7 @@ export class DeliveryQueue {
 	}
 
 	private uncount(envelope: NumberedEnvelope): void {
-		this.ledger.remove(envelope.to, envelope.from, envelope.body.length);
+		this.ledger.remove(envelope.to, envelope.from, storedBytes(envelope));
 	}
 
 	private newDelivery(): number | undefined {
@@ -312,6 +317,6 @@ export class DeliveryQueue {
 		const totals = guardStorage(this.log, 'recount', () => this.store.queueTotals());
 		if (totals === undefined) return;
 		this.ledger.reset(totals);
-		this.forwarded.forEach(envelope => this.ledger.add(envelope.to, envelope.from, envelope.body.length));
+		this.forwarded.forEach(envelope => this.ledger.add(envelope.to, envelope.from, storedBytes(envelope)));
 	}
 }

@@ -20,20 +20,27 @@ export type FloodLimits = {
 export type FloodVerdict = 'ok' | 'refused' | 'flooding';
 
 export type FloodContext = {
-	/** Registered users: an `everyone` message has at most one copy each. */
+	/** Users online: an `everyone` message has at most one shared copy each. */
 	audience: number;
 	online: (username: string) => boolean;
 };
+
+/** A copy to someone online costs at least this: a message to 100 people costs 1 + 99/16 tokens. */
+const minimumCopyCost = 1 / 16;
+
+/** A copy of a refused `everyone` message takes this much from the refusals bucket. */
+const refusedCopyCost = 0.1;
 
 /**
  * Charges what one connection sends after the handshake to a token bucket, by what it costs the
  * relay: a message one token; a send one more per bytesPerToken of body; an ack one per
  * acksPerToken delivery numbers; `bye` nothing (a client can always leave). The copies of one
- * `everyone` message (consecutive sends with the same id to different recipients, at most one
- * per registered user) share the first copy's verdict, so a message to a room is not refused
- * half way; each further copy is charged after the fact for the bytes it sends out (a debt that
- * later messages wait for), and a copy for a user who is offline, which is stored, for a whole
- * send.
+ * `everyone` message to users online (consecutive sends with the same id to different online
+ * recipients, at most one per user online) share the first copy's verdict, so a message to the
+ * room is not refused half way; each further copy is charged after the fact for the bytes it sends
+ * out (a sixteenth of a token at least), a debt later messages wait for. A copy for a user who is offline is stored, so it is charged
+ * as a send of its own. A copy of a refused message costs a tenth of a refusal: a client cannot
+ * send refused copies for ever.
  *
  * Refusals draw on a second bucket of `rateMaxRefused` that refills at `ratePerSecond`: a client
  * that backs off is never cut off, one that keeps going at full speed empties it and is ended.
@@ -58,11 +65,13 @@ export class FloodGuard {
 		const sendCost = 1 + Math.floor(message.body.length / this.limits.bytesPerToken);
 		if (message.kind !== 'everyone') return this.charge(sendCost);
 		const to = foldUsername(message.to);
+		if (!context.online(to)) return this.charge(sendCost);
 		const group = this.group;
 		if (group?.id === message.id && !group.recipients.has(to) && group.recipients.size < context.audience) {
 			group.recipients.add(to);
-			if (group.verdict === 'ok') this.messages.owe(context.online(to) ? message.body.length / this.limits.bytesPerToken : sendCost);
-			return group.verdict;
+			if (group.verdict === 'refused') return this.refusals.take(refusedCopyCost) ? 'refused' : 'flooding';
+			this.messages.owe(Math.max(minimumCopyCost, message.body.length / this.limits.bytesPerToken));
+			return 'ok';
 		}
 		const verdict = this.charge(sendCost);
 		this.group = verdict === 'flooding' ? undefined : {id: message.id, recipients: new Set([to]), verdict};

@@ -13,14 +13,19 @@ export type LogLimits = {
 
 export const defaultLogLimits: LogLimits = {burst: 100, perSecond: 10, summaryMs: 10_000};
 
+/** Lines of all events together, at once and a second: many kinds of event cannot add up. */
+const allEvents = {burst: 400, perSecond: 40};
+
 /**
- * A logger that writes at most `burst` lines of an event at once and `perSecond` after that, and
- * instead of the rest one summary line per `summaryMs`: {"event":"log_suppressed","connect":5123,…}.
+ * A logger that writes at most `burst` lines of an event at once and `perSecond` after that (and
+ * of all events together 400 at once and 40 a second), and instead of the rest one summary line
+ * per `summaryMs`: {"event":"log_suppressed","connect":5123,…}.
  * A flood of connections or refusals then grows the log by a few lines a second, not by two
  * lines per attempt.
  */
 export function rateLimitedLogger(log: Logger, clock: () => number, limits: LogLimits = defaultLogLimits, timer: Timer = realTimer): Logger {
 	const buckets = new Map<string, TokenBucket>();
+	const all = new TokenBucket(allEvents.burst, allEvents.perSecond, clock);
 	let suppressed = new Map<string, number>();
 	let cancel: (() => void) | undefined;
 	const summarise = () => {
@@ -36,7 +41,7 @@ export function rateLimitedLogger(log: Logger, clock: () => number, limits: LogL
 			bucket = new TokenBucket(limits.burst, limits.perSecond, clock);
 			buckets.set(event, bucket);
 		}
-		if (bucket.take()) {
+		if (bucket.take() && all.take()) {
 			log(event, fields);
 			return;
 		}

@@ -1,10 +1,12 @@
-/** What waits for one recipient: envelopes and body bytes. */
+/** What waits for one recipient: envelopes and stored bytes. */
 export type QueueTotals = {count: number; bytes: number};
 
-export type QueueSnapshot = {recipients: Map<string, QueueTotals>; senders: Map<string, number>};
+/** What waits, per recipient and sender: what the database holds, as queueTotals() reads it. */
+export type QueueSnapshot = Array<{recipient: string; sender: string; count: number; bytes: number}>;
 
 export type QueueQuotas = {
 	maxQueuedPerUser: number;
+	maxQueuedPerSender: number;
 	maxStoredBytesPerRecipient: number;
 	maxStoredBytesPerSender: number;
 	maxStoredBytes: number;
@@ -13,45 +15,66 @@ export type QueueQuotas = {
 export type QuotaVerdict = 'ok' | 'queue_full' | 'quota_exceeded';
 
 /**
+ * Bytes an envelope costs to store: its body, ephemeral key and id, and the id again and the
+ * rest of its row and index entries (about 190 bytes: a one-byte body with a 64-character id
+ * takes about 320 bytes of database). sqlite-store.ts sums the same expression.
+ */
+export function storedBytes(envelope: {body: string; id: string; ephemeral: string}): number {
+	return envelope.body.length + 2 * envelope.id.length + envelope.ephemeral.length + storedRowOverhead;
+}
+
+export const storedRowOverhead = 192;
+
+/**
  * Counts what the relay holds for delivery (on disk, or forwarded and not yet acknowledged): per
- * recipient in envelopes and bytes, per sender in bytes, and in all; and decides whether one more
- * envelope fits. Bytes are body bytes (the rest of a row is a small constant). Kept in memory from
- * the database at start, and set again from it after a bulk delete (expiry, a lapsed name).
+ * recipient in envelopes and bytes, per recipient and sender in envelopes, per sender in bytes,
+ * and in all; and decides whether one more envelope fits. Kept in memory from the database at
+ * start, and set again from it after a bulk delete (expiry, a lapsed name).
  */
 export class QueueLedger {
-	private recipients = new Map<string, QueueTotals>();
+	private recipients = new Map<string, QueueTotals & {senders: Map<string, number>}>();
 	private senders = new Map<string, number>();
 	private total = 0;
 
 	constructor(private readonly quotas: QueueQuotas) {}
 
 	reset(snapshot: QueueSnapshot): void {
-		this.recipients = snapshot.recipients;
-		this.senders = snapshot.senders;
+		this.recipients = new Map();
+		this.senders = new Map();
 		this.total = 0;
-		for (const bytes of snapshot.senders.values()) this.total += bytes;
+		for (const {recipient, sender, count, bytes} of snapshot) this.add(recipient, sender, bytes, count);
 	}
 
 	/**
-	 * queue_full: the recipient has all it may hold; quota_exceeded: the sender has all it may
-	 * store, or the relay is full (for a sender without priority, when half full).
+	 * queue_full: the recipient has all it may hold, or all it may hold from this sender (a share,
+	 * so that one sender cannot fill someone's mailbox for everyone); quota_exceeded: the sender has
+	 * all it may store, or the relay is full (for a sender without priority, when half full).
 	 */
 	check(to: string, from: string, bytes: number, priority: boolean): QuotaVerdict {
 		const waiting = this.recipients.get(to);
-		const {maxQueuedPerUser, maxStoredBytesPerRecipient, maxStoredBytesPerSender, maxStoredBytes} = this.quotas;
-		if (waiting !== undefined && (waiting.count >= maxQueuedPerUser || waiting.bytes + bytes > maxStoredBytesPerRecipient)) return 'queue_full';
+		const {maxQueuedPerUser, maxQueuedPerSender, maxStoredBytesPerRecipient, maxStoredBytesPerSender, maxStoredBytes} = this.quotas;
+		if (
+			waiting !== undefined &&
+			(waiting.count >= maxQueuedPerUser ||
+				waiting.bytes + bytes > maxStoredBytesPerRecipient ||
+				(waiting.senders.get(from) ?? 0) >= maxQueuedPerSender)
+		) {
+			return 'queue_full';
+		}
 		if ((this.senders.get(from) ?? 0) + bytes > maxStoredBytesPerSender) return 'quota_exceeded';
 		if (this.total + bytes > (priority ? maxStoredBytes : maxStoredBytes / 2)) return 'quota_exceeded';
 		return 'ok';
 	}
 
-	add(to: string, from: string, bytes: number): void {
-		const waiting = this.recipients.get(to);
-		if (waiting === undefined) this.recipients.set(to, {count: 1, bytes});
-		else {
-			waiting.count += 1;
-			waiting.bytes += bytes;
+	add(to: string, from: string, bytes: number, count = 1): void {
+		let waiting = this.recipients.get(to);
+		if (waiting === undefined) {
+			waiting = {count: 0, bytes: 0, senders: new Map()};
+			this.recipients.set(to, waiting);
 		}
+		waiting.count += count;
+		waiting.bytes += bytes;
+		waiting.senders.set(from, (waiting.senders.get(from) ?? 0) + count);
 		this.senders.set(from, (this.senders.get(from) ?? 0) + bytes);
 		this.total += bytes;
 	}
@@ -61,6 +84,9 @@ export class QueueLedger {
 		if (waiting !== undefined) {
 			waiting.count -= 1;
 			waiting.bytes -= bytes;
+			const fromSender = (waiting.senders.get(from) ?? 0) - 1;
+			if (fromSender <= 0) waiting.senders.delete(from);
+			else waiting.senders.set(from, fromSender);
 			if (waiting.count <= 0) this.recipients.delete(to);
 		}
 		const sent = (this.senders.get(from) ?? 0) - bytes;

@@ -29,14 +29,13 @@ export class TokenBucket {
 	}
 
 	/**
-	 * Spends `cost` tokens even if they are not there: the bucket goes into debt, down to minus ten
-	 * times its capacity, and refuses until it has refilled past zero. For work found out only
-	 * after it was let in.
+	 * Spends `cost` tokens even if they are not there: the bucket goes into debt and refuses until
+	 * it has refilled past zero. For work found out only after it was let in.
 	 */
 	owe(cost: number): void {
 		if (this.unlimited) return;
 		this.refill();
-		this.tokens = Math.max(-10 * this.capacity, this.tokens - cost);
+		this.tokens -= cost;
 	}
 
 	/** Whether the bucket is full again: forgetting it changes nothing. */

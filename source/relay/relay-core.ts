@@ -1,7 +1,7 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
 import {DeliveryQueue, type AckStats} from './delivery-queue.js';
-import {streamDirectory} from './directory-stream.js';
+import {directoryChunk, streamDirectory, type DirectorySource} from './directory-stream.js';
 import type {Logger} from './logger.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
@@ -121,6 +121,11 @@ export class RelayCore {
 		return this.directory.get(username);
 	}
 
+	/** Directory messages a login with the directory is sent. */
+	directoryPages(): number {
+		return Math.ceil(this.directory.size / directoryChunk);
+	}
+
 	registeredCount(): number {
 		return this.directory.size;
 	}
@@ -191,14 +196,13 @@ export class RelayCore {
 			this.queue.deliverBacklog(session, username, 0);
 		};
 		if (session.roster) {
+			this.access.directorySent(session.address, this.directoryPages());
 			this.listening.set(username, session);
 			this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
-			this.sortedDirectory ??= [...this.directory.values()].sort((a, b) => (a.username < b.username ? -1 : 1));
-			const users = this.sortedDirectory.filter(user => user.username !== username).map(user => this.record(user));
 			// Joins and leaves after this snapshot wait in the session until its directory is out.
 			this.presence.welcomed(session);
 			session.holdPresence();
-			streamDirectory(session.sink, {username, motd: this.options.motd}, users, () => session.open, () => {
+			streamDirectory(session.sink, {username, motd: this.options.motd}, this.directoryFor(username), () => session.open, () => {
 				session.releasePresence();
 				backlog();
 			});
@@ -230,13 +234,30 @@ export class RelayCore {
 		return true;
 	}
 
+	/**
+	 * Everyone registered but `username`, in name order, as of now: a view of the sorted array,
+	 * which is never changed (a registration or a lapse makes a new one), so a slow login holds
+	 * one reference, not a copy. Whether a user is online is read as each chunk goes out; the joins
+	 * and leaves held meanwhile follow it.
+	 */
+	private directoryFor(username: string): DirectorySource {
+		this.sortedDirectory ??= [...this.directory.values()].sort((a, b) => (a.username < b.username ? -1 : 1));
+		const sorted = this.sortedDirectory;
+		const self = indexOf(sorted, username);
+		const at = (index: number) => sorted[self !== -1 && index >= self ? index + 1 : index]!;
+		return {
+			total: sorted.length - (self === -1 ? 0 : 1),
+			records: (start, end) => Array.from({length: end - start}, (_, offset) => this.record(at(start + offset))),
+		};
+	}
+
 	/** The account was used again after it registered: it no longer lapses. */
 	private confirm(username: string): void {
 		const user = this.directory.get(username);
 		if (user === undefined || user.confirmed) return;
 		if (!guardStorage(this.options.log, 'confirm', () => (this.store.confirmUser(username), true))) return;
+		// The sorted directory keeps the old object: records do not show `confirmed`.
 		this.directory.set(username, {...user, confirmed: true});
-		this.sortedDirectory = undefined;
 	}
 
 
@@ -256,10 +277,8 @@ export class RelayCore {
 	accept(envelope: Envelope, to: string, from: string, time: number): 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed' {
 		if (!this.directory.has(to)) return 'unknown_recipient';
 		const verdict = this.queue.accept(envelope, to, from, time, this.access.hasPriority(this.directory.get(from)!));
-		if (verdict === 'ok') {
-			this.access.sent(from);
-			this.confirm(from);
-		}
+		// A message to someone else is a use of the account; one to itself is not.
+		if (verdict === 'ok' && to !== from) this.confirm(from);
 		return verdict;
 	}
 
@@ -290,4 +309,18 @@ export class RelayCore {
 			binding: user.binding,
 		};
 	}
+}
+
+/** Where `username` is in `sorted` (by name), by bisection; -1 if it is not there. */
+function indexOf(sorted: readonly StoredUser[], username: string): number {
+	let low = 0;
+	let high = sorted.length - 1;
+	while (low <= high) {
+		const middle = (low + high) >>> 1;
+		const name = sorted[middle]!.username;
+		if (name === username) return middle;
+		if (name < username) low = middle + 1;
+		else high = middle - 1;
+	}
+	return -1;
 }

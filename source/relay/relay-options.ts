@@ -6,6 +6,8 @@ export type RelayLimits = {
 	maxBatchMessages: number;
 	maxBodyBytes: number;
 	maxQueuedPerUser: number;
+	/** Envelopes from one sender that may wait for one recipient: a share of maxQueuedPerUser. */
+	maxQueuedPerSender: number;
 	maxQueueAgeMs: number;
 	handshakeTimeoutMs: number;
 	loginTimeoutMs: number;
@@ -37,13 +39,19 @@ export type RelayLimits = {
 	/** Names the relay registers at once from everyone, then registrationsPerHour. */
 	registrationBurst: number;
 	registrationsPerHour: number;
+	/**
+	 * Pages of directory (200 users each) the logins from one address may be sent at once, then a
+	 * minute: until logins stop sending the whole directory (the next protocol version).
+	 */
+	directoryPagesBurst: number;
+	directoryPagesPerMinute: number;
 	/** Registered names at most; past it, newcomers hear registration_closed and every account keeps working. */
 	maxRegisteredUsers: number;
 	/** A name not used again (a second login or a message) within this long after it was registered is deleted. */
 	registrationLapseMs: number;
 	/** An account used again after registering, registered at least this long ago, has priority when the relay is full. */
 	establishedAfterMs: number;
-	/** Envelope bytes one sender may have waiting on the relay, for everyone it wrote to. */
+	/** Bytes (storedBytes: body, id, key and row) one sender may have waiting on the relay, for everyone it wrote to. */
 	maxStoredBytesPerSender: number;
 	/** Envelope bytes that may wait for one recipient. */
 	maxStoredBytesPerRecipient: number;
@@ -77,6 +85,8 @@ export type RelayLimits = {
 export const defaultRelayLimits: RelayLimits = {
 	...protocolDefaults,
 	maxQueuedPerUser: 1000,
+	// Four senders, not one, are needed to fill someone's mailbox while they are away.
+	maxQueuedPerSender: 250,
 	maxQueueAgeMs: 30 * 24 * 60 * 60 * 1000,
 	// Time to type a name: a client whose login times out reconnects quietly and keeps what was typed.
 	loginTimeoutMs: 15_000,
@@ -100,6 +110,9 @@ export const defaultRelayLimits: RelayLimits = {
 	registrationsPerHourPerAddress: 20,
 	registrationBurst: 200,
 	registrationsPerHour: 1000,
+	// A page costs the relay about 0.35 ms: 20 logins at once with 20,000 users, then 2 a minute.
+	directoryPagesBurst: 2000,
+	directoryPagesPerMinute: 200,
 	// Under the 200,000 users a client accepts in a directory.
 	maxRegisteredUsers: 100_000,
 	registrationLapseMs: 24 * 60 * 60 * 1000,

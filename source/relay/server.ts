@@ -91,13 +91,26 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	);
 	heartbeat.unref();
 
-	/** Whether a pending slot is free, or was made free by evicting the oldest pending connection. */
+	/**
+	 * Whether a pending slot is free, or was made free by evicting a pending connection at least
+	 * minPendingAgeMs old: the oldest of the address that holds the most of them, so a flood from
+	 * few addresses pushes out its own connections, not someone typing a name.
+	 */
 	const pendingRoom = (): boolean => {
 		if (pending.size < limits.maxPendingConnections) return true;
-		const oldest = pending.values().next().value;
-		if (oldest === undefined || Date.now() - oldest.openedAt < minPendingAgeMs) return false;
-		pending.delete(oldest);
-		oldest.evict();
+		const now = Date.now();
+		const byHost = new Map<string, {oldest: RelayConnection; count: number}>();
+		for (const connection of pending) {
+			if (now - connection.openedAt < minPendingAgeMs) continue;
+			const host = byHost.get(connection.address.host);
+			if (host === undefined) byHost.set(connection.address.host, {oldest: connection, count: 1});
+			else host.count += 1;
+		}
+		let victim: {oldest: RelayConnection; count: number} | undefined;
+		for (const host of byHost.values()) if (victim === undefined || host.count > victim.count) victim = host;
+		if (victim === undefined) return false;
+		pending.delete(victim.oldest);
+		victim.oldest.evict();
 		return true;
 	};
 

@@ -26,9 +26,6 @@ export type SessionContext = {remote: string; address: AddressGroups; transcript
 
 export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutdown' | 'replaced' | 'evicted';
 
-/** Joins and leaves held while a directory streams out: past this, the client is asked to log in again. */
-const maxHeldPresence = 10_000;
-
 /** One connection's conversation with the relay, from login_request to leave. */
 export class Session {
 	/** While set, new envelopes for this user wait in the queue: the backlog goes out first, in order. */
@@ -46,7 +43,12 @@ export class Session {
 	private throttled = false;
 	/** Delivery numbers sent and not yet acknowledged: all an ack may delete. */
 	private readonly unacknowledged = new Set<number>();
-	private heldPresence: RelayMessage[] | undefined;
+	/**
+	 * Joins and leaves held while the directory streams out, the latest per user (a join, a leave,
+	 * or a join and then a leave for a user the directory may not list), oldest user first: at
+	 * most two per registered user however long the directory takes.
+	 */
+	private heldPresence: Map<string, RelayMessage[]> | undefined;
 
 	constructor(
 		private readonly core: RelayCore,
@@ -73,6 +75,10 @@ export class Session {
 	delivered(delivery: number): void {
 		this.unacknowledged.add(delivery);
 		if (delivery > this.lastSent) this.lastSent = delivery;
+		// Envelopes that expired unacknowledged leave their numbers behind: the oldest go first.
+		if (this.unacknowledged.size > 2 * this.core.limits.maxQueuedPerUser) {
+			this.unacknowledged.delete(this.unacknowledged.values().next().value!);
+		}
 	}
 
 	/** @internal Whether `delivery` was sent here and not acknowledged yet; it is now. */
@@ -82,26 +88,25 @@ export class Session {
 
 	/** A join or leave: sent, or held while the directory is still going out. */
 	presence(message: RelayMessage): void {
-		if (this.heldPresence === undefined) {
+		const held = this.heldPresence;
+		const username = message.type === 'user_joined' ? message.user.username : message.type === 'user_left' ? message.username : undefined;
+		if (held === undefined || username === undefined) {
 			this.sink.send(message);
 			return;
 		}
-		this.heldPresence.push(message);
-		if (this.heldPresence.length > maxHeldPresence) {
-			this.heldPresence = undefined;
-			this.end('error');
-			this.sink.fail('idle_timeout', 'the directory took too long to read; log in again');
-		}
+		const earlier = held.get(username)?.[0];
+		held.delete(username);
+		held.set(username, message.type === 'user_left' && earlier?.type === 'user_joined' ? [earlier, message] : [message]);
 	}
 
 	holdPresence(): void {
-		this.heldPresence ??= [];
+		this.heldPresence ??= new Map();
 	}
 
 	releasePresence(): void {
-		const held = this.heldPresence ?? [];
+		const held = this.heldPresence ?? new Map<string, RelayMessage[]>();
 		this.heldPresence = undefined;
-		for (const message of held) this.sink.send(message);
+		for (const messages of held.values()) for (const message of messages) this.sink.send(message);
 	}
 
 	handle(message: ClientMessage): void {
@@ -165,7 +170,8 @@ export class Session {
 			: (this.core.access.loginRefusal(this.address) ??
 				(this.core.registered(name.username) === undefined
 					? this.core.access.registrationRefusal(this.address, this.core.registeredCount())
-					: undefined));
+					: undefined) ??
+				(login.roster === false ? undefined : this.core.access.directoryRefusal(this.address, this.core.directoryPages())));
 		if (refusal !== undefined) {
 			this.core.stats.refusedLogins += 1;
 			this.reject(refusal.code, refusal.message);
@@ -236,7 +242,7 @@ export class Session {
 
 	/** Every message after the handshake counts, logins included (each costs two signature checks). */
 	private withinRate(message: ClientMessage): boolean {
-		const verdict = this.flood.check(message, {audience: this.core.registeredCount(), online: to => this.core.isOnline(to)});
+		const verdict = this.flood.check(message, {audience: this.core.onlineCount(), online: to => this.core.isOnline(to)});
 		if (verdict === 'ok') {
 			this.throttled = false;
 			return true;

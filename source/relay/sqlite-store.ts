@@ -2,6 +2,7 @@ import {chmodSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3';
 import type {DeliveredEnvelope, EnvelopeKind} from '../net/messages.js';
+import {storedRowOverhead, type QueueSnapshot} from './queue-ledger.js';
 import type {NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
 
 export const databaseFileName = 'relay.sqlite';
@@ -81,10 +82,12 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		'insert into queue (delivery, recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (sender, id, recipient) do nothing',
 	);
 	const selectQueued = db.prepare('select * from queue where recipient = ? and delivery > ? order by delivery limit ?');
-	const selectRecipientTotals = db.prepare('select recipient, count(*) as count, sum(length(body)) as bytes from queue group by recipient');
-	const selectSenderTotals = db.prepare('select sender, sum(length(body)) as bytes from queue group by sender');
-	// Bodies are base64url text: length() counts its bytes.
-	const deleteDelivery = db.prepare('delete from queue where delivery = ? and recipient = ? returning sender, length(body) as bytes');
+	// The same sum as storedBytes() in queue-ledger.ts; every column here is ASCII, so length() counts bytes.
+	const storedExpression = `length(body) + 2 * length(id) + length(ephemeral) + ${storedRowOverhead}`;
+	const selectTotals = db.prepare(
+		`select recipient, sender, count(*) as count, sum(${storedExpression}) as bytes from queue group by recipient, sender`,
+	);
+	const deleteDelivery = db.prepare(`delete from queue where delivery = ? and recipient = ? returning sender, ${storedExpression} as bytes`);
 	const deleteOlder = db.prepare('delete from queue where time < ?');
 
 	const enqueueAll = db.transaction((envelopes: readonly NumberedEnvelope[]): boolean[] =>
@@ -138,15 +141,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 				body: row.body,
 				time: row.time,
 			})) satisfies DeliveredEnvelope[],
-		queueTotals: () => ({
-			recipients: new Map(
-				(selectRecipientTotals.all() as Array<{recipient: string; count: number; bytes: number}>).map(row => [
-					row.recipient,
-					{count: row.count, bytes: row.bytes},
-				]),
-			),
-			senders: new Map((selectSenderTotals.all() as Array<{sender: string; bytes: number}>).map(row => [row.sender, row.bytes])),
-		}),
+		queueTotals: () => selectTotals.all() as QueueSnapshot,
 		ack: (recipient, deliveries) => ackAll(recipient, deliveries),
 		purgeOlderThan: time => deleteOlder.run(time).changes,
 		close() {

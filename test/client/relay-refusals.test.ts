@@ -67,14 +67,14 @@ describe('a plaintext refusal before relay_hello', () => {
 	});
 
 	it('server_full from the real relay is tried again as before, and the client gets in once there is room', async () => {
-		const relay = await relayForTest({limits: {maxConnections: 1}});
+		const relay = await relayForTest({limits: {maxPendingConnections: 1}});
 		const holder = await RawPeer.open(relay.port);
 		expect(await holder.hello()).toBe('relay_hello');
 		const alice = newClient(relay, {reconnect});
 		const full = dropWith(alice, 'unverified_refusal');
 		alice.connect();
 		expect((await full).message).toBe(
-			`the relay at 127.0.0.1:${relay.port} refused the connection (unverified: "server_full: the relay is full; try again later")`,
+			`the relay at 127.0.0.1:${relay.port} refused the connection (unverified: "server_full: the relay is busy; try again later")`,
 		);
 		const asked = next(alice, 'login-request', 10_000);
 		holder.socket.destroy();

@@ -25,6 +25,8 @@ export const loopbackLimits = {
 	registrationsPerHour: Infinity,
 	failedLoginBurst: Infinity,
 	failedLoginsPerMinute: Infinity,
+	directoryPagesBurst: Infinity,
+	directoryPagesPerMinute: Infinity,
 } as const;
 
 export async function relayForTest(options: Partial<RelayOptions> = {}): Promise<RunningRelay> {

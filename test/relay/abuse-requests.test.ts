@@ -105,6 +105,17 @@ describe('before the handshake and the login (findings 2 and 5)', () => {
 	});
 });
 
+describe('names a client sends', () => {
+	it('a login name or recipient of more than 256 characters ends the connection before anything folds it', async () => {
+		const relay = await relayForTest();
+		const mallory = await loggedInPeer(relay.port, 'mallory');
+		mallory.send({type: 'send', id: 'long', to: 'A'.repeat(190_000), kind: 'everyone', ephemeral: 'A'.repeat(43), body: 'x'});
+		await mallory.peer.untilClosed();
+		expect(mallory.messages().at(-1)).toMatchObject({type: 'error', code: 'bad_message'});
+		await bystandersChat(relay);
+	});
+});
+
 describe('logins and registrations (findings 3 and 6)', () => {
 	const login = async (port: number, username: string, localAddress: string, keys = generateIdentity()) => {
 		const peer = await RawPeer.open(port, localAddress);
@@ -162,6 +173,15 @@ describe('logins and registrations (findings 3 and 6)', () => {
 		// the throttle is the address's: a new connection from it is throttled too; others are not
 		expect(await login(relay.port, 'dave', '127.0.0.2')).toBe('login_throttled');
 		expect(await login(relay.port, 'dave', '127.0.0.3')).toBe('welcome');
+	});
+
+	it('logins with the directory are charged by its pages per address: past the burst, login_throttled', async () => {
+		const relay = await relayForTest({limits: {directoryPagesBurst: 2, directoryPagesPerMinute: 1}});
+		// one registered user: one page a login
+		const answers = [];
+		for (let index = 0; index < 4; index++) answers.push(await login(relay.port, `user${index}`, '127.0.0.2'));
+		expect(answers).toEqual(['welcome', 'welcome', 'login_throttled', 'login_throttled']);
+		expect(await login(relay.port, 'user9', '127.0.0.3')).toBe('welcome');
 	});
 
 	it('new connections from one address past handshakeBurst are refused before any handshake work', async () => {

@@ -67,6 +67,28 @@ describe('storage quotas (finding 4)', () => {
 		const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
 		expect((await bob.until(message => message.type === 'message')).id).toBe('m1');
 	});
+
+	it('one sender may fill at most maxQueuedPerSender of a mailbox; others still reach it', async () => {
+		const relay = await relayForTest({limits: {maxQueuedPerSender: 3}});
+		await registered(relay.port, 'bob');
+		const mallory = await loggedInPeer(relay.port, 'mallory');
+		mallory.send(...Array.from({length: 5}, (_, index) => ({...bigSend(`m${index}`, 'bob'), body: 'x'})));
+		await expect.poll(() => answers(mallory.messages()).sort()).toEqual(['accepted', 'accepted', 'accepted', 'queue_full', 'queue_full']);
+		const alice = await loggedInPeer(relay.port, 'alice');
+		alice.send({...bigSend('a1', 'bob'), body: 'x'});
+		await expect.poll(() => answers(alice.messages())).toEqual(['accepted']);
+	});
+
+	it('tiny envelopes are charged what their rows take: one-byte bodies with 64-character ids', async () => {
+		// 32 KiB a sender: 64-character ids and one-byte bodies take 364 bytes each, so 90 fit, not 32,768
+		const relay = await relayForTest({limits: {maxStoredBytesPerSender: 32 * 1024}});
+		for (const name of ['bob', 'carol']) await registered(relay.port, name);
+		const mallory = await loggedInPeer(relay.port, 'mallory');
+		const tiny = (index: number) => ({...bigSend(`${index}`.padStart(64, 'i'), index % 2 ? 'bob' : 'carol'), body: 'x'});
+		mallory.send(...Array.from({length: 120}, (_, index) => tiny(index)));
+		await expect.poll(() => answers(mallory.messages())).toHaveLength(120);
+		expect(answers(mallory.messages()).filter(answer => answer === 'accepted')).toHaveLength(Math.floor((32 * 1024) / 364));
+	});
 });
 
 describe('pacing by the reader (findings 3 and 8)', () => {

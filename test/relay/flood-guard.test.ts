@@ -30,8 +30,8 @@ describe('FloodGuard', () => {
 		expect(verdicts(flood, [ping, {type: 'bye'}, {type: 'bye'}])).toEqual(['ok', 'ok', 'ok']);
 	});
 
-	it('the copies of one # everyone message share one verdict and one token (their bytes aside)', () => {
-		const {guard: flood} = guard({rateBurst: 2, ratePerSecond: 1, rateMaxRefused: 100, bytesPerToken: Infinity});
+	it('the copies of one # everyone message share one verdict and one token, and a sixteenth each', () => {
+		const {guard: flood} = guard({rateBurst: 3, ratePerSecond: 1, rateMaxRefused: 100, bytesPerToken: Infinity});
 		const copies = ['bob', 'carol', 'dave', 'erin'].map(to => send('hello', to, 'everyone'));
 		expect(verdicts(flood, copies)).toEqual(['ok', 'ok', 'ok', 'ok']);
 		expect(verdicts(flood, [send('again', 'bob', 'everyone'), send('again', 'carol', 'everyone')])).toEqual(['ok', 'ok']);
@@ -40,7 +40,7 @@ describe('FloodGuard', () => {
 	});
 
 	it('a repeated recipient (case-folded), or more copies than there are users, starts a new group and costs a token', () => {
-		const {guard: flood} = guard({rateBurst: 3, ratePerSecond: 1, rateMaxRefused: 100, bytesPerToken: Infinity});
+		const {guard: flood} = guard({rateBurst: 4, ratePerSecond: 1, rateMaxRefused: 100, bytesPerToken: Infinity});
 		const audience = 3;
 		const checks = [
 			send('m', 'bob', 'everyone'), // token 1
@@ -79,6 +79,7 @@ describe('FloodGuard', () => {
 		const copy = (to: string): ClientMessage => ({type: 'send', id: 'room', to, kind: 'everyone', ephemeral, body});
 		const names = Array.from({length: 10}, (_, index) => `user${index}`);
 		const online = guard({rateBurst: 100, ratePerSecond: 1, rateMaxRefused: 1000});
+		// (a 16 KiB body owes a whole token a copy: more than the sixteenth every copy owes at least)
 		for (const name of names) expect(online.guard.check(copy(name), {audience: 100, online: () => true})).toBe('ok');
 		// 2 for the first copy, 1 owed by each of the other 9: 89 of 100 left
 		expect(verdicts(online.guard, Array.from({length: 90}, () => ping)).filter(verdict => verdict === 'ok')).toHaveLength(89);
@@ -100,5 +101,32 @@ describe('FloodGuard', () => {
 	it('lifted (Infinity) never refuses', () => {
 		const {guard: flood} = guard({rateBurst: Infinity, ratePerSecond: Infinity, rateMaxRefused: 1});
 		expect(verdicts(flood, Array.from({length: 10_000}, () => ping))).not.toContain('refused');
+	});
+
+	it('copies for offline users are charged one by one: 100,000 of them never pass on one token', () => {
+		const {guard: flood} = guard({rateBurst: 200, ratePerSecond: 100, rateMaxRefused: 1000});
+		const results = Array.from({length: 100_000}, (_, index) =>
+			flood.check({type: 'send', id: 'spam', to: `user${index}`, kind: 'everyone', ephemeral, body: 'x'}, {audience: 10, online: () => false}),
+		);
+		expect(results.filter(verdict => verdict === 'ok')).toHaveLength(200);
+		expect(results.indexOf('flooding')).toBe(1200);
+	});
+
+	it('copies of a refused # everyone message cost a tenth of a refusal each: a client sending them for ever is ended', () => {
+		const {guard: flood} = guard({rateBurst: 1, ratePerSecond: 1, rateMaxRefused: 100});
+		expect(flood.check(ping, everyoneOnline())).toBe('ok');
+		const results = Array.from({length: 2000}, (_, index) =>
+			flood.check({type: 'send', id: 'refused', to: `user${index}`, kind: 'everyone', ephemeral, body: 'x'}, everyoneOnline(100_000)),
+		);
+		expect(results[0]).toBe('refused');
+		// the first copy takes a whole refusal, each further one a tenth
+		expect(results.indexOf('flooding')).toBe(991);
+	});
+
+	it('a group holds at most as many copies as users are online; one more starts a new message', () => {
+		const {guard: flood} = guard({rateBurst: 3, ratePerSecond: 1, rateMaxRefused: 100, bytesPerToken: Infinity});
+		const copies = ['a', 'b', 'c', 'd'].map(to => flood.check({type: 'send', id: 'm', to, kind: 'everyone', ephemeral, body: 'x'}, everyoneOnline(3)));
+		expect(copies).toEqual(['ok', 'ok', 'ok', 'ok']);
+		expect(flood.check(ping, everyoneOnline())).toBe('refused');
 	});
 });

@@ -20,12 +20,18 @@ describe('names registered and never used again lapse (issue 11)', () => {
 		alice.send(opaqueSend('for-drifter', 'drifter'));
 		await alice.until(message => message.type === 'accepted');
 		alice.close();
+		// a message to oneself is no use of the account
+		const selfie = await loggedInPeer(first.port, 'selfie', {roster: false});
+		selfie.send(opaqueSend('to-me', 'selfie'));
+		await selfie.until(message => message.type === 'accepted');
+		selfie.close();
+		await expect.poll(() => first.onlineUsernames()).toEqual([]);
 		await first.close();
 
 		clock.now += 61_000;
 		const second = await relayForTest({dataDir, limits, clock: () => clock.now});
-		// drifter and visitor were never used again: gone; keeper logged in again, alice wrote: they stay
-		expect(second.stats()).toMatchObject({lapsedRegistrations: 2, registeredUsers: 2});
+		// drifter, visitor and selfie were never used again: gone; keeper logged in again, alice wrote: they stay
+		expect(second.stats()).toMatchObject({lapsedRegistrations: 3, registeredUsers: 2});
 		// the name is free again, for new keys; what waited for the old drifter is gone with it
 		const newDrifter = await loggedInPeer(second.port, 'drifter');
 		await new Promise(resolve => setTimeout(resolve, 200));
