@@ -83,8 +83,9 @@ export class DeliveryQueue {
 		this.commitForwarded(this.forwarded.takeAll(), {last: true});
 	}
 
-	queued(username: string): number {
-		return this.ledger.queued(username);
+	/** Stored bytes the relay holds for delivery, on disk or forwarded (queue-ledger.ts storedBytes). */
+	get storedBytes(): number {
+		return this.ledger.storedBytes;
 	}
 
 	/**

@@ -121,6 +121,11 @@ export class RelayCore {
 		return this.directory.get(username);
 	}
 
+	/** Stored bytes waiting for delivery, as the quotas count them. */
+	storedBytes(): number {
+		return this.queue.storedBytes;
+	}
+
 	/** Directory messages a login with the directory is sent. */
 	directoryPages(): number {
 		return Math.ceil(this.directory.size / directoryChunk);

@@ -47,7 +47,7 @@ export type RunningRelay = {
 	announce(text: string): void;
 	onlineUsernames(): string[];
 	/** What the relay has done with clients' requests (acks, logins, registrations, evictions) and what it holds. */
-	stats(): RelayStats & {connections: number; pendingConnections: number; registeredUsers: number};
+	stats(): RelayStats & {connections: number; pendingConnections: number; registeredUsers: number; storedBytes: number};
 	/** Tells every client the relay is going down, closes every connection and stops listening. */
 	close(reason?: string): Promise<void>;
 };
@@ -156,7 +156,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		publicKey: identity.publicRaw,
 		announce: text => core.announce(text),
 		onlineUsernames: () => core.onlineUsernames(),
-		stats: () => ({...core.stats, connections: connections.size, pendingConnections: pending.size, registeredUsers: core.registeredCount()}),
+		stats: () => ({
+			...core.stats,
+			connections: connections.size,
+			pendingConnections: pending.size,
+			registeredUsers: core.registeredCount(),
+			storedBytes: core.storedBytes(),
+		}),
 		close(reason = 'the relay is shutting down') {
 			closing ??= new Promise<void>(resolve => {
 				clearInterval(purge);

@@ -124,7 +124,7 @@ describe('pacing by the reader (findings 3 and 8)', () => {
 		reader.peer.socket.resume();
 		const presence = () => reader.messages().filter(message => message.type === 'user_joined' || message.type === 'user_left');
 		await expect.poll(() => presence().filter(message => (message.user as {username?: string} | undefined)?.username === 'newcomer' || message.username === 'newcomer')).toHaveLength(2);
-		const last = reader.messages().findLastIndex(message => message.type === 'directory');
+		const last = reader.messages().map(message => message.type).lastIndexOf('directory');
 		const firstPresence = reader.messages().findIndex(message => message.type === 'user_joined' || message.type === 'user_left');
 		expect(firstPresence).toBeGreaterThan(last);
 		const about = (name: string) => presence().filter(message => (message.user as {username?: string} | undefined)?.username === name || message.username === name);
@@ -156,5 +156,45 @@ describe('pacing by the reader (findings 3 and 8)', () => {
 				.toEqual(ids);
 		}
 		expect(events).not.toContain('slow_reader');
+	});
+});
+
+describe('the quota ledger', () => {
+	it('counts what the database holds through sends, forwarded acks, stored acks, resends and refusals', async () => {
+		const dataDir = tempDir();
+		const first = await relayForTest({dataDir, limits: {maxStoredBytesPerSender: 350_000}});
+		const bobKeys = await registered(first.port, 'bob');
+		const carol = await loggedInPeer(first.port, 'carol');
+		await expect.poll(() => first.onlineUsernames()).toEqual(['carol']);
+		const alice = await loggedInPeer(first.port, 'alice');
+		// forwarded to carol, stored for bob (offline)
+		alice.send(bigSend('c1', 'carol'));
+		alice.send(bigSend('b1', 'bob'));
+		alice.send(bigSend('b2', 'bob'));
+		const forwarded = await carol.until(message => message.type === 'message');
+		carol.send({type: 'ack', deliveries: [forwarded.delivery]});
+		await expect.poll(() => answers(alice.messages())).toEqual(['accepted', 'accepted', 'accepted']);
+		// a resend of a stored one (stored once), one more, and one past the quota
+		alice.send(bigSend('b1', 'bob'));
+		await expect.poll(() => answers(alice.messages())).toHaveLength(4);
+		alice.send(bigSend('b3', 'bob'));
+		await expect.poll(() => answers(alice.messages())).toHaveLength(5);
+		alice.send(bigSend('b4', 'bob'));
+		await expect.poll(() => answers(alice.messages())).toHaveLength(6);
+		expect(answers(alice.messages())).toEqual([...Array(5).fill('accepted'), 'quota_exceeded']);
+		// bob reads one of his three and acks it
+		const bob = await loggedInPeer(first.port, 'bob', {keys: bobKeys, roster: false});
+		const backlog = await bob.until(message => message.type === 'message');
+		bob.send({type: 'ack', deliveries: [backlog.delivery]});
+		await expect.poll(() => first.stats().ackDeletes).toBe(1);
+		for (const peer of [alice, bob, carol]) peer.close();
+		await expect.poll(() => first.onlineUsernames()).toEqual([]);
+		const counted = first.stats().storedBytes;
+		await first.close();
+		// a relay started on the same database counts from scratch what is there
+		const second = await relayForTest({dataDir});
+		expect(second.stats().storedBytes).toBe(counted);
+		expect(counted).toBeGreaterThan(2 * 98_304);
+		expect(counted).toBeLessThan(3 * 98_304);
 	});
 });
