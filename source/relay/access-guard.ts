@@ -38,7 +38,14 @@ export class AccessGuard {
 		private readonly clock: () => number,
 	) {
 		this.failedLogins = new AddressBuckets(limits.failedLoginBurst, limits.failedLoginsPerMinute / 60, clock);
-		this.registrationsByAddress = new AddressBuckets(limits.registrationBurstPerAddress, limits.registrationsPerHourPerAddress / 3600, clock);
+		// Registrations alone are counted per IPv4 /24 too: they are what a party with many
+		// neighbouring addresses would spend them on, and refusing one locks nobody out.
+		this.registrationsByAddress = new AddressBuckets(
+			limits.registrationBurstPerAddress,
+			limits.registrationsPerHourPerAddress / 3600,
+			clock,
+			address => address.prefix48 ?? address.subnet24,
+		);
 		this.registrations = new TokenBucket(limits.registrationBurst, limits.registrationsPerHour / 3600, clock);
 		this.directoryPages = new AddressBuckets(limits.directoryPagesBurst, limits.directoryPagesPerMinute / 60, clock);
 	}

@@ -2,7 +2,7 @@ import {isIPv4, isIPv6} from 'node:net';
 
 /**
  * The groups a peer's address belongs to, narrowest first, for counting connections: an IPv4
- * address is one group (also when it arrives IPv4-mapped, `::ffff:a.b.c.d`), and its /24 a site;
+ * address is one group (also when it arrives IPv4-mapped, `::ffff:a.b.c.d`), in its /24;
  * an IPv6 address counts in its /64 (a single host is routinely given a whole /64), its /56 (what
  * many providers give one home) and its /48 (one site). Anything else is one group, as it is.
  */
@@ -13,10 +13,10 @@ export type AddressGroups = {
 	prefix56?: string;
 	prefix48?: string;
 	/**
-	 * What rates over time are also counted by, four times larger (address-buckets.ts): an IPv4
-	 * /24, or the IPv6 /48, so a party with many neighbouring addresses gains little by using them.
+	 * For IPv4: the /24 around it. Only registrations are also counted by it (access-guard.ts): a
+	 * /24 is often many parties (a provider's customers), so nothing an existing user needs is.
 	 */
-	site?: string;
+	subnet24?: string;
 };
 
 export function addressGroups(address: string): AddressGroups {
@@ -30,12 +30,11 @@ export function addressGroups(address: string): AddressGroups {
 		host: `${hex(groups.slice(0, 4))}::/64`,
 		prefix56: `${hex([...groups.slice(0, 3), groups[3]! & 0xff00])}::/56`,
 		prefix48: `${hex(groups.slice(0, 3))}::/48`,
-		site: `${hex(groups.slice(0, 3))}::/48`,
 	};
 }
 
 function ipv4Groups(address: string): AddressGroups {
-	return {host: address, site: `${address.slice(0, address.lastIndexOf('.'))}.0/24`};
+	return {host: address, subnet24: `${address.slice(0, address.lastIndexOf('.'))}.0/24`};
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail counts as two). */

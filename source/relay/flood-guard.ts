@@ -42,8 +42,9 @@ const refusedCopyCost = 0.1;
  * as a send of its own. A copy of a refused message costs a tenth of a refusal: a client cannot
  * send refused copies for ever.
  *
- * Refusals draw on a second bucket of `rateMaxRefused` that refills at `ratePerSecond`: a client
- * that backs off is never cut off, one that keeps going at full speed empties it and is ended.
+ * Refusals draw on a second bucket of `rateMaxRefused` that refills at `ratePerSecond`, each what
+ * the message would have cost: a client that backs off is never cut off, one that keeps going at
+ * full speed empties it and is ended.
  */
 export class FloodGuard {
 	private readonly messages: TokenBucket;
@@ -78,8 +79,9 @@ export class FloodGuard {
 		return verdict;
 	}
 
+	/** A refusal costs what the message would have: refused large messages run out sooner. */
 	private charge(cost: number): FloodVerdict {
 		if (this.messages.take(cost)) return 'ok';
-		return this.refusals.take() ? 'refused' : 'flooding';
+		return this.refusals.take(Math.min(cost, this.limits.rateMaxRefused)) ? 'refused' : 'flooding';
 	}
 }

@@ -120,8 +120,8 @@ export const defaultRelayLimits: RelayLimits = {
 	maxStoredBytesPerSender: 32 * 1024 * 1024,
 	maxStoredBytesPerRecipient: 64 * 1024 * 1024,
 	maxStoredBytes: 2 * 1024 * 1024 * 1024,
-	// 100 tokens a second move 1.6 MB a second: a 96 KiB body costs 7 tokens, a line of text 1.
-	bytesPerToken: 16_384,
+	// 100 tokens a second move 400 KB a second: a 96 KiB body costs 25 tokens, a line of text 1.
+	bytesPerToken: 4096,
 	acksPerToken: 64,
 	maxBufferedBytes: 4 * 1024 * 1024,
 	// A pasted block of up to 200 lines, or 200 messages sent as fast as a script can, all pass at

@@ -4,16 +4,16 @@ import {Admission, type AdmissionLimits} from '../../source/relay/admission.js';
 
 describe('addressGroups', () => {
 	it.each([
-		['127.0.0.1', {host: '127.0.0.1', site: '127.0.0.0/24'}],
-		['::ffff:127.0.0.1', {host: '127.0.0.1', site: '127.0.0.0/24'}],
-		['::FFFF:10.1.2.3', {host: '10.1.2.3', site: '10.1.2.0/24'}],
-		['2001:db8:1:2:3:4:5:6', {host: '2001:db8:1:2::/64', prefix56: '2001:db8:1:0::/56', prefix48: '2001:db8:1::/48', site: '2001:db8:1::/48'}],
-		['2001:0db8:0001:02ff:ffff:ffff:ffff:ffff', {host: '2001:db8:1:2ff::/64', prefix56: '2001:db8:1:200::/56', prefix48: '2001:db8:1::/48', site: '2001:db8:1::/48'}],
-		['2001:db8::1', {host: '2001:db8:0:0::/64', prefix56: '2001:db8:0:0::/56', prefix48: '2001:db8:0::/48', site: '2001:db8:0::/48'}],
-		['2001:db8:1:2::', {host: '2001:db8:1:2::/64', prefix56: '2001:db8:1:0::/56', prefix48: '2001:db8:1::/48', site: '2001:db8:1::/48'}],
-		['::1', {host: '0:0:0:0::/64', prefix56: '0:0:0:0::/56', prefix48: '0:0:0::/48', site: '0:0:0::/48'}],
-		['fe80::1%eth0', {host: 'fe80:0:0:0::/64', prefix56: 'fe80:0:0:0::/56', prefix48: 'fe80:0:0::/48', site: 'fe80:0:0::/48'}],
-		['64:ff9b::192.0.2.1', {host: '64:ff9b:0:0::/64', prefix56: '64:ff9b:0:0::/56', prefix48: '64:ff9b:0::/48', site: '64:ff9b:0::/48'}],
+		['127.0.0.1', {host: '127.0.0.1', subnet24: '127.0.0.0/24'}],
+		['::ffff:127.0.0.1', {host: '127.0.0.1', subnet24: '127.0.0.0/24'}],
+		['::FFFF:10.1.2.3', {host: '10.1.2.3', subnet24: '10.1.2.0/24'}],
+		['2001:db8:1:2:3:4:5:6', {host: '2001:db8:1:2::/64', prefix56: '2001:db8:1:0::/56', prefix48: '2001:db8:1::/48'}],
+		['2001:0db8:0001:02ff:ffff:ffff:ffff:ffff', {host: '2001:db8:1:2ff::/64', prefix56: '2001:db8:1:200::/56', prefix48: '2001:db8:1::/48'}],
+		['2001:db8::1', {host: '2001:db8:0:0::/64', prefix56: '2001:db8:0:0::/56', prefix48: '2001:db8:0::/48'}],
+		['2001:db8:1:2::', {host: '2001:db8:1:2::/64', prefix56: '2001:db8:1:0::/56', prefix48: '2001:db8:1::/48'}],
+		['::1', {host: '0:0:0:0::/64', prefix56: '0:0:0:0::/56', prefix48: '0:0:0::/48'}],
+		['fe80::1%eth0', {host: 'fe80:0:0:0::/64', prefix56: 'fe80:0:0:0::/56', prefix48: 'fe80:0:0::/48'}],
+		['64:ff9b::192.0.2.1', {host: '64:ff9b:0:0::/64', prefix56: '64:ff9b:0:0::/56', prefix48: '64:ff9b:0::/48'}],
 		['not an address', {host: 'not an address'}],
 	])('%s counts in %o', (address, groups) => {
 		expect(addressGroups(address)).toEqual(groups);
