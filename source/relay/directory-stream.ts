@@ -1,4 +1,5 @@
 import type {UserRecord} from '../net/messages.js';
+import type {StoredUser} from './relay-store.js';
 import type {SessionSink} from './session.js';
 
 /** User records per welcome or directory message: keeps each well inside one frame. */
@@ -43,4 +44,33 @@ export function streamDirectory(
 		done();
 	};
 	step();
+}
+
+/**
+ * `sorted` (by name) but `username`, as a source: a view, not a copy. The array must never change
+ * (a registration or a lapse makes a new one), so a slow login holds one reference to it. Records
+ * are made as each chunk goes out, so whether a user is online is read then; the joins and leaves
+ * held meanwhile follow the directory.
+ */
+export function directoryWithout(sorted: readonly StoredUser[], username: string, record: (user: StoredUser) => UserRecord): DirectorySource {
+	const self = indexOf(sorted, username);
+	const at = (index: number) => sorted[self !== -1 && index >= self ? index + 1 : index]!;
+	return {
+		total: sorted.length - (self === -1 ? 0 : 1),
+		records: (start, end) => Array.from({length: end - start}, (_, offset) => record(at(start + offset))),
+	};
+}
+
+/** Where `username` is in `sorted` (by name), by bisection; -1 if it is not there. */
+function indexOf(sorted: readonly StoredUser[], username: string): number {
+	let low = 0;
+	let high = sorted.length - 1;
+	while (low <= high) {
+		const middle = (low + high) >>> 1;
+		const name = sorted[middle]!.username;
+		if (name === username) return middle;
+		if (name < username) low = middle + 1;
+		else high = middle - 1;
+	}
+	return -1;
 }

@@ -80,6 +80,11 @@ export class FloodGuard {
 	}
 
 	/** A refusal costs what the message would have: refused large messages run out sooner. */
+	/** Both buckets are full again: forgetting this guard changes nothing. */
+	get rested(): boolean {
+		return this.messages.full && this.refusals.full;
+	}
+
 	private charge(cost: number): FloodVerdict {
 		if (this.messages.take(cost)) return 'ok';
 		return this.refusals.take(Math.min(cost, this.limits.rateMaxRefused)) ? 'refused' : 'flooding';

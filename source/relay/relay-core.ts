@@ -1,7 +1,8 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
+import {FloodGuard} from './flood-guard.js';
 import {DeliveryQueue, type AckStats} from './delivery-queue.js';
-import {directoryChunk, streamDirectory, type DirectorySource} from './directory-stream.js';
+import {directoryChunk, directoryWithout, streamDirectory, type DirectorySource} from './directory-stream.js';
 import type {Logger} from './logger.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
@@ -59,6 +60,11 @@ export class RelayCore {
 		evictions: 0,
 	};
 	private readonly presence: PresenceBatcher<Session>;
+	/**
+	 * Each account's rate, kept across its connections: logging in again does not refill it. An
+	 * account's guard is forgotten once it is offline and its buckets have refilled.
+	 */
+	private readonly floodGuards = new Map<string, FloodGuard>();
 
 	constructor(
 		readonly options: RelayCoreOptions,
@@ -166,9 +172,20 @@ export class RelayCore {
 		return deleted;
 	}
 
+	/** @internal The rate of `username`'s account, for its session once logged in. */
+	floodGuardFor(username: string): FloodGuard {
+		let guard = this.floodGuards.get(username);
+		if (guard === undefined) {
+			guard = new FloodGuard(this.limits, this.options.clock);
+			this.floodGuards.set(username, guard);
+		}
+		return guard;
+	}
+
 	/** Forgets rate state that has run out; the server calls it now and then. */
 	sweep(): void {
 		this.access.sweep();
+		for (const [username, guard] of this.floodGuards) if (!this.online.has(username) && guard.rested) this.floodGuards.delete(username);
 	}
 
 
@@ -239,21 +256,10 @@ export class RelayCore {
 		return true;
 	}
 
-	/**
-	 * Everyone registered but `username`, in name order, as of now: a view of the sorted array,
-	 * which is never changed (a registration or a lapse makes a new one), so a slow login holds
-	 * one reference, not a copy. Whether a user is online is read as each chunk goes out; the joins
-	 * and leaves held meanwhile follow it.
-	 */
+	/** Everyone registered but `username`, in name order, as of now (directory-stream.ts). */
 	private directoryFor(username: string): DirectorySource {
 		this.sortedDirectory ??= [...this.directory.values()].sort((a, b) => (a.username < b.username ? -1 : 1));
-		const sorted = this.sortedDirectory;
-		const self = indexOf(sorted, username);
-		const at = (index: number) => sorted[self !== -1 && index >= self ? index + 1 : index]!;
-		return {
-			total: sorted.length - (self === -1 ? 0 : 1),
-			records: (start, end) => Array.from({length: end - start}, (_, offset) => this.record(at(start + offset))),
-		};
+		return directoryWithout(this.sortedDirectory, username, user => this.record(user));
 	}
 
 	/** The account was used again after it registered: it no longer lapses. */
@@ -316,16 +322,3 @@ export class RelayCore {
 	}
 }
 
-/** Where `username` is in `sorted` (by name), by bisection; -1 if it is not there. */
-function indexOf(sorted: readonly StoredUser[], username: string): number {
-	let low = 0;
-	let high = sorted.length - 1;
-	while (low <= high) {
-		const middle = (low + high) >>> 1;
-		const name = sorted[middle]!.username;
-		if (name === username) return middle;
-		if (name < username) low = middle + 1;
-		else high = middle - 1;
-	}
-	return -1;
-}

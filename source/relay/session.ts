@@ -38,7 +38,8 @@ export class Session {
 	lastSent = 0;
 	private username: string | undefined;
 	private ended = false;
-	private readonly flood: FloodGuard;
+	/** This connection's rate until it logs in; then its account's, which a reconnect does not refill. */
+	private flood: FloodGuard;
 	/** Set from the first refusal until a message passes again: one log line per spell, not per message. */
 	private throttled = false;
 	/** Delivery numbers sent and not yet acknowledged: all an ack may delete. */
@@ -205,6 +206,7 @@ export class Session {
 		this.username = username;
 		this.roster = roster;
 		this.lastActive = this.core.options.clock();
+		this.flood = this.core.floodGuardFor(username);
 		if (!this.core.admit(this, username, registration)) {
 			this.username = undefined;
 			this.end('error');

@@ -105,6 +105,23 @@ describe('before the handshake and the login (findings 2 and 5)', () => {
 	});
 });
 
+describe('rates belong to the account', () => {
+	it('logging in again does not refill the rate: the next connection starts where the last stopped', async () => {
+		const relay = await relayForTest({limits: {rateBurst: 10, ratePerSecond: 1, rateMaxRefused: 100}});
+		const keys = generateIdentity();
+		const first = await loggedInPeer(relay.port, 'mallory', {keys, roster: false});
+		first.send(...Array.from({length: 12}, (_, nonce) => ({type: 'ping', nonce})));
+		await expect.poll(() => codes(first.messages(), 'rate_limited')).toBe(2);
+		first.close();
+		await expect.poll(() => relay.onlineUsernames()).toEqual([]);
+		// the login took the new connection's own token; the account's bucket is still empty
+		const second = await loggedInPeer(relay.port, 'mallory', {keys, roster: false});
+		second.send({type: 'ping', nonce: 99});
+		await expect.poll(() => codes(second.messages(), 'rate_limited')).toBe(1);
+		expect(second.messages().some(message => message.type === 'pong')).toBe(false);
+	});
+});
+
 describe('names a client sends', () => {
 	it('a login name or recipient of more than 256 characters ends the connection before anything folds it', async () => {
 		const relay = await relayForTest();

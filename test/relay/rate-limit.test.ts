@@ -59,31 +59,32 @@ describe('the per-connection rate limit', () => {
 		const clock = manualClock();
 		const relay = await relayForTest({clock: clock.read, limits: {rateBurst: 5, ratePerSecond: 10}});
 		await onlineClient(relay, 'alice');
-		const mallory = await rawUser(relay, 'mallory'); // the login took one token: four are left
-		mallory.send(Array.from({length: 6}, (_, i) => envelope(`m${i}`, 'alice')));
-		const replies = await mallory.replies(6);
-		expect(replies.filter(reply => reply.type === 'accepted').map(reply => reply.id)).toEqual(['m0', 'm1', 'm2', 'm3']);
+		// the login took a token of the connection's own; the account's five are all there
+		const mallory = await rawUser(relay, 'mallory');
+		mallory.send(Array.from({length: 7}, (_, i) => envelope(`m${i}`, 'alice')));
+		const replies = await mallory.replies(7);
+		expect(replies.filter(reply => reply.type === 'accepted').map(reply => reply.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
 		expect(replies.filter(reply => reply.type === 'error')).toEqual([
-			expect.objectContaining({code: 'rate_limited', fatal: false, ref: 'm4'}),
 			expect.objectContaining({code: 'rate_limited', fatal: false, ref: 'm5'}),
+			expect.objectContaining({code: 'rate_limited', fatal: false, ref: 'm6'}),
 		]);
-		mallory.send([envelope('m4', 'alice')]);
-		expect(await mallory.replies(1)).toEqual([expect.objectContaining({code: 'rate_limited', ref: 'm4'})]);
+		mallory.send([envelope('m5', 'alice')]);
+		expect(await mallory.replies(1)).toEqual([expect.objectContaining({code: 'rate_limited', ref: 'm5'})]);
 		clock.now += 1000;
-		mallory.send([envelope('m4', 'alice'), {type: 'ping', nonce: 7}]);
-		expect(await mallory.replies(2)).toEqual([{type: 'pong', nonce: 7}, expect.objectContaining({type: 'accepted', id: 'm4'})]);
+		mallory.send([envelope('m5', 'alice'), {type: 'ping', nonce: 7}]);
+		expect(await mallory.replies(2)).toEqual([{type: 'pong', nonce: 7}, expect.objectContaining({type: 'accepted', id: 'm5'})]);
 		expect(mallory.peer.closed).toBe(false);
 	});
 
 	it('our client hears a refusal as a relay-error naming the message', async () => {
 		const clock = manualClock();
 		const relay = await relayForTest({clock: clock.read, limits: {rateBurst: 3, ratePerSecond: 1}});
-		const alice = await onlineClient(relay, 'alice'); // two tokens left
+		const alice = await onlineClient(relay, 'alice'); // the account's three tokens are all there
 		const bob = await onlineClient(relay, 'bob');
 		await meet(alice, bob);
 		const refused = next(alice, 'relay-error');
-		const ids = ['one', 'two', 'three'].map(text => alice.send('bob', text));
-		expect((await refused)[0]).toMatchObject({code: 'rate_limited', ref: ids[2]});
+		const ids = ['one', 'two', 'three', 'four'].map(text => alice.send('bob', text));
+		expect((await refused)[0]).toMatchObject({code: 'rate_limited', ref: ids[3]});
 		expect(alice.status).toBe('online');
 	});
 
@@ -92,7 +93,7 @@ describe('the per-connection rate limit', () => {
 		const relay = await relayForTest({clock: clock.read, limits: {rateBurst: 2, ratePerSecond: 1}});
 		await onlineClient(relay, 'alice');
 		await onlineClient(relay, 'bob');
-		const mallory = await rawUser(relay, 'mallory'); // one token left
+		const mallory = await rawUser(relay, 'mallory'); // two tokens
 		mallory.send([envelope('all', 'alice', 'everyone'), envelope('all', 'bob', 'everyone'), envelope('one', 'alice')]);
 		const replies = await mallory.replies(3);
 		expect(replies).toEqual(
@@ -115,12 +116,12 @@ describe('the per-connection rate limit', () => {
 		const alice = await onlineClient(relay, 'alice');
 		const bob = await onlineClient(relay, 'bob');
 		await meet(alice, bob);
-		const mallory = await rawUser(relay, 'mallory'); // four tokens left
+		const mallory = await rawUser(relay, 'mallory'); // the account's five tokens
 		mallory.send(Array.from({length: 30}, (_, nonce) => ({type: 'ping', nonce})));
-		const replies = await mallory.replies(25);
+		const replies = await mallory.replies(26);
 		await mallory.peer.untilClosed();
 		expect(replies.map(reply => reply.code ?? reply.type)).toEqual([
-			...Array(4).fill('pong'),
+			...Array(5).fill('pong'),
 			...Array(20).fill('rate_limited'),
 			'flooding',
 		]);
