@@ -164,7 +164,8 @@ export class Session {
 			return;
 		}
 		// Refused before any signature is checked: an address out of failed logins, a new name
-		// while registrations are closed to it.
+		// while registrations are closed to it, or a login with the directory from an address that
+		// was sent too many pages of it lately.
 		const name = checkUsername(login.username);
 		const refusal = !name.ok
 			? undefined
