@@ -85,10 +85,6 @@ export class RelayConnection {
 		this.fail('server_full', 'the relay is busy; try again in a moment');
 	}
 
-	get pending(): boolean {
-		return !this.loggedIn;
-	}
-
 	/** Tells the client the relay is going down, then closes. */
 	shutdown(reason: string): void {
 		this.queue({type: 'shutdown', reason});

@@ -153,7 +153,9 @@ describe('offline delivery', () => {
 
 	it('a backlog far larger than maxBufferedBytes arrives whole and in order, with new messages after it', async () => {
 		const bobDir = tempDir();
-		const relay = await relayForTest({limits: {maxBufferedBytes: 128 * 1024}});
+		// The rate limit is lifted: 120 texts of 8,000 characters cost 3 tokens each, more than the
+		// burst, and a refused one goes out again after later ones (PROTOCOL.md section 11).
+		const relay = await relayForTest({limits: {maxBufferedBytes: 128 * 1024, rateBurst: Infinity, ratePerSecond: Infinity}});
 		const alice = await onlineClient(relay, 'alice');
 		await registerOffline(relay, 'bob', [alice], {dataDir: bobDir});
 		const texts = Array.from({length: 120}, (_, i) => `${i} ${'x'.repeat(8000)}`);
