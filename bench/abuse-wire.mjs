@@ -5,13 +5,13 @@
 import {connect} from 'node:net';
 import {randomBytes} from 'node:crypto';
 import {toBase64Url} from '../dist/crypto/base64url.js';
-import {generateIdentity, loginProof, publicIdentity} from '../dist/crypto/identity.js';
 import {generateRawKeyPair} from '../dist/crypto/raw-keys.js';
 import {BatchWriter} from '../dist/net/batch-writer.js';
 import {deriveSessionKeys, encodeClientHello, newClientHello, parseRelayHello, transcriptHash, verifyTranscript} from '../dist/net/handshake.js';
 import {protocolDefaults} from '../dist/net/limits.js';
 import {LineDecoder} from '../dist/net/line-decoder.js';
 import {FrameOpener, FrameSealer} from '../dist/net/secure-channel.js';
+import {loginMessage, prepareIdentity} from './bench-client.mjs';
 
 /** What one attack did and what the relay refused, by error code. */
 export class Tally {
@@ -42,8 +42,7 @@ export function randomUsername(prefix = 'a') {
 
 /** A fresh identity and its public record for `username`. */
 export function freshIdentity(username) {
-	const keys = generateIdentity();
-	return {username, keys, record: publicIdentity(keys, username)};
+	return {username, ...prepareIdentity(username)};
 }
 
 /** `length` characters of random base64url text: an opaque body the relay accepts. */
@@ -128,17 +127,8 @@ export class AttackConnection {
 		return done;
 	}
 
-	loginMessage({username, keys, record}, {badProof = false, roster = false} = {}) {
-		const hash = badProof ? randomBytes(32) : this.transcriptHash;
-		return {
-			type: 'login',
-			username,
-			identity: toBase64Url(record.identity),
-			x25519: toBase64Url(record.x25519),
-			binding: toBase64Url(record.binding),
-			proof: toBase64Url(loginProof(keys, this.relayIdentity, hash, username)),
-			...(roster ? {} : {roster: false}),
-		};
+	loginMessage(prepared, {badProof = false, roster = false} = {}) {
+		return loginMessage(prepared, this.relayIdentity, badProof ? randomBytes(32) : this.transcriptHash, {roster});
 	}
 
 	/** Resolves on the next login answer without sending one (for logins sent by hand). */

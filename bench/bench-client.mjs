@@ -16,6 +16,22 @@ export function prepareIdentity(username) {
 	return {keys, record: publicIdentity(keys, username)};
 }
 
+/**
+ * The `login` for `username` with its keys and public record, proved for the connection whose
+ * transcript hash is `hash` (another hash makes a bad proof); `roster: false` logs in headless.
+ */
+export function loginMessage({username, keys, record}, relayIdentity, hash, {roster = true} = {}) {
+	return {
+		type: 'login',
+		username,
+		identity: toBase64Url(record.identity),
+		x25519: toBase64Url(record.x25519),
+		binding: toBase64Url(record.binding),
+		proof: toBase64Url(loginProof(keys, relayIdentity, hash, username)),
+		...(roster ? {} : {roster: false}),
+	};
+}
+
 export class BenchClient {
 	frames = 0;
 	messages = 0;
@@ -118,15 +134,7 @@ export class BenchClient {
 			const prepared = options.identity ?? generateIdentity();
 			const identity = prepared.keys ?? prepared;
 			const record = prepared.record ?? publicIdentity(identity, username);
-			this.send({
-				type: 'login',
-				username,
-				identity: toBase64Url(record.identity),
-				x25519: toBase64Url(record.x25519),
-				binding: toBase64Url(record.binding),
-				proof: toBase64Url(loginProof(identity, relayHello.identity, hash, username)),
-				...(options.roster === false ? {roster: false} : {}),
-			});
+			this.send(loginMessage({username, keys: identity, record}, relayHello.identity, hash, {roster: options.roster !== false}));
 			return;
 		}
 		this.frames += 1;

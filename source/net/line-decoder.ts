@@ -24,10 +24,6 @@ export class LineDecoder {
 		this.maxFrameBytes = maxFrameBytes;
 	}
 
-	get limit(): number {
-		return this.maxFrameBytes;
-	}
-
 	push(chunk: Buffer): string[] {
 		const frames: string[] = [];
 		let start = 0;

@@ -61,11 +61,6 @@ export class Admission {
 		return this.total;
 	}
 
-	/** Address groups with at least one open connection, and handshake buckets: what the maps hold. */
-	get entries(): number {
-		return this.open.size + this.handshakes.size;
-	}
-
 	private count(key: string): number {
 		return this.open.get(key) ?? 0;
 	}

@@ -99,10 +99,6 @@ export class QueueLedger {
 		return this.recipients.get(to)?.count ?? 0;
 	}
 
-	storedBy(from: string): number {
-		return this.senders.get(from) ?? 0;
-	}
-
 	get storedBytes(): number {
 		return this.total;
 	}

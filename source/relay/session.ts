@@ -2,7 +2,7 @@ import type {FatalErrorCode, RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage} from '../net/messages.js';
 import {checkUsername, foldUsername, isValidUsername} from '../net/usernames.js';
 import type {AddressGroups} from './address-groups.js';
-import {FloodGuard} from './flood-guard.js';
+import {FloodGuard, type FloodContext} from './flood-guard.js';
 import {checkLogin} from './login-check.js';
 import {storageFailedText} from './delivery-queue.js';
 import type {RelayCore} from './relay-core.js';
@@ -50,6 +50,8 @@ export class Session {
 	 * most two per registered user however long the directory takes.
 	 */
 	private heldPresence: Map<string, RelayMessage[]> | undefined;
+	/** What the rate check asks of the relay, made once rather than per message. */
+	private readonly floodContext: FloodContext;
 
 	constructor(
 		private readonly core: RelayCore,
@@ -57,6 +59,12 @@ export class Session {
 		private readonly context: SessionContext,
 	) {
 		this.flood = new FloodGuard(core.limits, core.options.clock);
+		this.floodContext = {
+			get audience() {
+				return core.onlineCount();
+			},
+			online: to => core.isOnline(to),
+		};
 		sink.send({type: 'login_request'});
 	}
 
@@ -245,7 +253,7 @@ export class Session {
 
 	/** Every message after the handshake counts, logins included (each costs two signature checks). */
 	private withinRate(message: ClientMessage): boolean {
-		const verdict = this.flood.check(message, {audience: this.core.onlineCount(), online: to => this.core.isOnline(to)});
+		const verdict = this.flood.check(message, this.floodContext);
 		if (verdict === 'ok') {
 			this.throttled = false;
 			return true;

@@ -27,6 +27,13 @@ async function dropWith(client: ChatClient, code: string): Promise<Drop> {
 	});
 }
 
+/** Connects `client` and waits until it is asked for a name. */
+async function askedForName(client: ChatClient): Promise<void> {
+	const asked = next(client, 'login-request');
+	client.connect();
+	await asked;
+}
+
 async function listen(server: Server, port: number): Promise<void> {
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
@@ -154,9 +161,7 @@ describe('a directory larger than the client takes', () => {
 		});
 		const alice = fakeClient(relay.port, relay.fingerprint);
 		const closed = record(alice, 'closed');
-		const asked = next(alice, 'login-request');
-		alice.connect();
-		await asked;
+		await askedForName(alice);
 		const first = next(alice, 'welcome');
 		alice.login('alice');
 		await first;
@@ -195,9 +200,7 @@ describe('login refusals that pass with time', () => {
 		});
 		const alice = fakeClient(relay.port, relay.fingerprint);
 		const drops = record(alice, 'reconnecting');
-		const asked = next(alice, 'login-request');
-		alice.connect();
-		await asked;
+		await askedForName(alice);
 		const refused = next(alice, 'login-error');
 		alice.login('alice');
 		expect((await refused)[0]).toEqual({code, message: `refused for now (${code})`});
@@ -216,9 +219,7 @@ describe('login refusals that pass with time', () => {
 		const alice = fakeClient(relay.port, relay.fingerprint);
 		const errors = record(alice, 'login-error');
 		const closed = record(alice, 'closed');
-		const asked = next(alice, 'login-request');
-		alice.connect();
-		await asked;
+		await askedForName(alice);
 		const first = next(alice, 'welcome');
 		alice.login('alice');
 		await first;
@@ -248,9 +249,7 @@ describe('quota_exceeded', () => {
 			});
 		});
 		const alice = fakeClient(relay.port, relay.fingerprint);
-		const asked = next(alice, 'login-request');
-		alice.connect();
-		await asked;
+		await askedForName(alice);
 		const welcomed = next(alice, 'welcome');
 		alice.login('alice');
 		await welcomed;
