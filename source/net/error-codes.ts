@@ -31,6 +31,7 @@ export const recoverableErrorCodes = [
 	'registration_closed',
 	'login_throttled',
 	'quota_exceeded',
+	'lookup_throttled',
 ] as const;
 
 export type FatalErrorCode = (typeof fatalErrorCodes)[number];

@@ -5,12 +5,15 @@ import {ProtocolError} from './error-codes.js';
 import {asObject} from './messages.js';
 
 /** The plaintext handshake of PROTOCOL.md section 2: pure functions, no sockets. */
-export const protocolVersion = 1;
+export const protocolVersion = 2;
 
-const transcriptLabel = Buffer.from('im-tui/1 transcript');
-const signatureLabel = Buffer.from('im-tui/1 handshake');
-const clientToRelayInfo = Buffer.from('im-tui/1 client->relay');
-const relayToClientInfo = Buffer.from('im-tui/1 relay->client');
+/** The first im-tui release that speaks this protocol version: what a person on another version installs. */
+export const releaseOfVersion = '0.2.0';
+
+const transcriptLabel = Buffer.from('im-tui/2 transcript');
+const signatureLabel = Buffer.from('im-tui/2 handshake');
+const clientToRelayInfo = Buffer.from('im-tui/2 client->relay');
+const relayToClientInfo = Buffer.from('im-tui/2 relay->client');
 
 export type ClientHello = {ephemeral: Buffer; random: Buffer};
 export type RelayHello = {identity: Buffer; ephemeral: Buffer; signature: Buffer};
@@ -54,9 +57,27 @@ function parseHandshakeFrame(frame: string, expectedType: string): Record<string
 	}
 	if (fields.type !== expectedType) throw new ProtocolError('bad_frame', `expected ${expectedType}`);
 	if (fields.version !== protocolVersion) {
-		throw new ProtocolError('unsupported_version', `this side speaks protocol version ${protocolVersion}`);
+		throw new ProtocolError('unsupported_version', versionMismatch(fields.version, expectedType === 'client_hello' ? 'relay' : 'client'));
 	}
 	return fields;
+}
+
+/**
+ * What a person on the other side can act on: which side is older and what to install. `we` is
+ * the side writing the words (the relay, to a client of another version; or a client, about a relay).
+ */
+export function versionMismatch(theirs: unknown, we: 'relay' | 'client'): string {
+	const them = we === 'relay' ? 'your im-tui' : 'the relay';
+	const own = `this ${we} speaks im-tui protocol version ${protocolVersion} (im-tui ${releaseOfVersion})`;
+	if (typeof theirs !== 'number' || !Number.isSafeInteger(theirs)) return `${own}; ${them} sent no version number it knows`;
+	if (theirs < protocolVersion) {
+		return we === 'relay'
+			? `${own} and your im-tui speaks version ${theirs}: upgrade im-tui to ${releaseOfVersion} or later (npm install -g im-tui@latest)`
+			: `${own} and the relay speaks version ${theirs}: ask its operator to upgrade the relay to im-tui-server ${releaseOfVersion} or later`;
+	}
+	return we === 'relay'
+		? `${own} and your im-tui speaks the newer version ${theirs}: ask the relay's operator to upgrade it, or use im-tui ${releaseOfVersion}`
+		: `${own} and the relay speaks the newer version ${theirs}: upgrade im-tui (npm install -g im-tui@latest)`;
 }
 
 function keyField(fields: Record<string, unknown>, key: string, length: number): Buffer {

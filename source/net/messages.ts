@@ -18,8 +18,24 @@ export type DeliveredEnvelope = Envelope & {delivery: number; from: string; time
 
 export type RelayMessage =
 	| {type: 'login_request'}
-	| {type: 'welcome'; username: string; users: UserRecord[]; motd: string | null; more?: number}
+	| {
+			type: 'welcome';
+			username: string;
+			/** Your contacts (everyone registered on a small community relay), sorted by name: the first of them. */
+			users: UserRecord[];
+			motd: string | null;
+			/** How many more contact records follow in `directory` messages. */
+			more?: number;
+			/** Up to whoLimit names of users online, the most recent login first (the who-is-online view). */
+			online: string[];
+			/** Users online in all, you included. */
+			onlineCount: number;
+			/** Envelopes waiting for you on the relay as you log in; they follow the welcome (and its directory). */
+			waiting: number;
+	  }
 	| {type: 'directory'; users: UserRecord[]}
+	| {type: 'found'; id: string; users: UserRecord[]; missing: string[]}
+	| {type: 'online'; users: string[]; total: number}
 	| {type: 'user_joined'; user: UserRecord}
 	| {type: 'user_left'; username: string}
 	| ({type: 'message'} & DeliveredEnvelope)
@@ -48,15 +64,23 @@ export type LoginMessage = {
 	roster?: false;
 };
 
+/** A request to find users by name: the found become contacts (PROTOCOL.md section 4.3). */
+export type LookupMessage = {type: 'lookup'; id: string; names: string[]};
+
 export type ClientMessage =
 	| LoginMessage
 	| ({type: 'send'} & Envelope)
 	| {type: 'ack'; deliveries: number[]}
+	| LookupMessage
+	| {type: 'who'}
 	| {type: 'bye'}
 	| Ping
 	| Pong;
 
 export const maxAckDeliveries = 1024;
+
+/** Names one lookup may ask for. */
+export const maxLookupNames = 100;
 
 type Fields = Record<string, unknown>;
 
@@ -193,6 +217,24 @@ function envelope(fields: Fields): Envelope {
 	};
 }
 
+/** Names a client asks for: each any string the username rule then judges, none of them long. */
+function lookupNames(fields: Fields): string[] {
+	const value = fields.names;
+	if (!Array.isArray(value) || value.length === 0 || value.length > maxLookupNames) bad(`"names" must hold 1 to ${maxLookupNames} names`);
+	for (const item of value) {
+		if (typeof item !== 'string' || item.length > maxNameFieldChars) bad(`"names" must be strings of at most ${maxNameFieldChars} characters`);
+	}
+	return value as string[];
+}
+
+/** Folded usernames the relay sends. */
+function usernames(fields: Fields, key: string): string[] {
+	const value = fields[key];
+	if (!Array.isArray(value)) bad(`"${key}" must be an array of usernames`);
+	for (const item of value) if (typeof item !== 'string' || !isValidUsername(item)) bad(`"${key}" must hold valid usernames`);
+	return value as string[];
+}
+
 function userRecord(value: unknown): UserRecord {
 	const fields = asObject(value);
 	const online = fields.online;
@@ -241,6 +283,10 @@ export function parseClientMessage(value: unknown): ClientMessage {
 			};
 		case 'ack':
 			return {type: 'ack', deliveries: deliveries(fields)};
+		case 'lookup':
+			return {type: 'lookup', id: messageId(fields, 'id'), names: lookupNames(fields)};
+		case 'who':
+			return {type: 'who'};
 		case 'bye':
 			return {type: 'bye'};
 		case 'ping':
@@ -264,10 +310,17 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 				users: userRecords(fields),
 				motd: relayTextOrNull(nullableString(fields, 'motd')),
 				...(more > 0 ? {more} : {}),
+				online: usernames(fields, 'online'),
+				onlineCount: int(fields, 'onlineCount'),
+				waiting: int(fields, 'waiting'),
 			};
 		}
 		case 'directory':
 			return {type: 'directory', users: userRecords(fields)};
+		case 'found':
+			return {type: 'found', id: messageId(fields, 'id'), users: userRecords(fields), missing: usernames(fields, 'missing')};
+		case 'online':
+			return {type: 'online', users: usernames(fields, 'users'), total: int(fields, 'total')};
 		case 'user_joined':
 			return {type: 'user_joined', user: userRecord(fields.user)};
 		case 'user_left':

@@ -21,14 +21,15 @@ export type DirectorySource = {
  */
 export function streamDirectory(
 	sink: SessionSink,
-	welcome: {username: string; motd: string | null},
+	welcome: {username: string; motd: string | null; online: string[]; onlineCount: number; waiting: number},
 	directory: DirectorySource,
 	stillWanted: () => boolean,
 	done: () => void,
 ): void {
 	const first = directory.records(0, Math.min(directoryChunk, directory.total));
 	const more = directory.total - first.length;
-	sink.send({type: 'welcome', username: welcome.username, users: first, motd: welcome.motd, ...(more > 0 ? {more} : {})});
+	const {username, motd, online, onlineCount, waiting} = welcome;
+	sink.send({type: 'welcome', username, users: first, motd, ...(more > 0 ? {more} : {}), online, onlineCount, waiting});
 	let start = first.length;
 	const step = () => {
 		if (!stillWanted()) return;

@@ -224,13 +224,13 @@ export class RelayCore {
 			// Joins and leaves after this snapshot wait in the session until its directory is out.
 			this.presence.welcomed(session);
 			session.holdPresence();
-			streamDirectory(session.sink, {username, motd: this.options.motd}, this.directoryFor(username), () => session.open, () => {
+			streamDirectory(session.sink, {username, motd: this.options.motd, online: [], onlineCount: this.online.size, waiting: 0}, this.directoryFor(username), () => session.open, () => {
 				session.releasePresence();
 				backlog();
 			});
 		} else {
 			this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
-			session.sink.send({type: 'welcome', username, users: [], motd: this.options.motd});
+			session.sink.send({type: 'welcome', username, users: [], motd: this.options.motd, online: [], onlineCount: this.online.size, waiting: 0});
 			backlog();
 		}
 		return true;
