@@ -43,6 +43,11 @@ export type RelayStats = AckStats & {
 	evictions: number;
 };
 
+/** A welcome, then a directory message per further 200 records. */
+function pages(records: number): number {
+	return Math.max(1, Math.ceil(records / directoryChunk));
+}
+
 export class RelayCore {
 	/** In login order: a login again moves to the end. */
 	private readonly online = new Map<string, Session>();
@@ -138,9 +143,9 @@ export class RelayCore {
 		return this.queue.storedBytes;
 	}
 
-	/** Pages of contacts a login of `username` would be sent, before any signature is checked. */
+	/** Pages (the welcome and each directory message) a login of `username` would be sent, before any signature is checked. */
 	directoryPages(username: string): number {
-		return Math.ceil(this.directory.listedCount(username) / directoryChunk);
+		return pages(this.directory.listedCount(username));
 	}
 
 	registeredCount(): number {
@@ -223,7 +228,7 @@ export class RelayCore {
 			return true;
 		}
 		const listed = this.directory.listedFor(username);
-		this.access.directorySent(session.address, Math.ceil(listed.length / directoryChunk));
+		this.access.directorySent(session.address, pages(listed.length));
 		this.listeners.add(username, session);
 		// Joins and leaves after this snapshot wait in the session until its list is out.
 		this.presence.welcomed(session);

@@ -97,7 +97,9 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		deleteContactsTo.run(username);
 		return deleteUserRow.run(username).changes;
 	});
-	const selectContactNames = db.prepare('select contact from contacts where owner = ? order by contact limit ?').pluck();
+	const selectContactNames = db
+		.prepare('select contact from contacts join users on username = contact where owner = ? order by contact limit ?')
+		.pluck();
 	const countContacts = db.prepare('select count(*) from contacts where owner = ?').pluck();
 	const selectContact = db.prepare('select 1 from contacts where owner = ? and contact = ?').pluck();
 	const insertContact = db.prepare('insert into contacts (owner, contact) values (?, ?) on conflict do nothing');
