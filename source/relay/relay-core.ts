@@ -257,10 +257,13 @@ export class RelayCore {
 	 * online that did not have the sender as a contact hears its record now, before the envelope.
 	 */
 	private wrote(from: string, to: string): void {
-		if (!this.directory.wrote(from, to) || this.directory.community) return;
 		const recipient = this.listeners.get(to);
 		const sender = this.online.get(from)?.user;
-		if (recipient !== undefined && sender !== undefined) recipient.presence({type: 'user_joined', user: this.record(sender)});
+		const introduce = recipient !== undefined && sender !== undefined && !this.directory.community;
+		// What the recipient has yet to hear goes first, decided while the sender is not its
+		// contact yet: a join of the sender waiting in the batch is not told twice.
+		const added = this.directory.wrote(from, to, () => introduce && this.presence.catchUp(to, recipient));
+		if (added && introduce) recipient.presence({type: 'user_joined', user: this.record(sender)});
 	}
 
 	/**

@@ -97,10 +97,15 @@ export class UserDirectory {
 		return {found, missing};
 	}
 
-	/** `from` wrote to `to`: each becomes the other's contact. Says whether `from` is new to `to`. */
-	wrote(from: string, to: string): boolean {
+	/**
+	 * `from` wrote to `to`: each becomes the other's contact. `introducing` runs just before `from`
+	 * is added to `to`'s contacts; says whether it was.
+	 */
+	wrote(from: string, to: string, introducing: () => void): boolean {
 		if (from === to) return false;
 		this.contacts.add(from, to);
+		if (this.contacts.has(to, from)) return false;
+		introducing();
 		return this.contacts.add(to, from);
 	}
 
