@@ -40,6 +40,26 @@ create table if not exists contacts (
 create index if not exists contacts_by_contact on contacts (contact, owner);
 `;
 
+/**
+ * Keeps the number of registered users in `meta`, counted once on a database that has none yet and
+ * then by triggers, so that opening a database of a million users reads one row, not a million.
+ */
+function countUsers(db: Database.Database): void {
+	db.transaction(() => {
+		if (db.prepare("select 1 from meta where key = 'user_count'").get() === undefined) {
+			db.exec("insert into meta (key, value) select 'user_count', count(*) from users");
+		}
+		db.exec(`
+			create trigger if not exists users_added after insert on users begin
+				update meta set value = value + 1 where key = 'user_count';
+			end;
+			create trigger if not exists users_deleted after delete on users begin
+				update meta set value = value - 1 where key = 'user_count';
+			end;
+		`);
+	})();
+}
+
 type UserRow = Omit<StoredUser, 'confirmed'> & {confirmed: number};
 
 function storedUser(row: UserRow): StoredUser {
@@ -76,6 +96,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	if (!userColumns.includes('confirmed')) db.exec('alter table users add column confirmed integer not null default 1');
 	// What lapsedUsers reads: the few unconfirmed names, not every registered one.
 	db.exec('create index if not exists users_unconfirmed on users (registered_at) where confirmed = 0');
+	countUsers(db);
 
 	const insertUser = db.prepare(
 		'insert into users (username, identity, x25519, binding, registered_at, confirmed) values (@username, @identity, @x25519, @binding, @registeredAt, @confirmed)',
@@ -84,7 +105,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	const selectUser = db.prepare(`select ${userFields} from users where username = ?`);
 	const selectUsersNamed = db.prepare(`select ${userFields} from users where username in (select value from json_each(?)) order by username`);
 	const selectFirstNames = db.prepare('select username from users order by username limit ?').pluck();
-	let userCount = db.prepare('select count(*) from users').pluck().get() as number;
+	let userCount = db.prepare("select value from meta where key = 'user_count'").pluck().get() as number;
 	const updateConfirmed = db.prepare('update users set confirmed = 1 where username = ?');
 	const selectLapsed = db.prepare('select username from users where confirmed = 0 and registered_at < ? order by registered_at').pluck();
 	const deleteUserRow = db.prepare('delete from users where username = ?');
