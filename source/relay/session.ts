@@ -31,7 +31,7 @@ export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutd
 export class Session {
 	/** While set, new envelopes for this user wait in the queue: the backlog goes out first, in order. */
 	catchingUp = false;
-	/** Whether this client gets the directory and presence (false for headless clients). */
+	/** Whether this client gets its contacts, presence and names in `who` (false for headless clients). */
 	roster = true;
 	/** When this session last logged in or sent something: the newcomer idle longest is evicted first. */
 	lastActive = 0;
@@ -48,9 +48,9 @@ export class Session {
 	/** Delivery numbers sent and not yet acknowledged: all an ack may delete. */
 	private readonly unacknowledged = new Set<number>();
 	/**
-	 * Joins and leaves held while the directory streams out, the latest per user (a join, a leave,
-	 * or a join and then a leave for a user the directory may not list), oldest user first: at
-	 * most two per registered user however long the directory takes.
+	 * Joins and leaves held while the list of contacts streams out, the latest per user (a join, a
+	 * leave, or a join and then a leave for a user the list may not hold), oldest user first: at
+	 * most two per contact (per user on a community relay) however long the list takes.
 	 */
 	private heldPresence: Map<string, RelayMessage[]> | undefined;
 	/** What the rate check asks of the relay, made once rather than per message. */
