@@ -306,10 +306,10 @@ export class RelayCore {
 		const recipient = guardStorage(this.options.log, 'user', () => this.registered(to) ?? null);
 		if (recipient === undefined) return 'storage_failed';
 		if (recipient === null) return 'unknown_recipient';
-		const sender = this.online.get(from)?.user ?? recipient;
-		const verdict = this.queue.accept(envelope, to, from, time, this.access.hasPriority(sender));
+		const sender = this.online.get(from)?.user;
+		const verdict = this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
 		// A message to someone else is a use of the account; one to itself is not.
-		if (verdict === 'ok' && to !== from) this.confirm(sender);
+		if (verdict === 'ok' && to !== from && sender !== undefined) this.confirm(sender);
 		return verdict;
 	}
 
