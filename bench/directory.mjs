@@ -1,6 +1,7 @@
 // `npm run bench:directory`: what a login and a lookup cost as the registry grows (issue 12), and a
 // person's client's first login with 5,000 contacts carried over from an older version.
-// IM_TUI_BENCH_QUICK=1 for a short run (100,000 users at most).
+// IM_TUI_BENCH_QUICK=1 for a short run (100,000 users at most); IM_TUI_BENCH_ONLY=registry or
+// contacts for one half.
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {cpus, tmpdir, totalmem} from 'node:os';
 import {join} from 'node:path';
@@ -94,9 +95,10 @@ async function registry(size) {
 	}
 }
 
+const only = process.env.IM_TUI_BENCH_ONLY;
 const rows = [];
-for (const size of sizes) rows.push(...(await registry(size)));
-rows.push(...(await carriedOverContacts({registered: quick ? 100_000 : 1_000_000, contacts: 5000, limits})));
+if (only !== 'contacts') for (const size of sizes) rows.push(...(await registry(size)));
+if (only !== 'registry') rows.push(...(await carriedOverContacts({registered: quick ? 100_000 : 1_000_000, contacts: 5000, limits})));
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; load generator on the same machine`;
 console.log(`im-tui directory benchmarks (${machine})\n`);
