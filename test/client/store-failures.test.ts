@@ -112,7 +112,7 @@ describe('when the contact store cannot be written', () => {
 	it('keys it could not save at login are saved before any envelope is opened', {timeout: 30_000}, async () => {
 		const {relay, bobDir, peer, users, envelope, emitted, toRelay, session} = await waitingForBob('after a bad start');
 		const release = holdLock(bobDir, relay.fingerprint, 'bob');
-		expect(session.welcome(users)).toEqual([{username: 'alice', online: true, verified: false, keyChanged: false}]);
+		expect(session.welcome(users).contacts).toEqual([{username: 'alice', online: true, verified: false, keyChanged: false}]);
 		session.attach(message => toRelay.push(message));
 		session.deliver(envelope);
 		await new Promise(resolve => setImmediate(resolve));

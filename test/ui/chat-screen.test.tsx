@@ -16,7 +16,7 @@ async function start(users: Contact[], size?: {columns: number; rows: number}) {
 	);
 	await waitFor(() => expect(connection.listenerCount('login-request')).toBe(1));
 	connection.emit('status', 'online');
-	connection.emit('welcome', {username: 'me1', users, motd: null});
+	connection.emit('welcome', {username: 'me1', users, motd: null, online: [], onlineCount: 1, waiting: 0});
 	await waitFor(() => expect(view.lastFrame()).toContain('you: me1'));
 	return {connection, view};
 }

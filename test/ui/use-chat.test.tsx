@@ -62,7 +62,7 @@ function lines(state: ChatState, key = state.selected): string[] {
 async function loggedIn(users: Contact[] = [contact('amy'), contact('bob')]) {
 	const chat = setup();
 	await waitFor(() => expect(chat.connection.listenerCount('welcome')).toBe(1));
-	chat.connection.emit('welcome', {username: 'me1', users, motd: null});
+	chat.connection.emit('welcome', {username: 'me1', users, motd: null, online: [], onlineCount: 1, waiting: 0});
 	await waitFor(() => expect(chat.state().me).toBe('me1'));
 	return chat;
 }
@@ -110,7 +110,7 @@ describe('useChat', () => {
 		const {connection, state, actions} = setup();
 		await waitFor(() => expect(connection.listenerCount('welcome')).toBe(1));
 		expect(actions().send('nobody to get this')).toBe(false);
-		connection.emit('welcome', {username: 'me1', users: [contact('amy')], motd: null});
+		connection.emit('welcome', {username: 'me1', users: [contact('amy')], motd: null, online: [], onlineCount: 1, waiting: 0});
 		await waitFor(() => expect(state()).toMatchObject({me: 'me1', selected: 'amy'}));
 		expect(actions().send('hi amy')).toBe(true);
 		expect(connection.sends).toEqual([['amy', 'hi amy']]);
