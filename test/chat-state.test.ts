@@ -1,3 +1,4 @@
+import {isValidUsername} from '../source/net/usernames.js';
 import {describe, expect, test} from 'vitest';
 import {chatReducer, conversationList, createChatState, everyone, sidebarEntries, statusView, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
 import type {Contact} from '../source/client/client-events.js';
@@ -15,7 +16,7 @@ function online(me: string, users: string[], motd: string | null = null, offline
 	const contacts = [...users.map(name => contact(name)), ...offline.map(name => contact(name, {online: false}))];
 	return run([
 		{type: 'status', status: 'online'},
-		{type: 'welcome', welcome: {username: me, users: contacts, motd}, time: 1},
+		{type: 'welcome', welcome: {username: me, users: contacts, motd, online: [], onlineCount: users.filter(name => isValidUsername(name) && name !== me).length + 1, waiting: 0}, time: 1},
 	]);
 }
 
@@ -64,7 +65,7 @@ describe('connection events', () => {
 		state = chatReducer(state, {type: 'login-error', error: {code: 'username_taken', message: 'bob is taken'}});
 		expect(state.login).toEqual({requested: true, pending: undefined, error: 'bob is taken'});
 		expect(state.notice).toEqual({tone: 'error', text: 'bob is taken'});
-		state = chatReducer(state, {type: 'welcome', welcome: {username: 'bob2', users: [], motd: null}, time: 1});
+		state = chatReducer(state, {type: 'welcome', welcome: {username: 'bob2', users: [], motd: null, online: [], onlineCount: 1, waiting: 0}, time: 1});
 		expect(state.me).toBe('bob2');
 		expect(state.login).toEqual({requested: false, pending: undefined, error: undefined});
 	});
@@ -74,25 +75,25 @@ describe('connection events', () => {
 		expect([...state.contacts.keys()].sort()).toEqual(['amy', 'bob', 'zed']);
 		expect(state.selected).toBe('amy');
 		expect(sidebar(state)).toEqual([`${statusView} (1)`, everyone, 'amy ›', 'bob ○', 'zed']);
-		expect(texts(status(state))).toEqual(['Logged in as me1. 2 other people are online (3 registered). Type /help for help.', 'Hello', 'second line']);
+		expect(texts(status(state))).toEqual(['Logged in as me1. 2 other people are online; no messages were waiting for you. Type /help for help.', 'Hello', 'second line']);
 		expect(status(state)[1]).toMatchObject({tone: 'announcement'});
 	});
 
 	test('welcome takes a relay of 10,000 users in one pass and leaves the state it was given alone', () => {
 		const before = online('me1', ['amy']);
 		const users = Array.from({length: 10_000}, (_, index) => contact(`u${index}`, {online: index % 2 === 0, keyChanged: index === 7}));
-		const after = chatReducer(before, {type: 'welcome', welcome: {username: 'me1', users, motd: null, reconnected: true}, time: 2});
+		const after = chatReducer(before, {type: 'welcome', welcome: {username: 'me1', users, motd: null, online: [], onlineCount: 5002, waiting: 3, reconnected: true}, time: 2});
 		expect(after.contacts.size).toBe(10_001);
 		expect(after.contacts.get('u7')?.keyChanged).toBe(true);
 		expect(texts(after.conversations.get('u7'))[0]).toMatch(/^WARNING: u7's identity key changed/);
-		expect(texts(status(after)).at(-1)).toBe('Back online. 5001 other people are online (10001 registered).');
+		expect(texts(status(after)).at(-1)).toBe('Back online. 5001 other people are online; 3 messages were waiting for you.');
 		expect([...before.contacts.keys()]).toEqual(['amy']);
 	});
 
 	test('welcome with nobody online selects # everyone', () => {
 		const state = online('me1', [], null, ['bob']);
 		expect(state.selected).toBe(everyone);
-		expect(texts(status(state))[0]).toBe('Logged in as me1. 0 other people are online (1 registered). Type /help for help.');
+		expect(texts(status(state))[0]).toBe('Logged in as me1. 0 other people are online; no messages were waiting for you. Type /help for help.');
 	});
 
 	test('user-joined marks a contact online (or adds a new one), with a system line; ignores me, duplicates and bad names', () => {
@@ -347,7 +348,7 @@ describe('contacts: changed keys, held messages, verification', () => {
 	});
 
 	test('a contact already changed at welcome or at join gets the warning too', () => {
-		let state = run([{type: 'welcome', welcome: {username: 'me1', users: [contact('amy', {keyChanged: true})], motd: null}, time: 1}]);
+		let state = run([{type: 'welcome', welcome: {username: 'me1', users: [contact('amy', {keyChanged: true})], motd: null, online: [], onlineCount: 1, waiting: 0}, time: 1}]);
 		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
 		state = chatReducer(online('me1', [], null, ['amy']), {type: 'user-joined', contact: contact('amy', {keyChanged: true}), time: 2});
 		expect(texts(state.conversations.get('amy'))).toEqual([warning, 'amy joined']);
