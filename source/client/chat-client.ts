@@ -523,14 +523,15 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			case 'error':
 				if (message.fatal) {
 					this.finish(message.code, message.message);
+				} else if (message.ref !== null && this.session?.lookupRefused(message.ref, message.code, message.message)) {
+					// invalid_username about a lookup (its ref) is no login error
+					return;
 				} else if (loginErrors.has(message.code)) {
 					// Logging in again by itself was refused: for now (throttled, registration closed),
 					// tried again later; or for good (the relay no longer takes this identity).
 					const forNow = this.resumeAs !== undefined && reconnectCodes.has(message.code);
 					if (!forNow) this.emit('login-error', {code: message.code, message: message.message});
 					if (this.resumeAs !== undefined) this.finish(message.code, message.message);
-				} else if (message.ref !== null && this.session?.lookupRefused(message.ref, message.code, message.message)) {
-					return;
 				} else {
 					if (message.ref !== null) this.session?.refused(message.ref, message.code);
 					this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
