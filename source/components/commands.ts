@@ -71,8 +71,8 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 		if (raw === undefined) return {ok: false, error: `Usage: ${spec.usage}.`};
 		const check = checkUsername(raw);
 		if (!check.ok) return {ok: false, error: `${spec.usage}: "${raw}" ${check.code === 'reserved_username' ? 'is reserved, nobody has it' : 'is not a username (1 to 32 of a-z, 0-9, _ and -)'}.`};
-		// The text as typed: spaces inside it kept, the one after the name not.
-		const after = line.trimStart().slice(word.length).trimStart().slice(raw.length).replace(/^\s/, '');
+		// The text as typed, spaces inside it kept.
+		const after = line.trimStart().slice(word.length).trimStart().slice(raw.length).trimStart();
 		return {ok: true, command: {name, target: check.username, text: after.trim() === '' ? undefined : after}};
 	}
 
