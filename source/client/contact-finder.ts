@@ -9,8 +9,12 @@ type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) =
 
 type Found = Extract<RelayMessage, {type: 'found'}>;
 
-/** Pinned names an upgraded client looks up after its first welcome, at most: its lookup tokens are for people too. */
-export const maxCarryOverNames = 1000;
+/**
+ * Pinned names an upgraded client looks up after its first welcome, at most: the relay's
+ * maxContacts and lookupBurst (PROTOCOL.md section 4.3), those it talks with first. One lookup
+ * at a time, so the rest of the session's messages are not held behind them.
+ */
+export const maxCarryOverNames = 5000;
 
 /** `who` messages asked and not yet answered, at most; the periodic one is skipped past it. */
 const maxUnansweredWho = 4;
