@@ -3,8 +3,8 @@
 //   node --expose-gc bench/relay-host.mjs '{"limits":{"rateBurst":"off"},"presence":true,"transportCrypto":false}'
 //
 // Options (JSON in argv[2]): `limits` as in RelayLimits, where "off" or null lifts one (JSON has no
-// Infinity); `presence` and `transportCrypto` as startRelay takes them. It listens on 127.0.0.1, a
-// free port, with a fresh data directory, says {type: 'ready', port, fingerprint, pid, dataDir} and answers
+// Infinity); `presence` and `transportCrypto` as startRelay takes them; `dataDir` a data directory
+// the parent prepared. It listens on 127.0.0.1, a free port, with a fresh data directory (or that one), says {type: 'ready', port, fingerprint, pid, dataDir} and answers
 // these IPC messages:
 //   {type: 'memory'}               -> {type: 'memory', rss, heapUsed, heapTotal, external, arrayBuffers}, after GC
 //   {type: 'cpu'}                  -> {type: 'cpu', micros}: the process's CPU time so far (user + system)
@@ -27,7 +27,8 @@ for (const [name, value] of Object.entries(options.limits ?? {})) {
 	limits[name] = value === 'off' || value === null ? Number.POSITIVE_INFINITY : value;
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'im-tui-bench-'));
+// `dataDir`: a directory the parent prepared (a database filled beforehand); removed at stop too.
+const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'im-tui-bench-'));
 let relay;
 try {
 	relay = await startRelay({

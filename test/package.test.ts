@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {cpSync, readdirSync, writeFileSync} from 'node:fs';
+import {cpSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
@@ -8,6 +8,7 @@ import {runToExit, spawnRelay} from './helpers/relay-process.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const packageVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {version: string}).version;
 
 // What `npx im-tui` gives a user: the packed tarball installed into an empty folder.
 describe('the published package', () => {
@@ -48,7 +49,7 @@ describe('the published package', () => {
 
 		for (const name of ['im-tui', 'im-tui-server']) {
 			const linked = execFileSync(join(project, 'node_modules', '.bin', name), ['--version'], {encoding: 'utf8'});
-			expect(linked.trim()).toBe('0.1.0');
+			expect(linked.trim()).toBe(packageVersion);
 		}
 
 		// the installed relay really runs: a client logs in and gets a message through it

@@ -237,10 +237,10 @@ async function computeExample(): Promise<{values: Record<string, string>; relaye
 		relay_ephemeral_public: hex(relay.publicRaw),
 		client_hello: encodeClientHello(hello),
 		transcript: hex(
-			Buffer.concat([Buffer.from('im-tui/1 transcript'), client.publicRaw, clientRandom, relayIdentity.publicRaw, relay.publicRaw]),
+			Buffer.concat([Buffer.from('im-tui/2 transcript'), client.publicRaw, clientRandom, relayIdentity.publicRaw, relay.publicRaw]),
 		),
 		H: hex(hash),
-		signed_message: hex(Buffer.concat([Buffer.from('im-tui/1 handshake'), hash])),
+		signed_message: hex(Buffer.concat([Buffer.from('im-tui/2 handshake'), hash])),
 		signature: hex(signature),
 		relay_hello: encodeRelayHello({identity: relayIdentity.publicRaw, ephemeral: relay.publicRaw, signature}),
 
@@ -263,7 +263,7 @@ async function computeExample(): Promise<{values: Record<string, string>; relaye
 		bob_x25519_public: hex(bobRecord.x25519),
 		bob_binding_message: hex(Buffer.concat([Buffer.from('im-tui/1 x25519 binding'), lp('bob'), bobRecord.x25519])),
 		bob_binding: hex(bobRecord.binding),
-		alice_proof_message: hex(Buffer.concat([Buffer.from('im-tui/1 login'), relayIdentity.publicRaw, hash, lp('alice')])),
+		alice_proof_message: hex(Buffer.concat([Buffer.from('im-tui/2 login'), relayIdentity.publicRaw, hash, lp('alice')])),
 		alice_proof: hex(loginProof(alice, relayIdentity.publicRaw, hash, 'alice')),
 		alice_login: JSON.stringify(login),
 
@@ -347,8 +347,8 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 	it('derives each key as HMAC(PRK, info || 0x01)', () => {
 		const expand = (info: string) =>
 			hex(createHmac('sha256', bytes('PRK')).update(info).update(Buffer.of(1)).digest());
-		expect(expand('im-tui/1 client->relay')).toBe(text('K_c2r'));
-		expect(expand('im-tui/1 relay->client')).toBe(text('K_r2c'));
+		expect(expand('im-tui/2 client->relay')).toBe(text('K_c2r'));
+		expect(expand('im-tui/2 relay->client')).toBe(text('K_r2c'));
 	});
 
 	it('lets the relay read client_hello and derive the same keys as the client', () => {
@@ -400,7 +400,7 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 		expect(relayed.alice.map(message => message.type)).toEqual(relayToAlice);
 		expect(relayed.bob.map(message => message.type)).toEqual(relayToBob);
 		const welcome = parseRelayMessage(JSON.parse(text('r2c_1_plaintext')).msgs[0]);
-		expect(welcome).toEqual({type: 'welcome', username: 'alice', users: [json('bob_user_record')], motd: null});
+		expect(welcome).toEqual({type: 'welcome', username: 'alice', users: [json('bob_user_record')], motd: null, online: ['bob'], onlineCount: 2, waiting: 0});
 		const accepted = parseRelayMessage(JSON.parse(text('r2c_2_plaintext')).msgs[0]);
 		const message = parseRelayMessage(json('relay_to_bob_message'));
 		expect(accepted).toEqual({type: 'accepted', id: 'm1', to: 'bob', time: message.type === 'message' ? message.time : -1});
@@ -422,7 +422,7 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 	it('accepts any JSON serialisation of a batch, since the MAC covers only the bytes sent', () => {
 		const send = json('send');
 		const reordered = `{"body": ${JSON.stringify(send.body)}, "ephemeral": ${JSON.stringify(send.ephemeral)},\n "kind": "direct", "to": "bob", "id": "m1", "type": "send"}`;
-		const plaintext = ` {"msgs": [ ${reordered} ],\n "seq": 0, "v": 1}`;
+		const plaintext = ` {"msgs": [ ${reordered} ],\n "seq": 0, "v": 2}`;
 		const token = new Fernet(bytes('K_c2r')).encrypt(plaintext, {iv: bytes('c2r_1_iv'), timeSeconds: sendTime});
 		expect(new FrameOpener(bytes('K_c2r'), 1024).open(token).map(parseClientMessage)).toEqual([send]);
 	});
