@@ -534,6 +534,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 					if (this.resumeAs !== undefined) this.finish(message.code, message.message);
 				} else {
 					if (message.ref !== null) this.session?.refused(message.ref, message.code);
+					else if (message.code === 'rate_limited') this.session?.droppedWithoutRef();
 					this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
 				}
 		}

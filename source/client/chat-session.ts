@@ -137,6 +137,11 @@ export class ChatSession {
 		this.finder.online(names, total);
 	}
 
+	/** rate_limited without a ref: a lookup or a who was dropped (see ContactFinder.rateLimited). */
+	droppedWithoutRef(): void {
+		this.finder.rateLimited(rateLimitPauseMs);
+	}
+
 	/** A refusal whose ref is one of our lookups: 'lookup-failed' is emitted, and true returned. */
 	lookupRefused(ref: string, code: string, message: string): boolean {
 		return this.finder.refused(ref, code, message);

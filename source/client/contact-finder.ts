@@ -48,6 +48,7 @@ export class ContactFinder {
 	/** Who asked each unanswered `who`, oldest first: the person (true) or the timer. */
 	#whoAsked: boolean[] = [];
 	#out: ((message: ClientMessage) => void) | undefined;
+	#resendTimer: NodeJS.Timeout | undefined;
 
 	constructor(
 		private readonly host: FinderHost,
@@ -68,6 +69,8 @@ export class ContactFinder {
 
 	detach(): void {
 		this.#out = undefined;
+		clearTimeout(this.#resendTimer);
+		this.#resendTimer = undefined;
 		this.#who.stop();
 		this.#whoAsked = [];
 		this.#lookups.detach();
@@ -129,6 +132,22 @@ export class ContactFinder {
 		if (reason === 'carry-over') this.#carryOver = [];
 		this.settled(names, new Set(), reason);
 		return true;
+	}
+
+	/**
+	 * The relay dropped a message other than a send (rate_limited, ref null): it may have been a
+	 * lookup or a who, so after a pause every lookup not yet answered goes out again (an answer to
+	 * one twice is taken once), and the who view no longer tells whose ask an answer is.
+	 */
+	rateLimited(pauseMs: number): void {
+		this.#whoAsked = [];
+		if (this.#resendTimer !== undefined || this.#lookups.size === 0) return;
+		this.#resendTimer = setTimeout(() => {
+			this.#resendTimer = undefined;
+			this.#lookups.unsendAll();
+			this.transmit();
+		}, pauseMs);
+		this.#resendTimer.unref();
 	}
 
 	/** Whether `name` was looked up on this connection and not found: its envelopes are rejected. */

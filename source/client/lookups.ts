@@ -61,6 +61,11 @@ export class Lookups {
 		return settled;
 	}
 
+	/** Every lookup not yet answered goes out again (the relay dropped one, unsaid which). */
+	unsendAll(): void {
+		for (const lookup of this.#pending.values()) lookup.sent = false;
+	}
+
 	/** The connection is gone: what was sent goes again on the next one; a sender's lookups are dropped. */
 	detach(): void {
 		for (const [id, lookup] of this.#pending) {

@@ -127,6 +127,32 @@ describe('looking people up by name', () => {
 	});
 });
 
+describe('a lookup the relay dropped (rate_limited, with no ref)', () => {
+	it('goes out again after a pause, and its answer arrives once', async () => {
+		let dropped = false;
+		const relay = await scriptedRelay({
+			onMessage(message, session) {
+				if (message.type !== 'lookup') return;
+				if (!dropped) {
+					dropped = true;
+					session.reply({type: 'error', code: 'rate_limited', message: 'slow down', fatal: false, ref: null});
+					return;
+				}
+				session.reply({type: 'found', id: message.id, users: [], missing: ['bob']});
+			},
+		});
+		const client = clientOf(relay);
+		await logIn(client);
+		const found = record(client, 'found');
+		const [id] = client.lookup(['bob']);
+		await expect.poll(() => found.length, {timeout: 5000}).toBe(1);
+		expect(found[0]![0]).toMatchObject({id, missing: ['bob']});
+		const lookups = sentOf(relay.scripted[0]!, 'lookup');
+		expect(lookups.map(lookup => lookup.id)).toEqual([id, id]);
+		await client.close();
+	});
+});
+
 describe('who is online', () => {
 	it('takes the welcome view (without me), asks again every interval and on who(), and bounds what it keeps', async () => {
 		const many = Array.from({length: 500}, (_, index) => `u${index}`);
