@@ -1,6 +1,6 @@
 import {isValidUsername} from '../source/net/usernames.js';
 import {describe, expect, test} from 'vitest';
-import {chatReducer, conversationList, createChatState, everyone, sidebarEntries, statusView, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
+import {chatReducer, conversationList, createChatState, everyone, onlineNowHeader, sidebarEntries, statusView, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
 import type {Contact} from '../source/client/client-events.js';
 
 const relay = {host: 'localhost', port: 7000, fingerprint: 'ab'.repeat(32)};
@@ -567,5 +567,33 @@ describe('the status view and what goes where', () => {
 		const state = run([{type: 'reconnecting', reconnect: {attempt: 1, at: 500, code: 'connect_failed', message: 'could not reach h:1 (ECONNREFUSED)'}, time: 1}]);
 		expect(texts(status(state))).toEqual(['Could not reach the relay: could not reach h:1 (ECONNREFUSED) (connect_failed). Trying again by itself; Ctrl+C leaves.']);
 		expect(state.status).toBe('reconnecting');
+	});
+});
+
+describe('lookups and who is online', () => {
+	test('the who-is-online view keeps valid names but me, without repeats, at most 100; the sidebar lists those not contacts under a heading', () => {
+		let state = online('me1', ['amy']);
+		const many = Array.from({length: 300}, (_, index) => `u${index}`);
+		state = chatReducer(state, {type: 'online', online: {names: ['amy', 'me1', 'zed', 'zed', 'Bad Name', ...many], total: 400, asked: false}, time: 2});
+		expect(state.who.names).toHaveLength(100);
+		expect(state.who.names.slice(0, 3)).toEqual(['amy', 'zed', 'u0']);
+		expect(sidebar(state).slice(0, 6)).toEqual([statusView, everyone, 'amy ›', `${onlineNowHeader} ○`, 'zed', 'u0']);
+		expect(status(state)).toHaveLength(1);
+	});
+
+	test('/who answered: listed in the status view', () => {
+		const state = chatReducer(online('me1', []), {type: 'online', online: {names: ['zed', 'amy'], total: 3, asked: true}, time: 2});
+		expect(texts(status(state)).at(-1)).toBe('3 people are online, you included. Logged in last: zed, amy.');
+	});
+
+	test('who a lookup found becomes a contact, a changed record with the warning; a failed carry-over is said in the status view', () => {
+		let state = online('me1', ['amy']);
+		state = chatReducer(state, {type: 'found', found: {id: 'q1', reason: 'carry-over', users: [contact('bob', {online: false}), contact('cy', {keyChanged: true}), contact('me1')], missing: ['dee']}, time: 2});
+		expect([...state.contacts.keys()].sort()).toEqual(['amy', 'bob', 'cy']);
+		expect(texts(state.conversations.get('cy'))[0]).toMatch(/^WARNING: cy's identity key changed/);
+		state = chatReducer(state, {type: 'lookup-failed', failure: {id: 'q2', names: ['eve', 'fay'], reason: 'carry-over', code: 'lookup_throttled', message: 'wait 5 minutes'}, time: 3});
+		expect(texts(status(state)).at(-1)).toBe('Could not look up 2 people you knew before on this relay: wait 5 minutes');
+		const unchanged = chatReducer(state, {type: 'lookup-failed', failure: {id: 'q3', names: ['gus'], reason: 'user', code: 'lookup_throttled', message: 'wait'}, time: 4});
+		expect(unchanged).toBe(state);
 	});
 });
