@@ -87,6 +87,12 @@ export type ClientEvents = {
 	 * envelope came from someone with no pin).
 	 */
 	found: [found: {id: string; reason: LookupReason; users: Contact[]; missing: string[]}];
+	/**
+	 * Once per run, after the first welcome: the names pinned on this device that it did not list
+	 * (contacts of an older version) were looked up; `found` of `names` are contacts now. `complete`
+	 * is false when the relay refused a lookup (lookup_throttled) and the rest were not asked.
+	 */
+	'carried-over': [carried: {names: number; found: number; complete: boolean}];
 	/** The relay refused lookup `id` (lookup_throttled, invalid_username: `message` says why and how long to wait). */
 	'lookup-failed': [failure: {id: string; names: string[]; reason: LookupReason; code: string; message: string}];
 	/** The who-is-online view, asked again; `asked`: the answer to who(), not to the client's own periodic ask. */

@@ -45,6 +45,8 @@ export class ContactFinder {
 	readonly #who: WhoOnline;
 	/** Pinned names still to carry over, one lookup at a time; undefined until the first welcome. */
 	#carryOver: string[] | undefined;
+	/** How the carry-over went so far, told once it is over ('carried-over'). */
+	#carried = {names: 0, found: 0, failed: false, told: false};
 	/** Who asked each unanswered `who`, oldest first: the person (true) or the timer. */
 	#whoAsked: boolean[] = [];
 	#out: ((message: ClientMessage) => void) | undefined;
@@ -93,6 +95,7 @@ export class ContactFinder {
 	carryOver(names: readonly string[]): void {
 		if (this.#carryOver !== undefined) return;
 		this.#carryOver = names.slice(0, maxCarryOverNames);
+		this.#carried.names = this.#carryOver.length;
 		this.nextCarryOver();
 	}
 
@@ -119,6 +122,7 @@ export class ContactFinder {
 		const names = new Set(found);
 		const absent = [...new Set(missing)].filter(name => asked.has(name) && !names.has(name));
 		this.host.emit('found', {id, reason: lookup.reason, users: found.map(name => this.host.contact(name)), missing: absent});
+		if (lookup.reason === 'carry-over') this.#carried.found += found.length;
 		this.settled(lookup.names, names, lookup.reason);
 	}
 
@@ -129,7 +133,10 @@ export class ContactFinder {
 		const {names, reason} = lookup;
 		this.host.emit('lookup-failed', {id: ref, names: [...names], reason, code, message});
 		// The rest of the carry-over would be refused the same way: it is over for this run.
-		if (reason === 'carry-over') this.#carryOver = [];
+		if (reason === 'carry-over') {
+			this.#carryOver = [];
+			this.#carried.failed = true;
+		}
 		this.settled(names, new Set(), reason);
 		return true;
 	}
@@ -188,12 +195,29 @@ export class ContactFinder {
 
 	private nextCarryOver(): void {
 		const names = this.#carryOver;
-		if (names === undefined || names.length === 0) return;
+		if (names === undefined) return;
+		if (names.length === 0) {
+			this.carriedOver();
+			return;
+		}
 		try {
 			this.lookup(names.slice(0, maxLookupNames), 'carry-over');
 			names.splice(0, maxLookupNames);
 		} catch {
-			// Lookups wait already: the carry-over goes on when the next of its own is answered, or not at all.
+			// Too many lookups wait: what is left of the carry-over is not looked up in this run.
+			this.#carried.failed = true;
+			names.length = 0;
+			this.carriedOver();
 		}
+	}
+
+	/** Tells, once, that the carry-over is over (also when there was nothing to look up). */
+	private carriedOver(): void {
+		const carried = this.#carried;
+		if (carried.told) return;
+		carried.told = true;
+		// After the welcome event, when there was nothing to look up.
+		const {names, found, failed} = carried;
+		queueMicrotask(() => this.host.emit('carried-over', {names, found, complete: !failed}));
 	}
 }

@@ -193,7 +193,9 @@ describe('a client upgraded from version 1', () => {
 			},
 		});
 		const old = clientOf(relay, {dataDir});
+		const nothing = next(old, 'carried-over');
 		await logIn(old);
+		expect((await nothing)[0]).toEqual({names: 0, found: 0, complete: true});
 		await old.close();
 		const account = join(dataDir, relay.fingerprint);
 		const pins = () => (JSON.parse(readFileSync(join(account, 'alice', 'pins.json'), 'utf8')) as {pins: Record<string, unknown>}).pins;
@@ -202,7 +204,9 @@ describe('a client upgraded from version 1', () => {
 
 		const client = clientOf(relay, {dataDir, reconnect: {initialDelayMs: 50, maxDelayMs: 50}});
 		const found = record(client, 'found');
+		const carried = next(client, 'carried-over');
 		await logIn(client);
+		expect((await carried)[0]).toEqual({names: 2, found: 2, complete: true});
 		await expect.poll(() => found.length).toBe(1);
 		expect(found[0]![0]).toMatchObject({reason: 'carry-over', missing: []});
 		expect(found[0]![0].users.map(user => user.username)).toEqual(['bob', 'carol']);
