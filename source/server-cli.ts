@@ -4,7 +4,16 @@ import {join} from 'node:path';
 import process from 'node:process';
 import {parseFlags} from './cli-flags.js';
 import {formatKey} from './crypto/keys.js';
-import {parseCountLimit, parseHandshakeLimit, parseRateLimit, parseRegistrationLimit, parseSwitch} from './relay/limit-flags.js';
+import {
+	parseCommunity,
+	parseCountLimit,
+	parseHandshakeLimit,
+	parseLookupLimit,
+	parseNonNegative,
+	parseRateLimit,
+	parseRegistrationLimit,
+	parseSwitch,
+} from './relay/limit-flags.js';
 import {jsonLineLogger} from './relay/logger.js';
 import {reachableAddresses} from './relay/network-addresses.js';
 import {startOperatorConsole} from './relay/operator-console.js';
@@ -34,7 +43,12 @@ const cli = parseFlags(
 	  --registration-limit PER_HOUR,BURST
 	                                  New names from one address (default 20,10);
 	                                  off also lifts the relay-wide 1000 an hour
-	  --max-users N                   Registered names at most (default 100000)
+	  --max-users N                   Registered names at most (default 1000000)
+	  --community N|off               While at most N users are registered, everyone
+	                                  is everyone's contact (default 100, at most 1000)
+	  --who N                         Names in the who-is-online view (default 20; 0 none)
+	  --lookup-limit PER_HOUR,BURST   Names one account may look up (default 600,5000);
+	                                  an address twice that
 	  --presence on|off               Tell clients of joins and leaves (default on)
 
 	When stdin is a terminal, each line typed is sent to everyone as an announcement.
@@ -55,6 +69,9 @@ const cli = parseFlags(
 			handshakeLimit: {type: 'string'},
 			registrationLimit: {type: 'string'},
 			maxUsers: {type: 'string'},
+			community: {type: 'string'},
+			who: {type: 'string'},
+			lookupLimit: {type: 'string'},
 			presence: {type: 'string', default: 'on'},
 		},
 	},
@@ -69,7 +86,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 const limits: Partial<RelayLimits> = {};
 let presence = true;
 try {
-	const {rateLimit, maxConnections, maxConnectionsPerAddress, maxPending, handshakeLimit, registrationLimit, maxUsers} = cli.flags;
+	const {rateLimit, maxConnections, maxConnectionsPerAddress, maxPending, handshakeLimit, registrationLimit, maxUsers, community, who, lookupLimit} =
+		cli.flags;
 	if (rateLimit !== undefined) Object.assign(limits, parseRateLimit(rateLimit));
 	if (maxConnections !== undefined) limits.maxConnections = parseCountLimit('max-connections', maxConnections);
 	if (maxConnectionsPerAddress !== undefined) {
@@ -79,6 +97,9 @@ try {
 	if (handshakeLimit !== undefined) Object.assign(limits, parseHandshakeLimit(handshakeLimit));
 	if (registrationLimit !== undefined) Object.assign(limits, parseRegistrationLimit(registrationLimit));
 	if (maxUsers !== undefined) limits.maxRegisteredUsers = parseCountLimit('max-users', maxUsers);
+	if (community !== undefined) limits.communityMaxUsers = parseCommunity(community);
+	if (who !== undefined) limits.whoLimit = parseNonNegative('who', who);
+	if (lookupLimit !== undefined) Object.assign(limits, parseLookupLimit(lookupLimit));
 	presence = parseSwitch('presence', cli.flags.presence);
 } catch (error) {
 	process.stderr.write(`im-tui-server: ${(error as Error).message}\n`);

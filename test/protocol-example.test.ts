@@ -89,7 +89,7 @@ const identityOf = (seed: Buffer, x25519: Buffer): IdentityKeys => ({
  * Runs alice's login and send through the relay's own core and database, with bob registered and
  * online on a connection of his own, and returns what the relay sends each of them.
  */
-async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, alice: ClientMessage[]) {
+async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, alice: ClientMessage[], aliceLater: ClientMessage[]) {
 	const store = openSqliteStore(tempDir('im-tui-protocol-example-'));
 	const core = new RelayCore(
 		{
@@ -125,6 +125,7 @@ async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, 
 		if (message.type === 'message') bobSide.session.handle({type: 'ack', deliveries: [message.delivery]});
 	}
 	await new Promise(resolve => setImmediate(resolve));
+	for (const message of aliceLater) aliceSide.session.handle(message);
 	core.stop();
 	store.close();
 	return {alice: aliceSide.received, bob: bobSide.received.slice(bobBefore)};
@@ -158,7 +159,7 @@ function tokenParts(name: string, token: string): Record<string, string> {
 	};
 }
 
-const relayToAlice = ['login_request', 'welcome', 'accepted'];
+const relayToAlice = ['login_request', 'welcome', 'accepted', 'found'];
 const relayToBob = ['user_joined', 'message'];
 
 async function computeExample(): Promise<{values: Record<string, string>; relayed: {alice: RelayMessage[]; bob: RelayMessage[]}}> {
@@ -200,8 +201,10 @@ async function computeExample(): Promise<{values: Record<string, string>; relaye
 	const send: ClientMessage = {type: 'send', id: 'm1', to: 'bob', kind: 'direct', ephemeral: toBase64Url(envelope.ephemeral), body: envelope.body};
 
 	// 8.5 and 8.7: what the relay's own code sends back, then every frame of this connection.
-	const relayed = await runRelay(relayIdentity.publicRaw, hash, bob, [login, send]);
-	const [loginRequest, welcome, accepted] = relayed.alice;
+	// 8.9: alice looks up three names once bob has acknowledged her message.
+	const lookup: ClientMessage = {type: 'lookup', id: 'q1', names: ['Bob', 'carol', 'system']};
+	const relayed = await runRelay(relayIdentity.publicRaw, hash, bob, [login, send], [lookup]);
+	const [loginRequest, welcome, accepted, found] = relayed.alice;
 	const [userJoined, delivered] = relayed.bob;
 	if (welcome?.type !== 'welcome' || userJoined === undefined || delivered === undefined) {
 		throw new Error('the relay did not answer as section 8 expects (see the "relay" test)');
@@ -210,10 +213,12 @@ async function computeExample(): Promise<{values: Record<string, string>; relaye
 		{name: 'r2c_0', iv: run(0x00, 16), timestamp: handshakeTime, messages: [loginRequest!]},
 		{name: 'r2c_1', iv: run(0x20, 16), timestamp: handshakeTime, messages: [welcome]},
 		{name: 'r2c_2', iv: run(0x50, 16), timestamp: sendTime, messages: [accepted!]},
+		{name: 'r2c_3', iv: run(0x70, 16), timestamp: sendTime, messages: [found!]},
 	];
 	const clientFrames: Frame[] = [
 		{name: 'c2r_0', iv: run(0x10, 16), timestamp: handshakeTime, messages: [login]},
 		{name: 'c2r_1', iv: run(0x40, 16), timestamp: sendTime, messages: [send]},
+		{name: 'c2r_2', iv: run(0x60, 16), timestamp: sendTime, messages: [lookup]},
 	];
 	const frames = {...sealAll(keys.relayToClient, relayFrames), ...sealAll(keys.clientToRelay, clientFrames)};
 
@@ -408,15 +413,18 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 
 	it('opens each token in order and yields the stated messages', () => {
 		const client = new FrameOpener(bytes('K_r2c'), 1024);
-		for (const name of ['r2c_0', 'r2c_1', 'r2c_2']) {
+		for (const name of ['r2c_0', 'r2c_1', 'r2c_2', 'r2c_3']) {
 			expect(client.open(text(`${name}_token`)).map(parseRelayMessage)).toEqual(JSON.parse(text(`${name}_plaintext`)).msgs);
 		}
 		const relay = new FrameOpener(bytes('K_c2r'), 1024);
-		for (const name of ['c2r_0', 'c2r_1']) {
+		for (const name of ['c2r_0', 'c2r_1', 'c2r_2']) {
 			expect(relay.open(text(`${name}_token`)).map(parseClientMessage)).toEqual(JSON.parse(text(`${name}_plaintext`)).msgs);
 		}
 		expect(JSON.parse(text('c2r_0_plaintext')).msgs).toEqual([json('alice_login')]);
 		expect(JSON.parse(text('c2r_1_plaintext')).msgs).toEqual([json('send')]);
+		expect(JSON.parse(text('c2r_2_plaintext')).msgs).toEqual([{type: 'lookup', id: 'q1', names: ['Bob', 'carol', 'system']}]);
+		const found = parseRelayMessage(JSON.parse(text('r2c_3_plaintext')).msgs[0]);
+		expect(found).toEqual({type: 'found', id: 'q1', users: [json('bob_user_record')], missing: ['carol', 'system']});
 	});
 
 	it('accepts any JSON serialisation of a batch, since the MAC covers only the bytes sent', () => {

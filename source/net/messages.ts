@@ -1,6 +1,6 @@
 import {fromBase64Url} from '../crypto/base64url.js';
 import {isErrorCode, isFatal, ProtocolError, type ErrorCode} from './error-codes.js';
-import {isValidUsername} from './usernames.js';
+import {isFoldedName, isValidUsername} from './usernames.js';
 
 /** Protocol messages (PROTOCOL.md section 4) as discriminated unions. Only parse*() makes them from wire data. */
 export type Ping = {type: 'ping'; nonce: number};
@@ -227,11 +227,12 @@ function lookupNames(fields: Fields): string[] {
 	return value as string[];
 }
 
-/** Folded usernames the relay sends. */
-function usernames(fields: Fields, key: string): string[] {
+/** Folded usernames the relay sends; `reserved` allows the reserved ones (a lookup's `missing`). */
+function usernames(fields: Fields, key: string, {reserved = false} = {}): string[] {
 	const value = fields[key];
 	if (!Array.isArray(value)) bad(`"${key}" must be an array of usernames`);
-	for (const item of value) if (typeof item !== 'string' || !isValidUsername(item)) bad(`"${key}" must hold valid usernames`);
+	const valid = reserved ? isFoldedName : isValidUsername;
+	for (const item of value) if (typeof item !== 'string' || !valid(item)) bad(`"${key}" must hold valid usernames`);
 	return value as string[];
 }
 
@@ -318,7 +319,7 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 		case 'directory':
 			return {type: 'directory', users: userRecords(fields)};
 		case 'found':
-			return {type: 'found', id: messageId(fields, 'id'), users: userRecords(fields), missing: usernames(fields, 'missing')};
+			return {type: 'found', id: messageId(fields, 'id'), users: userRecords(fields), missing: usernames(fields, 'missing', {reserved: true})};
 		case 'online':
 			return {type: 'online', users: usernames(fields, 'users'), total: int(fields, 'total')};
 		case 'user_joined':

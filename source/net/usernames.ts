@@ -35,6 +35,11 @@ export function checkUsername(raw: string): UsernameCheck {
 	return {ok: true, username};
 }
 
+/** A folded name of the username's shape, reserved or not: what a lookup's `missing` may hold. */
+export function isFoldedName(name: string): boolean {
+	return usernamePattern.test(name);
+}
+
 export function isValidUsername(name: string): boolean {
 	return usernamePattern.test(name) && !reservedUsernames.has(name);
 }

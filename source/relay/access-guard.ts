@@ -24,8 +24,8 @@ export type AccessRefusal = {code: 'login_throttled' | 'registration_closed'; me
  * Who may try to log in and who may register, per address and in all, and which accounts keep
  * their place when the relay is full. A registration is free to make, so being registered earns
  * nothing by itself, and neither does activity a new account can make at will: priority goes to
- * accounts used again after they were registered and older than establishedAfterMs. (Among those
- * without it, the one idle longest gives way first: see RelayCore.)
+ * accounts used again after they were registered and older than establishedAfterMs; among those
+ * without it, the one idle longest gives way first.
  */
 export class AccessGuard {
 	private readonly failedLogins: AddressBuckets;
@@ -95,6 +95,16 @@ export class AccessGuard {
 	registered(address: AddressGroups): void {
 		this.registrationsByAddress.take(address);
 		this.registrations.take();
+	}
+
+	/** Who gives way to a login with priority when the relay is full: the online account without it idle longest. */
+	giving<Online extends {user?: StoredUser; lastActive: number}>(online: Iterable<Online>): Online | undefined {
+		let victim: Online | undefined;
+		for (const session of online) {
+			if (session.user === undefined || this.hasPriority(session.user)) continue;
+			if (victim === undefined || session.lastActive < victim.lastActive) victim = session;
+		}
+		return victim;
 	}
 
 	hasPriority(user: StoredUser): boolean {

@@ -13,8 +13,9 @@ export type AddressGroups = {
 	prefix56?: string;
 	prefix48?: string;
 	/**
-	 * For IPv4: the /24 around it. Only registrations are also counted by it (access-guard.ts): a
-	 * /24 is often many parties (a provider's customers), so nothing an existing user needs is.
+	 * For IPv4: the /24 around it. Only registrations and lookups are also counted by it
+	 * (access-guard.ts, lookup-guard.ts): a /24 is often many parties (a provider's customers), so
+	 * nothing an existing user needs to log in or write is.
 	 */
 	subnet24?: string;
 };

@@ -39,6 +39,8 @@ export type DeliveryQueueOptions = {
 	sessionOf: (username: string) => Session | undefined;
 	/** Sends `session` the presence changes it has not heard yet: before a message from a newcomer. */
 	catchUp: (username: string, session: Session) => void;
+	/** An envelope passed the quotas and goes out or to disk now: anything its recipient must hear first is sent here. */
+	accepted: (from: string, to: string) => void;
 };
 
 /**
@@ -67,11 +69,13 @@ export class DeliveryQueue {
 	private readonly stats: AckStats;
 	private readonly sessionOf: (username: string) => Session | undefined;
 	private readonly catchUp: (username: string, session: Session) => void;
+	private readonly accepted: (from: string, to: string) => void;
 
 	constructor(options: DeliveryQueueOptions) {
 		({store: this.store, limits: this.limits, timer: this.timer, clock: this.clock, log: this.log, stats: this.stats} = options);
 		this.sessionOf = options.sessionOf;
 		this.catchUp = options.catchUp;
+		this.accepted = options.accepted;
 		this.ledger = new QueueLedger(this.limits);
 		this.ledger.reset(this.store.queueTotals());
 	}
@@ -81,6 +85,11 @@ export class DeliveryQueue {
 		this.cancelForwardedCommit?.();
 		this.cancelForwardedCommit = undefined;
 		this.commitForwarded(this.forwarded.takeAll(), {last: true});
+	}
+
+	/** Envelopes waiting for `username`, on disk or forwarded and not yet acknowledged. */
+	waiting(username: string): number {
+		return this.ledger.queued(username);
 	}
 
 	/** Stored bytes the relay holds for delivery, on disk or forwarded (queue-ledger.ts storedBytes). */
@@ -149,6 +158,7 @@ export class DeliveryQueue {
 		const delivery = this.newDelivery();
 		if (delivery === undefined) return 'storage_failed';
 		this.ledger.add(to, from, bytes);
+		this.accepted(from, to);
 		const numbered: NumberedEnvelope = {
 			delivery,
 			id: envelope.id,

@@ -25,6 +25,9 @@ export type FloodContext = {
 	online: (username: string) => boolean;
 };
 
+/** A lookup takes one message token per this many names (its lookup tokens are charged apart). */
+const namesPerToken = 16;
+
 /** A copy to someone online costs at least this: a message to 100 people costs 1 + 99/16 tokens. */
 const minimumCopyCost = 1 / 16;
 
@@ -34,7 +37,7 @@ const refusedCopyCost = 0.1;
 /**
  * Charges what one connection sends after the handshake to a token bucket, by what it costs the
  * relay: a message one token; a send one more per bytesPerToken of body; an ack one per
- * acksPerToken delivery numbers; `bye` nothing (a client can always leave). The copies of one
+ * acksPerToken delivery numbers; a lookup one per 16 names; `bye` nothing (a client can always leave). The copies of one
  * `everyone` message to users online (consecutive sends with the same id to different online
  * recipients, at most one per user online) share the first copy's verdict, so a message to the
  * room is not refused half way; each further copy is charged after the fact for the bytes it sends
@@ -62,6 +65,7 @@ export class FloodGuard {
 	check(message: ClientMessage, context: FloodContext): FloodVerdict {
 		if (message.type === 'bye') return 'ok';
 		if (message.type === 'ack') return this.charge(Math.max(1, Math.ceil(message.deliveries.length / this.limits.acksPerToken)));
+		if (message.type === 'lookup') return this.charge(Math.max(1, Math.ceil(message.names.length / namesPerToken)));
 		if (message.type !== 'send') return this.charge(1);
 		const sendCost = 1 + Math.floor(message.body.length / this.limits.bytesPerToken);
 		if (message.kind !== 'everyone') return this.charge(sendCost);
@@ -88,5 +92,31 @@ export class FloodGuard {
 	private charge(cost: number): FloodVerdict {
 		if (this.messages.take(cost)) return 'ok';
 		return this.refusals.take(Math.min(cost, this.limits.rateMaxRefused)) ? 'refused' : 'flooding';
+	}
+}
+
+/**
+ * Each account's rate, kept across its connections: logging in again does not refill it. An
+ * account's guard is forgotten once it is offline and its buckets have refilled.
+ */
+export class AccountFloodGuards {
+	private readonly guards = new Map<string, FloodGuard>();
+
+	constructor(
+		private readonly limits: FloodLimits,
+		private readonly clock: () => number,
+	) {}
+
+	of(account: string): FloodGuard {
+		let guard = this.guards.get(account);
+		if (guard === undefined) {
+			guard = new FloodGuard(this.limits, this.clock);
+			this.guards.set(account, guard);
+		}
+		return guard;
+	}
+
+	sweep(online: (account: string) => boolean): void {
+		for (const [account, guard] of this.guards) if (!online(account) && guard.rested) this.guards.delete(account);
 	}
 }

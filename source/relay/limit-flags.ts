@@ -39,6 +39,37 @@ export function parseHandshakeLimit(value: string): Pick<RelayLimits, 'handshake
 	return {handshakesPerMinute: pair[0], handshakeBurst: pair[1]};
 }
 
+/** `off`, or `PER_HOUR,BURST`: lookup tokens per account; an address gets twice that (a household). */
+export function parseLookupLimit(value: string): Partial<RelayLimits> {
+	const pair = parsePair(value);
+	if (pair === undefined) throw new Error('--lookup-limit must be off, or names an hour and a burst per account, e.g. 600,5000');
+	const [perHour, burst] = pair === 'off' ? [Infinity, Infinity] : pair;
+	return {lookupsPerHour: perHour, lookupBurst: burst, lookupsPerHourPerAddress: 2 * perHour, lookupBurstPerAddress: 2 * burst};
+}
+
+/** `off` (0), or the registered users up to which everyone is everyone's contact: at most 1,000. */
+export function parseCommunity(value: string): number {
+	if (value.trim().toLowerCase() === 'off') return 0;
+	const count = parseWholeNumber(value);
+	if (count === undefined || count > maxCommunity) throw new Error(`--community must be off, or a whole number of users from 0 to ${maxCommunity}`);
+	return count;
+}
+
+/** A whole number, 0 or more. */
+export function parseNonNegative(flag: string, value: string): number {
+	const count = parseWholeNumber(value);
+	if (count === undefined) throw new Error(`--${flag} must be a whole number, 0 or more`);
+	return count;
+}
+
+/** Past this many users, a relay listing everyone to everyone would send megabytes per login. */
+const maxCommunity = 1000;
+
+function parseWholeNumber(value: string): number | undefined {
+	const count = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+	return Number.isSafeInteger(count) ? count : undefined;
+}
+
 function parsePair(value: string): [number, number] | 'off' | undefined {
 	if (value.trim().toLowerCase() === 'off') return 'off';
 	const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(value);

@@ -19,11 +19,19 @@ export type PresenceOptions<Observer> = {
 	/** Who is online now, by name: the audience of a flush. */
 	observers: () => Iterable<[string, Observer]>;
 	send: (observer: Observer, message: RelayMessage) => void;
+	/**
+	 * Who hears about whom, asked once per flush with the names that changed (and, for catchUp,
+	 * the one observer caught up): undefined lets everyone hear of everyone.
+	 */
+	audience?: (about: ReadonlySet<string>, observer?: string) => Audience | undefined;
 };
+
+/** Whether `observer` hears of changes to `about`. */
+export type Audience = (observer: string, about: string) => boolean;
 
 /**
  * Joins and leaves, coalesced: collected for `flushMs`, then every online client gets the net
- * changes as user_joined / user_left messages, queued in one turn so they share one frame. A
+ * changes about those it has as contacts (`audience`, decided at the flush) as user_joined / user_left messages, queued in one turn so they share one frame. A
  * change after a quiet spell goes out on the next turn; later ones wait for the window to close,
  * so a client gets at most one presence flush per `flushMs`, and the work per login is one entry
  * in a list, not one frame to everyone.
@@ -60,7 +68,9 @@ export class PresenceBatcher<Observer extends object> {
 		const from = this.seen.get(observer) ?? 0;
 		if (from >= this.events.length) return;
 		this.seen.set(observer, this.events.length);
-		this.deliver(username, observer, presenceChanges(this.events, from));
+		const changes = presenceChanges(this.events, from);
+		const audience = this.options.audience?.(new Set(changes.map(change => change.username)), username);
+		this.deliver(username, observer, changes, audience);
 	}
 
 	flush(): void {
@@ -71,9 +81,11 @@ export class PresenceBatcher<Observer extends object> {
 		this.events = [];
 		this.seen = new Map();
 		const shared = presenceChanges(events);
+		// Every observer hears of at most these names: later observers' changes are a part of them.
+		const audience = this.options.audience?.(new Set(events.map(event => event.username)));
 		for (const [username, observer] of this.options.observers()) {
 			const from = seen.get(observer) ?? 0;
-			if (from < events.length) this.deliver(username, observer, from === 0 ? shared : presenceChanges(events, from));
+			if (from < events.length) this.deliver(username, observer, from === 0 ? shared : presenceChanges(events, from), audience);
 		}
 	}
 
@@ -96,9 +108,9 @@ export class PresenceBatcher<Observer extends object> {
 	}
 
 	/** Never tells users about themselves. */
-	private deliver(username: string, observer: Observer, changes: PresenceChange[]): void {
+	private deliver(username: string, observer: Observer, changes: PresenceChange[], audience: Audience | undefined): void {
 		for (const change of changes) {
-			if (change.username === username) continue;
+			if (change.username === username || (audience !== undefined && !audience(username, change.username))) continue;
 			for (const message of change.messages) this.options.send(observer, message);
 		}
 	}

@@ -1,20 +1,24 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
-import {FloodGuard} from './flood-guard.js';
+import {AccountFloodGuards, type FloodGuard} from './flood-guard.js';
 import {DeliveryQueue, type AckStats} from './delivery-queue.js';
-import {directoryChunk, directoryWithout, streamDirectory, type DirectorySource} from './directory-stream.js';
+import {directoryChunk, namedDirectory, streamDirectory} from './directory-stream.js';
 import type {Logger} from './logger.js';
+import {LookupGuard} from './lookup-guard.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {RelayStore, StoredUser} from './relay-store.js';
 import {Session, type SessionContext, type SessionSink} from './session.js';
 import {guardStorage} from './storage-guard.js';
+import {UserDirectory} from './user-directory.js';
+import {Listeners} from './who-view.js';
 
 /**
- * The relay's chat rules: the directory of registered users, who is online, routing through the
- * queue, presence and announcements. It knows nothing about sockets or crypto transports; the
- * bridge (connection.ts) opens a Session per connection and gives it a sink.
+ * The relay's chat rules: who is online, contacts, routing through the queue, presence and
+ * announcements. It knows nothing about sockets or crypto transports; the bridge (connection.ts)
+ * opens a Session per connection and gives it a sink. Nothing it holds grows with the number of
+ * registered users: they stay on disk, read a name at a time.
  */
 export type RelayCoreOptions = {
 	motd: string | null;
@@ -39,16 +43,21 @@ export type RelayStats = AckStats & {
 	evictions: number;
 };
 
+/** A welcome, then a directory message per further 200 records. */
+function pages(records: number): number {
+	return Math.max(1, Math.ceil(records / directoryChunk));
+}
+
 export class RelayCore {
+	/** In login order: a login again moves to the end. */
 	private readonly online = new Map<string, Session>();
 	/** The online sessions that get presence: every one but headless clients. */
-	private readonly listening = new Map<string, Session>();
-	/** The directory sorted by name, made again only after a registration. */
-	private sortedDirectory: StoredUser[] | undefined;
-	private readonly directory = new Map<string, StoredUser>();
+	private readonly listeners: Listeners<Session>;
+	private readonly directory: UserDirectory;
 	private readonly queue: DeliveryQueue;
 	readonly limits: RelayLimits;
 	readonly access: AccessGuard;
+	readonly lookups: LookupGuard;
 	readonly stats: RelayStats = {
 		ackedNumbers: 0,
 		ignoredAckNumbers: 0,
@@ -60,11 +69,7 @@ export class RelayCore {
 		evictions: 0,
 	};
 	private readonly presence: PresenceBatcher<Session>;
-	/**
-	 * Each account's rate, kept across its connections: logging in again does not refill it. An
-	 * account's guard is forgotten once it is offline and its buckets have refilled.
-	 */
-	private readonly floodGuards = new Map<string, FloodGuard>();
+	private readonly floodGuards: AccountFloodGuards;
 
 	constructor(
 		readonly options: RelayCoreOptions,
@@ -72,7 +77,10 @@ export class RelayCore {
 	) {
 		this.limits = {...defaultRelayLimits, ...options.limits};
 		this.access = new AccessGuard(this.limits, options.clock);
-		for (const user of store.users()) this.directory.set(user.username, user);
+		this.lookups = new LookupGuard(this.limits, options.clock);
+		this.floodGuards = new AccountFloodGuards(this.limits, options.clock);
+		this.listeners = new Listeners(this.limits.whoLimit);
+		this.directory = new UserDirectory(store, this.limits, options.log);
 		this.queue = new DeliveryQueue({
 			store,
 			limits: this.limits,
@@ -84,14 +92,16 @@ export class RelayCore {
 			catchUp: (username, session) => {
 				if (session.roster) this.presence.catchUp(username, session);
 			},
+			accepted: (from, to) => this.wrote(from, to),
 		});
 		this.purgeExpired();
 		this.lapseRegistrations();
 		this.presence = new PresenceBatcher<Session>({
 			...(options.presence ?? {enabled: true, flushMs: this.limits.presenceFlushMs, timer: realTimer}),
 			clock: options.clock,
-			observers: () => this.listening.entries(),
+			observers: () => this.listeners.all.entries(),
 			send: (session, message) => session.presence(message),
+			audience: (about, observer) => this.directory.audience(about, observer === undefined ? this.listeners.all : new Set([observer])),
 		});
 	}
 
@@ -123,8 +133,9 @@ export class RelayCore {
 		this.options.log('announcement', {recipients: this.online.size, bytes: Buffer.byteLength(text)});
 	}
 
+	/** An online account's record, or a point read. */
 	registered(username: string): StoredUser | undefined {
-		return this.directory.get(username);
+		return this.online.get(username)?.user ?? this.directory.user(username);
 	}
 
 	/** Stored bytes waiting for delivery, as the quotas count them. */
@@ -132,13 +143,13 @@ export class RelayCore {
 		return this.queue.storedBytes;
 	}
 
-	/** Directory messages a login with the directory is sent. */
-	directoryPages(): number {
-		return Math.ceil(this.directory.size / directoryChunk);
+	/** Pages (the welcome and each directory message) a login of `username` would be sent, before any signature is checked. */
+	directoryPages(username: string): number {
+		return pages(this.directory.listedCount(username));
 	}
 
 	registeredCount(): number {
-		return this.directory.size;
+		return this.directory.count();
 	}
 
 	/** Deletes queued envelopes older than maxQueueAgeMs; returns how many. */
@@ -153,18 +164,12 @@ export class RelayCore {
 
 	/**
 	 * Deletes the names registered more than registrationLapseMs ago and never used again (no
-	 * second login, no message), with what waits for them, unless they are online; returns how many.
+	 * second login, no message), with what waits for them and their contacts, unless they are
+	 * online; returns how many.
 	 */
 	lapseRegistrations(): number {
-		const lapsed = guardStorage(this.options.log, 'lapse', () => this.store.lapsedUsers(this.options.clock() - this.limits.registrationLapseMs)) ?? [];
-		let deleted = 0;
-		for (const username of lapsed) {
-			if (this.online.has(username) || !guardStorage(this.options.log, 'lapse', () => (this.store.deleteUser(username), true))) continue;
-			this.directory.delete(username);
-			deleted += 1;
-		}
+		const deleted = this.directory.lapse(this.options.clock() - this.limits.registrationLapseMs, username => this.online.has(username));
 		if (deleted > 0) {
-			this.sortedDirectory = undefined;
 			this.stats.lapsedRegistrations += deleted;
 			this.options.log('registrations_lapsed', {users: deleted});
 			this.queue.recount();
@@ -174,20 +179,15 @@ export class RelayCore {
 
 	/** @internal The rate of `username`'s account, for its session once logged in. */
 	floodGuardFor(username: string): FloodGuard {
-		let guard = this.floodGuards.get(username);
-		if (guard === undefined) {
-			guard = new FloodGuard(this.limits, this.options.clock);
-			this.floodGuards.set(username, guard);
-		}
-		return guard;
+		return this.floodGuards.of(username);
 	}
 
 	/** Forgets rate state that has run out; the server calls it now and then. */
 	sweep(): void {
 		this.access.sweep();
-		for (const [username, guard] of this.floodGuards) if (!this.online.has(username) && guard.rested) this.floodGuards.delete(username);
+		this.lookups.sweep();
+		this.floodGuards.sweep(username => this.online.has(username));
 	}
-
 
 	/**
 	 * @internal Session calls this once a login has been verified. Says false if the relay is full
@@ -195,16 +195,17 @@ export class RelayCore {
 	 */
 	admit(session: Session, username: string, register: StoredUser | undefined): boolean {
 		if (!this.makeRoomFor(username, register)) return false;
+		let user: StoredUser;
 		if (register) {
-			this.store.registerUser(register);
-			this.directory.set(username, register);
-			this.sortedDirectory = undefined;
+			this.directory.register(register);
 			this.access.registered(session.address);
 			this.stats.registrations += 1;
 			this.options.log('register', {user: username});
+			user = register;
 		} else {
-			this.confirm(username);
+			user = this.confirm(this.registered(username)!);
 		}
+		session.user = user;
 		this.online.get(username)?.replace();
 		this.online.set(username, session);
 		session.catchingUp = true;
@@ -217,23 +218,52 @@ export class RelayCore {
 			}
 			this.queue.deliverBacklog(session, username, 0);
 		};
-		if (session.roster) {
-			this.access.directorySent(session.address, this.directoryPages());
-			this.listening.set(username, session);
-			this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
-			// Joins and leaves after this snapshot wait in the session until its directory is out.
-			this.presence.welcomed(session);
-			session.holdPresence();
-			streamDirectory(session.sink, {username, motd: this.options.motd, online: [], onlineCount: this.online.size, waiting: 0}, this.directoryFor(username), () => session.open, () => {
-				session.releasePresence();
-				backlog();
-			});
-		} else {
-			this.presence.joined(this.record(this.directory.get(username)!), register !== undefined);
-			session.sink.send({type: 'welcome', username, users: [], motd: this.options.motd, online: [], onlineCount: this.online.size, waiting: 0});
+		const {motd} = this.options;
+		const onlineCount = this.online.size;
+		const waiting = this.queue.waiting(username);
+		this.presence.joined(this.record(user), register !== undefined);
+		if (!session.roster) {
+			session.sink.send({type: 'welcome', username, users: [], motd, online: [], onlineCount, waiting});
 			backlog();
+			return true;
 		}
+		const listed = this.directory.listedFor(username);
+		this.access.directorySent(session.address, pages(listed.length));
+		this.listeners.add(username, session);
+		// Joins and leaves after this snapshot wait in the session until its list is out.
+		this.presence.welcomed(session);
+		session.holdPresence();
+		const source = namedDirectory(listed, names => this.directory.named(names), listedUser => this.record(listedUser));
+		streamDirectory(session.sink, {username, motd, online: this.listeners.view(username), onlineCount, waiting}, source, () => session.open, () => {
+			session.releasePresence();
+			backlog();
+		});
 		return true;
+	}
+
+	/** The answer to a `who`: no names for a headless client. */
+	whoIsOnline(session: Session, username: string): RelayMessage {
+		return {type: 'online', users: session.roster ? this.listeners.view(username) : [], total: this.online.size};
+	}
+
+	/** The answer to a lookup of `names` (folded, valid, tokens paid); undefined if the disk failed. */
+	lookup(asker: string, id: string, names: readonly string[]): RelayMessage | undefined {
+		const answer = this.directory.lookup(asker, names);
+		return answer && {type: 'found', id, users: answer.found.map(user => this.record(user)), missing: answer.missing};
+	}
+
+	/**
+	 * `from` wrote to `to` and the relay took it: each becomes the other's contact. A recipient
+	 * online that did not have the sender as a contact hears its record now, before the envelope.
+	 */
+	private wrote(from: string, to: string): void {
+		const recipient = this.listeners.get(to);
+		const sender = this.online.get(from)?.user;
+		const introduce = recipient !== undefined && sender !== undefined && !this.directory.community;
+		// What the recipient has yet to hear goes first, decided while the sender is not its
+		// contact yet: a join of the sender waiting in the batch is not told twice.
+		const added = this.directory.wrote(from, to, () => introduce && this.presence.catchUp(to, recipient));
+		if (added && introduce) recipient.presence({type: 'user_joined', user: this.record(sender)});
 	}
 
 	/**
@@ -242,13 +272,9 @@ export class RelayCore {
 	 */
 	private makeRoomFor(username: string, register: StoredUser | undefined): boolean {
 		if (this.online.size < this.limits.maxConnections || this.online.has(username)) return true;
-		const user = register ?? this.directory.get(username)!;
+		const user = register ?? this.registered(username)!;
 		if (register !== undefined || !this.access.hasPriority(user)) return false;
-		let victim: Session | undefined;
-		for (const [name, session] of this.online) {
-			if (this.access.hasPriority(this.directory.get(name)!)) continue;
-			if (victim === undefined || session.lastActive < victim.lastActive) victim = session;
-		}
+		const victim = this.access.giving(this.online.values());
 		if (victim === undefined) return false;
 		this.stats.evictions += 1;
 		this.options.log('evicted', {user: victim.name ?? null, for: username});
@@ -256,40 +282,34 @@ export class RelayCore {
 		return true;
 	}
 
-	/** Everyone registered but `username`, in name order, as of now (directory-stream.ts). */
-	private directoryFor(username: string): DirectorySource {
-		this.sortedDirectory ??= [...this.directory.values()].sort((a, b) => (a.username < b.username ? -1 : 1));
-		return directoryWithout(this.sortedDirectory, username, user => this.record(user));
-	}
-
 	/** The account was used again after it registered: it no longer lapses. */
-	private confirm(username: string): void {
-		const user = this.directory.get(username);
-		if (user === undefined || user.confirmed) return;
-		if (!guardStorage(this.options.log, 'confirm', () => (this.store.confirmUser(username), true))) return;
-		// The sorted directory keeps the old object: records do not show `confirmed`.
-		this.directory.set(username, {...user, confirmed: true});
+	private confirm(user: StoredUser): StoredUser {
+		const confirmed = this.directory.confirm(user);
+		const session = this.online.get(user.username);
+		if (session !== undefined) session.user = confirmed;
+		return confirmed;
 	}
-
-
 
 	/** @internal */
 	leave(session: Session, username: string): void {
 		if (this.online.get(username) !== session) return;
 		this.online.delete(username);
-		this.listening.delete(username);
+		this.listeners.remove(username);
 		this.presence.left(username);
 		// It may have read them or not: they wait on disk for its next login, where a client that
 		// had read them drops them as replays.
 		this.queue.commitForwardedTo(username);
 	}
 
-	/** @internal Routes an envelope from `from` (logged in) to a registered `to`, within the quotas. */
+	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas. */
 	accept(envelope: Envelope, to: string, from: string, time: number): 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed' {
-		if (!this.directory.has(to)) return 'unknown_recipient';
-		const verdict = this.queue.accept(envelope, to, from, time, this.access.hasPriority(this.directory.get(from)!));
+		const recipient = guardStorage(this.options.log, 'user', () => this.registered(to) ?? null);
+		if (recipient === undefined) return 'storage_failed';
+		if (recipient === null) return 'unknown_recipient';
+		const sender = this.online.get(from)?.user;
+		const verdict = this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
 		// A message to someone else is a use of the account; one to itself is not.
-		if (verdict === 'ok' && to !== from) this.confirm(from);
+		if (verdict === 'ok' && to !== from && sender !== undefined) this.confirm(sender);
 		return verdict;
 	}
 
@@ -297,19 +317,6 @@ export class RelayCore {
 	acknowledge(session: Session, username: string, deliveries: readonly number[]): void {
 		this.queue.acknowledge(session, username, deliveries);
 	}
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 	private record(user: StoredUser): UserRecord {
 		return {
@@ -321,4 +328,3 @@ export class RelayCore {
 		};
 	}
 }
-

@@ -39,14 +39,23 @@ export type RelayLimits = {
 	/** Names the relay registers at once from everyone, then registrationsPerHour. */
 	registrationBurst: number;
 	registrationsPerHour: number;
-	/**
-	 * Pages of directory (200 users each) the logins from one address may be sent at once, then a
-	 * minute: until logins stop sending the whole directory (the next protocol version).
-	 */
+	/** Pages of contacts (200 records each) the logins from one address may be sent at once, then a minute. */
 	directoryPagesBurst: number;
 	directoryPagesPerMinute: number;
 	/** Registered names at most; past it, newcomers hear registration_closed and every account keeps working. */
 	maxRegisteredUsers: number;
+	/** Contacts an account may have (PROTOCOL.md section 4.3): what its welcome lists at most. */
+	maxContacts: number;
+	/** While at most this many names are registered, everyone is everyone's contact; 0 never. */
+	communityMaxUsers: number;
+	/** Names in the who-is-online view; 0 lists nobody. */
+	whoLimit: number;
+	/** Lookup tokens (one per name asked) an account may spend at once, then lookupsPerHour. */
+	lookupBurst: number;
+	lookupsPerHour: number;
+	/** ...and one address (IPv4, IPv6 /64; its /24 or /48 four times that), whatever the account. */
+	lookupBurstPerAddress: number;
+	lookupsPerHourPerAddress: number;
 	/** A name not used again (a second login or a message) within this long after it was registered is deleted. */
 	registrationLapseMs: number;
 	/** An account used again after registering, registered at least this long ago, has priority when the relay is full. */
@@ -113,8 +122,18 @@ export const defaultRelayLimits: RelayLimits = {
 	// A page costs the relay about 0.35 ms: 20 logins at once with 20,000 users, then 2 a minute.
 	directoryPagesBurst: 2000,
 	directoryPagesPerMinute: 200,
-	// Under the 200,000 users a client accepts in a directory.
-	maxRegisteredUsers: 100_000,
+	// About 300 bytes of disk a name; nothing a login or a lookup costs grows with it.
+	maxRegisteredUsers: 1_000_000,
+	maxContacts: 5000,
+	communityMaxUsers: 100,
+	whoLimit: 20,
+	// Enough to look up a whole address book at once; then ten names a minute, so finding out
+	// which names exist takes as long as looking them up.
+	lookupBurst: 5000,
+	lookupsPerHour: 600,
+	// Two accounts' worth: a household behind one address.
+	lookupBurstPerAddress: 10_000,
+	lookupsPerHourPerAddress: 1200,
 	registrationLapseMs: 24 * 60 * 60 * 1000,
 	establishedAfterMs: 24 * 60 * 60 * 1000,
 	maxStoredBytesPerSender: 32 * 1024 * 1024,

@@ -17,14 +17,32 @@ export type NewEnvelope = Envelope & {from: string; time: number};
 /** An envelope with the delivery number the relay gave it when it accepted it. */
 export type NumberedEnvelope = NewEnvelope & {delivery: number};
 
+/**
+ * Every read is a point read or a bounded range of an index: nothing here grows with the number of
+ * registered users but userCount's one count at open.
+ */
 export interface RelayStore {
-	users(): StoredUser[];
+	user(username: string): StoredUser | undefined;
+	/** The registered ones among `usernames` (at most a few hundred), in name order: one indexed read each. */
+	usersNamed(usernames: readonly string[]): StoredUser[];
+	/** Registered names: counted when the store opens, then kept. */
+	userCount(): number;
+	/** The first `limit` registered names, in name order. */
+	firstUsernames(limit: number): string[];
 	registerUser(user: StoredUser): void;
 	confirmUser(username: string): void;
 	/** Names registered before `time` and never confirmed, oldest first. */
 	lapsedUsers(time: number): string[];
-	/** Deletes the user and every envelope waiting for it. */
+	/** Deletes the user, every envelope waiting for it and its contacts both ways. */
 	deleteUser(username: string): void;
+	/** The first `limit` contacts of `owner`, in name order. */
+	contactNames(owner: string, limit: number): string[];
+	contactCount(owner: string): number;
+	hasContact(owner: string, contact: string): boolean;
+	/** Adds the edge; says whether it is new. The caller keeps the count under its cap. */
+	addContact(owner: string, contact: string): boolean;
+	/** Up to `limit` accounts that have `contact` as a contact. */
+	watchers(contact: string, limit: number): string[];
 	/**
 	 * Commits all of them in one transaction; a resend (same from, id and to) is not stored twice.
 	 * Says for each whether it was stored (false: a copy was already queued).

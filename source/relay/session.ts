@@ -1,11 +1,12 @@
 import type {FatalErrorCode, RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage} from '../net/messages.js';
-import {checkUsername, foldUsername, isValidUsername} from '../net/usernames.js';
+import {checkUsername, foldUsername, isValidUsername, reservedUsernames} from '../net/usernames.js';
 import type {AddressGroups} from './address-groups.js';
 import {FloodGuard, type FloodContext} from './flood-guard.js';
 import {checkLogin} from './login-check.js';
 import {storageFailedText} from './delivery-queue.js';
 import type {RelayCore} from './relay-core.js';
+import type {StoredUser} from './relay-store.js';
 
 /** What the bridge gives a session: a way to talk to its connection. */
 export type SessionSink = {
@@ -30,12 +31,14 @@ export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutd
 export class Session {
 	/** While set, new envelopes for this user wait in the queue: the backlog goes out first, in order. */
 	catchingUp = false;
-	/** Whether this client gets the directory and presence (false for headless clients). */
+	/** Whether this client gets its contacts, presence and names in `who` (false for headless clients). */
 	roster = true;
 	/** When this session last logged in or sent something: the newcomer idle longest is evicted first. */
 	lastActive = 0;
 	/** The highest delivery number sent to this session. */
 	lastSent = 0;
+	/** The account's record while it is logged in: what the relay knows of users online without a read. */
+	user: StoredUser | undefined;
 	private username: string | undefined;
 	private ended = false;
 	/** This connection's rate until it logs in; then its account's, which a reconnect does not refill. */
@@ -45,9 +48,9 @@ export class Session {
 	/** Delivery numbers sent and not yet acknowledged: all an ack may delete. */
 	private readonly unacknowledged = new Set<number>();
 	/**
-	 * Joins and leaves held while the directory streams out, the latest per user (a join, a leave,
-	 * or a join and then a leave for a user the directory may not list), oldest user first: at
-	 * most two per registered user however long the directory takes.
+	 * Joins and leaves held while the list of contacts streams out, the latest per user (a join, a
+	 * leave, or a join and then a leave for a user the list may not hold), oldest user first: at
+	 * most two per contact (per user on a community relay) however long the list takes.
 	 */
 	private heldPresence: Map<string, RelayMessage[]> | undefined;
 	/** What the rate check asks of the relay, made once rather than per message. */
@@ -120,7 +123,7 @@ export class Session {
 
 	handle(message: ClientMessage): void {
 		if (this.ended || !this.withinRate(message)) return;
-		if (this.username === undefined && (message.type === 'send' || message.type === 'ack')) {
+		if (this.username === undefined && message.type !== 'login' && message.type !== 'ping' && message.type !== 'pong' && message.type !== 'bye') {
 			this.sink.fail('not_logged_in', 'log in first');
 			return;
 		}
@@ -133,6 +136,12 @@ export class Session {
 				return;
 			case 'ack':
 				this.core.acknowledge(this, this.username!, message.deliveries);
+				return;
+			case 'lookup':
+				this.lookup(message.id, message.names);
+				return;
+			case 'who':
+				this.sink.send(this.core.whoIsOnline(this, this.username!));
 				return;
 			case 'ping':
 				this.sink.send({type: 'pong', nonce: message.nonce});
@@ -181,7 +190,7 @@ export class Session {
 				(this.core.registered(name.username) === undefined
 					? this.core.access.registrationRefusal(this.address, this.core.registeredCount())
 					: undefined) ??
-				(login.roster === false ? undefined : this.core.access.directoryRefusal(this.address, this.core.directoryPages())));
+				(login.roster === false ? undefined : this.core.access.directoryRefusal(this.address, this.core.directoryPages(name.username))));
 		if (refusal !== undefined) {
 			this.core.stats.refusedLogins += 1;
 			this.reject(refusal.code, refusal.message);
@@ -251,6 +260,27 @@ export class Session {
 		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, envelope.id);
 	}
 
+	/**
+	 * Paid before any name is read, one lookup token per name asked whatever comes of it, so that
+	 * finding out which names exist costs what looking them up does (PROTOCOL.md section 4.3).
+	 */
+	private lookup(id: string, names: readonly string[]): void {
+		const paid = this.core.lookups.charge(this.username!, this.address, names.length);
+		if (!paid.ok) {
+			this.reject('lookup_throttled', `too many names looked up lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, id);
+			return;
+		}
+		const folded = names.map(foldUsername);
+		// Reserved names are well formed: they are simply never registered.
+		if (!folded.every(name => isValidUsername(name) || reservedUsernames.has(name))) {
+			this.reject('invalid_username', 'a username is 1 to 32 of a-z, 0-9, _ and -', id);
+			return;
+		}
+		const answer = this.core.lookup(this.username!, id, folded);
+		if (answer === undefined) this.reject('storage_failed', 'the relay could not read its users; look them up again later', id);
+		else this.sink.send(answer);
+	}
+
 	/** Every message after the handshake counts, logins included (each costs two signature checks). */
 	private withinRate(message: ClientMessage): boolean {
 		const verdict = this.flood.check(message, this.floodContext);
@@ -263,7 +293,7 @@ export class Session {
 			return false;
 		}
 		const {rateBurst, ratePerSecond} = this.core.limits;
-		const ref = message.type === 'send' ? message.id : null;
+		const ref = message.type === 'send' || message.type === 'lookup' ? message.id : null;
 		this.sink.send(errorMessage('rate_limited', `slow down: at most ${rateBurst} messages at once, then ${ratePerSecond} a second`, ref));
 		if (!this.throttled) this.core.options.log('refused', {code: 'rate_limited', user: this.username ?? null, remote: this.context.remote});
 		this.throttled = true;

@@ -32,7 +32,39 @@ create table if not exists meta (
 	key text primary key,
 	value integer not null
 ) strict;
+create table if not exists contacts (
+	owner text not null,
+	contact text not null,
+	primary key (owner, contact)
+) strict, without rowid;
+create index if not exists contacts_by_contact on contacts (contact, owner);
 `;
+
+/**
+ * Keeps the number of registered users in `meta`, counted once on a database that has none yet and
+ * then by triggers, so that opening a database of a million users reads one row, not a million.
+ */
+function countUsers(db: Database.Database): void {
+	db.transaction(() => {
+		if (db.prepare("select 1 from meta where key = 'user_count'").get() === undefined) {
+			db.exec("insert into meta (key, value) select 'user_count', count(*) from users");
+		}
+		db.exec(`
+			create trigger if not exists users_added after insert on users begin
+				update meta set value = value + 1 where key = 'user_count';
+			end;
+			create trigger if not exists users_deleted after delete on users begin
+				update meta set value = value - 1 where key = 'user_count';
+			end;
+		`);
+	})();
+}
+
+type UserRow = Omit<StoredUser, 'confirmed'> & {confirmed: number};
+
+function storedUser(row: UserRow): StoredUser {
+	return {...row, confirmed: row.confirmed === 1};
+}
 
 type QueueRow = {
 	delivery: number;
@@ -46,7 +78,7 @@ type QueueRow = {
 };
 
 /**
- * The relay's database: registered users and the queue of end-to-end envelopes. WAL with
+ * The relay's database: registered users, their contacts and the queue of end-to-end envelopes. WAL with
  * synchronous=NORMAL survives the relay process being killed at any point (a commit is in the WAL
  * before enqueue returns); an operating-system crash can lose the last commits.
  */
@@ -62,21 +94,37 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	const userColumns = db.prepare('select name from pragma_table_info(?)').pluck().all('users') as string[];
 	// Names registered before registrations could lapse are all kept: they count as used.
 	if (!userColumns.includes('confirmed')) db.exec('alter table users add column confirmed integer not null default 1');
+	// What lapsedUsers reads: the few unconfirmed names, not every registered one.
+	db.exec('create index if not exists users_unconfirmed on users (registered_at) where confirmed = 0');
+	countUsers(db);
 
 	const insertUser = db.prepare(
 		'insert into users (username, identity, x25519, binding, registered_at, confirmed) values (@username, @identity, @x25519, @binding, @registeredAt, @confirmed)',
 	);
-	const selectUsers = db.prepare(
-		'select username, identity, x25519, binding, registered_at as registeredAt, confirmed from users order by username',
-	);
+	const userFields = 'username, identity, x25519, binding, registered_at as registeredAt, confirmed';
+	const selectUser = db.prepare(`select ${userFields} from users where username = ?`);
+	const selectUsersNamed = db.prepare(`select ${userFields} from users where username in (select value from json_each(?)) order by username`);
+	const selectFirstNames = db.prepare('select username from users order by username limit ?').pluck();
+	let userCount = db.prepare("select value from meta where key = 'user_count'").pluck().get() as number;
 	const updateConfirmed = db.prepare('update users set confirmed = 1 where username = ?');
 	const selectLapsed = db.prepare('select username from users where confirmed = 0 and registered_at < ? order by registered_at').pluck();
 	const deleteUserRow = db.prepare('delete from users where username = ?');
 	const deleteQueueFor = db.prepare('delete from queue where recipient = ?');
-	const deleteUserAndQueue = db.transaction((username: string) => {
+	const deleteContactsOf = db.prepare('delete from contacts where owner = ?');
+	const deleteContactsTo = db.prepare('delete from contacts where contact = ?');
+	const deleteUserEverywhere = db.transaction((username: string) => {
 		deleteQueueFor.run(username);
-		deleteUserRow.run(username);
+		deleteContactsOf.run(username);
+		deleteContactsTo.run(username);
+		return deleteUserRow.run(username).changes;
 	});
+	const selectContactNames = db
+		.prepare('select contact from contacts join users on username = contact where owner = ? order by contact limit ?')
+		.pluck();
+	const countContacts = db.prepare('select count(*) from contacts where owner = ?').pluck();
+	const selectContact = db.prepare('select 1 from contacts where owner = ? and contact = ?').pluck();
+	const insertContact = db.prepare('insert into contacts (owner, contact) values (?, ?) on conflict do nothing');
+	const selectWatchers = db.prepare('select owner from contacts where contact = ? limit ?').pluck();
 	const insertEnvelope = db.prepare(
 		// Only a resend (same sender, id and recipient) is skipped; a clash of delivery numbers is an error.
 		'insert into queue (delivery, recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (sender, id, recipient) do nothing',
@@ -118,16 +166,28 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	});
 
 	return {
-		users: () =>
-			(selectUsers.all() as Array<Omit<StoredUser, 'confirmed'> & {confirmed: number}>).map(user => ({...user, confirmed: user.confirmed === 1})),
+		user(username) {
+			const row = selectUser.get(username) as UserRow | undefined;
+			return row === undefined ? undefined : storedUser(row);
+		},
+		usersNamed: usernames => (selectUsersNamed.all(JSON.stringify(usernames)) as UserRow[]).map(storedUser),
+		userCount: () => userCount,
+		firstUsernames: limit => selectFirstNames.all(limit) as string[],
 		registerUser(user) {
-			insertUser.run({...user, confirmed: user.confirmed ? 1 : 0});
+			userCount += insertUser.run({...user, confirmed: user.confirmed ? 1 : 0}).changes;
 		},
 		confirmUser(username) {
 			updateConfirmed.run(username);
 		},
 		lapsedUsers: time => selectLapsed.all(time) as string[],
-		deleteUser: username => deleteUserAndQueue(username),
+		deleteUser(username) {
+			userCount -= deleteUserEverywhere(username);
+		},
+		contactNames: (owner, limit) => selectContactNames.all(owner, limit) as string[],
+		contactCount: owner => countContacts.get(owner) as number,
+		hasContact: (owner, contact) => selectContact.get(owner, contact) !== undefined,
+		addContact: (owner, contact) => insertContact.run(owner, contact).changes === 1,
+		watchers: (contact, limit) => selectWatchers.all(contact, limit) as string[],
 		enqueue: envelopes => enqueueAll(envelopes),
 		reserveDeliveries: count => reserve(count),
 		queued: (recipient, after, limit) =>

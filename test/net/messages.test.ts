@@ -81,9 +81,9 @@ describe('parseClientMessage', () => {
 describe('parseRelayMessage', () => {
 	it.each([
 		[{type: 'login_request'}],
-		[{type: 'welcome', username: 'bob', users: [user], motd: null}],
-		[{type: 'welcome', username: 'bob', users: [], motd: 'hi'}],
-		[{type: 'welcome', username: 'bob', users: [user], motd: null, more: 300}],
+		[{type: 'welcome', username: 'bob', users: [user], motd: null, online: [], onlineCount: 1, waiting: 0}],
+		[{type: 'welcome', username: 'bob', users: [], motd: 'hi', online: [], onlineCount: 1, waiting: 0}],
+		[{type: 'welcome', username: 'bob', users: [user], motd: null, more: 300, online: ['alice'], onlineCount: 2, waiting: 3}],
 		[{type: 'directory', users: [user, {...user, username: 'carol', online: false}]}],
 		[{type: 'user_joined', user}],
 		[{type: 'user_left', username: 'x'}],
@@ -154,7 +154,7 @@ describe("the relay's own words", () => {
 		expect(parseRelayMessage({type: 'announcement', text: long, time: 1})).toEqual({type: 'announcement', text: cut, time: 1});
 		expect(parseRelayMessage({type: 'shutdown', reason: long})).toEqual({type: 'shutdown', reason: cut});
 		expect(parseRelayMessage({type: 'error', code: 'queue_full', message: long, fatal: false, ref: null})).toMatchObject({message: cut});
-		expect(parseRelayMessage({type: 'welcome', username: 'amy', users: [], motd: long})).toMatchObject({motd: cut});
+		expect(parseRelayMessage({type: 'welcome', username: 'amy', users: [], motd: long, online: [], onlineCount: 1, waiting: 0})).toMatchObject({motd: cut});
 		expect(parseRelayMessage({type: 'announcement', text: `${'w'.repeat(maxRelayTextChars - 2)}🙂tail`, time: 1})).toEqual({type: 'announcement', text: `${'w'.repeat(maxRelayTextChars - 2)}…`, time: 1});
 	});
 });

@@ -30,16 +30,17 @@ describe('hostile input before the handshake', () => {
 		['binary junk', Buffer.from([0xff, 0x00, 0xfe, 0x0a]), 'bad_frame'],
 		['a JSON array', '[1,2,3]\n', 'bad_frame'],
 		['the wrong message', '{"type":"login","username":"x"}\n', 'bad_frame'],
-		['another version', '{"type":"client_hello","version":2,"ephemeral":"","random":""}\n', 'unsupported_version'],
-		['a short key', `{"type":"client_hello","version":1,"ephemeral":"AAAA","random":"${'A'.repeat(43)}"}\n`, 'handshake_failed'],
+		['an older version', '{"type":"client_hello","version":1,"ephemeral":"","random":""}\n', 'unsupported_version'],
+		['a newer version', '{"type":"client_hello","version":3,"ephemeral":"","random":""}\n', 'unsupported_version'],
+		['a short key', `{"type":"client_hello","version":2,"ephemeral":"AAAA","random":"${'A'.repeat(43)}"}\n`, 'handshake_failed'],
 		[
 			'a padded key',
-			`{"type":"client_hello","version":1,"ephemeral":"${'A'.repeat(43)}=","random":"${'A'.repeat(43)}"}\n`,
+			`{"type":"client_hello","version":2,"ephemeral":"${'A'.repeat(43)}=","random":"${'A'.repeat(43)}"}\n`,
 			'handshake_failed',
 		],
 		[
 			'a low-order (all-zero) public key',
-			`{"type":"client_hello","version":1,"ephemeral":"${'A'.repeat(43)}","random":"${'A'.repeat(43)}"}\n`,
+			`{"type":"client_hello","version":2,"ephemeral":"${'A'.repeat(43)}","random":"${'A'.repeat(43)}"}\n`,
 			'handshake_failed',
 		],
 	];

@@ -25,6 +25,13 @@ describe('FloodGuard', () => {
 		expect(verdicts(flood, [ping, ping])).toEqual(['ok', 'refused']);
 	});
 
+	it('a lookup costs one token per 16 names, at least one; a who one', () => {
+		const names = (count: number) => Array.from({length: count}, (_, index) => `n${index}`);
+		const {guard: flood} = guard({rateBurst: 10, ratePerSecond: 0.001, rateMaxRefused: 100});
+		expect(verdicts(flood, [{type: 'lookup', id: 'a', names: names(100)}, {type: 'lookup', id: 'b', names: names(17)}, {type: 'who'}])).toEqual(['ok', 'ok', 'ok']);
+		expect(verdicts(flood, [{type: 'lookup', id: 'c', names: names(1)}])).toEqual(['refused']);
+	});
+
 	it('bye is always free: a throttled client can still leave', () => {
 		const {guard: flood} = guard({rateBurst: 1, ratePerSecond: 1, rateMaxRefused: 1});
 		expect(verdicts(flood, [ping, {type: 'bye'}, {type: 'bye'}])).toEqual(['ok', 'ok', 'ok']);

@@ -1,5 +1,14 @@
 import {describe, expect, it} from 'vitest';
-import {parseCountLimit, parseHandshakeLimit, parseRateLimit, parseRegistrationLimit, parseSwitch} from '../../source/relay/limit-flags.js';
+import {
+	parseCommunity,
+	parseCountLimit,
+	parseHandshakeLimit,
+	parseLookupLimit,
+	parseNonNegative,
+	parseRateLimit,
+	parseRegistrationLimit,
+	parseSwitch,
+} from '../../source/relay/limit-flags.js';
 
 describe('the relay limit flags', () => {
 	it('--rate-limit: off, or messages a second and a burst', () => {
@@ -40,5 +49,21 @@ describe('the relay limit flags', () => {
 			expect(() => parseRegistrationLimit(bad), bad).toThrow(/--registration-limit must be/);
 			expect(() => parseHandshakeLimit(bad), bad).toThrow(/--handshake-limit must be/);
 		}
+	});
+
+	it('--lookup-limit: off, or names an hour and a burst per account; an address twice that', () => {
+		expect(parseLookupLimit('600,5000')).toEqual({lookupsPerHour: 600, lookupBurst: 5000, lookupsPerHourPerAddress: 1200, lookupBurstPerAddress: 10_000});
+		expect(parseLookupLimit('off')).toEqual({lookupsPerHour: Infinity, lookupBurst: Infinity, lookupsPerHourPerAddress: Infinity, lookupBurstPerAddress: Infinity});
+		for (const bad of ['', '600', '0,5', 'lots']) expect(() => parseLookupLimit(bad), bad).toThrow(/--lookup-limit must be/);
+	});
+
+	it('--community: off (0) or a number of users up to 1,000; --who: 0 or more', () => {
+		expect(parseCommunity('off')).toBe(0);
+		expect(parseCommunity('0')).toBe(0);
+		expect(parseCommunity('1000')).toBe(1000);
+		for (const bad of ['1001', '-1', 'all', '', '2.5']) expect(() => parseCommunity(bad), bad).toThrow(/--community must be/);
+		expect(parseNonNegative('who', '0')).toBe(0);
+		expect(parseNonNegative('who', '50')).toBe(50);
+		for (const bad of ['-1', 'off', '', '1.5']) expect(() => parseNonNegative('who', bad), bad).toThrow(/--who must be/);
 	});
 });
