@@ -94,6 +94,7 @@ export class ChatSession {
 				emit: (event, ...args) => session.emit(event, ...args),
 			},
 			whoIntervalMs,
+			rateLimitPauseMs,
 		);
 	}
 
@@ -137,9 +138,9 @@ export class ChatSession {
 		this.finder.online(names, total);
 	}
 
-	/** rate_limited without a ref: a lookup or a who was dropped (see ContactFinder.rateLimited). */
+	/** rate_limited without a ref: a who (or a ping) was dropped. */
 	droppedWithoutRef(): void {
-		this.finder.rateLimited(rateLimitPauseMs);
+		this.finder.droppedWithoutRef();
 	}
 
 	/** A refusal whose ref is one of our lookups: 'lookup-failed' is emitted, and true returned. */

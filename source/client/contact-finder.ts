@@ -55,6 +55,8 @@ export class ContactFinder {
 	constructor(
 		private readonly host: FinderHost,
 		whoIntervalMs: number,
+		/** How long a lookup the relay rate-limited waits before it goes out again. */
+		private readonly resendPauseMs = 1000,
 	) {
 		this.#who = new WhoOnline(host.username, whoIntervalMs);
 	}
@@ -128,6 +130,11 @@ export class ContactFinder {
 
 	/** A refusal whose ref may be a lookup's id: true when it was one (and is dealt with). */
 	refused(ref: string, code: string, message: string): boolean {
+		if (code === 'rate_limited' && this.#lookups.unsend(ref)) {
+			// Dropped unread, not refused: it goes out again after a pause.
+			this.resendLater();
+			return true;
+		}
 		const lookup = this.#lookups.settle(ref);
 		if (lookup === undefined) return false;
 		const {names, reason} = lookup;
@@ -142,19 +149,11 @@ export class ContactFinder {
 	}
 
 	/**
-	 * The relay dropped a message other than a send (rate_limited, ref null): it may have been a
-	 * lookup or a who, so after a pause every lookup not yet answered goes out again (an answer to
-	 * one twice is taken once), and the who view no longer tells whose ask an answer is.
+	 * The relay dropped a message with no id (rate_limited, ref null): maybe a who, so the who view
+	 * no longer tells whose ask an answer is.
 	 */
-	rateLimited(pauseMs: number): void {
+	droppedWithoutRef(): void {
 		this.#whoAsked = [];
-		if (this.#resendTimer !== undefined || this.#lookups.size === 0) return;
-		this.#resendTimer = setTimeout(() => {
-			this.#resendTimer = undefined;
-			this.#lookups.unsendAll();
-			this.transmit();
-		}, pauseMs);
-		this.#resendTimer.unref();
 	}
 
 	/** Whether `name` was looked up on this connection and not found: its envelopes are rejected. */
@@ -178,6 +177,15 @@ export class ContactFinder {
 			// Too many lookups wait: these senders' envelopes are rejected, as a failed lookup's.
 			this.settled(names, new Set(), 'sender');
 		}
+	}
+
+	private resendLater(): void {
+		if (this.#resendTimer !== undefined) return;
+		this.#resendTimer = setTimeout(() => {
+			this.#resendTimer = undefined;
+			this.transmit();
+		}, this.resendPauseMs);
+		this.#resendTimer.unref();
 	}
 
 	transmit(): void {

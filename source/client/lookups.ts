@@ -61,9 +61,12 @@ export class Lookups {
 		return settled;
 	}
 
-	/** Every lookup not yet answered goes out again (the relay dropped one, unsaid which). */
-	unsendAll(): void {
-		for (const lookup of this.#pending.values()) lookup.sent = false;
+	/** The relay dropped lookup `id` unread (rate_limited): it goes out again with the next takeUnsent(). */
+	unsend(id: string): boolean {
+		const lookup = this.#pending.get(id);
+		if (lookup === undefined || !lookup.sent) return false;
+		lookup.sent = false;
+		return true;
 	}
 
 	/** The connection is gone: what was sent goes again on the next one; a sender's lookups are dropped. */

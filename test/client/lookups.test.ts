@@ -127,15 +127,15 @@ describe('looking people up by name', () => {
 	});
 });
 
-describe('a lookup the relay dropped (rate_limited, with no ref)', () => {
-	it('goes out again after a pause, and its answer arrives once', async () => {
+describe('a lookup the relay rate-limited', () => {
+	it('goes out again after a pause, under its id, and is answered; no failure is reported', async () => {
 		let dropped = false;
 		const relay = await scriptedRelay({
 			onMessage(message, session) {
 				if (message.type !== 'lookup') return;
 				if (!dropped) {
 					dropped = true;
-					session.reply({type: 'error', code: 'rate_limited', message: 'slow down', fatal: false, ref: null});
+					session.reply({type: 'error', code: 'rate_limited', message: 'slow down', fatal: false, ref: message.id});
 					return;
 				}
 				session.reply({type: 'found', id: message.id, users: [], missing: ['bob']});
@@ -144,8 +144,10 @@ describe('a lookup the relay dropped (rate_limited, with no ref)', () => {
 		const client = clientOf(relay);
 		await logIn(client);
 		const found = record(client, 'found');
+		const failed = record(client, 'lookup-failed');
 		const [id] = client.lookup(['bob']);
 		await expect.poll(() => found.length, {timeout: 5000}).toBe(1);
+		expect(failed).toEqual([]);
 		expect(found[0]![0]).toMatchObject({id, missing: ['bob']});
 		const lookups = sentOf(relay.scripted[0]!, 'lookup');
 		expect(lookups.map(lookup => lookup.id)).toEqual([id, id]);
