@@ -93,7 +93,8 @@ describe('when the contact store cannot be written', () => {
 		const release = holdLock(bobDir, relay.fingerprint, 'bob');
 		session.deliver(envelope);
 		await new Promise(resolve => setImmediate(resolve));
-		expect(emitted.map(({event}) => event)).toEqual(['local-error']);
+		// (carried-over: the session's once-per-run report that there was no pinned name to look up)
+		expect(emitted.map(({event}) => event).filter(event => event !== 'carried-over')).toEqual(['local-error']);
 		expect(toRelay).toEqual([]);
 		// The connection ends before the store works again.
 		session.detach();
@@ -116,7 +117,8 @@ describe('when the contact store cannot be written', () => {
 		session.attach(message => toRelay.push(message));
 		session.deliver(envelope);
 		await new Promise(resolve => setImmediate(resolve));
-		expect(emitted.map(({event}) => event)).toEqual(['local-error']);
+		// (carried-over: the session's once-per-run report that there was no pinned name to look up)
+		expect(emitted.map(({event}) => event).filter(event => event !== 'carried-over')).toEqual(['local-error']);
 		expect(toRelay).toEqual([]);
 		release();
 
