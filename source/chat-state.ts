@@ -3,6 +3,7 @@ import {isValidUsername} from './net/usernames.js';
 import {sanitizeLines} from './sanitize.js';
 import {allOffline, presence, updateContact, welcome} from './chat/contacts.js';
 import {conversationList, nextUnread, select, step} from './chat/conversations.js';
+import {found, lookupFailed, whoOnline} from './chat/lookups.js';
 import {addLine, addStatus, addSystemLine, hasMessage, markUnread, replaceLast} from './chat/lines.js';
 import {outgoing, queueWaiting, receipt, relayError, stored, unsent} from './chat/sent-messages.js';
 import {everyone, statusView, type ChatAction, type ChatState, type MessageLine, type SystemTone} from './chat/types.js';
@@ -14,7 +15,7 @@ import {everyone, statusView, type ChatAction, type ChatState, type MessageLine,
  */
 
 export * from './chat/types.js';
-export {conversationList, sidebarEntries, type SidebarEntry} from './chat/conversations.js';
+export {conversationList, onlineNow, onlineNowHeader, sidebarEntries, type SidebarEntry} from './chat/conversations.js';
 
 export const defaultMaxLines = 10_000;
 /** About 100 MB of lines at most, whoever sends them: 50,000 lines, 16 Mi characters of text. */
@@ -41,6 +42,7 @@ export function createChatState(
 		relay: connection.relay,
 		me: connection.username,
 		contacts: new Map(),
+		who: {names: [], total: 0},
 		selected: undefined,
 		conversations: new Map(),
 		unread: new Map(),
@@ -109,6 +111,18 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'welcome': {
 			return welcome(state, action.welcome, action.time);
+		}
+
+		case 'found': {
+			return found(state, action.found, action.time);
+		}
+
+		case 'lookup-failed': {
+			return lookupFailed(state, action.failure, action.time);
+		}
+
+		case 'online': {
+			return whoOnline(state, action.online, action.time);
 		}
 
 		case 'user-joined': {

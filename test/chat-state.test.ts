@@ -1,5 +1,6 @@
+import {isValidUsername} from '../source/net/usernames.js';
 import {describe, expect, test} from 'vitest';
-import {chatReducer, conversationList, createChatState, everyone, sidebarEntries, statusView, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
+import {chatReducer, conversationList, createChatState, everyone, onlineNowHeader, sidebarEntries, statusView, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
 import type {Contact} from '../source/client/client-events.js';
 
 const relay = {host: 'localhost', port: 7000, fingerprint: 'ab'.repeat(32)};
@@ -15,7 +16,7 @@ function online(me: string, users: string[], motd: string | null = null, offline
 	const contacts = [...users.map(name => contact(name)), ...offline.map(name => contact(name, {online: false}))];
 	return run([
 		{type: 'status', status: 'online'},
-		{type: 'welcome', welcome: {username: me, users: contacts, motd}, time: 1},
+		{type: 'welcome', welcome: {username: me, users: contacts, motd, online: [], onlineCount: users.filter(name => isValidUsername(name) && name !== me).length + 1, waiting: 0}, time: 1},
 	]);
 }
 
@@ -64,7 +65,7 @@ describe('connection events', () => {
 		state = chatReducer(state, {type: 'login-error', error: {code: 'username_taken', message: 'bob is taken'}});
 		expect(state.login).toEqual({requested: true, pending: undefined, error: 'bob is taken'});
 		expect(state.notice).toEqual({tone: 'error', text: 'bob is taken'});
-		state = chatReducer(state, {type: 'welcome', welcome: {username: 'bob2', users: [], motd: null}, time: 1});
+		state = chatReducer(state, {type: 'welcome', welcome: {username: 'bob2', users: [], motd: null, online: [], onlineCount: 1, waiting: 0}, time: 1});
 		expect(state.me).toBe('bob2');
 		expect(state.login).toEqual({requested: false, pending: undefined, error: undefined});
 	});
@@ -74,25 +75,25 @@ describe('connection events', () => {
 		expect([...state.contacts.keys()].sort()).toEqual(['amy', 'bob', 'zed']);
 		expect(state.selected).toBe('amy');
 		expect(sidebar(state)).toEqual([`${statusView} (1)`, everyone, 'amy ›', 'bob ○', 'zed']);
-		expect(texts(status(state))).toEqual(['Logged in as me1. 2 other people are online (3 registered). Type /help for help.', 'Hello', 'second line']);
+		expect(texts(status(state))).toEqual(['Logged in as me1. 2 other people are online; no messages were waiting for you. Type /help for help.', 'Hello', 'second line']);
 		expect(status(state)[1]).toMatchObject({tone: 'announcement'});
 	});
 
 	test('welcome takes a relay of 10,000 users in one pass and leaves the state it was given alone', () => {
 		const before = online('me1', ['amy']);
 		const users = Array.from({length: 10_000}, (_, index) => contact(`u${index}`, {online: index % 2 === 0, keyChanged: index === 7}));
-		const after = chatReducer(before, {type: 'welcome', welcome: {username: 'me1', users, motd: null, reconnected: true}, time: 2});
+		const after = chatReducer(before, {type: 'welcome', welcome: {username: 'me1', users, motd: null, online: [], onlineCount: 5002, waiting: 3, reconnected: true}, time: 2});
 		expect(after.contacts.size).toBe(10_001);
 		expect(after.contacts.get('u7')?.keyChanged).toBe(true);
 		expect(texts(after.conversations.get('u7'))[0]).toMatch(/^WARNING: u7's identity key changed/);
-		expect(texts(status(after)).at(-1)).toBe('Back online. 5001 other people are online (10001 registered).');
+		expect(texts(status(after)).at(-1)).toBe('Back online. 5001 other people are online; 3 messages were waiting for you.');
 		expect([...before.contacts.keys()]).toEqual(['amy']);
 	});
 
 	test('welcome with nobody online selects # everyone', () => {
 		const state = online('me1', [], null, ['bob']);
 		expect(state.selected).toBe(everyone);
-		expect(texts(status(state))[0]).toBe('Logged in as me1. 0 other people are online (1 registered). Type /help for help.');
+		expect(texts(status(state))[0]).toBe('Logged in as me1. 0 other people are online; no messages were waiting for you. Type /help for help.');
 	});
 
 	test('user-joined marks a contact online (or adds a new one), with a system line; ignores me, duplicates and bad names', () => {
@@ -347,7 +348,7 @@ describe('contacts: changed keys, held messages, verification', () => {
 	});
 
 	test('a contact already changed at welcome or at join gets the warning too', () => {
-		let state = run([{type: 'welcome', welcome: {username: 'me1', users: [contact('amy', {keyChanged: true})], motd: null}, time: 1}]);
+		let state = run([{type: 'welcome', welcome: {username: 'me1', users: [contact('amy', {keyChanged: true})], motd: null, online: [], onlineCount: 1, waiting: 0}, time: 1}]);
 		expect(texts(state.conversations.get('amy'))).toEqual([warning]);
 		state = chatReducer(online('me1', [], null, ['amy']), {type: 'user-joined', contact: contact('amy', {keyChanged: true}), time: 2});
 		expect(texts(state.conversations.get('amy'))).toEqual([warning, 'amy joined']);
@@ -566,5 +567,33 @@ describe('the status view and what goes where', () => {
 		const state = run([{type: 'reconnecting', reconnect: {attempt: 1, at: 500, code: 'connect_failed', message: 'could not reach h:1 (ECONNREFUSED)'}, time: 1}]);
 		expect(texts(status(state))).toEqual(['Could not reach the relay: could not reach h:1 (ECONNREFUSED) (connect_failed). Trying again by itself; Ctrl+C leaves.']);
 		expect(state.status).toBe('reconnecting');
+	});
+});
+
+describe('lookups and who is online', () => {
+	test('the who-is-online view keeps valid names but me, without repeats, at most 100; the sidebar lists those not contacts under a heading', () => {
+		let state = online('me1', ['amy']);
+		const many = Array.from({length: 300}, (_, index) => `u${index}`);
+		state = chatReducer(state, {type: 'online', online: {names: ['amy', 'me1', 'zed', 'zed', 'Bad Name', ...many], total: 400, asked: false}, time: 2});
+		expect(state.who.names).toHaveLength(100);
+		expect(state.who.names.slice(0, 3)).toEqual(['amy', 'zed', 'u0']);
+		expect(sidebar(state).slice(0, 6)).toEqual([statusView, everyone, 'amy ›', `${onlineNowHeader} ○`, 'zed', 'u0']);
+		expect(status(state)).toHaveLength(1);
+	});
+
+	test('/who answered: listed in the status view', () => {
+		const state = chatReducer(online('me1', []), {type: 'online', online: {names: ['zed', 'amy'], total: 3, asked: true}, time: 2});
+		expect(texts(status(state)).at(-1)).toBe('3 people are online, you included. Logged in last: zed, amy.');
+	});
+
+	test('who a lookup found becomes a contact, a changed record with the warning; a failed carry-over is said in the status view', () => {
+		let state = online('me1', ['amy']);
+		state = chatReducer(state, {type: 'found', found: {id: 'q1', reason: 'carry-over', users: [contact('bob', {online: false}), contact('cy', {keyChanged: true}), contact('me1')], missing: ['dee']}, time: 2});
+		expect([...state.contacts.keys()].sort()).toEqual(['amy', 'bob', 'cy']);
+		expect(texts(state.conversations.get('cy'))[0]).toMatch(/^WARNING: cy's identity key changed/);
+		state = chatReducer(state, {type: 'lookup-failed', failure: {id: 'q2', names: ['eve', 'fay'], reason: 'carry-over', code: 'lookup_throttled', message: 'wait 5 minutes'}, time: 3});
+		expect(texts(status(state)).at(-1)).toBe('Could not look up 2 people you knew before on this relay: wait 5 minutes');
+		const unchanged = chatReducer(state, {type: 'lookup-failed', failure: {id: 'q3', names: ['gus'], reason: 'user', code: 'lookup_throttled', message: 'wait'}, time: 4});
+		expect(unchanged).toBe(state);
 	});
 });

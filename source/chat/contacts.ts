@@ -1,4 +1,4 @@
-import type {Contact} from '../client/client-events.js';
+import type {Contact, WelcomeInfo} from '../client/client-events.js';
 import {isValidUsername} from '../net/usernames.js';
 import {sanitizeLines} from '../sanitize.js';
 import {hasConversation, select} from './conversations.js';
@@ -7,7 +7,7 @@ import {everyone, statusView, type ChatState} from './types.js';
 
 /** Who is there: the welcome, contacts' state and presence. */
 
-export function welcome(state: ChatState, welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}, time: number): ChatState {
+export function welcome(state: ChatState, welcome: WelcomeInfo, time: number): ChatState {
 	const me = welcome.username;
 	let next: ChatState = {
 		...state,
@@ -16,6 +16,7 @@ export function welcome(state: ChatState, welcome: {username: string; users: Con
 		reconnect: undefined,
 		login: {requested: false, pending: undefined, error: undefined},
 		notice: undefined,
+		who: whoView(welcome.online, welcome.onlineCount, me),
 	};
 	// One copy of the contacts for the whole directory, not one per user: thousands of users would
 	// make that quadratic (10,000 took 9 s).
@@ -24,12 +25,10 @@ export function welcome(state: ChatState, welcome: {username: string; users: Con
 		if (isValidUsername(contact.username) && contact.username !== me) next = updateContact(next, contact, time, updated);
 	}
 
-	const contacts = [...next.contacts.values()];
-	const online = contacts.filter(contact => contact.online).map(contact => contact.username).sort(byName);
-	const others = online.length === 1 ? '1 other person is' : `${online.length} other people are`;
-	const registered = contacts.length === online.length ? '' : ` (${contacts.length} registered)`;
-	if (welcome.reconnected) return addStatus(next, 'info', `Back online. ${others} online${registered}.`, time);
-	next = addStatus(next, 'info', `Logged in as ${me}. ${others} online${registered}. Type /help for help.`, time);
+	const online = [...next.contacts.values()].filter(contact => contact.online).map(contact => contact.username).sort(byName);
+	const news = `${othersOnline(welcome.onlineCount)}; ${waitingText(welcome.waiting)}`;
+	if (welcome.reconnected) return addStatus(next, 'info', `Back online. ${news}.`, time);
+	next = addStatus(next, 'info', `Logged in as ${me}. ${news}. Type /help for help.`, time);
 	const motd = sanitizeLines(welcome.motd ?? '');
 	for (const line of motd) next = addStatus(next, 'announcement', line, time);
 	if (motd.length > 0) next = markUnread(next, statusView);
@@ -77,6 +76,26 @@ export function presence(state: ChatState, name: string, tone: 'join' | 'leave',
 
 export function allOffline(state: ChatState): ChatState {
 	return {...state, contacts: new Map([...state.contacts].map(([name, contact]) => [name, {...contact, online: false}]))};
+}
+
+/** The who-is-online view as kept: valid names, not me, no repeats, at most maxWhoShown. */
+export function whoView(names: readonly string[], total: number, me: string | undefined): ChatState['who'] {
+	const kept = [...new Set(names.filter(name => isValidUsername(name) && name !== me))].slice(0, maxWhoShown);
+	return {names: kept, total: Number.isSafeInteger(total) && total >= 0 ? total : 0};
+}
+
+/** The most names of the who-is-online view shown (the client keeps at most as many). */
+export const maxWhoShown = 100;
+
+/** `onlineCount` counts me. */
+function othersOnline(onlineCount: number): string {
+	const others = Math.max(0, (Number.isSafeInteger(onlineCount) ? onlineCount : 0) - 1);
+	return others === 1 ? '1 other person is online' : `${others} other people are online`;
+}
+
+function waitingText(waiting: number): string {
+	if (!Number.isSafeInteger(waiting) || waiting <= 0) return 'no messages were waiting for you';
+	return waiting === 1 ? '1 message was waiting for you' : `${waiting} messages were waiting for you`;
 }
 
 function byName(a: string, b: string): number {

@@ -4,13 +4,29 @@ function byName(a: string, b: string): number {
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** What the sidebar lists: the status view, `everyone`, then every user the relay told of and anyone you talked with. */
+/** The sidebar row above the names shown online who are not contacts. Never a username. */
+export const onlineNowHeader = '~online-now';
+
+/**
+ * What the sidebar lists: the status view, `everyone`, your contacts and anyone you talked with,
+ * then the names the who-is-online view shows that are none of those, in the relay's order.
+ */
 export function conversationList(state: ChatState): ConversationKey[] {
+	const names = knownNames(state);
+	return [statusView, everyone, ...[...names].sort(byName), ...onlineNow(state, names)];
+}
+
+function knownNames(state: ChatState): Set<string> {
 	const names = new Set([...state.contacts.keys(), ...state.conversations.keys()]);
 	if (state.selected !== undefined) names.add(state.selected);
 	names.delete(everyone);
 	names.delete(statusView);
-	return [statusView, everyone, ...[...names].sort(byName)];
+	return names;
+}
+
+/** The names shown online who are not contacts, nor anyone you talked with. */
+export function onlineNow(state: ChatState, known = knownNames(state)): string[] {
+	return state.who.names.filter(name => !known.has(name) && name !== state.me);
 }
 
 /** Whether there is a conversation with `name`: something was said in it. */
@@ -25,20 +41,32 @@ export type SidebarEntry = {
 	keyChanged: boolean;
 	unread: number;
 	selected: boolean;
+	/** The "online now" heading (key onlineNowHeader): a row that is no conversation. */
+	header?: true;
+	/** One of the names shown online who is not a contact yet. */
+	stranger?: true;
 };
 
 export function sidebarEntries(state: ChatState): SidebarEntry[] {
-	return conversationList(state).map(key => {
+	const strangers = new Set(onlineNow(state));
+	const entries: SidebarEntry[] = [];
+	for (const key of conversationList(state)) {
+		const stranger = strangers.has(key);
+		if (stranger && !entries.at(-1)?.stranger) {
+			entries.push({key: onlineNowHeader, online: false, verified: false, keyChanged: false, unread: 0, selected: false, header: true});
+		}
 		const contact = state.contacts.get(key);
-		return {
+		entries.push({
 			key,
-			online: key === everyone || key === statusView ? true : (contact?.online ?? false),
+			online: key === everyone || key === statusView || stranger ? true : (contact?.online ?? false),
 			verified: contact?.verified ?? false,
 			keyChanged: contact?.keyChanged ?? false,
 			unread: state.unread.get(key) ?? 0,
 			selected: key === state.selected,
-		};
-	});
+			...(stranger ? {stranger: true as const} : {}),
+		});
+	}
+	return entries;
 }
 
 /** Shows conversation `key`: its unread count goes, and so does a notice about another conversation. */

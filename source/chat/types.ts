@@ -1,4 +1,4 @@
-import type {ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo} from '../client/client-events.js';
+import type {ClientEvents, ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo, WelcomeInfo} from '../client/client-events.js';
 
 /** The key of the conversation with everyone online. Never a username: '#' is not allowed in one. */
 export const everyone = '#everyone';
@@ -60,8 +60,10 @@ export type ChatState = {
 	status: ClientStatus;
 	relay: RelayInfo | undefined;
 	me: string | undefined;
-	/** Every user the relay told us of but me, keyed by name. A Map, because "__proto__" is a valid username. */
+	/** My contacts (the welcome, lookups, presence) and those I talk with, keyed by name. A Map, because "__proto__" is a valid username. */
 	contacts: ReadonlyMap<string, Contact>;
+	/** The who-is-online view the relay last sent: a few names (not me), and how many are online in all. */
+	who: {names: readonly string[]; total: number};
 	selected: ConversationKey | undefined;
 	/** Every conversation's lines, oldest first, the status view's included. */
 	conversations: ReadonlyMap<ConversationKey, readonly ChatLine[]>;
@@ -100,7 +102,10 @@ export type ChatAction =
 	| {type: 'login-request'}
 	| {type: 'login-sent'; username: string}
 	| {type: 'login-error'; error: {code: string; message: string}}
-	| {type: 'welcome'; welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}; time: number}
+	| {type: 'welcome'; welcome: WelcomeInfo; time: number}
+	| {type: 'found'; found: ClientEvents['found'][0]; time: number}
+	| {type: 'lookup-failed'; failure: ClientEvents['lookup-failed'][0]; time: number}
+	| {type: 'online'; online: ClientEvents['online'][0]; time: number}
 	| {type: 'user-joined'; contact: Contact; time: number}
 	| {type: 'user-left'; username: string; time: number}
 	| {type: 'contact-updated'; contact: Contact; time: number}

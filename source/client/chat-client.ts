@@ -30,11 +30,12 @@ import {protocolDefaults} from '../net/limits.js';
 import {defaultReconnect, reconnectCodes, reconnectDelay} from './reconnect.js';
 import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
 import {checkUsername, foldUsername} from '../net/usernames.js';
+import {defaultWhoIntervalMs} from './who-online.js';
 
 export type ChatClientOptions = ClientOptions & Partial<ClientLimits>;
 
 type ClientLimits = Record<
-	'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs' | 'maxDirectoryRecords',
+	'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs' | 'maxDirectoryRecords' | 'whoIntervalMs',
 	number
 > &
 	OutboxLimits;
@@ -87,7 +88,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private handshake: {relayIdentity: Buffer; transcriptHash: Buffer} | undefined;
 	private pendingLogin: {username: string; keys: IdentityKeys} | undefined;
 	private session: ChatSession | undefined;
-	private directory: {users: UserRecord[]; missing: number; motd: string | null} | undefined;
+	private directory: {users: UserRecord[]; missing: number; welcome: Extract<RelayMessage, {type: 'welcome'}>} | undefined;
 	private deadline: NodeJS.Timeout | undefined;
 	private heartbeat: NodeJS.Timeout | undefined;
 	private lastHeard = 0;
@@ -114,7 +115,13 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 
 	constructor(private readonly options: ChatClientOptions) {
 		super();
-		this.limits = {...protocolDefaults, maxDirectoryRecords: defaultMaxDirectoryRecords, ...defaultOutboxLimits, ...definedOnly(options)};
+		this.limits = {
+			...protocolDefaults,
+			maxDirectoryRecords: defaultMaxDirectoryRecords,
+			whoIntervalMs: defaultWhoIntervalMs,
+			...defaultOutboxLimits,
+			...definedOnly(options),
+		};
 		this.decoder = new LineDecoder(this.limits.maxFrameBytes);
 		this.pins = new KnownRelays(options.knownRelaysPath);
 		this.reconnect = options.reconnect === false ? undefined : {...defaultReconnect, ...definedOnly(options.reconnect ?? {})};
@@ -222,6 +229,21 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 
 	send(to: string, text: string): string {
 		return this.loggedIn().send(foldUsername(to), text);
+	}
+
+	lookup(names: readonly string[]): string[] {
+		const session = this.loggedIn();
+		const folded = names.map(name => {
+			const check = checkUsername(name);
+			// A reserved name is asked all the same: the relay answers that nobody has it.
+			if (!check.ok && check.code !== 'reserved_username') throw new Error(check.message);
+			return foldUsername(name);
+		});
+		return session.lookup(folded);
+	}
+
+	who(): void {
+		if (this.status === 'online') this.session?.who();
 	}
 
 	sendToEveryone(text: string): {id: string; recipients: string[]} {
@@ -451,7 +473,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				}
 				if (this.session === undefined && !this.openSession(login)) return;
 				this.username = login.username;
-				this.directory = {users: [...message.users], missing: message.more ?? 0, motd: message.motd};
+				this.directory = {users: [...message.users], missing: message.more ?? 0, welcome: message};
 				this.completeWelcome();
 				return;
 			}
@@ -465,6 +487,12 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				this.completeWelcome();
 				return;
 			}
+			case 'found':
+				this.session?.found(message);
+				return;
+			case 'online':
+				this.session?.whoAnswered(message.users, message.total);
+				return;
 			case 'user_joined':
 				this.session?.joined(message.user);
 				return;
@@ -495,6 +523,9 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			case 'error':
 				if (message.fatal) {
 					this.finish(message.code, message.message);
+				} else if (message.ref !== null && this.session?.lookupRefused(message.ref, message.code, message.message)) {
+					// invalid_username about a lookup (its ref) is no login error
+					return;
 				} else if (loginErrors.has(message.code)) {
 					// Logging in again by itself was refused: for now (throttled, registration closed),
 					// tried again later; or for good (the relay no longer takes this identity).
@@ -503,6 +534,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 					if (this.resumeAs !== undefined) this.finish(message.code, message.message);
 				} else {
 					if (message.ref !== null) this.session?.refused(message.ref, message.code);
+					else if (message.code === 'rate_limited') this.session?.droppedWithoutRef();
 					this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
 				}
 		}
@@ -521,6 +553,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				this.outbox,
 				(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
 				() => this.finish('connection_lost', 'logging in again to fetch the messages this device could not save in time'),
+				this.limits.whoIntervalMs,
 			);
 			return true;
 		} catch (error) {
@@ -534,13 +567,22 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		const directory = this.directory;
 		if (!directory || directory.missing > 0 || !this.session) return;
 		this.directory = undefined;
-		const users = this.session.welcome(directory.users);
+		const {motd, online, onlineCount, waiting} = directory.welcome;
+		const {contacts: users, who} = this.session.welcome(directory.users, online, onlineCount);
 		const reconnected = this.resumeAs !== undefined;
 		this.resumeAs = this.session.username;
 		this.attempt = 0;
 		this.session.attach(out => this.queue(out));
 		this.setStatus('online');
-		this.emit('welcome', {username: this.session.username, users, motd: directory.motd, ...(reconnected ? {reconnected} : {})});
+		this.emit('welcome', {
+			username: this.session.username,
+			users,
+			motd,
+			online: who.names,
+			onlineCount: who.total,
+			waiting,
+			...(reconnected ? {reconnected} : {}),
+		});
 	}
 
 	/** Ends this connection; then tries again, or stops for good (see reconnectCodes). */

@@ -1,5 +1,7 @@
 import type {ClientEvents, Contact} from './client-events.js';
-import type {ClientMessage, DeliveredEnvelope, UserRecord} from '../net/messages.js';
+import type {ClientMessage, DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
+import {ContactFinder} from './contact-finder.js';
+import {defaultWhoIntervalMs, type WhoView} from './who-online.js';
 import {maxAckDeliveries} from '../net/messages.js';
 import {newMessageId, type EndToEnd, type Opened} from './end-to-end.js';
 import {InboundQueue} from './inbound-queue.js';
@@ -70,6 +72,8 @@ export class ChatSession {
 	private window = maxInFlight;
 	private acceptedSincePause = 0;
 	private strikes = 0;
+	/** Lookups, senders with no pin, who is online (contact-finder.ts). */
+	private readonly finder: ContactFinder;
 
 	constructor(
 		private readonly e2e: EndToEnd,
@@ -77,15 +81,71 @@ export class ChatSession {
 		private readonly emit: Emit,
 		/** Ends the connection so that the relay, at the next login, sends again what was not acknowledged. */
 		private readonly redeliver: () => void = () => {},
-	) {}
+		whoIntervalMs = defaultWhoIntervalMs,
+	) {
+		const session = this;
+		this.finder = new ContactFinder(
+			{
+				username: e2e.username,
+				observe: users => this.observe(users, false),
+				contact: name => this.contact(name),
+				deliver: envelope => this.deliver(envelope),
+				redeliver: () => this.redeliver(),
+				emit: (event, ...args) => session.emit(event, ...args),
+			},
+			whoIntervalMs,
+			rateLimitPauseMs,
+		);
+	}
 
 	get username(): string {
 		return this.e2e.username;
 	}
 
-	welcome(users: readonly UserRecord[]): Contact[] {
+	/**
+	 * A complete welcome: its contacts are pinned or checked, and, at the first of the session, the
+	 * names pinned here that it did not list are looked up (PROTOCOL.md section 4.3).
+	 */
+	welcome(users: readonly UserRecord[], online: readonly string[] = [], onlineCount = 0): {contacts: Contact[]; who: WhoView} {
 		this.observe(users, false);
-		return this.contacts();
+		const listed = new Set(users.map(user => user.username));
+		try {
+			this.finder.carryOver(this.e2e.pinnedNames().filter(name => !listed.has(name) && name !== this.username));
+		} catch (error) {
+			this.localError('could not read the contacts file', error);
+		}
+		return {contacts: this.contacts(), who: this.finder.welcomed(online, onlineCount)};
+	}
+
+	/** See ChatConnection.lookup: names valid and folded. */
+	lookup(names: readonly string[]): string[] {
+		return this.finder.lookup(names);
+	}
+
+	who(): void {
+		this.finder.askWho(true);
+	}
+
+	get whoView(): WhoView {
+		return this.finder.whoView;
+	}
+
+	found(message: Extract<RelayMessage, {type: 'found'}>): void {
+		this.finder.found(message);
+	}
+
+	whoAnswered(names: readonly string[], total: number): void {
+		this.finder.online(names, total);
+	}
+
+	/** rate_limited without a ref: a who (or a ping) was dropped. */
+	droppedWithoutRef(): void {
+		this.finder.droppedWithoutRef();
+	}
+
+	/** A refusal whose ref is one of our lookups: 'lookup-failed' is emitted, and true returned. */
+	lookupRefused(ref: string, code: string, message: string): boolean {
+		return this.finder.refused(ref, code, message);
 	}
 
 	joined(user: UserRecord): void {
@@ -98,9 +158,12 @@ export class ChatSession {
 		this.emit('user-left', username);
 	}
 
+	/** Contacts from the welcome, lookups and presence, and the pinned ones this account talks with. */
 	contacts(): Contact[] {
 		const marks = this.e2e.marks();
-		return [...this.online.keys()].sort().map(name => this.contact(name, marks));
+		const names = new Set(this.online.keys());
+		for (const name of this.e2e.talkedWith()) if (name !== this.username) names.add(name);
+		return [...names].sort().map(name => this.contact(name, marks));
 	}
 
 	/**
@@ -111,6 +174,7 @@ export class ChatSession {
 	attach(out: Transmit): void {
 		this.out = out;
 		this.transmit();
+		this.finder.attach(out);
 		this.schedule();
 	}
 
@@ -129,6 +193,7 @@ export class ChatSession {
 		this.acceptedSincePause = 0;
 		this.strikes = 0;
 		this.outbox.unsend();
+		this.finder.detach();
 		for (const name of this.online.keys()) this.online.set(name, false);
 	}
 
@@ -289,6 +354,7 @@ export class ChatSession {
 		if (!this.catchUp()) return false;
 		let opened: Opened;
 		try {
+			if (this.fromStranger(envelope)) return true;
 			opened = this.e2e.open(envelope);
 		} catch (error) {
 			this.localError(`could not save a message from ${envelope.from}`, error);
@@ -320,6 +386,18 @@ export class ChatSession {
 			}
 		}
 		this.acknowledge(envelope.delivery);
+		return true;
+	}
+
+	/**
+	 * An envelope from a sender with no pin waits for its lookup (true); once the lookup said the
+	 * sender is not registered, or failed, it is rejected as before (false: opening says so).
+	 */
+	private fromStranger(envelope: DeliveredEnvelope): boolean {
+		const {from} = envelope;
+		if (envelope.to !== this.username || this.e2e.knows(from) || this.finder.isUnknown(from)) return false;
+		this.finder.holdFromStranger(envelope);
+		this.schedule();
 		return true;
 	}
 
@@ -459,6 +537,7 @@ export class ChatSession {
 			this.localError('could not read the contacts file', error);
 			this.inbound.retryLater();
 		}
+		this.finder.flush();
 		const acks = this.acks;
 		this.acks = [];
 		const out = this.out;

@@ -1,4 +1,7 @@
 import type {ErrorCode} from '../net/error-codes.js';
+import type {LookupReason} from './lookups.js';
+
+export type {LookupReason} from './lookups.js';
 
 /** What a ChatClient tells its listeners. The UI (useChat) and headless bots consume only this. */
 export type ClientStatus =
@@ -44,6 +47,16 @@ export type Contact = {
 	keyChanged: boolean;
 };
 
+export type WelcomeInfo = {
+	username: string;
+	users: Contact[];
+	motd: string | null;
+	online: string[];
+	onlineCount: number;
+	waiting: number;
+	reconnected?: boolean;
+};
+
 export type ClientEvents = {
 	status: [status: ClientStatus];
 	/**
@@ -58,12 +71,32 @@ export type ClientEvents = {
 	'login-request': [];
 	'login-error': [error: {code: ErrorCode; message: string}];
 	/**
-	 * Logged in; `users` is every registered user but you, online or not. `reconnected` is true when
-	 * the client logged in again by itself after the connection dropped.
+	 * Logged in; `users` is your contacts (PROTOCOL.md section 4.3: everyone on a small community
+	 * relay), online or not, and those you have a conversation with. `online`: the who-is-online view
+	 * (at most a few names, not you); `onlineCount`: users online, you included; `waiting`:
+	 * envelopes waiting for you as you log in. `reconnected` is true when the client logged in again
+	 * by itself after the connection dropped.
 	 */
-	welcome: [welcome: {username: string; users: Contact[]; motd: string | null; reconnected?: boolean}];
-	/** Someone logged in (possibly for the first time). */
+	welcome: [welcome: WelcomeInfo];
+	/** A contact logged in (possibly for the first time), or someone became a contact by writing to you. */
 	'user-joined': [contact: Contact];
+	/**
+	 * The answer to lookup `id`: the users found (pinned or checked against their pins, like any
+	 * record) and the names nobody is registered as. `reason` says who asked: 'user' (lookup()),
+	 * 'carry-over' (the names pinned before that the first welcome did not list), 'sender' (an
+	 * envelope came from someone with no pin).
+	 */
+	found: [found: {id: string; reason: LookupReason; users: Contact[]; missing: string[]}];
+	/**
+	 * Once per run, after the first welcome: the names pinned on this device that it did not list
+	 * (contacts of an older version) were looked up; `found` of `names` are contacts now. `complete`
+	 * is false when the relay refused a lookup (lookup_throttled) and the rest were not asked.
+	 */
+	'carried-over': [carried: {names: number; found: number; complete: boolean}];
+	/** The relay refused lookup `id` (lookup_throttled, invalid_username: `message` says why and how long to wait). */
+	'lookup-failed': [failure: {id: string; names: string[]; reason: LookupReason; code: string; message: string}];
+	/** The who-is-online view, asked again; `asked`: the answer to who(), not to the client's own periodic ask. */
+	online: [online: {names: string[]; total: number; asked: boolean}];
 	'user-left': [username: string];
 	/** A contact's verified or key-changed state changed (after /trust, /verify, or a changed key). */
 	'contact-updated': [contact: Contact];
@@ -164,8 +197,16 @@ export interface ChatConnection {
 	 * connection, which is tried at once. Throws otherwise when not connected.
 	 */
 	login(username: string): void;
-	/** Every registered user but you, as last heard. */
+	/** Your contacts as last heard (see the welcome event), and those you have a conversation with. */
 	readonly contacts: Contact[];
+	/**
+	 * Looks users up by name (each case-folded; throws on one that is not a username, and when too
+	 * many lookups wait). Returns the lookup ids that 'found' or 'lookup-failed' will name. Before
+	 * the first login, or after the client closed, throws; while reconnecting, it goes out once back.
+	 */
+	lookup(names: readonly string[]): string[];
+	/** Asks the relay again who is online: an 'online' event with `asked` answers. Nothing while offline. */
+	who(): void;
 	/**
 	 * Encrypts text end to end for a user and sends it; returns the message id that 'accepted',
 	 * 'delivered' or 'relay-error' will name. While reconnecting it waits in the outbox and goes

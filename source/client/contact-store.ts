@@ -72,6 +72,12 @@ export class ContactStore {
 		return {verified, keyChanged};
 	}
 
+	/** The names with more than a pin (a counter, a message, a pending key, a mark): those one talks with. */
+	talkedWith(): string[] {
+		this.#refresh();
+		return [...this.#contacts.keys()].sort();
+	}
+
 	names(): string[] {
 		this.#refresh();
 		return [...new Set([...this.#contacts.keys(), ...this.#pins.keys()])].sort();

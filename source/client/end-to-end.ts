@@ -88,6 +88,18 @@ export class EndToEnd {
 		return this.contacts.get(username)?.pending !== undefined;
 	}
 
+	/** The contacts with more than a pin: those this account has a conversation with. */
+	talkedWith(): string[] {
+		return this.contacts.talkedWith();
+	}
+
+	/** Every pinned name, those talked with first. */
+	pinnedNames(): string[] {
+		const talked = this.contacts.talkedWith();
+		const first = new Set(talked);
+		return [...talked, ...this.contacts.names().filter(name => !first.has(name))];
+	}
+
 	knows(username: string): boolean {
 		return this.contacts.get(username) !== undefined;
 	}

@@ -29,6 +29,9 @@ export type AppProps = {
 	bell?: boolean;
 };
 
+/** Why a client that never logged in ends the program (ChatClient's 'closed' codes). */
+const exitCodes: ReadonlySet<string> = new Set(['refused_relay', 'unsupported_version']);
+
 /** How long quitting waits for the relay to hear "bye" before leaving anyway. */
 const closeTimeoutMs = 2000;
 
@@ -127,10 +130,11 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 		};
 	}, [connection]);
 
-	// A relay refused before anyone is logged in (its fingerprint does not match --trust) leaves
-	// nothing to do on this screen: exit with the reason, as scripts expect.
+	// A relay refused before anyone is logged in (its fingerprint does not match --trust, or its
+	// signed hello speaks another protocol version) leaves nothing to do on this screen: exit with
+	// the reason, as scripts expect.
 	const refusal =
-		state.closed?.code === 'refused_relay' && state.me === undefined && !state.keyChanged ? state.closed.message : undefined;
+		state.closed !== undefined && exitCodes.has(state.closed.code) && state.me === undefined && !state.keyChanged ? state.closed.message : undefined;
 	useEffect(() => {
 		if (refusal !== undefined) exit(new Error(refusal));
 	}, [refusal, exit]);

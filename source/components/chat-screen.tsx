@@ -1,4 +1,4 @@
-import React, {useCallback, useMemo, useState} from 'react';
+import React, {useCallback, useMemo, useRef, useState} from 'react';
 import {Box} from 'ink';
 import {everyone, sidebarEntries, statusView, type ChatState} from '../chat-state.js';
 import type {ChatActions} from '../hooks/use-chat.js';
@@ -17,6 +17,7 @@ import {memorySource} from './message-log/line-source.js';
 import {MessageLog} from './message-log/message-log.js';
 import {logWindow} from './message-log/scroll.js';
 import {Sidebar} from './sidebar.js';
+import {matchingEntries, searchKey} from './sidebar-search.js';
 import {StatusLine} from './status-line.js';
 
 type Props = {
@@ -33,8 +34,10 @@ type Props = {
 const wheelRows = 3;
 
 function completionNames(state: ChatState): string[] {
-	const names = new Set([...state.conversations.keys()].filter(key => key !== statusView && key !== everyone));
-	for (const contact of state.contacts.values()) if (contact.online) names.add(contact.username);
+	const names = new Set([...state.contacts.keys(), ...state.who.names]);
+	names.delete(everyone);
+	names.delete(statusView);
+	if (state.me !== undefined) names.delete(state.me);
 	return [...names].sort();
 }
 
@@ -65,11 +68,13 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 			const on = command.on ?? !fold;
 			setFold(on);
 			actions.note(on ? `Messages longer than ${foldRows} rows are folded; /fold off shows them whole.` : 'Messages are shown whole; /fold on folds long ones again.');
-		} else actions.command(command);
+		} else if (command.name === 'msg') actions.openConversation(command.target, command.text);
+		else if (command.name === 'who') actions.who();
+		else actions.command(command);
 	};
 
-	// Tab completes the people you have a conversation with and those shown online, never the whole directory.
-	const names = useMemo(() => completionNames(state), [state.conversations, state.contacts]);
+	// Tab completes your contacts (those you have a conversation with among them) and those shown online, never a directory.
+	const names = useMemo(() => completionNames(state), [state.contacts, state.who, state.me]);
 	const editor = useLineEditor({
 		onSubmit(text) {
 			const command = parseCommand(text);
@@ -107,7 +112,30 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		[logWidth, state.me, fold],
 	);
 	// Not recomputed per key: with a large directory this is milliseconds (BENCHMARKS.md, "sidebar rows").
-	const entries = useMemo(() => sidebarEntries(state), [state.contacts, state.conversations, state.unread, state.selected]);
+	const entries = useMemo(() => sidebarEntries(state), [state.contacts, state.conversations, state.unread, state.selected, state.who]);
+	// Ctrl+G: the sidebar's search field, while open (undefined when closed).
+	const [search, setSearch] = useState<string | undefined>(undefined);
+	const searchRef = useRef(search);
+	searchRef.current = search;
+	const shownEntries = useMemo(() => (search === undefined ? entries : matchingEntries(entries, search)), [entries, search]);
+
+	const submitSearch = (query: string) => {
+		const first = matchingEntries(sidebarEntries(actions.snapshot()), query)[0];
+		if (first === undefined) {
+			if (query.trim() === '') return;
+			actions.openConversation(query.trim());
+		} else if (first.stranger) actions.openConversation(first.key);
+		else actions.select(first.key);
+	};
+
+	const onSearchKey = (query: string, key: Key) => {
+		const step = searchKey(query, key);
+		if (step === undefined) return;
+		const next = step.type === 'edit' ? step.query : undefined;
+		searchRef.current = next;
+		setSearch(next);
+		if (step.type === 'submit') submitSearch(query);
+	};
 	const scrollback = useScrollback(rowsOf, mainHeight);
 	const position = scrollback.position(selected);
 	const window = useMemo(() => logWindow(source, position, mainHeight, rowsOf), [source, position, mainHeight, rowsOf]);
@@ -118,7 +146,12 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		const latest = actions.snapshot();
 		const shown = latest.selected ?? statusView;
 		const lines = () => memorySource(latest.conversations.get(shown) ?? []);
-		if (isKey(key, 'up')) actions.selectPrevious();
+		const query = searchRef.current;
+		if (query !== undefined) onSearchKey(query, key);
+		else if (isKey(key, 'g', {ctrl: true})) {
+			searchRef.current = '';
+			setSearch('');
+		} else if (isKey(key, 'up')) actions.selectPrevious();
 		else if (isKey(key, 'down')) actions.selectNext();
 		else if (isKey(key, 'pageup')) scrollback.scroll(shown, lines(), -page);
 		else if (isKey(key, 'pagedown')) scrollback.scroll(shown, lines(), page);
@@ -132,7 +165,7 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			<Box height={mainHeight} flexShrink={0}>
-				<Sidebar entries={entries} width={sidebarWidth} height={mainHeight} />
+				<Sidebar entries={shownEntries} width={sidebarWidth} height={mainHeight} search={search} />
 				<Box marginLeft={1}>
 					<MessageLog window={window} pinned={!position.follow} width={logWidth} height={mainHeight} />
 				</Box>

@@ -9,6 +9,9 @@ export type Command =
 	| {name: 'help'}
 	| {name: 'quit'}
 	| {name: 'fold'; on: boolean | undefined}
+	| {name: 'who'}
+	/** `text` as typed after the name (undefined when there is none). */
+	| {name: 'msg'; target: string; text: string | undefined}
 	| {name: 'trust' | 'verify' | 'unverify'; target: string | undefined};
 
 export type ParsedCommand = {ok: true; command: Command} | {ok: false; error: string};
@@ -21,6 +24,8 @@ export const foldRows = 12;
 export const commands: readonly Spec[] = [
 	{name: 'help', usage: '/help', help: 'shows this'},
 	{name: 'quit', usage: '/quit', help: 'leaves (so does Ctrl+C)'},
+	{name: 'msg', usage: '/msg NAME [text]', help: 'opens the conversation with NAME (looked up on the relay if not a contact) and sends text if given'},
+	{name: 'who', usage: '/who', help: 'shows who logged in last of those online, and how many are online'},
 	{name: 'verify', usage: '/verify NAME', help: 'shows the safety number you share with NAME, to compare out of band'},
 	{name: 'unverify', usage: '/unverify NAME', help: "clears NAME's verified mark"},
 	{name: 'trust', usage: '/trust NAME', help: "accepts NAME's changed identity key and opens the messages held behind it"},
@@ -29,13 +34,15 @@ export const commands: readonly Spec[] = [
 
 export const helpText = [
 	'Commands:',
-	...commands.map(spec => `  ${spec.usage.padEnd(15)} ${spec.help}`),
+	...commands.map(spec => `  ${spec.usage.padEnd(16)} ${spec.help}`),
 	'NAME defaults to the person selected. Start a message with // to send a leading /.',
 	'Keys: Up/Down choose a conversation (* status, # everyone online, a person); Alt+A the next with unread messages;',
+	'  Ctrl+G finds a person: type to filter the sidebar, Enter opens the first match (or looks the name up), Esc closes;',
 	'  PgUp/PgDn scroll; Ctrl+Home/Ctrl+End (or Alt+Home/Alt+End) the oldest / the newest; Enter sends; Alt+Enter a new line;',
 	'  Tab completes; Ctrl+P/Ctrl+N what you sent; Ctrl+A/E, Ctrl+B/F, Alt+B/F move; Ctrl+W, Ctrl+U, Ctrl+K, Alt+Backspace, Alt+D cut;',
 	'  Ctrl+Y puts back what was cut; Ctrl+C or /quit leaves.',
-	'Sidebar: ● online, ○ offline, ✓ verified, ! identity key changed, (N) unread. Messages: … sending, · stored by the relay, ✓ delivered.',
+	'Sidebar: your contacts, ● online, ○ offline, ✓ verified, ! identity key changed, (N) unread; then "online now": who logged in last.',
+	'Messages: … sending, · stored by the relay, ✓ delivered.',
 ];
 
 /** What Tab completes at the start of a line: the commands whose name starts with `word`. */
@@ -59,7 +66,17 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 		return {ok: false, error: `Usage: ${spec.usage}.`};
 	}
 
-	if (name === 'help' || name === 'quit') {
+	if (name === 'msg') {
+		const [raw] = rest;
+		if (raw === undefined) return {ok: false, error: `Usage: ${spec.usage}.`};
+		const check = checkUsername(raw);
+		if (!check.ok) return {ok: false, error: `${spec.usage}: "${raw}" ${check.code === 'reserved_username' ? 'is reserved, nobody has it' : 'is not a username (1 to 32 of a-z, 0-9, _ and -)'}.`};
+		// The text as typed, spaces inside it kept.
+		const after = line.trimStart().slice(word.length).trimStart().slice(raw.length).trimStart();
+		return {ok: true, command: {name, target: check.username, text: after.trim() === '' ? undefined : after}};
+	}
+
+	if (name === 'help' || name === 'quit' || name === 'who') {
 		return rest.length === 0 ? {ok: true, command: {name}} : {ok: false, error: `${spec.usage} takes nothing after it.`};
 	}
 

@@ -1,13 +1,15 @@
 import React, {memo} from 'react';
 import {Box, Text} from 'ink';
 import {everyone, statusView, type SidebarEntry} from '../chat-state.js';
-import {safeName} from '../sanitize.js';
+import {safeName, sanitizeText} from '../sanitize.js';
 import {usePaint} from './theme.js';
 
 type Props = {
 	entries: SidebarEntry[];
 	width: number;
 	height: number;
+	/** The search field's text while it is open (Ctrl+G): it replaces the heading. */
+	search?: string | undefined;
 };
 
 /** The rows to show so that the selected one stays in view, centred when it can be. */
@@ -18,11 +20,12 @@ export function visibleWindow(count: number, selectedIndex: number, capacity: nu
 }
 
 /**
- * `* status`, `# everyone`, then every registered user: ● online, ○ offline (dimmed), ✓ verified, a red !
- * when their identity key changed, unread counts in yellow. The header says how many rows are
- * scrolled out above (↑) and below (↓).
+ * `* status`, `# everyone`, then your contacts: ● online, ○ offline (dimmed), ✓ verified, a red !
+ * when their identity key changed, unread counts in yellow; then, under a dimmed "online now", the
+ * names shown online who are not contacts. The header says how many rows are scrolled out above
+ * (↑) and below (↓); while searching, it is the search field.
  */
-export const Sidebar = memo(function Sidebar({entries, width, height}: Props) {
+export const Sidebar = memo(function Sidebar({entries, width, height, search}: Props) {
 	const capacity = Math.max(height - 1, 0);
 	const {start, end} = visibleWindow(
 		entries.length,
@@ -44,9 +47,13 @@ export const Sidebar = memo(function Sidebar({entries, width, height}: Props) {
 		>
 			<Box height={1}>
 				<Box flexShrink={1}>
-					<Text bold wrap="truncate-end">
-						People
-					</Text>
+					{search === undefined ? (
+						<Text bold wrap="truncate-end">
+							People
+						</Text>
+					) : (
+						<Text wrap="truncate-start">{`/ ${sanitizeText(search)}▏`}</Text>
+					)}
 				</Box>
 				{above > 0 || below > 0 ? (
 					<Box flexShrink={0}>
@@ -63,6 +70,16 @@ export const Sidebar = memo(function Sidebar({entries, width, height}: Props) {
 
 function Entry({entry}: {entry: SidebarEntry}) {
 	const paint = usePaint();
+	if (entry.header) {
+		return (
+			<Box height={1}>
+				<Text dimColor wrap="truncate-end">
+					{'  online now'}
+				</Text>
+			</Box>
+		);
+	}
+
 	const {key, online, verified, keyChanged, unread, selected} = entry;
 	const isView = key === everyone || key === statusView;
 	const glyph = key === statusView ? '*' : key === everyone ? '#' : online ? '●' : '○';

@@ -3,7 +3,7 @@ import type {ChatAction, ChatState, SystemTone} from '../chat-state.js';
 import type {Command} from '../components/commands.js';
 import type {ChatConnection, Contact} from '../client/client-events.js';
 
-export type ContactCommand = Extract<Command, {target: string | undefined}>;
+export type ContactCommand = Extract<Command, {name: 'trust' | 'verify' | 'unverify'}>;
 
 export type ContactActions = {
 	/** Runs /trust, /verify or /unverify (/help and /quit belong to the screen). */

@@ -2,11 +2,12 @@ import {useEffect, useMemo, useRef, useSyncExternalStore} from 'react';
 import {chatReducer, createChatState, everyone, statusView, type ChatAction, type ChatState, type ConversationKey, type SystemTone} from '../chat-state.js';
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
+import {lookupActions, type LookupActions} from './lookup-actions.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
 export const maxTextBytes = 8192;
 
-export type ChatActions = ContactActions & {
+export type ChatActions = ContactActions & LookupActions & {
 	/** Sends text to the selected conversation; false (with a system line saying why) if it was not sent. */
 	send(text: string): boolean;
 	selectNext(): void;
@@ -108,8 +109,35 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			return true;
 		};
 
+		const sendTo = (to: string, text: string): boolean => {
+			if (Buffer.byteLength(text, 'utf8') > maxTextBytes) {
+				note(`Not sent: a message is at most ${maxTextBytes} bytes.`, 'error');
+				return false;
+			}
+
+			const contact = getState().contacts.get(to);
+			if (contact?.keyChanged) {
+				const text = `Not sent: ${to}'s identity key changed. Compare safety numbers with /verify ${to}, then /trust ${to} to accept the new key.`;
+				dispatch({type: 'local', tone: 'error', text, time: now(), conversation: to});
+				return false;
+			}
+
+			try {
+				if (to === everyone) return sendToEveryone(text);
+				const id = connection.send(to, text);
+				dispatch({type: 'outgoing', id, to, recipients: [to], text, time: now()});
+				return true;
+			} catch (error) {
+				note(`Not sent: ${errorText(error)}`, 'error');
+				return false;
+			}
+		};
+
+		const lookups = lookupActions({connection, state: getState, dispatch, now, sendTo});
+
 		return {
 			...contacts,
+			...lookups,
 			note,
 			send(text) {
 				const to = getState().selected;
@@ -118,27 +146,13 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 					return false;
 				}
 
-				if (Buffer.byteLength(text, 'utf8') > maxTextBytes) {
-					note(`Not sent: a message is at most ${maxTextBytes} bytes.`, 'error');
-					return false;
-				}
-
-				const contact = getState().contacts.get(to);
-				if (contact?.keyChanged) {
-					const text = `Not sent: ${to}'s identity key changed. Compare safety numbers with /verify ${to}, then /trust ${to} to accept the new key.`;
-					dispatch({type: 'local', tone: 'error', text, time: now(), conversation: to});
-					return false;
-				}
-
-				try {
-					if (to === everyone) return sendToEveryone(text);
-					const id = connection.send(to, text);
-					dispatch({type: 'outgoing', id, to, recipients: [to], text, time: now()});
+				// Someone shown online who is not a contact yet: looked up first, then sent to.
+				if (to !== everyone && !getState().contacts.has(to)) {
+					lookups.openConversation(to, text);
 					return true;
-				} catch (error) {
-					note(`Not sent: ${errorText(error)}`, 'error');
-					return false;
 				}
+
+				return sendTo(to, text);
 			},
 			selectNext() {
 				dispatch({type: 'select-next'});
@@ -202,6 +216,15 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				autoLogin.current = undefined;
 				dispatch({type: 'welcome', welcome, time: now()});
 			}),
+			listen(connection, 'found', found => {
+				dispatch({type: 'found', found, time: now()});
+				actions.found(found);
+			}),
+			listen(connection, 'lookup-failed', failure => {
+				dispatch({type: 'lookup-failed', failure, time: now()});
+				actions.lookupFailed(failure);
+			}),
+			on('online', online => ({type: 'online', online, time: now()})),
 			on('user-joined', contact => ({type: 'user-joined', contact, time: now()})),
 			on('user-left', username => ({type: 'user-left', username, time: now()})),
 			on('contact-updated', contact => ({type: 'contact-updated', contact, time: now()})),

@@ -227,7 +227,7 @@ describe('a relay that breaks the protocol after the handshake', () => {
 			session.sealer.seal([{type: 'login_request'}]);
 			return session.sealer.seal([{type: 'login_request'}]);
 		}, 'bad_sequence'],
-		['a batch of another version', (session: FakeSession) => new Fernet(session.key).encrypt('{"v":2,"seq":0,"msgs":[{"type":"login_request"}]}'), 'unsupported_version'],
+		['a batch of another version', (session: FakeSession) => new Fernet(session.key).encrypt('{"v":3,"seq":0,"msgs":[{"type":"login_request"}]}'), 'unsupported_version'],
 		['a batch that is not JSON', (session: FakeSession) => new Fernet(session.key).encrypt('not json'), 'bad_message'],
 		['a batch that is a JSON array', (session: FakeSession) => new Fernet(session.key).encrypt('[1,2]'), 'bad_message'],
 		['an unknown message', (session: FakeSession) => session.sealer.seal([{type: 'teleport'}]), 'bad_message'],
@@ -243,7 +243,7 @@ describe('a relay that lies in its welcome', () => {
 		const relay = await fakeRelay(session => {
 			session.socket.write(session.sealer.seal([{type: 'login_request'}]) + '\n');
 			session.socket.once('data', () => {
-				const welcome = {type: 'welcome', username: 'alice', users: [], motd: null, more};
+				const welcome = {type: 'welcome', username: 'alice', users: [], motd: null, more, online: [], onlineCount: 1, waiting: 0};
 				session.socket.write(session.sealer.seal([welcome, ...extra]) + '\n');
 			});
 		});

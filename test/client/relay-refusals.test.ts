@@ -135,7 +135,7 @@ function onLogin(session: FakeSession, answer: (login: Login) => object[]): void
 }
 
 function welcome(login: Login, users: object[] = [], more?: number) {
-	return {type: 'welcome', username: login.username, users, motd: null, ...(more === undefined ? {} : {more})};
+	return {type: 'welcome', username: login.username, users, motd: null, online: [], onlineCount: 1, waiting: 0, ...(more === undefined ? {} : {more})};
 }
 
 function fakeClient(port: number, fingerprint: string, options: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}): ChatClient {

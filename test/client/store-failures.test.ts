@@ -93,7 +93,8 @@ describe('when the contact store cannot be written', () => {
 		const release = holdLock(bobDir, relay.fingerprint, 'bob');
 		session.deliver(envelope);
 		await new Promise(resolve => setImmediate(resolve));
-		expect(emitted.map(({event}) => event)).toEqual(['local-error']);
+		// (carried-over: the session's once-per-run report that there was no pinned name to look up)
+		expect(emitted.map(({event}) => event).filter(event => event !== 'carried-over')).toEqual(['local-error']);
 		expect(toRelay).toEqual([]);
 		// The connection ends before the store works again.
 		session.detach();
@@ -112,11 +113,12 @@ describe('when the contact store cannot be written', () => {
 	it('keys it could not save at login are saved before any envelope is opened', {timeout: 30_000}, async () => {
 		const {relay, bobDir, peer, users, envelope, emitted, toRelay, session} = await waitingForBob('after a bad start');
 		const release = holdLock(bobDir, relay.fingerprint, 'bob');
-		expect(session.welcome(users)).toEqual([{username: 'alice', online: true, verified: false, keyChanged: false}]);
+		expect(session.welcome(users).contacts).toEqual([{username: 'alice', online: true, verified: false, keyChanged: false}]);
 		session.attach(message => toRelay.push(message));
 		session.deliver(envelope);
 		await new Promise(resolve => setImmediate(resolve));
-		expect(emitted.map(({event}) => event)).toEqual(['local-error']);
+		// (carried-over: the session's once-per-run report that there was no pinned name to look up)
+		expect(emitted.map(({event}) => event).filter(event => event !== 'carried-over')).toEqual(['local-error']);
 		expect(toRelay).toEqual([]);
 		release();
 

@@ -21,6 +21,9 @@ describe('relay with headless clients on 127.0.0.1', () => {
 				{username: 'carol', online: false, verified: false, keyChanged: false},
 			],
 			motd: 'be kind',
+			online: ['alice'],
+			onlineCount: 2,
+			waiting: 0,
 		});
 		expect(await joined).toEqual([{username: 'bob', online: true, verified: false, keyChanged: false}]);
 		expect(bob.username).toBe('bob');

@@ -92,7 +92,7 @@ describe('App against a real relay', () => {
 
 		await press(view, keys.up + keys.up);
 		await waitFor(() => expect(view.lastFrame()).toContain('*** relay: Welcome to the test relay'));
-		expect(view.lastFrame()).toMatch(/-!- Logged in as alice\. 1 other person is online\./);
+		expect(view.lastFrame()).toMatch(/-!- Logged in as alice\. 1 other person is online;/);
 		expect(sidebar(view)).toEqual(['People', '› * status', '  # everyone', '  ● bob']);
 	});
 
@@ -340,13 +340,14 @@ describe('App against a real relay', () => {
 
 	test('/quit leaves too; /help lists the commands', async () => {
 		const relay = await relayForTest();
-		const view = startApp(relay);
+		// Tall enough for the whole of /help.
+		const view = startApp(relay, {}, {columns: 100, rows: 44});
 		await online(view);
 		await submit(view, '/help');
 		// The output goes to the status view, which /help opens.
 		await waitFor(() => expect(view.lastFrame()).toContain('-!- Commands:'));
 		expect(view.lastFrame()).toContain('status>');
-		for (const usage of ['/verify NAME', '/unverify NAME', '/trust NAME', '/quit']) expect(view.lastFrame()).toContain(usage);
+		for (const usage of ['/verify NAME', '/unverify NAME', '/trust NAME', '/msg NAME [text]', '/who', '/quit']) expect(view.lastFrame()).toContain(usage);
 		await submit(view, '/quit');
 		expect((await view.exited).ok).toBe(true);
 		await waitFor(() => expect(relay.onlineUsernames()).toEqual([]));

@@ -16,7 +16,7 @@ async function start(users: Contact[], size?: {columns: number; rows: number}) {
 	);
 	await waitFor(() => expect(connection.listenerCount('login-request')).toBe(1));
 	connection.emit('status', 'online');
-	connection.emit('welcome', {username: 'me1', users, motd: null});
+	connection.emit('welcome', {username: 'me1', users, motd: null, online: [], onlineCount: 1, waiting: 0});
 	await waitFor(() => expect(view.lastFrame()).toContain('you: me1'));
 	return {connection, view};
 }
@@ -264,18 +264,20 @@ describe('ChatScreen over a scripted connection', () => {
 		expect(view.lastFrame()).toContain('to amy> /nope keep this text');
 	});
 
-	test('Tab completes commands, and names of people online or talked with, never of everyone registered', async () => {
-		const {connection, view} = await start([contact('amy'), contact('bob'), contact('bea', {online: false}), contact('bill', {online: false})]);
-		connection.emit('message', {id: 'x', from: 'bill', to: 'me1', kind: 'direct', text: 'hi', time: Date.now(), sent: Date.now()});
+	test('Tab completes commands, and names of contacts and of people shown online, never of anyone else', async () => {
+		const {connection, view} = await start([contact('amy'), contact('bob'), contact('bea', {online: false})]);
+		connection.emit('online', {names: ['bill', 'me1'], total: 3, asked: false});
 		await press(view, '/ver\t');
 		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify'));
 		await press(view, 'b\t');
+		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bea'));
+		// Tab again: the next match; bill is shown online, not a contact; me1 (me) is not one.
+		await press(view, '\t');
 		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bill'));
-		// Tab again: the next match; bea (offline, never talked with) is not one.
 		await press(view, '\t');
 		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bob'));
 		await press(view, '\t');
-		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bill'));
+		await waitFor(() => expect(view.lastFrame()).toContain('to amy> /verify bea'));
 	});
 
 	test('a gap and a rejected envelope are system lines in the sender’s conversation', async () => {

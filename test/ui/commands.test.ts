@@ -15,6 +15,11 @@ describe('parseCommand', () => {
 		['/fold', {ok: true, command: {name: 'fold', on: undefined}}],
 		['/fold OFF', {ok: true, command: {name: 'fold', on: false}}],
 		['/fold on', {ok: true, command: {name: 'fold', on: true}}],
+		['/who', {ok: true, command: {name: 'who'}}],
+		['/msg Bob', {ok: true, command: {name: 'msg', target: 'bob', text: undefined}}],
+		['/msg bob   ', {ok: true, command: {name: 'msg', target: 'bob', text: undefined}}],
+		['  /MSG bob  hi   there ', {ok: true, command: {name: 'msg', target: 'bob', text: 'hi   there '}}],
+		['/msg bob line one\nline two', {ok: true, command: {name: 'msg', target: 'bob', text: 'line one\nline two'}}],
 	])('%j', (line, parsed) => {
 		expect(parseCommand(line)).toEqual(parsed);
 	});
@@ -28,13 +33,17 @@ describe('parseCommand', () => {
 		['/verify ' + 'a'.repeat(33), `/verify NAME: "${'a'.repeat(33)}" is not a username (1 to 32 of a-z, 0-9, _ and -).`],
 		['/trust Everyone', '/trust NAME: "Everyone" is reserved, nobody has it.'],
 		['/fold maybe', 'Usage: /fold [on|off].'],
+		['/msg', 'Usage: /msg NAME [text].'],
+		['/msg b@d hi', '/msg NAME [text]: "b@d" is not a username (1 to 32 of a-z, 0-9, _ and -).'],
+		['/msg system hi', '/msg NAME [text]: "system" is reserved, nobody has it.'],
+		['/who is there', '/who takes nothing after it.'],
 	])('%j is refused with a sentence', (line, error) => {
 		expect(parseCommand(line)).toEqual({ok: false, error});
 	});
 
 	test('/help lists every command', () => {
 		for (const spec of commands) expect(helpText.join('\n')).toContain(spec.usage);
-		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'help', 'quit', 'trust', 'unverify', 'verify']);
+		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'help', 'msg', 'quit', 'trust', 'unverify', 'verify', 'who']);
 	});
 });
 

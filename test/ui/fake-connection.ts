@@ -29,6 +29,17 @@ export class FakeConnection extends EventEmitter<ClientEvents> implements ChatCo
 		return {id: `id${this.sends.length}`, recipients: this.everyoneRecipients};
 	}
 
+	lookups: string[][] = [];
+	whos = 0;
+	lookup(names: readonly string[]): string[] {
+		this.lookups.push([...names]);
+		return [`lookup${this.lookups.length}`];
+	}
+
+	who(): void {
+		this.whos++;
+	}
+
 	trust(username: string): void {
 		this.calls.push(`trust ${username}`);
 	}

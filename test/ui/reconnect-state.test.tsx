@@ -15,7 +15,7 @@ function run(actions: ChatAction[], state: ChatState = createChatState({status: 
 function loggedIn(): ChatState {
 	return run([
 		{type: 'status', status: 'online'},
-		{type: 'welcome', welcome: {username: 'me1', users: [contact('amy'), contact('bob')], motd: 'hello'}, time: 1},
+		{type: 'welcome', welcome: {username: 'me1', users: [contact('amy'), contact('bob')], motd: 'hello', online: [], onlineCount: 3, waiting: 0}, time: 1},
 	]);
 }
 
@@ -52,7 +52,7 @@ describe('chat state while reconnecting', () => {
 		state = run(
 			[
 				{type: 'status', status: 'online'},
-				{type: 'welcome', welcome: {username: 'me1', users: [contact('amy'), contact('bob', {online: false})], motd: 'hello', reconnected: true}, time: 4},
+				{type: 'welcome', welcome: {username: 'me1', users: [contact('amy'), contact('bob', {online: false})], motd: 'hello', online: [], onlineCount: 2, waiting: 0, reconnected: true}, time: 4},
 				{type: 'accepted', ack: {id: 'm1', time: 5}},
 				{type: 'accepted', ack: {id: 'm2', time: 5}},
 				{type: 'accepted', ack: {id: 'm2', time: 6}},
@@ -66,7 +66,7 @@ describe('chat state while reconnecting', () => {
 			{state: 'stored', time: 5},
 		]);
 		const system = status(state);
-		expect(system.at(-1)).toBe('Back online. 1 other person is online (2 registered).');
+		expect(system.at(-1)).toBe('Back online. 1 other person is online; no messages were waiting for you.');
 		// the message of the day and the greeting are not repeated
 		expect(system.filter(text => text === 'hello' || text.startsWith('Logged in'))).toHaveLength(2);
 		expect(state.contacts.get('amy')?.online).toBe(true);

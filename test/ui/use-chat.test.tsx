@@ -62,7 +62,7 @@ function lines(state: ChatState, key = state.selected): string[] {
 async function loggedIn(users: Contact[] = [contact('amy'), contact('bob')]) {
 	const chat = setup();
 	await waitFor(() => expect(chat.connection.listenerCount('welcome')).toBe(1));
-	chat.connection.emit('welcome', {username: 'me1', users, motd: null});
+	chat.connection.emit('welcome', {username: 'me1', users, motd: null, online: [], onlineCount: users.filter(user => user.online).length + 1, waiting: 0});
 	await waitFor(() => expect(chat.state().me).toBe('me1'));
 	return chat;
 }
@@ -110,7 +110,7 @@ describe('useChat', () => {
 		const {connection, state, actions} = setup();
 		await waitFor(() => expect(connection.listenerCount('welcome')).toBe(1));
 		expect(actions().send('nobody to get this')).toBe(false);
-		connection.emit('welcome', {username: 'me1', users: [contact('amy')], motd: null});
+		connection.emit('welcome', {username: 'me1', users: [contact('amy')], motd: null, online: [], onlineCount: 2, waiting: 0});
 		await waitFor(() => expect(state()).toMatchObject({me: 'me1', selected: 'amy'}));
 		expect(actions().send('hi amy')).toBe(true);
 		expect(connection.sends).toEqual([['amy', 'hi amy']]);
@@ -123,7 +123,7 @@ describe('useChat', () => {
 		await waitFor(() =>
 			expect(lines(state())).toEqual([
 				'Nobody is selected: press Up or Down to choose who to write to.',
-				'Logged in as me1. 1 other person is online. Type /help for help.',
+				'Logged in as me1. 1 other person is online; no messages were waiting for you. Type /help for help.',
 				'hi amy',
 				'Not sent: a message is at most 8192 bytes.',
 				'Not sent: not connected',

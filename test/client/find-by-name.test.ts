@@ -1,0 +1,92 @@
+import {readFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
+import {KeyChangedError} from '../../source/client/end-to-end.js';
+import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
+import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
+import {logIn, newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {tempDir} from '../helpers/temp-dir.js';
+
+/** A relay where nobody is everyone's contact, however few they are. */
+const communityOff = {limits: {communityMaxUsers: 0}} as const;
+
+describe('finding people by name on a relay without community mode', () => {
+	it('alice looks bob up, pins him and writes to him; bob receives it; bob becomes her contact on the relay', async () => {
+		const relay = await relayForTest(communityOff);
+		const bob = await onlineClient(relay, 'bob');
+		const aliceDir = tempDir();
+		const alice = newClient(relay, {dataDir: aliceDir});
+		const [welcome] = await logIn(alice, 'alice');
+		expect(welcome.users).toEqual([]);
+		expect(welcome.online).toEqual(['bob']);
+		const [id] = alice.lookup(['BOB', 'nobody']);
+		const [found] = await next(alice, 'found');
+		expect(found).toMatchObject({id, reason: 'user', users: [{username: 'bob', online: true, keyChanged: false}], missing: ['nobody']});
+		const received = next(bob, 'message');
+		alice.send('bob', 'found you');
+		expect((await received)[0]).toMatchObject({from: 'alice', text: 'found you'});
+		await alice.close();
+
+		const again = newClient(relay, {dataDir: aliceDir});
+		const lookups = record(again, 'found');
+		const [back] = await logIn(again, 'alice');
+		expect(back.users.map(user => user.username)).toEqual(['bob']);
+		await new Promise(resolve => setTimeout(resolve, 200));
+		expect(lookups).toEqual([]);
+	});
+});
+
+describe('an upgraded client', () => {
+	/** What the version 1 client left on disk for alice: these records pinned. */
+	function pinnedBefore(dataDir: string, fingerprint: string, records: Record<string, ReturnType<typeof publicIdentity>>): string {
+		const path = contactsPath(dataDir, fingerprint, 'alice');
+		new ContactStore(path).observeAll(Object.entries(records).map(([name, record]) => ({name, record})));
+		return join(dirname(path), 'pins.json');
+	}
+
+	it('looks its pinned contacts up once; its pins stay as they were, and the relay lists them from then on', async () => {
+		const relay = await relayForTest(communityOff);
+		const bobDir = tempDir();
+		const carolDir = tempDir();
+		for (const [name, dataDir] of [['bob', bobDir], ['carol', carolDir]] as const) await (await onlineClient(relay, name, {dataDir})).close();
+		const keysOf = (name: string, dataDir: string) => publicIdentity(loadOrCreateIdentity(dataDir, relay.fingerprint, name), name);
+		const dataDir = tempDir();
+		const pins = pinnedBefore(dataDir, relay.fingerprint, {bob: keysOf('bob', bobDir), carol: keysOf('carol', carolDir)});
+		const before = readFileSync(pins, 'utf8');
+
+		const alice = newClient(relay, {dataDir});
+		const found = record(alice, 'found');
+		const [welcome] = await logIn(alice, 'alice');
+		expect(welcome.users).toEqual([]);
+		await expect.poll(() => found.length).toBe(1);
+		expect(found[0]![0]).toMatchObject({reason: 'carry-over', missing: []});
+		expect(found[0]![0].users.map(user => user.username)).toEqual(['bob', 'carol']);
+		expect(readFileSync(pins, 'utf8')).toBe(before);
+		await alice.close();
+
+		const again = newClient(relay, {dataDir});
+		const foundAgain = record(again, 'found');
+		const [back] = await logIn(again, 'alice');
+		expect(back.users.map(user => user.username)).toEqual(['bob', 'carol']);
+		await new Promise(resolve => setTimeout(resolve, 200));
+		expect(foundAgain).toEqual([]);
+		expect(readFileSync(pins, 'utf8')).toBe(before);
+	});
+
+	it('a pinned contact whose record the relay serves differently is marked changed by the lookup: nothing is sent until /trust', async () => {
+		const relay = await relayForTest(communityOff);
+		const bob = await onlineClient(relay, 'bob');
+		const dataDir = tempDir();
+		pinnedBefore(dataDir, relay.fingerprint, {bob: publicIdentity(generateIdentity(), 'bob')});
+		const alice = newClient(relay, {dataDir});
+		const changed = next(alice, 'contact-updated');
+		await logIn(alice, 'alice');
+		expect((await changed)[0]).toMatchObject({username: 'bob', keyChanged: true});
+		expect(() => alice.send('bob', 'hi')).toThrow(KeyChangedError);
+		alice.trust('bob');
+		const received = next(bob, 'message');
+		alice.send('bob', 'after trust');
+		expect((await received)[0].text).toBe('after trust');
+	});
+});
