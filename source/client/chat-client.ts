@@ -31,11 +31,12 @@ import {defaultReconnect, reconnectCodes, reconnectDelay} from './reconnect.js';
 import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
 import {checkUsername, foldUsername} from '../net/usernames.js';
 import {defaultWhoIntervalMs} from './who-online.js';
+import {defaultStrangerRetryMs} from './contact-finder.js';
 
 export type ChatClientOptions = ClientOptions & Partial<ClientLimits>;
 
 type ClientLimits = Record<
-	'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs' | 'maxDirectoryRecords' | 'whoIntervalMs',
+	'maxFrameBytes' | 'maxBatchMessages' | 'handshakeTimeoutMs' | 'heartbeatIntervalMs' | 'idleTimeoutMs' | 'maxDirectoryRecords' | 'whoIntervalMs' | 'strangerRetryMs',
 	number
 > &
 	OutboxLimits;
@@ -119,6 +120,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			...protocolDefaults,
 			maxDirectoryRecords: defaultMaxDirectoryRecords,
 			whoIntervalMs: defaultWhoIntervalMs,
+			strangerRetryMs: defaultStrangerRetryMs,
 			...defaultOutboxLimits,
 			...definedOnly(options),
 		};
@@ -554,6 +556,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
 				() => this.finish('connection_lost', 'logging in again to fetch the messages this device could not save in time'),
 				this.limits.whoIntervalMs,
+				this.limits.strangerRetryMs,
 			);
 			return true;
 		} catch (error) {

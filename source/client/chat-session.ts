@@ -1,6 +1,6 @@
 import type {ClientEvents, Contact} from './client-events.js';
 import type {ClientMessage, DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
-import {ContactFinder} from './contact-finder.js';
+import {ContactFinder, defaultStrangerRetryMs} from './contact-finder.js';
 import {defaultWhoIntervalMs, type WhoView} from './who-online.js';
 import {maxAckDeliveries} from '../net/messages.js';
 import {newMessageId, type EndToEnd, type Opened} from './end-to-end.js';
@@ -82,6 +82,7 @@ export class ChatSession {
 		/** Ends the connection so that the relay, at the next login, sends again what was not acknowledged. */
 		private readonly redeliver: () => void = () => {},
 		whoIntervalMs = defaultWhoIntervalMs,
+		strangerRetryMs = defaultStrangerRetryMs,
 	) {
 		const session = this;
 		this.finder = new ContactFinder(
@@ -95,6 +96,7 @@ export class ChatSession {
 			},
 			whoIntervalMs,
 			rateLimitPauseMs,
+			strangerRetryMs,
 		);
 	}
 

@@ -16,6 +16,9 @@ type Found = Extract<RelayMessage, {type: 'found'}>;
  */
 export const maxCarryOverNames = 5000;
 
+/** How long a sender whose lookup the relay refused (throttled) waits before it is asked again. */
+export const defaultStrangerRetryMs = 30_000;
+
 /** `who` messages asked and not yet answered, at most; the periodic one is skipped past it. */
 const maxUnansweredWho = 4;
 
@@ -51,12 +54,14 @@ export class ContactFinder {
 	#whoAsked: boolean[] = [];
 	#out: ((message: ClientMessage) => void) | undefined;
 	#resendTimer: NodeJS.Timeout | undefined;
+	#strangerTimer: NodeJS.Timeout | undefined;
 
 	constructor(
 		private readonly host: FinderHost,
 		whoIntervalMs: number,
 		/** How long a lookup the relay rate-limited waits before it goes out again. */
 		private readonly resendPauseMs = 1000,
+		private readonly strangerRetryMs = defaultStrangerRetryMs,
 	) {
 		this.#who = new WhoOnline(host.username, whoIntervalMs);
 	}
@@ -75,6 +80,8 @@ export class ContactFinder {
 		this.#out = undefined;
 		clearTimeout(this.#resendTimer);
 		this.#resendTimer = undefined;
+		clearTimeout(this.#strangerTimer);
+		this.#strangerTimer = undefined;
 		this.#who.stop();
 		this.#whoAsked = [];
 		this.#lookups.detach();
@@ -144,7 +151,7 @@ export class ContactFinder {
 			this.#carryOver = [];
 			this.#carried.failed = true;
 		}
-		this.settled(names, new Set(), reason);
+		this.settled(names, new Set(), reason, true);
 		return true;
 	}
 
@@ -174,9 +181,18 @@ export class ContactFinder {
 		try {
 			this.lookup(names, 'sender');
 		} catch {
-			// Too many lookups wait: these senders' envelopes are rejected, as a failed lookup's.
-			this.settled(names, new Set(), 'sender');
+			// Too many lookups wait: these senders are asked again later, their envelopes kept.
+			this.settled(names, new Set(), 'sender', true);
 		}
+	}
+
+	private retryStrangersLater(): void {
+		if (this.#strangerTimer !== undefined) return;
+		this.#strangerTimer = setTimeout(() => {
+			this.#strangerTimer = undefined;
+			if (this.#strangers.retry()) this.flush();
+		}, this.strangerRetryMs);
+		this.#strangerTimer.unref();
 	}
 
 	private resendLater(): void {
@@ -194,9 +210,17 @@ export class ContactFinder {
 		for (const message of this.#lookups.takeUnsent()) out(message);
 	}
 
-	/** The envelopes held from `names` go on: opened if found, rejected if not. */
-	private settled(names: readonly string[], found: ReadonlySet<string>, reason: LookupReason): void {
-		for (const name of names) for (const envelope of this.#strangers.release(name, found.has(name))) this.host.deliver(envelope);
+	/**
+	 * The envelopes held from `names` go on: opened if found, rejected if the relay said nobody has
+	 * the name. A lookup the relay `refused` says nothing of them: they stay held for a later try.
+	 */
+	private settled(names: readonly string[], found: ReadonlySet<string>, reason: LookupReason, refused = false): void {
+		if (refused) {
+			for (const name of names) this.#strangers.defer(name);
+			this.retryStrangersLater();
+		} else {
+			for (const name of names) for (const envelope of this.#strangers.release(name, found.has(name))) this.host.deliver(envelope);
+		}
 		if (this.#strangers.takeOverflow()) this.host.redeliver();
 		if (reason === 'carry-over') this.nextCarryOver();
 	}

@@ -7,8 +7,9 @@ export const maxHeldFromStrangers = 1000;
  * Envelopes from senders this client has no pin for (PROTOCOL.md section 4.3: it looks them up),
  * per sender, in order, until the lookup answers. Nothing here is acknowledged: an envelope dropped
  * past the cap, or held when the connection drops, comes again from the relay at the next login.
- * A name the relay said it does not know, or whose lookup failed, is remembered for the connection:
- * its envelopes are rejected at once instead of looked up again.
+ * A name the relay said it does not know is remembered for the connection: its envelopes are
+ * rejected at once instead of looked up again. A lookup the relay refused (throttled) loses
+ * nothing: the sender's envelopes stay held and it is asked again later.
  */
 export class Strangers {
 	readonly #held = new Map<string, DeliveredEnvelope[]>();
@@ -16,6 +17,8 @@ export class Strangers {
 	/** Names to look up at the next flush. */
 	#toLookUp = new Set<string>();
 	readonly #unknown = new Set<string>();
+	/** Senders whose lookup the relay refused (throttled): their envelopes stay held, to ask again later. */
+	#deferred = new Set<string>();
 	/** Some envelope was dropped past the cap: the relay must deliver again (a new login) to bring it. */
 	#overflowed = false;
 
@@ -61,6 +64,22 @@ export class Strangers {
 		return held;
 	}
 
+	/**
+	 * The lookup of `name` was refused, not answered (lookup_throttled): nothing is known of the
+	 * sender, so its envelopes stay held, unacknowledged, and it is asked again at retry().
+	 */
+	defer(name: string): void {
+		if (this.#held.has(name)) this.#deferred.add(name);
+	}
+
+	/** The deferred senders are to be looked up again; says whether there were any. */
+	retry(): boolean {
+		for (const name of this.#deferred) this.#toLookUp.add(name);
+		const any = this.#deferred.size > 0;
+		this.#deferred = new Set();
+		return any;
+	}
+
 	/** True once, when everything held was released after some were dropped past the cap. */
 	takeOverflow(): boolean {
 		if (!this.#overflowed || this.#count > 0) return false;
@@ -74,6 +93,7 @@ export class Strangers {
 		this.#count = 0;
 		this.#toLookUp.clear();
 		this.#unknown.clear();
+		this.#deferred.clear();
 		this.#overflowed = false;
 	}
 }

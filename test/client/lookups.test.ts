@@ -272,6 +272,37 @@ describe('an envelope from a sender with no pin', () => {
 		await client.close();
 	});
 
+	it('stays held, unacknowledged and not rejected, while its lookup is throttled; asked again later, then shown', async () => {
+		let bob: ReturnType<typeof bobWriting> | undefined;
+		let lookups = 0;
+		const relay = await scriptedRelay({
+			afterWelcome(session) {
+				bob = bobWriting(sentOf(session, 'login')[0]!);
+				session.reply(bob.message('hello while throttled'));
+			},
+			onMessage(message, session) {
+				if (message.type !== 'lookup') return;
+				lookups++;
+				if (lookups === 1) session.reply({type: 'error', code: 'lookup_throttled', message: 'try again in 1 minute', fatal: false, ref: message.id});
+				else session.reply({type: 'found', id: message.id, users: [bob!.record], missing: []});
+			},
+		});
+		const client = clientOf(relay, {strangerRetryMs: 300});
+		const messages = record(client, 'message');
+		const rejected = record(client, 'rejected');
+		await logIn(client);
+		const session = relay.scripted[0]!;
+		await expect.poll(() => lookups).toBe(1);
+		await new Promise(resolve => setTimeout(resolve, 100));
+		expect(sentOf(session, 'ack')).toEqual([]);
+		expect(rejected).toEqual([]);
+		await expect.poll(() => lookups).toBe(2);
+		await expect.poll(() => messages.map(([message]) => message.text)).toEqual(['hello while throttled']);
+		expect(rejected).toEqual([]);
+		await expect.poll(() => sentOf(session, 'ack').flatMap(ack => ack.deliveries as number[])).toEqual([1]);
+		await client.close();
+	});
+
 	it('is rejected as from an unknown sender, and acknowledged, when the relay knows nobody of that name', async () => {
 		const {client, messages, rejected} = await strangerWrites(false);
 		expect(messages).toEqual([]);
