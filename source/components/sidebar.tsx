@@ -2,6 +2,7 @@ import React, {memo} from 'react';
 import {Box, Text} from 'ink';
 import {everyone, statusView, type SidebarEntry} from '../chat-state.js';
 import {safeName, sanitizeText} from '../sanitize.js';
+import {checkUsername} from '../net/usernames.js';
 import {usePaint} from './theme.js';
 
 type Props = {
@@ -64,9 +65,21 @@ export const Sidebar = memo(function Sidebar({entries, width, height, search}: P
 			{entries.slice(start, end).map(entry => (
 				<Entry key={entry.key} entry={entry} />
 			))}
+			{search !== undefined && entries.length === 0 ? <SearchHint search={search} /> : null}
 		</Box>
 	);
 });
+
+/** What Enter does when nobody listed matches: look the name up, or why it cannot. */
+function SearchHint({search}: {search: string}) {
+	const check = checkUsername(search.trim());
+	const hint = search.trim() === '' ? 'type a name' : check.ok ? `Enter: look up ${safeName(check.username)}` : 'not a username';
+	return (
+		<Box height={1}>
+			<Text dimColor wrap="truncate-end">{`  ${hint}`}</Text>
+		</Box>
+	);
+}
 
 function Entry({entry}: {entry: SidebarEntry}) {
 	const paint = usePaint();

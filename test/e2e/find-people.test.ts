@@ -98,5 +98,12 @@ describe('finding people by name in a real terminal (tmux)', () => {
 		// Both are contacts now, listed above the names shown online.
 		await ui(/● bob[\s\S]*● carol/);
 		expect(await tmux.capture('alice')).not.toContain('online now');
+
+		// A name nobody listed matches: the search says Enter looks it up, and the lookup answers.
+		await tmux.sendKeys('alice', 'C-g');
+		await tmux.type('alice', 'Zed');
+		await ui('/ Zed▏', 'Enter: look up zed');
+		await tmux.sendKeys('alice', 'Enter');
+		await ui('Nobody is registered as zed on this relay.');
 	});
 });
