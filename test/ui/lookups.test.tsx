@@ -107,7 +107,7 @@ describe('finding people by name', () => {
 		// Typed while the search is closed, text goes to the input line again.
 		await press(view, ctrlG);
 		await press(view, 'zz');
-		await waitFor(() => expect(sidebar(view)).toEqual(['/ zz▏']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['/ zz▏', '  Enter: look up zz']));
 		await press(view, '\u001B');
 		await waitFor(() => expect(sidebar(view)[0]).toBe('People'));
 		expect(connection.lookups).toEqual([]);
@@ -122,7 +122,7 @@ describe('finding people by name', () => {
 		await waitFor(() => expect(connection.lookups).toEqual([['bill']]));
 		await press(view, ctrlG);
 		await press(view, 'Dora');
-		await waitFor(() => expect(sidebar(view)).toEqual(['/ Dora▏']));
+		await waitFor(() => expect(sidebar(view)).toEqual(['/ Dora▏', '  Enter: look up dora']));
 		await press(view, keys.enter);
 		await waitFor(() => expect(connection.lookups).toEqual([['bill'], ['dora']]));
 		connection.emit('found', {id: 'lookup2', reason: 'user', users: [contact('dora', {online: false})], missing: []});
