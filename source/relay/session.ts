@@ -251,6 +251,15 @@ export class Session {
 				return;
 			}
 		}
+		// Whether `to` exists is what a lookup tells: a name that is not a contact yet costs a lookup
+		// token, paid before it is read, so `accepted` vs `unknown_recipient` is no cheaper oracle.
+		if (!this.core.knows(this.username!, to)) {
+			const paid = this.core.lookups.charge(this.username!, this.address, 1);
+			if (!paid.ok) {
+				this.reject('lookup_throttled', `too many names you have not met written to or looked up lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, envelope.id);
+				return;
+			}
+		}
 		const verdict = this.core.accept(envelope, to, this.username!, clock());
 		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
 		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);

@@ -53,4 +53,24 @@ describe('attack: send as a free existence oracle', () => {
 		const welcome = back.messages().find(message => message.type === 'welcome')!;
 		expect((welcome.users as Array<{username: string}>).map(user => user.username)).not.toContain('bob');
 	});
+
+	it('writing to a contact, or answering someone who wrote, costs no lookup token', async () => {
+		const relay = await relayForTest({limits: {communityMaxUsers: 0, lookupBurst: 1, lookupsPerHour: 1}});
+		(await loggedInPeer(relay.port, 'bob')).close();
+		const carol = await loggedInPeer(relay.port, 'carol');
+		const alice = await loggedInPeer(relay.port, 'alice');
+		alice.send({type: 'lookup', id: 'q', names: ['bob']});
+		await alice.until(message => message.type === 'found');
+		carol.send(opaqueSend('hello', 'alice'));
+		await carol.until(message => message.type === 'accepted');
+		alice.send(opaqueSend('to-bob', 'bob'), opaqueSend('to-carol', 'carol'), opaqueSend('to-dave', 'dave'));
+		const ids = ['to-bob', 'to-carol', 'to-dave'];
+		const answers = () => alice.messages().filter(message => ids.includes((message.type === 'accepted' ? message.id : message.ref) as string));
+		await expect.poll(() => answers().length).toBe(3);
+		expect(answers().map(message => message.type === 'accepted' ? `${String(message.id)} accepted` : `${String(message.ref)} ${String(message.code)}`).sort()).toEqual([
+			'to-bob accepted',
+			'to-carol accepted',
+			'to-dave lookup_throttled',
+		]);
+	});
 });
