@@ -180,18 +180,21 @@ export class Session {
 			this.reject('already_logged_in', `already logged in as ${this.username}`);
 			return;
 		}
-		// Refused before any signature is checked: an address out of failed logins, a new name
-		// while registrations are closed to it, or a login with the directory from an address that
-		// was sent too many pages of it lately.
+		// Refused before any signature is checked: an address out of failed logins, a login with the
+		// directory from an address that was sent too many pages of it lately, or a new name while
+		// registrations are closed to it. The directory is asked first, and a refused registration
+		// counts as a failed login (as username_taken does for a registered name): otherwise which
+		// answer comes would tell registered names from free ones for nothing.
 		const name = checkUsername(login.username);
 		const refusal = !name.ok
 			? undefined
 			: (this.core.access.loginRefusal(this.address) ??
+				(login.roster === false ? undefined : this.core.access.directoryRefusal(this.address, this.core.directoryPages(name.username))) ??
 				(this.core.registered(name.username) === undefined
 					? this.core.access.registrationRefusal(this.address, this.core.registeredCount())
-					: undefined) ??
-				(login.roster === false ? undefined : this.core.access.directoryRefusal(this.address, this.core.directoryPages(name.username))));
+					: undefined));
 		if (refusal !== undefined) {
+			if (refusal.code === 'registration_closed') this.core.access.loginFailed(this.address);
 			this.core.stats.refusedLogins += 1;
 			this.reject(refusal.code, refusal.message);
 			return;
