@@ -30,7 +30,7 @@ export const rateLimitPauseMs = 1000;
 export const maxRateLimitPauseMs = 30_000;
 
 /** Refusals that mean "not now" (PROTOCOL.md section 5): the envelope is sent again, unchanged. */
-const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed']);
+const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'lookup_throttled']);
 
 /**
  * A logged-in user's side of the conversation: the roster, envelopes in and out, receipts,
@@ -227,7 +227,8 @@ export class ChatSession {
 
 	/**
 	 * The relay refused the envelope `id`. Refused for good (unknown recipient, too large, queue
-	 * full, the sender's quota on the relay used up), it leaves the outbox. Not taken for now (rate_limited, storage_failed), it goes out
+	 * full, the sender's quota on the relay used up), it leaves the outbox. Not taken for now (rate_limited, storage_failed,
+	 * lookup_throttled: a first message to someone not yet a contact, past the lookup tokens), it goes out
 	 * again, unchanged, after a pause that doubles while the relay takes nothing.
 	 */
 	refused(id: string, code: string): void {

@@ -246,6 +246,11 @@ export class RelayCore {
 		return {type: 'online', users: session.roster ? this.listeners.view(username) : [], total: this.online.size};
 	}
 
+	/** Whether `from` writes to `to` for free (section 4.3): a name it does not know costs a lookup token. */
+	knows(from: string, to: string): boolean {
+		return this.directory.knows(from, to);
+	}
+
 	/** The answer to a lookup of `names` (folded, valid, tokens paid); undefined if the disk failed. */
 	lookup(asker: string, id: string, names: readonly string[]): RelayMessage | undefined {
 		const answer = this.directory.lookup(asker, names);

@@ -180,18 +180,21 @@ export class Session {
 			this.reject('already_logged_in', `already logged in as ${this.username}`);
 			return;
 		}
-		// Refused before any signature is checked: an address out of failed logins, a new name
-		// while registrations are closed to it, or a login with the directory from an address that
-		// was sent too many pages of it lately.
+		// Refused before any signature is checked: an address out of failed logins, a login with the
+		// directory from an address that was sent too many pages of it lately, or a new name while
+		// registrations are closed to it. The directory is asked first, and a refused registration
+		// counts as a failed login (as username_taken does for a registered name): otherwise which
+		// answer comes would tell registered names from free ones for nothing.
 		const name = checkUsername(login.username);
 		const refusal = !name.ok
 			? undefined
 			: (this.core.access.loginRefusal(this.address) ??
+				(login.roster === false ? undefined : this.core.access.directoryRefusal(this.address, this.core.directoryPages(name.username))) ??
 				(this.core.registered(name.username) === undefined
 					? this.core.access.registrationRefusal(this.address, this.core.registeredCount())
-					: undefined) ??
-				(login.roster === false ? undefined : this.core.access.directoryRefusal(this.address, this.core.directoryPages(name.username))));
+					: undefined));
 		if (refusal !== undefined) {
+			if (refusal.code === 'registration_closed') this.core.access.loginFailed(this.address);
 			this.core.stats.refusedLogins += 1;
 			this.reject(refusal.code, refusal.message);
 			return;
@@ -248,6 +251,15 @@ export class Session {
 			to = foldUsername(to);
 			if (!isValidUsername(to)) {
 				this.reject('unknown_recipient', 'that is not a valid username', envelope.id);
+				return;
+			}
+		}
+		// Whether `to` exists is what a lookup tells: a name that is not a contact yet costs a lookup
+		// token, paid before it is read, so `accepted` vs `unknown_recipient` is no cheaper oracle.
+		if (!this.core.knows(this.username!, to)) {
+			const paid = this.core.lookups.charge(this.username!, this.address, 1);
+			if (!paid.ok) {
+				this.reject('lookup_throttled', `too many names you have not met written to or looked up lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, envelope.id);
 				return;
 			}
 		}

@@ -97,6 +97,11 @@ export class UserDirectory {
 		return {found, missing};
 	}
 
+	/** Whether `owner` may write to `name` without paying a lookup token: itself, a contact, or anyone on a community relay. */
+	knows(owner: string, name: string): boolean {
+		return owner === name || this.community || this.contacts.has(owner, name);
+	}
+
 	/**
 	 * `from` wrote to `to`: each becomes the other's contact. `introducing` runs just before `from`
 	 * is added to `to`'s contacts; says whether it was.
