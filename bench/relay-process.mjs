@@ -28,6 +28,10 @@ export const liftedLimits = {
 	maxQueuedPerSender: 'off',
 	directoryPagesBurst: 'off',
 	directoryPagesPerMinute: 'off',
+	lookupBurst: 'off',
+	lookupsPerHour: 'off',
+	lookupBurstPerAddress: 'off',
+	lookupsPerHourPerAddress: 'off',
 };
 
 /**
