@@ -1,8 +1,10 @@
 import {EventEmitter} from 'node:events';
 import {connect, type Socket} from 'node:net';
+import {dirname, join} from 'node:path';
 import {toBase64Url} from '../crypto/base64url.js';
 import {loginProof, publicIdentity, type IdentityKeys} from '../crypto/identity.js';
 import {fingerprint, parseFingerprint} from '../crypto/keys.js';
+import {CarryOverMark, carryOverMarkFileName} from './carry-over-mark.js';
 import {ChatSession} from './chat-session.js';
 import {ContactStore, contactsPath} from './contact-store.js';
 import {EndToEnd} from './end-to-end.js';
@@ -557,6 +559,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				() => this.finish('connection_lost', 'logging in again to fetch the messages this device could not save in time'),
 				this.limits.whoIntervalMs,
 				this.limits.strangerRetryMs,
+				new CarryOverMark(join(dirname(contacts.path), carryOverMarkFileName)),
 			);
 			return true;
 		} catch (error) {

@@ -1,5 +1,6 @@
 import type {ClientEvents, Contact} from './client-events.js';
 import type {ClientMessage, DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
+import type {CarryOverMark} from './carry-over-mark.js';
 import {ContactFinder, defaultStrangerRetryMs} from './contact-finder.js';
 import {defaultWhoIntervalMs, type WhoView} from './who-online.js';
 import {maxAckDeliveries} from '../net/messages.js';
@@ -83,6 +84,8 @@ export class ChatSession {
 		private readonly redeliver: () => void = () => {},
 		whoIntervalMs = defaultWhoIntervalMs,
 		strangerRetryMs = defaultStrangerRetryMs,
+		/** Set once the pins of an older version were carried over; absent: carried over at every start. */
+		private readonly carryOverMark?: CarryOverMark,
 	) {
 		const session = this;
 		this.finder = new ContactFinder(
@@ -92,6 +95,9 @@ export class ChatSession {
 				contact: name => this.contact(name),
 				deliver: envelope => this.deliver(envelope),
 				redeliver: () => this.redeliver(),
+				carriedOver: complete => {
+					if (complete) this.carryOverMark?.mark();
+				},
 				emit: (event, ...args) => session.emit(event, ...args),
 			},
 			whoIntervalMs,
@@ -112,7 +118,8 @@ export class ChatSession {
 		this.observe(users, false);
 		const listed = new Set(users.map(user => user.username));
 		try {
-			this.finder.carryOver(this.e2e.pinnedNames().filter(name => !listed.has(name) && name !== this.username));
+			// Only the people talked with: pins.json holds everyone a version 1 relay ever listed.
+			this.finder.carryOver(this.carryOverMark?.done ? [] : this.e2e.talkedWith().filter(name => !listed.has(name) && name !== this.username));
 		} catch (error) {
 			this.localError('could not read the contacts file', error);
 		}

@@ -32,6 +32,8 @@ export type FinderHost = {
 	deliver(envelope: DeliveredEnvelope): void;
 	/** Ends the connection so that the relay sends again what was not acknowledged. */
 	redeliver(): void;
+	/** The carry-over is over; `complete`: every name was asked (none refused). */
+	carriedOver(complete: boolean): void;
 	emit: Emit;
 };
 
@@ -250,6 +252,7 @@ export class ContactFinder {
 		carried.told = true;
 		// After the welcome event, when there was nothing to look up.
 		const {names, found, failed} = carried;
+		this.host.carriedOver(!failed);
 		queueMicrotask(() => this.host.emit('carried-over', {names, found, complete: !failed}));
 	}
 }

@@ -93,13 +93,6 @@ export class EndToEnd {
 		return this.contacts.talkedWith();
 	}
 
-	/** Every pinned name, those talked with first. */
-	pinnedNames(): string[] {
-		const talked = this.contacts.talkedWith();
-		const first = new Set(talked);
-		return [...talked, ...this.contacts.names().filter(name => !first.has(name))];
-	}
-
 	knows(username: string): boolean {
 		return this.contacts.get(username) !== undefined;
 	}

@@ -38,27 +38,35 @@ describe('finding people by name on a relay without community mode', () => {
 });
 
 describe('an upgraded client', () => {
-	/** What the version 1 client left on disk for alice: these records pinned. */
-	function pinnedBefore(dataDir: string, fingerprint: string, records: Record<string, ReturnType<typeof publicIdentity>>): string {
+	/**
+	 * What the version 1 client left on disk for alice: these records pinned, and a conversation
+	 * (a message sent) with those in `talkedWith`; the others were only listed by the relay.
+	 */
+	function pinnedBefore(dataDir: string, fingerprint: string, records: Record<string, ReturnType<typeof publicIdentity>>, talkedWith = Object.keys(records)): string {
 		const path = contactsPath(dataDir, fingerprint, 'alice');
-		new ContactStore(path).observeAll(Object.entries(records).map(([name, record]) => ({name, record})));
+		const store = new ContactStore(path);
+		store.observeAll(Object.entries(records).map(([name, record]) => ({name, record})));
+		for (const name of talkedWith) store.nextSendCounter(name);
 		return join(dirname(path), 'pins.json');
 	}
 
-	it('looks its pinned contacts up once; its pins stay as they were, and the relay lists them from then on', async () => {
+	it('looks up once the pinned people it talked with (not everyone a version 1 relay listed); its pins stay as they were, and the relay lists them from then on', async () => {
 		const relay = await relayForTest(communityOff);
 		const bobDir = tempDir();
 		const carolDir = tempDir();
-		for (const [name, dataDir] of [['bob', bobDir], ['carol', carolDir]] as const) await (await onlineClient(relay, name, {dataDir})).close();
+		const doraDir = tempDir();
+		for (const [name, dataDir] of [['bob', bobDir], ['carol', carolDir], ['dora', doraDir]] as const) await (await onlineClient(relay, name, {dataDir})).close();
 		const keysOf = (name: string, dataDir: string) => publicIdentity(loadOrCreateIdentity(dataDir, relay.fingerprint, name), name);
 		const dataDir = tempDir();
-		const pins = pinnedBefore(dataDir, relay.fingerprint, {bob: keysOf('bob', bobDir), carol: keysOf('carol', carolDir)});
+		const records = {bob: keysOf('bob', bobDir), carol: keysOf('carol', carolDir), dora: keysOf('dora', doraDir)};
+		const pins = pinnedBefore(dataDir, relay.fingerprint, records, ['bob', 'carol']);
 		const before = readFileSync(pins, 'utf8');
 
 		const alice = newClient(relay, {dataDir});
 		const found = record(alice, 'found');
 		const [welcome] = await logIn(alice, 'alice');
-		expect(welcome.users).toEqual([]);
+		// The relay lists nobody yet; the people alice talked with are shown from her own files.
+		expect(welcome.users.map(user => user.username)).toEqual(['bob', 'carol']);
 		await expect.poll(() => found.length).toBe(1);
 		expect(found[0]![0]).toMatchObject({reason: 'carry-over', missing: []});
 		expect(found[0]![0].users.map(user => user.username)).toEqual(['bob', 'carol']);

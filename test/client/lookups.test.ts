@@ -1,9 +1,10 @@
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatClient} from '../../source/client/chat-client.js';
 import {KeyChangedError} from '../../source/client/end-to-end.js';
 import {ContactStore} from '../../source/client/contact-store.js';
+import {carryOverMarkFileName} from '../../source/client/carry-over-mark.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
 import {fromBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity} from '../../source/crypto/identity.js';
@@ -185,9 +186,10 @@ describe('a client upgraded from version 1', () => {
 			['carol', userRecord('carol')],
 		]);
 		const dataDir = tempDir();
-		// Version 1: bob and carol pinned, dave listed by the welcome.
+		// Version 1: bob and carol pinned and talked with, erin only pinned (a version 1 relay listed
+		// everyone); dave listed by the welcome.
 		const relay = await scriptedRelay({
-			welcome: (_name, _session, index) => (index === 0 ? {users: [...records.values()]} : {users: [userRecord('dave')]}),
+			welcome: (_name, _session, index) => (index === 0 ? {users: [...records.values(), userRecord('erin')]} : {users: [userRecord('dave')]}),
 			onMessage: answerFrom(records),
 			afterWelcome(session, index) {
 				// the second run's first connection drops once its carry-over was answered; it logs in again by itself
@@ -200,9 +202,17 @@ describe('a client upgraded from version 1', () => {
 		expect((await nothing)[0]).toEqual({names: 0, found: 0, complete: true});
 		await old.close();
 		const account = join(dataDir, relay.fingerprint);
-		const pins = () => (JSON.parse(readFileSync(join(account, 'alice', 'pins.json'), 'utf8')) as {pins: Record<string, unknown>}).pins;
+		// What version 1 left: conversations with bob and carol, and no mark of a carry-over.
+		const store = new ContactStore(join(account, 'alice', 'contacts.json'));
+		store.nextSendCounter('bob');
+		store.nextSendCounter('carol');
+		rmSync(join(account, 'alice', carryOverMarkFileName));
+		const pins = () => {
+			const contacts = new ContactStore(join(account, 'alice', 'contacts.json'));
+			return Object.fromEntries(contacts.names().map(name => [name, contacts.get(name)!.pinned]));
+		};
 		const before = pins();
-		expect(Object.keys(before)).toEqual(['bob', 'carol']);
+		expect(Object.keys(before)).toEqual(['bob', 'carol', 'erin']);
 
 		const client = clientOf(relay, {dataDir, reconnect: {initialDelayMs: 50, maxDelayMs: 50}});
 		const found = record(client, 'found');
@@ -217,8 +227,17 @@ describe('a client upgraded from version 1', () => {
 		expect(relay.scripted).toHaveLength(3);
 		expect(sentOf(relay.scripted[1]!, 'lookup')).toHaveLength(1);
 		expect(sentOf(relay.scripted[2]!, 'lookup')).toHaveLength(0);
-		expect(pins()).toMatchObject(before);
+		// Bob's, carol's and erin's pins as they were; dave, listed by the welcome, pinned too.
+		expect(pins()).toEqual({...before, dave: expect.anything()});
+		expect(existsSync(join(account, 'alice', carryOverMarkFileName))).toBe(true);
 		await client.close();
+
+		// A later start carries nothing over: the mark says it was done.
+		const third = clientOf(relay, {dataDir});
+		const again = next(third, 'carried-over');
+		await logIn(third);
+		expect((await again)[0]).toEqual({names: 0, found: 0, complete: true});
+		await third.close();
 	});
 });
 
