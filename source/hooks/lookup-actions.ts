@@ -30,6 +30,9 @@ type Context = {
 /** Conversations waiting for a lookup at once; more is refused with a line, not queued. */
 export const maxPendingOpens = 16;
 
+/** A lookup unanswered this long (a session gone, a relay that never answers) no longer holds a place. */
+export const pendingOpenExpiryMs = 60_000;
+
 function errorText(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
@@ -45,7 +48,10 @@ export function lookupActions({connection, state, dispatch, now, sendTo}: Contex
 	};
 
 	/** Lookup id → the conversation to open and the text to send once found. */
-	const pending = new Map<string, {name: string; text: string | undefined}>();
+	const pending = new Map<string, {name: string; text: string | undefined; since: number}>();
+	const forgetStale = () => {
+		for (const [id, asked] of pending) if (now() - asked.since >= pendingOpenExpiryMs) pending.delete(id);
+	};
 
 	const open = (name: string, text: string | undefined) => {
 		dispatch({type: 'select', key: name});
@@ -72,6 +78,7 @@ export function lookupActions({connection, state, dispatch, now, sendTo}: Contex
 				return;
 			}
 
+			if (pending.size >= maxPendingOpens) forgetStale();
 			if (pending.size >= maxPendingOpens) {
 				note(`${pending.size} people are being looked up already; try again once they are found.`, 'error');
 				return;
@@ -79,7 +86,7 @@ export function lookupActions({connection, state, dispatch, now, sendTo}: Contex
 
 			try {
 				const [id] = connection.lookup([name]);
-				if (id !== undefined) pending.set(id, {name, text});
+				if (id !== undefined) pending.set(id, {name, text, since: now()});
 				note(`Looking up ${name} on the relay…`);
 			} catch (error) {
 				note(`Could not look up ${name}: ${errorText(error)}`, 'error');
