@@ -55,8 +55,8 @@ export function streamDirectory(
 
 /**
  * The names a login lists (its contacts, or everyone on a community relay), as a source: only the
- * names are held while the list goes out (at most maxContacts of them), and each page's records
- * are read as it goes, so whether a user is online is read then; the joins and leaves held
+ * names are held while the list goes out (at most maxContacts + maxInboundContacts of them), and
+ * each page's records are read as it goes, so whether a user is online is read then; the joins and leaves held
  * meanwhile follow the list. A name deleted meanwhile (it lapsed) leaves a page short: undefined.
  */
 export function namedDirectory(

@@ -79,8 +79,8 @@ export class RelayCore {
 		this.access = new AccessGuard(this.limits, options.clock);
 		this.lookups = new LookupGuard(this.limits, options.clock);
 		this.floodGuards = new AccountFloodGuards(this.limits, options.clock);
-		this.listeners = new Listeners(this.limits.whoLimit);
-		this.directory = new UserDirectory(store, this.limits, options.log);
+		this.listeners = new Listeners(this.limits, options.clock);
+		this.directory = new UserDirectory(store, this.limits, options.clock, options.log);
 		this.queue = new DeliveryQueue({
 			store,
 			limits: this.limits,
@@ -182,11 +182,12 @@ export class RelayCore {
 		return this.floodGuards.of(username);
 	}
 
-	/** Forgets rate state that has run out; the server calls it now and then. */
+	/** Forgets rate state and who-is-online views that have run out; the server calls it now and then. */
 	sweep(): void {
 		this.access.sweep();
 		this.lookups.sweep();
 		this.floodGuards.sweep(username => this.online.has(username));
+		this.listeners.sweep();
 	}
 
 	/**
@@ -301,8 +302,7 @@ export class RelayCore {
 		this.online.delete(username);
 		this.listeners.remove(username);
 		this.presence.left(username);
-		// It may have read them or not: they wait on disk for its next login, where a client that
-		// had read them drops them as replays.
+		// Read or not, they wait on disk for its next login, where a client that had read them drops them as replays.
 		this.queue.commitForwardedTo(username);
 	}
 

@@ -44,12 +44,16 @@ export type RelayLimits = {
 	directoryPagesPerMinute: number;
 	/** Registered names at most; past it, newcomers hear registration_closed and every account keeps working. */
 	maxRegisteredUsers: number;
-	/** Contacts an account may have (PROTOCOL.md section 4.3): what its welcome lists at most. */
+	/** Chosen contacts (looked up or written to) an account may have (PROTOCOL.md section 4.3). */
 	maxContacts: number;
+	/** Inbound contacts (they wrote to it) an account keeps; a new writer past it evicts the oldest. */
+	maxInboundContacts: number;
 	/** While at most this many names are registered, everyone is everyone's contact; 0 never. */
 	communityMaxUsers: number;
 	/** Names in the who-is-online view; 0 lists nobody. */
 	whoLimit: number;
+	/** An account's who-is-online view is made fresh at most once per this long; meanwhile it gets the same names. */
+	whoRefreshMs: number;
 	/** Lookup tokens (one per name asked) an account may spend at once, then lookupsPerHour. */
 	lookupBurst: number;
 	lookupsPerHour: number;
@@ -125,8 +129,12 @@ export const defaultRelayLimits: RelayLimits = {
 	// About 300 bytes of disk a name; nothing a login or a lookup costs grows with it.
 	maxRegisteredUsers: 1_000_000,
 	maxContacts: 5000,
+	// Strangers who write take turns in these places, never in the chosen ones.
+	maxInboundContacts: 1000,
 	communityMaxUsers: 100,
 	whoLimit: 20,
+	// Polling who learns at most whoLimit names per this long; our client asks every 60 s.
+	whoRefreshMs: 30_000,
 	// Enough to look up a whole address book at once; then ten names a minute, so finding out
 	// which names exist takes as long as looking them up.
 	lookupBurst: 5000,

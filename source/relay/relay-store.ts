@@ -12,6 +12,9 @@ export type StoredUser = {
 	confirmed: boolean;
 };
 
+/** Chosen: the owner looked the name up or wrote to it. Inbound: the name wrote to the owner, who has not chosen it. */
+export type ContactKind = 'chosen' | 'inbound';
+
 export type NewEnvelope = Envelope & {from: string; time: number};
 
 /** An envelope with the delivery number the relay gave it when it accepted it. */
@@ -37,10 +40,15 @@ export interface RelayStore {
 	deleteUser(username: string): void;
 	/** The first `limit` contacts of `owner`, in name order. */
 	contactNames(owner: string, limit: number): string[];
-	contactCount(owner: string): number;
-	hasContact(owner: string, contact: string): boolean;
-	/** Adds the edge; says whether it is new. The caller keeps the count under its cap. */
-	addContact(owner: string, contact: string): boolean;
+	/** How many contacts of each kind `owner` has. */
+	contactCounts(owner: string): {chosen: number; inbound: number};
+	contactKind(owner: string, contact: string): ContactKind | undefined;
+	/** Adds the edge, made at `time`; says whether it is new. The caller keeps the counts under their caps. */
+	addContact(owner: string, contact: string, kind: ContactKind, time: number): boolean;
+	/** Makes an inbound edge chosen; says whether there was one. */
+	chooseContact(owner: string, contact: string): boolean;
+	/** Deletes `owner`'s oldest inbound edge (by when it was made, then name); returns its contact. */
+	evictOldestInbound(owner: string): string | undefined;
 	/** Up to `limit` accounts that have `contact` as a contact. */
 	watchers(contact: string, limit: number): string[];
 	/**

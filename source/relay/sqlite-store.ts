@@ -35,10 +35,21 @@ create table if not exists meta (
 create table if not exists contacts (
 	owner text not null,
 	contact text not null,
+	chosen integer not null default 1,
+	added_at integer not null default 0,
 	primary key (owner, contact)
 ) strict, without rowid;
 create index if not exists contacts_by_contact on contacts (contact, owner);
 `;
+
+/** Contacts from before inbound ones existed count as chosen (the column defaults). */
+function migrateContacts(db: Database.Database): void {
+	const columns = db.prepare('select name from pragma_table_info(?)').pluck().all('contacts') as string[];
+	if (!columns.includes('chosen')) db.exec('alter table contacts add column chosen integer not null default 1');
+	if (!columns.includes('added_at')) db.exec('alter table contacts add column added_at integer not null default 0');
+	// What counting and evicting an owner's inbound contacts reads: those rows only, oldest first.
+	db.exec('create index if not exists contacts_inbound on contacts (owner, added_at) where chosen = 0');
+}
 
 /**
  * Keeps the number of registered users in `meta`, counted once on a database that has none yet and
@@ -97,6 +108,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	// What lapsedUsers reads: the few unconfirmed names, not every registered one.
 	db.exec('create index if not exists users_unconfirmed on users (registered_at) where confirmed = 0');
 	countUsers(db);
+	migrateContacts(db);
 
 	const insertUser = db.prepare(
 		'insert into users (username, identity, x25519, binding, registered_at, confirmed) values (@username, @identity, @x25519, @binding, @registeredAt, @confirmed)',
@@ -121,9 +133,17 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	const selectContactNames = db
 		.prepare('select contact from contacts join users on username = contact where owner = ? order by contact limit ?')
 		.pluck();
-	const countContacts = db.prepare('select count(*) from contacts where owner = ?').pluck();
-	const selectContact = db.prepare('select 1 from contacts where owner = ? and contact = ?').pluck();
-	const insertContact = db.prepare('insert into contacts (owner, contact) values (?, ?) on conflict do nothing');
+	const countContacts = db.prepare('select count(*) as total, coalesce(sum(chosen), 0) as chosen from contacts where owner = ?');
+	const selectContactKind = db.prepare('select chosen from contacts where owner = ? and contact = ?').pluck();
+	const insertContact = db.prepare('insert into contacts (owner, contact, chosen, added_at) values (?, ?, ?, ?) on conflict do nothing');
+	const updateChosen = db.prepare('update contacts set chosen = 1 where owner = ? and contact = ? and chosen = 0');
+	const selectOldestInbound = db.prepare('select contact from contacts where owner = ? and chosen = 0 order by added_at, contact limit 1').pluck();
+	const deleteContact = db.prepare('delete from contacts where owner = ? and contact = ?');
+	const evictOldest = db.transaction((owner: string): string | undefined => {
+		const oldest = selectOldestInbound.get(owner) as string | undefined;
+		if (oldest !== undefined) deleteContact.run(owner, oldest);
+		return oldest;
+	});
 	const selectWatchers = db.prepare('select owner from contacts where contact = ? limit ?').pluck();
 	const insertEnvelope = db.prepare(
 		// Only a resend (same sender, id and recipient) is skipped; a clash of delivery numbers is an error.
@@ -184,9 +204,17 @@ export function openSqliteStore(dataDir: string): RelayStore {
 			userCount -= deleteUserEverywhere(username);
 		},
 		contactNames: (owner, limit) => selectContactNames.all(owner, limit) as string[],
-		contactCount: owner => countContacts.get(owner) as number,
-		hasContact: (owner, contact) => selectContact.get(owner, contact) !== undefined,
-		addContact: (owner, contact) => insertContact.run(owner, contact).changes === 1,
+		contactCounts(owner) {
+			const {total, chosen} = countContacts.get(owner) as {total: number; chosen: number};
+			return {chosen, inbound: total - chosen};
+		},
+		contactKind(owner, contact) {
+			const chosen = selectContactKind.get(owner, contact) as number | undefined;
+			return chosen === undefined ? undefined : chosen === 1 ? 'chosen' : 'inbound';
+		},
+		addContact: (owner, contact, kind, time) => insertContact.run(owner, contact, kind === 'chosen' ? 1 : 0, time).changes === 1,
+		chooseContact: (owner, contact) => updateChosen.run(owner, contact).changes === 1,
+		evictOldestInbound: owner => evictOldest(owner),
 		watchers: (contact, limit) => selectWatchers.all(contact, limit) as string[],
 		enqueue: envelopes => enqueueAll(envelopes),
 		reserveDeliveries: count => reserve(count),

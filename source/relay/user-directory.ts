@@ -20,10 +20,11 @@ export class UserDirectory {
 
 	constructor(
 		private readonly store: RelayStore,
-		private readonly limits: Pick<RelayLimits, 'maxContacts' | 'communityMaxUsers'>,
+		private readonly limits: Pick<RelayLimits, 'maxContacts' | 'maxInboundContacts' | 'communityMaxUsers'>,
+		clock: () => number,
 		private readonly log: Logger,
 	) {
-		this.contacts = new ContactBook(store, limits.maxContacts, log);
+		this.contacts = new ContactBook(store, limits, clock, log);
 	}
 
 	/** A point read (a storage failure throws). */
@@ -76,7 +77,7 @@ export class UserDirectory {
 
 	/**
 	 * Each name asked once, in the order first asked: found or missing, one indexed read each in one
-	 * query. The found become contacts of `asker`. Undefined if the disk failed.
+	 * query. The found become chosen contacts of `asker`. Undefined if the disk failed.
 	 */
 	lookup(asker: string, names: readonly string[]): {found: StoredUser[]; missing: string[]} | undefined {
 		const asked = [...new Set(names)];
@@ -92,7 +93,7 @@ export class UserDirectory {
 				continue;
 			}
 			found.push(user);
-			this.contacts.add(asker, name);
+			this.contacts.choose(asker, name);
 		}
 		return {found, missing};
 	}
@@ -103,15 +104,16 @@ export class UserDirectory {
 	}
 
 	/**
-	 * `from` wrote to `to`: each becomes the other's contact. `introducing` runs just before `from`
-	 * is added to `to`'s contacts; says whether it was.
+	 * `from` wrote to `to`: `to` becomes a chosen contact of `from`, and `from` an inbound contact of
+	 * `to` unless it is one already. `introducing` runs just before `from` is added to `to`'s
+	 * contacts; says whether it was.
 	 */
 	wrote(from: string, to: string, introducing: () => void): boolean {
 		if (from === to) return false;
-		this.contacts.add(from, to);
+		this.contacts.choose(from, to);
 		if (this.contacts.has(to, from)) return false;
 		introducing();
-		return this.contacts.add(to, from);
+		return this.contacts.addInbound(to, from);
 	}
 
 	/** Who hears of changes to `about`: undefined, everyone (a community relay). */

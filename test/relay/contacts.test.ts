@@ -112,7 +112,7 @@ describe('contacts (PROTOCOL.md section 4.3)', () => {
 		expect(listed(erin)).toEqual([]);
 	});
 
-	it('maxContacts bounds an account\'s contacts: a lookup past it is answered but adds nobody; messages still go through', async () => {
+	it('maxContacts bounds an account\'s chosen contacts: a lookup past it is answered but adds nobody; a writer still becomes an inbound contact', async () => {
 		const relay = await relayForTest({limits: {...contactsOnly, maxContacts: 2}});
 		for (const name of ['bob', 'carol', 'dave']) await registered(relay.port, name);
 		const aliceKeys = generateIdentity();
@@ -122,12 +122,49 @@ describe('contacts (PROTOCOL.md section 4.3)', () => {
 		const erin = await loggedInPeer(relay.port, 'erin');
 		erin.send(opaqueSend('hi', 'alice'));
 		await alice.until(message => message.type === 'message');
-		// alice is full: erin is not announced to her, though erin has alice as a contact now
-		expect(presence(alice)).toEqual([]);
+		// alice's chosen contacts are full; erin takes one of her inbound places, apart from them
+		expect(presence(alice)).toEqual(['+erin']);
 		alice.close();
 		await erin.until(message => message.type === 'user_left' && message.username === 'alice');
 		const again = await loggedInPeer(relay.port, 'alice', {keys: aliceKeys});
-		expect(listed(again)).toEqual(['bob', 'carol']);
+		expect(listed(again)).toEqual(['bob', 'carol', 'erin']);
+	});
+
+	it('an inbound contact the owner writes to or looks up becomes chosen: strangers who write later never evict it', async () => {
+		const dataDir = tempDir();
+		const relay = await relayForTest({dataDir, limits: {...contactsOnly, maxInboundContacts: 2}});
+		const aliceKeys = generateIdentity();
+		const alice = await loggedInPeer(relay.port, 'alice', {keys: aliceKeys});
+		for (const name of ['w1', 'w2']) {
+			const writer = await loggedInPeer(relay.port, name);
+			writer.send(opaqueSend(`from-${name}`, 'alice'));
+			await alice.until(message => message.type === 'message' && message.id === `from-${name}`);
+		}
+		alice.send(opaqueSend('reply', 'w1'));
+		await alice.until(message => message.type === 'accepted' && message.id === 'reply');
+		await lookUp(alice, 'q', ['w2']);
+		for (const name of ['s1', 's2', 's3']) {
+			const stranger = await loggedInPeer(relay.port, name);
+			stranger.send(opaqueSend(`from-${name}`, 'alice'));
+			await alice.until(message => message.type === 'message' && message.id === `from-${name}`);
+		}
+		expect(presence(alice).filter(change => change.startsWith('+'))).toEqual(['+w1', '+w2', '+s1', '+s2', '+s3']);
+		alice.close();
+		const again = await loggedInPeer(relay.port, 'alice', {keys: aliceKeys});
+		expect(listed(again)).toEqual(['s2', 's3', 'w1', 'w2']);
+		again.close();
+		await relay.close();
+		const db = new Database(join(dataDir, databaseFileName), {readonly: true});
+		try {
+			expect(db.prepare("select contact, chosen from contacts where owner = 'alice' order by contact").all()).toEqual([
+				{contact: 's2', chosen: 0},
+				{contact: 's3', chosen: 0},
+				{contact: 'w1', chosen: 1},
+				{contact: 'w2', chosen: 1},
+			]);
+		} finally {
+			db.close();
+		}
 	});
 
 	it('a name that lapses is no longer anyone\'s contact', async () => {

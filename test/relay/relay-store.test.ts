@@ -43,21 +43,22 @@ describe('the relay database (sqlite-store.ts)', () => {
 		expect(openSqliteStore(dataDir).userCount()).toBe(2);
 	});
 
-	it('contacts: added once, listed by name with the registered only, counted, tested, watched; a deleted user loses them both ways', () => {
+	it('contacts: added once, listed by name with the registered only, counted by kind, tested, watched; a deleted user loses them both ways', () => {
 		const store = openSqliteStore(tempDir());
 		for (const name of ['alice', 'bob', 'carol', 'dave']) store.registerUser(user(name));
-		expect(store.addContact('alice', 'carol')).toBe(true);
-		expect(store.addContact('alice', 'bob')).toBe(true);
-		expect(store.addContact('alice', 'bob')).toBe(false);
-		expect(store.addContact('alice', 'ghost')).toBe(true);
-		store.addContact('bob', 'carol');
-		store.addContact('dave', 'carol');
-		store.addContact('carol', 'alice');
+		expect(store.addContact('alice', 'carol', 'chosen', 1)).toBe(true);
+		expect(store.addContact('alice', 'bob', 'chosen', 1)).toBe(true);
+		expect(store.addContact('alice', 'bob', 'inbound', 2)).toBe(false);
+		expect(store.addContact('alice', 'ghost', 'chosen', 1)).toBe(true);
+		store.addContact('bob', 'carol', 'chosen', 1);
+		store.addContact('dave', 'carol', 'inbound', 1);
+		store.addContact('carol', 'alice', 'chosen', 1);
 		expect(store.contactNames('alice', 10)).toEqual(['bob', 'carol']);
 		expect(store.contactNames('alice', 1)).toEqual(['bob']);
-		expect(store.contactCount('alice')).toBe(3);
-		expect(store.hasContact('alice', 'bob')).toBe(true);
-		expect(store.hasContact('bob', 'alice')).toBe(false);
+		expect(store.contactCounts('alice')).toEqual({chosen: 3, inbound: 0});
+		expect(store.contactKind('alice', 'bob')).toBe('chosen');
+		expect(store.contactKind('bob', 'alice')).toBeUndefined();
+		expect(store.contactKind('dave', 'carol')).toBe('inbound');
 		expect(store.watchers('carol', 10).sort()).toEqual(['alice', 'bob', 'dave']);
 		expect(store.watchers('carol', 2)).toHaveLength(2);
 		expect(store.usersNamed(['dave', 'nobody', 'alice']).map(found => found.username)).toEqual(['alice', 'dave']);
@@ -65,7 +66,44 @@ describe('the relay database (sqlite-store.ts)', () => {
 		store.deleteUser('carol');
 		expect(store.watchers('carol', 10)).toEqual([]);
 		expect(store.contactNames('alice', 10)).toEqual(['bob']);
-		expect(store.hasContact('carol', 'alice')).toBe(false);
+		expect(store.contactKind('carol', 'alice')).toBeUndefined();
 		store.close();
+	});
+
+	it('inbound contacts: chosen later, or evicted oldest first (by time, then name), never a chosen one', () => {
+		const store = openSqliteStore(tempDir());
+		store.addContact('victim', 'friend', 'chosen', 1);
+		store.addContact('victim', 'late', 'inbound', 30);
+		store.addContact('victim', 'b-early', 'inbound', 10);
+		store.addContact('victim', 'a-early', 'inbound', 10);
+		store.addContact('victim', 'middle', 'inbound', 20);
+		expect(store.contactCounts('victim')).toEqual({chosen: 1, inbound: 4});
+		expect(store.chooseContact('victim', 'middle')).toBe(true);
+		expect(store.chooseContact('victim', 'middle')).toBe(false);
+		expect(store.chooseContact('victim', 'nobody')).toBe(false);
+		expect(store.contactCounts('victim')).toEqual({chosen: 2, inbound: 3});
+		expect([1, 2, 3, 4].map(() => store.evictOldestInbound('victim'))).toEqual(['a-early', 'b-early', 'late', undefined]);
+		expect(store.contactCounts('victim')).toEqual({chosen: 2, inbound: 0});
+		expect(store.contactKind('victim', 'friend')).toBe('chosen');
+		store.close();
+	});
+
+	it('opens a database whose contacts have no kind nor time, twice: they count as chosen', () => {
+		const dataDir = tempDir();
+		const old = new Database(join(dataDir, databaseFileName));
+		old.exec(`
+			create table contacts (owner text not null, contact text not null, primary key (owner, contact)) strict, without rowid;
+			create index contacts_by_contact on contacts (contact, owner);
+			insert into contacts values ('alice', 'bob'), ('alice', 'carol');
+		`);
+		old.close();
+		for (let again = 0; again < 2; again++) {
+			const store = openSqliteStore(dataDir);
+			expect(store.contactCounts('alice')).toEqual({chosen: 2, inbound: 0});
+			expect(store.contactKind('alice', 'bob')).toBe('chosen');
+			if (again === 0) store.addContact('alice', 'dave', 'inbound', 5);
+			expect(store.evictOldestInbound('alice')).toBe(again === 0 ? 'dave' : undefined);
+			store.close();
+		}
 	});
 });

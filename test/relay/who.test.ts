@@ -15,7 +15,8 @@ const welcome = (peer: Peer) => peer.messages().find(message => message.type ===
 
 describe('who is online (PROTOCOL.md section 4.3)', () => {
 	it('lists at most whoLimit users, the most recent login first, never the asker nor a headless client; the welcome shows the same view', async () => {
-		const relay = await relayForTest({limits: {whoLimit: 3}});
+		const clock = {now: Date.parse('2026-12-01T00:00:00Z')};
+		const relay = await relayForTest({limits: {whoLimit: 3}, clock: () => clock.now});
 		const annaKeys = generateIdentity();
 		let anna = await loggedInPeer(relay.port, 'anna', {keys: annaKeys});
 		for (const name of ['ben', 'cleo', 'dan']) await loggedInPeer(relay.port, name);
@@ -23,8 +24,12 @@ describe('who is online (PROTOCOL.md section 4.3)', () => {
 		const eve = await loggedInPeer(relay.port, 'eve');
 		expect(welcome(eve)).toMatchObject({online: ['dan', 'cleo', 'ben'], onlineCount: 6, waiting: 0});
 		expect(await who(eve)).toEqual({type: 'online', users: ['dan', 'cleo', 'ben'], total: 6});
+		// anna's view was made at her login, when nobody else was online: she gets it again until whoRefreshMs has passed
+		expect(welcome(anna)).toMatchObject({online: []});
+		expect(await who(anna)).toEqual({type: 'online', users: [], total: 6});
+		clock.now += 30_000;
 		expect(await who(anna)).toEqual({type: 'online', users: ['eve', 'dan', 'cleo'], total: 6});
-		// a login again comes first
+		// a login again comes first (anna's welcome repeats the view she just got)
 		anna.close();
 		anna = await loggedInPeer(relay.port, 'anna', {keys: annaKeys});
 		expect(welcome(anna)).toMatchObject({online: ['eve', 'dan', 'cleo'], onlineCount: 6});
@@ -32,6 +37,23 @@ describe('who is online (PROTOCOL.md section 4.3)', () => {
 		// a headless client is told how many, and nobody's name
 		expect(welcome(bot)).toMatchObject({online: [], onlineCount: 5});
 		expect(await who(bot)).toEqual({type: 'online', users: [], total: 6});
+	});
+
+	it('a view is made fresh at most once per whoRefreshMs per account: in between, the same names and the current total', async () => {
+		const clock = {now: Date.parse('2026-12-01T00:00:00Z')};
+		const relay = await relayForTest({limits: {whoLimit: 2, whoRefreshMs: 10_000}, clock: () => clock.now});
+		const anna = await loggedInPeer(relay.port, 'anna');
+		await loggedInPeer(relay.port, 'ben');
+		clock.now += 10_000;
+		expect(await who(anna)).toEqual({type: 'online', users: ['ben'], total: 2});
+		await loggedInPeer(relay.port, 'cleo');
+		clock.now += 9_999;
+		expect(await who(anna)).toEqual({type: 'online', users: ['ben'], total: 3});
+		clock.now += 1;
+		expect(await who(anna)).toEqual({type: 'online', users: ['cleo', 'ben'], total: 3});
+		// the view is per account: dan, who just logged in, gets his own, fresh
+		expect(await who(await loggedInPeer(relay.port, 'dan'))).toEqual({type: 'online', users: ['cleo', 'ben'], total: 4});
+		expect(await who(anna)).toEqual({type: 'online', users: ['cleo', 'ben'], total: 4});
 	});
 
 	it('whoLimit 0 lists nobody', async () => {
