@@ -190,8 +190,9 @@ const handlers = {
 
 	/**
 	 * A person's client (ChatClient: end-to-end, its files on disk) on the loaded relay: its first
-	 * login, which checks and pins the whole directory; a login again, which finds it pinned; and
-	 * how long a message to another such client takes, from send() to the other's 'message' event.
+	 * login (a registration; the relay lists its contacts, none yet, or everyone on a community
+	 * relay); a login again; and how long a message to another such client takes, from send() to
+	 * the other's 'message' event, once it has looked the other up.
 	 */
 	async personCheck({port, fingerprint, prefix}) {
 		const place = mkdtempSync(join(tmpdir(), 'im-tui-capacity-person-'));
@@ -211,6 +212,9 @@ const handlers = {
 			start = performance.now();
 			const sender = (await logIn(alice, join(place, 'alice'))).client;
 			const returningLoginMs = performance.now() - start;
+			const found = once(sender, 'found');
+			sender.lookup([bob]);
+			await found;
 			const samples = [];
 			for (let index = 0; index < 20; index++) {
 				const got = once(receiver, 'message');

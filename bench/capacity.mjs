@@ -236,7 +236,7 @@ export async function measureCapacity({
 								metric: "a person's client: logins",
 								value: person.ok ? `${round(person.firstLoginMs)} / ${round(person.returningLoginMs)}` : 'FAILED',
 								unit: 'ms',
-								note: person.error ?? `ChatClient, first login / again: a directory of ${person.directory} users checked and pinned / found pinned (pins.json)`,
+								note: person.error ?? `ChatClient, first login (a registration) / again: ${person.directory} contacts listed in the welcome`,
 							},
 							{
 								benchmark: label,
