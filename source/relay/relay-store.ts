@@ -45,6 +45,8 @@ export interface RelayStore {
 	contactKind(owner: string, contact: string): ContactKind | undefined;
 	/** Adds the edge, made at `time`; says whether it is new. The caller keeps the counts under their caps. */
 	addContact(owner: string, contact: string, kind: ContactKind, time: number): boolean;
+	/** Runs `work` in one transaction: many writes, one commit. A commit that fails throws and keeps none. */
+	batch<T>(work: () => T): T;
 	/** Makes an inbound edge chosen; says whether there was one. */
 	chooseContact(owner: string, contact: string): boolean;
 	/** Deletes `owner`'s oldest inbound edge (by when it was made, then name); returns its contact. */

@@ -213,6 +213,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 			return chosen === undefined ? undefined : chosen === 1 ? 'chosen' : 'inbound';
 		},
 		addContact: (owner, contact, kind, time) => insertContact.run(owner, contact, kind === 'chosen' ? 1 : 0, time).changes === 1,
+		batch: work => db.transaction(work)(),
 		chooseContact: (owner, contact) => updateChosen.run(owner, contact).changes === 1,
 		evictOldestInbound: owner => evictOldest(owner),
 		watchers: (contact, limit) => selectWatchers.all(contact, limit) as string[],

@@ -84,17 +84,17 @@ export class UserDirectory {
 		const users = guardStorage(this.log, 'lookup', () => this.store.usersNamed(asked));
 		if (users === undefined) return undefined;
 		const byName = new Map(users.map(user => [user.username, user]));
-		const found: StoredUser[] = [];
-		const missing: string[] = [];
-		for (const name of asked) {
-			const user = byName.get(name);
-			if (user === undefined) {
-				missing.push(name);
-				continue;
-			}
-			found.push(user);
-			this.contacts.choose(asker, name);
-		}
+		const found = asked.flatMap(name => byName.get(name) ?? []);
+		const missing = asked.filter(name => !byName.has(name));
+		// One commit for the contacts a lookup makes, not one per name found.
+		const chosen = guardStorage(this.log, 'contacts', () =>
+			this.store.batch(() => {
+				for (const user of found) this.contacts.choose(asker, user.username);
+				return true;
+			}),
+		);
+		// The commit failed and kept none of them: what the caches noted meanwhile is not so.
+		if (chosen === undefined) this.contacts.forget();
 		return {found, missing};
 	}
 

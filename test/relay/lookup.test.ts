@@ -1,8 +1,12 @@
+import {join} from 'node:path';
+import Database from 'better-sqlite3';
 import {describe, expect, it} from 'vitest';
 import {generateIdentity} from '../../source/crypto/identity.js';
 import {relayForTest} from '../helpers/chat.js';
 import {loggedInPeer, type PeerMessage} from '../helpers/logged-in-peer.js';
 import {RawPeer} from '../helpers/raw-peer.js';
+import {tempDir} from '../helpers/temp-dir.js';
+import {databaseFileName} from '../../source/relay/sqlite-store.js';
 
 type Peer = Awaited<ReturnType<typeof loggedInPeer>>;
 
@@ -92,5 +96,31 @@ describe('lookup (PROTOCOL.md section 4.3)', () => {
 		expect((await lookup(alice, 'big', hundred)).type).toBe('found');
 		expect(await lookup(alice, 'again', hundred)).toMatchObject({type: 'error', code: 'rate_limited', ref: 'again'});
 		expect((await lookup(alice, 'small', ['n1'])).type).toBe('found');
+	});
+});
+
+describe('a lookup while the database cannot be written', () => {
+	it('is answered, makes no contact, and the next lookup makes them', {timeout: 30_000}, async () => {
+		const dataDir = tempDir();
+		const relay = await relayForTest({dataDir, limits: {communityMaxUsers: 0}});
+		for (const name of ['bob', 'carol']) (await loggedInPeer(relay.port, name)).close();
+		const keys = generateIdentity();
+		const alice = await loggedInPeer(relay.port, 'alice', {keys});
+		// Another process holds the database: reads go on (WAL), the contacts' commit gives up.
+		const locker = new Database(join(dataDir, databaseFileName));
+		locker.exec('begin exclusive');
+		try {
+			expect(names(await lookup(alice, 'stuck', ['bob', 'carol']))).toEqual(['bob', 'carol']);
+		} finally {
+			locker.exec('rollback');
+			locker.close();
+		}
+		alice.close();
+		const again = await loggedInPeer(relay.port, 'alice', {keys});
+		expect((again.messages().find(message => message.type === 'welcome')!.users as unknown[])).toEqual([]);
+		expect(names(await lookup(again, 'fine', ['bob', 'carol']))).toEqual(['bob', 'carol']);
+		again.close();
+		const third = await loggedInPeer(relay.port, 'alice', {keys});
+		expect((third.messages().find(message => message.type === 'welcome')!.users as Array<{username: string}>).map(user => user.username)).toEqual(['bob', 'carol']);
 	});
 });
