@@ -87,7 +87,6 @@ export class ChatSession {
 		/** Set once the pins of an older version were carried over; absent: carried over at every start. */
 		private readonly carryOverMark?: CarryOverMark,
 	) {
-		const session = this;
 		this.finder = new ContactFinder(
 			{
 				username: e2e.username,
@@ -98,7 +97,7 @@ export class ChatSession {
 				carriedOver: complete => {
 					if (complete) this.carryOverMark?.mark();
 				},
-				emit: (event, ...args) => session.emit(event, ...args),
+				emit: (event, ...args) => this.emit(event, ...args),
 			},
 			whoIntervalMs,
 			rateLimitPauseMs,
@@ -111,8 +110,8 @@ export class ChatSession {
 	}
 
 	/**
-	 * A complete welcome: its contacts are pinned or checked, and, at the first of the session, the
-	 * names pinned here that it did not list are looked up (PROTOCOL.md section 4.3).
+	 * A complete welcome: its contacts are pinned or checked, and, unless the carry-over mark says
+	 * it was done, the people talked with that it did not list are looked up (PROTOCOL.md section 4.3).
 	 */
 	welcome(users: readonly UserRecord[], online: readonly string[] = [], onlineCount = 0): {contacts: Contact[]; who: WhoView} {
 		this.observe(users, false);
@@ -401,7 +400,7 @@ export class ChatSession {
 
 	/**
 	 * An envelope from a sender with no pin waits for its lookup (true); once the lookup said the
-	 * sender is not registered, or failed, it is rejected as before (false: opening says so).
+	 * sender is not registered, it is rejected as before (false: opening says so).
 	 */
 	private fromStranger(envelope: DeliveredEnvelope): boolean {
 		const {from} = envelope;

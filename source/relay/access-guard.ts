@@ -1,5 +1,5 @@
 import type {AddressGroups} from './address-groups.js';
-import {AddressBuckets} from './address-buckets.js';
+import {AddressBuckets, wideSite} from './address-buckets.js';
 import {TokenBucket} from './rate-limiter.js';
 import type {RelayLimits} from './relay-options.js';
 import type {StoredUser} from './relay-store.js';
@@ -44,7 +44,7 @@ export class AccessGuard {
 			limits.registrationBurstPerAddress,
 			limits.registrationsPerHourPerAddress / 3600,
 			clock,
-			address => address.prefix48 ?? address.subnet24,
+			wideSite,
 		);
 		this.registrations = new TokenBucket(limits.registrationBurst, limits.registrationsPerHour / 3600, clock);
 		this.directoryPages = new AddressBuckets(limits.directoryPagesBurst, limits.directoryPagesPerMinute / 60, clock);

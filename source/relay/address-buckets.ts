@@ -8,6 +8,12 @@ const siteFactor = 4;
 const prefix48 = (address: AddressGroups) => address.prefix48;
 
 /**
+ * A site that IPv4 has too, its /24: for what a party with many neighbouring addresses would spend
+ * (registrations, lookups), where refusing one locks nobody out.
+ */
+export const wideSite = (address: AddressGroups) => address.prefix48 ?? address.subnet24;
+
+/**
  * A rate per address: a token bucket for each IPv4 address or IPv6 /64, and one more, `siteFactor`
  * times larger, for its site (`siteOf`), so a party that moves across the addresses of its site
  * gains little.

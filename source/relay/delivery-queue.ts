@@ -32,7 +32,6 @@ export type DeliveryQueueOptions = {
 	store: RelayStore;
 	limits: RelayLimits;
 	timer: Timer;
-	clock: () => number;
 	log: Logger;
 	stats: AckStats;
 	/** The session logged in as `username`, if any. */
@@ -64,7 +63,6 @@ export class DeliveryQueue {
 	private readonly store: RelayStore;
 	private readonly limits: RelayLimits;
 	private readonly timer: Timer;
-	private readonly clock: () => number;
 	private readonly log: Logger;
 	private readonly stats: AckStats;
 	private readonly sessionOf: (username: string) => Session | undefined;
@@ -72,7 +70,7 @@ export class DeliveryQueue {
 	private readonly accepted: (from: string, to: string) => void;
 
 	constructor(options: DeliveryQueueOptions) {
-		({store: this.store, limits: this.limits, timer: this.timer, clock: this.clock, log: this.log, stats: this.stats} = options);
+		({store: this.store, limits: this.limits, timer: this.timer, log: this.log, stats: this.stats} = options);
 		this.sessionOf = options.sessionOf;
 		this.catchUp = options.catchUp;
 		this.accepted = options.accepted;

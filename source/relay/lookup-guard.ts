@@ -1,5 +1,5 @@
 import type {AddressGroups} from './address-groups.js';
-import {AddressBuckets} from './address-buckets.js';
+import {AddressBuckets, wideSite} from './address-buckets.js';
 import {KeyedBuckets} from './rate-limiter.js';
 import type {RelayLimits} from './relay-options.js';
 
@@ -21,7 +21,7 @@ export class LookupGuard {
 			limits.lookupBurstPerAddress,
 			limits.lookupsPerHourPerAddress / 3600,
 			clock,
-			address => address.prefix48 ?? address.subnet24,
+			wideSite,
 		);
 	}
 

@@ -85,7 +85,6 @@ export class RelayCore {
 			store,
 			limits: this.limits,
 			timer: options.timer ?? realTimer,
-			clock: options.clock,
 			log: options.log,
 			stats: this.stats,
 			sessionOf: username => this.online.get(username),

@@ -3,7 +3,7 @@ import {dirname, join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {contactsPath} from '../../source/client/contact-store.js';
 import type {ClientMessage} from '../../source/net/messages.js';
-import {logIn, meet, newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {logIn, meet, newClient, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {connectionWithEnvelope, messageWaitingForBob, sessionOnFiles, type Emitted} from './account-files.js';
 
