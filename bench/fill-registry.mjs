@@ -2,7 +2,7 @@
 // million in seconds, where registering them over the wire would take hours of signature checks.
 import {randomBytes} from 'node:crypto';
 import {join} from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import {databaseFileName, openSqliteStore} from '../dist/relay/sqlite-store.js';
 
 /**

@@ -19,5 +19,7 @@ await build({
 	banner: {js: "import {createRequire as imTuiCreateRequire} from 'node:module'; const require = imTuiCreateRequire(import.meta.url);"},
 	// Ink loads React's devtools only when DEV=true; the client never does, so it is not shipped.
 	alias: {'react-devtools-core': here('./devtools-stub.js')},
+	// The SQLite addon is found next to its package at run time, so it stays a package of its own.
+	external: ['better-sqlite3-multiple-ciphers'],
 	logLevel: 'warning',
 });

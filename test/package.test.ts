@@ -29,7 +29,7 @@ describe('the published package', () => {
 			cwd: project,
 			stdio: 'ignore',
 		});
-		cpSync(join(root, 'node_modules', 'better-sqlite3', 'build'), join(project, 'node_modules', 'better-sqlite3', 'build'), {
+		cpSync(join(root, 'node_modules', 'better-sqlite3-multiple-ciphers', 'build'), join(project, 'node_modules', 'better-sqlite3-multiple-ciphers', 'build'), {
 			recursive: true,
 		});
 		const bin = (name: string) => join(project, 'node_modules', 'im-tui', 'dist', name);

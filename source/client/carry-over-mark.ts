@@ -1,7 +1,6 @@
-import {existsSync} from 'node:fs';
-import {writeFileAtomicSync} from './identity-store.js';
+import type {SqliteDatabase} from './store/account-database.js';
 
-export const carryOverMarkFileName = 'carried-over.json';
+const setting = 'carried-over-at';
 
 /**
  * Whether an account's pins from before version 2 were looked up once already (PROTOCOL.md
@@ -9,16 +8,16 @@ export const carryOverMarkFileName = 'carried-over.json';
  * list (past its contact cap, or strangers it dropped): up to the whole lookup burst at each start.
  */
 export class CarryOverMark {
-	constructor(readonly path: string) {}
+	constructor(private readonly db: SqliteDatabase) {}
 
 	get done(): boolean {
-		return existsSync(this.path);
+		return this.db.prepare('SELECT 1 FROM settings WHERE name = ?').get(setting) !== undefined;
 	}
 
 	/** A mark that cannot be written is not an error: the next start carries over again. */
 	mark(): void {
 		try {
-			writeFileAtomicSync(this.path, JSON.stringify({version: 1, carriedOverAt: new Date().toISOString()}) + '\n', {replace: true});
+			this.db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)').run(setting, new Date().toISOString());
 		} catch {}
 	}
 }

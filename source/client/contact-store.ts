@@ -1,68 +1,38 @@
-import {mkdirSync, statSync, type BigIntStats} from 'node:fs';
-import {dirname, join} from 'node:path';
 import {sameIdentity, verifyBinding, type PublicIdentity} from '../crypto/identity.js';
 import {isValidUsername} from '../net/usernames.js';
+import {parseContact, serialiseContact} from './contact-json.js';
 import {copyIdentity, isFirstSight, newContact, publicCopy, structuredCopy, trustPending, type Contact, type StoredContact} from './contact-record.js';
-import {parseContacts, serialiseContacts} from './contacts-file.js';
-import {lockTimeoutMs, withLock} from './file-lock.js';
-import {accountDirectory, readPrivateFile, writeFileAtomicSync} from './identity-store.js';
 import {applySettlements, copyAccepted, copySettlement, maxInboxEntries, type Accepted, type AcceptedContent, type Settlement} from './inbox-ledger.js';
-import {parsePins, serialisePins} from './pins-file.js';
 import {acceptCounter, type CounterVerdict} from './receive-counter.js';
-
-export const contactsFileName = 'contacts.json';
-export const pinsFileName = 'pins.json';
-
-export function contactsPath(dataDir: string, relayFingerprint: string, username: string): string {
-	return join(accountDirectory(dataDir, relayFingerprint, username), contactsFileName);
-}
+import type {SqliteDatabase} from './store/account-database.js';
 
 /**
- * Contacts of one account on one relay, in two 0600 JSON files. Every change is on disk (written to
- * a temporary file, flushed, renamed over the old one) before the method returns, so the client can
- * acknowledge a message right after. A damaged file is an error, never silently replaced.
- *
- * `pins.json` (next to `path`) keeps the users seen only once, as first seen: on a relay of
- * thousands, the whole directory. `contacts.json` (`path`) keeps everyone with anything more (a
- * counter, a message, a pending key, a verified mark) and wins over pins.json for a name in both. A
- * message only ever rewrites contacts.json, which stays as small as the circle one talks with.
- *
- * Each change holds `<path>.lock` while it re-reads, changes and writes the files, so two instances
- * (or processes) on one account see each other's changes and never lose one: a send counter is
- * never handed out twice, a received counter never accepted twice.
+ * Contacts of one account: every user seen, with the pin, counters and inbox ledger, one row each
+ * in the account's database. Every change is committed before the method returns, so the client
+ * can acknowledge a message right after. The database is this process's alone (its exclusive
+ * lock), so the rows are read once, at open, and memory follows each commit. A damaged row is an
+ * error at open, never silently replaced.
  */
 export class ContactStore {
 	#contacts = new Map<string, StoredContact>();
-	#seen: string | undefined;
-	#pins = new Map<string, PublicIdentity>();
-	#pinsSeen: string | undefined;
 	/** Settlements the next write carries (see defer()). */
 	#deferred: Settlement[] = [];
+	readonly #upsert;
 
-	readonly pinsPath: string;
-	readonly #lockTimeoutMs: number;
-
-	constructor(
-		readonly path: string,
-		options: {lockTimeoutMs?: number} = {},
-	) {
-		this.pinsPath = join(dirname(path), pinsFileName);
-		this.#lockTimeoutMs = options.lockTimeoutMs ?? lockTimeoutMs;
-		this.#loadContacts();
-		this.#loadPins();
+	constructor(private readonly db: SqliteDatabase) {
+		this.#upsert = db.prepare('INSERT INTO contacts (name, contact) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET contact = excluded.contact');
+		for (const {name, contact} of db.prepare('SELECT name, contact FROM contacts').iterate() as Iterable<{name: string; contact: string}>) {
+			this.#contacts.set(name, readRow(name, contact));
+		}
 	}
 
 	get(name: string): Contact | undefined {
-		this.#refresh();
 		const contact = this.#contacts.get(name);
-		if (contact !== undefined) return publicCopy(contact);
-		const pin = this.#pins.get(name);
-		return pin === undefined ? undefined : publicCopy(newContact(pin));
+		return contact === undefined ? undefined : publicCopy(contact);
 	}
 
 	/** Who is verified and who has a key change pending, in one read: a pin alone is neither. */
 	marks(): {verified: Set<string>; keyChanged: Set<string>} {
-		this.#refresh();
 		const verified = new Set<string>();
 		const keyChanged = new Set<string>();
 		for (const [name, contact] of this.#contacts) {
@@ -74,13 +44,11 @@ export class ContactStore {
 
 	/** The names with more than a pin (a counter, a message, a pending key, a mark): those one talks with. */
 	talkedWith(): string[] {
-		this.#refresh();
-		return [...this.#contacts.keys()].sort();
+		return [...this.#contacts].filter(([, contact]) => !isFirstSight(contact)).map(([name]) => name).sort();
 	}
 
 	names(): string[] {
-		this.#refresh();
-		return [...new Set([...this.#contacts.keys(), ...this.#pins.keys()])].sort();
+		return [...this.#contacts.keys()].sort();
 	}
 
 	/**
@@ -96,27 +64,24 @@ export class ContactStore {
 	}
 
 	/**
-	 * observe() for many records in one read and one write: a relay's whole directory at login
-	 * costs one file update, not one per user. A record whose binding fails is 'invalid' and
+	 * observe() for many records in one transaction. A record whose binding fails is 'invalid' and
 	 * changes nothing. A record held already (pinned or pending), byte for byte, was checked when
-	 * it was stored and is not checked again: a login to a relay of thousands costs no signature
-	 * checks for the users it saw before.
+	 * it was stored and is not checked again: a login costs no signature checks for users seen before.
 	 */
 	observeAll(records: ReadonlyArray<{name: string; record: PublicIdentity}>): Array<'pinned' | 'same' | 'changed' | 'invalid'> {
 		for (const {name} of records) checkName(name);
-		this.#refresh();
 		const verdicts: Array<'pinned' | 'same' | 'changed' | 'invalid'> = records.map(() => 'invalid');
 		const valid = [...records.entries()].filter(([, {name, record}]) => this.#holds(name, record) || verifyBinding(name, record));
 		if (valid.length === 0) return verdicts;
 		this.#change(
 			valid.map(([, {name}]) => name),
 			contacts => {
-				let changed = false;
+				const changed = new Set<string>();
 				for (const [index, {name, record}] of valid) {
 					const contact = contacts.get(name);
 					if (contact === undefined) {
 						contacts.set(name, newContact(record));
-						changed = true;
+						changed.add(name);
 						verdicts[index] = 'pinned';
 					} else if (sameIdentity(contact.pinned, record)) {
 						verdicts[index] = 'same';
@@ -124,7 +89,7 @@ export class ContactStore {
 						if (contact.pending === undefined || !sameIdentity(contact.pending, record)) {
 							contact.pending = copyIdentity(record);
 							contact.verified = false;
-							changed = true;
+							changed.add(name);
 						}
 						verdicts[index] = 'changed';
 					}
@@ -147,54 +112,54 @@ export class ContactStore {
 		return this.#change([name], contacts => {
 			const contact = contacts.get(name);
 			const pending = contact?.pending;
-			if (contact === undefined || pending === undefined) return [false, false];
+			if (contact === undefined || pending === undefined) return [false, none];
 			trustPending(contact, pending);
-			return [true, true];
+			return [true, new Set([name])];
 		});
 	}
 
 	/** Marks the contact verified (safety numbers compared) or not; not while a change is pending. */
 	setVerified(name: string, verified: boolean): void {
 		this.#change([name], contacts => {
-			const contact = this.#existing(contacts, name);
+			const contact = existing(contacts, name);
 			if (verified && contact.pending !== undefined) {
 				throw new Error(`${name}'s key changed; accept the new key with /trust before verifying it`);
 			}
-			if (contact.verified === verified) return [undefined, false];
+			if (contact.verified === verified) return [undefined, none];
 			contact.verified = verified;
-			return [undefined, true];
+			return [undefined, new Set([name])];
 		});
 	}
 
-	/** The counter for the next envelope to `name`; the one after it is on disk before this returns. */
+	/** The counter for the next envelope to `name`; the one after it is committed before this returns. */
 	nextSendCounter(name: string): number {
 		return this.#change([name], contacts => {
-			const contact = this.#existing(contacts, name);
+			const contact = existing(contacts, name);
 			const counter = contact.sendCounter;
 			if (counter >= Number.MAX_SAFE_INTEGER) throw new RangeError(`the counters to ${name} are exhausted`);
 			contact.sendCounter = counter + 1;
-			return [counter, true];
+			return [counter, new Set([name])];
 		});
 	}
 
 	/**
-	 * Applies a counter received from `name` under the pinned record; on disk unless a replay. With
-	 * `accepted`, what the envelope shows is kept in the same update, until settle() (see Accepted);
-	 * without, as for a malformed payload, only the counter is spent.
+	 * Applies a counter received from `name` under the pinned record; committed unless a replay.
+	 * With `accepted`, what the envelope shows is kept in the same commit, until settle() (see
+	 * Accepted); without, as for a malformed payload, only the counter is spent.
 	 */
 	receive(name: string, counter: number, accepted?: AcceptedContent): CounterVerdict {
 		return this.#change<CounterVerdict>([name], contacts => {
-			const contact = this.#existing(contacts, name);
+			const contact = existing(contacts, name);
 			const verdict = acceptCounter(contact.receive, counter);
-			if (verdict.verdict === 'replay') return [verdict, false];
+			if (verdict.verdict === 'replay') return [verdict, none];
 			if (accepted !== undefined) {
 				if (contact.inbox.length >= maxInboxEntries) {
-					throw new Error(`${maxInboxEntries} messages from ${name} wait to be shown; ${this.path} is not being updated`);
+					throw new Error(`${maxInboxEntries} messages from ${name} wait to be shown; this device is not saving them`);
 				}
 				contact.inbox.push({...accepted, gap: verdict.verdict === 'new' ? verdict.gap : 0});
 			}
 			contact.receive = verdict.state;
-			return [verdict, true];
+			return [verdict, new Set([name])];
 		});
 	}
 
@@ -214,9 +179,9 @@ export class ContactStore {
 	}
 
 	/**
-	 * Settles later: the next update of the file, whatever it is for, carries `settlement` (inbox(),
-	 * owed() and owing() count it at once). What was shown is so marked at no cost of its own, in
-	 * the next write, the one for the next envelope in a busy turn.
+	 * Settles later: the next commit, whatever it is for, carries `settlement` (inbox(), owed() and
+	 * owing() count it at once). What was shown is so marked at no cost of its own, in the next
+	 * write, the one for the next envelope in a busy turn.
 	 */
 	defer(settlement: Settlement): void {
 		this.#deferred.push(copySettlement(settlement));
@@ -224,155 +189,81 @@ export class ContactStore {
 
 	/**
 	 * Forgets what was shown, records receipts that must wait and forgets those that went out, for
-	 * many contacts, with whatever was deferred, in one update. An owed receipt belongs to the keys
+	 * many contacts, with whatever was deferred, in one commit. An owed receipt belongs to the keys
 	 * pinned when it is recorded.
 	 */
 	settle(settlements: readonly Settlement[]): void {
 		if (settlements.length === 0 && this.#deferred.length === 0) return;
 		this.#change(
 			settlements.map(settlement => settlement.name),
-			contacts => [undefined, applySettlements(contacts, settlements)],
+			contacts => [undefined, applySettlements(contacts, settlements) ? new Set(settlements.map(settlement => settlement.name)) : none],
 		);
-	}
-
-	#existing(contacts: Map<string, StoredContact>, name: string): StoredContact {
-		checkName(name);
-		const contact = contacts.get(name);
-		if (contact === undefined) throw new Error(`${name} is not a contact`);
-		return contact;
 	}
 
 	/** Whether `record` is `name`'s pinned or pending record, byte for byte. */
 	#holds(name: string, record: PublicIdentity): boolean {
 		const contact = this.#contacts.get(name);
-		if (contact === undefined) {
-			const pin = this.#pins.get(name);
-			return pin !== undefined && sameIdentity(pin, record);
-		}
+		if (contact === undefined) return false;
 		return sameIdentity(contact.pinned, record) || (contact.pending !== undefined && sameIdentity(contact.pending, record));
 	}
 
-	/** A copy of the contact `name` as the files have it (without what was deferred); the pin's if only pinned. */
-	#copy(name: string): StoredContact | undefined {
-		const contact = this.#contacts.get(name);
-		if (contact !== undefined) return structuredCopy(contact);
-		const pin = this.#pins.get(name);
-		return pin === undefined ? undefined : newContact(pin);
-	}
-
 	/**
-	 * Re-reads the files, applies what was deferred and then `update` to copies of the contacts
-	 * `names` (and those the deferred settlements name; `update` sees no others), and writes what
-	 * changed. If `update` throws, nothing is written and the deferred stay for next time; if the
-	 * contacts.json write fails after pins.json's, the new pins stay, which is harmless.
+	 * Applies what was deferred and then `update` to copies of the contacts `names` (and those the
+	 * deferred settlements name; `update` sees no others), and commits the rows `update` says it
+	 * changed, with those the settlements changed, in one transaction. If `update` or the commit
+	 * throws, nothing changes, in memory or on disk, and the deferred stay for next time.
 	 */
-	#change<T>(names: readonly string[], update: (contacts: Map<string, StoredContact>) => [T, boolean]): T {
-		mkdirSync(dirname(this.path), {recursive: true, mode: 0o700});
-		return withLock(this.path, this.#lockTimeoutMs, () => {
-			// contacts.json is read again each time: it is small, and no file stamp can miss a change.
-			this.#loadContacts();
-			if (stamp(this.pinsPath) !== this.#pinsSeen) this.#loadPins();
-			const deferred = this.#deferred;
-			const draft = new Map<string, StoredContact>();
-			for (const name of [...names, ...deferred.map(settlement => settlement.name)]) {
-				const contact = draft.has(name) ? undefined : this.#copy(name);
-				if (contact !== undefined) draft.set(name, contact);
-			}
-			const carried = applySettlements(draft, deferred);
-			const [result, changed] = update(draft);
-			if (changed || carried) this.#write(draft);
-			this.#deferred = this.#deferred.slice(deferred.length);
-			return result;
-		});
+	#change<T>(names: readonly string[], update: (contacts: Map<string, StoredContact>) => [T, ReadonlySet<string>]): T {
+		const deferred = this.#deferred;
+		const draft = new Map<string, StoredContact>();
+		for (const name of [...names, ...deferred.map(settlement => settlement.name)]) {
+			const contact = this.#contacts.get(name);
+			if (contact !== undefined && !draft.has(name)) draft.set(name, structuredCopy(contact));
+		}
+		const carried = applySettlements(draft, deferred) ? deferred.map(settlement => settlement.name) : [];
+		const [result, changed] = update(draft);
+		const written = [...new Set([...changed, ...carried])].filter(name => draft.has(name));
+		if (written.length > 0) {
+			this.db.transaction(() => {
+				for (const name of written) this.#upsert.run(name, JSON.stringify(serialiseContact(draft.get(name)!)));
+			})();
+			for (const name of written) this.#contacts.set(name, draft.get(name)!);
+		}
+		this.#deferred = this.#deferred.slice(deferred.length);
+		return result;
 	}
 
-	/**
-	 * Writes the contacts of `draft`: one seen for the first time and no more goes to pins.json,
-	 * with every other pin; any other, to contacts.json. Also moves contacts.json's bare pins (as
-	 * files written before pins.json have them) to pins.json, pins.json first: a name in both files
-	 * is read from contacts.json, so no step of the move loses it.
-	 */
-	#write(draft: ReadonlyMap<string, StoredContact>): void {
-		const contacts = new Map(this.#contacts);
-		const newPins = new Map<string, PublicIdentity>();
-		const moved = new Set<string>();
-		let contactsChanged = false;
-		for (const [name, contact] of draft) {
-			if (!contacts.has(name) && isFirstSight(contact)) {
-				const pin = this.#pins.get(name);
-				if (pin === undefined || !sameIdentity(pin, contact.pinned)) newPins.set(name, contact.pinned);
-			} else if (!sameContact(contacts.get(name), contact)) {
-				contacts.set(name, contact);
-				contactsChanged = true;
-			}
-		}
-		for (const [name, contact] of contacts) {
-			if (!isFirstSight(contact)) continue;
-			newPins.set(name, contact.pinned);
-			moved.add(name);
-			contacts.delete(name);
-			contactsChanged = true;
-		}
-		if (newPins.size > 0) {
-			// Read again under the lock before it is replaced: a pin another process just added must
-			// stay, and is never replaced by a different first sight (only by a move from contacts.json).
-			this.#loadPins();
-			const pins = new Map(this.#pins);
-			for (const [name, record] of newPins) if (moved.has(name) || !pins.has(name)) pins.set(name, record);
-			writeFileAtomicSync(this.pinsPath, serialisePins(pins), {replace: true});
-			this.#pins = pins;
-			this.#pinsSeen = stamp(this.pinsPath);
-		}
-		if (contactsChanged) {
-			writeFileAtomicSync(this.path, serialiseContacts(contacts), {replace: true});
-			this.#contacts = contacts;
-			this.#seen = stamp(this.path);
-		}
-	}
-
-	/** The contacts (or only `only`) as the files have them, with what was deferred applied. */
+	/** The contacts (or only `only`) with what was deferred applied. */
 	#view(only?: string): Map<string, StoredContact> {
-		this.#refresh();
-		// Bare pins owe nothing and hold no messages: the ledger queries need contacts.json only.
 		if (this.#deferred.length === 0) return this.#contacts;
 		const contacts = only === undefined ? new Map(this.#contacts) : new Map<string, StoredContact>();
 		for (const name of only === undefined ? this.#deferred.map(settlement => settlement.name) : [only]) {
-			const contact = this.#copy(name);
-			if (contact !== undefined) contacts.set(name, contact);
+			const contact = this.#contacts.get(name);
+			if (contact !== undefined) contacts.set(name, structuredCopy(contact));
 		}
 		applySettlements(contacts, this.#deferred);
 		return contacts;
 	}
-
-	#refresh(): void {
-		if (stamp(this.path) !== this.#seen) this.#loadContacts();
-		if (stamp(this.pinsPath) !== this.#pinsSeen) this.#loadPins();
-	}
-
-	#loadContacts(): void {
-		const seen = stamp(this.path);
-		const text = readPrivateFile(this.path);
-		this.#contacts = text === undefined ? new Map() : parseContacts(this.path, text);
-		this.#seen = seen;
-	}
-
-	#loadPins(): void {
-		const seen = stamp(this.pinsPath);
-		const text = readPrivateFile(this.pinsPath);
-		this.#pins = text === undefined ? new Map() : parsePins(this.pinsPath, text);
-		this.#pinsSeen = seen;
-	}
 }
 
-/** Whether two stored contacts would be written the same. */
-function sameContact(a: StoredContact | undefined, b: StoredContact): boolean {
-	return a !== undefined && serialiseContacts(new Map([['x', a]])) === serialiseContacts(new Map([['x', b]]));
+const none: ReadonlySet<string> = new Set();
+
+function existing(contacts: Map<string, StoredContact>, name: string): StoredContact {
+	checkName(name);
+	const contact = contacts.get(name);
+	if (contact === undefined) throw new Error(`${name} is not a contact`);
+	return contact;
 }
 
-/** Changes whenever the file is replaced or written (a rename gives a new inode and ctime). */
-function stamp(path: string): string | undefined {
-	const stats: BigIntStats | undefined = statSync(path, {bigint: true, throwIfNoEntry: false});
-	return stats === undefined ? undefined : `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+function readRow(name: string, text: string): StoredContact {
+	let parsed: StoredContact | string;
+	try {
+		parsed = isValidUsername(name) ? parseContact(JSON.parse(text)) : 'not a username';
+	} catch {
+		parsed = 'not JSON';
+	}
+	if (typeof parsed === 'string') throw new Error(`the contact ${JSON.stringify(name)} in this account's database is damaged (${parsed}): restore the database from a backup`);
+	return parsed;
 }
 
 function checkName(name: string): void {

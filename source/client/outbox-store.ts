@@ -1,74 +1,53 @@
-import {mkdirSync} from 'node:fs';
-import {dirname, join} from 'node:path';
 import {parseClientMessage, type Envelope} from '../net/messages.js';
 import {ProtocolError} from '../net/error-codes.js';
 import {isValidUsername} from '../net/usernames.js';
-import {lockTimeoutMs, withLock} from './file-lock.js';
-import {accountDirectory, readPrivateFile, writeFileAtomicSync} from './identity-store.js';
 import {outboxKey, type OutboxChanges} from './outbox.js';
-
-export const outboxFileName = 'outbox.json';
-
-/** Next to contacts.json: the sealed envelopes of one account on one relay that wait for the relay. */
-export function outboxPath(dataDir: string, relayFingerprint: string, username: string): string {
-	return join(accountDirectory(dataDir, relayFingerprint, username), outboxFileName);
-}
+import type {SqliteDatabase} from './store/account-database.js';
 
 /**
- * The outbox on disk (0600, written whole and atomically, like contacts.json). It outlives the
- * process because each envelope's counter is already spent and on disk: dropping the envelope
+ * The outbox on disk: the sealed envelopes of one account that wait for the relay, oldest first.
+ * It outlives the process because each envelope's counter is already spent: dropping the envelope
  * would make the recipient report a message the relay never had as withheld. It holds only
  * ciphertext sealed for the recipient (the sender cannot open it either), ids and names.
- *
- * Changes are merged into the file under `<path>.lock`, so two instances of one account never
- * drop each other's envelopes; one that both resend is a resend, which is harmless.
  */
 export class OutboxStore {
-	constructor(
-		readonly path: string,
-		private readonly maxEnvelopes: number,
-	) {}
+	readonly #insert;
+	readonly #delete;
 
-	load(): Envelope[] {
-		const text = readPrivateFile(this.path);
-		return text === undefined ? [] : parse(this.path, text, this.maxEnvelopes);
+	constructor(private readonly db: SqliteDatabase) {
+		this.#insert = db.prepare('INSERT OR IGNORE INTO outbox (id, recipient, envelope) VALUES (?, ?, ?)');
+		this.#delete = db.prepare('DELETE FROM outbox WHERE id = ? AND recipient = ?');
 	}
 
+	load(): Envelope[] {
+		const rows = this.db.prepare('SELECT envelope FROM outbox ORDER BY seq').all() as Array<{envelope: string}>;
+		return rows.map(row => parseEnvelope(row.envelope));
+	}
+
+	/** Adds and removes in one transaction. */
 	save({added, removed}: OutboxChanges): void {
-		mkdirSync(dirname(this.path), {recursive: true, mode: 0o700});
-		withLock(this.path, lockTimeoutMs, () => {
-			const gone = new Set(removed);
-			const kept = this.load().filter(envelope => !gone.has(outboxKey(envelope)));
-			const present = new Set(kept.map(envelope => outboxKey(envelope)));
-			for (const envelope of added) {
-				if (!present.has(outboxKey(envelope))) kept.push(envelope);
+		this.db.transaction(() => {
+			for (const key of removed) {
+				const space = key.indexOf(' ');
+				this.#delete.run(key.slice(0, space), key.slice(space + 1));
 			}
-			writeFileAtomicSync(this.path, JSON.stringify({version: 1, envelopes: kept}) + '\n', {replace: true});
-		});
+			for (const envelope of added) this.#insert.run(envelope.id, envelope.to, JSON.stringify(envelope));
+		})();
 	}
 }
 
-function parse(path: string, text: string, maxEnvelopes: number): Envelope[] {
-	const damaged = (why: string) => new Error(`${path} is damaged (${why}); fix it, or remove it to drop the messages waiting in it`);
-	let value: unknown;
+/** An envelope as stored (or as the outbox.json of releases before 0.3 had it), checked like one from the wire. */
+export function parseEnvelope(value: unknown, where = "this account's database"): Envelope {
+	const damaged = (why: string) => new Error(`the outbox in ${where} is damaged (${why}); restore it from a backup`);
 	try {
-		value = JSON.parse(text);
-	} catch {
-		throw damaged('not JSON');
+		const fields = typeof value === 'string' ? JSON.parse(value) : value;
+		const message = parseClientMessage({...(fields as object), type: 'send'});
+		if (message.type !== 'send' || !isValidUsername(message.to)) throw damaged('an envelope is not addressed to a username');
+		const {type: _type, ...envelope} = message;
+		return envelope;
+	} catch (error) {
+		if (error instanceof ProtocolError) throw damaged(`an envelope is malformed: ${error.message}`);
+		if (error instanceof SyntaxError) throw damaged('an envelope is not JSON');
+		throw error;
 	}
-	const top = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-	if (top.version !== 1 || !Array.isArray(top.envelopes)) throw damaged('not a version 1 outbox file');
-	// Room for what the limit allows plus the copies a merge from another instance may add.
-	if (top.envelopes.length > maxEnvelopes * 2) throw damaged('too many envelopes');
-	return top.envelopes.map(entry => {
-		try {
-			const message = parseClientMessage({...(entry as object), type: 'send'});
-			if (message.type !== 'send' || !isValidUsername(message.to)) throw damaged('an envelope is not addressed to a username');
-			const {type: _type, ...envelope} = message;
-			return envelope;
-		} catch (error) {
-			if (error instanceof ProtocolError) throw damaged(`an envelope is malformed: ${error.message}`);
-			throw error;
-		}
-	});
 }

@@ -1,6 +1,6 @@
 import {chmodSync} from 'node:fs';
 import {join} from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import type {DeliveredEnvelope, EnvelopeKind} from '../net/messages.js';
 import {storedRowOverhead, type QueueSnapshot} from './queue-ledger.js';
 import type {NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';

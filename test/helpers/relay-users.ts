@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {publicIdentity, type IdentityKeys} from '../../source/crypto/identity.js';

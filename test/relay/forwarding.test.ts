@@ -1,5 +1,5 @@
 import {join} from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import {describe, expect, it} from 'vitest';
 import {generateIdentity} from '../../source/crypto/identity.js';
 import {databaseFileName} from '../../source/relay/sqlite-store.js';

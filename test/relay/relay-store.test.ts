@@ -1,5 +1,5 @@
 import {join} from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import {describe, expect, it} from 'vitest';
 import type {StoredUser} from '../../source/relay/relay-store.js';
 import {databaseFileName, openSqliteStore} from '../../source/relay/sqlite-store.js';

@@ -6,7 +6,8 @@ import {maxRetiredPins, type RetiredPin, type StoredContact} from './contact-rec
 import {maxInboxEntries, maxOwedReceipts, type Accepted} from './inbox-ledger.js';
 import {maxMissingCounters, type CounterState} from './receive-counter.js';
 
-// The format of contacts.json: what is written, and the checks on everything read back.
+// One contact as JSON (a row of the database's contacts table, or an entry of the contacts.json
+// of releases before 0.3, which the importer reads): what is written, and the checks on what is read back.
 
 const twoTo53 = 2 ** 53;
 const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -20,33 +21,25 @@ export function serialiseRecord(identity: PublicIdentity): {identity: string; x2
 	};
 }
 
-export function serialiseContacts(contacts: ReadonlyMap<string, StoredContact>): string {
-	// Object.fromEntries defines own properties, so even a user named "__proto__" is stored as data.
-	const entries = [...contacts].map(([name, contact]) => [
-		name,
-		{
-			pinned: serialiseRecord(contact.pinned),
-			...(contact.pending === undefined ? {} : {pending: serialiseRecord(contact.pending)}),
-			verified: contact.verified,
-			sendCounter: contact.sendCounter,
-			receive: contact.receive,
-			retired: contact.retired.map(entry => ({
-				identity: toBase64Url(entry.identity),
-				x25519: toBase64Url(entry.x25519),
-				sendCounter: entry.sendCounter,
-				receiveNext: entry.receiveNext,
-				...(entry.owed.length > 0 ? {owed: entry.owed} : {}),
-			})),
-			// Absent when empty, as in files written before they existed.
-			...(contact.inbox.length > 0 ? {inbox: contact.inbox} : {}),
-			...(contact.owed.length > 0 ? {owed: contact.owed} : {}),
-		},
-	]);
-	return JSON.stringify({version: 1, contacts: Object.fromEntries(entries)}) + '\n';
-}
-
-export function parseContacts(path: string, text: string): Map<string, StoredContact> {
-	return parseNamedEntries(text, 'contacts', parseContact, why => damaged(path, why));
+/** One contact as a JSON value: a row of the contacts table, or an entry of contacts.json. */
+export function serialiseContact(contact: StoredContact): object {
+	return {
+		pinned: serialiseRecord(contact.pinned),
+		...(contact.pending === undefined ? {} : {pending: serialiseRecord(contact.pending)}),
+		verified: contact.verified,
+		sendCounter: contact.sendCounter,
+		receive: contact.receive,
+		retired: contact.retired.map(entry => ({
+			identity: toBase64Url(entry.identity),
+			x25519: toBase64Url(entry.x25519),
+			sendCounter: entry.sendCounter,
+			receiveNext: entry.receiveNext,
+			...(entry.owed.length > 0 ? {owed: entry.owed} : {}),
+		})),
+		// Absent when empty, as in files written before they existed.
+		...(contact.inbox.length > 0 ? {inbox: contact.inbox} : {}),
+		...(contact.owed.length > 0 ? {owed: contact.owed} : {}),
+	};
 }
 
 /**
@@ -75,7 +68,7 @@ export function parseNamedEntries<T>(text: string, key: string, parseEntry: (ent
 }
 
 /** A contact, or what is wrong with it. */
-function parseContact(value: unknown): StoredContact | string {
+export function parseContact(value: unknown): StoredContact | string {
 	const fields = asRecord(value);
 	if (fields === undefined) return 'not an object';
 	const pinned = parseRecord(fields.pinned);
@@ -177,8 +170,4 @@ function isCount(value: unknown, max: number): value is number {
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
 	return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function damaged(path: string, why: string): Error {
-	return new Error(`${path} is damaged (${why}); fix or restore it (removing it forgets every pinned key and counter)`);
 }

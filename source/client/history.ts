@@ -1,0 +1,209 @@
+import type {IncomingMessage} from './client-events.js';
+import type {SqliteDatabase} from './store/account-database.js';
+
+/** The conversation key of messages to everyone online. Never a username: '#' is not allowed in one. */
+export const everyoneConversation = '#everyone';
+
+/** How long messages are kept: `forever`, `off` (none, and what was kept is deleted), or a number of days. */
+export type Retention = 'forever' | 'off' | {days: number};
+
+export const defaultRetention: Retention = 'forever';
+
+/** Where one of my messages stands, as the UI shows it. */
+export type HistoryDelivery =
+	| {state: 'sending'}
+	| {state: 'stored'; time: number}
+	| {state: 'delivered'}
+	| {state: 'failed'; code: string; message: string};
+
+export type HistoryEntry = {
+	/** Order across every conversation: the entry's identity in the database. */
+	seq: number;
+	conversation: string;
+	direction: 'in' | 'out';
+	id: string;
+	author: string;
+	/** Raw as received or sent: sanitize before display. */
+	text: string;
+	/** The author's clock when it was written. */
+	sent: number;
+	/** When the relay took it (received), or when it was sent (mine). */
+	time: number;
+	/** Mine only. */
+	delivery?: HistoryDelivery;
+	/** Mine to everyone only: who was sent a copy, and who confirmed it. */
+	receipts?: {recipients: string[]; by: string[]};
+};
+
+type Row = {seq: number; conversation: string; direction: 'in' | 'out'; id: string; author: string; text: string; sent: number; time: number; delivery: string | null};
+
+type StoredDelivery = {delivery: HistoryDelivery; receipts?: {recipients: string[]; by: string[]}};
+
+/** Entries one page of history or search results holds at most. */
+export const maxHistoryPage = 500;
+
+/**
+ * Every conversation's messages, both directions, with times and delivery state, in the account's
+ * database, with a full-text index (FTS5) over their text. Written as the client shows or sends
+ * them; a message shown twice (after a kill) is stored once.
+ */
+export class History {
+	readonly #insert;
+	readonly #mine;
+	readonly #setDelivery;
+
+	constructor(
+		private readonly db: SqliteDatabase,
+		readonly retention: Retention = defaultRetention,
+	) {
+		this.#insert = db.prepare(
+			`INSERT OR IGNORE INTO messages (conversation, direction, id, author, text, sent, time, delivery)
+			VALUES (@conversation, @direction, @id, @author, @text, @sent, @time, @delivery)`,
+		);
+		this.#mine = db.prepare(`SELECT seq, delivery FROM messages WHERE direction = 'out' AND id = ?`);
+		this.#setDelivery = db.prepare('UPDATE messages SET delivery = ? WHERE seq = ?');
+		this.prune();
+	}
+
+	get keeping(): boolean {
+		return this.retention !== 'off';
+	}
+
+	received(message: IncomingMessage): void {
+		if (!this.keeping) return;
+		const conversation = message.kind === 'everyone' ? everyoneConversation : message.from;
+		this.#insert.run({conversation, direction: 'in', id: message.id, author: message.from, text: message.text, sent: message.sent, time: message.time, delivery: null});
+	}
+
+	/** My message `id` to `to` (a username, or everyoneConversation with the `recipients` of its copies). */
+	sent(message: {id: string; author: string; to: string; recipients: readonly string[]; text: string; time: number}): void {
+		if (!this.keeping) return;
+		const stored: StoredDelivery = {delivery: {state: 'sending'}};
+		if (message.to === everyoneConversation) stored.receipts = {recipients: [...message.recipients], by: []};
+		const {id, author, to, text, time} = message;
+		this.#insert.run({conversation: to, direction: 'out', id, author, text, sent: time, time, delivery: JSON.stringify(stored)});
+	}
+
+	/** The relay has my message `id` safe. */
+	stored(id: string, time: number): void {
+		this.#update(id, stored => (stored.delivery.state === 'sending' ? {...stored, delivery: {state: 'stored', time}} : stored));
+	}
+
+	/** `by` confirmed my message `id` end to end. */
+	delivered(id: string, by: string, conversation: string | undefined): void {
+		this.#update(id, stored => {
+			if (stored.receipts === undefined) return conversation === by ? {delivery: {state: 'delivered'}} : stored;
+			const {recipients, by: confirmed} = stored.receipts;
+			if (!recipients.includes(by) || confirmed.includes(by)) return stored;
+			const receipts = {recipients, by: [...confirmed, by]};
+			return {receipts, delivery: receipts.by.length === recipients.length ? {state: 'delivered'} : stored.delivery};
+		});
+	}
+
+	/** My direct message `id` will not be delivered. */
+	failed(id: string, code: string, message: string): void {
+		this.#update(id, stored => (stored.receipts === undefined ? {delivery: {state: 'failed', code, message}} : stored));
+	}
+
+	/** Where my message `id` was written, if it is kept. */
+	conversationOf(id: string): string | undefined {
+		const row = this.db.prepare(`SELECT conversation FROM messages WHERE direction = 'out' AND id = ?`).get(id) as {conversation: string} | undefined;
+		return row?.conversation;
+	}
+
+	/** Up to `limit` entries of `conversation` before `before` (a seq; the newest when absent), oldest first. */
+	page(conversation: string, {before, limit}: {before?: number; limit: number}): HistoryEntry[] {
+		const rows = this.db
+			.prepare('SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
+			.all(conversation, before ?? Number.MAX_SAFE_INTEGER, clampLimit(limit)) as Row[];
+		return rows.reverse().map(toEntry);
+	}
+
+	/** Up to `limit` entries of `conversation` from `seq` on (it included), oldest first: where a search result jumps to. */
+	from(conversation: string, seq: number, limit: number): HistoryEntry[] {
+		const rows = this.db.prepare('SELECT * FROM messages WHERE conversation = ? AND seq >= ? ORDER BY seq LIMIT ?').all(conversation, seq, clampLimit(limit)) as Row[];
+		return rows.map(toEntry);
+	}
+
+	/** The conversations with history, most recent first. */
+	conversations(): string[] {
+		const rows = this.db.prepare('SELECT conversation, MAX(seq) AS last FROM messages GROUP BY conversation ORDER BY last DESC').all() as Array<{conversation: string}>;
+		return rows.map(row => row.conversation);
+	}
+
+	/**
+	 * The newest `limit` messages, in every conversation, that hold every word of `words` (each
+	 * also as the start of a longer word, case and accents ignored), newest first.
+	 */
+	search(words: string, limit = 50): HistoryEntry[] {
+		const query = ftsQuery(words);
+		if (query === undefined) return [];
+		const rows = this.db
+			.prepare(
+				`SELECT * FROM messages WHERE seq IN (
+					SELECT rowid FROM messages_text WHERE messages_text MATCH ? ORDER BY rowid DESC LIMIT ?
+				) ORDER BY seq DESC`,
+			)
+			.all(query, clampLimit(limit)) as Row[];
+		return rows.map(toEntry);
+	}
+
+	/**
+	 * Deletes a conversation's history for real: the rows (secure_delete overwrites the freed pages),
+	 * the full-text index's copies (FTS5 secure-delete), then a checkpoint that empties the WAL, which
+	 * held the pages as they were. Returns how many messages went.
+	 */
+	forget(conversation: string): number {
+		const {changes} = this.db.prepare('DELETE FROM messages WHERE conversation = ?').run(conversation);
+		this.#scrub();
+		return changes;
+	}
+
+	/** Deletes what the retention setting no longer keeps; run at open and then now and then. */
+	prune(now = Date.now()): number {
+		if (this.retention === 'forever') return 0;
+		const cutoff = this.retention === 'off' ? Number.MAX_SAFE_INTEGER : now - this.retention.days * 86_400_000;
+		const {changes} = this.db.prepare('DELETE FROM messages WHERE time < ?').run(cutoff);
+		if (changes > 0) this.#scrub();
+		return changes;
+	}
+
+	#scrub(): void {
+		this.db.exec(`INSERT INTO messages_text (messages_text) VALUES ('optimize')`);
+		this.db.pragma('wal_checkpoint(TRUNCATE)');
+	}
+
+	#update(id: string, change: (stored: StoredDelivery) => StoredDelivery): void {
+		if (!this.keeping) return;
+		const row = this.#mine.get(id) as {seq: number; delivery: string | null} | undefined;
+		if (row === undefined || row.delivery === null) return;
+		const before = JSON.parse(row.delivery) as StoredDelivery;
+		const after = change(before);
+		if (after !== before) this.#setDelivery.run(JSON.stringify(after), row.seq);
+	}
+}
+
+function clampLimit(limit: number): number {
+	return Math.max(1, Math.min(maxHistoryPage, Math.floor(limit)));
+}
+
+/** Each word a quoted FTS5 string (so no word is an operator) matched as a prefix; all of them must match. */
+export function ftsQuery(words: string): string | undefined {
+	const terms = words
+		.split(/\s+/u)
+		.map(word => word.replace(/[^\p{L}\p{N}]+/gu, ' ').trim())
+		.filter(word => word !== '')
+		.slice(0, 16);
+	if (terms.length === 0) return undefined;
+	return terms.map(term => `"${term.replaceAll('"', '""')}"*`).join(' ');
+}
+
+function toEntry(row: Row): HistoryEntry {
+	const entry: HistoryEntry = {seq: row.seq, conversation: row.conversation, direction: row.direction, id: row.id, author: row.author, text: row.text, sent: row.sent, time: row.time};
+	if (row.delivery !== null) {
+		const stored = JSON.parse(row.delivery) as StoredDelivery;
+		entry.delivery = stored.delivery;
+		if (stored.receipts !== undefined) entry.receipts = stored.receipts;
+	}
+	return entry;
+}

@@ -1,0 +1,81 @@
+import type {IdentityKeys} from '../../crypto/identity.js';
+import {CarryOverMark} from '../carry-over-mark.js';
+import {ContactStore} from '../contact-store.js';
+import {History, type Retention} from '../history.js';
+import {OutboxStore} from '../outbox-store.js';
+import {changePassphrase, databaseFileState, openAccountDatabase, type DatabaseFileState, type SqliteDatabase} from './account-database.js';
+import {loadOrCreateAccountKeys} from './account-keys.js';
+import {accountDirectory, databasePath} from './account-paths.js';
+import {importLegacyAccount} from './legacy-import.js';
+
+export type AccountStoreOptions = {
+	/** Encrypts the database (and so the keys in it); a new database is created encrypted. */
+	passphrase?: string;
+	retention?: Retention;
+};
+
+/**
+ * Everything the client keeps for one account on one relay, in one database: the keys, contacts,
+ * outbox, history and settings. Opening it takes the database's lock (one process per account)
+ * and imports what a release before 0.3 left in JSON files. close() releases it.
+ */
+export class AccountStore {
+	readonly keys: IdentityKeys;
+	readonly contacts: ContactStore;
+	readonly outbox: OutboxStore;
+	readonly history: History;
+	readonly carryOver: CarryOverMark;
+	/** Whether this open imported the JSON files of an older release. */
+	readonly imported: boolean;
+	#closed = false;
+
+	private constructor(
+		private readonly db: SqliteDatabase,
+		readonly path: string,
+		relayFingerprint: string,
+		readonly username: string,
+		directory: string,
+		retention: Retention | undefined,
+	) {
+		this.imported = importLegacyAccount(db, directory, relayFingerprint, username);
+		this.keys = loadOrCreateAccountKeys(db, relayFingerprint, username);
+		this.contacts = new ContactStore(db);
+		this.outbox = new OutboxStore(db);
+		this.history = new History(db, retention);
+		this.carryOver = new CarryOverMark(db);
+	}
+
+	static open(dataDir: string, relayFingerprint: string, username: string, options: AccountStoreOptions = {}): AccountStore {
+		const path = databasePath(dataDir, relayFingerprint, username);
+		const state = databaseFileState(path);
+		const db = openAccountDatabase(path, options.passphrase);
+		try {
+			// A passphrase given for a database without one adds it.
+			if (state === 'plain' && options.passphrase !== undefined) changePassphrase(db, options.passphrase);
+			return new AccountStore(db, path, relayFingerprint, username, accountDirectory(dataDir, relayFingerprint, username), options.retention);
+		} catch (error) {
+			db.close();
+			throw error;
+		}
+	}
+
+	/** Whether the account's database exists, and whether it is encrypted: what a UI asks before login. */
+	static state(dataDir: string, relayFingerprint: string, username: string): DatabaseFileState {
+		return databaseFileState(databasePath(dataDir, relayFingerprint, username));
+	}
+
+	/** Adds, changes or (undefined) removes the passphrase. */
+	setPassphrase(passphrase: string | undefined): void {
+		changePassphrase(this.db, passphrase);
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.db.close();
+	}
+}

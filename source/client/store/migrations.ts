@@ -1,0 +1,70 @@
+import type Database from 'better-sqlite3-multiple-ciphers';
+
+/**
+ * The schema, one numbered step at a time: step N takes a database at user_version N - 1 to N, in
+ * the same transaction that sets user_version, so a step is applied whole or not at all. Later
+ * features (ratchet sessions, prekey secrets, rooms) add steps; a step is never edited once released.
+ */
+const migrations: readonly string[] = [
+	// 1: the account's keys, its contacts (pins, counters, inbox ledger), outbox, settings and history.
+	`
+	CREATE TABLE account (
+		only INTEGER PRIMARY KEY CHECK (only = 1),
+		relay TEXT NOT NULL,
+		username TEXT NOT NULL,
+		identity_secret BLOB NOT NULL,
+		identity_public BLOB NOT NULL,
+		x25519_secret BLOB NOT NULL,
+		x25519_public BLOB NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+	-- One row per user seen: the pin, any pending record, counters, retired pins, the inbox ledger
+	-- (what was accepted and not shown yet, receipts owed), as contact-json.ts writes it.
+	CREATE TABLE contacts (name TEXT PRIMARY KEY, contact TEXT NOT NULL) WITHOUT ROWID;
+	CREATE TABLE outbox (
+		seq INTEGER PRIMARY KEY,
+		id TEXT NOT NULL,
+		recipient TEXT NOT NULL,
+		envelope TEXT NOT NULL,
+		UNIQUE (id, recipient)
+	);
+	CREATE TABLE messages (
+		seq INTEGER PRIMARY KEY,
+		conversation TEXT NOT NULL,
+		direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+		id TEXT NOT NULL,
+		author TEXT NOT NULL,
+		text TEXT NOT NULL,
+		sent INTEGER NOT NULL,
+		time INTEGER NOT NULL,
+		delivery TEXT,
+		UNIQUE (direction, id, conversation)
+	);
+	CREATE INDEX messages_by_conversation ON messages (conversation, seq);
+	CREATE INDEX messages_by_time ON messages (time);
+	CREATE VIRTUAL TABLE messages_text USING fts5(text, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2');
+	INSERT INTO messages_text (messages_text, rank) VALUES ('secure-delete', 1);
+	CREATE TRIGGER messages_text_insert AFTER INSERT ON messages BEGIN
+		INSERT INTO messages_text (rowid, text) VALUES (new.seq, new.text);
+	END;
+	CREATE TRIGGER messages_text_delete AFTER DELETE ON messages BEGIN
+		INSERT INTO messages_text (messages_text, rowid, text) VALUES ('delete', old.seq, old.text);
+	END;
+	`,
+];
+
+export const schemaVersion = migrations.length;
+
+export function migrate(db: Database.Database): void {
+	const current = db.pragma('user_version', {simple: true}) as number;
+	if (current > schemaVersion) {
+		throw new Error(`this account's database was written by a newer im-tui (schema ${current}, this one knows ${schemaVersion}): upgrade im-tui`);
+	}
+	for (let version = current + 1; version <= schemaVersion; version++) {
+		db.transaction(() => {
+			db.exec(migrations[version - 1]!);
+			db.pragma(`user_version = ${version}`);
+		}).immediate();
+	}
+}
