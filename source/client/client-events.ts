@@ -1,4 +1,7 @@
 import type {ErrorCode} from '../net/error-codes.js';
+import type {HistoryEntry, Retention} from './history.js';
+export type {HistoryEntry, HistoryDelivery} from './history.js';
+export {everyoneConversation} from './history.js';
 import type {LookupReason} from './lookups.js';
 
 export type {LookupReason} from './lookups.js';
@@ -69,7 +72,12 @@ export type ClientEvents = {
 	/** The relay is trusted (pinned before, or just now). */
 	'relay-trusted': [relay: RelayInfo];
 	'login-request': [];
-	'login-error': [error: {code: ErrorCode; message: string}];
+	/**
+	 * The relay refused the login, or this device could not open the account: 'passphrase_required'
+	 * (its database is encrypted and no passphrase was given), 'wrong_passphrase', 'account_in_use'
+	 * (another im-tui has it open), 'local_error' (its database is damaged or unsafe: the message says how).
+	 */
+	'login-error': [error: {code: ErrorCode | LocalLoginCode; message: string}];
 	/**
 	 * Logged in; `users` is your contacts (PROTOCOL.md section 4.3: everyone on a small community
 	 * relay), online or not, and those you have a conversation with. `online`: the who-is-online view
@@ -156,6 +164,8 @@ export type ClientEvents = {
 	closed: [reason: {code: string; message: string; lastError?: {code: string; message: string}}];
 };
 
+export type LocalLoginCode = 'passphrase_required' | 'wrong_passphrase' | 'account_in_use' | 'local_error';
+
 export type ClientOptions = {
 	host: string;
 	port: number;
@@ -163,6 +173,10 @@ export type ClientOptions = {
 	knownRelaysPath: string;
 	/** Where identities, contact pins and counters live (per relay fingerprint and username). */
 	dataDir: string;
+	/** Encrypts the account's database; a login() without a passphrase uses this one. */
+	passphrase?: string;
+	/** How long messages are kept on this device (default: forever). */
+	retention?: Retention;
 	/** Pre-trusted fingerprint (hex, spaces and case ignored) for an unknown relay. */
 	trustFingerprint?: string;
 	/**
@@ -196,7 +210,7 @@ export interface ChatConnection {
 	 * is between connections (reconnecting, or connecting again), the name waits for the next
 	 * connection, which is tried at once. Throws otherwise when not connected.
 	 */
-	login(username: string): void;
+	login(username: string, passphrase?: string): void;
 	/** Your contacts as last heard (see the welcome event), and those you have a conversation with. */
 	readonly contacts: Contact[];
 	/**
@@ -234,6 +248,31 @@ export interface ChatConnection {
 	 * key change waits for trust(), it is computed over the new key: the one to compare before trusting.
 	 */
 	safetyNumber(username: string): string;
+	/**
+	 * Up to `limit` kept messages of `conversation` (a username, or everyoneConversation) before
+	 * history seq `before` (the newest when absent), oldest first. Empty before the first login and
+	 * with history off. Mine carry their delivery state as last known.
+	 */
+	history(conversation: string, options: {before?: number; limit: number}): HistoryEntry[];
+	/** Up to `limit` kept messages of `conversation` from history seq `seq` on, oldest first: where a search result jumps to. */
+	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[];
+	/** The newest kept messages, in every conversation, holding every word of `words` (as prefixes, case and accents ignored). */
+	search(words: string, limit?: number): HistoryEntry[];
+	/**
+	 * Deletes the kept history of `conversation` on this device for real (rows, search index, the
+	 * database's journal); the other side's copy is theirs. Returns how many messages went.
+	 */
+	forget(conversation: string): number;
+	/** Adds, changes, or (undefined) removes the passphrase that encrypts this account on this device. */
+	setPassphrase(passphrase: string | undefined): void;
+	/**
+	 * Before login: whether `username` has an account on this device for the relay connected to
+	 * ('absent': a first start), and whether a passphrase encrypts it. Undefined before the relay is known.
+	 */
+	accountState(username: string): AccountState | undefined;
 	/** Tells the relay goodbye and closes; resolves once the socket is closed. */
 	close(): Promise<void>;
 }
+
+/** See ChatConnection.accountState: 'legacy' is an account of a release before 0.3, imported at login. */
+export type AccountState = 'absent' | 'plain' | 'encrypted' | 'legacy';
