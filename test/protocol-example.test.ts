@@ -3,7 +3,7 @@ import {createHash, createHmac, diffieHellman, hkdfSync, verify} from 'node:cryp
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {ContactStore} from '../source/client/contact-store.js';
+import {contactStoreIn} from './helpers/account.js';
 import {EndToEnd} from '../source/client/end-to-end.js';
 import {fromBase64Url, fromBase64UrlPadded, toBase64Url, toBase64UrlPadded} from '../source/crypto/base64url.js';
 import {EnvelopeError, openEnvelope, sealEnvelope, type EnvelopeKind} from '../source/crypto/envelope.js';
@@ -475,7 +475,7 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 		const keysOf = (user: string) => identityOf(bytes(`${user}_identity_seed`), bytes(`${user}_x25519_private`));
 		const directory = tempDir('im-tui-protocol-example-');
 		const clientOf = (user: string) =>
-			new EndToEnd(user, keysOf(user), new ContactStore(join(directory, user, 'contacts.json')), () => sentMs);
+			new EndToEnd(user, keysOf(user), contactStoreIn(join(directory, user)), () => sentMs);
 		const alice = clientOf('alice');
 		const bob = clientOf('bob');
 		const joined = parseRelayMessage(json('relay_to_bob_user_joined'));

@@ -1,19 +1,21 @@
 import {EventEmitter} from 'node:events';
 import {connect, type Socket} from 'node:net';
-import {dirname, join} from 'node:path';
 import {toBase64Url} from '../crypto/base64url.js';
 import {loginProof, publicIdentity, type IdentityKeys} from '../crypto/identity.js';
 import {fingerprint, parseFingerprint} from '../crypto/keys.js';
-import {CarryOverMark, carryOverMarkFileName} from './carry-over-mark.js';
 import {ChatSession} from './chat-session.js';
-import {ContactStore, contactsPath} from './contact-store.js';
 import {EndToEnd} from './end-to-end.js';
-import {loadOrCreateIdentity} from './identity-store.js';
+import {everyoneConversation, type HistoryEntry} from './history.js';
+import {recordEvent} from './history-recorder.js';
 import {defaultOutboxLimits, Outbox, type OutboxLimits} from './outbox.js';
-import {OutboxStore, outboxPath} from './outbox-store.js';
+import {AccountDatabaseError} from './store/account-database.js';
+import {AccountStore} from './store/account-store.js';
+import {accountDirectory} from './store/account-paths.js';
+import {existsSync} from 'node:fs';
+import {join} from 'node:path';
 import {generateRawKeyPair, type RawKeyPair} from '../crypto/raw-keys.js';
 import {BatchWriter} from '../net/batch-writer.js';
-import type {ChatConnection, ClientEvents, ClientOptions, ClientStatus, Contact, ReconnectOptions, RelayInfo} from './client-events.js';
+import type {AccountState, ChatConnection, ClientEvents, ClientOptions, ClientStatus, Contact, LocalLoginCode, ReconnectOptions, RelayInfo} from './client-events.js';
 import {ProtocolError} from '../net/error-codes.js';
 import {
 	deriveSessionKeys,
@@ -115,6 +117,8 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	private waitingName: string | undefined;
 	private userClosed = false;
 	private outbox: Outbox | undefined;
+	/** The logged-in (or logging-in) account's database, open from login() until the client closes. */
+	private account: AccountStore | undefined;
 
 	constructor(private readonly options: ChatClientOptions) {
 		super();
@@ -197,7 +201,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	 * the first login, while the client is between connections (the relay dropped one that waited
 	 * for a name), the name waits for the next connection, which is tried at once.
 	 */
-	login(username: string): void {
+	login(username: string, passphrase?: string): void {
 		const {relay, handshake} = this;
 		const connected = this.writer !== undefined && !this.ended && relay !== undefined && handshake !== undefined;
 		const between = this.resumeAs === undefined && (this.status === 'reconnecting' || this.status === 'connecting');
@@ -218,7 +222,8 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 			}
 			return;
 		}
-		const keys = loadOrCreateIdentity(this.options.dataDir, relay.fingerprint, name);
+		const keys = this.openAccount(relay.fingerprint, name, passphrase ?? this.options.passphrase);
+		if (keys === undefined) return;
 		const record = publicIdentity(keys, name);
 		this.pendingLogin = {username: name, keys};
 		this.queue({
@@ -232,7 +237,10 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 	}
 
 	send(to: string, text: string): string {
-		return this.loggedIn().send(foldUsername(to), text);
+		const name = foldUsername(to);
+		const id = this.loggedIn().send(name, text);
+		this.keepSent({id, to: name, recipients: [name], text});
+		return id;
 	}
 
 	lookup(names: readonly string[]): string[] {
@@ -252,7 +260,87 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 
 	sendToEveryone(text: string): {id: string; recipients: string[]} {
 		if (this.status !== 'online') throw new Error('you are offline: a message to everyone goes only to the people online when it is sent');
-		return this.loggedIn().sendToEveryone(text);
+		const sent = this.loggedIn().sendToEveryone(text);
+		if (sent.recipients.length > 0) this.keepSent({id: sent.id, to: everyoneConversation, recipients: sent.recipients, text});
+		return sent;
+	}
+
+	history(conversation: string, options: {before?: number; limit: number}): HistoryEntry[] {
+		return this.withHistory(history => history.page(conversation, options), []);
+	}
+
+	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[] {
+		return this.withHistory(history => history.from(conversation, seq, limit), []);
+	}
+
+	search(words: string, limit?: number): HistoryEntry[] {
+		return this.withHistory(history => history.search(words, limit), []);
+	}
+
+	forget(conversation: string): number {
+		return this.withHistory(history => history.forget(conversation), 0);
+	}
+
+	setPassphrase(passphrase: string | undefined): void {
+		const account = this.account;
+		if (account === undefined || account.closed) throw new Error('log in first: the passphrase belongs to an account');
+		if (passphrase === '') throw new Error('a passphrase cannot be empty (remove it instead)');
+		account.setPassphrase(passphrase);
+	}
+
+	accountState(username: string): AccountState | undefined {
+		const fingerprint = this.relay?.fingerprint;
+		const check = checkUsername(username);
+		if (fingerprint === undefined || !check.ok) return undefined;
+		const state = AccountStore.state(this.options.dataDir, fingerprint, check.username);
+		if (state !== 'absent') return state;
+		return existsSync(join(accountDirectory(this.options.dataDir, fingerprint, check.username), 'identity.json')) ? 'legacy' : 'absent';
+	}
+
+	override emit<E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]): boolean {
+		const account = this.account;
+		if (account !== undefined && !account.closed) {
+			try {
+				recordEvent(account.history, event, args);
+			} catch (error) {
+				if (event !== 'local-error') this.emit('local-error', {message: `could not keep the history on this device: ${(error as Error).message}`});
+			}
+		}
+		return (super.emit as (event: E, ...args: ClientEvents[E]) => boolean)(event, ...args);
+	}
+
+	/** The account for `username`, opened (and its older files imported) if it is not open yet; its keys, or undefined after a login-error. */
+	private openAccount(relayFingerprint: string, username: string, passphrase: string | undefined) {
+		const open = this.account;
+		if (open !== undefined && !open.closed && open.username === username) return open.keys;
+		open?.close();
+		this.account = undefined;
+		try {
+			this.account = AccountStore.open(this.options.dataDir, relayFingerprint, username, {
+				...(passphrase === undefined ? {} : {passphrase}),
+				...(this.options.retention === undefined ? {} : {retention: this.options.retention}),
+			});
+			return this.account.keys;
+		} catch (error) {
+			const code: LocalLoginCode = error instanceof AccountDatabaseError && error.code !== 'damaged' && error.code !== 'unsafe_file' ? error.code : 'local_error';
+			queueMicrotask(() => this.emit('login-error', {code, message: (error as Error).message}));
+			return undefined;
+		}
+	}
+
+	private keepSent(message: {id: string; to: string; recipients: string[]; text: string}): void {
+		const account = this.account;
+		if (account === undefined || account.closed) return;
+		try {
+			account.history.sent({...message, author: account.username, time: Date.now()});
+		} catch (error) {
+			this.emit('local-error', {message: `could not keep the history on this device: ${(error as Error).message}`});
+		}
+	}
+
+	private withHistory<T>(read: (history: AccountStore['history']) => T, none: T): T {
+		const account = this.account;
+		return account === undefined || account.closed ? none : read(account.history);
 	}
 
 	trust(username: string, safetyNumber?: string): void {
@@ -546,11 +634,10 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 
 	/** The account's contacts and outbox, opened at its first welcome; false (and closed) if a file is unreadable. */
 	private openSession(login: {username: string; keys: IdentityKeys}): boolean {
-		const {dataDir} = this.options;
-		const {fingerprint} = this.relay!;
+		const account = this.account;
 		try {
-			const contacts = new ContactStore(contactsPath(dataDir, fingerprint, login.username));
-			const store = new OutboxStore(outboxPath(dataDir, fingerprint, login.username), this.limits.maxOutboxMessages);
+			if (account === undefined || account.closed || account.username !== login.username) throw new Error("this account's database is not open");
+			const {contacts, outbox: store} = account;
 			this.outbox = new Outbox(this.limits, changes => store.save(changes), store.load());
 			this.session = new ChatSession(
 				new EndToEnd(login.username, login.keys, contacts),
@@ -559,7 +646,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 				() => this.finish('connection_lost', 'logging in again to fetch the messages this device could not save in time'),
 				this.limits.whoIntervalMs,
 				this.limits.strangerRetryMs,
-				new CarryOverMark(join(dirname(contacts.path), carryOverMarkFileName)),
+				account.carryOver,
 			);
 			return true;
 		} catch (error) {
@@ -632,6 +719,7 @@ export class ChatClient extends EventEmitter<ClientEvents> implements ChatConnec
 		const lastError = this.userClosed ? this.retrying : undefined;
 		this.retrying = undefined;
 		this.outbox?.flush();
+		this.account?.close();
 		this.setStatus('closed');
 		this.emit('closed', {code, message, ...(lastError === undefined ? {} : {lastError})});
 	}

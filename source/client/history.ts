@@ -60,7 +60,7 @@ export class History {
 			`INSERT OR IGNORE INTO messages (conversation, direction, id, author, text, sent, time, delivery)
 			VALUES (@conversation, @direction, @id, @author, @text, @sent, @time, @delivery)`,
 		);
-		this.#mine = db.prepare(`SELECT seq, delivery FROM messages WHERE direction = 'out' AND id = ?`);
+		this.#mine = db.prepare(`SELECT seq, conversation, delivery FROM messages WHERE direction = 'out' AND id = ?`);
 		this.#setDelivery = db.prepare('UPDATE messages SET delivery = ? WHERE seq = ?');
 		this.prune();
 	}
@@ -90,8 +90,8 @@ export class History {
 	}
 
 	/** `by` confirmed my message `id` end to end. */
-	delivered(id: string, by: string, conversation: string | undefined): void {
-		this.#update(id, stored => {
+	delivered(id: string, by: string): void {
+		this.#update(id, (stored, conversation) => {
 			if (stored.receipts === undefined) return conversation === by ? {delivery: {state: 'delivered'}} : stored;
 			const {recipients, by: confirmed} = stored.receipts;
 			if (!recipients.includes(by) || confirmed.includes(by)) return stored;
@@ -103,12 +103,6 @@ export class History {
 	/** My direct message `id` will not be delivered. */
 	failed(id: string, code: string, message: string): void {
 		this.#update(id, stored => (stored.receipts === undefined ? {delivery: {state: 'failed', code, message}} : stored));
-	}
-
-	/** Where my message `id` was written, if it is kept. */
-	conversationOf(id: string): string | undefined {
-		const row = this.db.prepare(`SELECT conversation FROM messages WHERE direction = 'out' AND id = ?`).get(id) as {conversation: string} | undefined;
-		return row?.conversation;
 	}
 
 	/** Up to `limit` entries of `conversation` before `before` (a seq; the newest when absent), oldest first. */
@@ -173,12 +167,12 @@ export class History {
 		this.db.pragma('wal_checkpoint(TRUNCATE)');
 	}
 
-	#update(id: string, change: (stored: StoredDelivery) => StoredDelivery): void {
+	#update(id: string, change: (stored: StoredDelivery, conversation: string) => StoredDelivery): void {
 		if (!this.keeping) return;
-		const row = this.#mine.get(id) as {seq: number; delivery: string | null} | undefined;
+		const row = this.#mine.get(id) as {seq: number; conversation: string; delivery: string | null} | undefined;
 		if (row === undefined || row.delivery === null) return;
 		const before = JSON.parse(row.delivery) as StoredDelivery;
-		const after = change(before);
+		const after = change(before, row.conversation);
 		if (after !== before) this.#setDelivery.run(JSON.stringify(after), row.seq);
 	}
 }

@@ -1,9 +1,7 @@
 import {ChatSession} from '../../source/client/chat-session.js';
-import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
-import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {defaultOutboxLimits, Outbox} from '../../source/client/outbox.js';
-import {OutboxStore, outboxPath} from '../../source/client/outbox-store.js';
+import {AccountStore} from '../../source/client/store/account-store.js';
 import type {ClientEvents} from '../../source/client/client-events.js';
 import {parseRelayMessage, type DeliveredEnvelope, type UserRecord} from '../../source/net/messages.js';
 import {next, onlineClient, registerOffline, relayForTest, type RelayAddress} from '../helpers/chat.js';
@@ -13,21 +11,24 @@ import {loggedInPeer} from '../helpers/logged-in-peer.js';
 export type Emitted = {event: keyof ClientEvents; args: unknown[]};
 
 /**
- * One process of `username`: a ChatSession on the account's real files in `dataDir`, opened the
- * way ChatClient opens them at its first welcome, so a test can stop it at any point.
+ * One process of `username`: a ChatSession on the account's real database in `dataDir`, opened the
+ * way ChatClient opens it, so a test can stop it at any point. `account.close()` lets another open it.
  */
-export function sessionOnFiles(
-	relay: RelayAddress,
-	dataDir: string,
-	username: string,
-	emit: (emitted: Emitted) => void,
-	options: {lockTimeoutMs?: number} = {},
-): ChatSession {
-	const keys = loadOrCreateIdentity(dataDir, relay.fingerprint, username);
-	const contacts = new ContactStore(contactsPath(dataDir, relay.fingerprint, username), options);
-	const store = new OutboxStore(outboxPath(dataDir, relay.fingerprint, username), defaultOutboxLimits.maxOutboxMessages);
-	const outbox = new Outbox(defaultOutboxLimits, changes => store.save(changes), store.load());
-	return new ChatSession(new EndToEnd(username, keys, contacts), outbox, (event, ...args) => emit({event, args}));
+export function sessionOnFiles(relay: RelayAddress, dataDir: string, username: string, emit: (emitted: Emitted) => void): {session: ChatSession; account: AccountStore} {
+	const account = AccountStore.open(dataDir, relay.fingerprint, username);
+	const outbox = new Outbox(defaultOutboxLimits, changes => account.outbox.save(changes), account.outbox.load());
+	const session = new ChatSession(new EndToEnd(username, account.keys, account.contacts), outbox, (event, ...args) => emit({event, args}));
+	return {session, account};
+}
+
+/** The keys of `username`'s account in `dataDir` (made on first use); the database is closed again. */
+export function accountKeys(relay: RelayAddress, dataDir: string, username: string) {
+	const account = AccountStore.open(dataDir, relay.fingerprint, username);
+	try {
+		return account.keys;
+	} finally {
+		account.close();
+	}
 }
 
 /** alice is online; bob is registered, offline, and has one message from her waiting on the relay. */
@@ -44,7 +45,7 @@ export async function messageWaitingForBob(text: string) {
 
 /** `username` logs in by hand and takes what the relay sends: the welcome and the first queued envelope. */
 export async function connectionWithEnvelope(relay: RelayAddress, dataDir: string, username: string) {
-	const peer = await loggedInPeer(relay.port, username, {keys: loadOrCreateIdentity(dataDir, relay.fingerprint, username)});
+	const peer = await loggedInPeer(relay.port, username, {keys: accountKeys(relay, dataDir, username)});
 	const welcome = parseRelayMessage(await peer.until(message => message.type === 'welcome'));
 	const delivered = parseRelayMessage(await peer.until(message => message.type === 'message'));
 	if (welcome.type !== 'welcome' || delivered.type !== 'message') throw new Error('unexpected relay messages');

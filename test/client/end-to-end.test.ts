@@ -1,6 +1,7 @@
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ContactStore} from '../../source/client/contact-store.js';
+import {openAccountDatabase} from '../../source/client/store/account-database.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {sealEnvelope} from '../../source/crypto/envelope.js';
@@ -12,8 +13,8 @@ import {tempDir} from '../helpers/temp-dir.js';
 function aliceWithBob() {
 	const aliceKeys = generateIdentity();
 	const bobKeys = generateIdentity();
-	const path = join(tempDir(), 'contacts.json');
-	const contacts = new ContactStore(path);
+	const db = openAccountDatabase(join(tempDir(), 'account.db'));
+	const contacts = new ContactStore(db);
 	contacts.observe('bob', publicIdentity(bobKeys, 'bob'));
 	const e2e = new EndToEnd('alice', aliceKeys, contacts);
 	let delivery = 0;
@@ -28,8 +29,8 @@ function aliceWithBob() {
 		});
 		return {delivery, from: 'bob', time: delivery, id, to: 'alice', kind: 'direct', ephemeral: toBase64Url(ephemeral), body};
 	};
-	/** bob's receive state as a new process on the same file sees it. */
-	const stored = () => new ContactStore(path).get('bob')!.receive;
+	/** bob's receive state as committed: a new store over the same database reads its rows afresh. */
+	const stored = () => new ContactStore(db).get('bob')!.receive;
 	return {e2e, fromBob, stored};
 }
 

@@ -1,6 +1,5 @@
-import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
+import {withAccount} from '../helpers/account.js';
 import type {ClientMessage} from '../../source/net/messages.js';
 import {logIn, newClient, next, record, type RelayAddress} from '../helpers/chat.js';
 import {connectionWithEnvelope, messageWaitingForBob, sessionOnFiles} from './account-files.js';
@@ -29,17 +28,20 @@ describe('a client killed between saving a counter and showing the message', () 
 
 		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 		const toRelay: ClientMessage[] = [];
-		const first = sessionOnFiles(relay, bobDir, 'bob', ({event}) => {
+		const {session: first, account} = sessionOnFiles(relay, bobDir, 'bob', ({event}) => {
 			if (event === 'message') throw new Killed('the process dies as it is about to show the message');
 		});
 		first.welcome(users);
 		first.attach(message => toRelay.push(message));
 		expect(() => first.deliver(envelope)).toThrow(Killed);
 		peer.close();
+		// The process is gone: its lock with it.
+		account.close();
 		// The counter is spent, and what it shows is on disk with it; nothing reached the relay.
-		const saved = JSON.parse(readFileSync(contactsPath(bobDir, relay.fingerprint, 'bob'), 'utf8'));
-		expect(saved.contacts.alice.receive.next).toBe(1);
-		expect(saved.contacts.alice.inbox).toEqual([expect.objectContaining({type: 'text', id, text: 'said just before the crash'})]);
+		withAccount(bobDir, relay.fingerprint, 'bob', saved => {
+			expect(saved.contacts.get('alice')!.receive.next).toBe(1);
+			expect(saved.contacts.inbox()).toEqual([{from: 'alice', accepted: expect.objectContaining({type: 'text', id, text: 'said just before the crash'})}]);
+		});
 		expect(toRelay.filter(message => message.type === 'ack')).toEqual([]);
 
 		// The relay delivers the envelope again: a replay now, acknowledged and dropped, while the
@@ -49,8 +51,8 @@ describe('a client killed between saving a counter and showing the message', () 
 		expect(second.messages[0]![0]).toMatchObject({id, from: 'alice', to: 'bob', kind: 'direct', time: envelope.time});
 		await expect.poll(() => second.rejected.map(([rejection]) => rejection.code)).toEqual(['replay']);
 		await expect.poll(() => delivered).toEqual([[{id, by: 'bob'}]]);
-		await expect.poll(() => new ContactStore(contactsPath(bobDir, relay.fingerprint, 'bob')).inbox()).toEqual([]);
 		await second.client.close();
+		expect(withAccount(bobDir, relay.fingerprint, 'bob', saved => saved.contacts.inbox())).toEqual([]);
 
 		// Settled and acknowledged: the next start shows nothing old.
 		const third = await bobAgain(relay, bobDir);
@@ -65,7 +67,7 @@ describe('a client killed between saving a counter and showing the message', () 
 		const {relay, bobDir, id} = await messageWaitingForBob('seen, maybe');
 		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 		const shown: unknown[] = [];
-		const first = sessionOnFiles(relay, bobDir, 'bob', ({event, args}) => {
+		const {session: first, account} = sessionOnFiles(relay, bobDir, 'bob', ({event, args}) => {
 			if (event !== 'message') return;
 			shown.push(args[0]);
 			throw new Killed('the process dies right after the message reached the screen');
@@ -74,6 +76,7 @@ describe('a client killed between saving a counter and showing the message', () 
 		first.attach(() => {});
 		expect(() => first.deliver(envelope)).toThrow(Killed);
 		peer.close();
+		account.close();
 		expect(shown).toHaveLength(1);
 
 		const second = await bobAgain(relay, bobDir);
@@ -88,7 +91,7 @@ describe('a client killed between saving a counter and showing the message', () 
 		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 		const shown: unknown[] = [];
 		const toRelay: ClientMessage[] = [];
-		const first = sessionOnFiles(relay, bobDir, 'bob', ({event, args}) => {
+		const {session: first, account} = sessionOnFiles(relay, bobDir, 'bob', ({event, args}) => {
 			if (event === 'message') shown.push(args[0]);
 		});
 		first.welcome(users);
@@ -100,7 +103,8 @@ describe('a client killed between saving a counter and showing the message', () 
 		expect(toRelay.map(message => message.type)).toEqual(['send', 'ack']);
 		// ...and the process dies before the connection wrote any of it.
 		peer.close();
-		expect(new ContactStore(contactsPath(bobDir, relay.fingerprint, 'bob')).inbox()).toEqual([]);
+		expect(account.contacts.inbox()).toEqual([]);
+		account.close();
 
 		const second = await bobAgain(relay, bobDir);
 		await expect.poll(() => second.rejected.map(([rejection]) => rejection.code)).toEqual(['replay']);

@@ -1,7 +1,7 @@
 import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
-import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
+import {accountKeysIn} from './account.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {publicIdentity, type IdentityKeys} from '../../source/crypto/identity.js';
 import {databaseFileName, openSqliteStore} from '../../source/relay/sqlite-store.js';
@@ -11,7 +11,7 @@ import {databaseFileName, openSqliteStore} from '../../source/relay/sqlite-store
  * relay, which must be down, then serves that user's contacts another identity.
  */
 export function serveUserFrom(relayDir: string, fingerprint: string, username: string, keysDir: string): void {
-	const record = publicIdentity(loadOrCreateIdentity(keysDir, fingerprint, username), username);
+	const record = publicIdentity(accountKeysIn(keysDir, fingerprint, username), username);
 	const db = new Database(join(relayDir, databaseFileName));
 	try {
 		db.prepare('update users set identity = ?, x25519 = ?, binding = ? where username = ?').run(

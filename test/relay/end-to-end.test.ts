@@ -5,7 +5,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import {describe, expect, it} from 'vitest';
 import {fromBase64Url, toBase64Url} from '../../source/crypto/base64url.js';
 import {sealEnvelope} from '../../source/crypto/envelope.js';
-import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
+import {accountKeysIn} from '../helpers/account.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {jsonLineLogger} from '../../source/relay/logger.js';
 import {logIn, meet, next, registerOffline, newClient, onlineClient, record, relayForTest} from '../helpers/chat.js';
@@ -389,7 +389,7 @@ describe('contacts: pins, changed keys and safety numbers', () => {
 		// the relay's database now says bob is someone else: a new identity, validly bound, whose
 		// keys sit in another client's data directory
 		const newBobDir = tempDir();
-		const swapped = publicIdentity(loadOrCreateIdentity(newBobDir, relay.fingerprint, 'bob'), 'bob');
+		const swapped = publicIdentity(accountKeysIn(newBobDir, relay.fingerprint, 'bob'), 'bob');
 		const db = new Database(join(relayDir, databaseFile));
 		db.prepare("update users set identity = ?, x25519 = ?, binding = ? where username = 'bob'").run(
 			toBase64Url(swapped.identity),

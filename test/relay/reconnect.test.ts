@@ -2,7 +2,7 @@ import {copyFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatSession} from '../../source/client/chat-session.js';
-import {ContactStore} from '../../source/client/contact-store.js';
+import {contactStoreIn} from '../helpers/account.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
 import {Outbox, defaultOutboxLimits} from '../../source/client/outbox.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
@@ -332,7 +332,7 @@ describe('a relay that rate-limits', () => {
 describe('the outbox across connections', () => {
 	it('resends the very same sealed bytes, so the counter is spent once', () => {
 		const dataDir = tempDir();
-		const contacts = new ContactStore(join(dataDir, 'contacts.json'));
+		const contacts = contactStoreIn(dataDir);
 		const bob = publicIdentity(generateIdentity(), 'bob');
 		contacts.observe('bob', bob);
 		const e2e = new EndToEnd('alice', generateIdentity(), contacts);

@@ -69,6 +69,11 @@ export class AccountStore {
 		changePassphrase(this.db, passphrase);
 	}
 
+	/** The database itself: for maintenance, and for tests that make it fail as a full disk would. */
+	get database(): SqliteDatabase {
+		return this.db;
+	}
+
 	get closed(): boolean {
 		return this.#closed;
 	}

@@ -1,0 +1,39 @@
+import type {ClientEvents} from './client-events.js';
+import type {History} from './history.js';
+
+/** Refusals after which the client sends the same envelope again by itself: not a failure of the message. */
+const notFinal: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'lookup_throttled']);
+
+/**
+ * Keeps the history in step with what the client tells its listeners: each message shown, and
+ * what becomes of mine (stored, delivered, refused, unsent). A message shown again after a kill
+ * is stored once (see History).
+ */
+export function recordEvent<E extends keyof ClientEvents>(history: History, event: E, args: ClientEvents[E]): void {
+	switch (event) {
+		case 'message': {
+			const [message] = args as ClientEvents['message'];
+			history.received(message);
+			return;
+		}
+		case 'accepted': {
+			const [{id, time}] = args as ClientEvents['accepted'];
+			history.stored(id, time);
+			return;
+		}
+		case 'delivered': {
+			const [{id, by}] = args as ClientEvents['delivered'];
+			history.delivered(id, by);
+			return;
+		}
+		case 'relay-error': {
+			const [{code, message, ref}] = args as ClientEvents['relay-error'];
+			if (ref !== null && !notFinal.has(code)) history.failed(ref, code, message);
+			return;
+		}
+		case 'unsent': {
+			const [{id, reason}] = args as ClientEvents['unsent'];
+			history.failed(id, 'key_changed', reason);
+		}
+	}
+}
