@@ -1,4 +1,4 @@
-import type {ClientEvents, Contact} from './client-events.js';
+import type {Contact, Emit} from './client-events.js';
 import type {ClientMessage, DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
 import type {CarryOverMark} from './carry-over-mark.js';
 import {ContactFinder, defaultStrangerRetryMs} from './contact-finder.js';
@@ -11,8 +11,6 @@ import type {Outbox} from './outbox.js';
 
 /** Envelopes kept in memory behind one contact's changed key; the relay keeps the rest. */
 const maxHeldPerSender = 1000;
-
-type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
 
 type Transmit = (message: ClientMessage) => void;
 

@@ -156,6 +156,9 @@ export type ClientEvents = {
 	closed: [reason: {code: string; message: string; lastError?: {code: string; message: string}}];
 };
 
+/** Emits one of the client's events, typed (what ChatSession and its parts are given). */
+export type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
+
 export type ClientOptions = {
 	host: string;
 	port: number;
