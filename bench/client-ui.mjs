@@ -1,6 +1,7 @@
 // The UI's state with a relay of thousands: what the reducer and the sidebar cost a person's screen.
 import {performance} from 'node:perf_hooks';
-import {chatReducer, createChatState, sidebarEntries} from '../dist/chat-state.js';
+import {chatReducer, createChatState} from '../dist/hooks/chat-state/reducer.js';
+import {sidebarEntries} from '../dist/hooks/chat-state/conversations.js';
 import {round} from './measure.mjs';
 
 /** Median ms of `operation` over `runs`. */

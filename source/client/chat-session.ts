@@ -1,37 +1,16 @@
-import type {ClientEvents, Contact} from './client-events.js';
-import type {ClientMessage, DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
+import type {Contact, Emit} from './client-events.js';
+import type {DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
 import type {CarryOverMark} from './carry-over-mark.js';
 import {ContactFinder, defaultStrangerRetryMs} from './contact-finder.js';
 import {defaultWhoIntervalMs, type WhoView} from './who-online.js';
 import {maxAckDeliveries} from '../net/messages.js';
-import {newMessageId, type EndToEnd, type Opened} from './end-to-end.js';
+import {newMessageId, type EndToEnd} from './end-to-end.js';
+import {EnvelopeReader} from './envelope-reader.js';
 import {InboundQueue} from './inbound-queue.js';
-import type {Accepted, Settlement} from './inbox-ledger.js';
 import type {Outbox} from './outbox.js';
-
-/** Envelopes kept in memory behind one contact's changed key; the relay keeps the rest. */
-const maxHeldPerSender = 1000;
-
-type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
-
-type Transmit = (message: ClientMessage) => void;
-
-/**
- * At most this many envelopes from the outbox are out unanswered at once: the relay's default burst
- * (PROTOCOL.md section 6), so a pasted block that fits the burst goes out in one go.
- */
-export const maxInFlight = 200;
-/**
- * After a rate_limited answer the client pauses, then sends at most as many at once as the relay
- * took during the last pause and the run before it; the pause doubles while the relay takes
- * nothing. So each pause costs the relay's allowance of refusals about what it refills meanwhile,
- * and a long outbox sent after a reconnect never ends in `flooding`.
- */
-export const rateLimitPauseMs = 1000;
-export const maxRateLimitPauseMs = 30_000;
-
-/** Refusals that mean "not now" (PROTOCOL.md section 5): the envelope is sent again, unchanged. */
-const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'lookup_throttled']);
+import {OutboxSender, rateLimitPauseMs, type Transmit} from './outbox-sender.js';
+import {OwedReceipts} from './owed-receipts.js';
+import {Roster} from './roster.js';
 
 /**
  * A logged-in user's side of the conversation: the roster, envelopes in and out, receipts,
@@ -55,12 +34,6 @@ const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_fa
  * relay keeps them until they are saved, and no later one shows a false gap.
  */
 export class ChatSession {
-	private readonly online = new Map<string, boolean>();
-	private readonly held = new Map<string, DeliveredEnvelope[]>();
-	/** Contacts whose owed receipts (contact store) go out at the next flush, unless their key changed. */
-	private readonly owedToPay = new Set<string>();
-	/** Whether the entries a previous process left in the contact store were shown. */
-	private caughtUp = false;
 	/** What waits for the contact store after it failed. */
 	private readonly inbound = new InboundQueue(() => this.retry());
 	/** A local error was reported and the store has not worked since: say it once, not per envelope. */
@@ -68,11 +41,14 @@ export class ChatSession {
 	private acks: number[] = [];
 	private flushScheduled = false;
 	private out: Transmit | undefined;
-	private pause: NodeJS.Timeout | undefined;
-	/** How many may be out unanswered: maxInFlight, or less while the relay rate-limits. */
-	private window = maxInFlight;
-	private acceptedSincePause = 0;
-	private strikes = 0;
+	/** The outbox, paced (outbox-sender.ts). */
+	private readonly sender: OutboxSender;
+	/** Receipts owed to contacts (owed-receipts.ts). */
+	private readonly receipts: OwedReceipts;
+	/** Envelopes in: opened, shown, held (envelope-reader.ts). */
+	private readonly reader: EnvelopeReader;
+	/** Who this account knows of, and who is online (roster.ts). */
+	private readonly roster: Roster;
 	/** Lookups, senders with no pin, who is online (contact-finder.ts). */
 	private readonly finder: ContactFinder;
 
@@ -87,11 +63,27 @@ export class ChatSession {
 		/** Set once the pins of an older version were carried over; absent: carried over at every start. */
 		private readonly carryOverMark?: CarryOverMark,
 	) {
+		this.sender = new OutboxSender(outbox, to => e2e.hasChangedKey(to));
+		this.receipts = new OwedReceipts(e2e, outbox, (what, error) => this.localError(what, error));
+		this.roster = new Roster(e2e, {
+			emit: (event, ...args) => this.emit(event, ...args),
+			localError: (what, error) => this.localError(what, error),
+			holdRecords: (users, online) => this.inbound.holdRecords(users, online),
+		});
+		this.reader = new EnvelopeReader(e2e, {
+			emit: (event, ...args) => this.emit(event, ...args),
+			localError: (what, error) => this.localError(what, error),
+			schedule: () => this.schedule(),
+			acknowledge: delivery => this.acknowledge(delivery),
+			owe: name => this.receipts.add(name),
+			isUnknown: name => this.finder.isUnknown(name),
+			holdFromStranger: envelope => this.finder.holdFromStranger(envelope),
+		});
 		this.finder = new ContactFinder(
 			{
 				username: e2e.username,
-				observe: users => this.observe(users, false),
-				contact: name => this.contact(name),
+				observe: users => this.roster.observe(users, false),
+				contact: name => this.roster.contact(name),
 				deliver: envelope => this.deliver(envelope),
 				redeliver: () => this.redeliver(),
 				carriedOver: complete => {
@@ -114,7 +106,7 @@ export class ChatSession {
 	 * it was done, the people talked with that it did not list are looked up (PROTOCOL.md section 4.3).
 	 */
 	welcome(users: readonly UserRecord[], online: readonly string[] = [], onlineCount = 0): {contacts: Contact[]; who: WhoView} {
-		this.observe(users, false);
+		this.roster.observe(users, false);
 		const listed = new Set(users.map(user => user.username));
 		try {
 			// Only the people talked with: pins.json holds everyone a version 1 relay ever listed.
@@ -122,7 +114,7 @@ export class ChatSession {
 		} catch (error) {
 			this.localError('could not read the contacts file', error);
 		}
-		return {contacts: this.contacts(), who: this.finder.welcomed(online, onlineCount)};
+		return {contacts: this.roster.contacts(), who: this.finder.welcomed(online, onlineCount)};
 	}
 
 	/** See ChatConnection.lookup: names valid and folded. */
@@ -157,21 +149,16 @@ export class ChatSession {
 	}
 
 	joined(user: UserRecord): void {
-		if (this.observe([user], true)[0]) this.emit('user-joined', this.contact(user.username));
+		if (this.roster.observe([user], true)[0]) this.emit('user-joined', this.roster.contact(user.username));
 	}
 
 	left(username: string): void {
-		if (!this.online.has(username)) return;
-		this.online.set(username, false);
-		this.emit('user-left', username);
+		this.roster.left(username);
 	}
 
 	/** Contacts from the welcome, lookups and presence, and the pinned ones this account talks with. */
 	contacts(): Contact[] {
-		const marks = this.e2e.marks();
-		const names = new Set(this.online.keys());
-		for (const name of this.e2e.talkedWith()) if (name !== this.username) names.add(name);
-		return [...names].sort().map(name => this.contact(name, marks));
+		return this.roster.contacts();
 	}
 
 	/**
@@ -181,7 +168,7 @@ export class ChatSession {
 	 */
 	attach(out: Transmit): void {
 		this.out = out;
-		this.transmit();
+		this.sender.attach(out);
 		this.finder.attach(out);
 		this.schedule();
 	}
@@ -195,68 +182,41 @@ export class ChatSession {
 		this.out = undefined;
 		this.acks = [];
 		this.inbound.clear();
-		clearTimeout(this.pause);
-		this.pause = undefined;
-		this.window = maxInFlight;
-		this.acceptedSincePause = 0;
-		this.strikes = 0;
-		this.outbox.unsend();
+		this.sender.detach();
 		this.finder.detach();
-		for (const name of this.online.keys()) this.online.set(name, false);
+		this.roster.allOffline();
 	}
 
 	send(to: string, text: string): string {
-		this.makeRoom(1);
+		this.sender.makeRoom(1);
 		const id = newMessageId();
 		this.outbox.add(this.e2e.seal(to, 'direct', id, text));
-		this.transmit();
+		this.sender.transmit();
 		return id;
 	}
 
 	sendToEveryone(text: string): {id: string; recipients: string[]} {
 		const id = newMessageId();
 		const {keyChanged} = this.e2e.marks();
-		const recipients = [...this.online].filter(([name, online]) => online && !keyChanged.has(name)).map(([name]) => name);
-		if (recipients.length > 0) this.makeRoom(recipients.length);
+		const recipients = this.roster.onlineExcept(keyChanged);
+		if (recipients.length > 0) this.sender.makeRoom(recipients.length);
 		for (const to of recipients) this.outbox.add(this.e2e.seal(to, 'everyone', id, text));
-		this.transmit();
+		this.sender.transmit();
 		return {id, recipients};
 	}
 
-	/** The relay has the envelope `id` to `to` safe: it leaves the outbox, and room opens for the next ones. */
+	/** The relay has the envelope `id` to `to` safe (see OutboxSender.accepted). */
 	accepted(id: string, to: string): void {
-		if (this.outbox.settle(id, to) === undefined) return;
-		this.acceptedSincePause++;
-		if (this.outbox.size === 0) this.window = maxInFlight;
-		this.transmit();
+		this.sender.accepted(id, to);
 	}
 
-	/**
-	 * The relay refused the envelope `id`. Refused for good (unknown recipient, too large, queue
-	 * full, the sender's quota on the relay used up), it leaves the outbox. Not taken for now (rate_limited, storage_failed,
-	 * lookup_throttled: a first message to someone not yet a contact, past the lookup tokens), it goes out
-	 * again, unchanged, after a pause that doubles while the relay takes nothing.
-	 */
+	/** The relay refused the envelope `id` (see OutboxSender.refused). */
 	refused(id: string, code: string): void {
-		if (!sendAgainCodes.has(code)) {
-			if (this.outbox.settle(id) !== undefined) this.transmit();
-			return;
-		}
-
-		if (!this.outbox.resend(id) || this.pause !== undefined) return;
-		const delay = Math.min(maxRateLimitPauseMs, rateLimitPauseMs * 2 ** Math.min(this.strikes, 16));
-		this.pause = setTimeout(() => {
-			this.pause = undefined;
-			this.strikes = this.acceptedSincePause === 0 ? this.strikes + 1 : 0;
-			this.window = Math.max(1, Math.min(maxInFlight, this.acceptedSincePause));
-			this.acceptedSincePause = 0;
-			this.transmit();
-		}, delay);
-		this.pause.unref();
+		this.sender.refused(id, code);
 	}
 
 	deliver(envelope: DeliveredEnvelope): void {
-		if (!this.inbound.blocked && this.receive(envelope)) return;
+		if (!this.inbound.blocked && this.reader.receive(envelope)) return;
 		this.inbound.hold(envelope);
 	}
 
@@ -274,184 +234,31 @@ export class ChatSession {
 		}
 
 		// Receipts owed to the keys now pinned (the same keys, or keys pinned before and trusted again).
-		this.owedToPay.add(username);
+		this.receipts.add(username);
 		this.schedule();
-		this.transmit();
-		this.emit('contact-updated', this.contact(username));
-		const held = this.held.get(username) ?? [];
-		this.held.delete(username);
-		for (const envelope of held) this.deliver(envelope);
+		this.sender.transmit();
+		this.emit('contact-updated', this.roster.contact(username));
+		for (const envelope of this.reader.release(username)) this.deliver(envelope);
 	}
 
 	setVerified(username: string, verified: boolean): void {
 		this.e2e.setVerified(username, verified);
-		this.emit('contact-updated', this.contact(username));
+		this.emit('contact-updated', this.roster.contact(username));
 	}
 
 	safetyNumber(username: string): string {
 		return this.e2e.safetyNumber(username);
 	}
 
-	/**
-	 * Pins or checks the records; for each, true when the user is listed (its record is valid).
-	 * If the contact store fails, they are listed for now and checked again before any envelope.
-	 */
-	private observe(users: readonly UserRecord[], online: boolean): boolean[] {
-		const others = users.filter(user => user.username !== this.username);
-		const listed = users.map(user => user.username !== this.username);
-		let wasChanged: boolean[];
-		let verdicts: ReturnType<EndToEnd['observeAll']>;
-		try {
-			const {keyChanged} = this.e2e.marks();
-			wasChanged = others.map(user => keyChanged.has(user.username));
-			verdicts = this.e2e.observeAll(others);
-		} catch (error) {
-			this.localError('could not save the keys the relay serves', error);
-			for (const user of others) this.online.set(user.username, online || user.online);
-			this.inbound.holdRecords(others, online);
-			return listed;
-		}
-		for (const [index, user] of others.entries()) {
-			const name = user.username;
-			const verdict = verdicts[index];
-			if (verdict === 'invalid') {
-				listed[users.indexOf(user)] = false;
-				this.emit('rejected', {from: name, code: 'invalid_identity', reason: 'the relay served an identity whose signature does not verify'});
-				continue;
-			}
-			this.online.set(name, online || user.online);
-			if (verdict === 'changed' && !wasChanged[index]) this.emit('contact-updated', this.contact(name));
-		}
-		return listed;
-	}
-
-	private contact(username: string, marks = this.e2e.marks()): Contact {
-		return {
-			username,
-			online: this.online.get(username) ?? false,
-			verified: marks.verified.has(username),
-			keyChanged: marks.keyChanged.has(username),
-		};
-	}
-
-	/** Refused before anything is sealed, so no counter is spent on a message that never leaves. */
-	private makeRoom(count: number): void {
-		if (!this.outbox.hasRoom(count)) {
-			throw new Error(`${this.outbox.size} messages already wait to be sent; try again once they have gone out`);
-		}
-	}
-
-	/**
-	 * Sends what waits and has not gone out on this connection, oldest first, at most `window`
-	 * unanswered at once; nothing to a contact whose key changed, nothing during a pause.
-	 */
-	private transmit(): void {
-		const out = this.out;
-		if (out === undefined || this.pause !== undefined) return;
-		const room = this.window - this.outbox.inFlight;
-		if (room <= 0) return;
-		for (const envelope of this.outbox.takeUnsent(waiting => !this.e2e.hasChangedKey(waiting.to), room)) {
-			out({type: 'send', ...envelope});
-		}
-	}
-
-	/**
-	 * Opens one envelope and shows what it holds; false, with nothing shown or acknowledged, when
-	 * the contact store failed.
-	 */
-	private receive(envelope: DeliveredEnvelope): boolean {
-		if (!this.catchUp()) return false;
-		let opened: Opened;
-		try {
-			if (this.fromStranger(envelope)) return true;
-			opened = this.e2e.open(envelope);
-		} catch (error) {
-			this.localError(`could not save a message from ${envelope.from}`, error);
-			return false;
-		}
-		switch (opened.type) {
-			case 'held': {
-				const held = this.held.get(opened.from) ?? [];
-				// Past the cap an envelope is neither held nor acknowledged: it stays on the relay for a later login.
-				if (held.length >= maxHeldPerSender) return true;
-				if (!held.some(item => item.delivery === envelope.delivery)) held.push(envelope);
-				this.held.set(opened.from, held);
-				this.emit('held', {from: opened.from, count: held.length});
-				return true;
-			}
-			case 'rejected': {
-				const {from, code, reason, gap = 0} = opened;
-				// A malformed envelope that spent its counter: the ones it skipped never arrived.
-				if (gap > 0) this.emit('gap', {from, missing: gap});
-				this.emit('rejected', {from, code, reason});
-				break;
-			}
-			case 'receipt':
-				this.show(opened.from, {type: 'receipt', id: envelope.id, ids: opened.ids, time: envelope.time, gap: opened.gap});
-				break;
-			case 'text': {
-				const {id, kind, text, sent, gap} = opened;
-				this.show(opened.from, {type: 'text', id, kind, text, sent, time: envelope.time, gap});
-			}
-		}
-		this.acknowledge(envelope.delivery);
-		return true;
-	}
-
-	/**
-	 * An envelope from a sender with no pin waits for its lookup (true); once the lookup said the
-	 * sender is not registered, it is rejected as before (false: opening says so).
-	 */
-	private fromStranger(envelope: DeliveredEnvelope): boolean {
-		const {from} = envelope;
-		if (envelope.to !== this.username || this.e2e.knows(from) || this.finder.isUnknown(from)) return false;
-		this.finder.holdFromStranger(envelope);
-		this.schedule();
-		return true;
-	}
-
-	/** Emits what an accepted envelope holds, then has the next contact-store write mark it shown. */
-	private show(from: string, accepted: Accepted): void {
-		if (accepted.gap > 0) this.emit('gap', {from, missing: accepted.gap});
-		if (accepted.type === 'text') {
-			const {id, kind, text, time, sent} = accepted;
-			this.emit('message', {id, from, to: this.username, kind, text, time, sent});
-		} else {
-			for (const id of accepted.ids) this.emit('delivered', {id, by: from});
-		}
-		this.e2e.shown(from, accepted);
-		if (accepted.type === 'text') this.owedToPay.add(from);
-		this.schedule();
-	}
-
-	/**
-	 * Shows, once per session, what the contact store holds accepted and unsettled: what a process
-	 * that was killed accepted, maybe without showing it. False when the store cannot be read.
-	 */
-	private catchUp(): boolean {
-		if (this.caughtUp) return true;
-		let stored: ReturnType<EndToEnd['inbox']>;
-		try {
-			stored = this.e2e.inbox();
-			for (const name of this.e2e.owing()) this.owedToPay.add(name);
-		} catch (error) {
-			this.localError('could not read the contacts file', error);
-			return false;
-		}
-		this.caughtUp = true;
-		for (const {from, accepted} of stored) this.show(from, accepted);
-		return true;
-	}
-
 	/** Tries again what the contact store refused: the directory, then the waiting envelopes, in order; then a flush. */
 	private retry(): void {
 		const users = this.inbound.takeRecords();
 		if (users.length > 0) {
-			this.observe(users, false);
+			this.roster.observe(users, false);
 			// Failed again: observe() kept them and set the next try.
 			if (this.inbound.hasRecords) return;
 		}
-		switch (this.inbound.drain(envelope => this.receive(envelope))) {
+		switch (this.inbound.drain(envelope => this.reader.receive(envelope))) {
 			case 'stuck':
 				return;
 			case 'overflowed':
@@ -459,51 +266,6 @@ export class ChatSession {
 				return;
 			case 'done':
 				this.schedule();
-		}
-	}
-
-	/**
-	 * Seals the receipts owed (for what was shown, and earlier ones), saves them in the outbox, then
-	 * marks them paid in the contact store, in one update that also carries what is still deferred.
-	 * A contact whose key changed gets no receipt: its ids stay owed to the pinned keys. What fails
-	 * is tried again later.
-	 */
-	private settle(): boolean {
-		const settlements: Settlement[] = [];
-		let failed = false;
-		for (const name of this.owedToPay) {
-			try {
-				if (this.e2e.hasChangedKey(name)) {
-					this.owedToPay.delete(name);
-					continue;
-				}
-				const owed = this.e2e.owedReceipts(name);
-				this.sendReceipts(name, owed);
-				settlements.push({name, shown: [], owe: [], paid: owed});
-			} catch (error) {
-				this.localError(`could not send receipts to ${name}`, error);
-				failed = true;
-			}
-		}
-		// The receipts are saved before they are marked paid; unsaved, they stay owed (a receipt sent twice is harmless).
-		const saved = this.outbox.flush();
-		if (!saved) this.localError('could not save the receipts it sends', new Error('the outbox file could not be written'));
-		try {
-			this.e2e.settle(saved ? settlements : settlements.map(settlement => ({...settlement, paid: []})));
-		} catch (error) {
-			this.localError('could not save which messages were shown', error);
-			return false;
-		}
-		if (saved) for (const {name} of settlements) this.owedToPay.delete(name);
-		return saved && !failed;
-	}
-
-	/** Seals receipts for `ids`, at most maxAckDeliveries each; a full outbox drops the rest. */
-	private sendReceipts(to: string, ids: readonly string[]): void {
-		for (let start = 0; start < ids.length; start += maxAckDeliveries) {
-			// A full outbox drops the receipt before it spends a counter: the sender just sees no tick.
-			if (!this.outbox.hasRoom(1)) return;
-			this.outbox.add(this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries)));
 		}
 	}
 
@@ -531,8 +293,8 @@ export class ChatSession {
 
 	private flush(): void {
 		this.flushScheduled = false;
-		const caughtUp = this.catchUp();
-		const settled = this.settle();
+		const caughtUp = this.reader.catchUp();
+		const settled = this.receipts.settle();
 		if (caughtUp && settled && this.inbound.empty) {
 			this.inbound.worked();
 			this.troubled = false;
@@ -540,7 +302,7 @@ export class ChatSession {
 			this.inbound.retryLater();
 		}
 		try {
-			this.transmit();
+			this.sender.transmit();
 		} catch (error) {
 			// it reads the contacts file (whose keys changed); a damaged or unreadable file must not end the client
 			this.localError('could not read the contacts file', error);

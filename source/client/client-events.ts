@@ -166,6 +166,9 @@ export type ClientEvents = {
 
 export type LocalLoginCode = 'passphrase_required' | 'wrong_passphrase' | 'account_in_use' | 'local_error';
 
+/** Emits one of the client's events, typed (what ChatSession and its parts are given). */
+export type Emit = <E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]) => void;
+
 export type ClientOptions = {
 	host: string;
 	port: number;

@@ -9,7 +9,7 @@ import {relayAddress} from '../client/known-relays.js';
 import {ChatScreen} from './chat-screen.js';
 import {ConnectForm, type ConnectValues} from './connect-form.js';
 import {RelayChanged, TrustPrompt} from './trust-prompt.js';
-import {statusView} from '../chat-state.js';
+import {statusView} from '../hooks/chat-state/types.js';
 import {isKey} from '../terminal/keys.js';
 import {ColorProvider} from './theme.js';
 import {VerifyView} from './verify-view.js';

@@ -1,6 +1,7 @@
 import React, {useCallback, useMemo, useRef, useState} from 'react';
 import {Box} from 'ink';
-import {everyone, sidebarEntries, statusView, type ChatState} from '../chat-state.js';
+import {sidebarEntries} from '../hooks/chat-state/conversations.js';
+import {everyone, statusView, type ChatState} from '../hooks/chat-state/types.js';
 import type {ChatActions} from '../hooks/use-chat.js';
 import {maxTextBytes} from '../hooks/use-chat.js';
 import {useBell} from '../hooks/use-bell.js';

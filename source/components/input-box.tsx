@@ -1,5 +1,5 @@
 import React from 'react';
-import {everyone, statusView, type ConversationKey} from '../chat-state.js';
+import {everyone, statusView, type ConversationKey} from '../hooks/chat-state/types.js';
 import {safeName} from '../sanitize.js';
 import type {EditorState} from './line-editor/editor-state.js';
 import {LineEditorView} from './line-editor/line-editor-view.js';

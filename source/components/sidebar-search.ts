@@ -1,4 +1,5 @@
-import {everyone, statusView, type SidebarEntry} from '../chat-state.js';
+import type {SidebarEntry} from '../hooks/chat-state/conversations.js';
+import {everyone, statusView} from '../hooks/chat-state/types.js';
 import {sanitizeText} from '../sanitize.js';
 import {isKey, type Key} from '../terminal/keys.js';
 

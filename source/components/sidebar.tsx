@@ -1,6 +1,7 @@
 import React, {memo} from 'react';
 import {Box, Text} from 'ink';
-import {everyone, statusView, type SidebarEntry} from '../chat-state.js';
+import type {SidebarEntry} from '../hooks/chat-state/conversations.js';
+import {everyone, statusView} from '../hooks/chat-state/types.js';
 import {safeName, sanitizeText} from '../sanitize.js';
 import {checkUsername} from '../net/usernames.js';
 import {usePaint} from './theme.js';

@@ -1,6 +1,6 @@
 import React from 'react';
 import {Box, Text} from 'ink';
-import type {Notice} from '../chat-state.js';
+import type {Notice} from '../hooks/chat-state/types.js';
 import {formatKey} from '../crypto/keys.js';
 import type {ClientStatus, RelayInfo} from '../client/client-events.js';
 import {useFresh} from '../hooks/use-fresh.js';

@@ -2,7 +2,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import {useKeys} from '../hooks/use-keys.js';
 import {usePaint} from './theme.js';
-import type {Verification} from '../chat-state.js';
+import type {Verification} from '../hooks/chat-state/types.js';
 import {formatKey} from '../crypto/keys.js';
 import {safeName, sanitizeText} from '../sanitize.js';
 

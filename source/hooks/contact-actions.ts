@@ -1,5 +1,5 @@
 import type {Dispatch} from 'react';
-import type {ChatAction, ChatState, SystemTone} from '../chat-state.js';
+import type {ChatAction, ChatState, SystemTone} from './chat-state/types.js';
 import type {Command} from '../components/commands.js';
 import type {ChatConnection, Contact} from '../client/client-events.js';
 

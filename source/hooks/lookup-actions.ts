@@ -1,6 +1,6 @@
 import type {Dispatch} from 'react';
-import {statusView, type ChatAction, type ChatState, type SystemTone} from '../chat-state.js';
-import {whoText} from '../chat/lookups.js';
+import {statusView, type ChatAction, type ChatState, type SystemTone} from './chat-state/types.js';
+import {whoText} from './chat-state/lookups.js';
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
 import {checkUsername} from '../net/usernames.js';
 

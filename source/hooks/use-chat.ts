@@ -1,5 +1,6 @@
 import {useEffect, useMemo, useRef, useSyncExternalStore} from 'react';
-import {chatReducer, createChatState, everyone, statusView, type ChatAction, type ChatState, type ConversationKey, type SystemTone} from '../chat-state.js';
+import {chatReducer, createChatState} from './chat-state/reducer.js';
+import {everyone, statusView, type ChatAction, type ChatState, type ConversationKey, type SystemTone} from './chat-state/types.js';
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
 import {lookupActions, type LookupActions} from './lookup-actions.js';

@@ -1,5 +1,5 @@
 import {useCallback, useState} from 'react';
-import type {ConversationKey} from '../chat-state.js';
+import type {ConversationKey} from './chat-state/types.js';
 import type {LineSource} from '../components/message-log/line-source.js';
 import {following, scrollBy, scrollToTop, type RowsOf, type ScrollPosition} from '../components/message-log/scroll.js';
 

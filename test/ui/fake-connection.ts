@@ -1,5 +1,5 @@
 import {EventEmitter} from 'node:events';
-import {everyone} from '../../source/chat-state.js';
+import {everyone} from '../../source/hooks/chat-state/types.js';
 import type {ChatConnection, ClientEvents, ClientStatus, Contact, RelayInfo} from '../../source/client/client-events.js';
 
 export const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});

@@ -1,7 +1,7 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test, vi} from 'vitest';
-import {everyone, statusView} from '../../source/chat-state.js';
+import {everyone, statusView} from '../../source/hooks/chat-state/types.js';
 import {InputBox, inputPrompt} from '../../source/components/input-box.js';
 import {useLineEditor} from '../../source/components/line-editor/use-line-editor.js';
 import {KeyboardProvider, useKeys} from '../../source/hooks/use-keys.js';

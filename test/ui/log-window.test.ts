@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import type {ChatLine} from '../../source/chat-state.js';
+import type {ChatLine} from '../../source/hooks/chat-state/types.js';
 import {formatTime, lineRows, type Row} from '../../source/components/message-log/line-rows.js';
 import {memorySource} from '../../source/components/message-log/line-source.js';
 import {following, logWindow, scrollBy, scrollToTop, type ScrollPosition} from '../../source/components/message-log/scroll.js';

@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest';
-import {createChatState, type ChatAction} from '../../source/chat-state.js';
+import {createChatState} from '../../source/hooks/chat-state/reducer.js';
+import type {ChatAction} from '../../source/hooks/chat-state/types.js';
 import {lookupActions, maxPendingOpens, pendingOpenExpiryMs} from '../../source/hooks/lookup-actions.js';
 import {FakeConnection} from './fake-connection.js';
 

@@ -1,7 +1,7 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
-import type {ChatLine, Delivery, MessageLine, SystemTone} from '../../source/chat-state.js';
+import type {ChatLine, Delivery, MessageLine, SystemTone} from '../../source/hooks/chat-state/types.js';
 import {formatTime, lineRows, toneMarker} from '../../source/components/message-log/line-rows.js';
 import {memorySource} from '../../source/components/message-log/line-source.js';
 import {belowMarker, MessageLog} from '../../source/components/message-log/message-log.js';

@@ -1,7 +1,8 @@
 import React from 'react';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
-import {chatReducer, createChatState, everyone, statusView, type ChatAction, type ChatState, type MessageLine} from '../../source/chat-state.js';
+import {chatReducer, createChatState} from '../../source/hooks/chat-state/reducer.js';
+import {everyone, statusView, type ChatAction, type ChatState, type MessageLine} from '../../source/hooks/chat-state/types.js';
 import {StatusLine, statusText} from '../../source/components/status-line.js';
 import {deliveryMark} from '../../source/components/message-log/line-rows.js';
 import type {Contact} from '../../source/client/client-events.js';

@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest';
-import {everyone, onlineNowHeader, statusView, type SidebarEntry} from '../../source/chat-state.js';
+import {onlineNowHeader, type SidebarEntry} from '../../source/hooks/chat-state/conversations.js';
+import {everyone, statusView} from '../../source/hooks/chat-state/types.js';
 import {matchingEntries, maxSearchChars, searchKey} from '../../source/components/sidebar-search.js';
 import {namedKey} from '../../source/terminal/keys.js';
 

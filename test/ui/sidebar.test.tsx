@@ -3,7 +3,8 @@ import chalk from 'chalk';
 import React from 'react';
 import {render} from 'ink-testing-library';
 import {afterEach, describe, expect, test} from 'vitest';
-import {everyone, type SidebarEntry} from '../../source/chat-state.js';
+import type {SidebarEntry} from '../../source/hooks/chat-state/conversations.js';
+import {everyone} from '../../source/hooks/chat-state/types.js';
 import {Sidebar, visibleWindow} from '../../source/components/sidebar.js';
 
 const entry = (key: string, fields: Partial<SidebarEntry> = {}): SidebarEntry => ({

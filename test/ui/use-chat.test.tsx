@@ -2,7 +2,7 @@ import React from 'react';
 import {Text} from 'ink';
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
-import {everyone, statusView, type ChatState} from '../../source/chat-state.js';
+import {everyone, statusView, type ChatState} from '../../source/hooks/chat-state/types.js';
 import {useChat, type ChatActions} from '../../source/hooks/use-chat.js';
 import type {ChatConnection, ClientEvents, Contact} from '../../source/client/client-events.js';
 import {waitFor} from '../helpers/wait-for.js';

@@ -1,4 +1,4 @@
-import type {ChatLine, Delivery, MessageLine, SystemLine, SystemTone} from '../../chat-state.js';
+import type {ChatLine, Delivery, MessageLine, SystemLine, SystemTone} from '../../hooks/chat-state/types.js';
 import {safeName, sanitizeMessage, sanitizeText} from '../../sanitize.js';
 import {toCells, widthOf, wrapCells, type Cell} from '../../terminal/cells.js';
 import type {ColorName} from '../theme.js';

@@ -1,4 +1,4 @@
-import type {ChatLine} from '../../chat-state.js';
+import type {ChatLine} from '../../hooks/chat-state/types.js';
 
 /**
  * The lines of one conversation as the log reads them: a page at a time around a line, never the

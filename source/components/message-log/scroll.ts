@@ -1,4 +1,4 @@
-import type {ChatLine} from '../../chat-state.js';
+import type {ChatLine} from '../../hooks/chat-state/types.js';
 import type {Row} from './line-rows.js';
 import type {LineSource} from './line-source.js';
 

@@ -1,4 +1,4 @@
-import type {ClientEvents, ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo, WelcomeInfo} from '../client/client-events.js';
+import type {ClientEvents, ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo, WelcomeInfo} from '../../client/client-events.js';
 
 /** The key of the conversation with everyone online. Never a username: '#' is not allowed in one. */
 export const everyone = '#everyone';

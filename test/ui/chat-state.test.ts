@@ -1,7 +1,9 @@
-import {isValidUsername} from '../source/net/usernames.js';
+import {isValidUsername} from '../../source/net/usernames.js';
 import {describe, expect, test} from 'vitest';
-import {chatReducer, conversationList, createChatState, everyone, onlineNowHeader, sidebarEntries, statusView, type ChatAction, type ChatLine, type ChatState} from '../source/chat-state.js';
-import type {Contact} from '../source/client/client-events.js';
+import {chatReducer, createChatState} from '../../source/hooks/chat-state/reducer.js';
+import {conversationList, onlineNowHeader, sidebarEntries} from '../../source/hooks/chat-state/conversations.js';
+import {everyone, statusView, type ChatAction, type ChatLine, type ChatState} from '../../source/hooks/chat-state/types.js';
+import type {Contact} from '../../source/client/client-events.js';
 
 const relay = {host: 'localhost', port: 7000, fingerprint: 'ab'.repeat(32)};
 

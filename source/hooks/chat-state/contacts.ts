@@ -1,6 +1,6 @@
-import type {Contact, WelcomeInfo} from '../client/client-events.js';
-import {isValidUsername} from '../net/usernames.js';
-import {sanitizeLines} from '../sanitize.js';
+import type {Contact, WelcomeInfo} from '../../client/client-events.js';
+import {isValidUsername} from '../../net/usernames.js';
+import {sanitizeLines} from '../../sanitize.js';
 import {hasConversation, select} from './conversations.js';
 import {addStatus, addSystemLine, markUnread} from './lines.js';
 import {everyone, statusView, type ChatState} from './types.js';

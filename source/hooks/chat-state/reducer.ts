@@ -1,12 +1,12 @@
-import type {IncomingMessage} from './client/client-events.js';
-import {isValidUsername} from './net/usernames.js';
-import {sanitizeLines} from './sanitize.js';
-import {allOffline, presence, updateContact, welcome} from './chat/contacts.js';
-import {conversationList, nextUnread, select, step} from './chat/conversations.js';
-import {found, lookupFailed, whoOnline} from './chat/lookups.js';
-import {addLine, addStatus, addSystemLine, hasMessage, markUnread, replaceLast} from './chat/lines.js';
-import {outgoing, queueWaiting, receipt, relayError, stored, unsent} from './chat/sent-messages.js';
-import {everyone, statusView, type ChatAction, type ChatState, type MessageLine, type SystemTone} from './chat/types.js';
+import type {IncomingMessage} from '../../client/client-events.js';
+import {isValidUsername} from '../../net/usernames.js';
+import {sanitizeLines} from '../../sanitize.js';
+import {allOffline, presence, updateContact, welcome} from './contacts.js';
+import {conversationList, nextUnread, select, step} from './conversations.js';
+import {found, lookupFailed, whoOnline} from './lookups.js';
+import {addLine, addStatus, addSystemLine, hasMessage, markUnread, replaceLast} from './lines.js';
+import {outgoing, queueWaiting, receipt, relayError, stored, unsent} from './sent-messages.js';
+import {everyone, statusView, type ChatAction, type ChatState, type MessageLine, type SystemTone} from './types.js';
 
 /**
  * The chat as the UI sees it: a pure reducer over the ChatConnection events plus the user's own
@@ -14,8 +14,6 @@ import {everyone, statusView, type ChatAction, type ChatState, type MessageLine,
  * Text is kept as received; the views sanitize it when they draw it.
  */
 
-export * from './chat/types.js';
-export {conversationList, onlineNow, onlineNowHeader, sidebarEntries, type SidebarEntry} from './chat/conversations.js';
 
 export const defaultMaxLines = 10_000;
 /** About 100 MB of lines at most, whoever sends them: 50,000 lines, 16 Mi characters of text. */

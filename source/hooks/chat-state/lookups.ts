@@ -1,5 +1,5 @@
-import type {ClientEvents} from '../client/client-events.js';
-import {isValidUsername} from '../net/usernames.js';
+import type {ClientEvents} from '../../client/client-events.js';
+import {isValidUsername} from '../../net/usernames.js';
 import {updateContact, whoView} from './contacts.js';
 import {addStatus} from './lines.js';
 import type {ChatState} from './types.js';
