@@ -160,6 +160,10 @@ export class ChatClient extends RelayLink implements ChatConnection {
 		return this.account.page(conversation, options);
 	}
 
+	historyConversations(): string[] {
+		return this.account.history(history => history.conversations(), []);
+	}
+
 	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[] {
 		return this.account.history(history => history.from(conversation, seq, limit), []);
 	}

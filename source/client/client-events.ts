@@ -257,6 +257,8 @@ export interface ChatConnection {
 	 * with history off. Mine carry their delivery state as last known.
 	 */
 	history(conversation: string, options: {before?: number; limit: number}): HistoryEntry[];
+	/** The conversations with kept messages, the most recent first. */
+	historyConversations(): string[];
 	/** Up to `limit` kept messages of `conversation` from history seq `seq` on, oldest first: where a search result jumps to. */
 	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[];
 	/** The newest kept messages, in every conversation, holding every word of `words` (as prefixes, case and accents ignored). */

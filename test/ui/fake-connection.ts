@@ -1,10 +1,17 @@
 import {EventEmitter} from 'node:events';
 import {everyone} from '../../source/hooks/chat-state/types.js';
-import type {ChatConnection, ClientEvents, ClientStatus, Contact, RelayInfo} from '../../source/client/client-events.js';
+import {join} from 'node:path';
+import type {AccountState, ChatConnection, ClientEvents, ClientStatus, Contact, HistoryEntry, RelayInfo} from '../../source/client/client-events.js';
+import {History} from '../../source/client/history.js';
+import {openAccountDatabase} from '../../source/client/store/account-database.js';
+import {tempDir} from '../helpers/temp-dir.js';
 
 export const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
 
-/** A scripted connection: the test emits events and sees what the hook asked for. */
+/**
+ * A scripted connection: the test emits events and sees what the hook asked for. Its history is a
+ * real History on a database of its own (`kept`), which a test fills to stand for earlier runs.
+ */
 export class FakeConnection extends EventEmitter<ClientEvents> implements ChatConnection {
 	status: ClientStatus = 'login';
 	relay: RelayInfo | undefined = {host: 'h', port: 1, fingerprint: 'ab'.repeat(32)};
@@ -15,8 +22,41 @@ export class FakeConnection extends EventEmitter<ClientEvents> implements ChatCo
 	calls: string[] = [];
 	everyoneRecipients = ['amy', 'bob'];
 	connect(): void {}
-	login(username: string): void {
+	passphrases: Array<string | undefined> = [];
+	accountStates = new Map<string, AccountState>();
+	readonly kept = new History(openAccountDatabase(join(tempDir(), 'account.db')));
+	login(username: string, passphrase?: string): void {
 		this.logins.push(username);
+		this.passphrases.push(passphrase);
+	}
+
+	history(conversation: string, options: {before?: number; limit: number}): HistoryEntry[] {
+		return this.kept.page(conversation, options);
+	}
+
+	historyConversations(): string[] {
+		return this.kept.conversations();
+	}
+
+	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[] {
+		return this.kept.from(conversation, seq, limit);
+	}
+
+	search(words: string, limit?: number): HistoryEntry[] {
+		return this.kept.search(words, limit);
+	}
+
+	forget(conversation: string): number {
+		this.calls.push(`forget ${conversation}`);
+		return this.kept.forget(conversation);
+	}
+
+	setPassphrase(passphrase: string | undefined): void {
+		this.calls.push(passphrase === undefined ? 'setPassphrase none' : 'setPassphrase');
+	}
+
+	accountState(username: string): AccountState | undefined {
+		return this.accountStates.get(username) ?? 'plain';
 	}
 
 	send(to: string, text: string): string {
