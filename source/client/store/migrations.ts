@@ -44,7 +44,6 @@ const migrations: readonly string[] = [
 	CREATE INDEX messages_by_conversation ON messages (conversation, seq);
 	CREATE INDEX messages_by_time ON messages (time);
 	CREATE VIRTUAL TABLE messages_text USING fts5(text, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2');
-	INSERT INTO messages_text (messages_text, rank) VALUES ('secure-delete', 1);
 	CREATE TRIGGER messages_text_insert AFTER INSERT ON messages BEGIN
 		INSERT INTO messages_text (rowid, text) VALUES (new.seq, new.text);
 	END;
