@@ -19,12 +19,13 @@ async function until(check) {
 	while (!check()) await new Promise(resolve => setTimeout(resolve, 10));
 }
 
-export async function endToEndLatency(relay, {rounds = 1000, warmup = 100} = {}) {
+/** `passphrase`: both clients' account databases encrypted with it (SQLCipher). */
+export async function endToEndLatency(relay, {rounds = 1000, warmup = 100, passphrase} = {}) {
 	runs += 1;
 	const [a, b] = [`e${runs}a${process.pid}`, `e${runs}b${process.pid}`];
 	const place = mkdtempSync(join(tmpdir(), 'im-tui-bench-client-'));
-	const {client: alice} = await personClient(relay, a, join(place, 'alice'));
-	const bob = fork(fileURLToPath(import.meta.url), ['echo', JSON.stringify({port: relay.port, fingerprint: relay.fingerprint, username: b, to: a, place: join(place, 'bob')})], {
+	const {client: alice} = await personClient(relay, a, join(place, 'alice'), {passphrase});
+	const bob = fork(fileURLToPath(import.meta.url), ['echo', JSON.stringify({port: relay.port, fingerprint: relay.fingerprint, username: b, to: a, place: join(place, 'bob'), passphrase})], {
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
 	const bobExited = once(bob, 'exit');
@@ -54,9 +55,9 @@ export async function endToEndLatency(relay, {rounds = 1000, warmup = 100} = {})
 }
 
 /** The other end, in its own process: logs in and sends every text it receives back to its sender. */
-async function echo({port, fingerprint, username, to, place}) {
+async function echo({port, fingerprint, username, to, place, passphrase}) {
 	try {
-		const {client} = await personClient({port, fingerprint}, username, place);
+		const {client} = await personClient({port, fingerprint}, username, place, {passphrase});
 		client.on('message', message => client.send(to, message.text));
 		process.send({ready: true});
 	} catch (error) {

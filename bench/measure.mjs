@@ -22,8 +22,7 @@ export function percentile(sorted, p) {
 	return sorted[index];
 }
 
-export function printTable(rows) {
-	const keys = ['benchmark', 'metric', 'value', 'unit', 'note'];
+export function printTable(rows, keys = ['benchmark', 'metric', 'value', 'unit', 'note']) {
 	const widths = keys.map(key => Math.max(key.length, ...rows.map(row => String(row[key] ?? '').length)));
 	const line = values => '| ' + values.map((value, index) => String(value).padEnd(widths[index])).join(' | ') + ' |';
 	console.log(line(keys));

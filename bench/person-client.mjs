@@ -16,11 +16,13 @@ export async function whenLookupsDone(client) {
 }
 
 /**
- * Logs `username` in to `relay` ({port, fingerprint}) with its files in `place`; resolves with the
- * client and its welcome, which comes once every directory page has arrived and been pinned.
+ * Logs `username` in to `relay` ({port, fingerprint}) with its files in `place` (its database
+ * encrypted with `passphrase` when given); resolves with the client and its welcome, which comes
+ * once every directory page has arrived and been pinned.
  */
-export async function personClient(relay, username, place) {
+export async function personClient(relay, username, place, {passphrase} = {}) {
 	const client = new ChatClient({
+		...(passphrase === undefined ? {} : {passphrase}),
 		host: '127.0.0.1',
 		port: relay.port,
 		knownRelaysPath: join(place, 'known_relays.json'),
