@@ -1,13 +1,13 @@
 // A person's client (ChatClient, end to end, files on disk) that carries 5,000 pinned contacts over
 // from an older version to a relay of a million users that keeps no contacts for it yet: its first
 // login looks them all up; its second finds them in its welcome.
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {dirname, join} from 'node:path';
+import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {newContact} from '../dist/client/contact-record.js';
-import {contactsPath} from '../dist/client/contact-store.js';
-import {serialiseContacts} from '../dist/client/contacts-file.js';
+import {serialiseContact} from '../dist/client/contact-json.js';
+import {AccountStore} from '../dist/client/store/account-store.js';
 import {toBase64Url} from '../dist/crypto/base64url.js';
 import {generateIdentity, publicIdentity} from '../dist/crypto/identity.js';
 import {fillRegistry} from './fill-registry.mjs';
@@ -26,12 +26,14 @@ export async function carriedOverContacts({registered, contacts, limits}) {
 	fillRegistry(dataDir, registered, records.map(b64));
 	const relay = await startRelayProcess({limits, presence: true, dataDir});
 	try {
-		// What the older client left on disk: a conversation (a message sent) with every contact,
-		// written at once (ContactStore would rewrite the file once per contact).
-		const path = contactsPath(place, relay.fingerprint, 'person');
-		mkdirSync(dirname(path), {recursive: true, mode: 0o700});
-		const conversations = new Map(records.map(({username, record}) => [username, {...newContact(record), sendCounter: 1}]));
-		writeFileSync(path, serialiseContacts(conversations), {mode: 0o600});
+		// What the older client left (as imported into its database): a conversation (a message
+		// sent) with every contact, and no mark of a carry-over.
+		const account = AccountStore.open(place, relay.fingerprint, 'person');
+		const insert = account.database.prepare('INSERT INTO contacts (name, contact) VALUES (?, ?)');
+		account.database.transaction(() => {
+			for (const {username, record} of records) insert.run(username, JSON.stringify(serialiseContact({...newContact(record), sendCounter: 1})));
+		})();
+		account.close();
 		const label = `${contacts.toLocaleString('en-US')} contacts carried over`;
 		const rows = [];
 		for (const which of ['first login', 'second login']) {
