@@ -1,10 +1,11 @@
-import {chmodSync, readFileSync, statSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it} from 'vitest';
 import {Outbox, outboxKey, type OutboxChanges} from '../../source/client/outbox.js';
 import {OutboxStore} from '../../source/client/outbox-store.js';
+import {openAccountDatabase, type SqliteDatabase} from '../../source/client/store/account-database.js';
+import {databasePath} from '../../source/client/store/account-paths.js';
 import type {Envelope} from '../../source/net/messages.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import {relayFingerprint} from './store-files.js';
 
 const ephemeral = 'A'.repeat(43);
 
@@ -140,40 +141,97 @@ describe('Outbox', () => {
 });
 
 describe('OutboxStore', () => {
-	function store(maxEnvelopes = 10) {
-		const path = join(tempDir(), 'account', 'outbox.json');
-		return {path, store: new OutboxStore(path, maxEnvelopes)};
-	}
-
-	it('keeps envelopes in a 0600 file, in order, and merges the changes of two instances', () => {
-		const {path, store: first} = store();
-		const second = new OutboxStore(path, 10);
-		expect(first.load()).toEqual([]);
-		first.save({added: [envelope('m1'), envelope('m2')], removed: []});
-		second.save({added: [envelope('n1', 'amy')], removed: [outboxKey(envelope('m1'))]});
-		first.save({added: [envelope('m3'), envelope('m2')], removed: []});
-		expect(first.load()).toEqual([envelope('m2'), envelope('n1', 'amy'), envelope('m3')]);
-		expect(statSync(path).mode & 0o777).toBe(0o600);
+	const relay = relayFingerprint();
+	const open: SqliteDatabase[] = [];
+	afterEach(() => {
+		for (const db of open.splice(0)) db.close();
 	});
 
-	it('refuses a damaged file or one others can read, rather than dropping what waits in it', () => {
-		const {path, store: outbox} = store(1);
-		outbox.save({added: [envelope('m1')], removed: []});
-		const good = readFileSync(path, 'utf8');
-		for (const [text, why] of [
-			['not json', /not JSON/],
-			['{"version":2,"envelopes":[]}', /not a version 1 outbox/],
-			[JSON.stringify({version: 1, envelopes: [envelope('a'), envelope('b'), envelope('c')]}), /too many/],
-			[JSON.stringify({version: 1, envelopes: [{...envelope('a'), ephemeral: 'short'}]}), /malformed/],
-			[JSON.stringify({version: 1, envelopes: [envelope('a', 'Not A Name')]}), /not addressed to a username/],
-			[JSON.stringify({version: 1, envelopes: [null]}), /malformed/],
-		] as const) {
-			writeFileSync(path, text);
-			expect(() => outbox.load(), text).toThrow(why);
-		}
+	/** An OutboxStore on a fresh account database, as AccountStore opens it, with the handle for the test. */
+	function store() {
+		const path = databasePath(tempDir(), relay, 'alice');
+		const account = {path, db: openAccountDatabase(path), outbox: undefined as unknown as OutboxStore};
+		open.push(account.db);
+		account.outbox = new OutboxStore(account.db);
+		return {
+			...account,
+			reopen() {
+				account.db.close();
+				account.db = openAccountDatabase(path);
+				open.push(account.db);
+				account.outbox = new OutboxStore(account.db);
+				return account;
+			},
+		};
+	}
 
-		writeFileSync(path, good);
-		chmodSync(path, 0o644);
-		expect(() => outbox.load()).toThrow(/accessible by other users/);
+	it('keeps envelopes in the order they were added; one added again keeps its place', () => {
+		const {outbox} = store();
+		expect(outbox.load()).toEqual([]);
+		outbox.save({added: [envelope('m1'), envelope('m2')], removed: []});
+		outbox.save({added: [envelope('n1', 'amy')], removed: [outboxKey(envelope('m1'))]});
+		outbox.save({added: [envelope('m3'), envelope('m2', 'bob', 'a copy saved again')], removed: []});
+		expect(outbox.load()).toEqual([envelope('m2'), envelope('n1', 'amy'), envelope('m3')]);
+		// Removed and added again, it goes last.
+		outbox.save({added: [envelope('m2')], removed: [outboxKey(envelope('m2'))]});
+		expect(outbox.load()).toEqual([envelope('n1', 'amy'), envelope('m3'), envelope('m2')]);
+		// Removing what is not there is nothing.
+		outbox.save({added: [], removed: ['nothing bob', outboxKey(envelope('m3', 'amy'))]});
+		expect(outbox.load()).toHaveLength(3);
+	});
+
+	it('keeps the copies of a message to everyone apart: one per recipient, removed one by one', () => {
+		const {outbox} = store();
+		const copies = ['amy', 'bob', 'cy'].map(to => ({...envelope('e1', to), kind: 'everyone' as const}));
+		outbox.save({added: copies, removed: []});
+		outbox.save({added: [], removed: [outboxKey(copies[1]!)]});
+		expect(outbox.load()).toEqual([copies[0], copies[2]]);
+	});
+
+	it('keeps them across a close and reopen, for the Outbox of the next start', () => {
+		const account = store();
+		const first = new Outbox(limits, changes => account.outbox.save(changes), account.outbox.load());
+		first.add(envelope('m1'));
+		first.add(envelope('m2', 'amy'));
+		first.add(envelope('m3'));
+		first.takeUnsent();
+		first.settle('m2');
+		expect(first.flush()).toBe(true);
+		const {outbox} = account.reopen();
+		const next = new Outbox(limits, changes => outbox.save(changes), outbox.load());
+		expect(next.takeUnsent()).toEqual([envelope('m1'), envelope('m3')]);
+	});
+
+	it('adds and removes in one transaction: a save that fails changes nothing', () => {
+		const account = store();
+		const {outbox, db} = account;
+		outbox.save({added: [envelope('m1'), envelope('m2')], removed: []});
+		// A real failure: the database is full (max_page_count, on this connection only) and the
+		// new envelope needs pages; the removal before it in the same save is undone.
+		db.pragma(`max_page_count = ${db.pragma('page_count', {simple: true}) as number}`);
+		const big = envelope('big', 'bob', 'x'.repeat(100_000));
+		expect(() => outbox.save({added: [envelope('m3'), big], removed: [outboxKey(envelope('m1'))]})).toThrow(/full/);
+		expect(db.inTransaction).toBe(false);
+		expect(outbox.load()).toEqual([envelope('m1'), envelope('m2')]);
+		db.pragma('max_page_count = 1073741823');
+		outbox.save({added: [envelope('m3'), big], removed: [outboxKey(envelope('m1'))]});
+		expect(account.reopen().outbox.load()).toEqual([envelope('m2'), envelope('m3'), big]);
+	});
+
+	it.each<[string, string, RegExp]>([
+		['not JSON', 'not json', /an envelope is not JSON/],
+		['null', 'null', /an envelope is malformed/],
+		['a short ephemeral key', JSON.stringify({...envelope('a'), ephemeral: 'short'}), /an envelope is malformed/],
+		['a body that is not a token', JSON.stringify(envelope('a', 'bob', 'not a token!')), /an envelope is malformed/],
+		['no id', JSON.stringify({...envelope('a'), id: undefined}), /an envelope is malformed/],
+		['a recipient that is not a username', JSON.stringify(envelope('a', 'Not A Name')), /not addressed to a username/],
+	])('refuses a damaged envelope row (%s) with a clear error, rather than dropping what waits', (_, text, why) => {
+		const {outbox, db} = store();
+		outbox.save({added: [envelope('m1'), envelope('m2')], removed: []});
+		db.prepare('UPDATE outbox SET envelope = ? WHERE id = ?').run(text, 'm2');
+		expect(() => outbox.load()).toThrow(/the outbox in this account's database is damaged/);
+		expect(() => outbox.load()).toThrow(why);
+		// The row is left as it was, for whoever restores or repairs it.
+		expect(db.prepare('SELECT envelope FROM outbox WHERE id = ?').pluck().get('m2')).toBe(text);
 	});
 });

@@ -52,6 +52,7 @@ export function databaseFileState(path: string): DatabaseFileState {
  * where they would be plaintext. The WAL (the journal) is encrypted page by page like the file.
  */
 export function openAccountDatabase(path: string, passphrase?: string): SqliteDatabase {
+	checkPassphrase(passphrase);
 	mkdirSync(dirname(path), {recursive: true, mode: 0o700});
 	const state = databaseFileState(path);
 	if (state === 'encrypted' && passphrase === undefined) {
@@ -84,6 +85,14 @@ export function applyKey(db: SqliteDatabase, passphrase: string, pragma: 'key' |
 	db.pragma(`cipher = 'sqlcipher'`);
 	db.pragma('legacy = 4');
 	db.pragma(`${pragma} = ${sqlString(passphrase)}`);
+}
+
+/**
+ * An empty key is SQLite3MultipleCiphers' "no encryption": given as a passphrase it would leave the
+ * database (or make it) plain while the user believes it encrypted. Refused before anything is touched.
+ */
+function checkPassphrase(passphrase: string | undefined): void {
+	if (passphrase === '') throw new TypeError('a passphrase cannot be empty: give one, or none to keep the database unencrypted');
 }
 
 function sqlString(text: string): string {
@@ -127,6 +136,7 @@ function checkPrivate(path: string): void {
  * emptied into the file first and the journal mode switched back after.
  */
 export function changePassphrase(db: SqliteDatabase, passphrase: string | undefined): void {
+	checkPassphrase(passphrase);
 	db.pragma('wal_checkpoint(TRUNCATE)');
 	db.pragma('journal_mode = DELETE');
 	try {
