@@ -22,9 +22,14 @@ export const legacyFiles = ['identity.json', 'pins.json', 'contacts.json', 'outb
 export function importLegacyAccount(db: SqliteDatabase, directory: string, relayFingerprint: string, username: string): boolean {
 	const read = (name: string) => ({path: join(directory, name), text: readPrivateFile(join(directory, name))});
 	const identity = read('identity.json');
-	const hasAccount = db.prepare('SELECT 1 FROM account').get() !== undefined;
-	if (identity.text === undefined || hasAccount) {
-		if (hasAccount) removeLegacyFiles(directory);
+	const account = db.prepare('SELECT identity_public FROM account').get() as {identity_public: Buffer} | undefined;
+	if (identity.text === undefined) return false;
+	if (account !== undefined) {
+		// What a process killed after the import left; files of another identity (a restored
+		// backup, say), or that no longer read, are not this account's to delete.
+		try {
+			if (parseIdentityFile(identity.path, identity.text, relayFingerprint, username).identity.publicRaw.equals(account.identity_public)) removeLegacyFiles(directory);
+		} catch {}
 		return false;
 	}
 	const keys = parseIdentityFile(identity.path, identity.text, relayFingerprint, username);
