@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, mkdirSync, openSync, readSync} from 'node:fs';
+import {closeSync, fstatSync, mkdirSync, openSync, readSync, statSync} from 'node:fs';
 import {dirname} from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import {migrate} from './migrations.js';
@@ -22,7 +22,30 @@ export class AccountDatabaseError extends Error {
 	}
 }
 
+/**
+ * The account databases this process has open, by device and inode, and whether each is encrypted.
+ * SQLite's lock is a POSIX record lock, and closing any descriptor of a file drops every such lock
+ * the process holds on it: so no file descriptor of ours may ever be opened and closed on a
+ * database that is open here (a second open, or a look at its header, would hand the lock away
+ * and let another process write beside this one).
+ */
+const openHere = new Map<string, {encrypted: boolean}>();
+const keyOf = new WeakMap<SqliteDatabase, string>();
+
+function inodeKey(path: string): string | undefined {
+	try {
+		const stats = statSync(path);
+		return `${stats.dev}:${stats.ino}`;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw error;
+	}
+}
+
 export function databaseFileState(path: string): DatabaseFileState {
+	const key = inodeKey(path);
+	const open = key === undefined ? undefined : openHere.get(key);
+	if (open !== undefined) return open.encrypted ? 'encrypted' : 'plain';
 	let fd: number;
 	try {
 		fd = openSync(path, 'r');
@@ -54,6 +77,10 @@ export function databaseFileState(path: string): DatabaseFileState {
 export function openAccountDatabase(path: string, passphrase?: string): SqliteDatabase {
 	checkPassphrase(passphrase);
 	mkdirSync(dirname(path), {recursive: true, mode: 0o700});
+	const existing = inodeKey(path);
+	if (existing !== undefined && openHere.has(existing)) {
+		throw new AccountDatabaseError('account_in_use', `this account is open already in this im-tui (${path}); one client per account at a time`);
+	}
 	const state = databaseFileState(path);
 	if (state === 'encrypted' && passphrase === undefined) {
 		throw new AccountDatabaseError('passphrase_required', `${path} is encrypted: give its passphrase (--passphrase-file, IM_TUI_PASSPHRASE, or at the prompt)`);
@@ -73,6 +100,14 @@ export function openAccountDatabase(path: string, passphrase?: string): SqliteDa
 		// Takes the exclusive lock now, and keeps it until close.
 		db.exec('BEGIN EXCLUSIVE; COMMIT');
 		migrate(db);
+		const key = inodeKey(path)!;
+		openHere.set(key, {encrypted: passphrase !== undefined && state !== 'plain'});
+		keyOf.set(db, key);
+		const close = db.close.bind(db);
+		db.close = () => {
+			openHere.delete(key);
+			return close();
+		};
 		return db;
 	} catch (error) {
 		db.close();
@@ -142,6 +177,8 @@ export function changePassphrase(db: SqliteDatabase, passphrase: string | undefi
 	try {
 		if (passphrase === undefined) db.pragma(`rekey = ''`);
 		else applyKey(db, passphrase, 'rekey');
+		const key = keyOf.get(db);
+		if (key !== undefined) openHere.set(key, {encrypted: passphrase !== undefined});
 	} finally {
 		db.pragma('journal_mode = WAL');
 	}
