@@ -39,6 +39,14 @@ type Row = {seq: number; conversation: string; direction: 'in' | 'out'; id: stri
 
 type StoredDelivery = {delivery: HistoryDelivery; receipts?: {recipients: string[]; by: string[]}};
 
+/**
+ * Bytes of text kept per conversation at most: past it the oldest messages of that conversation go
+ * (a tenth of the cap at a time). Someone who writes to you can fill only their own conversation
+ * (and, with messages to everyone, that one): at most this much text, about three times as much
+ * on disk with the search index. A conversation of short lines holds about a million messages.
+ */
+export const maxConversationBytes = 64 * 1024 * 1024;
+
 /** Entries one page of history or search results holds at most. */
 export const maxHistoryPage = 500;
 
@@ -52,10 +60,22 @@ export class History {
 	readonly #mine;
 	readonly #setDelivery;
 
+	readonly #size;
+	readonly #trim;
+
 	constructor(
 		private readonly db: SqliteDatabase,
 		readonly retention: Retention = defaultRetention,
+		private readonly maxBytes = maxConversationBytes,
 	) {
+		this.#size = db.prepare('SELECT bytes FROM conversation_sizes WHERE conversation = ?').pluck();
+		this.#trim = db.prepare(
+			`DELETE FROM messages WHERE conversation = @conversation AND seq <= (
+				SELECT seq FROM (
+					SELECT seq, SUM(length(CAST(text AS BLOB))) OVER (ORDER BY seq) AS running FROM messages WHERE conversation = @conversation
+				) WHERE running >= @excess ORDER BY seq LIMIT 1
+			)`,
+		);
 		this.#insert = db.prepare(
 			`INSERT OR IGNORE INTO messages (conversation, direction, id, author, text, sent, time, delivery)
 			VALUES (@conversation, @direction, @id, @author, @text, @sent, @time, @delivery)`,
@@ -73,6 +93,14 @@ export class History {
 		if (!this.keeping) return;
 		const conversation = message.kind === 'everyone' ? everyoneConversation : message.from;
 		this.#insert.run({conversation, direction: 'in', id: message.id, author: message.from, text: message.text, sent: message.sent, time: message.time, delivery: null});
+		this.#cap(conversation);
+	}
+
+	/** Past the cap, the oldest messages of `conversation` go, down to nine tenths of it. */
+	#cap(conversation: string): void {
+		const bytes = (this.#size.get(conversation) as number | undefined) ?? 0;
+		if (bytes <= this.maxBytes) return;
+		this.#trim.run({conversation, excess: bytes - Math.floor(this.maxBytes * 0.9)});
 	}
 
 	/** My message `id` to `to` (a username, or everyoneConversation with the `recipients` of its copies). */
@@ -82,6 +110,7 @@ export class History {
 		if (message.to === everyoneConversation) stored.receipts = {recipients: [...message.recipients], by: []};
 		const {id, author, to, text, time} = message;
 		this.#insert.run({conversation: to, direction: 'out', id, author, text, sent: time, time, delivery: JSON.stringify(stored)});
+		this.#cap(to);
 	}
 
 	/** The relay has my message `id` safe. */

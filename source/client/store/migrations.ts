@@ -50,6 +50,15 @@ const migrations: readonly string[] = [
 	CREATE TRIGGER messages_text_delete AFTER DELETE ON messages BEGIN
 		INSERT INTO messages_text (messages_text, rowid, text) VALUES ('delete', old.seq, old.text);
 	END;
+	-- Bytes of text kept per conversation, so that a cap is checked without a scan.
+	CREATE TABLE conversation_sizes (conversation TEXT PRIMARY KEY, bytes INTEGER NOT NULL) WITHOUT ROWID;
+	CREATE TRIGGER conversation_size_insert AFTER INSERT ON messages BEGIN
+		INSERT INTO conversation_sizes (conversation, bytes) VALUES (new.conversation, length(CAST(new.text AS BLOB)))
+		ON CONFLICT (conversation) DO UPDATE SET bytes = bytes + excluded.bytes;
+	END;
+	CREATE TRIGGER conversation_size_delete AFTER DELETE ON messages BEGIN
+		UPDATE conversation_sizes SET bytes = bytes - length(CAST(old.text AS BLOB)) WHERE conversation = old.conversation;
+	END;
 	`,
 ];
 
