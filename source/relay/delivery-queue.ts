@@ -1,4 +1,6 @@
 import {errorMessage, type Envelope} from '../net/messages.js';
+import {BacklogSender} from './backlog-sender.js';
+import {DeliveryNumbers} from './delivery-numbers.js';
 import {ForwardedEnvelopes} from './forwarded-envelopes.js';
 import type {Logger} from './logger.js';
 import type {Timer} from './presence-batcher.js';
@@ -11,12 +13,6 @@ import {guardStorage} from './storage-guard.js';
 
 /** What a sender is told when the relay could not take an envelope for now. */
 export const storageFailedText = 'the relay could not store the message; send it again later';
-
-/** Delivery numbers reserved in the database at a time: one small write per this many envelopes. */
-const deliveryBlock = 65_536;
-
-/** Queued envelopes read per step while a user catches up; each is sent only while the connection has room. */
-const backlogPage = 64;
 
 /** What the queue has done with acknowledgements: for operators, and for tests that count it. */
 export type AckStats = {
@@ -58,8 +54,8 @@ export class DeliveryQueue {
 	private commitScheduled = false;
 	private readonly forwarded = new ForwardedEnvelopes();
 	private cancelForwardedCommit: (() => void) | undefined;
-	private nextDelivery = 0;
-	private deliveriesEnd = 0;
+	private readonly numbers: DeliveryNumbers;
+	private readonly backlog: BacklogSender;
 	private readonly store: RelayStore;
 	private readonly limits: RelayLimits;
 	private readonly timer: Timer;
@@ -76,6 +72,8 @@ export class DeliveryQueue {
 		this.accepted = options.accepted;
 		this.ledger = new QueueLedger(this.limits);
 		this.ledger.reset(this.store.queueTotals());
+		this.numbers = new DeliveryNumbers(this.store, this.log);
+		this.backlog = new BacklogSender({store: this.store, log: this.log, ledger: this.ledger, sessionOf: this.sessionOf, catchUp: this.catchUp});
 	}
 
 	/** Commits what is forwarded but unacknowledged; the relay is going down. */
@@ -103,44 +101,9 @@ export class DeliveryQueue {
 		return this.commitForwarded(this.forwarded.takeFor(username));
 	}
 
-	/**
-	 * Sends what waits for `username` a page at a time, each page once the connection has room,
-	 * so a long queue never overruns maxBufferedBytes. Envelopes accepted meanwhile join the queue
-	 * and go out in order with it; once it is empty, new ones are forwarded as they come.
-	 */
+	/** Sends what waits for `username`, at the pace its connection reads (BacklogSender.deliver). */
 	deliverBacklog(session: Session, username: string, after: number): void {
-		if (!session.open || this.sessionOf(username) !== session) return;
-		if (after === 0 && this.ledger.queued(username) === 0) {
-			// nothing waits (the counts include what is on disk): no need to ask the database
-			session.catchingUp = false;
-			return;
-		}
-		const page = guardStorage(this.log, 'backlog', () => this.store.queued(username, after, backlogPage));
-		if (page === undefined) {
-			// Nothing lost: the queue stays as it is and goes out at the next login.
-			session.sink.close();
-			return;
-		}
-		if (page.length > 0 && session.roster) this.catchUp(username, session);
-		for (const envelope of page) {
-			if (!session.sink.hasRoom()) {
-				session.sink.whenWritable(() => this.deliverBacklog(session, username, session.lastSent));
-				return;
-			}
-			session.delivered(envelope.delivery);
-			session.sink.send({type: 'message', ...envelope});
-		}
-		if (page.length < backlogPage) {
-			session.catchingUp = false;
-			return;
-		}
-		session.sink.whenWritable(() => this.deliverBacklog(session, username, page.at(-1)!.delivery));
-	}
-
-	/** A recipient whose connection has no room takes what comes next from the queue, at its own pace. */
-	private fallBehind(session: Session, username: string): void {
-		session.catchingUp = true;
-		session.sink.whenWritable(() => this.deliverBacklog(session, username, session.lastSent));
+		this.backlog.deliver(session, username, after);
 	}
 
 	/**
@@ -153,7 +116,7 @@ export class DeliveryQueue {
 		const bytes = storedBytes(envelope);
 		const quota = this.ledger.check(to, from, bytes, priority);
 		if (quota !== 'ok') return quota;
-		const delivery = this.newDelivery();
+		const delivery = this.numbers.take();
 		if (delivery === undefined) return 'storage_failed';
 		this.ledger.add(to, from, bytes);
 		this.accepted(from, to);
@@ -176,7 +139,7 @@ export class DeliveryQueue {
 				this.scheduleForwardedCommit();
 				return 'ok';
 			}
-			this.fallBehind(recipient, to);
+			this.backlog.fallBehind(recipient, to);
 		}
 		this.pending.push(numbered);
 		this.pendingFor.set(to, (this.pendingFor.get(to) ?? 0) + 1);
@@ -239,7 +202,7 @@ export class DeliveryQueue {
 			const recipient = this.sessionOf(envelope.to);
 			if (!recipient || recipient.catchingUp) continue;
 			if (recipient.sink.hasRoom()) this.forward(recipient, envelope);
-			else this.fallBehind(recipient, envelope.to);
+			else this.backlog.fallBehind(recipient, envelope.to);
 		}
 	}
 
@@ -310,17 +273,6 @@ export class DeliveryQueue {
 	private uncount(envelope: NumberedEnvelope): void {
 		this.ledger.remove(envelope.to, envelope.from, storedBytes(envelope));
 	}
-
-	private newDelivery(): number | undefined {
-		if (this.nextDelivery >= this.deliveriesEnd) {
-			const first = guardStorage(this.log, 'reserve', () => this.store.reserveDeliveries(deliveryBlock));
-			if (first === undefined) return undefined;
-			this.nextDelivery = first;
-			this.deliveriesEnd = first + deliveryBlock;
-		}
-		return this.nextDelivery++;
-	}
-
 
 	recount(): void {
 		const totals = guardStorage(this.log, 'recount', () => this.store.queueTotals());

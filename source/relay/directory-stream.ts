@@ -1,6 +1,6 @@
 import type {UserRecord} from '../net/messages.js';
 import type {StoredUser} from './relay-store.js';
-import type {SessionSink} from './session.js';
+import type {SessionSink} from './session-sink.js';
 
 /** User records per welcome or directory message: keeps each well inside one frame. */
 export const directoryChunk = 200;

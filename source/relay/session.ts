@@ -1,31 +1,14 @@
-import type {FatalErrorCode, RecoverableErrorCode} from '../net/error-codes.js';
+import type {RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage} from '../net/messages.js';
 import {checkUsername, foldUsername, isValidUsername, reservedUsernames} from '../net/usernames.js';
 import type {AddressGroups} from './address-groups.js';
 import {FloodGuard, type FloodContext} from './flood-guard.js';
+import {HeldPresence} from './held-presence.js';
 import {checkLogin} from './login-check.js';
 import {storageFailedText} from './delivery-queue.js';
 import type {RelayCore} from './relay-core.js';
 import type {StoredUser} from './relay-store.js';
-
-/** What the bridge gives a session: a way to talk to its connection. */
-export type SessionSink = {
-	send(message: RelayMessage): void;
-	/** Sends a RelayMessage already serialized (relay-json.ts). */
-	sendJson(json: string): void;
-	/** Ends the connection after a fatal protocol error (the sink sends the error frame). */
-	fail(code: FatalErrorCode, message: string): void;
-	/** Ends the connection after everything queued has been sent. */
-	close(): void;
-	/** Calls back once the connection has room for more (at once, or when its output drains). */
-	whenWritable(callback: () => void): void;
-	/** Whether the connection's unread output is small enough to queue more now. */
-	hasRoom(): boolean;
-};
-
-export type SessionContext = {remote: string; address: AddressGroups; transcriptHash: Buffer};
-
-export type LeaveReason = 'quit' | 'disconnected' | 'timeout' | 'error' | 'shutdown' | 'replaced' | 'evicted';
+import type {LeaveReason, SessionContext, SessionSink} from './session-sink.js';
 
 /** One connection's conversation with the relay, from login_request to leave. */
 export class Session {
@@ -47,12 +30,8 @@ export class Session {
 	private throttled = false;
 	/** Delivery numbers sent and not yet acknowledged: all an ack may delete. */
 	private readonly unacknowledged = new Set<number>();
-	/**
-	 * Joins and leaves held while the list of contacts streams out, the latest per user (a join, a
-	 * leave, or a join and then a leave for a user the list may not hold), oldest user first: at
-	 * most two per contact (per user on a community relay) however long the list takes.
-	 */
-	private heldPresence: Map<string, RelayMessage[]> | undefined;
+	/** Joins and leaves held while the list of contacts streams out (held-presence.ts). */
+	private heldPresence: HeldPresence | undefined;
 	/** What the rate check asks of the relay, made once rather than per message. */
 	private readonly floodContext: FloodContext;
 
@@ -100,25 +79,18 @@ export class Session {
 
 	/** A join or leave: sent, or held while the directory is still going out. */
 	presence(message: RelayMessage): void {
-		const held = this.heldPresence;
-		const username = message.type === 'user_joined' ? message.user.username : message.type === 'user_left' ? message.username : undefined;
-		if (held === undefined || username === undefined) {
-			this.sink.send(message);
-			return;
-		}
-		const earlier = held.get(username)?.[0];
-		held.delete(username);
-		held.set(username, message.type === 'user_left' && earlier?.type === 'user_joined' ? [earlier, message] : [message]);
+		if (this.heldPresence?.hold(message)) return;
+		this.sink.send(message);
 	}
 
 	holdPresence(): void {
-		this.heldPresence ??= new Map();
+		this.heldPresence ??= new HeldPresence();
 	}
 
 	releasePresence(): void {
-		const held = this.heldPresence ?? new Map<string, RelayMessage[]>();
+		const held = this.heldPresence;
 		this.heldPresence = undefined;
-		for (const messages of held.values()) for (const message of messages) this.sink.send(message);
+		for (const message of held?.messages() ?? []) this.sink.send(message);
 	}
 
 	handle(message: ClientMessage): void {

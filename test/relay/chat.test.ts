@@ -135,7 +135,7 @@ describe('relay with headless clients on 127.0.0.1', () => {
 		expect(await bobLeft).toEqual(['bob']);
 		const carolLeft = next(alice, 'user-left');
 		// a dropped connection, with no goodbye
-		(carol as unknown as {socket: {destroy(): void}}).socket.destroy();
+		(carol as unknown as {connection: {socket: {destroy(): void}}}).connection.socket.destroy();
 		expect(await carolLeft).toEqual(['carol']);
 		expect(relay.onlineUsernames()).toEqual(['alice']);
 		expect(alice.contacts).toEqual([

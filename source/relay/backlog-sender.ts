@@ -1,0 +1,64 @@
+import type {Logger} from './logger.js';
+import type {QueueLedger} from './queue-ledger.js';
+import type {RelayStore} from './relay-store.js';
+import type {Session} from './session.js';
+import {guardStorage} from './storage-guard.js';
+
+/** Queued envelopes read per step while a user catches up; each is sent only while the connection has room. */
+const backlogPage = 64;
+
+export type BacklogOptions = {
+	store: Pick<RelayStore, 'queued'>;
+	log: Logger;
+	ledger: QueueLedger;
+	/** The session logged in as `username`, if any. */
+	sessionOf: (username: string) => Session | undefined;
+	/** Sends `session` the presence changes it has not heard yet: before a message from a newcomer. */
+	catchUp: (username: string, session: Session) => void;
+};
+
+/** What waits on disk for a recipient, sent at the pace its connection reads. */
+export class BacklogSender {
+	constructor(private readonly options: BacklogOptions) {}
+
+	/**
+	 * Sends what waits for `username` a page at a time, each page once the connection has room,
+	 * so a long queue never overruns maxBufferedBytes. Envelopes accepted meanwhile join the queue
+	 * and go out in order with it; once it is empty, new ones are forwarded as they come.
+	 */
+	deliver(session: Session, username: string, after: number): void {
+		const {store, log, ledger, sessionOf, catchUp} = this.options;
+		if (!session.open || sessionOf(username) !== session) return;
+		if (after === 0 && ledger.queued(username) === 0) {
+			// nothing waits (the counts include what is on disk): no need to ask the database
+			session.catchingUp = false;
+			return;
+		}
+		const page = guardStorage(log, 'backlog', () => store.queued(username, after, backlogPage));
+		if (page === undefined) {
+			// Nothing lost: the queue stays as it is and goes out at the next login.
+			session.sink.close();
+			return;
+		}
+		if (page.length > 0 && session.roster) catchUp(username, session);
+		for (const envelope of page) {
+			if (!session.sink.hasRoom()) {
+				session.sink.whenWritable(() => this.deliver(session, username, session.lastSent));
+				return;
+			}
+			session.delivered(envelope.delivery);
+			session.sink.send({type: 'message', ...envelope});
+		}
+		if (page.length < backlogPage) {
+			session.catchingUp = false;
+			return;
+		}
+		session.sink.whenWritable(() => this.deliver(session, username, page.at(-1)!.delivery));
+	}
+
+	/** A recipient whose connection has no room takes what comes next from the queue, at its own pace. */
+	fallBehind(session: Session, username: string): void {
+		session.catchingUp = true;
+		session.sink.whenWritable(() => this.deliver(session, username, session.lastSent));
+	}
+}
