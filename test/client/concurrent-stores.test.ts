@@ -1,33 +1,72 @@
-import {spawn} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
+import {spawn, type ChildProcess} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {contactsPath, ContactStore} from '../../source/client/contact-store.js';
+import {AccountDatabaseError} from '../../source/client/store/account-database.js';
+import {accountDirectory} from '../../source/client/store/account-paths.js';
+import {AccountStore} from '../../source/client/store/account-store.js';
 import {fingerprint} from '../../source/crypto/keys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {transpile} from './transpile.js';
 
-// Real processes, so writes truly interleave: the stores and their imports are transpiled to
-// plain JavaScript in a temp dir (Node 20 cannot run TypeScript), then several copies of a small
-// script hammer one account's files while this process keeps reading them.
+// Real processes, as two im-tui on one account would be: the store and its imports are transpiled
+// to plain JavaScript in a temp dir (Node 20 cannot run TypeScript). The first holds alice's
+// account open and commits contacts, saying so on stdout after each commit; a second process,
+// and this one, try to open the same account meanwhile.
 
-const worker = `
-import {ContactStore, contactsPath} from './client/contact-store.js';
-import {loadOrCreateIdentity} from './client/identity-store.js';
+/** Opens the account, commits `first` contacts, then one more per line "more" on stdin, on and on after "go"; until killed. */
+const holder = `
+import {writeSync} from 'node:fs';
+import {createInterface} from 'node:readline';
+import {AccountStore} from './client/store/account-store.js';
 import {generateIdentity, publicIdentity} from './crypto/identity.js';
-const [dataDir, relay, id, rounds] = process.argv.slice(2);
-const identity = loadOrCreateIdentity(dataDir, relay, 'alice');
-const store = new ContactStore(contactsPath(dataDir, relay, 'alice'));
+const [dataDir, relay, first] = process.argv.slice(2);
+const account = AccountStore.open(dataDir, relay, 'alice');
 const keys = generateIdentity();
-for (let round = 0; round < Number(rounds); round++) {
-	const name = 'w' + id + 'n' + round;
-	store.observe(name, publicIdentity(keys, name));
-	store.nextSendCounter(name);
-	store.receive(name, round);
-}
-process.stdout.write(identity.identity.publicRaw.toString('hex'));
+let count = 0;
+const commit = () => {
+	const name = 'n' + count++;
+	account.contacts.observe(name, publicIdentity(keys, name));
+	account.contacts.nextSendCounter(name);
+	writeSync(1, 'committed ' + name + '\\n');
+};
+for (let index = 0; index < Number(first); index++) commit();
+writeSync(1, 'holding ' + account.keys.identity.publicRaw.toString('hex') + '\\n');
+createInterface({input: process.stdin}).on('line', line => {
+	if (line === 'more') commit();
+	if (line === 'go') setInterval(commit, 1);
+});
 `;
+
+/** Tries to open the account: prints the error's name, code and message, or "opened". */
+const second = `
+import {AccountStore} from './client/store/account-store.js';
+const [dataDir, relay] = process.argv.slice(2);
+try {
+	AccountStore.open(dataDir, relay, 'alice').close();
+	process.stdout.write('opened');
+} catch (error) {
+	process.stdout.write(JSON.stringify({name: error.name, code: error.code, message: error.message}));
+}
+`;
+
+type Running = {child: ChildProcess; lines: string[]; exited: Promise<number | null>};
+
+function start(script: string, args: string[]): Running {
+	const child = spawn(process.execPath, [script, ...args], {stdio: ['pipe', 'pipe', 'inherit']});
+	const lines: string[] = [];
+	let partial = '';
+	child.stdout!.setEncoding('utf8');
+	child.stdout!.on('data', (chunk: string) => {
+		const parts = (partial + chunk).split('\n');
+		partial = parts.pop()!;
+		lines.push(...parts);
+	});
+	const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
+	return {child, lines, exited};
+}
 
 function run(script: string, args: string[]): Promise<string> {
 	return new Promise((resolvePromise, reject) => {
@@ -37,57 +76,71 @@ function run(script: string, args: string[]): Promise<string> {
 		child.stdout.on('data', chunk => (stdout += chunk));
 		child.stderr.on('data', chunk => (stderr += chunk));
 		child.on('error', reject);
-		child.on('close', code => (code === 0 ? resolvePromise(stdout) : reject(new Error(`worker exited with ${code}: ${stderr}`))));
+		child.on('close', code => (code === 0 ? resolvePromise(stdout) : reject(new Error(`process exited with ${code}: ${stderr}`))));
 	});
 }
 
-describe('stores shared by concurrent processes', () => {
-	it('agree on one identity, never leave a partial contacts or pins file and lose no change', async () => {
+/** Every file of the account's directory, with a hash of its bytes. */
+function filesOf(directory: string): Record<string, string> {
+	return Object.fromEntries(readdirSync(directory).map(name => [name, createHash('sha256').update(readFileSync(join(directory, name))).digest('hex')]));
+}
+
+const committed = (holding: Running) => holding.lines.filter(line => line.startsWith('committed ')).map(line => line.slice('committed '.length));
+
+describe('one account, two processes', () => {
+	it('the second is refused while the first has it open, and changes nothing; once the first is killed, the account has all it committed', {timeout: 60_000}, async () => {
 		const root = tempDir();
 		const build = join(root, 'build');
-		transpile(['client/contact-store.ts', 'client/identity-store.ts'], build);
-		const script = join(build, 'worker.js');
-		writeFileSync(script, worker);
+		transpile(['client/store/account-store.ts', 'crypto/identity.ts'], build);
+		writeFileSync(join(build, 'holder.js'), holder);
+		writeFileSync(join(build, 'second.js'), second);
 		const dataDir = join(root, 'data');
 		const relay = fingerprint(generateRawKeyPair('ed25519').publicRaw);
-		const path = contactsPath(dataDir, relay, 'alice');
+		const directory = accountDirectory(dataDir, relay, 'alice');
 
-		let finished = false;
-		let reads = 0;
-		const problems: string[] = [];
-		const reader = (async () => {
-			while (!finished) {
-				if (existsSync(path)) {
-					try {
-						JSON.parse(readFileSync(path, 'utf8'));
-						JSON.parse(readFileSync(join(dirname(path), 'pins.json'), 'utf8'));
-						new ContactStore(path);
-						reads++;
-					} catch (error) {
-						if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push((error as Error).message);
-					}
-				}
-				await new Promise(resolveTick => setImmediate(resolveTick));
+		const first = start(join(build, 'holder.js'), [dataDir, relay, '20']);
+		try {
+			await expect.poll(() => first.lines.some(line => line.startsWith('holding ')), {timeout: 15_000}).toBe(true);
+			const keys = first.lines.find(line => line.startsWith('holding '))!.slice('holding '.length);
+			const before = filesOf(directory);
+
+			// Another process: a clear error, at once, that says what to do.
+			const refused = JSON.parse(await run(join(build, 'second.js'), [dataDir, relay]));
+			expect(refused).toEqual({name: 'AccountDatabaseError', code: 'account_in_use', message: expect.stringMatching(/another im-tui is using this account .*quit it first/)});
+			// This process too: the lock is per open, not per process.
+			let error: unknown;
+			try {
+				AccountStore.open(dataDir, relay, 'alice').close();
+			} catch (caught) {
+				error = caught;
 			}
-		})();
-		const workers = 4;
-		const rounds = 25;
-		const identities = await Promise.all(Array.from({length: workers}, (_, id) => run(script, [dataDir, relay, String(id), String(rounds)])));
-		finished = true;
-		await reader;
+			expect(error).toBeInstanceOf(AccountDatabaseError);
+			expect(error).toMatchObject({code: 'account_in_use'});
+			// Nothing was written by either, and the first goes on as if nothing happened.
+			expect(filesOf(directory)).toEqual(before);
+			first.child.stdin!.write('more\n');
+			await expect.poll(() => committed(first)).toHaveLength(21);
 
-		expect(problems).toEqual([]);
-		expect(reads).toBeGreaterThan(0);
-		expect(new Set(identities).size).toBe(1);
-		expect(identities[0]).toMatch(/^[0-9a-f]{64}$/);
-		const store = new ContactStore(path);
-		// The lock loses no change: every contact, counter and receive state is there.
-		const expected = Array.from({length: workers}, (_, id) => Array.from({length: rounds}, (_, round) => `w${id}n${round}`)).flat();
-		expect(store.names()).toEqual(expected.sort());
-		for (const name of expected) {
-			const round = Number(name.split('n')[1]);
-			expect(store.get(name), name).toMatchObject({sendCounter: 1, receive: {next: round + 1}});
+			// The first commits as fast as it can, and is killed mid-stream.
+			first.child.stdin!.write('go\n');
+			await expect.poll(() => committed(first).length, {timeout: 15_000}).toBeGreaterThan(100);
+			first.child.kill('SIGKILL');
+			await first.exited;
+
+			const account = AccountStore.open(dataDir, relay, 'alice');
+			try {
+				expect(account.keys.identity.publicRaw.toString('hex')).toBe(keys);
+				const said = committed(first);
+				const names = account.contacts.names();
+				// Everything it said it committed; at most the one whose commit it did not get to report.
+				expect(names).toEqual(expect.arrayContaining(said));
+				expect(names.length - said.length).toBeLessThanOrEqual(1);
+				for (const name of names) expect(account.contacts.get(name), name).toMatchObject({sendCounter: 1});
+			} finally {
+				account.close();
+			}
+		} finally {
+			first.child.kill('SIGKILL');
 		}
-		expect(readdirSync(dirname(path)).sort()).toEqual(['contacts.json', 'identity.json', 'pins.json']);
-	}, 60_000);
+	});
 });
