@@ -1,3 +1,4 @@
+import {expect} from 'vitest';
 import {ChatSession} from '../../source/client/chat-session.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
 import {defaultOutboxLimits, Outbox} from '../../source/client/outbox.js';
@@ -14,10 +15,17 @@ export type Emitted = {event: keyof ClientEvents; args: unknown[]};
  * One process of `username`: a ChatSession on the account's real database in `dataDir`, opened the
  * way ChatClient opens it, so a test can stop it at any point. `account.close()` lets another open it.
  */
-export function sessionOnFiles(relay: RelayAddress, dataDir: string, username: string, emit: (emitted: Emitted) => void): {session: ChatSession; account: AccountStore} {
+export function sessionOnFiles(
+	relay: RelayAddress,
+	dataDir: string,
+	username: string,
+	emit: (emitted: Emitted) => void,
+	/** What the session calls to end the connection (so that the relay delivers again); nothing by default. */
+	redeliver?: () => void,
+): {session: ChatSession; account: AccountStore} {
 	const account = AccountStore.open(dataDir, relay.fingerprint, username);
 	const outbox = new Outbox(defaultOutboxLimits, changes => account.outbox.save(changes), account.outbox.load());
-	const session = new ChatSession(new EndToEnd(username, account.keys, account.contacts), outbox, (event, ...args) => emit({event, args}));
+	const session = new ChatSession(new EndToEnd(username, account.keys, account.contacts), outbox, (event, ...args) => emit({event, args}), redeliver);
 	return {session, account};
 }
 
@@ -45,10 +53,25 @@ export async function messageWaitingForBob(text: string) {
 
 /** `username` logs in by hand and takes what the relay sends: the welcome and the first queued envelope. */
 export async function connectionWithEnvelope(relay: RelayAddress, dataDir: string, username: string) {
+	const {peer, users, envelopes} = await connectionWithEnvelopes(relay, dataDir, username, 1);
+	return {peer, users, envelope: envelopes[0]!};
+}
+
+/** connectionWithEnvelope, with the first `count` queued envelopes, in the order the relay sent them. */
+export async function connectionWithEnvelopes(relay: RelayAddress, dataDir: string, username: string, count: number) {
 	const peer = await loggedInPeer(relay.port, username, {keys: accountKeys(relay, dataDir, username)});
 	const welcome = parseRelayMessage(await peer.until(message => message.type === 'welcome'));
-	const delivered = parseRelayMessage(await peer.until(message => message.type === 'message'));
-	if (welcome.type !== 'welcome' || delivered.type !== 'message') throw new Error('unexpected relay messages');
-	const {type: _type, ...envelope} = delivered;
-	return {peer, users: welcome.users satisfies UserRecord[], envelope: envelope satisfies DeliveredEnvelope};
+	if (welcome.type !== 'welcome') throw new Error('unexpected relay messages');
+	await expect.poll(() => peer.messages().filter(message => message.type === 'message').length).toBeGreaterThanOrEqual(count);
+	const envelopes = peer
+		.messages()
+		.filter(message => message.type === 'message')
+		.slice(0, count)
+		.map(message => {
+			const delivered = parseRelayMessage(message);
+			if (delivered.type !== 'message') throw new Error('unexpected relay messages');
+			const {type: _type, ...envelope} = delivered;
+			return envelope satisfies DeliveredEnvelope;
+		});
+	return {peer, users: welcome.users satisfies UserRecord[], envelopes};
 }

@@ -1,10 +1,7 @@
-import {readFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
 import {KeyChangedError} from '../../source/client/end-to-end.js';
-import {loadOrCreateIdentity} from '../../source/client/identity-store.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
+import {accountKeysIn, withAccount} from '../helpers/account.js';
 import {logIn, newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
@@ -40,14 +37,19 @@ describe('finding people by name on a relay without community mode', () => {
 describe('an upgraded client', () => {
 	/**
 	 * What the version 1 client left on disk for alice: these records pinned, and a conversation
-	 * (a message sent) with those in `talkedWith`; the others were only listed by the relay.
+	 * (a message sent) with those in `talkedWith`; the others were only listed by the relay. As
+	 * imported into her account's database (closed again), where the new client finds them.
 	 */
-	function pinnedBefore(dataDir: string, fingerprint: string, records: Record<string, ReturnType<typeof publicIdentity>>, talkedWith = Object.keys(records)): string {
-		const path = contactsPath(dataDir, fingerprint, 'alice');
-		const store = new ContactStore(path);
-		store.observeAll(Object.entries(records).map(([name, record]) => ({name, record})));
-		for (const name of talkedWith) store.nextSendCounter(name);
-		return join(dirname(path), 'pins.json');
+	function pinnedBefore(dataDir: string, fingerprint: string, records: Record<string, ReturnType<typeof publicIdentity>>, talkedWith = Object.keys(records)): void {
+		withAccount(dataDir, fingerprint, 'alice', ({contacts}) => {
+			contacts.observeAll(Object.entries(records).map(([name, record]) => ({name, record})));
+			for (const name of talkedWith) contacts.nextSendCounter(name);
+		});
+	}
+
+	/** alice's contacts as stored, row by row (her client must be closed). */
+	function storedContacts(dataDir: string, fingerprint: string): unknown[] {
+		return withAccount(dataDir, fingerprint, 'alice', account => account.database.prepare('SELECT name, contact FROM contacts ORDER BY name').all());
 	}
 
 	it('looks up once the pinned people it talked with (not everyone a version 1 relay listed); its pins stay as they were, and the relay lists them from then on', async () => {
@@ -56,11 +58,12 @@ describe('an upgraded client', () => {
 		const carolDir = tempDir();
 		const doraDir = tempDir();
 		for (const [name, dataDir] of [['bob', bobDir], ['carol', carolDir], ['dora', doraDir]] as const) await (await onlineClient(relay, name, {dataDir})).close();
-		const keysOf = (name: string, dataDir: string) => publicIdentity(loadOrCreateIdentity(dataDir, relay.fingerprint, name), name);
+		const keysOf = (name: string, dataDir: string) => publicIdentity(accountKeysIn(dataDir, relay.fingerprint, name), name);
 		const dataDir = tempDir();
 		const records = {bob: keysOf('bob', bobDir), carol: keysOf('carol', carolDir), dora: keysOf('dora', doraDir)};
-		const pins = pinnedBefore(dataDir, relay.fingerprint, records, ['bob', 'carol']);
-		const before = readFileSync(pins, 'utf8');
+		pinnedBefore(dataDir, relay.fingerprint, records, ['bob', 'carol']);
+		const before = storedContacts(dataDir, relay.fingerprint);
+		expect(before).toHaveLength(3);
 
 		const alice = newClient(relay, {dataDir});
 		const found = record(alice, 'found');
@@ -70,8 +73,8 @@ describe('an upgraded client', () => {
 		await expect.poll(() => found.length).toBe(1);
 		expect(found[0]![0]).toMatchObject({reason: 'carry-over', missing: []});
 		expect(found[0]![0].users.map(user => user.username)).toEqual(['bob', 'carol']);
-		expect(readFileSync(pins, 'utf8')).toBe(before);
 		await alice.close();
+		expect(storedContacts(dataDir, relay.fingerprint)).toEqual(before);
 
 		const again = newClient(relay, {dataDir});
 		const foundAgain = record(again, 'found');
@@ -79,7 +82,8 @@ describe('an upgraded client', () => {
 		expect(back.users.map(user => user.username)).toEqual(['bob', 'carol']);
 		await new Promise(resolve => setTimeout(resolve, 200));
 		expect(foundAgain).toEqual([]);
-		expect(readFileSync(pins, 'utf8')).toBe(before);
+		await again.close();
+		expect(storedContacts(dataDir, relay.fingerprint)).toEqual(before);
 	});
 
 	it('a pinned contact whose record the relay serves differently is marked changed by the lookup: nothing is sent until /trust', async () => {

@@ -1,11 +1,9 @@
-import {existsSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatClient} from '../../source/client/chat-client.js';
 import {KeyChangedError} from '../../source/client/end-to-end.js';
-import {ContactStore} from '../../source/client/contact-store.js';
-import {carryOverMarkFileName} from '../../source/client/carry-over-mark.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
+import {contactStoreIn, withAccount} from '../helpers/account.js';
 import {fromBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity} from '../../source/crypto/identity.js';
 import {next, record} from '../helpers/chat.js';
@@ -201,16 +199,18 @@ describe('a client upgraded from version 1', () => {
 		await logIn(old);
 		expect((await nothing)[0]).toEqual({names: 0, found: 0, complete: true});
 		await old.close();
-		const account = join(dataDir, relay.fingerprint);
 		// What version 1 left: conversations with bob and carol, and no mark of a carry-over.
-		const store = new ContactStore(join(account, 'alice', 'contacts.json'));
-		store.nextSendCounter('bob');
-		store.nextSendCounter('carol');
-		rmSync(join(account, 'alice', carryOverMarkFileName));
-		const pins = () => {
-			const contacts = new ContactStore(join(account, 'alice', 'contacts.json'));
-			return Object.fromEntries(contacts.names().map(name => [name, contacts.get(name)!.pinned]));
-		};
+		withAccount(dataDir, relay.fingerprint, 'alice', account => {
+			expect(account.carryOver.done).toBe(true);
+			account.contacts.nextSendCounter('bob');
+			account.contacts.nextSendCounter('carol');
+			account.database.prepare("DELETE FROM settings WHERE name = 'carried-over-at'").run();
+		});
+		// Read while no client has the account open.
+		const pins = () =>
+			withAccount(dataDir, relay.fingerprint, 'alice', ({contacts}) => Object.fromEntries(contacts.names().map(name => [name, contacts.get(name)!.pinned])));
+		const carriedOverDone = () => withAccount(dataDir, relay.fingerprint, 'alice', account => account.carryOver.done);
+		expect(carriedOverDone()).toBe(false);
 		const before = pins();
 		expect(Object.keys(before)).toEqual(['bob', 'carol', 'erin']);
 
@@ -227,10 +227,10 @@ describe('a client upgraded from version 1', () => {
 		expect(relay.scripted).toHaveLength(3);
 		expect(sentOf(relay.scripted[1]!, 'lookup')).toHaveLength(1);
 		expect(sentOf(relay.scripted[2]!, 'lookup')).toHaveLength(0);
+		await client.close();
 		// Bob's, carol's and erin's pins as they were; dave, listed by the welcome, pinned too.
 		expect(pins()).toEqual({...before, dave: expect.anything()});
-		expect(existsSync(join(account, 'alice', carryOverMarkFileName))).toBe(true);
-		await client.close();
+		expect(carriedOverDone()).toBe(true);
 
 		// A later start carries nothing over: the mark says it was done.
 		const third = clientOf(relay, {dataDir});
@@ -244,7 +244,7 @@ describe('a client upgraded from version 1', () => {
 /** Bob, as a client of his own that has alice pinned: seals envelopes for her. */
 function bobWriting(login: SentMessage) {
 	const keys = generateIdentity();
-	const store = new ContactStore(join(tempDir(), 'contacts.json'));
+	const store = contactStoreIn();
 	const key = (name: string, length: number) => fromBase64Url(login[name] as string, length);
 	store.observe('alice', {identity: key('identity', 32), x25519: key('x25519', 32), binding: key('binding', 64)});
 	const e2e = new EndToEnd('bob', keys, store);

@@ -1,6 +1,5 @@
-import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {ContactStore, contactsPath} from '../../source/client/contact-store.js';
+import {withAccount} from '../helpers/account.js';
 import {logIn, meet, newClient, next, onlineClient, record, relayForTest, type RelayAddress} from '../helpers/chat.js';
 import {serveUserFrom} from '../helpers/relay-users.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -21,7 +20,8 @@ describe('receipts owed to a contact whose key changed', () => {
 		const [aliceDir, bobDir, otherBobDir] = [tempDir(), tempDir(), tempDir()];
 		const relay = await relayForTest({dataDir: relayDir});
 		const {fingerprint} = relay;
-		const aliceContacts = () => new ContactStore(contactsPath(aliceDir, fingerprint, 'alice'));
+		// alice's account, read between her clients (one that runs has it to itself).
+		const aliceOwed = () => withAccount(aliceDir, fingerprint, 'alice', account => account.contacts.owed('bob'));
 		const alice = await onlineClient(relay, 'alice', {dataDir: aliceDir});
 		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
 		await meet(alice, bob);
@@ -40,11 +40,10 @@ describe('receipts owed to a contact whose key changed', () => {
 		expect(first.welcome.users).toEqual([expect.objectContaining({username: 'bob', keyChanged: true})]);
 		await expect.poll(() => first.messages.map(([message]) => message.id)).toEqual([id]);
 		// Nothing goes to a changed contact: the receipt is owed, on disk, and survives a restart.
-		await expect.poll(() => aliceContacts().owed('bob')).toEqual([id]);
 		await first.client.close();
+		expect(aliceOwed()).toEqual([id]);
 		const second = await login(swapped, 'alice', aliceDir);
 		expect(second.messages).toEqual([]);
-		expect(aliceContacts().owed('bob')).toEqual([id]);
 
 		// Trusting other keys: their holder did not write that text, so the receipt is not theirs.
 		const otherBob = await login(swapped, 'bob', otherBobDir);
@@ -53,10 +52,11 @@ describe('receipts owed to a contact whose key changed', () => {
 		second.client.send('bob', 'to the new key');
 		await expect.poll(() => otherBob.messages.map(([message]) => message.text)).toEqual(['to the new key']);
 		expect(otherBob.delivered).toEqual([]);
-		expect(aliceContacts().owed('bob')).toEqual([]);
-		const retired = JSON.parse(readFileSync(contactsPath(aliceDir, fingerprint, 'alice'), 'utf8')).contacts.bob.retired;
-		expect(retired).toEqual([expect.objectContaining({owed: [id]})]);
 		await second.client.close();
+		// Owed to bob's first keys, now a retired pin, and not to the keys pinned now.
+		expect(aliceOwed()).toEqual([]);
+		const stored = withAccount(aliceDir, fingerprint, 'alice', account => account.database.prepare("SELECT contact FROM contacts WHERE name = 'bob'").get()) as {contact: string};
+		expect(JSON.parse(stored.contact).retired).toEqual([expect.objectContaining({owed: [id]})]);
 		await otherBob.client.close();
 		await swapped.close();
 
@@ -68,8 +68,9 @@ describe('receipts owed to a contact whose key changed', () => {
 		third.client.trust('bob');
 		const back = await login(restored, 'bob', bobDir);
 		await expect.poll(() => back.delivered).toEqual([[{id, by: 'alice'}]]);
-		expect(aliceContacts().owed('bob')).toEqual([]);
 		expect(back.messages).toEqual([]);
 		expect(back.gaps).toEqual([]);
+		await third.client.close();
+		expect(aliceOwed()).toEqual([]);
 	});
 });

@@ -1,13 +1,15 @@
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
 import ts from 'typescript';
 
 const sourceRoot = resolve(import.meta.dirname, '../../source');
+const nodeModules = resolve(import.meta.dirname, '../../node_modules');
 
 /**
  * For tests that run our code in real child processes (Node 20 cannot run TypeScript): transpiles
  * `entries` (paths under source/) and everything they import, relatively, to plain JavaScript
  * modules under `outDir`, keeping the layout, so a script there can import './client/chat-client.js'.
+ * The packages they import (the SQLite addon) are found through a link to the project's node_modules.
  */
 export function transpile(entries: string[], outDir: string): void {
 	const pending = entries.map(entry => join(sourceRoot, entry));
@@ -26,4 +28,5 @@ export function transpile(entries: string[], outDir: string): void {
 		writeFileSync(target, output.outputText);
 	}
 	writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
+	if (!existsSync(join(outDir, 'node_modules'))) symlinkSync(nodeModules, join(outDir, 'node_modules'), 'dir');
 }

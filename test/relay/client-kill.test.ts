@@ -102,7 +102,7 @@ describe('the client killed with SIGKILL while messages arrive', () => {
 				expect(bob.lines.filter(line => line.startsWith('rejected ') && line !== 'rejected replay')).toEqual([]);
 			}
 			// Shown again only by the process after one that died between showing a message and its
-			// next write to contacts.json: about one message per kill, at most.
+			// next write to its account database: about one message per kill, at most.
 			const times = processes.flatMap(bob => shown(bob)).length;
 			expect(times - messages).toBeLessThanOrEqual(2 * killed);
 			expect(last.child.exitCode).toBe(null);

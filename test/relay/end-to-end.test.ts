@@ -5,7 +5,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import {describe, expect, it} from 'vitest';
 import {fromBase64Url, toBase64Url} from '../../source/crypto/base64url.js';
 import {sealEnvelope} from '../../source/crypto/envelope.js';
-import {accountKeysIn} from '../helpers/account.js';
+import {accountKeysIn, copyAccount} from '../helpers/account.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {jsonLineLogger} from '../../source/relay/logger.js';
 import {logIn, meet, next, registerOffline, newClient, onlineClient, record, relayForTest} from '../helpers/chat.js';
@@ -78,11 +78,13 @@ describe('end-to-end encryption through a real relay', () => {
 	it('the same identity logging in again replaces its older session', async () => {
 		const relay = await relayForTest();
 		const dataDir = tempDir();
+		// The same keys on a second device (one client per account database at a time).
+		const otherDevice = copyAccount(dataDir, relay.fingerprint, 'alice');
 		const first = await onlineClient(relay, 'alice', {dataDir});
 		const bob = await onlineClient(relay, 'bob');
 		await meet(first, bob);
 		const replaced = next(first, 'closed');
-		const second = await onlineClient(relay, 'alice', {dataDir});
+		const second = await onlineClient(relay, 'alice', {dataDir: otherDevice});
 		expect((await replaced)[0].code).toBe('session_replaced');
 		await meet(second, bob);
 		expect(relay.onlineUsernames()).toEqual(['alice', 'bob']);

@@ -1,8 +1,8 @@
-import {copyFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {copyFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatSession} from '../../source/client/chat-session.js';
-import {contactStoreIn} from '../helpers/account.js';
+import {contactStoreIn, copyAccount, withAccount} from '../helpers/account.js';
 import {EndToEnd} from '../../source/client/end-to-end.js';
 import {Outbox, defaultOutboxLimits} from '../../source/client/outbox.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
@@ -128,10 +128,12 @@ describe('reconnecting', () => {
 	it('a session replaced by a newer login of the same account does not come back', async () => {
 		const relay = await relayForTest();
 		const dataDir = tempDir();
+		// The same keys on a second device (one client per account database at a time).
+		const otherDevice = copyAccount(dataDir, relay.fingerprint, 'alice');
 		const first = await onlineClient(relay, 'alice', place(dataDir));
 		const closed = next(first, 'closed');
 		const drops = record(first, 'reconnecting');
-		await onlineClient(relay, 'alice', place(dataDir));
+		await onlineClient(relay, 'alice', place(otherDevice));
 		expect((await closed)[0].code).toBe('session_replaced');
 		expect(drops).toEqual([]);
 	});
@@ -184,9 +186,10 @@ describe('reconnecting', () => {
 		await next(alice, 'reconnecting');
 		alice.send('bob', 'written offline, then I quit');
 		await alice.close();
-		const outbox = join(aliceDir, relay.fingerprint, 'alice', 'outbox.json');
-		expect(existsSync(outbox)).toBe(true);
-		expect(readFileSync(outbox, 'utf8')).not.toContain('written offline');
+		// Sealed: the outbox holds the envelope, never the text.
+		const outbox = () => withAccount(aliceDir, relay.fingerprint, 'alice', account => account.database.prepare('SELECT recipient, envelope FROM outbox').all()) as Array<{recipient: string; envelope: string}>;
+		expect(outbox().map(row => row.recipient)).toEqual(['bob']);
+		expect(outbox()[0]!.envelope).not.toContain('written offline');
 
 		const restarted = await relayForTest({dataDir: relayDir, port: relay.port});
 		const again = await onlineClient(restarted, 'alice', place(aliceDir));
@@ -198,7 +201,8 @@ describe('reconnecting', () => {
 		await next(back, 'login-request');
 		back.login('bob');
 		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['written offline, then I quit']);
-		await expect.poll(() => (JSON.parse(readFileSync(outbox, 'utf8')) as {envelopes: unknown[]}).envelopes).toEqual([]);
+		await again.close();
+		expect(outbox()).toEqual([]);
 	});
 });
 
