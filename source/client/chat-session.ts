@@ -19,17 +19,17 @@ import {Roster} from './roster.js';
  * it seals waits in the outbox, and goes out, in order, once the next connection is attached.
  *
  * Every accepted envelope is shown at least once per data directory, whenever the process is
- * killed, and at most once per process. Its counter is spent in the same contacts.json update
+ * killed, and at most once per process. Its counter is spent in the same contact-store commit
  * that keeps what it shows (an "inbox" entry), since a spent counter makes the relay's copy a
- * replay. The entry is shown (emitted) right after, and the next update of the file, whatever it
+ * replay. The entry is shown (emitted) right after, and the next commit of the store, whatever it
  * is for, replaces it with the receipt it owes; the receipt is sealed and saved in the outbox at
  * the end of the turn, and only then is it marked paid. Each process first shows the entries it
  * finds: what a killed process accepted but may not have shown. So a message is never lost, and
  * is shown again by the next process only if its process died between showing it and that next
  * write (one write, however busy the turn); a redelivery is a replay, acknowledged and dropped.
- * A receipt owed to a contact whose key changed waits in contacts.json with the pinned keys.
+ * A receipt owed to a contact whose key changed waits in the contact store with the pinned keys.
  *
- * When this device cannot save (a lock held too long, a full disk), the envelope is not
+ * When this device cannot save (a full disk, a damaged database), the envelope is not
  * acknowledged: it and those after it wait, in order, and are tried again after a pause, so the
  * relay keeps them until they are saved, and no later one shows a false gap.
  */
@@ -109,10 +109,10 @@ export class ChatSession {
 		this.roster.observe(users, false);
 		const listed = new Set(users.map(user => user.username));
 		try {
-			// Only the people talked with: pins.json holds everyone a version 1 relay ever listed.
+			// Only the people talked with: the pins hold everyone a version 1 relay ever listed.
 			this.finder.carryOver(this.carryOverMark?.done ? [] : this.e2e.talkedWith().filter(name => !listed.has(name) && name !== this.username));
 		} catch (error) {
-			this.localError('could not read the contacts file', error);
+			this.localError('could not read the contacts', error);
 		}
 		return {contacts: this.roster.contacts(), who: this.finder.welcomed(online, onlineCount)};
 	}
@@ -305,7 +305,7 @@ export class ChatSession {
 			this.sender.transmit();
 		} catch (error) {
 			// it reads the contacts file (whose keys changed); a damaged or unreadable file must not end the client
-			this.localError('could not read the contacts file', error);
+			this.localError('could not read the contacts', error);
 			this.inbound.retryLater();
 		}
 		this.finder.flush();

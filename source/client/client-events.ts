@@ -132,7 +132,7 @@ export type ClientEvents = {
 	unsent: [unsent: {id: string; to: string; reason: string}];
 	/** A non-fatal error, e.g. recipient_offline for message `ref`. */
 	'relay-error': [error: {code: ErrorCode; message: string; ref: string | null}];
-	/** This device could not save something (a full disk, a lock held too long); the client retries by itself. */
+	/** This device could not save something (a full disk); the client retries by itself. */
 	'local-error': [error: {message: string}];
 	announcement: [announcement: {text: string; time: number}];
 	/**

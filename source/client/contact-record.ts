@@ -23,7 +23,7 @@ export type Contact = {
  */
 export type RetiredPin = {identity: Buffer; x25519: Buffer; sendCounter: number; receiveNext: number; owed: string[]};
 
-/** A contact as contacts.json keeps it. */
+/** A contact as the contact store keeps it (one row of the contacts table). */
 export type StoredContact = Contact & ContactLedger & {retired: RetiredPin[]};
 
 /** Re-trusting a record retired longer ago than this many key changes starts its counters over. */

@@ -166,7 +166,7 @@ export class EndToEnd {
 	}
 
 	/**
-	 * `accepted` from `from` was shown: the next update of contacts.json forgets it, and owes its
+	 * `accepted` from `from` was shown: the next commit of the contact store forgets it, and owes its
 	 * receipt if it is a text, until settle() records the receipt as paid.
 	 */
 	shown(from: string, accepted: Accepted): void {

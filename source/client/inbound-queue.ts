@@ -9,7 +9,7 @@ export const storeRetryMs = 1000;
 export const maxStoreRetryMs = 30_000;
 
 /**
- * What came from the relay while the contact store failed (a lock held too long, a full disk):
+ * What came from the relay while the contact store failed (a full disk):
  * envelopes, in order, and directory records, kept until the store works again, and the timer
  * that tries them again after a pause that doubles while it keeps failing.
  */

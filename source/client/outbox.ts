@@ -120,7 +120,7 @@ export class Outbox {
 
 	/**
 	 * Hands what changed to `persist` now rather than at the end of this turn. If it throws (a full
-	 * disk, a lock held too long), the changes are kept and handed over again with the next ones:
+	 * disk), the changes are kept and handed over again with the next ones:
 	 * the envelopes are still sent meanwhile, only not yet safe from a restart of the client.
 	 */
 	flush(): boolean {

@@ -45,7 +45,7 @@ export class OwedReceipts {
 		}
 		// The receipts are saved before they are marked paid; unsaved, they stay owed (a receipt sent twice is harmless).
 		const saved = this.outbox.flush();
-		if (!saved) this.localError('could not save the receipts it sends', new Error('the outbox file could not be written'));
+		if (!saved) this.localError('could not save the receipts it sends', new Error('the outbox could not be saved'));
 		try {
 			this.e2e.settle(saved ? settlements : settlements.map(settlement => ({...settlement, paid: []})));
 		} catch (error) {
