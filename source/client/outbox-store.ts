@@ -1,7 +1,7 @@
 import {parseClientMessage, type Envelope} from '../net/messages.js';
 import {ProtocolError} from '../net/error-codes.js';
 import {isValidUsername} from '../net/usernames.js';
-import {outboxKey, type OutboxChanges} from './outbox.js';
+import type {OutboxChanges} from './outbox.js';
 import type {SqliteDatabase} from './store/account-database.js';
 
 /**

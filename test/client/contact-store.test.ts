@@ -1,6 +1,4 @@
-import {spawn} from 'node:child_process';
-import {symlinkSync, writeFileSync} from 'node:fs';
-import {dirname, join, resolve} from 'node:path';
+import {dirname, join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {ContactStore} from '../../source/client/contact-store.js';
 import {maxInboxEntries, type AcceptedContent} from '../../source/client/inbox-ledger.js';
@@ -11,7 +9,6 @@ import {AccountStore} from '../../source/client/store/account-store.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {mode, relayFingerprint} from './store-files.js';
-import {transpile} from './transpile.js';
 
 const relay = relayFingerprint();
 const bobKeys = generateIdentity();
@@ -501,53 +498,7 @@ describe('AccountStore: one process per account', () => {
 		expect(second.contacts.get('bob')).toMatchObject({pinned: bob, sendCounter: 1});
 	});
 
-	it('refuses the account to another process while one holds it, and lets it in once that one quits', async () => {
-		const root = tempDir();
-		const build = join(root, 'build');
-		transpile(['client/store/account-store.ts'], build);
-		// The transpiled modules import better-sqlite3-multiple-ciphers: from this checkout.
-		symlinkSync(resolve(import.meta.dirname, '../../node_modules'), join(build, 'node_modules'));
-		const script = join(build, 'holder.js');
-		writeFileSync(
-			script,
-			`import {AccountStore} from './client/store/account-store.js';
-const [dataDir, relay] = process.argv.slice(2);
-try {
-	const store = AccountStore.open(dataDir, relay, 'alice');
-	store.contacts.nextSendCounter('bob');
-	process.stdout.write('holding\\n');
-	process.stdin.once('data', () => { store.close(); process.exit(0); });
-} catch (error) {
-	process.stdout.write(error.code + '\\n');
-	process.exit(0);
-}
-`,
-		);
-		const dataDir = join(root, 'data');
-		const setup = AccountStore.open(dataDir, relay, 'alice');
-		setup.contacts.observe('bob', bob);
-		setup.close();
-
-		const child = spawn(process.execPath, [script, dataDir, relay], {stdio: ['pipe', 'pipe', 'inherit']});
-		let output = '';
-		child.stdout.on('data', chunk => (output += chunk));
-		const exited = new Promise(resolveExit => child.once('exit', resolveExit));
-		await expect.poll(() => output, {timeout: 10_000}).toBe('holding\n');
-		expect(() => AccountStore.open(dataDir, relay, 'alice')).toThrow(expect.objectContaining({code: 'account_in_use'}));
-		child.stdin.write('quit\n');
-		await exited;
-		const store = AccountStore.open(dataDir, relay, 'alice');
-		open.push(store);
-		expect(store.contacts.get('bob')!.sendCounter).toBe(1);
-
-		// And the other way round: this process holds it, a second process is refused.
-		const refused = spawn(process.execPath, [script, dataDir, relay], {stdio: ['pipe', 'pipe', 'inherit']});
-		let refusal = '';
-		refused.stdout.on('data', chunk => (refusal += chunk));
-		await new Promise(resolveExit => refused.once('exit', resolveExit));
-		expect(refusal).toBe('account_in_use\n');
-		expect(store.contacts.nextSendCounter('bob')).toBe(1);
-	}, 30_000);
+	// Another process on the account: concurrent-stores.test.ts.
 
 	it('keeps the database and its WAL 0600 inside 0700 directories', () => {
 		const dataDir = join(tempDir(), 'data');

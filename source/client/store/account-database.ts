@@ -79,7 +79,7 @@ export function openAccountDatabase(path: string, passphrase?: string): SqliteDa
 	mkdirSync(dirname(path), {recursive: true, mode: 0o700});
 	const existing = inodeKey(path);
 	if (existing !== undefined && openHere.has(existing)) {
-		throw new AccountDatabaseError('account_in_use', `this account is open already in this im-tui (${path}); one client per account at a time`);
+		throw new AccountDatabaseError('account_in_use', `another im-tui is using this account (${path} is open in this process already); quit it first, one client per account at a time`);
 	}
 	const state = databaseFileState(path);
 	if (state === 'encrypted' && passphrase === undefined) {
