@@ -40,6 +40,12 @@ describe('bad flags, for both programs', () => {
 	});
 });
 
+test('without --json, stdin and stdout must be a terminal: exit 2, pointing at --json', async () => {
+	const result = await runToExit(clientBin, ['--host', '127.0.0.1', '--port', '1', '--user', 'alice']);
+	expect(result.code).toBe(2);
+	expect(result.stderr).toBe('im-tui: stdin and stdout must be a terminal (im-tui is a full-screen chat; run it in a terminal, not a pipe, or use --json)\n');
+});
+
 describe('the passphrase: from a file or IM_TUI_PASSPHRASE, never echoed', () => {
 	const usage = (message: string) => `im-tui: ${message}\nRun im-tui --help to see the flags.\n`;
 	const jsonArgs = ['--json', '--host', '127.0.0.1', '--port', '1', '--user', 'alice'];

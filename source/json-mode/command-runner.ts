@@ -1,4 +1,5 @@
 import {everyoneConversation} from '../client/history.js';
+import {sendAgainCodes} from '../client/outbox-sender.js';
 import type {ChatConnection, ClientEvents, HistoryEntry} from '../client/client-events.js';
 import type {CommandError, JsonCommand, Ref} from './commands.js';
 
@@ -11,6 +12,7 @@ export type AnswerLine =
 	| {type: 'lookup'; ref: Ref; ids: string[]}
 	| {type: 'who'; ref: Ref; names: string[]; total: number}
 	| {type: 'trusted'; ref: Ref; user: string}
+	| {type: 'event'; event: 'accepted'; id: string; time: number}
 	| ({type: 'error'} & CommandError);
 
 /** who commands waiting for the relay's answer at most; one more is refused. */
@@ -18,12 +20,14 @@ export const maxWaitingWho = 16;
 
 /**
  * Runs commands on a connection and writes their answers. A who is answered when the relay's
- * answer comes (all waiting ones by the same answer); what was sent is tracked until the relay has
- * it, so that quitting can wait for that (see settled()).
+ * answer comes (all waiting ones by the same answer). What was sent is tracked until the relay has
+ * every copy: each copy's 'accepted' event is written (the client's own receipts are not a
+ * script's business), and quitting can wait for the last one (see settled()).
  */
 export class CommandRunner {
 	readonly #waitingWho: Ref[] = [];
-	readonly #unsettled = new Set<string>();
+	/** Messages sent by this process that the relay has not taken yet: copies still to be accepted. */
+	readonly #unsettled = new Map<string, number>();
 	#whenSettled: (() => void) | undefined;
 	readonly #off: Array<() => void> = [];
 
@@ -40,9 +44,14 @@ export class CommandRunner {
 		};
 		this.#listen('reconnecting', offline);
 		this.#listen('closed', offline);
-		this.#listen('accepted', ({id}) => this.#settle(id));
+		this.#listen('accepted', ({id, time}) => {
+			if (!this.#unsettled.has(id)) return;
+			this.write({type: 'event', event: 'accepted', id, time});
+			this.#settle(id);
+		});
 		this.#listen('unsent', ({id}) => this.#settle(id));
-		this.#listen('relay-error', ({ref}) => ref !== null && this.#settle(ref));
+		// Not taken for now (rate_limited…), a copy goes out again by itself: it is settled by its accepted.
+		this.#listen('relay-error', ({code, ref}) => ref !== null && !sendAgainCodes.has(code) && this.#settle(ref));
 	}
 
 	/** Runs `command` (quit is the caller's) and writes its answer, or an error line. */
@@ -104,20 +113,27 @@ export class CommandRunner {
 		if (to === everyoneConversation) {
 			if (connection.status !== 'online') return {type: 'error', ref, code: 'offline', message: 'you are offline: a message to everyone goes only to the people online'};
 			const {id, recipients} = connection.sendToEveryone(text);
-			if (recipients.length > 0) this.#unsettled.add(id);
+			if (recipients.length > 0) this.#unsettled.set(id, recipients.length);
 			return {type: 'sent', ref, id, to, recipients};
 		}
 		if (!connection.contacts.some(contact => contact.username === to)) {
 			return {type: 'error', ref, code: 'not_a_contact', message: `${to} is not a contact yet: look them up first ({"type":"lookup","names":["${to}"]})`};
 		}
 		const id = connection.send(to, text);
-		this.#unsettled.add(id);
+		this.#unsettled.set(id, 1);
 		return {type: 'sent', ref, id, to};
 	}
 
+	/** One copy of `id` is taken (or refused); the last one settles the message. */
 	#settle(id: string): void {
-		if (!this.#unsettled.delete(id) || this.#unsettled.size > 0) return;
-		this.#whenSettled?.();
+		const left = this.#unsettled.get(id);
+		if (left === undefined) return;
+		if (left > 1) {
+			this.#unsettled.set(id, left - 1);
+			return;
+		}
+		this.#unsettled.delete(id);
+		if (this.#unsettled.size === 0) this.#whenSettled?.();
 	}
 
 	#listen<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): void {

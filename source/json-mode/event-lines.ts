@@ -9,13 +9,14 @@ const fields = <T extends object>(value: T) => ({...value});
 
 /**
  * The events a script needs, with their fields as the client gives them. Left out: 'status' (the
- * events say it), the relay and login questions (the process answers them: --trust, --user), and
- * 'online' asked by a who command (that is the who answer).
+ * events say it), the relay and login questions (the process answers them: --trust, --user),
+ * 'carried-over' (an upgrade's bookkeeping), 'online' asked by a who command (that is the who
+ * answer), and 'accepted' (CommandRunner writes it for the messages this process sent, not for
+ * the client's own receipts).
  */
 const forwarded: Forwarded = {
 	welcome: fields,
 	message: fields,
-	accepted: fields,
 	delivered: fields,
 	gap: fields,
 	rejected: fields,
@@ -26,7 +27,6 @@ const forwarded: Forwarded = {
 	'contact-updated': fields,
 	found: fields,
 	'lookup-failed': fields,
-	'carried-over': fields,
 	online: ({names, total}) => ({names, total}),
 	announcement: fields,
 	'relay-error': fields,

@@ -77,6 +77,10 @@ export class FakeChat extends EventEmitter<ClientEvents> implements ChatConnecti
 		return this.kept.filter(kept => kept.conversation === conversation && kept.seq < (options.before ?? Infinity)).slice(-options.limit);
 	}
 
+	historyConversations(): string[] {
+		return [...new Set(this.kept.map(kept => kept.conversation))];
+	}
+
 	historyFrom(): HistoryEntry[] {
 		return [];
 	}
