@@ -121,6 +121,17 @@ describe('im-tui --json against a real relay', () => {
 		expect(await quit(client)).toBe(0);
 	});
 
+	it('--keep-history off: a message goes out and nothing is kept', {timeout: 30_000}, async () => {
+		const client = alice(tempDir(), ['--keep-history', 'off'], {}, 'frank');
+		await client.waitLine({type: 'event', event: 'welcome'});
+		client.send({type: 'send', to: 'bob', text: 'not kept', ref: 1});
+		const sent = await client.waitLine({type: 'sent', ref: 1});
+		await client.waitLine({type: 'event', event: 'accepted', id: sent.id});
+		client.send({type: 'history', with: 'bob', ref: 'h'});
+		expect((await client.waitLine({type: 'history', ref: 'h'})).messages).toEqual([]);
+		expect(await quit(client)).toBe(0);
+	});
+
 	it('an unknown relay without --trust: a sentence on stderr, exit 3', async () => {
 		const client = spawnJsonClient(relay.port, tempDir(), ['--user', 'dave']);
 		expect(await client.exited).toBe(3);
