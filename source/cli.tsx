@@ -7,6 +7,7 @@ import process from 'node:process';
 import React from 'react';
 import {render} from 'ink';
 import {parseFlags, usageError} from './cli-flags.js';
+import {parseRetention, passphraseFrom, passphraseVariable} from './client-flags.js';
 import {App} from './components/app.js';
 import {parsePort, portError, usernameError} from './components/connect-form.js';
 import {parseFingerprint} from './crypto/keys.js';
@@ -34,6 +35,17 @@ const cli = parseFlags(
 	                       conversation not on screen (default on)
 	  --mouse              Scroll with the mouse wheel (the terminal then needs
 	                       Shift to select text)
+	  --keep-history DAYS|forever|off
+	                       How long messages are kept on this device (default
+	                       forever; DAYS 1 to 36500; off keeps none and deletes
+	                       what was kept)
+	  --passphrase-file FILE
+	                       Encrypt this account's database with the first line of
+	                       FILE (an account without one is encrypted with it);
+	                       without the flag, IM_TUI_PASSPHRASE is used when set
+	  --json               No screen: commands and events as JSON lines on stdin
+	                       and stdout, for scripts and bots (needs --host, --port
+	                       and --user; see the README, "Scripts and bots")
 	  --help, --version
 
 	Whatever of host, port and user is missing is asked for on screen.
@@ -54,6 +66,9 @@ const cli = parseFlags(
 			trust: {type: 'string'},
 			configDir: {type: 'string'},
 			dataDir: {type: 'string'},
+			keepHistory: {type: 'string', default: 'forever'},
+			passphraseFile: {type: 'string'},
+			json: {type: 'boolean', default: false},
 		},
 	},
 );
@@ -72,15 +87,37 @@ const trustFingerprint = trust === undefined ? undefined : parseFingerprint(trus
 if (trust !== undefined && trustFingerprint === undefined) usage("--trust must be the relay's fingerprint: 64 hex digits");
 if (cli.flags.dataDir !== undefined && cli.flags.dataDir.trim() === '') usage('--data-dir must name a directory');
 if (cli.flags.bell !== 'on' && cli.flags.bell !== 'off') usage('--bell must be on or off');
-if (!process.stdin.isTTY || !process.stdout.isTTY) {
-	process.stderr.write('im-tui: stdin and stdout must be a terminal (im-tui is a full-screen chat; run it in a terminal, not a pipe)\n');
-	process.exit(2);
-}
+const retention = parseRetention(cli.flags.keepHistory);
+if (!retention.ok) usage(retention.message);
+const passphrase = passphraseFrom(cli.flags.passphraseFile, process.env);
+if (!passphrase.ok) usage(passphrase.message);
+// Read once: nothing this process starts needs it.
+delete process.env[passphraseVariable];
 
 const configHome = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
 const knownRelaysPath = join(cli.flags.configDir ?? join(configHome, 'im-tui'), 'known_relays.json');
 const dataHome = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
 const dataDir = resolve(cli.flags.dataDir ?? join(dataHome, 'im-tui'));
+
+if (cli.flags.json) {
+	if (host === undefined || port === undefined || user === undefined) usage('--json needs --host, --port and --user (a script cannot answer questions on screen)');
+	const {jsonMain} = await import('./json-mode/main.js');
+	await jsonMain({
+		host: host.trim(),
+		port,
+		username: user.trim(),
+		trustFingerprint,
+		knownRelaysPath,
+		dataDir,
+		passphrase: passphrase.value,
+		retention: retention.value,
+	});
+}
+
+if (!process.stdin.isTTY || !process.stdout.isTTY) {
+	process.stderr.write('im-tui: stdin and stdout must be a terminal (im-tui is a full-screen chat; run it in a terminal, not a pipe, or use --json)\n');
+	process.exit(2);
+}
 
 // no-color.org: set and not empty.
 const color = cli.flags.color && !process.env.NO_COLOR;
@@ -119,6 +156,8 @@ const instance = render(
 		trustFingerprint={trustFingerprint}
 		knownRelaysPath={knownRelaysPath}
 		dataDir={dataDir}
+		passphrase={passphrase.value}
+		retention={retention.value}
 		color={color}
 		bell={cli.flags.bell === 'on'}
 	/>,

@@ -18,7 +18,7 @@ export const rateLimitPauseMs = 1000;
 export const maxRateLimitPauseMs = 30_000;
 
 /** Refusals that mean "not now" (PROTOCOL.md section 5): the envelope is sent again, unchanged. */
-const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'lookup_throttled']);
+export const sendAgainCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'lookup_throttled']);
 
 /**
  * Sends what waits in the outbox on the attached connection, in order, paced by what the relay

@@ -5,6 +5,7 @@ import {KeyboardProvider, useKeyErrors, useKeys} from '../hooks/use-keys.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {ChatClient} from '../client/chat-client.js';
 import type {ChatConnection, ClientOptions} from '../client/client-events.js';
+import type {Retention} from '../client/history.js';
 import {relayAddress} from '../client/known-relays.js';
 import {ChatScreen} from './chat-screen.js';
 import {ConnectForm, type ConnectValues} from './connect-form.js';
@@ -22,6 +23,10 @@ export type AppProps = {
 	knownRelaysPath: string;
 	/** Where the client keeps identities, contact pins and counters (ClientOptions.dataDir). */
 	dataDir: string;
+	/** Opens (or encrypts) the account's database (ClientOptions.passphrase). */
+	passphrase?: string;
+	/** How long messages are kept on this device (ClientOptions.retention). */
+	retention?: Retention;
 	createConnection?: (options: ClientOptions) => ChatConnection;
 	/** False under NO_COLOR or --no-color: no colour escape is drawn. */
 	color?: boolean;
@@ -45,11 +50,22 @@ export function App({color = true, ...props}: AppProps) {
 	);
 }
 
-function Screen({host, port, username, trustFingerprint, knownRelaysPath, dataDir, createConnection = options => new ChatClient(options), bell = true}: Omit<AppProps, 'color'>) {
+function Screen({
+	host,
+	port,
+	username,
+	trustFingerprint,
+	knownRelaysPath,
+	dataDir,
+	passphrase,
+	retention,
+	createConnection = options => new ChatClient(options),
+	bell = true,
+}: Omit<AppProps, 'color'>) {
 	const {exit} = useApp();
 	const {columns, rows} = useTerminalSize();
 	const open = (values: ConnectValues) => ({
-		connection: createConnection({host: values.host, port: values.port, knownRelaysPath, dataDir, trustFingerprint}),
+		connection: createConnection({host: values.host, port: values.port, knownRelaysPath, dataDir, trustFingerprint, passphrase, retention}),
 		username: values.username,
 	});
 	// Creating a connection does not connect it: Session does, once it listens to it.
