@@ -3,6 +3,7 @@ import {isValidUsername} from '../../net/usernames.js';
 import {sanitizeLines} from '../../sanitize.js';
 import {allOffline, presence, updateContact, welcome} from './contacts.js';
 import {conversationList, nextUnread, select, step} from './conversations.js';
+import {forgotten, keptLoaded, touchKept} from './kept.js';
 import {found, lookupFailed, whoOnline} from './lookups.js';
 import {addLine, addStatus, addSystemLine, hasMessage, markUnread, replaceLast} from './lines.js';
 import {outgoing, queueWaiting, receipt, relayError, stored, unsent} from './sent-messages.js';
@@ -58,6 +59,9 @@ export function createChatState(
 		maxTotalLines: options.maxTotalLines ?? defaultMaxTotalLines,
 		maxTotalChars: options.maxTotalChars ?? defaultMaxTotalChars,
 		held: {lines: 0, chars: 0},
+		kept: new Map(),
+		keptLoaded: false,
+		keptRevision: 0,
 	};
 }
 
@@ -154,11 +158,11 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'accepted': {
-			return stored(state, action.ack.id, action.ack.time);
+			return touchKept(stored(state, action.ack.id, action.ack.time), state, action.ack.id);
 		}
 
 		case 'delivered': {
-			return receipt(state, action.receipt.id, action.receipt.by);
+			return touchKept(receipt(state, action.receipt.id, action.receipt.by), state, action.receipt.id);
 		}
 
 		case 'gap': {
@@ -182,7 +186,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'relay-error': {
-			return relayError(state, action.error, action.time);
+			const {ref} = action.error;
+			return ref === null ? relayError(state, action.error, action.time) : touchKept(relayError(state, action.error, action.time), state, ref);
 		}
 
 		case 'local-error': {
@@ -206,7 +211,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'unsent': {
-			return unsent(state, action.unsent, action.time);
+			return touchKept(unsent(state, action.unsent, action.time), state, action.unsent.id);
 		}
 
 		case 'closed': {
@@ -237,6 +242,14 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'verify-close': {
 			return {...state, verification: undefined};
+		}
+
+		case 'kept': {
+			return keptLoaded(state, action.kept);
+		}
+
+		case 'forgotten': {
+			return forgotten(state, action.key, action.count, action.time);
 		}
 
 		case 'local': {
