@@ -90,8 +90,15 @@ describe('the kept part of a conversation, read a page at a time', () => {
 		expect(window.below).toBe(1000 - 19 + 1);
 		expect(calls.largest).toBeLessThanOrEqual(500);
 		// Ctrl+Home: the oldest at the top.
-		const top = logWindow(source, scrollToTop(source, 20, rowsOf), 20, rowsOf);
+		const topPosition = scrollToTop(source, 20, rowsOf);
+		const top = logWindow(source, topPosition, 20, rowsOf);
 		expect(top.rows[0]!.map(segment => segment.text).join('')).toContain('<amy> old 1');
+		// A page down from there counts from what it counted at the top, and counts right.
+		const down = scrollBy(source, topPosition, 18, 20, rowsOf);
+		const rowsBefore = calls.rows;
+		const fresh = compositeSource(keptPart(fake, 'amy', newest, {me: 'me1'}), [live(0, 'live a')]);
+		expect(logWindow(source, down, 20, rowsOf).below).toBe(logWindow(fresh, down, 20, rowsOf).below);
+		expect(calls.rows - rowsBefore).toBeLessThan(100);
 	});
 });
 

@@ -75,6 +75,20 @@ export function keptPart(reader: KeptReader, conversation: string, newest: numbe
 		return made;
 	};
 
+	const remember = (from: number, total: number) => {
+		counts.set(from, total);
+		if (counts.size > checkpoints) {
+			for (const known of counts.keys()) {
+				if (known !== newest) {
+					counts.delete(known);
+					break;
+				}
+			}
+		}
+
+		return total;
+	};
+
 	/** Kept entries from history seq `from` on, in pages, until `visit` says stop or they end. */
 	const forward = (from: number, visit: (entry: HistoryEntry) => boolean, page = maxHistoryPage) => {
 		let cursor = from;
@@ -121,27 +135,30 @@ export function keptPart(reader: KeptReader, conversation: string, newest: numbe
 		countAfter(seq) {
 			const from = historySeq(seq);
 			if (from >= newest) return 0;
-			// From the nearest count known after it: scrolling moves a page at a time, so this reads a page.
-			let anchor = newest;
-			for (const known of counts.keys()) if (known > from && known < anchor) anchor = known;
-			let count = 0;
-			forward(from + 1, entry => {
-				if (entry.seq > anchor) return false;
-				count++;
-				return entry.seq < anchor;
-			});
-			const total = count + counts.get(anchor)!;
-			counts.set(from, total);
-			if (counts.size > checkpoints) {
-				for (const known of counts.keys()) {
-					if (known !== newest) {
-						counts.delete(known);
-						break;
-					}
-				}
+			// From the nearest count known, above or below: scrolling moves a page at a time, so this reads a page.
+			let above = newest;
+			let below: number | undefined;
+			for (const known of counts.keys()) {
+				if (known > from && known < above) above = known;
+				if (known < from && (below === undefined || known > below)) below = known;
 			}
 
-			return total;
+			let count = 0;
+			const upTo = (last: number) => (entry: HistoryEntry) => {
+				if (entry.seq > last) return false;
+				count++;
+				return entry.seq < last;
+			};
+
+			if (below !== undefined && from - below < above - from) {
+				// What comes after `below`, less the messages up to `from`.
+				// Seqs are shared by every conversation: the gap between them bounds the messages in it.
+				forward(below + 1, upTo(from), Math.min(maxHistoryPage, from - below));
+				return remember(from, counts.get(below)! - count);
+			}
+
+			forward(from + 1, upTo(above), Math.min(maxHistoryPage, above - from));
+			return remember(from, count + counts.get(above)!);
 		},
 		get(seq, skip) {
 			const wanted = historySeq(seq);
