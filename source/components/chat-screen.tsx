@@ -7,18 +7,20 @@ import {maxTextBytes} from '../hooks/use-chat.js';
 import {useBell} from '../hooks/use-bell.js';
 import {useKeys} from '../hooks/use-keys.js';
 import {useNow} from '../hooks/use-now.js';
+import {useLogSources} from '../hooks/use-log-sources.js';
 import {useScrollback} from '../hooks/use-scrollback.js';
 import {isKey, type Key} from '../terminal/keys.js';
 import {completeCommand, foldRows, helpText, parseCommand, type ParsedCommand} from './commands.js';
 import {inputPrompt, InputBox} from './input-box.js';
 import {editorHeight} from './line-editor/line-editor-view.js';
 import {useLineEditor} from './line-editor/use-line-editor.js';
-import {lineRows} from './message-log/line-rows.js';
-import {memorySource} from './message-log/line-source.js';
+import {lineRows, type Row} from './message-log/line-rows.js';
 import {MessageLog} from './message-log/message-log.js';
 import {logWindow} from './message-log/scroll.js';
 import {Sidebar} from './sidebar.js';
 import {matchingEntries, searchKey} from './sidebar-search.js';
+import {searchPage, SearchView} from './search/search-view.js';
+import {useHistoryCommands, type Mark} from './search/use-history-commands.js';
 import {StatusLine} from './status-line.js';
 
 type Props = {
@@ -40,6 +42,11 @@ function completionNames(state: ChatState): string[] {
 	names.delete(statusView);
 	if (state.me !== undefined) names.delete(state.me);
 	return [...names].sort();
+}
+
+/** A line a search jumped to, in reverse video. */
+function marked(rows: readonly Row[]): Row[] {
+	return rows.map(row => row.map(segment => ({text: segment.text, style: {...segment.style, inverse: true}})));
 }
 
 function sidebarWidthFor(width: number): number {
@@ -71,6 +78,8 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 			actions.note(on ? `Messages longer than ${foldRows} rows are folded; /fold off shows them whole.` : 'Messages are shown whole; /fold on folds long ones again.');
 		} else if (command.name === 'msg') actions.openConversation(command.target, command.text);
 		else if (command.name === 'who') actions.who();
+		else if (command.name === 'search') history.open(command.words);
+		else if (command.name === 'forget') history.forget(command.target);
 		else actions.command(command);
 	};
 
@@ -107,8 +116,11 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 	const mainHeight = Math.max(height - 1 - inputRows, 1);
 
 	const lines = state.conversations.get(selected);
-	const source = useMemo(() => memorySource(lines ?? []), [lines]);
-	const rowsOf = useCallback(
+	const sources = useLogSources(actions.history, state.me);
+	const keptNewest = state.kept.get(selected);
+	// eslint-disable-next-line react-hooks/exhaustive-deps
+	const source = useMemo(() => sources.of(selected, state), [sources, selected, lines, keptNewest, state.keptRevision]);
+	const layout = useCallback(
 		(line: Parameters<typeof lineRows>[0]) => lineRows(line, {width: logWidth, me: state.me, maxRows: fold ? foldRows : Number.POSITIVE_INFINITY}),
 		[logWidth, state.me, fold],
 	);
@@ -137,7 +149,12 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		setSearch(next);
 		if (step.type === 'submit') submitSearch(query);
 	};
+	// The line a search jumped to, marked.
+	const [mark, setMark] = useState<Mark | undefined>(undefined);
+	const markSeq = mark?.key === selected ? mark.seq : undefined;
+	const rowsOf = useCallback((line: Parameters<typeof lineRows>[0]) => (line.seq === markSeq ? marked(layout(line)) : layout(line)), [layout, markSeq]);
 	const scrollback = useScrollback(rowsOf, mainHeight);
+	const history = useHistoryCommands({actions, sources, scrollback, setMark, pageRows: Math.max(searchPage(mainHeight) - 1, 1)});
 	const position = scrollback.position(selected);
 	const window = useMemo(() => logWindow(source, position, mainHeight, rowsOf), [source, position, mainHeight, rowsOf]);
 	const page = Math.max(mainHeight - 2, 1);
@@ -146,8 +163,9 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		// The conversation on screen now: an earlier key of this burst may have chosen another.
 		const latest = actions.snapshot();
 		const shown = latest.selected ?? statusView;
-		const lines = () => memorySource(latest.conversations.get(shown) ?? []);
+		const lines = () => sources.of(shown, latest);
 		const query = searchRef.current;
+		if (history.handleKey(key)) return;
 		if (query !== undefined) onSearchKey(query, key);
 		else if (isKey(key, 'g', {ctrl: true})) {
 			searchRef.current = '';
@@ -168,7 +186,11 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 			<Box height={mainHeight} flexShrink={0}>
 				<Sidebar entries={shownEntries} width={sidebarWidth} height={mainHeight} search={search} />
 				<Box marginLeft={1}>
-					<MessageLog window={window} pinned={!position.follow} width={logWidth} height={mainHeight} />
+					{history.search ? (
+						<SearchView search={history.search} me={state.me} width={logWidth} height={mainHeight} />
+					) : (
+						<MessageLog window={window} pinned={!position.follow} width={logWidth} height={mainHeight} />
+					)}
 				</Box>
 			</Box>
 			<StatusLine status={state.status} relay={state.relay} me={state.me} notice={state.notice} width={width} reconnectAt={state.reconnect?.at} now={now} />

@@ -12,7 +12,11 @@ export type Command =
 	| {name: 'who'}
 	/** `text` as typed after the name (undefined when there is none). */
 	| {name: 'msg'; target: string; text: string | undefined}
-	| {name: 'trust' | 'verify' | 'unverify'; target: string | undefined};
+	| {name: 'trust' | 'verify' | 'unverify'; target: string | undefined}
+	/** The words as typed. */
+	| {name: 'search'; words: string}
+	/** A username or '#everyone'; undefined: the conversation selected. */
+	| {name: 'forget'; target: string | undefined};
 
 export type ParsedCommand = {ok: true; command: Command} | {ok: false; error: string};
 
@@ -30,6 +34,8 @@ export const commands: readonly Spec[] = [
 	{name: 'unverify', usage: '/unverify NAME', help: "clears NAME's verified mark"},
 	{name: 'trust', usage: '/trust NAME', help: "accepts NAME's changed identity key and opens the messages held behind it"},
 	{name: 'fold', usage: '/fold [on|off]', help: `folds messages longer than ${foldRows} rows (on, the default) or shows them whole; alone, switches`},
+	{name: 'search', usage: '/search WORDS', help: 'finds the messages kept on this device that hold every word (or a word starting so), in all conversations'},
+	{name: 'forget', usage: '/forget [NAME]', help: 'deletes a conversation (NAME, #everyone) from this device, after you repeat it within 10 s'},
 ];
 
 export const helpText = [
@@ -41,6 +47,7 @@ export const helpText = [
 	'  PgUp/PgDn scroll; Ctrl+Home/Ctrl+End (or Alt+Home/Alt+End) the oldest / the newest; Enter sends; Alt+Enter a new line;',
 	'  Tab completes; Ctrl+P/Ctrl+N what you sent; Ctrl+A/E, Ctrl+B/F, Alt+B/F move; Ctrl+W, Ctrl+U, Ctrl+K, Alt+Backspace, Alt+D cut;',
 	'  Ctrl+Y puts back what was cut; Ctrl+C or /quit leaves.',
+	'  /search results: Up/Down, PgUp/PgDn choose one, Enter shows it marked in its conversation, Esc closes.',
 	'Sidebar: your contacts, ● online, ○ offline, ✓ verified, ! identity key changed, (N) unread; then "online now": who logged in last.',
 	'Messages: … sending, · stored by the relay, ✓ delivered.',
 ];
@@ -76,6 +83,13 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 		return {ok: true, command: {name, target: check.username, text: after.trim() === '' ? undefined : after}};
 	}
 
+	if (name === 'search') {
+		const words = line.trimStart().slice(word.length).trim();
+		return words === '' ? {ok: false, error: `Usage: ${spec.usage}.`} : {ok: true, command: {name, words}};
+	}
+
+	if (name === 'forget') return parseForget(rest, spec.usage);
+
 	if (name === 'help' || name === 'quit' || name === 'who') {
 		return rest.length === 0 ? {ok: true, command: {name}} : {ok: false, error: `${spec.usage} takes nothing after it.`};
 	}
@@ -90,4 +104,14 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 	}
 
 	return {ok: true, command: {name, target: check.username}};
+}
+
+function parseForget(rest: readonly string[], usage: string): ParsedCommand {
+	if (rest.length > 1) return {ok: false, error: `Usage: ${usage} (one name, or #everyone).`};
+	const [raw] = rest;
+	if (raw === undefined) return {ok: true, command: {name: 'forget', target: undefined}};
+	if (raw.toLowerCase() === '#everyone') return {ok: true, command: {name: 'forget', target: '#everyone'}};
+	const check = checkUsername(raw);
+	if (!check.ok) return {ok: false, error: `${usage}: "${raw}" is not a username (1 to 32 of a-z, 0-9, _ and -) nor #everyone.`};
+	return {ok: true, command: {name: 'forget', target: check.username}};
 }

@@ -1,14 +1,26 @@
 import {useEffect, useMemo, useRef, useSyncExternalStore} from 'react';
 import {chatReducer, createChatState} from './chat-state/reducer.js';
 import {everyone, statusView, type ChatAction, type ChatState, type ConversationKey, type SystemTone} from './chat-state/types.js';
-import type {ChatConnection, ClientEvents} from '../client/client-events.js';
+import type {ChatConnection, ClientEvents, HistoryEntry} from '../client/client-events.js';
+import type {KeptReader} from '../components/message-log/kept-source.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
 import {lookupActions, type LookupActions} from './lookup-actions.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
 export const maxTextBytes = 8192;
 
+/** The history kept on this device, read through the connection; a read that fails reads nothing. */
+export type KeptHistory = KeptReader & {
+	search(words: string, limit?: number): HistoryEntry[];
+};
+
+/** Conversations read at login for the sidebar, at most (the most recent first). */
+export const maxKeptConversations = 1000;
+
 export type ChatActions = ContactActions & LookupActions & {
+	history: KeptHistory;
+	/** Deletes conversation `key`'s kept messages from this device; they go from the screen, and a line says how many went. */
+	forget(key: ConversationKey): void;
 	/** Sends text to the selected conversation; false (with a system line saying why) if it was not sent. */
 	send(text: string): boolean;
 	selectNext(): void;
@@ -47,6 +59,26 @@ function listen<E extends keyof ClientEvents>(
 
 function errorText(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
+}
+
+function reading<A extends unknown[], T>(read: (...args: A) => T[]): (...args: A) => T[] {
+	return (...args) => {
+		try {
+			return read(...args);
+		} catch {
+			return [];
+		}
+	};
+}
+
+/** The conversations kept on this device as this run logs in, each with its newest history seq. */
+function keptAtLogin(connection: ChatConnection, me: string): Array<[ConversationKey, number]> {
+	try {
+		const keys = connection.historyConversations().filter(key => key !== me).slice(0, maxKeptConversations);
+		return keys.map(key => [key, connection.history(key, {limit: 1})[0]?.seq ?? 0]);
+	} catch {
+		return [];
+	}
 }
 
 type ChatStore = {getState: () => ChatState; dispatch: (action: ChatAction) => void; subscribe: (listener: () => void) => () => void};
@@ -136,10 +168,25 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 
 		const lookups = lookupActions({connection, state: getState, dispatch, now, sendTo});
 
+		const history: KeptHistory = {
+			history: reading((conversation: string, options: {before?: number; limit: number}) => connection.history(conversation, options)),
+			historyFrom: reading((conversation: string, seq: number, limit: number) => connection.historyFrom(conversation, seq, limit)),
+			search: reading((words: string, limit?: number) => connection.search(words, limit)),
+		};
+
 		return {
 			...contacts,
 			...lookups,
 			note,
+			history,
+			forget(key) {
+				try {
+					const count = connection.forget(key);
+					dispatch({type: 'forgotten', key, count, time: now()});
+				} catch (error) {
+					note(`Could not delete the messages kept of ${key}: ${errorText(error)}`, 'error');
+				}
+			},
 			send(text) {
 				const to = getState().selected;
 				if (to === undefined || to === statusView) {
@@ -215,6 +262,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			}),
 			listen(connection, 'welcome', welcome => {
 				autoLogin.current = undefined;
+				if (!getState().keptLoaded) dispatch({type: 'kept', kept: keptAtLogin(connection, welcome.username)});
 				dispatch({type: 'welcome', welcome, time: now()});
 			}),
 			listen(connection, 'found', found => {
@@ -245,7 +293,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 		return () => {
 			for (const off of unsubscribe) off();
 		};
-	}, [connection, actions, dispatch]);
+	}, [connection, actions, dispatch, getState]);
 
 	return {state, actions};
 }

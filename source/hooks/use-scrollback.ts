@@ -1,7 +1,7 @@
 import {useCallback, useState} from 'react';
 import type {ConversationKey} from './chat-state/types.js';
 import type {LineSource} from '../components/message-log/line-source.js';
-import {following, scrollBy, scrollToTop, type RowsOf, type ScrollPosition} from '../components/message-log/scroll.js';
+import {following, revealLine, scrollBy, scrollToTop, type RowsOf, type ScrollPosition} from '../components/message-log/scroll.js';
 
 export type Scrollback = {
 	position(key: ConversationKey): ScrollPosition;
@@ -11,6 +11,8 @@ export type Scrollback = {
 	top(key: ConversationKey, source: LineSource): void;
 	/** The newest lines, following what arrives. */
 	bottom(key: ConversationKey): void;
+	/** Line `seq` of `source` on screen. */
+	reveal(key: ConversationKey, source: LineSource, seq: number): void;
 };
 
 /**
@@ -38,6 +40,9 @@ export function useScrollback(rowsOf: RowsOf, height: number): Scrollback {
 		},
 		bottom(key) {
 			update(key, () => following);
+		},
+		reveal(key, source, seq) {
+			update(key, () => revealLine(source, seq, height, rowsOf));
 		},
 	};
 }

@@ -292,9 +292,9 @@ describe('ChatScreen over a scripted connection', () => {
 	});
 
 	test('/help lists every command; a bad or unknown name gets a clear line', async () => {
-		const {connection, view} = await start([contact('amy')], {columns: 140, rows: 30});
+		const {connection, view} = await start([contact('amy')], {columns: 140, rows: 36});
 		await submit(view, '/help');
-		for (const usage of ['/help', '/quit', '/verify NAME', '/unverify NAME', '/trust NAME']) {
+		for (const usage of ['/help', '/quit', '/verify NAME', '/unverify NAME', '/trust NAME', '/search WORDS', '/forget [NAME]']) {
 			await waitFor(() => expect(log(view)).toContain(usage));
 		}
 

@@ -43,7 +43,7 @@ describe('parseCommand', () => {
 
 	test('/help lists every command', () => {
 		for (const spec of commands) expect(helpText.join('\n')).toContain(spec.usage);
-		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'help', 'msg', 'quit', 'trust', 'unverify', 'verify', 'who']);
+		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'forget', 'help', 'msg', 'quit', 'search', 'trust', 'unverify', 'verify', 'who']);
 	});
 });
 

@@ -4,7 +4,7 @@ import {toCells, widthOf, wrapCells, type Cell} from '../../terminal/cells.js';
 import type {ColorName} from '../theme.js';
 
 /** How a run of text is drawn. Colours are names; the theme decides whether they are used at all. */
-export type Style = {color?: ColorName; bold?: boolean; dim?: boolean; italic?: boolean};
+export type Style = {color?: ColorName; bold?: boolean; dim?: boolean; italic?: boolean; inverse?: boolean};
 
 export type Segment = {text: string; style: Style};
 
@@ -37,18 +37,26 @@ export function formatTime(time: number): string {
 
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-function sameDay(a: number, b: number): boolean {
+export function sameDay(a: number, b: number): boolean {
 	return new Date(a).toDateString() === new Date(b).toDateString();
+}
+
+/** "Dec 03 08:59"; "Dec 03 2023 08:59" in another year than `now`'s. */
+export function dateTimeLabel(time: number, now = Date.now()): string {
+	const date = new Date(time);
+	const year = date.getFullYear() === new Date(now).getFullYear() ? '' : ` ${date.getFullYear()}`;
+	return `${months[date.getMonth()]} ${String(date.getDate()).padStart(2, '0')}${year} ${formatTime(time)}`;
 }
 
 /**
  * A line's time; with its date when a received message says it was written on another day than
- * it arrived (the time is its sender's word: "Dec 03 08:59" cannot pass for today).
+ * it arrived (the time is its sender's word: "Dec 03 08:59" cannot pass for today), and for a
+ * message kept from another day.
  */
 export function timeLabel(line: ChatLine): string {
-	if (line.kind !== 'message' || line.arrived === undefined || sameDay(line.time, line.arrived)) return formatTime(line.time);
-	const date = new Date(line.time);
-	return `${months[date.getMonth()]} ${String(date.getDate()).padStart(2, '0')} ${formatTime(line.time)}`;
+	if (line.kind !== 'message') return formatTime(line.time);
+	if (line.dated !== true && (line.arrived === undefined || sameDay(line.time, line.arrived))) return formatTime(line.time);
+	return dateTimeLabel(line.time);
 }
 
 const cache = new WeakMap<ChatLine, {key: string; rows: Row[]}>();

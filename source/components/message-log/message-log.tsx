@@ -43,13 +43,13 @@ export const MessageLog = memo(function MessageLog({window, pinned, width, heigh
 	);
 });
 
-function LogRow({row, paint}: {row: Row; paint: ReturnType<typeof usePaint>}) {
+export function LogRow({row, paint}: {row: Row; paint: ReturnType<typeof usePaint>}) {
 	return (
 		<Box flexShrink={0} height={1}>
 			<Text wrap="truncate-end">
 				{row.map((segment, index) => (
 					// eslint-disable-next-line react/no-array-index-key
-					<Text key={index} color={paint(segment.style.color)} bold={segment.style.bold} dimColor={segment.style.dim} italic={segment.style.italic}>
+					<Text key={index} color={paint(segment.style.color)} bold={segment.style.bold} dimColor={segment.style.dim} italic={segment.style.italic} inverse={segment.style.inverse}>
 						{segment.text}
 					</Text>
 				))}

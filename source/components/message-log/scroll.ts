@@ -131,3 +131,11 @@ export function scrollToTop(source: LineSource, height: number, rowsOf: RowsOf, 
 		cursor = page.at(-1)!.seq;
 	}
 }
+
+/** Line `seq` on screen, about half a page above the bottom of the view (following when that is the newest rows). */
+export function revealLine(source: LineSource, seq: number, height: number, rowsOf: RowsOf): ScrollPosition {
+	const newest = source.before(undefined, 1)[0];
+	if (newest === undefined) return following;
+	const pinned: ScrollPosition = {follow: false, seq, hidden: 0, newestSeen: newest.seq};
+	return scrollBy(source, pinned, Math.floor(contentHeight(pinned, height) / 2), height, rowsOf);
+}

@@ -32,7 +32,9 @@ export function welcome(state: ChatState, welcome: WelcomeInfo, time: number): C
 	const motd = sanitizeLines(welcome.motd ?? '');
 	for (const line of motd) next = addStatus(next, 'announcement', line, time);
 	if (motd.length > 0) next = markUnread(next, statusView);
-	return next.selected === undefined ? select(next, online[0] ?? everyone) : next;
+	// The conversation kept from before that was the most recent opens first, as it was left.
+	const recent = [...next.kept.keys()][0];
+	return next.selected === undefined ? select(next, recent ?? online[0] ?? everyone) : next;
 }
 
 /**

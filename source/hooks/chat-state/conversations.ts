@@ -17,7 +17,7 @@ export function conversationList(state: ChatState): ConversationKey[] {
 }
 
 function knownNames(state: ChatState): Set<string> {
-	const names = new Set([...state.contacts.keys(), ...state.conversations.keys()]);
+	const names = new Set([...state.contacts.keys(), ...state.conversations.keys(), ...state.kept.keys()]);
 	if (state.selected !== undefined) names.add(state.selected);
 	names.delete(everyone);
 	names.delete(statusView);
@@ -29,9 +29,9 @@ export function onlineNow(state: ChatState, known = knownNames(state)): string[]
 	return state.who.names.filter(name => !known.has(name) && name !== state.me);
 }
 
-/** Whether there is a conversation with `name`: something was said in it. */
+/** Whether there is a conversation with `name`: something was said in it (in this run, or kept from before). */
 export function hasConversation(state: ChatState, name: string): boolean {
-	return (state.conversations.get(name)?.length ?? 0) > 0;
+	return (state.conversations.get(name)?.length ?? 0) > 0 || state.kept.has(name);
 }
 
 export type SidebarEntry = {

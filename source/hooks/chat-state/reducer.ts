@@ -3,6 +3,7 @@ import {sanitizeLines} from '../../sanitize.js';
 import {closed, loginErrorText, reconnecting} from './connection-events.js';
 import {presence, updateContact, welcome} from './contacts.js';
 import {conversationList, nextUnread, select, step} from './conversations.js';
+import {forgotten, keptLoaded, touchKept} from './kept.js';
 import {found, lookupFailed, whoOnline} from './lookups.js';
 import {addStatus, addSystemLine, markUnread} from './lines.js';
 import {gap, held, incoming, rejected} from './received.js';
@@ -47,6 +48,9 @@ export function createChatState(
 		maxTotalLines: options.maxTotalLines ?? defaultMaxTotalLines,
 		maxTotalChars: options.maxTotalChars ?? defaultMaxTotalChars,
 		held: {lines: 0, chars: 0},
+		kept: new Map(),
+		keptLoaded: false,
+		keptRevision: 0,
 	};
 }
 
@@ -143,11 +147,11 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'accepted': {
-			return stored(state, action.ack.id, action.ack.time);
+			return touchKept(stored(state, action.ack.id, action.ack.time), state, action.ack.id);
 		}
 
 		case 'delivered': {
-			return receipt(state, action.receipt.id, action.receipt.by);
+			return touchKept(receipt(state, action.receipt.id, action.receipt.by), state, action.receipt.id);
 		}
 
 		case 'gap': {
@@ -163,7 +167,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'relay-error': {
-			return relayError(state, action.error, action.time);
+			const {ref} = action.error;
+			return ref === null ? relayError(state, action.error, action.time) : touchKept(relayError(state, action.error, action.time), state, ref);
 		}
 
 		case 'local-error': {
@@ -187,7 +192,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 		}
 
 		case 'unsent': {
-			return unsent(state, action.unsent, action.time);
+			return touchKept(unsent(state, action.unsent, action.time), state, action.unsent.id);
 		}
 
 		case 'closed': {
@@ -218,6 +223,14 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'verify-close': {
 			return {...state, verification: undefined};
+		}
+
+		case 'kept': {
+			return keptLoaded(state, action.kept);
+		}
+
+		case 'forgotten': {
+			return forgotten(state, action.key, action.count, action.time);
 		}
 
 		case 'local': {

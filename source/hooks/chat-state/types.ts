@@ -34,6 +34,8 @@ export type MessageLine = {
 	time: number;
 	/** For a received message, when the relay took it: the date is shown too when it is another day. */
 	arrived?: number;
+	/** A kept message (an earlier run) of another day than today: its date is shown too. */
+	dated?: boolean;
 	/** Set on the messages this user sent. */
 	delivery?: Delivery;
 	/** On this user's messages to everyone: who was sent a copy, and who confirmed it. */
@@ -90,6 +92,16 @@ export type ChatState = {
 	maxTotalChars: number;
 	/** What all conversations hold now. */
 	held: {lines: number; chars: number};
+	/**
+	 * The conversations with messages kept on this device when this run logged in, the most recent
+	 * first, each with its newest kept history seq then: what is older is read from the database page
+	 * by page as the log scrolls (never held here), what came after is in `conversations`.
+	 */
+	kept: ReadonlyMap<ConversationKey, number>;
+	/** Whether `kept` was read (once per run, at the first welcome). */
+	keptLoaded: boolean;
+	/** Grows when a kept message of an earlier run may have changed (a receipt for it came): the log reads it again. */
+	keptRevision: number;
 };
 
 export type ChatAction =
@@ -130,5 +142,9 @@ export type ChatAction =
 	| {type: 'select-unread'}
 	| {type: 'verify-open'; username: string; safetyNumber: string}
 	| {type: 'verify-close'}
+	/** The conversations with kept history at login, the most recent first, each with its newest kept seq. */
+	| {type: 'kept'; kept: ReadonlyArray<[ConversationKey, number]>}
+	/** Conversation `key`'s history was deleted from this device: `count` messages. */
+	| {type: 'forgotten'; key: ConversationKey; count: number; time: number}
 	/** A line of our own (command output, a refusal); in the selected conversation unless one is named. */
 	| {type: 'local'; tone: SystemTone; text: string; time: number; conversation?: ConversationKey};

@@ -1,0 +1,93 @@
+import {join} from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {ChatClient} from '../../source/client/chat-client.js';
+import {next} from '../helpers/chat.js';
+import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
+import {tempDir} from '../helpers/temp-dir.js';
+import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
+
+// The built client in a real terminal: what bob was sent in one run is on his screen in the next,
+// PgUp reaches the oldest of it, and /search finds it.
+
+const columns = 100;
+const rows = 30;
+const waitMs = 15_000;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+afterEach(async () => {
+	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function headlessUser(relay: RelayProcess, username: string): Promise<ChatClient> {
+	const client = new ChatClient({host: '127.0.0.1', port: relay.port, knownRelaysPath: join(tempDir(), 'known_relays.json'), dataDir: tempDir(), trustFingerprint: relay.fingerprint});
+	cleanups.push(async () => client.close());
+	const asked = next(client, 'login-request', waitMs);
+	client.connect();
+	await asked;
+	const welcomed = next(client, 'welcome', waitMs);
+	client.login(username);
+	await welcomed;
+	return client;
+}
+
+describe('the history kept on this device, in a real terminal (tmux)', () => {
+	it('bob quits and starts again: the conversation with alice is on screen, PgUp reaches its oldest message, /search finds one', {timeout: 120_000}, async context => {
+		if (tmuxVersion() === undefined) {
+			if (process.env.IM_TUI_REAL_CI === 'true') throw new Error('tmux is not installed, and CI must run the real-terminal tests: install tmux.');
+			context.skip('tmux is not installed; the real-terminal end-to-end test needs it');
+		}
+
+		const relay = await spawnRelay(['--data-dir', join(tempDir(), 'relay')]);
+		cleanups.push(async () => {
+			relay.child.kill('SIGTERM');
+			await relay.exited;
+		});
+		const tmux: Tmux = privateTmux();
+		cleanups.push(async () => tmux.kill());
+		const home = tempDir('im-tui-e2e-');
+		const client = [process.execPath, clientBin, '--host', '127.0.0.1', '--port', String(relay.port), '--trust', relay.fingerprint, '--user', 'bob'];
+		const command = `XDG_CONFIG_HOME=${shellQuote(join(home, 'config'))} XDG_DATA_HOME=${shellQuote(join(home, 'data'))} ${client.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 600`;
+		const ui = async (session: string, ...patterns: Array<string | RegExp>) =>
+			tmux.waitForScreen(session, screen => patterns.every(pattern => (typeof pattern === 'string' ? screen.includes(pattern) : pattern.test(screen))), {
+				timeoutMs: waitMs,
+				description: patterns.map(String).join(' and '),
+			});
+
+		await tmux.newSession('first', command, {columns, rows});
+		await ui('first', '[online]', 'you: bob');
+		const alice = await headlessUser(relay, 'alice');
+		// Delivered: bob's client has them all, and kept them.
+		const delivered = new Promise<void>((resolve, reject) => {
+			const confirmed = new Set<string>();
+			const timer = setTimeout(() => reject(new Error(`${confirmed.size} of 60 messages were confirmed`)), waitMs);
+			alice.on('delivered', ({id}) => {
+				confirmed.add(id);
+				if (confirmed.size === 60) {
+					clearTimeout(timer);
+					resolve();
+				}
+			});
+		});
+		for (let index = 1; index <= 60; index++) alice.send('bob', index === 7 ? 'the pineapple plan' : `note ${index}`);
+		await delivered;
+
+		await ui('first', /alice \(60\)|<alice> note 60/);
+		await tmux.type('first', '/quit');
+		await tmux.sendKeys('first', 'Enter');
+		expect(/EXIT=(\d+)/.exec(await ui('first', /EXIT=\d+/))?.[1]).toBe('0');
+
+		await tmux.newSession('second', command, {columns, rows});
+		// The conversation kept from before opens, newest at the bottom, with its date.
+		await ui('second', '[online]', 'to alice>', /<alice> note 60\s*\n/, /<alice> note 45/);
+		for (let page = 0; page < 5; page++) await tmux.sendKeys('second', 'PPage');
+		await ui('second', /<alice> note 1\s*\n/, /<alice> note 2\s*\n/, 'lines below');
+
+		await tmux.type('second', '/search pineapple');
+		await tmux.sendKeys('second', 'Enter');
+		await ui('second', 'Search "pineapple": 1 message', /alice\s+<alice> the pineapple plan/);
+		await tmux.sendKeys('second', 'Enter');
+		await ui('second', 'to alice>', /<alice> the pineapple plan\s*\n/);
+		expect(await tmux.capture('second')).not.toContain('Search "pineapple"');
+	});
+});
