@@ -5,6 +5,11 @@ import type {SessionSink} from './session-sink.js';
 /** User records per welcome or directory message: keeps each well inside one frame. */
 export const directoryChunk = 200;
 
+/** Pages a login of a user with `records` contacts is sent: a welcome, then a directory message per further 200 records. */
+export function directoryPageCount(records: number): number {
+	return Math.max(1, Math.ceil(records / directoryChunk));
+}
+
 /** The directory as a login sees it: `total` records, made a chunk at a time. */
 export type DirectorySource = {
 	total: number;

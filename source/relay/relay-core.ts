@@ -1,12 +1,12 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
 import {AccountFloodGuards, type FloodGuard} from './flood-guard.js';
-import {DeliveryQueue, type AckStats} from './delivery-queue.js';
-import {directoryChunk, namedDirectory, streamDirectory} from './directory-stream.js';
-import type {Logger} from './logger.js';
+import {DeliveryQueue} from './delivery-queue.js';
+import {directoryPageCount, namedDirectory, streamDirectory} from './directory-stream.js';
 import {LookupGuard} from './lookup-guard.js';
 import type {QuotaVerdict} from './queue-ledger.js';
-import {PresenceBatcher, realTimer, type Timer} from './presence-batcher.js';
+import {PresenceBatcher, realTimer} from './presence-batcher.js';
+import type {RelayCoreOptions, RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {RelayStore, StoredUser} from './relay-store.js';
 import {Session} from './session.js';
@@ -21,34 +21,6 @@ import {Listeners} from './who-view.js';
  * opens a Session per connection and gives it a sink. Nothing it holds grows with the number of
  * registered users: they stay on disk, read a name at a time.
  */
-export type RelayCoreOptions = {
-	motd: string | null;
-	relayIdentity: Buffer;
-	/** Every limit (relay-options.ts); the defaults for those absent. */
-	limits?: Partial<RelayLimits>;
-	/** Batched presence; on, every presenceFlushMs, with real timers when absent. */
-	presence?: {enabled: boolean; flushMs: number; timer: Timer};
-	/** Schedules commits of forwarded envelopes; real timers when absent. */
-	timer?: Timer;
-	clock: () => number;
-	log: Logger;
-};
-
-/** What the relay has done with the work clients asked of it: for operators, and for tests that count it. */
-export type RelayStats = AckStats & {
-	registrations: number;
-	lapsedRegistrations: number;
-	failedLogins: number;
-	refusedLogins: number;
-	/** Logged-in sessions of newcomers that gave their place to an account with priority. */
-	evictions: number;
-};
-
-/** A welcome, then a directory message per further 200 records. */
-function pages(records: number): number {
-	return Math.max(1, Math.ceil(records / directoryChunk));
-}
-
 export class RelayCore {
 	/** In login order: a login again moves to the end. */
 	private readonly online = new Map<string, Session>();
@@ -145,7 +117,7 @@ export class RelayCore {
 
 	/** Pages (the welcome and each directory message) a login of `username` would be sent, before any signature is checked. */
 	directoryPages(username: string): number {
-		return pages(this.directory.listedCount(username));
+		return directoryPageCount(this.directory.listedCount(username));
 	}
 
 	registeredCount(): number {
@@ -229,7 +201,7 @@ export class RelayCore {
 			return true;
 		}
 		const listed = this.directory.listedFor(username);
-		this.access.directorySent(session.address, pages(listed.length));
+		this.access.directorySent(session.address, directoryPageCount(listed.length));
 		this.listeners.add(username, session);
 		// Joins and leaves after this snapshot wait in the session until its list is out.
 		this.presence.welcomed(session);

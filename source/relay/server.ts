@@ -8,7 +8,8 @@ import {loadOrCreateRelayIdentity} from './identity-store.js';
 import {rateLimitedLogger} from './log-limiter.js';
 import {silentLogger, type Logger} from './logger.js';
 import {realTimer, type Timer} from './presence-batcher.js';
-import {RelayCore, type RelayStats} from './relay-core.js';
+import {RelayCore} from './relay-core.js';
+import type {RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 
 const queuePurgeIntervalMs = 60 * 60 * 1000;

@@ -1,0 +1,28 @@
+import type {AckStats} from './delivery-queue.js';
+import type {Logger} from './logger.js';
+import type {Timer} from './presence-batcher.js';
+import type {RelayLimits} from './relay-options.js';
+
+/** What a RelayCore is made with. */
+export type RelayCoreOptions = {
+	motd: string | null;
+	relayIdentity: Buffer;
+	/** Every limit (relay-options.ts); the defaults for those absent. */
+	limits?: Partial<RelayLimits>;
+	/** Batched presence; on, every presenceFlushMs, with real timers when absent. */
+	presence?: {enabled: boolean; flushMs: number; timer: Timer};
+	/** Schedules commits of forwarded envelopes; real timers when absent. */
+	timer?: Timer;
+	clock: () => number;
+	log: Logger;
+};
+
+/** What the relay has done with the work clients asked of it: for operators, and for tests that count it. */
+export type RelayStats = AckStats & {
+	registrations: number;
+	lapsedRegistrations: number;
+	failedLogins: number;
+	refusedLogins: number;
+	/** Logged-in sessions of newcomers that gave their place to an account with priority. */
+	evictions: number;
+};
