@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import {createPublicKey, diffieHellman, hkdfSync, KeyObject, timingSafeEqual} from 'node:crypto';
-import {isValidUsername} from '../net/usernames.js';
+import {isValidUsername} from './username-rule.js';
 import {Fernet} from './fernet.js';
 import {lp} from './length-prefix.js';
 import {generateRawKeyPair, publicKeyFromRaw, publicRaw, type RawKeyPair} from './raw-keys.js';

@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import {sign, timingSafeEqual, verify} from 'node:crypto';
-import {isValidUsername} from '../net/usernames.js';
+import {isValidUsername} from './username-rule.js';
 import {lp} from './length-prefix.js';
 import {generateRawKeyPair, publicKeyFromRaw, type RawKeyPair} from './raw-keys.js';
 

@@ -1,17 +1,6 @@
-export const maxUsernameLength = 32;
+import {maxUsernameLength, reservedUsernames, usernamePattern, isValidUsername} from '../crypto/username-rule.js';
 
-export const reservedUsernames: ReadonlySet<string> = new Set([
-	'system',
-	'everyone',
-	'relay',
-	'server',
-	'admin',
-	'root',
-	'all',
-	'me',
-]);
-
-const usernamePattern = /^[a-z0-9_-]{1,32}$/;
+export {maxUsernameLength, reservedUsernames, isValidUsername};
 
 /** ASCII case folding, the only folding the protocol does (PROTOCOL.md section 4). */
 export function foldUsername(name: string): string {
@@ -38,8 +27,4 @@ export function checkUsername(raw: string): UsernameCheck {
 /** A folded name of the username's shape, reserved or not: what a lookup's `missing` may hold. */
 export function isFoldedName(name: string): boolean {
 	return usernamePattern.test(name);
-}
-
-export function isValidUsername(name: string): boolean {
-	return usernamePattern.test(name) && !reservedUsernames.has(name);
 }

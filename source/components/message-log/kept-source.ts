@@ -1,5 +1,5 @@
 import {maxHistoryPage, type HistoryEntry} from '../../client/history.js';
-import {shownTime} from '../../hooks/chat-state/reducer.js';
+import {shownTime} from '../../hooks/chat-state/received.js';
 import {everyone, type MessageLine} from '../../hooks/chat-state/types.js';
 import {sameDay} from './line-rows.js';
 

@@ -1,5 +1,5 @@
 import type {HistoryEntry} from '../../client/history.js';
-import {shownTime} from '../../hooks/chat-state/reducer.js';
+import {shownTime} from '../../hooks/chat-state/received.js';
 import {safeName, sanitizeText} from '../../sanitize.js';
 import {dateTimeLabel, type Row, type Segment, type Style} from '../message-log/line-rows.js';
 
