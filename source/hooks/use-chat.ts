@@ -3,12 +3,13 @@ import {chatReducer, createChatState} from './chat-state/reducer.js';
 import {everyone, statusView, type ChatAction, type ChatState, type ConversationKey, type SystemTone} from './chat-state/types.js';
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
+import {loginActions, type LoginActions} from './login-actions.js';
 import {lookupActions, type LookupActions} from './lookup-actions.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
 export const maxTextBytes = 8192;
 
-export type ChatActions = ContactActions & LookupActions & {
+export type ChatActions = ContactActions & LookupActions & Omit<LoginActions, 'refused'> & {
 	/** Sends text to the selected conversation; false (with a system line saying why) if it was not sent. */
 	send(text: string): boolean;
 	selectNext(): void;
@@ -18,7 +19,6 @@ export type ChatActions = ContactActions & LookupActions & {
 	selectUnread(): void;
 	/** The state as it is now, every action so far applied (a render may not have caught up yet). */
 	snapshot(): ChatState;
-	login(username: string): void;
 	/** Answers relay-unknown. */
 	trustRelay(yes: boolean): void;
 	/** Adds a local system line (command output, a refusal): in the selected conversation, or the one named. */
@@ -31,6 +31,8 @@ export type UseChatOptions = {
 	 * until it is refused. A name the person enters later is kept the same way.
 	 */
 	username?: string;
+	/** A passphrase was given (--passphrase-file, IM_TUI_PASSPHRASE): none is asked for unless it is wrong. */
+	passphraseGiven?: boolean;
 	now?: () => number;
 };
 
@@ -84,6 +86,9 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 	nowRef.current = options.now ?? Date.now;
 	const autoLogin = useRef(options.username);
 	const decideRef = useRef<((trust: boolean) => void) | undefined>(undefined);
+	const passphraseGiven = useRef(options.passphraseGiven ?? false);
+	passphraseGiven.current = options.passphraseGiven ?? false;
+	const logins = useRef<LoginActions | undefined>(undefined);
 
 	const actions = useMemo<ChatActions>(() => {
 		const now = () => nowRef.current();
@@ -135,10 +140,13 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 		};
 
 		const lookups = lookupActions({connection, state: getState, dispatch, now, sendTo});
+		const login = loginActions({connection, dispatch, note, autoLogin, passphraseGiven: () => passphraseGiven.current});
+		logins.current = login;
 
 		return {
 			...contacts,
 			...lookups,
+			...login,
 			note,
 			send(text) {
 				const to = getState().selected;
@@ -168,16 +176,6 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				dispatch({type: 'select-unread'});
 			},
 			snapshot: getState,
-			login(username) {
-				try {
-					// Between connections, the client keeps the name for the next one.
-					connection.login(username);
-					autoLogin.current = username;
-					dispatch({type: 'login-sent', username});
-				} catch (error) {
-					note(`Could not log in: ${errorText(error)}`, 'error');
-				}
-			},
 			trustRelay(yes) {
 				const decide = decideRef.current;
 				decideRef.current = undefined;
@@ -209,8 +207,8 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				if (username !== undefined) actions.login(username);
 			}),
 			listen(connection, 'login-error', error => {
-				// Refused: the person chooses a name now.
-				autoLogin.current = undefined;
+				// Refused: the person chooses a name now (or types the passphrase again).
+				logins.current?.refused(error.code);
 				dispatch({type: 'login-error', error});
 			}),
 			listen(connection, 'welcome', welcome => {

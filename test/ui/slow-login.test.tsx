@@ -6,6 +6,7 @@ import {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientOptions} from '../../source/client/client-events.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {noPassphrase} from '../helpers/first-start.js';
 import {keys, press} from '../helpers/keys.js';
 import {renderApp, type AppView} from '../helpers/render-app.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -35,6 +36,7 @@ function startApp(relay: RunningRelay, props: Partial<AppProps> = {}) {
 			{...props}
 		/>,
 	);
+	noPassphrase(view);
 	return {view, client: () => created[0]!, created};
 }
 

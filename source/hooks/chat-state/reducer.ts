@@ -98,7 +98,21 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 			return {...state, login: {requested: false, pending: action.username, error: undefined}};
 		}
 
+		case 'passphrase-needed': {
+			return {...state, login: {requested: false, pending: undefined, error: undefined, passphrase: action.ask}};
+		}
+
+		case 'passphrase-cancel': {
+			return {...state, login: {requested: true, pending: undefined, error: undefined}};
+		}
+
 		case 'login-error': {
+			const {pending} = state.login;
+			if (pending !== undefined && (action.error.code === 'wrong_passphrase' || action.error.code === 'passphrase_required')) {
+				const error = action.error.code === 'wrong_passphrase' ? 'Wrong passphrase, nothing was changed.' : undefined;
+				return {...state, login: {requested: false, pending: undefined, error: undefined, passphrase: {username: pending, mode: 'unlock', error}}};
+			}
+
 			const message = loginErrorText(action.error);
 			return {
 				...state,
@@ -328,6 +342,7 @@ const loginAgainRefused: ReadonlySet<string> = new Set(['registration_closed', '
  * new names, also that an existing account is not affected.
  */
 export function loginErrorText({code, message}: {code: string; message: string}): string {
+	if (code === 'account_in_use') return 'Another im-tui is using this account: quit it first.';
 	if (code === 'registration_closed') return `${message.replace(/[.\s]+$/, '')}. A name this device registered before still logs in.`;
 	return message;
 }
