@@ -103,6 +103,9 @@ export async function terminalKeys(relay, {messages = 10_000, keys = 500} = {}) 
 	try {
 		({client: bob} = await personClient(relay, `kb${process.pid}`, join(place, 'bob')));
 		alice = terminal(['--host', '127.0.0.1', '--port', String(relay.port), '--trust', relay.fingerprint, '--user', `ka${process.pid}`, '--config-dir', join(place, 'alice'), '--data-dir', join(place, 'alice')]);
+		// A first start on this device: no passphrase (Enter).
+		await alice.waitFor(text => text.includes('Passphrase to encrypt your messages'));
+		alice.write('\r');
 		await alice.waitFor(text => text.includes('[online]') && text.includes(`to kb${process.pid}>`));
 		const loaded = performance.now();
 		// In runs the outbox can hold (1,000), each run sent once the relay has taken the one before.

@@ -42,6 +42,8 @@ export class ChatClient extends RelayLink implements ChatConnection {
 	private directory: PendingWelcome | undefined;
 	/** A name given by login() while no connection could take it: it goes out at the next login_request. */
 	private waitingName: string | undefined;
+	/** The passphrase given with waitingName: the account it opens (or makes) is opened with it. */
+	private waitingPassphrase: string | undefined;
 	private outbox: Outbox | undefined;
 	/** The account logged in as (or logging in): its database, open from login() until the client stops. */
 	private readonly account = new ClientAccount(this.options.dataDir, this.options.retention, message => this.emit('local-error', {message}));
@@ -49,6 +51,7 @@ export class ChatClient extends RelayLink implements ChatConnection {
 	/** Starts afresh: connects, and asks for a username again (login-request). */
 	override connect(): void {
 		this.waitingName = undefined;
+		this.waitingPassphrase = undefined;
 		this.session = undefined;
 		this.outbox = undefined;
 		super.connect();
@@ -100,6 +103,7 @@ export class ChatClient extends RelayLink implements ChatConnection {
 		const name = check.username;
 		if (!connected) {
 			this.waitingName = name;
+			this.waitingPassphrase = passphrase;
 			if (this.retryTimer !== undefined) {
 				clearTimeout(this.retryTimer);
 				this.retryTimer = undefined;
@@ -212,8 +216,10 @@ export class ChatClient extends RelayLink implements ChatConnection {
 			case 'login_request': {
 				// Back after a drop: the same name again, with the identity on disk; or the name given meanwhile.
 				const name = this.resumeAs ?? this.waitingName;
+				const passphrase = this.resumeAs === undefined ? this.waitingPassphrase : undefined;
 				this.waitingName = undefined;
-				if (name !== undefined) this.login(name);
+				this.waitingPassphrase = undefined;
+				if (name !== undefined) this.login(name, passphrase);
 				else this.emit('login-request');
 				return;
 			}

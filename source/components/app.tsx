@@ -9,6 +9,7 @@ import type {Retention} from '../client/history.js';
 import {relayAddress} from '../client/known-relays.js';
 import {ChatScreen} from './chat-screen.js';
 import {ConnectForm, type ConnectValues} from './connect-form.js';
+import {PassphrasePrompt} from './passphrase/passphrase-prompt.js';
 import {RelayChanged, TrustPrompt} from './trust-prompt.js';
 import {statusView} from '../hooks/chat-state/types.js';
 import {isKey} from '../terminal/keys.js';
@@ -23,7 +24,11 @@ export type AppProps = {
 	knownRelaysPath: string;
 	/** Where the client keeps identities, contact pins and counters (ClientOptions.dataDir). */
 	dataDir: string;
-	/** Opens (or encrypts) the account's database (ClientOptions.passphrase). */
+	/**
+	 * The passphrase that encrypts the account on this device, given ahead (--passphrase-file,
+	 * IM_TUI_PASSPHRASE): nothing is asked. Without it, a first start asks whether to choose one,
+	 * and an encrypted account asks for its own.
+	 */
 	passphrase?: string;
 	/** How long messages are kept on this device (ClientOptions.retention). */
 	retention?: Retention;
@@ -91,7 +96,15 @@ function Screen({
 	return (
 		<Box flexDirection="column" width={columns} height={height}>
 			{session ? (
-				<Session connection={session.connection} username={session.username} knownRelaysPath={knownRelaysPath} width={columns} height={height} bell={bell} />
+				<Session
+					connection={session.connection}
+					username={session.username}
+					knownRelaysPath={knownRelaysPath}
+					width={columns}
+					height={height}
+					bell={bell}
+					passphraseGiven={passphrase !== undefined}
+				/>
 			) : (
 				<Clipped>
 					<ConnectForm host={host} port={port} username={username} onSubmit={start} />
@@ -117,6 +130,7 @@ type SessionProps = {
 	width: number;
 	height: number;
 	bell: boolean;
+	passphraseGiven: boolean;
 };
 
 async function closeWithin(connection: ChatConnection, timeoutMs: number): Promise<void> {
@@ -131,9 +145,11 @@ async function closeWithin(connection: ChatConnection, timeoutMs: number): Promi
 	}
 }
 
-function Session({connection, username, knownRelaysPath, width, height, bell}: SessionProps) {
+function Session({connection, username, knownRelaysPath, width, height, bell, passphraseGiven}: SessionProps) {
 	const {exit} = useApp();
-	const {state, actions} = useChat(connection, {username});
+	const {state, actions} = useChat(connection, {username, passphraseGiven});
+	// /passphrase: its screen is up.
+	const [changingPassphrase, setChangingPassphrase] = useState(false);
 	const quitting = useRef(false);
 	useKeyErrors(error => {
 		actions.note(`A key could not be handled and was dropped: ${error instanceof Error ? error.message : String(error)}`, 'error', statusView);
@@ -210,6 +226,26 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 	// The name prompt stays while the client is between connections (the relay stops waiting for a
 	// name after a while): what was typed stays, and a name entered meanwhile goes out once it is back.
 	const between = state.status === 'reconnecting' || state.status === 'connecting';
+	const ask = state.login.passphrase;
+	if (ask !== undefined && state.me === undefined) {
+		const offline = between && state.reconnect !== undefined ? 'Not connected to the relay: trying again by itself; you are logged in once it is back.' : undefined;
+		return (
+			<Clipped>
+				<PassphrasePrompt
+					key={`${ask.username} ${ask.mode}`}
+					mode={ask.mode}
+					username={ask.username}
+					error={ask.error}
+					note={offline}
+					onDone={passphrase => {
+						actions.loginWithPassphrase(ask.username, passphrase);
+					}}
+					onCancel={actions.cancelPassphrase}
+				/>
+			</Clipped>
+		);
+	}
+
 	if (state.login.requested && state.login.pending === undefined && state.me === undefined && (state.status === 'login' || between)) {
 		const {host, port} = state.relay ?? {host: '?', port: 0};
 		const offline = between && state.reconnect !== undefined ? 'Not connected to the relay: trying again by itself; the name you enter goes out once it is back.' : undefined;
@@ -228,5 +264,27 @@ function Session({connection, username, knownRelaysPath, width, height, bell}: S
 		);
 	}
 
-	return <ChatScreen state={state} actions={actions} width={width} height={height} onQuit={quit} bell={bell} />;
+	if (changingPassphrase && state.me !== undefined) {
+		const done = (passphrase: string | undefined) => {
+			setChangingPassphrase(false);
+			actions.setPassphrase(passphrase);
+		};
+
+		const cancel = () => {
+			setChangingPassphrase(false);
+			actions.note('The passphrase was not changed.');
+		};
+
+		return (
+			<Clipped>
+				<PassphrasePrompt mode="change" username={state.me} onDone={done} onCancel={cancel} />
+			</Clipped>
+		);
+	}
+
+	const changePassphrase = () => {
+		setChangingPassphrase(true);
+	};
+
+	return <ChatScreen state={state} actions={actions} width={width} height={height} onQuit={quit} bell={bell} onPassphrase={changePassphrase} />;
 }

@@ -31,6 +31,8 @@ type Props = {
 	onQuit: () => void;
 	/** Ring the terminal bell when a message arrives in a conversation not on screen (default on). */
 	bell?: boolean;
+	/** /passphrase: the screen that asks for a new one. */
+	onPassphrase?: () => void;
 };
 
 /** Rows the mouse wheel scrolls per notch. */
@@ -54,7 +56,7 @@ function sidebarWidthFor(width: number): number {
 }
 
 /** Sidebar and log side by side, then the status line and the input; every key is routed from here. */
-export function ChatScreen({state, actions, width, height, onQuit, bell = true}: Props) {
+export function ChatScreen({state, actions, width, height, onQuit, bell = true, onPassphrase}: Props) {
 	const now = useNow(state.status === 'reconnecting');
 	const [fold, setFold] = useState(true);
 	useBell(state.bells, bell);
@@ -80,6 +82,7 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true}:
 		else if (command.name === 'who') actions.who();
 		else if (command.name === 'search') history.open(command.words);
 		else if (command.name === 'forget') history.forget(command.target);
+		else if (command.name === 'passphrase') onPassphrase?.();
 		else actions.command(command);
 	};
 

@@ -10,6 +10,7 @@ export type Command =
 	| {name: 'quit'}
 	| {name: 'fold'; on: boolean | undefined}
 	| {name: 'who'}
+	| {name: 'passphrase'}
 	/** `text` as typed after the name (undefined when there is none). */
 	| {name: 'msg'; target: string; text: string | undefined}
 	| {name: 'trust' | 'verify' | 'unverify'; target: string | undefined}
@@ -33,6 +34,7 @@ export const commands: readonly Spec[] = [
 	{name: 'verify', usage: '/verify NAME', help: 'shows the safety number you share with NAME, to compare out of band'},
 	{name: 'unverify', usage: '/unverify NAME', help: "clears NAME's verified mark"},
 	{name: 'trust', usage: '/trust NAME', help: "accepts NAME's changed identity key and opens the messages held behind it"},
+	{name: 'passphrase', usage: '/passphrase', help: 'sets, changes or removes the passphrase that encrypts your messages and keys on this device'},
 	{name: 'fold', usage: '/fold [on|off]', help: `folds messages longer than ${foldRows} rows (on, the default) or shows them whole; alone, switches`},
 	{name: 'search', usage: '/search WORDS', help: 'finds the messages kept on this device that hold every word (or a word starting so), in all conversations'},
 	{name: 'forget', usage: '/forget [NAME]', help: 'deletes a conversation (NAME, #everyone) from this device, after you repeat it within 10 s'},
@@ -90,7 +92,8 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 
 	if (name === 'forget') return parseForget(rest, spec.usage);
 
-	if (name === 'help' || name === 'quit' || name === 'who') {
+	if (name === 'passphrase' && rest.length > 0) return {ok: false, error: '/passphrase takes nothing after it: it asks for the passphrase on a screen of its own, without showing it.'};
+	if (name === 'help' || name === 'quit' || name === 'who' || name === 'passphrase') {
 		return rest.length === 0 ? {ok: true, command: {name}} : {ok: false, error: `${spec.usage} takes nothing after it.`};
 	}
 

@@ -4,6 +4,7 @@ import {everyone, statusView, type ChatAction, type ChatState, type Conversation
 import type {ChatConnection, ClientEvents, HistoryEntry} from '../client/client-events.js';
 import type {KeptReader} from '../components/message-log/kept-source.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
+import {loginActions, type LoginActions} from './login-actions.js';
 import {lookupActions, type LookupActions} from './lookup-actions.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
@@ -17,7 +18,7 @@ export type KeptHistory = KeptReader & {
 /** Conversations read at login for the sidebar, at most (the most recent first). */
 export const maxKeptConversations = 1000;
 
-export type ChatActions = ContactActions & LookupActions & {
+export type ChatActions = ContactActions & LookupActions & Omit<LoginActions, 'refused'> & {
 	history: KeptHistory;
 	/** Deletes conversation `key`'s kept messages from this device; they go from the screen, and a line says how many went. */
 	forget(key: ConversationKey): void;
@@ -30,7 +31,6 @@ export type ChatActions = ContactActions & LookupActions & {
 	selectUnread(): void;
 	/** The state as it is now, every action so far applied (a render may not have caught up yet). */
 	snapshot(): ChatState;
-	login(username: string): void;
 	/** Answers relay-unknown. */
 	trustRelay(yes: boolean): void;
 	/** Adds a local system line (command output, a refusal): in the selected conversation, or the one named. */
@@ -43,6 +43,8 @@ export type UseChatOptions = {
 	 * until it is refused. A name the person enters later is kept the same way.
 	 */
 	username?: string;
+	/** A passphrase was given (--passphrase-file, IM_TUI_PASSPHRASE): none is asked for unless it is wrong. */
+	passphraseGiven?: boolean;
 	now?: () => number;
 };
 
@@ -116,6 +118,9 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 	nowRef.current = options.now ?? Date.now;
 	const autoLogin = useRef(options.username);
 	const decideRef = useRef<((trust: boolean) => void) | undefined>(undefined);
+	const passphraseGiven = useRef(options.passphraseGiven ?? false);
+	passphraseGiven.current = options.passphraseGiven ?? false;
+	const logins = useRef<LoginActions | undefined>(undefined);
 
 	const actions = useMemo<ChatActions>(() => {
 		const now = () => nowRef.current();
@@ -167,6 +172,8 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 		};
 
 		const lookups = lookupActions({connection, state: getState, dispatch, now, sendTo});
+		const login = loginActions({connection, dispatch, note, autoLogin, passphraseGiven: () => passphraseGiven.current});
+		logins.current = login;
 
 		const history: KeptHistory = {
 			history: reading((conversation: string, options: {before?: number; limit: number}) => connection.history(conversation, options)),
@@ -177,6 +184,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 		return {
 			...contacts,
 			...lookups,
+			...login,
 			note,
 			history,
 			forget(key) {
@@ -215,16 +223,6 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				dispatch({type: 'select-unread'});
 			},
 			snapshot: getState,
-			login(username) {
-				try {
-					// Between connections, the client keeps the name for the next one.
-					connection.login(username);
-					autoLogin.current = username;
-					dispatch({type: 'login-sent', username});
-				} catch (error) {
-					note(`Could not log in: ${errorText(error)}`, 'error');
-				}
-			},
 			trustRelay(yes) {
 				const decide = decideRef.current;
 				decideRef.current = undefined;
@@ -256,8 +254,8 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				if (username !== undefined) actions.login(username);
 			}),
 			listen(connection, 'login-error', error => {
-				// Refused: the person chooses a name now.
-				autoLogin.current = undefined;
+				// Refused: the person chooses a name now (or types the passphrase again).
+				logins.current?.refused(error.code);
 				dispatch({type: 'login-error', error});
 			}),
 			listen(connection, 'welcome', welcome => {

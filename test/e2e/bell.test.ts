@@ -1,6 +1,7 @@
 import {join} from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
 import {onlineClient} from '../helpers/chat.js';
+import {noPassphraseInPty} from '../helpers/first-start.js';
 import {spawnPty, type PtyProcess} from '../helpers/pty.js';
 import {clientBin, spawnRelay} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -32,6 +33,7 @@ describe('the terminal bell', () => {
 
 		const alice = start('mia');
 		const quiet = start('nia', ['--bell', 'off']);
+		for (const client of [alice, quiet]) await noPassphraseInPty(client);
 		for (const client of [alice, quiet]) await client.waitFor(text => text.includes('to bob>'), {description: 'bob selected'});
 		await waitFor(() => expect(['mia', 'nia'].every(name => bob.contacts.some(contact => contact.username === name))).toBe(true));
 

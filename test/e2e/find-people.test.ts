@@ -3,6 +3,7 @@ import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {ChatClient} from '../../source/client/chat-client.js';
 import {next} from '../helpers/chat.js';
+import {noPassphraseIn} from '../helpers/first-start.js';
 import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
@@ -69,6 +70,7 @@ describe('finding people by name in a real terminal (tmux)', () => {
 		const client = [process.execPath, clientBin, '--host', '127.0.0.1', '--port', String(relay.port), '--trust', relay.fingerprint, '--user', 'alice'];
 		const command = `XDG_CONFIG_HOME=${shellQuote(join(home, 'config'))} XDG_DATA_HOME=${shellQuote(join(home, 'data'))} ${client.map(shellQuote).join(' ')}; sleep 600`;
 		await tmux.newSession('alice', command, {columns, rows});
+		await noPassphraseIn(tmux, 'alice');
 
 		// Nobody is alice's contact: the sidebar shows who logged in last, under "online now".
 		await ui('[online]', 'you: alice', /online now\s*│[\s\S]*● bob[\s\S]*● carol/);

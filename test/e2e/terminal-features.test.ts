@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {onlineClient, record} from '../helpers/chat.js';
+import {noPassphraseIn} from '../helpers/first-start.js';
 import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
@@ -78,10 +79,12 @@ describe('im-tui in a real terminal: colours, paste, scrollback, startup', () =>
 		const tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 		await startClient(tmux, 'plain', relay.port, relay.fingerprint, {env: 'NO_COLOR=1'});
+		await noPassphraseIn(tmux, 'plain');
 		await tmux.waitForScreen('plain', /\[online\]/);
 		// Joined after plain: plain's status view shows them joining.
 		await startClient(tmux, 'flag', relay.port, relay.fingerprint, {flags: ['--no-color']});
 		await startClient(tmux, 'colour', relay.port, relay.fingerprint);
+		for (const session of ['flag', 'colour']) await noPassphraseIn(tmux, session);
 		for (const session of ['flag', 'colour']) await tmux.waitForScreen(session, /\[online\]/);
 		// The status view: a system line, an announcement, joins; every kind has its own marker.
 		for (const session of ['plain', 'flag', 'colour']) await toStatusView(tmux, session);
@@ -104,6 +107,7 @@ describe('im-tui in a real terminal: colours, paste, scrollback, startup', () =>
 		const tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 		await startClient(tmux, 'alice', relay.port, relay.fingerprint);
+		await noPassphraseIn(tmux, 'alice');
 		await tmux.waitForScreen('alice', /to bob>/);
 
 		const received = record(bob, 'message');
@@ -154,6 +158,7 @@ describe('im-tui in a real terminal: colours, paste, scrollback, startup', () =>
 			relay.child.kill('SIGTERM');
 			await relay.exited;
 		});
+		await noPassphraseIn(tmux, 'alice', {timeoutMs: 45_000});
 		await tmux.waitForScreen('alice', /\[online\].*you: alice/, {timeoutMs: 45_000});
 
 		const gone = await startClient(tmux, 'bob', 1, fingerprint);

@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {ChatClient} from '../../source/client/chat-client.js';
 import {next} from '../helpers/chat.js';
+import {noPassphraseIn} from '../helpers/first-start.js';
 import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
@@ -120,6 +121,7 @@ describe('im-tui in a real terminal (tmux)', () => {
 				'sleep 600',
 			].join('; ');
 			await tmux.newSession(user, command, {columns, rows});
+			await noPassphraseIn(tmux, user);
 			return {config, stty};
 		};
 

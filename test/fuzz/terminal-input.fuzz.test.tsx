@@ -4,6 +4,7 @@ import React from 'react';
 import {describe, expect, test} from 'vitest';
 import {App} from '../../source/components/app.js';
 import {onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {noPassphrase} from '../helpers/first-start.js';
 import {keys} from '../helpers/keys.js';
 import {renderApp} from '../helpers/render-app.js';
 import {resetInput, terminalInput} from '../helpers/terminal-bytes.js';
@@ -23,6 +24,7 @@ describe('random terminal input to the App', () => {
 			<App host="127.0.0.1" port={relay.port} username="alice" trustFingerprint={relay.fingerprint} knownRelaysPath={join(tempDir(), 'known_relays.json')} dataDir={tempDir()} />,
 			{columns: 80, rows: 24},
 		);
+		noPassphrase(view);
 		await waitFor(() => expect(view.lastFrame()).toMatch(/\[online\].*you: alice/));
 
 		await fc.assert(

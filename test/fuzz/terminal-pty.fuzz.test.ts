@@ -2,6 +2,7 @@ import {join} from 'node:path';
 import fc from 'fast-check';
 import {afterEach, describe, expect, test} from 'vitest';
 import {onlineClient, record} from '../helpers/chat.js';
+import {noPassphraseInPty} from '../helpers/first-start.js';
 import {spawnPty, type PtyProcess} from '../helpers/pty.js';
 import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
 import {resetInput, terminalInput} from '../helpers/terminal-bytes.js';
@@ -39,6 +40,7 @@ describe('random bytes typed into the built client in a pty', () => {
 		const home = tempDir();
 		const client: PtyProcess = spawnPty(process.execPath, [clientBin, '--host', '127.0.0.1', '--port', String(relay.port), '--trust', relay.fingerprint, '--user', 'alice', '--config-dir', join(home, 'config'), '--data-dir', join(home, 'data')], {columns: 80, rows: 24});
 		cleanups.push(async () => client.kill());
+		await noPassphraseInPty(client);
 		await client.waitFor(text => text.includes('[online]'), {description: 'the client to log in'});
 
 		await fc.assert(

@@ -8,6 +8,7 @@ import {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientOptions} from '../../source/client/client-events.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {noPassphrase} from '../helpers/first-start.js';
 import {keys, press, submit} from '../helpers/keys.js';
 import {renderApp, type AppView} from '../helpers/render-app.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -27,6 +28,7 @@ function startApp(relay: RunningRelay, props: Partial<AppProps> = {}, size?: {co
 		/>,
 		size,
 	);
+	noPassphrase(view);
 	return {...view, knownRelaysPath};
 }
 

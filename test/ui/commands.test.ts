@@ -16,6 +16,7 @@ describe('parseCommand', () => {
 		['/fold OFF', {ok: true, command: {name: 'fold', on: false}}],
 		['/fold on', {ok: true, command: {name: 'fold', on: true}}],
 		['/who', {ok: true, command: {name: 'who'}}],
+		['/Passphrase ', {ok: true, command: {name: 'passphrase'}}],
 		['/msg Bob', {ok: true, command: {name: 'msg', target: 'bob', text: undefined}}],
 		['/msg bob   ', {ok: true, command: {name: 'msg', target: 'bob', text: undefined}}],
 		['  /MSG bob  hi   there ', {ok: true, command: {name: 'msg', target: 'bob', text: 'hi   there '}}],
@@ -37,13 +38,14 @@ describe('parseCommand', () => {
 		['/msg b@d hi', '/msg NAME [text]: "b@d" is not a username (1 to 32 of a-z, 0-9, _ and -).'],
 		['/msg system hi', '/msg NAME [text]: "system" is reserved, nobody has it.'],
 		['/who is there', '/who takes nothing after it.'],
+		['/passphrase hunter2', '/passphrase takes nothing after it: it asks for the passphrase on a screen of its own, without showing it.'],
 	])('%j is refused with a sentence', (line, error) => {
 		expect(parseCommand(line)).toEqual({ok: false, error});
 	});
 
 	test('/help lists every command', () => {
 		for (const spec of commands) expect(helpText.join('\n')).toContain(spec.usage);
-		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'forget', 'help', 'msg', 'quit', 'search', 'trust', 'unverify', 'verify', 'who']);
+		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'forget', 'help', 'msg', 'passphrase', 'quit', 'search', 'trust', 'unverify', 'verify', 'who']);
 	});
 });
 

@@ -6,6 +6,7 @@ import {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientOptions} from '../../source/client/client-events.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {firstStartPrompt, noPassphrase} from '../helpers/first-start.js';
 import {keys, press} from '../helpers/keys.js';
 import {renderApp, type AppView} from '../helpers/render-app.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -35,6 +36,7 @@ function startApp(relay: RunningRelay, props: Partial<AppProps> = {}) {
 			{...props}
 		/>,
 	);
+	noPassphrase(view);
 	return {view, client: () => created[0]!, created};
 }
 
@@ -104,5 +106,38 @@ describe('a person slower than the relay’s login timeout', () => {
 		await online(view, 'alice');
 		expect(created).toHaveLength(1);
 		saidNothingAboutIt(view);
+	});
+});
+
+describe('a passphrase chosen slower than the relay’s login timeout', () => {
+	test('chosen while the client is between connections: it goes out with the name on the next one, and the account is encrypted', async () => {
+		// Not shorter: making an encrypted account (PBKDF2) takes a moment after the relay asked.
+		const relay = await relayForTest({limits: {loginTimeoutMs: 1000}});
+		let client: ChatClient | undefined;
+		const view = renderApp(
+			<App
+				host="127.0.0.1"
+				port={relay.port}
+				username="alice"
+				trustFingerprint={relay.fingerprint}
+				knownRelaysPath={join(tempDir(), 'known_relays.json')}
+				dataDir={tempDir()}
+				// Long enough between attempts that the passphrase is surely typed while there is no connection.
+				createConnection={(options: ClientOptions) => (client = new ChatClient({...options, reconnect: {initialDelayMs: 4000, maxDelayMs: 4000}}))}
+			/>,
+		);
+		await waitFor(() => expect(view.lastFrame()).toContain(firstStartPrompt));
+		await next(client!, 'reconnecting', 10_000);
+		const drops = record(client!, 'reconnecting');
+		expect(client!.status).toBe('reconnecting');
+		await press(view, 'slow typist');
+		await press(view, keys.enter);
+		await waitFor(() => expect(view.lastFrame()).toContain('Again, to confirm:'));
+		await press(view, 'slow typist');
+		await press(view, keys.enter);
+		await online(view, 'alice');
+		expect(client!.accountState('alice')).toBe('encrypted');
+		// Logged in on the connection opened at once for the name, not after another drop.
+		expect(drops).toEqual([]);
 	});
 });

@@ -59,6 +59,7 @@ const loginAgainRefused: ReadonlySet<string> = new Set(['registration_closed', '
  * new names, also that an existing account is not affected.
  */
 export function loginErrorText({code, message}: {code: string; message: string}): string {
+	if (code === 'account_in_use') return 'Another im-tui is using this account: quit it first.';
 	if (code === 'registration_closed') return `${message.replace(/[.\s]+$/, '')}. A name this device registered before still logs in.`;
 	return message;
 }

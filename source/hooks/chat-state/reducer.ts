@@ -91,7 +91,21 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 			return {...state, login: {requested: false, pending: action.username, error: undefined}};
 		}
 
+		case 'passphrase-needed': {
+			return {...state, login: {requested: false, pending: undefined, error: undefined, passphrase: action.ask}};
+		}
+
+		case 'passphrase-cancel': {
+			return {...state, login: {requested: true, pending: undefined, error: undefined}};
+		}
+
 		case 'login-error': {
+			const {pending} = state.login;
+			if (pending !== undefined && (action.error.code === 'wrong_passphrase' || action.error.code === 'passphrase_required')) {
+				const error = action.error.code === 'wrong_passphrase' ? 'Wrong passphrase, nothing was changed.' : undefined;
+				return {...state, login: {requested: false, pending: undefined, error: undefined, passphrase: {username: pending, mode: 'unlock', error}}};
+			}
+
 			const message = loginErrorText(action.error);
 			return {
 				...state,

@@ -55,6 +55,12 @@ export type ChatLine = MessageLine | SystemLine;
  */
 export type Notice = {tone: 'info' | 'error'; text: string; about?: ConversationKey; reason?: 'offline'};
 
+/**
+ * A passphrase wanted before logging in as `username`: 'choose' on a first start on this device,
+ * 'unlock' for an account encrypted here; `error` says why it is asked again.
+ */
+export type PassphraseAsk = {username: string; mode: 'choose' | 'unlock'; error: string | undefined};
+
 /** The /verify view: the safety number shared with one contact. */
 export type Verification = {username: string; safetyNumber: string; keyChanged: boolean};
 
@@ -80,7 +86,8 @@ export type ChatState = {
 	/** The relay showed a key that differs from the pinned one. */
 	keyChanged: {relay: RelayInfo; pinnedFingerprint: string} | undefined;
 	verification: Verification | undefined;
-	login: {requested: boolean; pending: string | undefined; error: string | undefined};
+	/** `passphrase`: the name is known and this device asks for its passphrase before logging in. */
+	login: {requested: boolean; pending: string | undefined; error: string | undefined; passphrase?: PassphraseAsk};
 	/** The connection dropped (or never came up) and the client is trying again: the attempt due next, and when. */
 	reconnect: {attempt: number; at: number} | undefined;
 	closed: {code: string; message: string} | undefined;
@@ -113,6 +120,9 @@ export type ChatAction =
 	| {type: 'trust-decided'; trust: boolean}
 	| {type: 'login-request'}
 	| {type: 'login-sent'; username: string}
+	| {type: 'passphrase-needed'; ask: PassphraseAsk}
+	/** Esc at the passphrase prompt: back to the name prompt. */
+	| {type: 'passphrase-cancel'}
 	| {type: 'login-error'; error: {code: string; message: string}}
 	| {type: 'welcome'; welcome: WelcomeInfo; time: number}
 	| {type: 'found'; found: ClientEvents['found'][0]; time: number}
