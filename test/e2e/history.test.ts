@@ -4,6 +4,7 @@ import {ChatClient} from '../../source/client/chat-client.js';
 import {next} from '../helpers/chat.js';
 import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import {noPassphraseIn} from '../helpers/first-start.js';
 import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
 
 // The built client in a real terminal: what bob was sent in one run is on his screen in the next,
@@ -55,6 +56,7 @@ describe('the history kept on this device, in a real terminal (tmux)', () => {
 			});
 
 		await tmux.newSession('first', command, {columns, rows});
+		await noPassphraseIn(tmux, 'first');
 		await ui('first', '[online]', 'you: bob');
 		const alice = await headlessUser(relay, 'alice');
 		// Delivered: bob's client has them all, and kept them.
