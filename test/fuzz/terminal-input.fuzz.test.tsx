@@ -54,6 +54,9 @@ describe('random terminal input to the App', () => {
 			},
 			{intervalMs: 30},
 		);
+		// bob's draft may hold what the fuzz typed while bob was selected, over several lines: each
+		// round empties a line (Ctrl+K, Ctrl+U) and joins it to the one before (Backspace).
+		view.stdin.write('\u000B\u0015\u007F'.repeat(64));
 		const marker = `after-fuzz-${Date.now()}`;
 		const received = record(bob, 'message');
 		view.stdin.write(marker);
