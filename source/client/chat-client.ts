@@ -1,6 +1,6 @@
 import {toBase64Url} from '../crypto/base64url.js';
 import {loginProof, publicIdentity} from '../crypto/identity.js';
-import {ProtocolError} from '../net/error-codes.js';
+import {loginErrorCodes, ProtocolError} from '../net/error-codes.js';
 import type {RelayMessage} from '../net/messages.js';
 import {checkUsername, foldUsername} from '../net/usernames.js';
 import {openAccountSession, type AccountLogin} from './account-session.js';
@@ -14,16 +14,6 @@ import {reconnectCodes} from './reconnect.js';
 import {RelayLink} from './relay-link.js';
 
 export type {ChatClientOptions} from './relay-link.js';
-
-const loginErrors: ReadonlySet<string> = new Set([
-	'invalid_username',
-	'reserved_username',
-	'username_taken',
-	'bad_login',
-	'already_logged_in',
-	'registration_closed',
-	'login_throttled',
-]);
 
 /**
  * A user's connection to a relay, headless: handshake, pinning, encrypted batches, typed events.
@@ -181,16 +171,12 @@ export class ChatClient extends RelayLink implements ChatConnection {
 	}
 
 	setPassphrase(passphrase: string | undefined): void {
-		const store = this.account.store;
-		if (store === undefined) throw new Error('log in first: a passphrase belongs to an account');
-		if (passphrase === '') throw new Error('a passphrase cannot be empty (remove it instead)');
-		store.setPassphrase(passphrase);
+		this.account.setPassphrase(passphrase);
 	}
 
 	accountState(username: string): AccountState | undefined {
-		const check = checkUsername(username);
 		const fingerprint = this.relay?.fingerprint;
-		return fingerprint === undefined || !check.ok ? undefined : this.account.state(fingerprint, check.username);
+		return fingerprint === undefined ? undefined : this.account.state(fingerprint, username);
 	}
 
 	trust(username: string, safetyNumber?: string): void {
@@ -284,7 +270,7 @@ export class ChatClient extends RelayLink implements ChatConnection {
 				} else if (message.ref !== null && this.session?.lookupRefused(message.ref, message.code, message.message)) {
 					// invalid_username about a lookup (its ref) is no login error
 					return;
-				} else if (loginErrors.has(message.code)) {
+				} else if (loginErrorCodes.has(message.code)) {
 					// Logging in again by itself was refused: for now (throttled, registration closed),
 					// tried again later; or for good (the relay no longer takes this identity).
 					const forNow = this.resumeAs !== undefined && reconnectCodes.has(message.code);

@@ -1,5 +1,6 @@
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
+import {checkUsername} from '../net/usernames.js';
 import type {AccountState, ClientEvents, LocalLoginCode} from './client-events.js';
 import type {History, HistoryEntry, Retention} from './history.js';
 import {recordEvent} from './history-recorder.js';
@@ -52,11 +53,21 @@ export class ClientAccount {
 		this.#store = undefined;
 	}
 
-	/** Whether `username` has an account here for this relay, and whether it is encrypted. */
-	state(relayFingerprint: string, username: string): AccountState {
-		const state = AccountStore.state(this.dataDir, relayFingerprint, username);
+	/** Whether `name` has an account here for this relay, and whether it is encrypted; undefined for a name that cannot be one. */
+	state(relayFingerprint: string, name: string): AccountState | undefined {
+		const check = checkUsername(name);
+		if (!check.ok) return undefined;
+		const state = AccountStore.state(this.dataDir, relayFingerprint, check.username);
 		if (state !== 'absent') return state;
-		return existsSync(join(accountDirectory(this.dataDir, relayFingerprint, username), 'identity.json')) ? 'legacy' : 'absent';
+		return existsSync(join(accountDirectory(this.dataDir, relayFingerprint, check.username), 'identity.json')) ? 'legacy' : 'absent';
+	}
+
+	/** Adds, changes or (undefined) removes the open account's passphrase. */
+	setPassphrase(passphrase: string | undefined): void {
+		const store = this.store;
+		if (store === undefined) throw new Error('log in first: a passphrase belongs to an account');
+		if (passphrase === '') throw new Error('a passphrase cannot be empty (remove it instead)');
+		store.setPassphrase(passphrase);
 	}
 
 	/** Keeps what an event says about a message; a failure to is told, never thrown. */

@@ -1,3 +1,5 @@
+import {loginErrorCodes} from '../net/error-codes.js';
+
 /** How a --json process ends (README, "Scripts and bots: --json"). */
 export const jsonExitCodes = {
 	/** quit, the end of stdin, SIGINT or SIGTERM: the relay was told, the database closed. */
@@ -14,22 +16,13 @@ export const jsonExitCodes = {
 	account: 5,
 } as const;
 
-const loginRefusals: ReadonlySet<string> = new Set([
-	'invalid_username',
-	'reserved_username',
-	'username_taken',
-	'bad_login',
-	'already_logged_in',
-	'registration_closed',
-	'login_throttled',
-]);
 
 const accountCodes: ReadonlySet<string> = new Set(['passphrase_required', 'wrong_passphrase', 'account_in_use', 'local_error']);
 
 /** The exit code for a login-error code, or the code of a 'closed' the process did not ask for. */
 export function exitCodeFor(code: string): number {
 	if (code === 'refused_relay') return jsonExitCodes.untrustedRelay;
-	if (loginRefusals.has(code)) return jsonExitCodes.loginRefused;
+	if (loginErrorCodes.has(code)) return jsonExitCodes.loginRefused;
 	if (accountCodes.has(code)) return jsonExitCodes.account;
 	return jsonExitCodes.error;
 }

@@ -41,6 +41,17 @@ export type ErrorCode = FatalErrorCode | RecoverableErrorCode;
 const fatalSet: ReadonlySet<string> = new Set(fatalErrorCodes);
 const allSet: ReadonlySet<string> = new Set([...fatalErrorCodes, ...recoverableErrorCodes]);
 
+/** The codes that refuse a login (PROTOCOL.md section 5): answered to a `login`, never to anything after it. */
+export const loginErrorCodes: ReadonlySet<string> = new Set([
+	'invalid_username',
+	'reserved_username',
+	'username_taken',
+	'bad_login',
+	'already_logged_in',
+	'registration_closed',
+	'login_throttled',
+]);
+
 export function isFatal(code: ErrorCode): boolean {
 	return fatalSet.has(code);
 }
