@@ -43,7 +43,17 @@ describe('random terminal input to the App', () => {
 		await new Promise(resolve => {
 			setTimeout(resolve, 120);
 		});
-		view.stdin.write('\u0001\u000B');
+		// Esc, alone (after a quiet), closes what the fuzz may have opened: the sidebar search
+		// (Ctrl+G), the /search results, the /passphrase questions.
+		for (let escapes = 0; escapes < 2; escapes++) {
+			view.stdin.write('\u001B');
+			await new Promise(resolve => {
+				setTimeout(resolve, 120);
+			});
+		}
+		// The draft may hold what the fuzz typed, over several lines, where Down moves within it:
+		// each round empties a line (Ctrl+K, Ctrl+U) and joins it to the one before (Backspace).
+		view.stdin.write('\u000B\u0015\u007F'.repeat(64));
 		// Back to bob, whatever the keys selected: Down until the prompt says so.
 		await waitFor(
 			() => {
@@ -54,8 +64,7 @@ describe('random terminal input to the App', () => {
 			},
 			{intervalMs: 30},
 		);
-		// bob's draft may hold what the fuzz typed while bob was selected, over several lines: each
-		// round empties a line (Ctrl+K, Ctrl+U) and joins it to the one before (Backspace).
+		// bob's own draft, likewise.
 		view.stdin.write('\u000B\u0015\u007F'.repeat(64));
 		const marker = `after-fuzz-${Date.now()}`;
 		const received = record(bob, 'message');

@@ -54,7 +54,16 @@ describe('random bytes typed into the built client in a pty', () => {
 
 		for (const reset of resetInput) client.write(reset);
 		await pause(150);
-		client.write('\u0001\u000B');
+		// The draft may hold what the fuzz typed, over several lines, where Down moves within it and
+		// draws no prompt: each round empties a line (Ctrl+K, Ctrl+U) and joins it to the one before.
+		// Esc, alone (after a quiet), closes what the fuzz may have opened: the sidebar search
+		// (Ctrl+G), the /search results, the /passphrase questions.
+		for (let escapes = 0; escapes < 2; escapes++) {
+			client.write('\u001B');
+			await pause(150);
+		}
+		const emptyDraft = '\u000B\u0015\u007F'.repeat(64);
+		client.write(emptyDraft);
 		for (let presses = 0; ; presses++) {
 			const from = client.output().length;
 			client.write('\u001B[B');
@@ -63,6 +72,8 @@ describe('random bytes typed into the built client in a pty', () => {
 			if (presses > 10) throw new Error(`Down never reached bob; the last prompt was ${lastPrompt(drawn)}`);
 		}
 
+		// bob's own draft, likewise.
+		client.write(emptyDraft);
 		const marker = `after-fuzz-${Date.now()}`;
 		const received = record(bob, 'message');
 		client.write(marker);
