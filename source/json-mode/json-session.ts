@@ -12,8 +12,12 @@ import {defaultMaxLineBytes, InputLines} from './input-lines.js';
 export type JsonSessionLimits = {
 	/** The longest input line, in bytes. */
 	maxLineBytes: number;
-	/** Commands read before the first login that wait for it; then stdin is not read until it. */
+	/**
+	 * Commands read before the first login that wait for it, and the bytes of their lines; past
+	 * either, stdin is not read until it (the rest of the read that crossed it waits unparsed).
+	 */
 	maxQueuedCommands: number;
+	maxQueuedBytes: number;
 	/** Output nobody reads yet: past it the process ends (exit 1) rather than hold more. */
 	maxUnreadOutputBytes: number;
 	/** How long quitting waits for the relay to take what was just sent. */
@@ -23,6 +27,7 @@ export type JsonSessionLimits = {
 export const defaultJsonSessionLimits: JsonSessionLimits = {
 	maxLineBytes: defaultMaxLineBytes,
 	maxQueuedCommands: 1000,
+	maxQueuedBytes: 1024 * 1024,
 	maxUnreadOutputBytes: 64 * 1024 * 1024,
 	settleTimeoutMs: 5000,
 };
@@ -55,6 +60,11 @@ export class JsonSession {
 	readonly #lines: InputLines;
 	readonly #runner: CommandRunner;
 	readonly #queued: JsonCommand[] = [];
+	#queuedBytes = 0;
+	/** Lines read past a full queue before the first login, unparsed: at most the rest of one read. */
+	readonly #unread: Array<{type: 'line'; text: string} | {type: 'too_long'} | {type: 'end'}> = [];
+	/** The input ended while lines still wait unread: the quit it means comes after them. */
+	#inputEnded = false;
 	#welcomed = false;
 	/** quit was read, or the input ended: nothing more is read. */
 	#inputOver = false;
@@ -124,6 +134,7 @@ export class JsonSession {
 	quit(): void {
 		this.#inputOver = true;
 		this.#queued.length = 0;
+		this.#unread.length = 0;
 		this.#flowControl();
 		void this.#shutdown();
 	}
@@ -137,11 +148,23 @@ export class JsonSession {
 	#endOfInput(): void {
 		if (this.#inputOver) return;
 		for (const line of this.#lines.end()) this.#line(line);
-		if (!this.#inputOver) this.#command({type: 'quit', ref: null});
+		if (this.#inputOver) return;
+		if (this.#unread.length === 0) {
+			this.#command({type: 'quit', ref: null});
+			return;
+		}
+		this.#inputEnded = true;
+		this.#unread.push({type: 'end'});
+		if (this.#connection.status === 'reconnecting') this.#giveUpIfUnreachable();
 	}
 
 	#line(line: {type: 'line'; text: string} | {type: 'too_long'}): void {
 		if (this.#inputOver) return;
+		if (!this.#welcomed && this.#queueFull()) {
+			this.#unread.push(line);
+			return;
+		}
+		if (!this.#welcomed && line.type === 'line') this.#queuedBytes += Buffer.byteLength(line.text);
 		if (line.type === 'too_long') {
 			this.#write({type: 'error', ref: null, code: 'line_too_long', message: `a command line is at most ${this.#limits.maxLineBytes} bytes: this one was dropped`});
 			return;
@@ -165,7 +188,7 @@ export class JsonSession {
 
 	/** Nobody is left to stop a process that waits for a relay it cannot reach once its input is over. */
 	#giveUpIfUnreachable(): void {
-		if (this.#welcomed || !this.#inputOver) return;
+		if (this.#welcomed || !(this.#inputOver || this.#inputEnded)) return;
 		this.#fail(jsonExitCodes.error, `${this.#trouble} (input ended before the first login: not trying again)`);
 		void this.#shutdown();
 	}
@@ -174,13 +197,22 @@ export class JsonSession {
 		if (this.#welcomed) return;
 		this.#welcomed = true;
 		for (const command of this.#queued.splice(0)) this.#command(command);
+		for (const line of this.#unread.splice(0)) {
+			if (line.type === 'end') this.#command({type: 'quit', ref: null});
+			else this.#line(line);
+		}
+		this.#queuedBytes = 0;
 		this.#flowControl();
+	}
+
+	#queueFull(): boolean {
+		return this.#queued.length >= this.#limits.maxQueuedCommands || this.#queuedBytes >= this.#limits.maxQueuedBytes;
 	}
 
 	/** stdin is read while commands can be taken: not past quit, nor while output waits for its reader. */
 	#flowControl(): void {
 		const {input, output} = this.#options;
-		const full = !this.#welcomed && this.#queued.length >= this.#limits.maxQueuedCommands;
+		const full = !this.#welcomed && this.#queueFull();
 		if (this.#inputOver || full || output.writableNeedDrain) input.pause();
 		else input.resume();
 	}

@@ -47,7 +47,7 @@ describe('attack: --json output and input bounds', () => {
 		expect(await run.session.done).toBe(0);
 	});
 
-	test('commands pipelined before the first login: a whole chunk waits past the limit (limit 10; documents the bound)', async () => {
+	test('commands pipelined before the first login: past the limit the rest of a read waits unparsed, and all are answered in order after the welcome (limit 10)', async () => {
 		const run = start({maxQueuedCommands: 10});
 		await waitFor(() => expect(run.chat.calls).toContainEqual(['login', 'alice']));
 		const text = 'x'.repeat(60_000);
@@ -60,9 +60,18 @@ describe('attack: --json output and input bounds', () => {
 		await waitFor(() => expect(run.lines().filter(line => line.type === 'history').length).toBeGreaterThan(0));
 		await new Promise(resolve => setTimeout(resolve, 200));
 		const answered = run.lines().filter(line => line.ref !== undefined && line.type !== 'event');
-		console.log(`queued before login with maxQueuedCommands 10: ${answered.length} answered at once after the welcome`);
-		// Not a failure: the bound is one read's worth of lines past the limit (all 2,000 of the first chunk waited).
-		expect(answered.filter(line => line.type === 'history').length).toBe(2000);
+		const histories = answered.filter(line => line.type === 'history');
+		expect(histories.map(line => line.ref)).toEqual(Array.from({length: 2000}, (_, index) => index));
+	});
+
+	test('input that ends while lines wait unparsed before the first login: they are answered after the welcome, then the session quits', async () => {
+		const run = start({maxQueuedCommands: 2});
+		await waitFor(() => expect(run.chat.calls).toContainEqual(['login', 'alice']));
+		run.input.end(Array.from({length: 6}, (_, index) => `{"type":"history","with":"bob","ref":${index}}`).join('\n') + '\n');
+		await new Promise(resolve => setTimeout(resolve, 100));
+		run.chat.welcome();
+		expect(await run.session.done).toBe(0);
+		expect(run.lines().filter(line => line.type === 'history').map(line => line.ref)).toEqual([0, 1, 2, 3, 4, 5]);
 	});
 
 	test('bad commands answer an error each and never end the process', async () => {

@@ -1,5 +1,6 @@
 import type {HistoryEntry} from '../../client/history.js';
 import {shownTime} from '../../hooks/chat-state/received.js';
+import {everyone} from '../../hooks/chat-state/types.js';
 import {safeName, sanitizeText} from '../../sanitize.js';
 import {dateTimeLabel, type Row, type Segment, type Style} from '../message-log/line-rows.js';
 
@@ -65,7 +66,7 @@ export function highlight(text: string, words: string, plain: Style, hit: Style)
 
 /** A conversation's name in a result row. */
 export function conversationLabel(conversation: string): string {
-	return conversation.startsWith('#') ? conversation : safeName(conversation);
+	return conversation === everyone ? conversation : safeName(conversation);
 }
 
 /** One result on one row: when, where, who, and the text with the matched words marked. */
