@@ -31,6 +31,11 @@ const namesPerToken = 16;
 /** A copy to someone online costs at least this: a message to 100 people costs 1 + 99/16 tokens. */
 const minimumCopyCost = 1 / 16;
 
+/** What a connection's bucket must hold again before a send is taken after one was refused: a tenth of a second's refill. */
+function cooldownTokens(limits: FloodLimits): number {
+	return Math.min(limits.rateBurst, Math.max(1, limits.ratePerSecond / 10));
+}
+
 /** A copy of a refused `everyone` message takes this much from the refusals bucket. */
 const refusedCopyCost = 0.1;
 
@@ -53,6 +58,14 @@ export class FloodGuard {
 	private readonly messages: TokenBucket;
 	private readonly refusals: TokenBucket;
 	private group: {id: string; recipients: Set<string>; verdict: 'ok' | 'refused'} | undefined;
+	/**
+	 * A send was refused: sends stay refused until the bucket holds a tenth of a second's tokens
+	 * again, not just one. Without it a send refused at 0.9 tokens was followed, a couple of
+	 * milliseconds later, by the next one taken at 1.1, which its recipient then got first once the
+	 * client sent the refused one again after its pause; with it, what the client sent before it
+	 * heard of the refusal is refused too, and goes again after it, in order.
+	 */
+	private cooling = false;
 
 	constructor(
 		private readonly limits: FloodLimits,
@@ -68,9 +81,9 @@ export class FloodGuard {
 		if (message.type === 'lookup') return this.charge(Math.max(1, Math.ceil(message.names.length / namesPerToken)));
 		if (message.type !== 'send') return this.charge(1);
 		const sendCost = 1 + Math.floor(message.body.length / this.limits.bytesPerToken);
-		if (message.kind !== 'everyone') return this.charge(sendCost);
+		if (message.kind !== 'everyone') return this.chargeSend(sendCost);
 		const to = foldUsername(message.to);
-		if (!context.online(to)) return this.charge(sendCost);
+		if (!context.online(to)) return this.chargeSend(sendCost);
 		const group = this.group;
 		if (group?.id === message.id && !group.recipients.has(to) && group.recipients.size < context.audience) {
 			group.recipients.add(to);
@@ -78,7 +91,7 @@ export class FloodGuard {
 			this.messages.owe(Math.max(minimumCopyCost, message.body.length / this.limits.bytesPerToken));
 			return 'ok';
 		}
-		const verdict = this.charge(sendCost);
+		const verdict = this.chargeSend(sendCost);
 		this.group = verdict === 'flooding' ? undefined : {id: message.id, recipients: new Set([to]), verdict};
 		return verdict;
 	}
@@ -89,9 +102,20 @@ export class FloodGuard {
 		return this.messages.full && this.refusals.full;
 	}
 
-	private charge(cost: number): FloodVerdict {
-		if (this.messages.take(cost)) return 'ok';
+	private chargeSend(cost: number): FloodVerdict {
+		if (this.cooling && this.messages.available() < Math.max(cost, cooldownTokens(this.limits))) return this.refuse(cost);
+		this.cooling = false;
+		const verdict = this.charge(cost);
+		if (verdict !== 'ok') this.cooling = true;
+		return verdict;
+	}
+
+	private refuse(cost: number): FloodVerdict {
 		return this.refusals.take(Math.min(cost, this.limits.rateMaxRefused)) ? 'refused' : 'flooding';
+	}
+
+	private charge(cost: number): FloodVerdict {
+		return this.messages.take(cost) ? 'ok' : this.refuse(cost);
 	}
 }
 

@@ -89,7 +89,11 @@ describe('the history kept on this device, in a real terminal (tmux)', () => {
 		await tmux.sendKeys('second', 'Enter');
 		await ui('second', 'Search "pineapple": 1 message', /alice\s+<alice> the pineapple plan/);
 		await tmux.sendKeys('second', 'Enter');
-		await ui('second', 'to alice>', /<alice> the pineapple plan\s*\n/);
-		expect(await tmux.capture('second')).not.toContain('Search "pineapple"');
+		// The results close and the conversation shows the message (the prompt and the text are on
+		// screen while the results are too, so the wait is for the results to be gone).
+		await tmux.waitForScreen('second', screen => !screen.includes('Search "pineapple"') && /<alice> the pineapple plan\s*\n/.test(screen), {
+			description: 'the conversation with the message found, the results closed',
+		});
+		expect(await tmux.capture('second')).toContain('to alice>');
 	});
 });

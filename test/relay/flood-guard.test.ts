@@ -25,6 +25,19 @@ describe('FloodGuard', () => {
 		expect(verdicts(flood, [ping, ping])).toEqual(['ok', 'refused']);
 	});
 
+	it('after a send is refused, sends stay refused until a tenth of a second of tokens is back, so a later send never overtakes the refused one', () => {
+		const {clock, guard: flood} = guard({rateBurst: 2, ratePerSecond: 100, rateMaxRefused: 1000});
+		expect(verdicts(flood, [send('m1', 'bob'), send('m2', 'bob'), send('m3', 'bob')])).toEqual(['ok', 'ok', 'refused']);
+		// 2 ms later a token and a fifth are back: m4, sent before the client heard of m3's refusal, is refused too.
+		clock.now += 12;
+		expect(verdicts(flood, [send('m4', 'bob')])).toEqual(['refused']);
+		// Other messages are charged as before.
+		expect(verdicts(flood, [ping])).toEqual(['ok']);
+		clock.now += 100;
+		// Ten tokens again (at most the burst, here 2): the client's resends, in order, are taken.
+		expect(verdicts(flood, [send('m3', 'bob'), send('m4', 'bob')])).toEqual(['ok', 'ok']);
+	});
+
 	it('a lookup costs one token per 16 names, at least one; a who one', () => {
 		const names = (count: number) => Array.from({length: count}, (_, index) => `n${index}`);
 		const {guard: flood} = guard({rateBurst: 10, ratePerSecond: 0.001, rateMaxRefused: 100});
