@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {AccountDatabaseError, openAccountDatabase} from '../../source/client/store/account-database.js';
@@ -163,6 +163,33 @@ describe('the account keys', () => {
 });
 
 describe('the account database', () => {
+	it('tightens an account folder and its relay folder made looser to 0700, and leaves the data directory as the user made it', () => {
+		const dataDir = join(tempDir(), 'data');
+		const account = accountDirectory(dataDir, relay, 'alice');
+		mkdirSync(account, {recursive: true, mode: 0o755});
+		chmodSync(dataDir, 0o755);
+		chmodSync(join(dataDir, relay), 0o755);
+		chmodSync(account, 0o755);
+		const store = AccountStore.open(dataDir, relay, 'alice');
+		open.push(store);
+		expect(mode(account)).toBe(0o700);
+		expect(mode(join(dataDir, relay))).toBe(0o700);
+		expect(mode(dataDir)).toBe(0o755);
+	});
+
+	it('refuses an account database, or its WAL, that is a symbolic link, and leaves what it points to alone', () => {
+		for (const name of ['account.db', 'account.db-wal']) {
+			const dataDir = join(tempDir(), 'data');
+			const account = accountDirectory(dataDir, relay, 'alice');
+			mkdirSync(account, {recursive: true, mode: 0o700});
+			const elsewhere = join(tempDir(), 'precious');
+			writeFileSync(elsewhere, 'not a database', {mode: 0o600});
+			symlinkSync(elsewhere, join(account, name));
+			expect(() => AccountStore.open(dataDir, relay, 'alice')).toThrow(expect.objectContaining({code: 'unsafe_file', message: expect.stringContaining('symbolic link')}));
+			expect(readFileSync(elsewhere, 'utf8')).toBe('not a database');
+		}
+	});
+
 	it('refuses a file that is not a database, as damaged, and leaves it alone', () => {
 		const dataDir = tempDir();
 		const path = databasePath(dataDir, relay, 'alice');

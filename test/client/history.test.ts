@@ -1,8 +1,8 @@
 import {dirname} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it, vi} from 'vitest';
 import type {IncomingMessage} from '../../source/client/client-events.js';
 import {everyoneConversation, ftsQuery, maxHistoryPage, type History, type Retention} from '../../source/client/history.js';
-import {AccountStore} from '../../source/client/store/account-store.js';
+import {AccountStore, pruneIntervalMs} from '../../source/client/store/account-store.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {filesHolding, filesUnder, marker, relayFingerprint} from './store-files.js';
 
@@ -279,6 +279,24 @@ describe('History: search', () => {
 });
 
 describe('History: retention', () => {
+	it('{days: 1}: a store left open prunes every hour by itself, and stops when closed', () => {
+		vi.useFakeTimers({toFake: ['setInterval', 'clearInterval', 'Date']});
+		try {
+			const store = openStore(tempDir(), {days: 1});
+			store.history.received(incoming('bob', 'twenty-three hours old', {time: Date.now() - 23 * 3_600_000}));
+			vi.advanceTimersByTime(pruneIntervalMs);
+			expect(store.history.page('bob', {limit: 10}).map(entry => entry.text)).toEqual(['twenty-three hours old']);
+			vi.advanceTimersByTime(pruneIntervalMs);
+			expect(store.history.page('bob', {limit: 10})).toEqual([]);
+			store.close();
+			// Closed: the hourly prune is gone with it, and nothing throws.
+			vi.advanceTimersByTime(5 * pruneIntervalMs);
+			expect(vi.getTimerCount()).toBe(0);
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
 	it('{days: 1} deletes older messages at open, and at each prune()', () => {
 		const dataDir = tempDir();
 		const now = Date.now();

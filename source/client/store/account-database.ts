@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, mkdirSync, openSync, readSync, statSync} from 'node:fs';
+import {chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync} from 'node:fs';
 import {dirname} from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import {migrate} from './migrations.js';
@@ -77,6 +77,8 @@ export function databaseFileState(path: string): DatabaseFileState {
 export function openAccountDatabase(path: string, passphrase?: string): SqliteDatabase {
 	checkPassphrase(passphrase);
 	mkdirSync(dirname(path), {recursive: true, mode: 0o700});
+	refuseLink(path);
+	refuseLink(`${path}-wal`);
 	const existing = inodeKey(path);
 	if (existing !== undefined && openHere.has(existing)) {
 		throw new AccountDatabaseError('account_in_use', `another im-tui is using this account (${path} is open in this process already); quit it first, one client per account at a time`);
@@ -146,6 +148,25 @@ function translate(path: string, error: unknown, keyed: boolean): Error {
 	}
 	if (code === 'SQLITE_CORRUPT') return new AccountDatabaseError('damaged', `${path} is damaged (${(error as Error).message}): restore it from a backup`);
 	return error as Error;
+}
+
+/**
+ * An account's folder and its relay's folder are im-tui's own: 0700 even if they were made looser
+ * (by hand, or by another tool), so nobody else lists whose accounts are there. Not for folders the
+ * user chose (the data directory itself).
+ */
+export function keepPrivate(directory: string): void {
+	const stats = lstatSync(directory, {throwIfNoEntry: false});
+	if (stats === undefined || !stats.isDirectory()) return;
+	if (process.getuid !== undefined && stats.uid !== process.getuid()) return;
+	if ((stats.mode & 0o077) !== 0) chmodSync(directory, 0o700);
+}
+
+/** A database (or its WAL) that is a symbolic link would have SQLite write wherever it points. */
+function refuseLink(path: string): void {
+	if (lstatSync(path, {throwIfNoEntry: false})?.isSymbolicLink()) {
+		throw new AccountDatabaseError('unsafe_file', `${path} is a symbolic link: im-tui keeps an account's database in the account's own folder, as a regular file`);
+	}
 }
 
 /** Like ssh with a key file: a database others can read, or that belongs to someone else, is refused. */

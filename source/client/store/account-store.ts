@@ -1,12 +1,16 @@
+import {mkdirSync} from 'node:fs';
+import {dirname} from 'node:path';
 import type {IdentityKeys} from '../../crypto/identity.js';
 import {CarryOverMark} from '../carry-over-mark.js';
 import {ContactStore} from '../contact-store.js';
 import {History, type Retention} from '../history.js';
 import {OutboxStore} from '../outbox-store.js';
-import {changePassphrase, databaseFileState, openAccountDatabase, type DatabaseFileState, type SqliteDatabase} from './account-database.js';
+import {changePassphrase, databaseFileState, keepPrivate, openAccountDatabase, type DatabaseFileState, type SqliteDatabase} from './account-database.js';
 import {loadOrCreateAccountKeys} from './account-keys.js';
 import {accountDirectory, databasePath} from './account-paths.js';
 import {importLegacyAccount} from './legacy-import.js';
+
+export const pruneIntervalMs = 3_600_000;
 
 export type AccountStoreOptions = {
 	/** Encrypts the database (and so the keys in it); a new database is created encrypted. */
@@ -28,6 +32,8 @@ export class AccountStore {
 	/** Whether this open imported the JSON files of an older release. */
 	readonly imported: boolean;
 	#closed = false;
+	/** With a retention of some days, what grows too old goes every hour, not only at each start. */
+	#pruning: NodeJS.Timeout | undefined;
 
 	private constructor(
 		private readonly db: SqliteDatabase,
@@ -43,16 +49,30 @@ export class AccountStore {
 		this.outbox = new OutboxStore(db);
 		this.history = new History(db, retention);
 		this.carryOver = new CarryOverMark(db);
+		if (typeof retention === 'object') {
+			this.#pruning = setInterval(() => {
+				try {
+					this.history.prune();
+				} catch {
+					// A full disk or a busy moment: the next hour, or the next start, tries again.
+				}
+			}, pruneIntervalMs);
+			this.#pruning.unref();
+		}
 	}
 
 	static open(dataDir: string, relayFingerprint: string, username: string, options: AccountStoreOptions = {}): AccountStore {
 		const path = databasePath(dataDir, relayFingerprint, username);
+		const directory = accountDirectory(dataDir, relayFingerprint, username);
+		mkdirSync(directory, {recursive: true, mode: 0o700});
+		keepPrivate(dirname(directory));
+		keepPrivate(directory);
 		const state = databaseFileState(path);
 		const db = openAccountDatabase(path, options.passphrase);
 		try {
 			// A passphrase given for a database without one adds it.
 			if (state === 'plain' && options.passphrase !== undefined) changePassphrase(db, options.passphrase);
-			return new AccountStore(db, path, relayFingerprint, username, accountDirectory(dataDir, relayFingerprint, username), options.retention);
+			return new AccountStore(db, path, relayFingerprint, username, directory, options.retention);
 		} catch (error) {
 			db.close();
 			throw error;
@@ -81,6 +101,7 @@ export class AccountStore {
 	close(): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		clearInterval(this.#pruning);
 		this.db.close();
 	}
 }
