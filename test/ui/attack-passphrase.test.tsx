@@ -1,7 +1,7 @@
 import React from 'react';
 import {describe, expect, test} from 'vitest';
 import {App} from '../../source/components/app.js';
-import {keys, paste, press} from '../helpers/keys.js';
+import {paste, press} from '../helpers/keys.js';
 import {renderApp} from '../helpers/render-app.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {FakeConnection} from './fake-connection.js';
