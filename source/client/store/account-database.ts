@@ -128,7 +128,7 @@ export function applyKey(db: SqliteDatabase, passphrase: string, pragma: 'key' |
  * An empty key is SQLite3MultipleCiphers' "no encryption": given as a passphrase it would leave the
  * database (or make it) plain while the user believes it encrypted. Refused before anything is touched.
  */
-function checkPassphrase(passphrase: string | undefined): void {
+export function checkPassphrase(passphrase: string | undefined): void {
 	if (passphrase === '') throw new TypeError('a passphrase cannot be empty: give one, or none to keep the database unencrypted');
 }
 

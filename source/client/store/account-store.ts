@@ -5,7 +5,7 @@ import {CarryOverMark} from '../carry-over-mark.js';
 import {ContactStore} from '../contact-store.js';
 import {History, type Retention} from '../history.js';
 import {OutboxStore} from '../outbox-store.js';
-import {changePassphrase, databaseFileState, keepPrivate, openAccountDatabase, type DatabaseFileState, type SqliteDatabase} from './account-database.js';
+import {changePassphrase, checkPassphrase, databaseFileState, keepPrivate, openAccountDatabase, type DatabaseFileState, type SqliteDatabase} from './account-database.js';
 import {loadOrCreateAccountKeys} from './account-keys.js';
 import {accountDirectory, databasePath} from './account-paths.js';
 import {importLegacyAccount} from './legacy-import.js';
@@ -64,6 +64,8 @@ export class AccountStore {
 	static open(dataDir: string, relayFingerprint: string, username: string, options: AccountStoreOptions = {}): AccountStore {
 		const path = databasePath(dataDir, relayFingerprint, username);
 		const directory = accountDirectory(dataDir, relayFingerprint, username);
+		// Refused before anything is made.
+		checkPassphrase(options.passphrase);
 		mkdirSync(directory, {recursive: true, mode: 0o700});
 		keepPrivate(dirname(directory));
 		keepPrivate(directory);
