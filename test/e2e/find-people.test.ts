@@ -4,9 +4,10 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {ChatClient} from '../../source/client/chat-client.js';
 import {next} from '../helpers/chat.js';
 import {noPassphraseIn} from '../helpers/first-start.js';
-import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
+import {clientBin} from '../helpers/relay-process.js';
+import {type Cleanups, headlessUser, needTmux, relayUntilEnd, runCleanups} from '../helpers/real-terminal.js';
 import {tempDir} from '../helpers/temp-dir.js';
-import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
+import {privateTmux, shellQuote, type Tmux} from '../helpers/tmux.js';
 
 // The built client in a real terminal, on a relay whose users are not everyone's contacts
 // (--community off): people are found by name, with /msg and with the sidebar's search (Ctrl+G).
@@ -15,29 +16,10 @@ const columns = 100;
 const rows = 30;
 const waitMs = 15_000;
 
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups: Cleanups = [];
 
-afterEach(async () => {
-	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(async () => runCleanups(cleanups));
 
-async function headlessUser(relay: RelayProcess, username: string): Promise<ChatClient> {
-	const client = new ChatClient({
-		host: '127.0.0.1',
-		port: relay.port,
-		knownRelaysPath: join(tempDir(), 'known_relays.json'),
-		dataDir: tempDir(),
-		trustFingerprint: relay.fingerprint,
-	});
-	cleanups.push(async () => client.close());
-	const asked = next(client, 'login-request', waitMs);
-	client.connect();
-	await asked;
-	const welcomed = next(client, 'welcome', waitMs);
-	client.login(username);
-	await welcomed;
-	return client;
-}
 
 /** Resolves with the text of the next message `client` receives. */
 async function nextText(client: ChatClient): Promise<string> {
@@ -46,16 +28,9 @@ async function nextText(client: ChatClient): Promise<string> {
 
 describe('finding people by name in a real terminal (tmux)', () => {
 	it('Ctrl+G finds someone shown online and /msg someone who is not: both are looked up, pinned and written to; an unknown name is said so', {timeout: 90_000}, async context => {
-		if (tmuxVersion() === undefined) {
-			if (process.env.IM_TUI_REAL_CI === 'true') throw new Error('tmux is not installed, and CI must run the real-terminal tests: install tmux.');
-			context.skip('tmux is not installed; the real-terminal end-to-end test needs it');
-		}
+		needTmux(context);
 
-		const relay = await spawnRelay(['--data-dir', join(tempDir(), 'relay'), '--community', 'off']);
-		cleanups.push(async () => {
-			relay.child.kill('SIGTERM');
-			await relay.exited;
-		});
+		const relay = await relayUntilEnd(cleanups, ['--community', 'off']);
 		const tmux: Tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 		const ui = async (...patterns: Array<string | RegExp>) =>
@@ -64,8 +39,8 @@ describe('finding people by name in a real terminal (tmux)', () => {
 				description: patterns.map(String).join(' and '),
 			});
 
-		const carol = await headlessUser(relay, 'carol');
-		const bob = await headlessUser(relay, 'bob');
+		const carol = await headlessUser(relay, 'carol', cleanups);
+		const bob = await headlessUser(relay, 'bob', cleanups);
 		const home = tempDir('im-tui-e2e-');
 		const client = [process.execPath, clientBin, '--host', '127.0.0.1', '--port', String(relay.port), '--trust', relay.fingerprint, '--user', 'alice'];
 		const command = `XDG_CONFIG_HOME=${shellQuote(join(home, 'config'))} XDG_DATA_HOME=${shellQuote(join(home, 'data'))} ${client.map(shellQuote).join(' ')}; sleep 600`;

@@ -1,11 +1,10 @@
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {ChatClient} from '../../source/client/chat-client.js';
-import {next} from '../helpers/chat.js';
-import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
+import {clientBin} from '../helpers/relay-process.js';
+import {type Cleanups, headlessUser, needTmux, relayUntilEnd, runCleanups} from '../helpers/real-terminal.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {noPassphraseIn} from '../helpers/first-start.js';
-import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
+import {privateTmux, shellQuote, type Tmux} from '../helpers/tmux.js';
 
 // The built client in a real terminal: what bob was sent in one run is on his screen in the next,
 // PgUp reaches the oldest of it, and /search finds it.
@@ -14,36 +13,16 @@ const columns = 100;
 const rows = 30;
 const waitMs = 15_000;
 
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups: Cleanups = [];
 
-afterEach(async () => {
-	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(async () => runCleanups(cleanups));
 
-async function headlessUser(relay: RelayProcess, username: string): Promise<ChatClient> {
-	const client = new ChatClient({host: '127.0.0.1', port: relay.port, knownRelaysPath: join(tempDir(), 'known_relays.json'), dataDir: tempDir(), trustFingerprint: relay.fingerprint});
-	cleanups.push(async () => client.close());
-	const asked = next(client, 'login-request', waitMs);
-	client.connect();
-	await asked;
-	const welcomed = next(client, 'welcome', waitMs);
-	client.login(username);
-	await welcomed;
-	return client;
-}
 
 describe('the history kept on this device, in a real terminal (tmux)', () => {
 	it('bob quits and starts again: the conversation with alice is on screen, PgUp reaches its oldest message, /search finds one', {timeout: 120_000}, async context => {
-		if (tmuxVersion() === undefined) {
-			if (process.env.IM_TUI_REAL_CI === 'true') throw new Error('tmux is not installed, and CI must run the real-terminal tests: install tmux.');
-			context.skip('tmux is not installed; the real-terminal end-to-end test needs it');
-		}
+		needTmux(context);
 
-		const relay = await spawnRelay(['--data-dir', join(tempDir(), 'relay')]);
-		cleanups.push(async () => {
-			relay.child.kill('SIGTERM');
-			await relay.exited;
-		});
+		const relay = await relayUntilEnd(cleanups);
 		const tmux: Tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 		const home = tempDir('im-tui-e2e-');
@@ -58,7 +37,7 @@ describe('the history kept on this device, in a real terminal (tmux)', () => {
 		await tmux.newSession('first', command, {columns, rows});
 		await noPassphraseIn(tmux, 'first');
 		await ui('first', '[online]', 'you: bob');
-		const alice = await headlessUser(relay, 'alice');
+		const alice = await headlessUser(relay, 'alice', cleanups);
 		// Delivered: bob's client has them all, and kept them.
 		const delivered = new Promise<void>((resolve, reject) => {
 			const confirmed = new Set<string>();

@@ -1,33 +1,25 @@
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {firstStartPrompt} from '../helpers/first-start.js';
-import {clientBin, spawnRelay} from '../helpers/relay-process.js';
+import {clientBin} from '../helpers/relay-process.js';
+import {type Cleanups, needTmux, relayUntilEnd, runCleanups} from '../helpers/real-terminal.js';
 import {tempDir} from '../helpers/temp-dir.js';
-import {privateTmux, shellQuote, tmuxVersion} from '../helpers/tmux.js';
+import {privateTmux, shellQuote} from '../helpers/tmux.js';
 
 // The built client in a real terminal: a passphrase chosen at the first start is asked for at the
 // next one. (That the account's database holds no message in plaintext is tested with the store.)
 
 const waitMs = 15_000;
 
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups: Cleanups = [];
 
-afterEach(async () => {
-	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(async () => runCleanups(cleanups));
 
 describe('a passphrase in a real terminal (tmux)', () => {
 	it('chosen at the first start, asked for at the next: a wrong one is said so, the right one logs in', {timeout: 90_000}, async context => {
-		if (tmuxVersion() === undefined) {
-			if (process.env.IM_TUI_REAL_CI === 'true') throw new Error('tmux is not installed, and CI must run the real-terminal tests: install tmux.');
-			context.skip('tmux is not installed; the real-terminal end-to-end test needs it');
-		}
+		needTmux(context);
 
-		const relay = await spawnRelay(['--data-dir', join(tempDir(), 'relay')]);
-		cleanups.push(async () => {
-			relay.child.kill('SIGTERM');
-			await relay.exited;
-		});
+		const relay = await relayUntilEnd(cleanups);
 		const tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 		const home = tempDir('im-tui-e2e-');

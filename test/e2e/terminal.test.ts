@@ -2,12 +2,11 @@ import {randomBytes} from 'node:crypto';
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {ChatClient} from '../../source/client/chat-client.js';
-import {next} from '../helpers/chat.js';
 import {noPassphraseIn} from '../helpers/first-start.js';
-import {clientBin, spawnRelay, type RelayProcess} from '../helpers/relay-process.js';
+import {clientBin, type RelayProcess} from '../helpers/relay-process.js';
+import {type Cleanups, headlessUser, needTmux, relayUntilEnd, runCleanups} from '../helpers/real-terminal.js';
 import {tempDir} from '../helpers/temp-dir.js';
-import {privateTmux, shellQuote, tmuxVersion, type Tmux} from '../helpers/tmux.js';
+import {privateTmux, shellQuote, type Tmux} from '../helpers/tmux.js';
 import {waitFor} from '../helpers/wait-for.js';
 
 // The built client in a real terminal: tmux gives it a pty, keys arrive as a person's would, and
@@ -17,11 +16,9 @@ const columns = 100;
 const rows = 30;
 const waitMs = 15_000;
 
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups: Cleanups = [];
 
-afterEach(async () => {
-	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(async () => runCleanups(cleanups));
 
 type Pattern = string | RegExp | ((screen: string) => boolean);
 
@@ -48,23 +45,6 @@ function sidebarRow(screen: string, name: string): number {
 	return screenRows(screen).findIndex(row => row.startsWith(`› ● ${name} `) || row.startsWith(`  ● ${name} `));
 }
 
-async function headlessUser(relay: RelayProcess, username: string): Promise<ChatClient> {
-	const client = new ChatClient({
-		host: '127.0.0.1',
-		port: relay.port,
-		knownRelaysPath: join(tempDir(), 'known_relays.json'),
-		dataDir: tempDir(),
-		trustFingerprint: relay.fingerprint,
-	});
-	cleanups.push(async () => client.close());
-	const asked = next(client, 'login-request', waitMs);
-	client.connect();
-	await asked;
-	const welcomed = next(client, 'welcome', waitMs);
-	client.login(username);
-	await welcomed;
-	return client;
-}
 
 /** The JSON lines of the relay's log with the given event and user. */
 function logged(relay: RelayProcess, event: string, user: string): unknown[] {
@@ -78,19 +58,9 @@ function logged(relay: RelayProcess, event: string, user: string): unknown[] {
 
 describe('im-tui in a real terminal (tmux)', () => {
 	it('two people pick each other with the arrow keys, chat, and one leaves with Ctrl+C', {timeout: 90_000}, async context => {
-		if (tmuxVersion() === undefined) {
-			if (process.env.IM_TUI_REAL_CI === 'true') {
-				throw new Error('tmux is not installed, and CI must run the real-terminal test: install tmux (apt-get install tmux).');
-			}
+		needTmux(context);
 
-			context.skip('tmux is not installed; the real-terminal end-to-end test needs it');
-		}
-
-		const relay = await spawnRelay(['--data-dir', join(tempDir(), 'relay')]);
-		cleanups.push(async () => {
-			relay.child.kill('SIGTERM');
-			await relay.exited;
-		});
+		const relay = await relayUntilEnd(cleanups);
 		const tmux: Tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 
@@ -140,7 +110,7 @@ describe('im-tui in a real terminal (tmux)', () => {
 		};
 
 		// carol is online first, so alice (next) starts with carol selected and must choose bob herself.
-		const carol = await headlessUser(relay, 'carol');
+		const carol = await headlessUser(relay, 'carol', cleanups);
 		const alice = await start('alice');
 		await ui('alice', '[online]', 'you: alice', '› ● carol ', 'to carol>');
 		expect(await tmux.display('alice', '#{pane_width}x#{pane_height} #{alternate_on}')).toBe(`${columns}x${rows} 1`);
