@@ -151,11 +151,11 @@ export class ChatClient extends RelayLink implements ChatConnection {
 	}
 
 	history(conversation: string, options: {before?: number; limit: number}): HistoryEntry[] {
-		return this.account.page(conversation, options);
+		return this.account.history(history => history.page(conversation, options), []);
 	}
 
-	historyConversations(): string[] {
-		return this.account.history(history => history.conversations(), []);
+	historyConversations(): Array<{conversation: string; newest: number}> {
+		return this.account.history(history => history.newest().map(({conversation, seq}) => ({conversation, newest: seq})), []);
 	}
 
 	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[] {

@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {checkUsername} from '../net/usernames.js';
 import type {AccountState, ClientEvents, LocalLoginCode} from './client-events.js';
-import type {History, HistoryEntry, Retention} from './history.js';
+import type {History, Retention} from './history.js';
 import {recordEvent} from './history-recorder.js';
 import {AccountDatabaseError} from './store/account-database.js';
 import {AccountStore} from './store/account-store.js';
@@ -66,7 +66,6 @@ export class ClientAccount {
 	setPassphrase(passphrase: string | undefined): void {
 		const store = this.store;
 		if (store === undefined) throw new Error('log in first: a passphrase belongs to an account');
-		if (passphrase === '') throw new Error('a passphrase cannot be empty (remove it instead)');
 		store.setPassphrase(passphrase);
 	}
 
@@ -95,10 +94,6 @@ export class ClientAccount {
 	history<T>(read: (history: History) => T, none: T): T {
 		const store = this.store;
 		return store === undefined ? none : read(store.history);
-	}
-
-	page(conversation: string, options: {before?: number; limit: number}): HistoryEntry[] {
-		return this.history(history => history.page(conversation, options), []);
 	}
 }
 

@@ -164,6 +164,9 @@ export type ClientEvents = {
 	closed: [reason: {code: string; message: string; lastError?: {code: string; message: string}}];
 };
 
+/** Login errors of this device, not of the relay: see the 'login-error' event. */
+export const localLoginCodes: ReadonlySet<string> = new Set(['passphrase_required', 'wrong_passphrase', 'account_in_use', 'local_error'] satisfies LocalLoginCode[]);
+
 export type LocalLoginCode = 'passphrase_required' | 'wrong_passphrase' | 'account_in_use' | 'local_error';
 
 /** Emits one of the client's events, typed (what ChatSession and its parts are given). */
@@ -257,8 +260,8 @@ export interface ChatConnection {
 	 * with history off. Mine carry their delivery state as last known.
 	 */
 	history(conversation: string, options: {before?: number; limit: number}): HistoryEntry[];
-	/** The conversations with kept messages, the most recent first. */
-	historyConversations(): string[];
+	/** The conversations with kept messages, the most recent first, each with the history seq of its newest. */
+	historyConversations(): Array<{conversation: string; newest: number}>;
 	/** Up to `limit` kept messages of `conversation` from history seq `seq` on, oldest first: where a search result jumps to. */
 	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[];
 	/** The newest kept messages, in every conversation, holding every word of `words` (as prefixes, case and accents ignored). */

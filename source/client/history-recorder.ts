@@ -1,8 +1,8 @@
 import type {ClientEvents} from './client-events.js';
 import type {History} from './history.js';
+// After these the client sends the same envelope again by itself: no failure of the message.
+import {sendAgainCodes} from './outbox-sender.js';
 
-/** Refusals after which the client sends the same envelope again by itself: not a failure of the message. */
-const notFinal: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'lookup_throttled']);
 
 /**
  * Keeps the history in step with what the client tells its listeners: each message shown, and
@@ -28,7 +28,7 @@ export function recordEvent<E extends keyof ClientEvents>(history: History, even
 		}
 		case 'relay-error': {
 			const [{code, message, ref}] = args as ClientEvents['relay-error'];
-			if (ref !== null && !notFinal.has(code)) history.failed(ref, code, message);
+			if (ref !== null && !sendAgainCodes.has(code)) history.failed(ref, code, message);
 			return;
 		}
 		case 'unsent': {

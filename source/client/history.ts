@@ -62,6 +62,10 @@ export class History {
 
 	readonly #size;
 	readonly #trim;
+	readonly #page;
+	readonly #from;
+	readonly #newest;
+	readonly #search;
 
 	constructor(
 		private readonly db: SqliteDatabase,
@@ -69,6 +73,15 @@ export class History {
 		private readonly maxBytes = maxConversationBytes,
 	) {
 		this.#size = db.prepare('SELECT bytes FROM conversation_sizes WHERE conversation = ?').pluck();
+		// Prepared once: the log reads a page at each scroll and render.
+		this.#page = db.prepare('SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
+		this.#from = db.prepare('SELECT * FROM messages WHERE conversation = ? AND seq >= ? ORDER BY seq LIMIT ?');
+		this.#newest = db.prepare('SELECT conversation, MAX(seq) AS seq FROM messages GROUP BY conversation ORDER BY seq DESC');
+		this.#search = db.prepare(
+			`SELECT * FROM messages WHERE seq IN (
+				SELECT rowid FROM messages_text WHERE messages_text MATCH ? ORDER BY rowid DESC LIMIT ?
+			) ORDER BY seq DESC`,
+		);
 		this.#trim = db.prepare(
 			`DELETE FROM messages WHERE conversation = @conversation AND seq <= (
 				SELECT seq FROM (
@@ -136,22 +149,24 @@ export class History {
 
 	/** Up to `limit` entries of `conversation` before `before` (a seq; the newest when absent), oldest first. */
 	page(conversation: string, {before, limit}: {before?: number; limit: number}): HistoryEntry[] {
-		const rows = this.db
-			.prepare('SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
-			.all(conversation, before ?? Number.MAX_SAFE_INTEGER, clampLimit(limit)) as Row[];
+		const rows = this.#page.all(conversation, before ?? Number.MAX_SAFE_INTEGER, clampLimit(limit)) as Row[];
 		return rows.reverse().map(toEntry);
 	}
 
 	/** Up to `limit` entries of `conversation` from `seq` on (it included), oldest first: where a search result jumps to. */
 	from(conversation: string, seq: number, limit: number): HistoryEntry[] {
-		const rows = this.db.prepare('SELECT * FROM messages WHERE conversation = ? AND seq >= ? ORDER BY seq LIMIT ?').all(conversation, seq, clampLimit(limit)) as Row[];
+		const rows = this.#from.all(conversation, seq, clampLimit(limit)) as Row[];
 		return rows.map(toEntry);
 	}
 
 	/** The conversations with history, most recent first. */
 	conversations(): string[] {
-		const rows = this.db.prepare('SELECT conversation, MAX(seq) AS last FROM messages GROUP BY conversation ORDER BY last DESC').all() as Array<{conversation: string}>;
-		return rows.map(row => row.conversation);
+		return this.newest().map(row => row.conversation);
+	}
+
+	/** The conversations with history, most recent first, each with the seq of its newest message. */
+	newest(): Array<{conversation: string; seq: number}> {
+		return this.#newest.all() as Array<{conversation: string; seq: number}>;
 	}
 
 	/**
@@ -161,13 +176,7 @@ export class History {
 	search(words: string, limit = 50): HistoryEntry[] {
 		const query = ftsQuery(words);
 		if (query === undefined) return [];
-		const rows = this.db
-			.prepare(
-				`SELECT * FROM messages WHERE seq IN (
-					SELECT rowid FROM messages_text WHERE messages_text MATCH ? ORDER BY rowid DESC LIMIT ?
-				) ORDER BY seq DESC`,
-			)
-			.all(query, clampLimit(limit)) as Row[];
+		const rows = this.#search.all(query, clampLimit(limit)) as Row[];
 		return rows.map(toEntry);
 	}
 

@@ -1,6 +1,6 @@
 import type {Dispatch, MutableRefObject} from 'react';
 import type {ChatAction, SystemTone} from './chat-state/types.js';
-import type {ChatConnection} from '../client/client-events.js';
+import {localLoginCodes, type ChatConnection} from '../client/client-events.js';
 
 export type LoginActions = {
 	/** Logs in, unless this device must ask for the account's passphrase first (state.login.passphrase). */
@@ -26,7 +26,6 @@ type Context = {
 };
 
 /** Login errors of this device, not of the relay: the account's files could not be opened. */
-const localLoginCodes: ReadonlySet<string> = new Set(['passphrase_required', 'wrong_passphrase', 'account_in_use', 'local_error']);
 
 function errorText(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);

@@ -76,8 +76,8 @@ function reading<A extends unknown[], T>(read: (...args: A) => T[]): (...args: A
 /** The conversations kept on this device as this run logs in, each with its newest history seq. */
 function keptAtLogin(connection: ChatConnection, me: string): Array<[ConversationKey, number]> {
 	try {
-		const keys = connection.historyConversations().filter(key => key !== me).slice(0, maxKeptConversations);
-		return keys.map(key => [key, connection.history(key, {limit: 1})[0]?.seq ?? 0]);
+		const kept = connection.historyConversations().filter(({conversation}) => conversation !== me);
+		return kept.slice(0, maxKeptConversations).map(({conversation, newest}) => [conversation, newest]);
 	} catch {
 		return [];
 	}

@@ -1,3 +1,4 @@
+import {localLoginCodes} from '../client/client-events.js';
 import {loginErrorCodes} from '../net/error-codes.js';
 
 /** How a --json process ends (README, "Scripts and bots: --json"). */
@@ -17,12 +18,11 @@ export const jsonExitCodes = {
 } as const;
 
 
-const accountCodes: ReadonlySet<string> = new Set(['passphrase_required', 'wrong_passphrase', 'account_in_use', 'local_error']);
 
 /** The exit code for a login-error code, or the code of a 'closed' the process did not ask for. */
 export function exitCodeFor(code: string): number {
 	if (code === 'refused_relay') return jsonExitCodes.untrustedRelay;
 	if (loginErrorCodes.has(code)) return jsonExitCodes.loginRefused;
-	if (accountCodes.has(code)) return jsonExitCodes.account;
+	if (localLoginCodes.has(code)) return jsonExitCodes.account;
 	return jsonExitCodes.error;
 }

@@ -77,8 +77,10 @@ export class FakeChat extends EventEmitter<ClientEvents> implements ChatConnecti
 		return this.kept.filter(kept => kept.conversation === conversation && kept.seq < (options.before ?? Infinity)).slice(-options.limit);
 	}
 
-	historyConversations(): string[] {
-		return [...new Set(this.kept.map(kept => kept.conversation))];
+	historyConversations(): Array<{conversation: string; newest: number}> {
+		const newest = new Map<string, number>();
+		for (const kept of this.kept) newest.set(kept.conversation, Math.max(kept.seq, newest.get(kept.conversation) ?? 0));
+		return [...newest].map(([conversation, seq]) => ({conversation, newest: seq}));
 	}
 
 	historyFrom(): HistoryEntry[] {

@@ -34,8 +34,8 @@ export class FakeConnection extends EventEmitter<ClientEvents> implements ChatCo
 		return this.kept.page(conversation, options);
 	}
 
-	historyConversations(): string[] {
-		return this.kept.conversations();
+	historyConversations(): Array<{conversation: string; newest: number}> {
+		return this.kept.newest().map(({conversation, seq}) => ({conversation, newest: seq}));
 	}
 
 	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[] {

@@ -68,6 +68,7 @@ export function databaseFileState(path: string): DatabaseFileState {
  * Opens (or creates) one account's database, migrated to the current schema, holding its lock:
  * SQLite's exclusive locking mode, taken at once with a write, so a second process on the same
  * account fails here with a clear error instead of waiting, and none ever writes beside another.
+ * A passphrase given for a database without one adds it.
  *
  * With a passphrase the whole file is encrypted (SQLCipher 4's format: AES-256-CBC with an
  * HMAC-SHA512 per page, the key from PBKDF2-HMAC-SHA512 over 256,000 iterations and a random salt
@@ -110,6 +111,8 @@ export function openAccountDatabase(path: string, passphrase?: string): SqliteDa
 			openHere.delete(key);
 			return close();
 		};
+		// A passphrase given for a database without one adds it.
+		if (passphrase !== undefined && state === 'plain') changePassphrase(db, passphrase);
 		return db;
 	} catch (error) {
 		db.close();

@@ -69,11 +69,8 @@ export class AccountStore {
 		mkdirSync(directory, {recursive: true, mode: 0o700});
 		keepPrivate(dirname(directory));
 		keepPrivate(directory);
-		const state = databaseFileState(path);
 		const db = openAccountDatabase(path, options.passphrase);
 		try {
-			// A passphrase given for a database without one adds it.
-			if (state === 'plain' && options.passphrase !== undefined) changePassphrase(db, options.passphrase);
 			return new AccountStore(db, path, relayFingerprint, username, directory, options.retention);
 		} catch (error) {
 			db.close();

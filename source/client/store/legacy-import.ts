@@ -2,7 +2,6 @@ import {readdirSync, unlinkSync} from 'node:fs';
 import {join} from 'node:path';
 import {newContact, type StoredContact} from '../contact-record.js';
 import {serialiseContact} from '../contact-json.js';
-import {outboxKey} from '../outbox.js';
 import {parseEnvelope} from '../outbox-store.js';
 import type {SqliteDatabase} from './account-database.js';
 import {saveAccountKeys} from './account-keys.js';
@@ -47,12 +46,8 @@ export function importLegacyAccount(db: SqliteDatabase, directory: string, relay
 		const contact = db.prepare('INSERT INTO contacts (name, contact) VALUES (?, ?)');
 		for (const [name, entry] of contacts) contact.run(name, JSON.stringify(serialiseContact(entry)));
 		const envelope = db.prepare('INSERT OR IGNORE INTO outbox (id, recipient, envelope) VALUES (?, ?, ?)');
-		const seen = new Set<string>();
-		for (const entry of envelopes) {
-			if (seen.has(outboxKey(entry))) continue;
-			seen.add(outboxKey(entry));
-			envelope.run(entry.id, entry.to, JSON.stringify(entry));
-		}
+		// A copy of an envelope already taken is ignored (UNIQUE (id, recipient)): the first one stays.
+		for (const entry of envelopes) envelope.run(entry.id, entry.to, JSON.stringify(entry));
 		if (carried.text !== undefined) db.prepare('INSERT INTO settings (name, value) VALUES (?, ?)').run('carried-over-at', new Date().toISOString());
 		db.prepare('INSERT INTO settings (name, value) VALUES (?, ?)').run('imported-json-at', new Date().toISOString());
 	}).immediate();

@@ -19,11 +19,16 @@ export const keptLineSeq = (historySeq: number): number => historySeq - keptOffs
 
 const historySeq = (lineSeq: number): number => lineSeq + keptOffset;
 
+/** The time a kept message shows, as its live line did: mine when I sent it, another's as shownTime says. */
+export function entryTime(entry: HistoryEntry): number {
+	return entry.direction === 'out' ? entry.sent : shownTime(entry);
+}
+
 /** A kept message as a line of the log, the way the same message looked when it was live. */
 export function entryLine(entry: HistoryEntry, me: string | undefined, now: number): MessageLine {
 	const mine = entry.direction === 'out';
 	const to = entry.conversation === everyone ? everyone : mine ? entry.conversation : (me ?? '');
-	const time = mine ? entry.sent : shownTime(entry);
+	const time = entryTime(entry);
 	const line: MessageLine = {kind: 'message', seq: keptLineSeq(entry.seq), id: entry.id, from: entry.author, to, text: entry.text, time};
 	if (!sameDay(time, now)) line.dated = true;
 	if (!mine) line.arrived = entry.time;

@@ -1,7 +1,7 @@
 import type {HistoryEntry} from '../../client/history.js';
-import {shownTime} from '../../hooks/chat-state/received.js';
 import {everyone} from '../../hooks/chat-state/types.js';
 import {safeName, sanitizeText} from '../../sanitize.js';
+import {entryTime} from '../message-log/kept-source.js';
 import {dateTimeLabel, type Row, type Segment, type Style} from '../message-log/line-rows.js';
 
 /** The /search view: what was asked, the messages found (newest first), and the one chosen. */
@@ -74,7 +74,7 @@ export function resultRow(entry: HistoryEntry, words: string, chosen: boolean, m
 	const base: Style = chosen ? {inverse: true} : {};
 	const mine = entry.author === me;
 	return [
-		{text: `${dateTimeLabel(entry.direction === 'out' ? entry.sent : shownTime(entry), now)} `, style: {...base, dim: !chosen}},
+		{text: `${dateTimeLabel(entryTime(entry), now)} `, style: {...base, dim: !chosen}},
 		{text: `${conversationLabel(entry.conversation).slice(0, 16).padEnd(10)} `, style: {...base, color: 'yellow'}},
 		{text: `<${safeName(entry.author)}>`, style: {...base, bold: true, color: mine ? 'cyan' : 'green'}},
 		{text: ' ', style: base},
