@@ -2,6 +2,7 @@ import type {Dispatch} from 'react';
 import type {ChatAction, ChatState, SystemTone} from './chat-state/types.js';
 import type {Command} from '../components/commands.js';
 import type {ChatConnection, Contact} from '../client/client-events.js';
+import {errorText} from './error-text.js';
 
 export type ContactCommand = Extract<Command, {name: 'trust' | 'verify' | 'unverify'}>;
 
@@ -20,10 +21,6 @@ type Context = {
 	dispatch: Dispatch<ChatAction>;
 	now: () => number;
 };
-
-function errorText(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
-}
 
 /** /trust, /verify and /unverify over the connection; every refusal comes back as a system line. */
 export function contactActions({connection, state, dispatch, now}: Context): ContactActions {

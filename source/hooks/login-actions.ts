@@ -1,6 +1,7 @@
 import type {Dispatch, MutableRefObject} from 'react';
 import type {ChatAction, SystemTone} from './chat-state/types.js';
 import {localLoginCodes, type ChatConnection} from '../client/client-events.js';
+import {errorText} from './error-text.js';
 
 export type LoginActions = {
 	/** Logs in, unless this device must ask for the account's passphrase first (state.login.passphrase). */
@@ -26,10 +27,6 @@ type Context = {
 };
 
 /** Login errors of this device, not of the relay: the account's files could not be opened. */
-
-function errorText(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
-}
 
 /** Logging in, with the questions this device asks first, and /passphrase. */
 export function loginActions({connection, dispatch, note, autoLogin, passphraseGiven}: Context): LoginActions {

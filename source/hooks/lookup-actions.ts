@@ -3,6 +3,7 @@ import {statusView, type ChatAction, type ChatState, type SystemTone} from './ch
 import {whoText} from './chat-state/lookups.js';
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
 import {checkUsername} from '../net/usernames.js';
+import {errorText} from './error-text.js';
 
 export type LookupActions = {
 	/**
@@ -32,10 +33,6 @@ export const maxPendingOpens = 16;
 
 /** A lookup unanswered this long (a session gone, a relay that never answers) no longer holds a place. */
 export const pendingOpenExpiryMs = 60_000;
-
-function errorText(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
-}
 
 export function nobodyText(name: string): string {
 	return `Nobody is registered as ${name} on this relay.`;

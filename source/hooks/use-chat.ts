@@ -6,6 +6,7 @@ import type {KeptReader} from '../components/message-log/kept-source.js';
 import {contactActions, type ContactActions} from './contact-actions.js';
 import {loginActions, type LoginActions} from './login-actions.js';
 import {lookupActions, type LookupActions} from './lookup-actions.js';
+import {errorText} from './error-text.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
 export const maxTextBytes = 8192;
@@ -57,10 +58,6 @@ function listen<E extends keyof ClientEvents>(
 	return () => {
 		connection.off(event, listener);
 	};
-}
-
-function errorText(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }
 
 function reading<A extends unknown[], T>(read: (...args: A) => T[]): (...args: A) => T[] {

@@ -1,7 +1,8 @@
-import {chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync} from 'node:fs';
+import {chmodSync, closeSync, lstatSync, mkdirSync, openSync, readSync, statSync} from 'node:fs';
 import {dirname} from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import {migrate} from './migrations.js';
+import {checkPrivateDescriptor} from './private-file.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -176,14 +177,7 @@ function refuseLink(path: string): void {
 function checkPrivate(path: string): void {
 	const fd = openSync(path, 'r');
 	try {
-		const stats = fstatSync(fd);
-		if (!stats.isFile()) throw new AccountDatabaseError('unsafe_file', `${path} is not a regular file`);
-		if ((stats.mode & 0o077) !== 0) {
-			throw new AccountDatabaseError('unsafe_file', `${path} is accessible by other users (mode ${(stats.mode & 0o777).toString(8)}): run chmod 600 on it`);
-		}
-		if (process.getuid !== undefined && stats.uid !== process.getuid()) {
-			throw new AccountDatabaseError('unsafe_file', `${path} belongs to another user (uid ${stats.uid})`);
-		}
+		checkPrivateDescriptor(fd, path, why => new AccountDatabaseError('unsafe_file', why));
 	} finally {
 		closeSync(fd);
 	}

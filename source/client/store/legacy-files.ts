@@ -1,7 +1,8 @@
-import {closeSync, fstatSync, openSync, readFileSync} from 'node:fs';
+import {closeSync, openSync, readFileSync} from 'node:fs';
 import {fromBase64Url} from '../../crypto/base64url.js';
 import type {IdentityKeys, PublicIdentity} from '../../crypto/identity.js';
 import {keyPairFromPrivate, type RawKeyPair} from '../../crypto/raw-keys.js';
+import {checkPrivateDescriptor} from './private-file.js';
 import {parseContact, parseNamedEntries, parseRecord} from '../contact-json.js';
 import type {StoredContact} from '../contact-record.js';
 
@@ -18,12 +19,7 @@ export function readPrivateFile(path: string): string | undefined {
 		throw error;
 	}
 	try {
-		const stats = fstatSync(fd);
-		if (!stats.isFile()) throw new Error(`${path} is not a regular file`);
-		if ((stats.mode & 0o077) !== 0) {
-			throw new Error(`${path} is accessible by other users (mode ${(stats.mode & 0o777).toString(8)}): run chmod 600 on it`);
-		}
-		if (process.getuid !== undefined && stats.uid !== process.getuid()) throw new Error(`${path} belongs to another user (uid ${stats.uid})`);
+		checkPrivateDescriptor(fd, path, why => new Error(why));
 		return readFileSync(fd, 'utf8');
 	} finally {
 		closeSync(fd);
