@@ -13,9 +13,11 @@ export type EnvelopeKind = 'direct' | 'everyone';
  * - `malformed`: a name, id, kind, key or body has the wrong form;
  * - `key_exchange`: a key exchange failed or gave all zeros (a small-order key);
  * - `authentication`: the MAC failed: another key, recipient, sender, id, kind or an altered body;
- * - `payload`: the plaintext is not a valid payload (source/net/e2e-payload.ts).
+ * - `payload`: the plaintext is not a valid payload (source/net/e2e-payload.ts);
+ * - `replay`: a ratchet message whose key was already used (source/crypto/ratchet-envelope.ts);
+ * - `too_many_skipped`: a ratchet header that would skip more message keys than the bound.
  */
-export type EnvelopeErrorCode = 'malformed' | 'key_exchange' | 'authentication' | 'payload';
+export type EnvelopeErrorCode = 'malformed' | 'key_exchange' | 'authentication' | 'payload' | 'replay' | 'too_many_skipped';
 
 /** Every failure to open an envelope, or to parse its payload. */
 export class EnvelopeError extends Error {
@@ -130,19 +132,24 @@ function exchange(secret: KeyObject, publicKey: Buffer, what: string): Buffer {
 	return shared;
 }
 
-function headerProblem(sender: Party, recipient: Party, id: string, kind: string): string | undefined {
-	for (const [role, party] of [['sender', sender], ['recipient', recipient]] as const) {
-		if (typeof party !== 'object' || party === null) return `the ${role} is missing`;
-		if (typeof party.name !== 'string' || !isValidUsername(party.name)) return `the ${role}'s name is not a folded username`;
-		if (!isKey(party.identity) || !isKey(party.x25519)) return `the ${role}'s keys are not 32 bytes each`;
-	}
+/** What is wrong with the parties, id or kind of an envelope, or undefined. */
+export function headerProblem(sender: Party, recipient: Party, id: string, kind: string): string | undefined {
+	const problem = partyProblem(sender, 'sender') ?? partyProblem(recipient, 'recipient');
+	if (problem !== undefined) return problem;
 	if (typeof id !== 'string' || !idPattern.test(id)) return 'the message id is not 1 to 64 of A-Z a-z 0-9 _ -';
 	if (typeof kind !== 'string' || !kinds.has(kind)) return 'the kind is neither "direct" nor "everyone"';
 	return undefined;
 }
 
+export function partyProblem(party: Party, role: string): string | undefined {
+	if (typeof party !== 'object' || party === null) return `the ${role} is missing`;
+	if (typeof party.name !== 'string' || !isValidUsername(party.name)) return `the ${role}'s name is not a folded username`;
+	if (!isKey(party.identity) || !isKey(party.x25519)) return `the ${role}'s keys are not 32 bytes each`;
+	return undefined;
+}
+
 /** The secret must be the private half of the party's X25519 key, or nothing could be opened. */
-function secretProblem(party: Party & {x25519Secret: KeyObject}, role: string): string | undefined {
+export function secretProblem(party: Party & {x25519Secret: KeyObject}, role: string): string | undefined {
 	const secret: unknown = party.x25519Secret;
 	let matches = false;
 	if (secret instanceof KeyObject && secret.type === 'private' && secret.asymmetricKeyType === 'x25519') {

@@ -26,3 +26,11 @@ export function lp(...parts: Array<Uint8Array | string>): Buffer {
 	}
 	return Buffer.concat(chunks);
 }
+
+/** `u32be(n)`: n as 4 bytes big-endian, 0 to 2^32 - 1. */
+export function u32be(value: number): Buffer {
+	if (!Number.isInteger(value) || value < 0 || value > 0xff_ff_ff_ff) throw new RangeError(`u32be: ${value} is not an integer from 0 to 2^32 - 1`);
+	const bytes = Buffer.alloc(4);
+	bytes.writeUInt32BE(value, 0);
+	return bytes;
+}
