@@ -405,7 +405,7 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 		expect(relayed.alice.map(message => message.type)).toEqual(relayToAlice);
 		expect(relayed.bob.map(message => message.type)).toEqual(relayToBob);
 		const welcome = parseRelayMessage(JSON.parse(text('r2c_1_plaintext')).msgs[0]);
-		expect(welcome).toEqual({type: 'welcome', username: 'alice', users: [json('bob_user_record')], motd: null, online: ['bob'], onlineCount: 2, waiting: 0});
+		expect(welcome).toEqual({type: 'welcome', username: 'alice', users: [json('bob_user_record')], motd: null, online: ['bob'], onlineCount: 2, waiting: 0, prekeys: {oneTime: 0, signed: null}});
 		const accepted = parseRelayMessage(JSON.parse(text('r2c_2_plaintext')).msgs[0]);
 		const message = parseRelayMessage(json('relay_to_bob_message'));
 		expect(accepted).toEqual({type: 'accepted', id: 'm1', to: 'bob', time: message.type === 'message' ? message.time : -1});

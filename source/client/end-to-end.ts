@@ -225,7 +225,8 @@ export class EndToEnd {
 				sender: {name: envelope.from, identity: keys.identity, x25519: keys.x25519},
 				id: envelope.id,
 				kind: envelope.kind,
-				ephemeral: fromBase64Url(envelope.ephemeral, 32),
+				// a ratchet envelope has none: it does not open here (the throw below)
+				ephemeral: fromBase64Url(envelope.ephemeral ?? '', 32),
 				body: envelope.body,
 			});
 		} catch (error) {

@@ -140,7 +140,7 @@ export class Outbox {
 	}
 
 	#push(envelope: Envelope): void {
-		const bytes = envelope.body.length + envelope.ephemeral.length + envelope.id.length + envelope.to.length;
+		const bytes = envelope.body.length + (envelope.ephemeral ?? envelope.ratchet ?? '').length + envelope.id.length + envelope.to.length;
 		this.#entries.push({envelope, bytes, sent: false});
 		this.#bytes += bytes;
 	}

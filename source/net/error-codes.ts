@@ -32,6 +32,9 @@ export const recoverableErrorCodes = [
 	'login_throttled',
 	'quota_exceeded',
 	'lookup_throttled',
+	'bad_prekey',
+	'no_prekeys',
+	'bundle_throttled',
 ] as const;
 
 export type FatalErrorCode = (typeof fatalErrorCodes)[number];

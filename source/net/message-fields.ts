@@ -1,6 +1,18 @@
 import {fromBase64Url} from '../crypto/base64url.js';
 import {ProtocolError} from './error-codes.js';
-import {maxAckDeliveries, maxLookupNames, type EnvelopeKind, type Envelope, type UserRecord} from './message-types.js';
+import {
+	maxAckDeliveries,
+	maxLookupNames,
+	maxOneTimePrekeysPerMessage,
+	maxPrekeyId,
+	ratchetHeaderLengths,
+	type EnvelopeKind,
+	type Envelope,
+	type OneTimePrekey,
+	type PrekeyCount,
+	type SignedPrekey,
+	type UserRecord,
+} from './message-types.js';
 import {isFoldedName, isValidUsername} from './usernames.js';
 
 /**
@@ -129,6 +141,28 @@ export function deliveries(fields: Fields): number[] {
 }
 
 /**
+ * An envelope's key field: exactly one of `ephemeral` (B64U 32 bytes) and `ratchet` (B64U of a 74,
+ * 78 or 82-byte header: its alphabet and decoded length are checked, not its contents).
+ */
+export function envelopeKey(fields: Fields): {ephemeral: string} | {ratchet: string} {
+	const hasEphemeral = fields.ephemeral !== undefined;
+	if (hasEphemeral === (fields.ratchet !== undefined)) bad('an envelope has exactly one of "ephemeral" and "ratchet"');
+	if (hasEphemeral) return {ephemeral: key(fields, 'ephemeral', 32)};
+	const value = str(fields, 'ratchet');
+	let length = -1;
+	// 82 bytes are 110 characters: nothing longer is decoded.
+	if (value.length <= 110) {
+		try {
+			length = fromBase64Url(value).length;
+		} catch {
+			// named below
+		}
+	}
+	if (!ratchetHeaderLengths.includes(length)) bad('"ratchet" must be 74, 78 or 82 bytes in unpadded base64url');
+	return {ratchet: value};
+}
+
+/**
  * An envelope the relay delivers. Its body may be any string: one that is not a token fails to
  * open and is dropped like any other, where refusing the frame would end the session, and the same
  * envelope would come first again at every login (queued before the relay checked bodies).
@@ -138,9 +172,42 @@ export function envelope(fields: Fields): Envelope {
 		id: messageId(fields, 'id'),
 		to: str(fields, 'to'),
 		kind: kind(fields),
-		ephemeral: key(fields, 'ephemeral', 32),
+		...envelopeKey(fields),
 		body: str(fields, 'body'),
 	};
+}
+
+/** A prekey id: an integer from 0 to 2^32 - 1. */
+export function prekeyId(fields: Fields, name = 'id'): number {
+	const value = int(fields, name);
+	if (value > maxPrekeyId) bad(`"${name}" must be at most ${maxPrekeyId}`);
+	return value;
+}
+
+export function signedPrekey(value: unknown): SignedPrekey {
+	const fields = asObject(value);
+	return {id: prekeyId(fields), key: key(fields, 'key', 32), signature: key(fields, 'signature', 64)};
+}
+
+export function oneTimePrekey(value: unknown): OneTimePrekey {
+	const fields = asObject(value);
+	return {id: prekeyId(fields), key: key(fields, 'key', 32)};
+}
+
+/** A `prekeys` message's one-time keys: 1 to 100 of them, with distinct ids. */
+export function oneTimePrekeys(value: unknown): OneTimePrekey[] {
+	if (!Array.isArray(value) || value.length === 0 || value.length > maxOneTimePrekeysPerMessage) {
+		bad(`"oneTime" must hold 1 to ${maxOneTimePrekeysPerMessage} prekeys`);
+	}
+	const prekeys = value.map(item => oneTimePrekey(item));
+	if (new Set(prekeys.map(prekey => prekey.id)).size !== prekeys.length) bad('"oneTime" must have distinct ids');
+	return prekeys;
+}
+
+/** `prekeys` of a welcome, or the fields of a `prekey_count`. */
+export function prekeyCount(fields: Fields): PrekeyCount {
+	const signed = fields.signed === null ? null : prekeyId(fields, 'signed');
+	return {oneTime: int(fields, 'oneTime'), signed};
 }
 
 /** Names a client asks for: each any string the username rule then judges, none of them long. */

@@ -9,8 +9,39 @@ export type UserRecord = {username: string; online: boolean; identity: string; x
 
 export type EnvelopeKind = 'direct' | 'everyone';
 
-/** What the relay forwards: routing data plus an opaque end-to-end body (PROTOCOL.md section 10). */
-export type Envelope = {id: string; to: string; kind: EnvelopeKind; ephemeral: string; body: string};
+/**
+ * What the relay forwards: routing data plus an opaque end-to-end body (PROTOCOL.md section 10).
+ * Exactly one of `ephemeral` (B64U 32 bytes: the version 2 scheme) and `ratchet` (B64U of a 74, 78
+ * or 82-byte Double Ratchet header); the parsers refuse both and neither.
+ */
+export type Envelope = {id: string; to: string; kind: EnvelopeKind; ephemeral?: string; ratchet?: string; body: string};
+
+/** The byte lengths a `ratchet` header may have: without a prekey part, with a signed prekey id, and with a one-time prekey id too. */
+export const ratchetHeaderLengths: readonly number[] = [74, 78, 82];
+
+/** A signed prekey as it travels: `key` B64U 32 bytes, `signature` B64U 64 bytes (the identity's over it). */
+export type SignedPrekey = {id: number; key: string; signature: string};
+
+/** A one-time prekey as it travels: `key` B64U 32 bytes. */
+export type OneTimePrekey = {id: number; key: string};
+
+/** What the relay holds of a user's prekeys: one-time keys in the pool, and the signed prekey's id. */
+export type PrekeyCount = {oneTime: number; signed: number | null};
+
+/** The largest prekey id: ids are u32. */
+export const maxPrekeyId = 0xff_ff_ff_ff;
+
+/** One-time prekeys one `prekeys` message may carry. */
+export const maxOneTimePrekeysPerMessage = 100;
+
+/** A client's upload of prekeys: at least one of the two. */
+export type PrekeysMessage = {type: 'prekeys'; signed?: SignedPrekey; oneTime?: OneTimePrekey[]};
+
+/** A request for a user's prekey bundle; `id` is a message id the answer carries back. */
+export type GetBundleMessage = {type: 'get_bundle'; id: string; username: string};
+
+/** The answer to a get_bundle: `oneTime` null when none was left or the limits held it back. */
+export type BundleMessage = {type: 'bundle'; id: string; username: string; signed: SignedPrekey; oneTime: OneTimePrekey | null};
 
 export type DeliveredEnvelope = Envelope & {delivery: number; from: string; time: number};
 
@@ -30,6 +61,8 @@ export type RelayMessage =
 			onlineCount: number;
 			/** Envelopes waiting for you on the relay as you log in; they follow the welcome (and its directory). */
 			waiting: number;
+			/** What the relay holds of your prekeys (absent from relays before prekeys). */
+			prekeys?: PrekeyCount;
 	  }
 	| {type: 'directory'; users: UserRecord[]}
 	| {type: 'found'; id: string; users: UserRecord[]; missing: string[]}
@@ -38,6 +71,8 @@ export type RelayMessage =
 	| {type: 'user_left'; username: string}
 	| ({type: 'message'} & DeliveredEnvelope)
 	| {type: 'accepted'; id: string; to: string; time: number}
+	| ({type: 'prekey_count'} & PrekeyCount)
+	| BundleMessage
 	| {type: 'announcement'; text: string; time: number}
 	| {type: 'shutdown'; reason: string}
 	| ErrorMessage
@@ -70,6 +105,8 @@ export type ClientMessage =
 	| ({type: 'send'} & Envelope)
 	| {type: 'ack'; deliveries: number[]}
 	| LookupMessage
+	| PrekeysMessage
+	| GetBundleMessage
 	| {type: 'who'}
 	| {type: 'bye'}
 	| Ping

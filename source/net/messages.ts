@@ -6,6 +6,7 @@ import {
 	deliveries,
 	describe,
 	envelope,
+	envelopeKey,
 	int,
 	key,
 	kind,
@@ -13,9 +14,13 @@ import {
 	messageId,
 	nameField,
 	nullableString,
+	oneTimePrekey,
+	oneTimePrekeys,
+	prekeyCount,
 	relayText,
 	relayTextOrNull,
 	roster,
+	signedPrekey,
 	str,
 	userRecord,
 	userRecords,
@@ -49,9 +54,17 @@ export function parseClientMessage(value: unknown): ClientMessage {
 				id: messageId(fields, 'id'),
 				to: nameField(fields, 'to'),
 				kind: kind(fields),
-				ephemeral: key(fields, 'ephemeral', 32),
+				...envelopeKey(fields),
 				body: body(fields),
 			};
+		case 'prekeys': {
+			const signed = fields.signed === undefined ? undefined : signedPrekey(fields.signed);
+			const oneTime = fields.oneTime === undefined ? undefined : oneTimePrekeys(fields.oneTime);
+			if (signed === undefined && oneTime === undefined) bad('"prekeys" needs "signed" or "oneTime"');
+			return {type: 'prekeys', ...(signed === undefined ? {} : {signed}), ...(oneTime === undefined ? {} : {oneTime})};
+		}
+		case 'get_bundle':
+			return {type: 'get_bundle', id: messageId(fields, 'id'), username: nameField(fields, 'username')};
 		case 'ack':
 			return {type: 'ack', deliveries: deliveries(fields)};
 		case 'lookup':
@@ -84,6 +97,7 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 				online: usernames(fields, 'online'),
 				onlineCount: int(fields, 'onlineCount'),
 				waiting: int(fields, 'waiting'),
+				...(fields.prekeys === undefined ? {} : {prekeys: prekeyCount(asObject(fields.prekeys))}),
 			};
 		}
 		case 'directory':
@@ -105,6 +119,16 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 		}
 		case 'accepted':
 			return {type: 'accepted', id: messageId(fields, 'id'), to: username(fields, 'to'), time: int(fields, 'time')};
+		case 'prekey_count':
+			return {type: 'prekey_count', ...prekeyCount(fields)};
+		case 'bundle':
+			return {
+				type: 'bundle',
+				id: messageId(fields, 'id'),
+				username: username(fields, 'username'),
+				signed: signedPrekey(fields.signed),
+				oneTime: fields.oneTime === null ? null : oneTimePrekey(fields.oneTime),
+			};
 		case 'announcement':
 			return {type: 'announcement', text: relayText(str(fields, 'text')), time: int(fields, 'time')};
 		case 'shutdown':

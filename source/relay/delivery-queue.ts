@@ -125,7 +125,7 @@ export class DeliveryQueue {
 			id: envelope.id,
 			to,
 			kind: envelope.kind,
-			ephemeral: envelope.ephemeral,
+			...(envelope.ratchet === undefined ? {ephemeral: envelope.ephemeral} : {ratchet: envelope.ratchet}),
 			body: envelope.body,
 			from,
 			time,

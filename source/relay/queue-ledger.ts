@@ -15,12 +15,12 @@ export type QueueQuotas = {
 export type QuotaVerdict = 'ok' | 'queue_full' | 'quota_exceeded';
 
 /**
- * Bytes an envelope costs to store: its body, ephemeral key and id, and the id again and the
- * rest of its row and index entries (about 190 bytes: a one-byte body with a 64-character id
- * takes about 320 bytes of database). sqlite-store.ts sums the same expression.
+ * Bytes an envelope costs to store: its body, ephemeral key or ratchet header and id, and the id
+ * again and the rest of its row and index entries (about 190 bytes: a one-byte body with a
+ * 64-character id takes about 320 bytes of database). sqlite-store.ts sums the same expression.
  */
-export function storedBytes(envelope: {body: string; id: string; ephemeral: string}): number {
-	return envelope.body.length + 2 * envelope.id.length + envelope.ephemeral.length + storedRowOverhead;
+export function storedBytes(envelope: {body: string; id: string; ephemeral?: string; ratchet?: string}): number {
+	return envelope.body.length + 2 * envelope.id.length + (envelope.ephemeral?.length ?? 0) + (envelope.ratchet?.length ?? 0) + storedRowOverhead;
 }
 
 export const storedRowOverhead = 192;

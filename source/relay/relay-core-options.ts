@@ -26,3 +26,16 @@ export type RelayStats = AckStats & {
 	/** Logged-in sessions of newcomers that gave their place to an account with priority. */
 	evictions: number;
 };
+
+export function emptyRelayStats(): RelayStats {
+	return {
+		ackedNumbers: 0,
+		ignoredAckNumbers: 0,
+		ackDeletes: 0,
+		registrations: 0,
+		lapsedRegistrations: 0,
+		failedLogins: 0,
+		refusedLogins: 0,
+		evictions: 0,
+	};
+}

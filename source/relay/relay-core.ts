@@ -5,8 +5,9 @@ import {DeliveryQueue} from './delivery-queue.js';
 import {directoryPageCount, namedDirectory, streamDirectory} from './directory-stream.js';
 import {LookupGuard} from './lookup-guard.js';
 import type {QuotaVerdict} from './queue-ledger.js';
+import {PrekeyBook} from './prekey-book.js';
 import {PresenceBatcher, realTimer} from './presence-batcher.js';
-import type {RelayCoreOptions, RelayStats} from './relay-core-options.js';
+import {emptyRelayStats, type RelayCoreOptions, type RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {RelayStore, StoredUser} from './relay-store.js';
 import {Session} from './session.js';
@@ -31,16 +32,8 @@ export class RelayCore {
 	readonly limits: RelayLimits;
 	readonly access: AccessGuard;
 	readonly lookups: LookupGuard;
-	readonly stats: RelayStats = {
-		ackedNumbers: 0,
-		ignoredAckNumbers: 0,
-		ackDeletes: 0,
-		registrations: 0,
-		lapsedRegistrations: 0,
-		failedLogins: 0,
-		refusedLogins: 0,
-		evictions: 0,
-	};
+	readonly prekeys: PrekeyBook;
+	readonly stats: RelayStats = emptyRelayStats();
 	private readonly presence: PresenceBatcher<Session>;
 	private readonly floodGuards: AccountFloodGuards;
 
@@ -52,6 +45,11 @@ export class RelayCore {
 		this.access = new AccessGuard(this.limits, options.clock);
 		this.lookups = new LookupGuard(this.limits, options.clock);
 		this.floodGuards = new AccountFloodGuards(this.limits, options.clock);
+		this.prekeys = new PrekeyBook({store, limits: this.limits, clock: options.clock, log: options.log, lookups: this.lookups}, {
+			registered: username => this.registered(username),
+			knows: (from, to) => this.knows(from, to),
+			sinkOf: username => this.online.get(username)?.sink,
+		});
 		this.listeners = new Listeners(this.limits, options.clock);
 		this.directory = new UserDirectory(store, this.limits, options.clock, options.log);
 		this.queue = new DeliveryQueue({
@@ -158,6 +156,7 @@ export class RelayCore {
 	sweep(): void {
 		this.access.sweep();
 		this.lookups.sweep();
+		this.prekeys.sweep();
 		this.floodGuards.sweep(username => this.online.has(username));
 		this.listeners.sweep();
 	}
@@ -194,9 +193,10 @@ export class RelayCore {
 		const {motd} = this.options;
 		const onlineCount = this.online.size;
 		const waiting = this.queue.waiting(username);
+		const prekeys = this.prekeys.count(username);
 		this.presence.joined(this.record(user), register !== undefined);
 		if (!session.roster) {
-			session.sink.send({type: 'welcome', username, users: [], motd, online: [], onlineCount, waiting});
+			session.sink.send({type: 'welcome', username, users: [], motd, online: [], onlineCount, waiting, prekeys});
 			backlog();
 			return true;
 		}
@@ -207,7 +207,7 @@ export class RelayCore {
 		this.presence.welcomed(session);
 		session.holdPresence();
 		const source = namedDirectory(listed, names => this.directory.named(names), listedUser => this.record(listedUser));
-		streamDirectory(session.sink, {username, motd, online: this.listeners.view(username), onlineCount, waiting}, source, () => session.open, () => {
+		streamDirectory(session.sink, {username, motd, online: this.listeners.view(username), onlineCount, waiting, prekeys}, source, () => session.open, () => {
 			session.releasePresence();
 			backlog();
 		});

@@ -60,6 +60,19 @@ export type RelayLimits = {
 	/** ...and one address (IPv4, IPv6 /64; its /24 or /48 four times that), whatever the account. */
 	lookupBurstPerAddress: number;
 	lookupsPerHourPerAddress: number;
+	/** One-time prekeys the relay holds per user; keys past it are ignored. */
+	maxOneTimePrekeys: number;
+	/** `prekeys` messages one user may send at once, then a minute; past it rate_limited. */
+	prekeyUploadsPerMinute: number;
+	/** Bundles one account may ask for at once, then bundleRatePerMinute; past it bundle_throttled. */
+	bundleBurst: number;
+	bundleRatePerMinute: number;
+	/** One requester gets at most one of one target's one-time prekeys per this long; later bundles carry none. */
+	bundleOneTimeEveryMs: number;
+	/** One-time prekeys of one target handed out per hour, to everyone together; past it bundles carry none. */
+	maxOneTimeClaimsPerHour: number;
+	/** A claim that leaves a user's pool with fewer one-time prekeys than this tells the user, if online, with a prekey_count. */
+	prekeyLowWater: number;
 	/** A name not used again (a second login or a message) within this long after it was registered is deleted. */
 	registrationLapseMs: number;
 	/** An account used again after registering, registered at least this long ago, has priority when the relay is full. */
@@ -142,6 +155,16 @@ export const defaultRelayLimits: RelayLimits = {
 	// Two accounts' worth: a household behind one address.
 	lookupBurstPerAddress: 10_000,
 	lookupsPerHourPerAddress: 1200,
+	// A pool of 100 lasts two hours of the most the relay hands out (50 an hour), and a client
+	// that refills at 25 has 25 left for the time it takes to come online.
+	maxOneTimePrekeys: 100,
+	prekeyUploadsPerMinute: 10,
+	// A client starting sessions with a whole address book at once; then one bundle every 2 s.
+	bundleBurst: 30,
+	bundleRatePerMinute: 30,
+	bundleOneTimeEveryMs: 60 * 60 * 1000,
+	maxOneTimeClaimsPerHour: 50,
+	prekeyLowWater: 25,
 	registrationLapseMs: 24 * 60 * 60 * 1000,
 	establishedAfterMs: 24 * 60 * 60 * 1000,
 	maxStoredBytesPerSender: 32 * 1024 * 1024,

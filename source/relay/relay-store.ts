@@ -1,4 +1,4 @@
-import type {DeliveredEnvelope, Envelope} from '../net/messages.js';
+import type {DeliveredEnvelope, Envelope, OneTimePrekey, PrekeyCount, SignedPrekey} from '../net/messages.js';
 import type {QueueSnapshot} from './queue-ledger.js';
 
 /** What the relay keeps across restarts. RelayCore sees only this interface; sqlite-store.ts implements it. */
@@ -20,6 +20,9 @@ export type NewEnvelope = Envelope & {from: string; time: number};
 /** An envelope with the delivery number the relay gave it when it accepted it. */
 export type NumberedEnvelope = NewEnvelope & {delivery: number};
 
+/** A bundle taken from the store: the signed prekey, the one-time prekey deleted with it (if asked and any), and the one-time prekeys left. */
+export type ClaimedBundle = {signed: SignedPrekey; oneTime: OneTimePrekey | null; remaining: number};
+
 /**
  * Every read is a point read or a bounded range of an index: nothing here grows with the number of
  * registered users but userCount's one count at open.
@@ -36,7 +39,7 @@ export interface RelayStore {
 	confirmUser(username: string): void;
 	/** Names registered before `time` and never confirmed, oldest first. */
 	lapsedUsers(time: number): string[];
-	/** Deletes the user, every envelope waiting for it and its contacts both ways. */
+	/** Deletes the user, every envelope waiting for it, its contacts both ways and its prekeys. */
 	deleteUser(username: string): void;
 	/** The first `limit` contacts of `owner`, in name order. */
 	contactNames(owner: string, limit: number): string[];
@@ -69,6 +72,18 @@ export interface RelayStore {
 	queueTotals(): QueueSnapshot;
 	/** Deletes these deliveries if they are `recipient`'s; returns the sender and body bytes of each one deleted. */
 	ack(recipient: string, deliveries: readonly number[]): Array<{sender: string; bytes: number}>;
+	/** The user's one-time prekeys held and its signed prekey's id. */
+	prekeyCount(username: string): PrekeyCount;
+	/**
+	 * In one commit: `signed` replaces the signed prekey held, and each one-time prekey whose id is
+	 * not held yet is added while the pool holds fewer than `maxOneTime`. Returns what is held then.
+	 */
+	savePrekeys(username: string, signed: SignedPrekey | undefined, oneTime: readonly OneTimePrekey[], maxOneTime: number): PrekeyCount;
+	/**
+	 * The user's signed prekey and, if `oneTime`, its one-time prekey of the lowest id, deleted in
+	 * the same commit (never handed out twice); undefined if it has no signed prekey.
+	 */
+	claimBundle(username: string, oneTime: boolean): ClaimedBundle | undefined;
 	/** Deletes envelopes accepted before `time`; returns how many. */
 	purgeOlderThan(time: number): number;
 	close(): void;

@@ -112,6 +112,12 @@ export class Session {
 			case 'lookup':
 				this.lookup(message.id, message.names);
 				return;
+			case 'prekeys':
+				this.answer(this.core.prekeys.upload(this.username!, this.user!.identity, message));
+				return;
+			case 'get_bundle':
+				this.answer(this.core.prekeys.bundle({name: this.username!, address: this.address}, message));
+				return;
 			case 'who':
 				this.sink.send(this.core.whoIsOnline(this, this.username!));
 				return;
@@ -277,7 +283,7 @@ export class Session {
 			return false;
 		}
 		const {rateBurst, ratePerSecond} = this.core.limits;
-		const ref = message.type === 'send' || message.type === 'lookup' ? message.id : null;
+		const ref = message.type === 'send' || message.type === 'lookup' || message.type === 'get_bundle' ? message.id : null;
 		this.sink.send(errorMessage('rate_limited', `slow down: at most ${rateBurst} messages at once, then ${ratePerSecond} a second`, ref));
 		if (!this.throttled) this.core.options.log('refused', {code: 'rate_limited', user: this.username ?? null, remote: this.context.remote});
 		this.throttled = true;
@@ -285,7 +291,12 @@ export class Session {
 	}
 
 	private reject(code: RecoverableErrorCode, message: string, ref: string | null = null): void {
-		this.sink.send(errorMessage(code, message, ref));
-		this.core.options.log('refused', {code, user: this.username ?? null, remote: this.context.remote});
+		this.answer(errorMessage(code, message, ref));
+	}
+
+	/** Sends an answer; a refusal is logged. */
+	private answer(message: RelayMessage): void {
+		this.sink.send(message);
+		if (message.type === 'error') this.core.options.log('refused', {code: message.code, user: this.username ?? null, remote: this.context.remote});
 	}
 }

@@ -3,6 +3,7 @@ import {join} from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type {DeliveredEnvelope, EnvelopeKind} from '../net/messages.js';
 import {storedRowOverhead, type QueueSnapshot} from './queue-ledger.js';
+import {prekeyTables} from './sqlite-prekeys.js';
 import type {NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
 
 export const databaseFileName = 'relay.sqlite';
@@ -23,6 +24,7 @@ create table if not exists queue (
 	kind text not null,
 	ephemeral text not null,
 	body text not null,
+	ratchet text,
 	time integer not null,
 	unique (sender, id, recipient)
 ) strict;
@@ -83,9 +85,12 @@ type QueueRow = {
 	sender: string;
 	id: string;
 	kind: EnvelopeKind;
+	/** '' in a row of a ratchet envelope. */
 	ephemeral: string;
 	body: string;
 	time: number;
+	/** null in a row of an ephemeral-key envelope (every row from before the column). */
+	ratchet: string | null;
 };
 
 /**
@@ -109,6 +114,10 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	db.exec('create index if not exists users_unconfirmed on users (registered_at) where confirmed = 0');
 	countUsers(db);
 	migrateContacts(db);
+	// Envelopes queued before ratchet headers existed keep their ephemeral key and a null here.
+	const queueColumns = db.prepare('select name from pragma_table_info(?)').pluck().all('queue') as string[];
+	if (!queueColumns.includes('ratchet')) db.exec('alter table queue add column ratchet text');
+	const prekeys = prekeyTables(db);
 
 	const insertUser = db.prepare(
 		'insert into users (username, identity, x25519, binding, registered_at, confirmed) values (@username, @identity, @x25519, @binding, @registeredAt, @confirmed)',
@@ -128,6 +137,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		deleteQueueFor.run(username);
 		deleteContactsOf.run(username);
 		deleteContactsTo.run(username);
+		prekeys.deleteFor(username);
 		return deleteUserRow.run(username).changes;
 	});
 	const selectContactNames = db
@@ -147,11 +157,11 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	const selectWatchers = db.prepare('select owner from contacts where contact = ? limit ?').pluck();
 	const insertEnvelope = db.prepare(
 		// Only a resend (same sender, id and recipient) is skipped; a clash of delivery numbers is an error.
-		'insert into queue (delivery, recipient, sender, id, kind, ephemeral, body, time) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (sender, id, recipient) do nothing',
+		'insert into queue (delivery, recipient, sender, id, kind, ephemeral, ratchet, body, time) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (sender, id, recipient) do nothing',
 	);
 	const selectQueued = db.prepare('select * from queue where recipient = ? and delivery > ? order by delivery limit ?');
 	// The same sum as storedBytes() in queue-ledger.ts; every column here is ASCII, so length() counts bytes.
-	const storedExpression = `length(body) + 2 * length(id) + length(ephemeral) + ${storedRowOverhead}`;
+	const storedExpression = `length(body) + 2 * length(id) + length(ephemeral) + coalesce(length(ratchet), 0) + ${storedRowOverhead}`;
 	const selectTotals = db.prepare(
 		`select recipient, sender, count(*) as count, sum(${storedExpression}) as bytes from queue group by recipient, sender`,
 	);
@@ -161,8 +171,17 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	const enqueueAll = db.transaction((envelopes: readonly NumberedEnvelope[]): boolean[] =>
 		envelopes.map(
 			envelope =>
-				insertEnvelope.run(envelope.delivery, envelope.to, envelope.from, envelope.id, envelope.kind, envelope.ephemeral, envelope.body, envelope.time)
-					.changes === 1,
+				insertEnvelope.run(
+					envelope.delivery,
+					envelope.to,
+					envelope.from,
+					envelope.id,
+					envelope.kind,
+					envelope.ephemeral ?? '',
+					envelope.ratchet ?? null,
+					envelope.body,
+					envelope.time,
+				).changes === 1,
 		),
 	);
 	// Databases from before delivery numbers were reserved start above every number autoincrement gave out.
@@ -226,12 +245,15 @@ export function openSqliteStore(dataDir: string): RelayStore {
 				to: row.recipient,
 				id: row.id,
 				kind: row.kind,
-				ephemeral: row.ephemeral,
+				...(row.ratchet === null ? {ephemeral: row.ephemeral} : {ratchet: row.ratchet}),
 				body: row.body,
 				time: row.time,
 			})) satisfies DeliveredEnvelope[],
 		queueTotals: () => selectTotals.all() as QueueSnapshot,
 		ack: (recipient, deliveries) => ackAll(recipient, deliveries),
+		prekeyCount: username => prekeys.count(username),
+		savePrekeys: (username, signed, oneTime, maxOneTime) => prekeys.save(username, signed, oneTime, maxOneTime),
+		claimBundle: (username, oneTime) => prekeys.claim(username, oneTime),
 		purgeOlderThan: time => deleteOlder.run(time).changes,
 		close() {
 			db.close();

@@ -17,12 +17,23 @@ const key32 = 'A'.repeat(43);
 const key64 = 'A'.repeat(86);
 const user = {username: 'alice', online: true, identity: key32, x25519: key32, binding: key64};
 const envelope = {id: 'a-B_9', to: 'bob', kind: 'direct', ephemeral: key32, body: 'gAAAA'};
+/** Ratchet headers of 74, 78 and 82 bytes. */
+const headers = ['A'.repeat(99), 'A'.repeat(104), 'A'.repeat(110)];
+const {ephemeral: _ephemeral, ...keyless} = envelope;
+const ratchetEnvelopes = headers.map(ratchet => ({...keyless, ratchet}));
+const signed = {id: 7, key: key32, signature: key64};
+const oneTime = (count: number, first = 0) => Array.from({length: count}, (_, index) => ({id: first + index, key: key32}));
 
 describe('parseClientMessage', () => {
 	it.each([
 		[{type: 'login', username: 'alice', identity: key32, x25519: key32, binding: key64, proof: key64}],
 		[{type: 'send', ...envelope}],
 		[{type: 'send', ...envelope, kind: 'everyone'}],
+		...ratchetEnvelopes.map(ratchetEnvelope => [{type: 'send', ...ratchetEnvelope}] as [object]),
+		[{type: 'prekeys', signed}],
+		[{type: 'prekeys', oneTime: oneTime(1)}],
+		[{type: 'prekeys', signed: {...signed, id: 4_294_967_295}, oneTime: oneTime(100)}],
+		[{type: 'get_bundle', id: 'q1', username: 'Bob'}],
 		[{type: 'ack', deliveries: [1, 2, 3]}],
 		[{type: 'bye'}],
 		[{type: 'ping', nonce: 0}],
@@ -54,6 +65,28 @@ describe('parseClientMessage', () => {
 		['a body with a non-ASCII letter', {type: 'send', ...envelope, body: 'gAAAé'}],
 		['an unknown kind', {type: 'send', ...envelope, kind: 'group'}],
 		['a short ephemeral key', {type: 'send', ...envelope, ephemeral: 'AAAA'}],
+		['both ephemeral and ratchet', {type: 'send', ...envelope, ratchet: headers[0]}],
+		['neither ephemeral nor ratchet', {type: 'send', ...keyless}],
+		['a 73-byte ratchet header', {type: 'send', ...keyless, ratchet: 'A'.repeat(98)}],
+		['an 80-byte ratchet header', {type: 'send', ...keyless, ratchet: 'A'.repeat(107)}],
+		['an 83-byte ratchet header', {type: 'send', ...keyless, ratchet: 'A'.repeat(111)}],
+		['a ratchet header with padding', {type: 'send', ...keyless, ratchet: `${'A'.repeat(99)}=`}],
+		['a ratchet header with a character outside base64url', {type: 'send', ...keyless, ratchet: `${'A'.repeat(103)}+`}],
+		['a ratchet header not a string', {type: 'send', ...keyless, ratchet: 7}],
+		['a megabyte ratchet header', {type: 'send', ...keyless, ratchet: 'A'.repeat(1_000_000)}],
+		['prekeys with neither part', {type: 'prekeys'}],
+		['prekeys with no one-time keys', {type: 'prekeys', oneTime: []}],
+		['prekeys with 101 one-time keys', {type: 'prekeys', oneTime: oneTime(101)}],
+		['prekeys with a repeated id', {type: 'prekeys', oneTime: [...oneTime(2), ...oneTime(1, 1)]}],
+		['a prekey id of 2^32', {type: 'prekeys', oneTime: oneTime(1, 2 ** 32)}],
+		['a negative prekey id', {type: 'prekeys', signed: {...signed, id: -1}}],
+		['a fractional prekey id', {type: 'prekeys', signed: {...signed, id: 1.5}}],
+		['a signed prekey without its signature', {type: 'prekeys', signed: {id: 1, key: key32}}],
+		['a one-time prekey of 31 bytes', {type: 'prekeys', oneTime: [{id: 1, key: 'A'.repeat(42)}]}],
+		['a signed prekey that is an array', {type: 'prekeys', signed: [signed]}],
+		['a get_bundle without a name', {type: 'get_bundle', id: 'q1'}],
+		['a get_bundle with a bad id', {type: 'get_bundle', id: 'q 1', username: 'bob'}],
+		['a get_bundle with a 257-character name', {type: 'get_bundle', id: 'q1', username: 'a'.repeat(257)}],
 		['an id with a space', {type: 'send', ...envelope, id: 'a b'}],
 		['an empty id', {type: 'send', ...envelope, id: ''}],
 		['a 65-character id', {type: 'send', ...envelope, id: 'a'.repeat(65)}],
@@ -84,6 +117,13 @@ describe('parseRelayMessage', () => {
 		[{type: 'welcome', username: 'bob', users: [user], motd: null, online: [], onlineCount: 1, waiting: 0}],
 		[{type: 'welcome', username: 'bob', users: [], motd: 'hi', online: [], onlineCount: 1, waiting: 0}],
 		[{type: 'welcome', username: 'bob', users: [user], motd: null, more: 300, online: ['alice'], onlineCount: 2, waiting: 3}],
+		[{type: 'welcome', username: 'bob', users: [], motd: null, online: [], onlineCount: 1, waiting: 0, prekeys: {oneTime: 0, signed: null}}],
+		[{type: 'welcome', username: 'bob', users: [], motd: null, online: [], onlineCount: 1, waiting: 0, prekeys: {oneTime: 40, signed: 3}}],
+		[{type: 'prekey_count', oneTime: 24, signed: 7}],
+		[{type: 'prekey_count', oneTime: 0, signed: null}],
+		[{type: 'bundle', id: 'q1', username: 'bob', signed, oneTime: {id: 3, key: key32}}],
+		[{type: 'bundle', id: 'q1', username: 'bob', signed, oneTime: null}],
+		...ratchetEnvelopes.map(ratchetEnvelope => [{type: 'message', delivery: 1, from: 'alice', time: 1, ...ratchetEnvelope}] as [object]),
 		[{type: 'directory', users: [user, {...user, username: 'carol', online: false}]}],
 		[{type: 'user_joined', user}],
 		[{type: 'user_left', username: 'x'}],
@@ -114,6 +154,16 @@ describe('parseRelayMessage', () => {
 		['fatal not a boolean', {type: 'error', code: 'bad_token', message: 'm', fatal: 'yes', ref: null}],
 		['a time as a string', {type: 'accepted', id: 'm1', to: 'bob', time: '5'}],
 		['an accepted without its recipient', {type: 'accepted', id: 'm1', time: 5}],
+		['a message with both key fields', {type: 'message', delivery: 1, from: 'alice', time: 1, ...envelope, ratchet: headers[1]}],
+		['a message with neither key field', {type: 'message', delivery: 1, from: 'alice', time: 1, ...keyless}],
+		['a message with a 75-byte ratchet header', {type: 'message', delivery: 1, from: 'alice', time: 1, ...keyless, ratchet: 'A'.repeat(100)}],
+		['a welcome with prekeys not an object', {type: 'welcome', username: 'bob', users: [], motd: null, online: [], onlineCount: 1, waiting: 0, prekeys: 3}],
+		['a prekey_count without oneTime', {type: 'prekey_count', signed: null}],
+		['a prekey_count with signed missing', {type: 'prekey_count', oneTime: 1}],
+		['a bundle without a signed prekey', {type: 'bundle', id: 'q1', username: 'bob', oneTime: null}],
+		['a bundle with oneTime missing', {type: 'bundle', id: 'q1', username: 'bob', signed}],
+		['a bundle for a name that is not a username', {type: 'bundle', id: 'q1', username: 'Bob', signed, oneTime: null}],
+		['a bundle with a short signature', {type: 'bundle', id: 'q1', username: 'bob', signed: {...signed, signature: key32}, oneTime: null}],
 	])('rejects %s with bad_message', (_name, value) => {
 		expect(rejection(parseRelayMessage, value)).toBe('bad_message');
 	});

@@ -161,7 +161,7 @@ describe('headless clients (login with roster: false)', () => {
 		const watcher = await loggedInPeer(relay.port, 'watcher');
 		await loggedInPeer(relay.port, 'someone');
 		const headless = await loggedInPeer(relay.port, 'bot', {roster: false});
-		expect(headless.messages().find(isType('welcome'))).toEqual({type: 'welcome', username: 'bot', users: [], motd: null, online: [], onlineCount: 3, waiting: 0});
+		expect(headless.messages().find(isType('welcome'))).toEqual({type: 'welcome', username: 'bot', users: [], motd: null, online: [], onlineCount: 3, waiting: 0, prekeys: {oneTime: 0, signed: null}});
 		await watcher.until(message => message.type === 'user_joined' && (message.user as {username: string}).username === 'bot');
 		const late = await loggedInPeer(relay.port, 'late');
 		await watcher.until(message => message.type === 'user_joined' && (message.user as {username: string}).username === 'late');

@@ -32,4 +32,18 @@ describe('the relay\'s hand-written JSON', () => {
 			{numRuns: 2000},
 		);
 	});
+
+	it('a ratchet envelope is written with its `ratchet` field in place of `ephemeral`', () => {
+		const ratchet = fc.constantFrom(74, 78, 82).chain(bytes => fc.uint8Array({minLength: bytes, maxLength: bytes})).map(bytes => Buffer.from(bytes).toString('base64url'));
+		fc.assert(
+			fc.property(envelope, ratchet, ({ephemeral: _ephemeral, ...numbered}, header) => {
+				const {delivery, id, to, kind, body, from, time} = numbered;
+				const json = deliveredJson({...numbered, ratchet: header});
+				const object = {type: 'message', delivery, id, to, kind, ratchet: header, body, from, time};
+				expect(json).toBe(JSON.stringify(object));
+				expect(parseRelayMessage(JSON.parse(json))).toEqual(object);
+			}),
+			{numRuns: 500},
+		);
+	});
 });

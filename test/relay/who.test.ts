@@ -74,6 +74,6 @@ describe('who is online (PROTOCOL.md section 4.3)', () => {
 		const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
 		expect(welcome(bob)).toMatchObject({waiting: 2});
 		await expect.poll(() => bob.messages().filter(message => message.type === 'message')).toHaveLength(2);
-		expect(Object.keys(welcome(bob))).toEqual(['type', 'username', 'users', 'motd', 'online', 'onlineCount', 'waiting']);
+		expect(Object.keys(welcome(bob))).toEqual(['type', 'username', 'users', 'motd', 'online', 'onlineCount', 'waiting', 'prekeys']);
 	});
 });
