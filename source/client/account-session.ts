@@ -2,8 +2,8 @@ import type {IdentityKeys} from '../crypto/identity.js';
 import {ChatSession} from './chat-session.js';
 import type {Emit} from './client-events.js';
 import type {ClientLimits} from './client-limits.js';
-import {EndToEnd} from './end-to-end.js';
 import {Outbox} from './outbox.js';
+import {endToEndFor} from './ratchet/account-ratchet.js';
 import type {AccountStore} from './store/account-store.js';
 
 export type AccountLogin = {username: string; keys: IdentityKeys};
@@ -16,8 +16,10 @@ export function openAccountSession(
 ): {session: ChatSession; outbox: Outbox} {
 	const store = account.outbox;
 	const outbox = new Outbox(limits, changes => store.save(changes), store.load());
+	const {e2e, publisher} = endToEndFor(account);
 	const session = new ChatSession(
-		new EndToEnd(account.username, account.keys, account.contacts),
+		e2e,
+		publisher,
 		outbox,
 		emit,
 		redeliver,

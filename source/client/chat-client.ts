@@ -234,6 +234,12 @@ export class ChatClient extends RelayLink implements ChatConnection {
 			case 'found':
 				this.session?.found(message);
 				return;
+			case 'bundle':
+				this.session?.bundle(message);
+				return;
+			case 'prekey_count':
+				this.session?.prekeysCounted(message);
+				return;
 			case 'online':
 				this.session?.whoAnswered(message.users, message.total);
 				return;
@@ -308,12 +314,12 @@ export class ChatClient extends RelayLink implements ChatConnection {
 		const directory = this.directory;
 		if (!directory || !directory.complete || !this.session) return;
 		this.directory = undefined;
-		const {motd, online, onlineCount, waiting} = directory.welcome;
+		const {motd, online, onlineCount, waiting, prekeys} = directory.welcome;
 		const {contacts: users, who} = this.session.welcome(directory.users, online, onlineCount);
 		const reconnected = this.resumeAs !== undefined;
 		this.resumeAs = this.session.username;
 		this.attempt = 0;
-		this.session.attach(out => this.queue(out));
+		this.session.attach(out => this.queue(out), prekeys);
 		this.setStatus('online');
 		this.emit('welcome', {
 			username: this.session.username,

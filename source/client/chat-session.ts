@@ -1,5 +1,5 @@
 import type {Contact, Emit} from './client-events.js';
-import type {DeliveredEnvelope, RelayMessage, UserRecord} from '../net/messages.js';
+import type {DeliveredEnvelope, Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import type {CarryOverMark} from './carry-over-mark.js';
 import {ContactFinder, defaultStrangerRetryMs} from './contact-finder.js';
 import {defaultWhoIntervalMs, type WhoView} from './who-online.js';
@@ -10,6 +10,8 @@ import {InboundQueue} from './inbound-queue.js';
 import type {Outbox} from './outbox.js';
 import {OutboxSender, rateLimitPauseMs, type Transmit} from './outbox-sender.js';
 import {OwedReceipts} from './owed-receipts.js';
+import type {PrekeyPublisher, RelayPrekeys} from './ratchet/prekey-publisher.js';
+import {SessionStarter} from './ratchet/session-starter.js';
 import {Roster} from './roster.js';
 
 /**
@@ -51,9 +53,12 @@ export class ChatSession {
 	private readonly roster: Roster;
 	/** Lookups, senders with no pin, who is online (contact-finder.ts). */
 	private readonly finder: ContactFinder;
+	/** Prekeys, bundles, new and rebuilt sessions (ratchet/session-starter.ts). */
+	private readonly starter: SessionStarter;
 
 	constructor(
 		private readonly e2e: EndToEnd,
+		publisher: PrekeyPublisher,
 		private readonly outbox: Outbox,
 		private readonly emit: Emit,
 		/** Ends the connection so that the relay, at the next login, sends again what was not acknowledged. */
@@ -64,7 +69,13 @@ export class ChatSession {
 		private readonly carryOverMark?: CarryOverMark,
 	) {
 		this.sender = new OutboxSender(outbox, to => e2e.hasChangedKey(to));
-		this.receipts = new OwedReceipts(e2e, outbox, (what, error) => this.localError(what, error));
+		this.starter = new SessionStarter(e2e, outbox, publisher, {
+			emit: (event, ...args) => this.emit(event, ...args),
+			owe: name => this.receipts.add(name),
+			schedule: () => this.schedule(),
+			localError: (what, error) => this.localError(what, error),
+		});
+		this.receipts = new OwedReceipts(e2e, outbox, (what, error) => this.localError(what, error), name => this.starter.need(name));
 		this.roster = new Roster(e2e, {
 			emit: (event, ...args) => this.emit(event, ...args),
 			localError: (what, error) => this.localError(what, error),
@@ -78,6 +89,8 @@ export class ChatSession {
 			owe: name => this.receipts.add(name),
 			isUnknown: name => this.finder.isUnknown(name),
 			holdFromStranger: envelope => this.finder.holdFromStranger(envelope),
+			sessionChanged: (from, change) => this.starter.changed(from, change),
+			unreadable: from => this.starter.unreadable(from),
 		});
 		this.finder = new ContactFinder(
 			{
@@ -143,12 +156,22 @@ export class ChatSession {
 		this.finder.droppedWithoutRef();
 	}
 
-	/** A refusal whose ref is one of our lookups: 'lookup-failed' is emitted, and true returned. */
+	/** A refusal whose ref is one of our lookups ('lookup-failed' is emitted) or bundle requests: true. */
 	lookupRefused(ref: string, code: string, message: string): boolean {
-		return this.finder.refused(ref, code, message);
+		return this.finder.refused(ref, code, message) || this.starter.refused(ref, code, message);
+	}
+
+	bundle(message: Extract<RelayMessage, {type: 'bundle'}>): void {
+		this.starter.bundle(message);
+	}
+
+	/** What the relay holds of this account's prekeys: topped up or replaced when needed. */
+	prekeysCounted(prekeys: RelayPrekeys): void {
+		this.starter.prekeysCounted(prekeys);
 	}
 
 	joined(user: UserRecord): void {
+		this.starter.joined(user.username);
 		if (this.roster.observe([user], true)[0]) this.emit('user-joined', this.roster.contact(user.username));
 	}
 
@@ -166,10 +189,11 @@ export class ChatSession {
 	 * the end of the turn, after the welcome, what a previous process accepted and may not have
 	 * shown is shown (see the class comment).
 	 */
-	attach(out: Transmit): void {
+	attach(out: Transmit, prekeys: RelayPrekeys = {oneTime: 0, signed: null}): void {
 		this.out = out;
 		this.sender.attach(out);
 		this.finder.attach(out);
+		this.starter.attach(out, prekeys);
 		this.schedule();
 	}
 
@@ -184,13 +208,14 @@ export class ChatSession {
 		this.inbound.clear();
 		this.sender.detach();
 		this.finder.detach();
+		this.starter.detach();
 		this.roster.allOffline();
 	}
 
 	send(to: string, text: string): string {
 		this.sender.makeRoom(1);
 		const id = newMessageId();
-		this.outbox.add(this.e2e.seal(to, 'direct', id, text));
+		this.queue(to, this.e2e.seal(to, 'direct', id, text));
 		this.sender.transmit();
 		return id;
 	}
@@ -200,9 +225,15 @@ export class ChatSession {
 		const {keyChanged} = this.e2e.marks();
 		const recipients = this.roster.onlineExcept(keyChanged);
 		if (recipients.length > 0) this.sender.makeRoom(recipients.length);
-		for (const to of recipients) this.outbox.add(this.e2e.seal(to, 'everyone', id, text));
+		for (const to of recipients) this.queue(to, this.e2e.seal(to, 'everyone', id, text));
 		this.sender.transmit();
 		return {id, recipients};
+	}
+
+	/** A sealed envelope goes to the outbox; a text with no session to seal it in waits for `to`'s bundle. */
+	private queue(to: string, envelope: Envelope | undefined): void {
+		if (envelope === undefined) this.starter.need(to);
+		else this.outbox.add(envelope);
 	}
 
 	/** The relay has the envelope `id` to `to` safe (see OutboxSender.accepted). */
@@ -227,10 +258,10 @@ export class ChatSession {
 		const trusted = this.e2e.trust(username);
 		if (!trusted) return;
 		if (trusted === 'new-keys') {
-			// Sealed for the old keys, which whoever holds the new ones cannot open.
-			for (const envelope of this.outbox.removeTo(username)) {
-				this.emit('unsent', {id: envelope.id, to: username, reason: `it was sealed for ${username}'s previous key`});
-			}
+			// Sealed for the old keys, which whoever holds the new ones cannot open; sessions start over.
+			const reason = `it was sealed for ${username}'s previous key`;
+			for (const envelope of this.outbox.removeTo(username)) this.emit('unsent', {id: envelope.id, to: username, reason});
+			for (const id of this.e2e.forgetSessions(username)) this.emit('unsent', {id, to: username, reason: `it was written for ${username}'s previous key`});
 		}
 
 		// Receipts owed to the keys now pinned (the same keys, or keys pinned before and trusted again).
@@ -295,6 +326,11 @@ export class ChatSession {
 		this.flushScheduled = false;
 		const caughtUp = this.reader.catchUp();
 		const settled = this.receipts.settle();
+		try {
+			this.starter.sealWaiting();
+		} catch (error) {
+			this.localError('could not seal the messages that waited for a secure session', error);
+		}
 		if (caughtUp && settled && this.inbound.empty) {
 			this.inbound.worked();
 			this.troubled = false;

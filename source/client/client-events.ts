@@ -38,7 +38,7 @@ export type IncomingMessage = {
 	sent: number;
 };
 
-export type RejectionCode = 'replay' | 'unauthenticated' | 'misaddressed' | 'malformed' | 'unknown_sender' | 'invalid_identity';
+export type RejectionCode = 'replay' | 'unauthenticated' | 'unreadable' | 'old_scheme' | 'misaddressed' | 'malformed' | 'unknown_sender' | 'invalid_identity';
 
 /** What the client knows of a registered user (PROTOCOL.md section 12). */
 export type Contact = {
@@ -130,6 +130,13 @@ export type ClientEvents = {
 	 * the new one, which cannot open what was sealed for the old one.
 	 */
 	unsent: [unsent: {id: string; to: string; reason: string}];
+	/**
+	 * The secure session with `with` was rebuilt (PROTOCOL.md section 14.5). `by` 'me': this device
+	 * could not read their messages (its session was lost, or restored from an older copy), and they
+	 * send again what it did not confirm. `by` 'them': their device lost its session; what they did
+	 * not confirm is sent again (`resent` texts).
+	 */
+	'session-reset': [reset: {with: string; by: 'me' | 'them'; resent: number}];
 	/** A non-fatal error, e.g. recipient_offline for message `ref`. */
 	'relay-error': [error: {code: ErrorCode; message: string; ref: string | null}];
 	/** This device could not save something (a full disk); the client retries by itself. */

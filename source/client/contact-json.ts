@@ -29,6 +29,7 @@ export function serialiseContact(contact: StoredContact): object {
 		verified: contact.verified,
 		sendCounter: contact.sendCounter,
 		receive: contact.receive,
+		...(contact.staticBelow === undefined ? {} : {staticBelow: contact.staticBelow}),
 		retired: contact.retired.map(entry => ({
 			identity: toBase64Url(entry.identity),
 			x25519: toBase64Url(entry.x25519),
@@ -79,6 +80,7 @@ export function parseContact(value: unknown): StoredContact | string {
 	if (!isCount(fields.sendCounter, Number.MAX_SAFE_INTEGER)) return 'bad send counter';
 	const receive = parseCounterState(fields.receive);
 	if (receive === undefined) return 'bad receive state';
+	if (fields.staticBelow !== undefined && !isCount(fields.staticBelow, twoTo53)) return 'bad switch point';
 	const retired = Array.isArray(fields.retired) && fields.retired.length <= maxRetiredPins ? fields.retired.map(parseRetired) : [undefined];
 	if (retired.some(entry => entry === undefined)) return 'bad retired pins';
 	const inbox = fields.inbox === undefined ? [] : Array.isArray(fields.inbox) && fields.inbox.length <= maxInboxEntries ? fields.inbox.map(parseAccepted) : [undefined];
@@ -95,6 +97,7 @@ export function parseContact(value: unknown): StoredContact | string {
 		owed,
 	};
 	if (pending !== undefined) contact.pending = pending;
+	if (fields.staticBelow !== undefined) contact.staticBelow = fields.staticBelow as number;
 	return contact;
 }
 

@@ -11,8 +11,13 @@ export type Contact = {
 	verified: boolean;
 	/** The counter the next envelope to this contact uses. */
 	sendCounter: number;
-	/** Replay and gap state of the envelopes from this contact under `pinned`. */
+	/** Replay and gap state of the envelopes from this contact under `pinned`, in the version 2 scheme. */
 	receive: CounterState;
+	/**
+	 * Set when the first ratchet envelope from this contact is accepted (PROTOCOL.md section 14.6):
+	 * from then on, a version 2 envelope is accepted only with a counter below it.
+	 */
+	staticBelow?: number;
 };
 
 /**
@@ -77,6 +82,8 @@ export function trustPending(contact: StoredContact, pending: PublicIdentity): v
 		contact.sendCounter = earlier?.sendCounter ?? 0;
 		contact.receive = earlier === undefined ? newCounterState() : {next: earlier.receiveNext, missing: []};
 		contact.owed = earlier?.owed ?? [];
+		// Another client: it switches to ratchet sessions on its own schedule.
+		delete contact.staticBelow;
 	}
 	// Same keys under another binding signature: the same counter space, kept as it is.
 	contact.pinned = pending;
@@ -101,6 +108,7 @@ export function publicCopy(contact: StoredContact): Contact {
 		receive: {next: contact.receive.next, missing: [...contact.receive.missing]},
 	};
 	if (contact.pending !== undefined) copy.pending = copyIdentity(contact.pending);
+	if (contact.staticBelow !== undefined) copy.staticBelow = contact.staticBelow;
 	return copy;
 }
 

@@ -152,14 +152,23 @@ export class ContactStore {
 			const contact = existing(contacts, name);
 			const verdict = acceptCounter(contact.receive, counter);
 			if (verdict.verdict === 'replay') return [verdict, none];
-			if (accepted !== undefined) {
-				if (contact.inbox.length >= maxInboxEntries) {
-					throw new Error(`${maxInboxEntries} messages from ${name} wait to be shown; this device is not saving them`);
-				}
-				contact.inbox.push({...accepted, gap: verdict.verdict === 'new' ? verdict.gap : 0});
-			}
+			if (accepted !== undefined) keepInInbox(contact, name, accepted, verdict.verdict === 'new' ? verdict.gap : 0);
 			contact.receive = verdict.state;
 			return [verdict, new Set([name])];
+		});
+	}
+
+	/**
+	 * Keeps what a ratchet envelope from `name` shows (its session keeps the counters) until
+	 * settle(), and marks the switch from the version 2 scheme at its first such envelope.
+	 */
+	accept(name: string, accepted: AcceptedContent | undefined, gap: number): void {
+		this.#change([name], contacts => {
+			const contact = existing(contacts, name);
+			const changed = contact.staticBelow === undefined || accepted !== undefined;
+			contact.staticBelow ??= contact.receive.next;
+			if (accepted !== undefined) keepInInbox(contact, name, accepted, gap);
+			return [undefined, changed ? new Set([name]) : none];
 		});
 	}
 
@@ -253,6 +262,13 @@ function existing(contacts: Map<string, StoredContact>, name: string): StoredCon
 	const contact = contacts.get(name);
 	if (contact === undefined) throw new Error(`${name} is not a contact`);
 	return contact;
+}
+
+function keepInInbox(contact: StoredContact, name: string, accepted: AcceptedContent, gap: number): void {
+	if (contact.inbox.length >= maxInboxEntries) {
+		throw new Error(`${maxInboxEntries} messages from ${name} wait to be shown; this device is not saving them`);
+	}
+	contact.inbox.push({...accepted, gap});
 }
 
 function readRow(name: string, text: string): StoredContact {

@@ -1,29 +1,34 @@
 import {randomBytes} from 'node:crypto';
-import {fromBase64Url, toBase64Url} from '../crypto/base64url.js';
-import {EnvelopeError, openEnvelope, sealEnvelope, type Party} from '../crypto/envelope.js';
+import {fromBase64Url} from '../crypto/base64url.js';
+import {EnvelopeError, openEnvelope, type Party} from '../crypto/envelope.js';
 import {publicIdentity, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
 import {safetyNumber} from '../crypto/safety-number.js';
-import {encodePayload, maxTextBytes, parsePayload, payloadCounter} from '../net/e2e-payload.js';
+import {parsePayload, payloadCounter} from '../net/e2e-payload.js';
 import type {RejectionCode} from './client-events.js';
 import {isValidUsername} from '../net/usernames.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
+import type {Contact} from './contact-record.js';
 import type {ContactStore} from './contact-store.js';
 import type {Accepted, AcceptedContent, Settlement} from './inbox-ledger.js';
+import type {RatchetEnvelopes} from './ratchet/ratchet-envelopes.js';
+import type {Bundle, SessionChange} from './ratchet/ratchet-sessions.js';
 
 /**
- * The end-to-end layer of one logged-in user (PROTOCOL.md sections 10 and 12): seals and opens
- * envelopes with the pinned keys, keeps counters, and decides what a received envelope is. No
- * sockets: ChatClient moves envelopes, this decides what they mean.
+ * What a received envelope turned out to be. `change`: what a ratchet envelope did to the
+ * sender's sessions (a session started by them, or rebuilt because they lost theirs).
  */
 export type Opened =
-	| {type: 'text'; from: string; id: string; kind: EnvelopeKind; text: string; sent: number; gap: number}
-	| {type: 'receipt'; from: string; ids: string[]; gap: number}
+	| {type: 'text'; from: string; id: string; kind: EnvelopeKind; text: string; sent: number; gap: number; change?: SessionChange}
+	| {type: 'receipt'; from: string; ids: string[]; gap: number; change?: SessionChange}
+	/** The first message of a session the sender rebuilt: nothing to show but the rebuild. */
+	| {type: 'reset'; from: string; gap: number; change: SessionChange}
 	| {type: 'held'; from: string}
 	/**
 	 * `gap` only for a malformed payload whose counter could be read and was spent: the counters it
-	 * skipped, withheld or lost like those before any new counter.
+	 * skipped, withheld or lost like those before any new counter. `reset`: this side cannot read
+	 * the sender's session (lost, or an old copy): rebuilding it lets the sender send again.
 	 */
-	| {type: 'rejected'; from: string; code: RejectionCode; reason: string; gap?: number};
+	| {type: 'rejected'; from: string; code: RejectionCode; reason: string; gap?: number; reset?: true};
 
 export class KeyChangedError extends Error {
 	constructor(readonly username: string) {
@@ -48,14 +53,19 @@ function recordKeys(record: UserRecord): PublicIdentity {
 	};
 }
 
+/**
+ * The end-to-end layer of one logged-in user (PROTOCOL.md sections 10, 12 and 14): seals in
+ * ratchet sessions with the pinned keys, opens both schemes, keeps counters, and decides what a
+ * received envelope is. No sockets: ChatClient moves envelopes, this decides what they mean.
+ */
 export class EndToEnd {
 	private readonly me: Party & {x25519Secret: IdentityKeys['x25519']['privateKey']};
 
 	constructor(
 		readonly username: string,
-		private readonly keys: IdentityKeys,
+		keys: IdentityKeys,
 		private readonly contacts: ContactStore,
-		private readonly clock: () => number = Date.now,
+		private readonly ratchet: RatchetEnvelopes,
 	) {
 		const own = publicIdentity(keys, username);
 		this.me = {name: username, identity: own.identity, x25519: own.x25519, x25519Secret: keys.x25519.privateKey};
@@ -97,14 +107,50 @@ export class EndToEnd {
 		return this.contacts.get(username) !== undefined;
 	}
 
-	seal(to: string, kind: EnvelopeKind, id: string, text: string): Envelope {
-		// Checked before a counter is spent on it: a refused message must not look like a gap.
-		if (Buffer.byteLength(text) > maxTextBytes) throw new Error(`a message is at most ${maxTextBytes} bytes`);
-		return this.sealPayload(to, kind, id, counter => ({v: 1, counter, type: 'text', text, sent: this.clock()}));
+	/**
+	 * Seals a text in the session with `to`; undefined when there is no session yet: the text waits
+	 * (sealWaiting) while a bundle is fetched.
+	 */
+	seal(to: string, kind: EnvelopeKind, id: string, text: string): Envelope | undefined {
+		return this.ratchet.sealText(this.peer(to), kind, id, text);
 	}
 
-	receipt(to: string, ids: string[]): Envelope {
-		return this.sealPayload(to, 'direct', newMessageId(), counter => ({v: 1, counter, type: 'receipt', ids}));
+	/** A receipt for `ids`; undefined when there is no session with `to` yet. */
+	receipt(to: string, ids: string[]): Envelope | undefined {
+		return this.ratchet.sealReceipt(this.peer(to), newMessageId(), ids);
+	}
+
+	/** Texts to `to` that waited for a session, sealed now, at most `limit`. */
+	sealWaiting(to: string, limit: number): Envelope[] {
+		return this.ratchet.sealWaiting(this.peer(to), limit, newMessageId);
+	}
+
+	/** The contacts with texts waiting for a session. */
+	waitingNames(): string[] {
+		return this.ratchet.sentTexts.waitingNames();
+	}
+
+	hasSession(name: string): boolean {
+		return this.ratchet.sessions.hasSession(name);
+	}
+
+	/** Starts a session with `to` from its bundle, unless one exists already (theirs may have arrived meanwhile). */
+	startSession(to: string, bundle: Bundle): void {
+		if (!this.hasSession(to)) this.ratchet.sessions.start(this.peer(to), bundle);
+	}
+
+	/** Rebuilds the session with `to` (this side lost it): the envelope saying so. */
+	resetSession(to: string, bundle: Bundle): Envelope {
+		return this.ratchet.reset(this.peer(to), bundle, newMessageId());
+	}
+
+	mayReset(name: string): boolean {
+		return this.ratchet.mayReset(name);
+	}
+
+	/** The other side rebuilt its session: every text it did not confirm is sealed again (sealWaiting). */
+	unconfirmedAgain(name: string): number {
+		return this.ratchet.sentTexts.unseal(name);
 	}
 
 	open(envelope: DeliveredEnvelope): Opened {
@@ -114,6 +160,7 @@ export class EndToEnd {
 		}
 		const contact = this.contacts.get(from);
 		if (!contact) return {type: 'rejected', from, code: 'unknown_sender', reason: 'the sender is not a known user'};
+		if (envelope.ratchet !== undefined) return this.openRatchet(envelope, contact);
 		const plaintext = this.tryOpen(envelope, contact.pinned);
 		if (plaintext === undefined) {
 			if (contact.pending && this.tryOpen(envelope, contact.pending) !== undefined) return {type: 'held', from};
@@ -122,8 +169,12 @@ export class EndToEnd {
 		let payload;
 		try {
 			payload = parsePayload(plaintext);
+			if (payload.type === 'reset') throw new Error('a session reset in a version 2 envelope');
 		} catch (error) {
 			return this.malformed(from, plaintext, (error as Error).message);
+		}
+		if (contact.staticBelow !== undefined && payload.counter >= contact.staticBelow) {
+			return {type: 'rejected', from, code: 'old_scheme', reason: `${from} uses ratchet sessions now: a version 2 envelope sealed after the switch is refused`};
 		}
 		const content: AcceptedContent =
 			payload.type === 'receipt'
@@ -203,19 +254,28 @@ export class EndToEnd {
 		return safetyNumber({name: this.username, identity: this.me.identity}, {name: username, identity});
 	}
 
-	private sealPayload(to: string, kind: EnvelopeKind, id: string, payload: (counter: number) => Parameters<typeof encodePayload>[0]): Envelope {
-		const contact = this.contacts.get(to);
-		if (!contact) throw new Error(`${to} is not a registered user`);
-		if (contact.pending) throw new KeyChangedError(to);
-		const counter = this.contacts.nextSendCounter(to);
-		const {ephemeral, body} = sealEnvelope({
-			sender: this.me,
-			recipient: {name: to, identity: contact.pinned.identity, x25519: contact.pinned.x25519},
-			id,
-			kind,
-			payload: encodePayload(payload(counter)),
-		});
-		return {id, to, kind, ephemeral: toBase64Url(ephemeral), body};
+	/** Forgets the sessions with `username`, whose keys changed; returns the ids of texts that never went out. */
+	forgetSessions(username: string): string[] {
+		this.ratchet.sessions.forget(username);
+		return this.ratchet.sentTexts.drop(username);
+	}
+
+	/** The contact as pinned, to seal for; nothing goes to one whose key changed until /trust. */
+	private peer(name: string): Party {
+		const contact = this.contacts.get(name);
+		if (!contact) throw new Error(`${name} is not a registered user`);
+		if (contact.pending) throw new KeyChangedError(name);
+		return {name, identity: contact.pinned.identity, x25519: contact.pinned.x25519};
+	}
+
+	/** A ratchet envelope: opened under the pin, or held when it opens only under a pending change. */
+	private openRatchet(envelope: DeliveredEnvelope, contact: Contact): Opened {
+		const {from} = envelope;
+		const opened = this.ratchet.open({name: from, identity: contact.pinned.identity, x25519: contact.pinned.x25519}, envelope);
+		if (opened.type === 'rejected' && opened.code !== 'replay' && contact.pending && this.ratchet.opensUnder({name: from, ...contact.pending}, envelope)) {
+			return {type: 'held', from};
+		}
+		return opened;
 	}
 
 	private tryOpen(envelope: DeliveredEnvelope, keys: PublicIdentity): Buffer | undefined {

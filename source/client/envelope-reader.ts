@@ -2,6 +2,7 @@ import type {DeliveredEnvelope} from '../net/messages.js';
 import type {Emit} from './client-events.js';
 import type {EndToEnd, Opened} from './end-to-end.js';
 import type {Accepted} from './inbox-ledger.js';
+import type {SessionChange} from './ratchet/ratchet-sessions.js';
 
 /** Envelopes kept in memory behind one contact's changed key; the relay keeps the rest. */
 const maxHeldPerSender = 1000;
@@ -20,6 +21,10 @@ export type ReaderHost = {
 	isUnknown(name: string): boolean;
 	/** An envelope from a sender with no pin, kept until its lookup answers. */
 	holdFromStranger(envelope: DeliveredEnvelope): void;
+	/** What an envelope did to the sender's sessions (ratchet/session-starter.ts). */
+	sessionChanged(from: string, change: SessionChange | undefined): void;
+	/** An envelope from `from` was sealed in a session this device cannot read: rebuild it. */
+	unreadable(from: string): void;
 };
 
 /**
@@ -72,14 +77,21 @@ export class EnvelopeReader {
 				// A malformed envelope that spent its counter: the ones it skipped never arrived.
 				if (gap > 0) this.host.emit('gap', {from, missing: gap});
 				this.host.emit('rejected', {from, code, reason});
+				if (opened.reset) this.host.unreadable(from);
 				break;
 			}
+			case 'reset':
+				if (opened.gap > 0) this.host.emit('gap', {from: opened.from, missing: opened.gap});
+				this.host.sessionChanged(opened.from, opened.change);
+				break;
 			case 'receipt':
 				this.show(opened.from, {type: 'receipt', id: envelope.id, ids: opened.ids, time: envelope.time, gap: opened.gap});
+				this.host.sessionChanged(opened.from, opened.change);
 				break;
 			case 'text': {
 				const {id, kind, text, sent, gap} = opened;
 				this.show(opened.from, {type: 'text', id, kind, text, sent, time: envelope.time, gap});
+				this.host.sessionChanged(opened.from, opened.change);
 			}
 		}
 		this.host.acknowledge(envelope.delivery);

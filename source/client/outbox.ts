@@ -60,6 +60,11 @@ export class Outbox {
 		return this.#entries.length + count <= this.limits.maxOutboxMessages && this.#bytes < this.limits.maxOutboxBytes;
 	}
 
+	/** How many more envelopes may be sealed now. */
+	room(): number {
+		return this.#bytes < this.limits.maxOutboxBytes ? Math.max(0, this.limits.maxOutboxMessages - this.#entries.length) : 0;
+	}
+
 	add(envelope: Envelope): void {
 		this.#push(envelope);
 		this.#added.push(envelope);

@@ -13,6 +13,8 @@ export class OwedReceipts {
 		private readonly outbox: Outbox,
 		/** The contact store or the outbox failed. */
 		private readonly localError: (what: string, error: unknown) => void,
+		/** There is no session with `name` yet: its receipts wait for one. */
+		private readonly needSession: (name: string) => void,
 	) {}
 
 	/** `name` is owed receipts (see the contact store): they go out at the next settle(). */
@@ -36,6 +38,11 @@ export class OwedReceipts {
 					continue;
 				}
 				const owed = this.e2e.owedReceipts(name);
+				if (owed.length > 0 && !this.e2e.hasSession(name)) {
+					this.owedToPay.delete(name);
+					this.needSession(name);
+					continue;
+				}
 				this.sendReceipts(name, owed);
 				settlements.push({name, shown: [], owe: [], paid: owed});
 			} catch (error) {
@@ -61,7 +68,8 @@ export class OwedReceipts {
 		for (let start = 0; start < ids.length; start += maxAckDeliveries) {
 			// A full outbox drops the receipt before it spends a counter: the sender just sees no tick.
 			if (!this.outbox.hasRoom(1)) return;
-			this.outbox.add(this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries)));
+			const receipt = this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries));
+			if (receipt !== undefined) this.outbox.add(receipt);
 		}
 	}
 }

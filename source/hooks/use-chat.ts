@@ -278,6 +278,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			on('gap', gap => ({type: 'gap', gap, time: now()})),
 			on('rejected', rejection => ({type: 'rejected', rejection, time: now()})),
 			on('held', held => ({type: 'held', held, time: now()})),
+			on('session-reset', reset => ({type: 'session-reset', reset, time: now()})),
 			on('relay-error', error => ({type: 'relay-error', error, time: now()})),
 			on('local-error', error => ({type: 'local-error', error, time: now()})),
 			on('announcement', announcement => ({type: 'announcement', announcement})),

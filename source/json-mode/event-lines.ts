@@ -21,6 +21,7 @@ const forwarded: Forwarded = {
 	gap: fields,
 	rejected: fields,
 	held: fields,
+	'session-reset': fields,
 	unsent: fields,
 	'user-joined': fields,
 	'user-left': username => ({username}),

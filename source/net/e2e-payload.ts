@@ -2,9 +2,12 @@ import {Buffer} from 'node:buffer';
 import {EnvelopeError} from '../crypto/envelope.js';
 
 /** The plaintext inside an end-to-end envelope (PROTOCOL.md section 10). */
-export type TextPayload = {v: 1; counter: number; type: 'text'; text: string; sent: number};
+/** `original`: the id a text was first sent under, when it is sent again in a new session (section 14.5). */
+export type TextPayload = {v: 1; counter: number; type: 'text'; text: string; sent: number; original?: string};
 export type ReceiptPayload = {v: 1; counter: number; type: 'receipt'; ids: string[]};
-export type Payload = TextPayload | ReceiptPayload;
+/** The first message of a session rebuilt because this side could not read the old one (section 14.5). */
+export type ResetPayload = {v: 1; counter: number; type: 'reset'};
+export type Payload = TextPayload | ReceiptPayload | ResetPayload;
 
 export const maxTextBytes = 8192;
 export const maxReceiptIds = 1024;
@@ -21,11 +24,7 @@ const utf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true});
 export function encodePayload(payload: Payload): Buffer {
 	const problem = payloadProblem(payload);
 	if (problem !== undefined) throw new TypeError(`cannot encode the payload: ${problem}`);
-	const fields =
-		payload.type === 'text'
-			? {v: 1, counter: payload.counter, type: 'text', text: payload.text, sent: payload.sent}
-			: {v: 1, counter: payload.counter, type: 'receipt', ids: payload.ids};
-	return Buffer.from(JSON.stringify(fields), 'utf8');
+	return Buffer.from(JSON.stringify(knownFields(payload)), 'utf8');
 }
 
 /** A checked payload with only the known fields, or an EnvelopeError (code `payload`). */
@@ -33,10 +32,21 @@ export function parsePayload(bytes: Buffer): Payload {
 	const value = decodeJson(bytes);
 	const problem = payloadProblem(value);
 	if (problem !== undefined) throw new EnvelopeError(`payload: ${problem}`, 'payload');
-	const payload = value as Payload;
-	return payload.type === 'text'
-		? {v: 1, counter: payload.counter, type: 'text', text: payload.text, sent: payload.sent}
-		: {v: 1, counter: payload.counter, type: 'receipt', ids: [...payload.ids]};
+	return knownFields(value as Payload);
+}
+
+/** A copy with only the fields this version knows, in a fixed order. */
+function knownFields(payload: Payload): Payload {
+	switch (payload.type) {
+		case 'text': {
+			const {counter, text, sent, original} = payload;
+			return {v: 1, counter, type: 'text', text, sent, ...(original === undefined ? {} : {original})};
+		}
+		case 'receipt':
+			return {v: 1, counter: payload.counter, type: 'receipt', ids: [...payload.ids]};
+		case 'reset':
+			return {v: 1, counter: payload.counter, type: 'reset'};
+	}
 }
 
 /**
@@ -81,6 +91,9 @@ function payloadProblem(value: unknown): string | undefined {
 		const length = Buffer.byteLength(fields.text, 'utf8');
 		if (length > maxTextBytes) return `"text" is ${length} UTF-8 bytes, more than ${maxTextBytes}`;
 		if (!Number.isSafeInteger(fields.sent)) return '"sent" is not an integer';
+		if (fields.original !== undefined && (typeof fields.original !== 'string' || !messageIdPattern.test(fields.original))) {
+			return '"original" is not a message id';
+		}
 		return undefined;
 	}
 	if (fields.type === 'receipt') {
@@ -91,6 +104,7 @@ function payloadProblem(value: unknown): string | undefined {
 		if (!ids.every(id => typeof id === 'string' && messageIdPattern.test(id))) return '"ids" holds an invalid message id';
 		return undefined;
 	}
+	if (fields.type === 'reset') return undefined;
 	return typeof fields.type === 'string' ? 'unknown "type"' : '"type" is not a string';
 }
 

@@ -1,6 +1,6 @@
 import {expect} from 'vitest';
 import {ChatSession} from '../../source/client/chat-session.js';
-import {EndToEnd} from '../../source/client/end-to-end.js';
+import {endToEndFor} from '../../source/client/ratchet/account-ratchet.js';
 import {defaultOutboxLimits, Outbox} from '../../source/client/outbox.js';
 import {AccountStore} from '../../source/client/store/account-store.js';
 import type {ClientEvents} from '../../source/client/client-events.js';
@@ -25,7 +25,8 @@ export function sessionOnFiles(
 ): {session: ChatSession; account: AccountStore} {
 	const account = AccountStore.open(dataDir, relay.fingerprint, username);
 	const outbox = new Outbox(defaultOutboxLimits, changes => account.outbox.save(changes), account.outbox.load());
-	const session = new ChatSession(new EndToEnd(username, account.keys, account.contacts), outbox, (event, ...args) => emit({event, args}), redeliver);
+	const {e2e, publisher} = endToEndFor(account);
+	const session = new ChatSession(e2e, publisher, outbox, (event, ...args) => emit({event, args}), redeliver);
 	return {session, account};
 }
 

@@ -2,7 +2,7 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ContactStore} from '../../source/client/contact-store.js';
 import {openAccountDatabase} from '../../source/client/store/account-database.js';
-import {EndToEnd} from '../../source/client/end-to-end.js';
+import {endToEndFor} from '../../source/client/ratchet/account-ratchet.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {sealEnvelope} from '../../source/crypto/envelope.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
@@ -16,7 +16,7 @@ function aliceWithBob() {
 	const db = openAccountDatabase(join(tempDir(), 'account.db'));
 	const contacts = new ContactStore(db);
 	contacts.observe('bob', publicIdentity(bobKeys, 'bob'));
-	const e2e = new EndToEnd('alice', aliceKeys, contacts);
+	const {e2e} = endToEndFor({database: db, username: 'alice', keys: aliceKeys, contacts});
 	let delivery = 0;
 	const fromBob = (plaintext: object | string): DeliveredEnvelope => {
 		const id = `m${++delivery}`;

@@ -2,9 +2,9 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatClient} from '../../source/client/chat-client.js';
 import {KeyChangedError} from '../../source/client/end-to-end.js';
-import {EndToEnd} from '../../source/client/end-to-end.js';
 import {contactStoreIn, withAccount} from '../helpers/account.js';
-import {fromBase64Url} from '../../source/crypto/base64url.js';
+import {fromBase64Url, toBase64Url} from '../../source/crypto/base64url.js';
+import {sealEnvelope} from '../../source/crypto/envelope.js';
 import {generateIdentity} from '../../source/crypto/identity.js';
 import {next, record} from '../helpers/chat.js';
 import {scriptedRelay, sentOf, userRecord, type ScriptedSession, type SentMessage} from '../helpers/scripted-relay.js';
@@ -244,14 +244,24 @@ describe('a client upgraded from version 1', () => {
 /** Bob, as a client of his own that has alice pinned: seals envelopes for her. */
 function bobWriting(login: SentMessage) {
 	const keys = generateIdentity();
-	const store = contactStoreIn();
 	const key = (name: string, length: number) => fromBase64Url(login[name] as string, length);
-	store.observe('alice', {identity: key('identity', 32), x25519: key('x25519', 32), binding: key('binding', 64)});
-	const e2e = new EndToEnd('bob', keys, store);
 	let delivery = 0;
+	// A first envelope from a stranger, in the version 2 scheme (no session needed): what the client holds is the same.
+	const seal = (id: string, text: string) =>
+		sealEnvelope({
+			sender: {name: 'bob', identity: keys.identity.publicRaw, x25519: keys.x25519.publicRaw, x25519Secret: keys.x25519.privateKey},
+			recipient: {name: 'alice', identity: key('identity', 32), x25519: key('x25519', 32)},
+			id,
+			kind: 'direct',
+			payload: JSON.stringify({v: 1, counter: delivery - 1, type: 'text', text, sent: Date.now()}),
+		});
 	return {
 		record: userRecord('bob', keys),
-		message: (text: string) => ({type: 'message', delivery: ++delivery, from: 'bob', time: Date.now(), ...e2e.seal('alice', 'direct', `m${delivery}`, text)}),
+		message: (text: string) => {
+			const id = `m${++delivery}`;
+			const {ephemeral, body} = seal(id, text);
+			return {type: 'message', delivery, from: 'bob', time: Date.now(), id, to: 'alice', kind: 'direct', ephemeral: toBase64Url(ephemeral), body};
+		},
 	};
 }
 

@@ -3,7 +3,6 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatSession} from '../../source/client/chat-session.js';
 import {contactStoreIn, copyAccount, withAccount} from '../helpers/account.js';
-import {EndToEnd} from '../../source/client/end-to-end.js';
 import {Outbox, defaultOutboxLimits} from '../../source/client/outbox.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
@@ -14,6 +13,7 @@ import type {RunningRelay} from '../../source/relay/server.js';
 import {meet, newClient, next, onlineClient, record, registerOffline, relayForTest, type ClientPlace} from '../helpers/chat.js';
 import {serveUserFrom} from '../helpers/relay-users.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import {bundle, delivered, ratchetPair} from '../helpers/ratchet-pair.js';
 
 /** Fast enough for tests; the defaults (0.5 s doubling to 30 s) are checked in test/client/reconnect.test.ts. */
 const reconnect = {initialDelayMs: 20, maxDelayMs: 200};
@@ -335,27 +335,28 @@ describe('a relay that rate-limits', () => {
 
 describe('the outbox across connections', () => {
 	it('resends the very same sealed bytes, so the counter is spent once', () => {
-		const dataDir = tempDir();
-		const contacts = contactStoreIn(dataDir);
-		const bob = publicIdentity(generateIdentity(), 'bob');
-		contacts.observe('bob', bob);
-		const e2e = new EndToEnd('alice', generateIdentity(), contacts);
+		const {alice, bob} = ratchetPair();
+		alice.e2e.startSession('bob', bundle(bob));
 		const outbox = new Outbox(defaultOutboxLimits);
-		const session = new ChatSession(e2e, outbox, () => {});
-		session.welcome([{username: 'bob', online: true, identity: toBase64Url(bob.identity), x25519: toBase64Url(bob.x25519), binding: toBase64Url(bob.binding)}]);
+		const session = new ChatSession(alice.e2e, alice.publisher, outbox, () => {});
+		const record = publicIdentity(bob.keys, 'bob');
+		session.welcome([{username: 'bob', online: true, identity: toBase64Url(record.identity), x25519: toBase64Url(record.x25519), binding: toBase64Url(record.binding)}]);
+		const sends = (into: ClientMessage[]) => (message: ClientMessage) => message.type === 'send' && into.push(message);
 		const first: ClientMessage[] = [];
-		session.attach(message => first.push(message));
+		session.attach(sends(first));
 		const id = session.send('bob', 'once');
 		session.detach();
 		const offline = session.send('bob', 'while away');
 		const second: ClientMessage[] = [];
-		session.attach(message => second.push(message));
+		session.attach(sends(second));
 		expect(second).toEqual([first[0], expect.objectContaining({type: 'send', id: offline})]);
-		expect(contacts.get('bob')?.sendCounter).toBe(2);
+		// both open once at bob's: the resend spent nothing more
+		const opened = second.map(message => message.type === 'send' && bob.e2e.open(delivered('alice', message)));
+		expect(opened.map(item => item && item.type)).toEqual(['text', 'text']);
 		session.accepted(id, 'bob');
 		session.detach();
 		const third: ClientMessage[] = [];
-		session.attach(message => third.push(message));
+		session.attach(sends(third));
 		expect(third).toEqual([second[1]]);
 	});
 });

@@ -60,6 +60,61 @@ const migrations: readonly string[] = [
 		UPDATE conversation_sizes SET bytes = bytes - length(CAST(old.text AS BLOB)) WHERE conversation = old.conversation;
 	END;
 	`,
+	// 2: forward secrecy (PROTOCOL.md section 14): this account's prekey secrets, its ratchet
+	// sessions with their skipped message keys, the X3DH base keys it accepted, the texts it sent
+	// that no receipt confirmed yet, and when it last rebuilt a session with each contact.
+	`
+	CREATE TABLE prekeys (
+		kind TEXT NOT NULL CHECK (kind IN ('signed', 'one-time')),
+		id INTEGER NOT NULL,
+		secret BLOB NOT NULL,
+		public BLOB NOT NULL,
+		signature BLOB,
+		created INTEGER NOT NULL,
+		retired INTEGER,
+		PRIMARY KEY (kind, id)
+	) WITHOUT ROWID;
+	CREATE TABLE sessions (
+		name TEXT NOT NULL,
+		base_key BLOB NOT NULL,
+		state TEXT NOT NULL,
+		active INTEGER NOT NULL DEFAULT 0,
+		created INTEGER NOT NULL,
+		used INTEGER NOT NULL,
+		PRIMARY KEY (name, base_key)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX sessions_active ON sessions (name) WHERE active = 1;
+	CREATE TABLE skipped_keys (
+		name TEXT NOT NULL,
+		base_key BLOB NOT NULL,
+		dh BLOB NOT NULL,
+		n INTEGER NOT NULL,
+		key BLOB NOT NULL,
+		expires INTEGER NOT NULL,
+		PRIMARY KEY (name, base_key, dh, n)
+	) WITHOUT ROWID;
+	CREATE INDEX skipped_keys_by_expiry ON skipped_keys (expires);
+	CREATE TABLE base_keys (
+		name TEXT NOT NULL,
+		base_key BLOB NOT NULL,
+		time INTEGER NOT NULL,
+		PRIMARY KEY (name, base_key)
+	) WITHOUT ROWID;
+	CREATE TABLE sent_texts (
+		seq INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		id TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		text TEXT NOT NULL,
+		sent INTEGER NOT NULL,
+		session BLOB,
+		-- Sealed once in a session the other side lost: sealed again under a new id.
+		resend INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (name, id)
+	);
+	CREATE INDEX sent_texts_by_time ON sent_texts (sent);
+	CREATE TABLE resets (name TEXT PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID;
+	`,
 ];
 
 export const schemaVersion = migrations.length;

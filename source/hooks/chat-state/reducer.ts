@@ -6,7 +6,7 @@ import {conversationList, nextUnread, select, step} from './conversations.js';
 import {forgotten, keptLoaded, touchKept} from './kept.js';
 import {found, lookupFailed, whoOnline} from './lookups.js';
 import {addStatus, addSystemLine, markUnread} from './lines.js';
-import {gap, held, incoming, rejected} from './received.js';
+import {gap, held, incoming, rejected, sessionReset} from './received.js';
 import {outgoing, receipt, relayError, stored, unsent} from './sent-messages.js';
 import {statusView, type ChatAction, type ChatState} from './types.js';
 
@@ -174,6 +174,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'rejected': {
 			return rejected(state, action.rejection, action.time);
+		}
+
+		case 'session-reset': {
+			return sessionReset(state, action.reset, action.time);
 		}
 
 		case 'held': {

@@ -137,6 +137,7 @@ export type ChatAction =
 	| {type: 'gap'; gap: {from: string; missing: number}; time: number}
 	| {type: 'rejected'; rejection: {from: string; code: RejectionCode; reason: string}; time: number}
 	| {type: 'held'; held: {from: string; count: number}; time: number}
+	| {type: 'session-reset'; reset: {with: string; by: 'me' | 'them'; resent: number}; time: number}
 	| {type: 'relay-error'; error: {code: string; message: string; ref: string | null}; time: number}
 	| {type: 'local-error'; error: {message: string}; time: number}
 	| {type: 'announcement'; announcement: {text: string; time: number}}

@@ -1,0 +1,173 @@
+import {toBase64Url, fromBase64Url} from '../../crypto/base64url.js';
+import type {Party} from '../../crypto/envelope.js';
+import {encodePayload, maxTextBytes, parsePayload, payloadCounter, type Payload} from '../../net/e2e-payload.js';
+import type {DeliveredEnvelope, Envelope, EnvelopeKind} from '../../net/messages.js';
+import type {ContactStore} from '../contact-store.js';
+import type {Opened} from '../end-to-end.js';
+import type {AcceptedContent} from '../inbox-ledger.js';
+import {acceptCounter} from '../receive-counter.js';
+import type {SqliteDatabase} from '../store/account-database.js';
+import type {Bundle, Me, OpenPlan, RatchetSessions} from './ratchet-sessions.js';
+import {maxWaitingTexts, type SentTexts} from './sent-texts.js';
+
+/** A client rebuilds its session with one contact at most this often (PROTOCOL.md section 14.5). */
+export const resetIntervalMs = 10 * 60 * 1000;
+
+/**
+ * Sealing and opening in ratchet sessions (PROTOCOL.md section 14), each in one transaction with
+ * what it advances: a sealed text with its session state and its sent-text row; an opened one
+ * with the session, its counters, the skipped keys and the inbox entry that shows it.
+ */
+export class RatchetEnvelopes {
+	constructor(
+		private readonly db: SqliteDatabase,
+		private readonly me: Me,
+		private readonly contacts: ContactStore,
+		readonly sessions: RatchetSessions,
+		readonly sentTexts: SentTexts,
+		private readonly clock: () => number = Date.now,
+	) {}
+
+	/**
+	 * Seals a text in the active session with `to`, or keeps it until there is one (undefined:
+	 * fetch a bundle). Either way it is kept until its receipt (sent-texts.ts).
+	 */
+	sealText(to: Party, kind: EnvelopeKind, id: string, text: string): Envelope | undefined {
+		// Checked before anything is spent on it: a refused message must not look like a gap.
+		if (Buffer.byteLength(text) > maxTextBytes) throw new Error(`a message is at most ${maxTextBytes} bytes`);
+		const sent = this.clock();
+		return this.db.transaction(() => {
+			const envelope = this.#seal(to, kind, id, counter => ({v: 1, counter, type: 'text', text, sent}));
+			if (envelope === undefined && this.sentTexts.waitingCount() >= maxWaitingTexts) {
+				throw new Error(`${maxWaitingTexts} messages already wait for a secure session; try again once they have gone out`);
+			}
+			this.sentTexts.add(to.name, id, kind, text, sent, envelope === undefined ? null : envelope.baseKey);
+			return envelope?.envelope;
+		})();
+	}
+
+	/** A receipt in the active session with `to`; undefined when there is none yet. */
+	sealReceipt(to: Party, id: string, ids: string[]): Envelope | undefined {
+		return this.db.transaction(() => this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'receipt', ids}))?.envelope)();
+	}
+
+	/**
+	 * Up to `limit` texts waiting for a session with `to`, sealed in the active one, in the order
+	 * they were written. A text sealed before (in a session the other side lost) goes under a new
+	 * id, with its first id in `original`, so the relay does not take it for a resend.
+	 */
+	sealWaiting(to: Party, limit: number, newId: () => string): Envelope[] {
+		if (limit <= 0 || !this.sessions.hasSession(to.name)) return [];
+		return this.db.transaction(() => {
+			const sealed: Envelope[] = [];
+			for (const text of this.sentTexts.waiting(to.name, limit)) {
+				const id = text.resend ? newId() : text.id;
+				const original = text.resend ? {original: text.id} : {};
+				const result = this.#seal(to, text.kind, id, counter => ({v: 1, counter, type: 'text', text: text.text, sent: text.sent, ...original}));
+				if (result === undefined) break;
+				this.sentTexts.sealedIn(to.name, text.id, result.baseKey);
+				sealed.push(result.envelope);
+			}
+			return sealed;
+		})();
+	}
+
+	/** A new session with `to` from `bundle` whose first message says this side lost the old one. */
+	reset(to: Party, bundle: Bundle, id: string): Envelope {
+		return this.db.transaction(() => {
+			this.sessions.start(to, bundle);
+			this.sessions.recordReset(to.name);
+			return this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'reset'}))!.envelope;
+		})();
+	}
+
+	/** Whether this side may rebuild its session with `name` now: not while it waits for a reply, and not twice in resetIntervalMs. */
+	mayReset(name: string): boolean {
+		if (this.sessions.awaitingReply(name)) return false;
+		const last = this.sessions.lastReset(name);
+		return last === undefined || this.clock() - last >= resetIntervalMs;
+	}
+
+	/** Whether `envelope` opens under `peer`'s keys (a pending key change), storing nothing. */
+	opensUnder(peer: Party, envelope: DeliveredEnvelope): boolean {
+		try {
+			const header = fromBase64Url(envelope.ratchet!);
+			return 'opened' === this.sessions.open(peer, {id: envelope.id, kind: envelope.kind, header, body: envelope.body}).type;
+		} catch {
+			return false;
+		}
+	}
+
+	/** Opens a ratchet envelope from `peer` (as pinned) and stores what it advanced. */
+	open(peer: Party, envelope: DeliveredEnvelope): Opened {
+		const {from} = envelope;
+		let header: Buffer;
+		try {
+			header = fromBase64Url(envelope.ratchet!);
+		} catch {
+			return {type: 'rejected', from, code: 'unauthenticated', reason: 'its ratchet header is not base64url'};
+		}
+		const result = this.sessions.open(peer, {id: envelope.id, kind: envelope.kind, header, body: envelope.body});
+		if (result.type === 'replay') return {type: 'rejected', from, code: 'replay', reason: 'it repeats a message already received'};
+		if (result.type === 'unreadable') {
+			return {type: 'rejected', from, code: result.reset ? 'unreadable' : 'unauthenticated', reason: result.reason, ...(result.reset ? {reset: true} : {})};
+		}
+		let payload: Payload;
+		try {
+			payload = parsePayload(result.payload);
+		} catch (error) {
+			return this.#malformed(from, result, (error as Error).message);
+		}
+		const verdict = acceptCounter(result.receive, payload.counter);
+		if (verdict.verdict === 'replay') {
+			this.db.transaction(() => this.sessions.commitOpen(result, result.receive, false))();
+			return {type: 'rejected', from, code: 'replay', reason: 'it repeats a counter already received in this session'};
+		}
+		const gap = verdict.verdict === 'new' ? verdict.gap : 0;
+		const content = acceptedContent(payload, envelope);
+		const change = this.db.transaction(() => {
+			const settled = this.sessions.commitOpen(result, verdict.state, payload.type === 'reset');
+			if (payload.type === 'receipt') this.sentTexts.confirm(from, payload.ids);
+			this.contacts.accept(from, content, gap);
+			return settled;
+		})();
+		switch (payload.type) {
+			case 'reset':
+				return {type: 'reset', from, gap, change};
+			case 'receipt':
+				return {type: 'receipt', from, ids: payload.ids, gap, change};
+			case 'text':
+				return {type: 'text', from, id: content!.id, kind: envelope.kind, text: payload.text, sent: payload.sent, gap, change};
+		}
+	}
+
+	/** An authenticated plaintext that is not a valid payload: its counter, if readable, is spent (section 10). */
+	#malformed(from: string, plan: OpenPlan, reason: string): Opened {
+		const counter = payloadCounter(plan.payload);
+		const verdict = counter === undefined ? undefined : acceptCounter(plan.receive, counter);
+		this.db.transaction(() => {
+			this.sessions.commitOpen(plan, verdict !== undefined && verdict.verdict !== 'replay' ? verdict.state : plan.receive, false);
+			this.contacts.accept(from, undefined, 0);
+		})();
+		if (verdict?.verdict === 'replay') return {type: 'rejected', from, code: 'replay', reason: 'it repeats a counter already received in this session'};
+		return {type: 'rejected', from, code: 'malformed', reason, gap: verdict?.verdict === 'new' ? verdict.gap : 0};
+	}
+
+	#seal(to: Party, kind: EnvelopeKind, id: string, payload: (counter: number) => Payload): {envelope: Envelope; baseKey: Buffer} | undefined {
+		const sealed = this.sessions.seal(to, kind, id, counter => encodePayload(payload(counter)));
+		if (sealed === undefined) return undefined;
+		return {envelope: {id, to: to.name, kind, ratchet: toBase64Url(sealed.ratchet), body: sealed.body}, baseKey: sealed.baseKey};
+	}
+}
+
+/** What a text or receipt shows; a text resent in a new session shows under its first id. */
+function acceptedContent(payload: Payload, envelope: DeliveredEnvelope): AcceptedContent | undefined {
+	switch (payload.type) {
+		case 'text':
+			return {type: 'text', id: payload.original ?? envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, time: envelope.time};
+		case 'receipt':
+			return {type: 'receipt', id: envelope.id, ids: payload.ids, time: envelope.time};
+		case 'reset':
+			return undefined;
+	}
+}

@@ -1,0 +1,189 @@
+import {parseRatchet, serialiseRatchet, type RatchetState} from '../../crypto/double-ratchet.js';
+import {newCounterState, type CounterState} from '../receive-counter.js';
+import type {SqliteDatabase} from '../store/account-database.js';
+
+/** Sessions kept per contact: the active one and the latest replaced ones, which still open late envelopes. */
+export const maxSessionsPerContact = 5;
+/** Skipped message keys kept per session (the oldest go first) and how long each is kept. */
+export const maxSkippedPerSession = 2000;
+export const skippedKeyLifetimeMs = 30 * 24 * 60 * 60 * 1000;
+/**
+ * Accepted base keys are remembered longer than any prekey that could open them again is kept
+ * (a signed prekey's 7 days of use plus 30 days kept), so a replayed first message opens nothing.
+ */
+export const baseKeyMemoryMs = 40 * 24 * 60 * 60 * 1000;
+
+/** One Double Ratchet session with a contact (PROTOCOL.md section 14.3), as this client keeps it. */
+export type Session = {
+	name: string;
+	/** The X3DH base key of its initiator: the session's name on the wire. */
+	baseKey: Buffer;
+	ratchet: RatchetState;
+	/** This client started it (sent the X3DH first message). */
+	initiator: boolean;
+	/** A message in it was received: the initiator stops sending the prekey part. */
+	confirmed: boolean;
+	/** The prekeys its first message used: the initiator sends them until confirmed. */
+	prekey?: {signedId: number; oneTimeId?: number};
+	/** The payload counter of the next envelope sealed in it. */
+	send: number;
+	/** Replays and gaps of the payload counters received in it (receive-counter.ts). */
+	receive: CounterState;
+	created: number;
+};
+
+type Row = {name: string; base_key: Buffer; state: string; created: number};
+
+/**
+ * The sessions, skipped message keys, accepted base keys and reset times of one account. Callers
+ * run each change inside the transaction that also commits what the change advanced (a counter,
+ * an inbox entry, a sent text), so none of it is ever written half.
+ */
+export class SessionStore {
+	readonly #byKey;
+	readonly #active;
+	readonly #upsert;
+	readonly #skipped;
+	readonly #deleteSkipped;
+	readonly #insertSkipped;
+
+	constructor(private readonly db: SqliteDatabase) {
+		this.#byKey = db.prepare('SELECT name, base_key, state, created FROM sessions WHERE name = ? AND base_key = ?');
+		this.#active = db.prepare('SELECT name, base_key, state, created FROM sessions WHERE name = ? AND active = 1');
+		this.#upsert = db.prepare(
+			'INSERT INTO sessions (name, base_key, state, active, created, used) VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (name, base_key) DO UPDATE SET state = excluded.state, used = excluded.used',
+		);
+		this.#skipped = db.prepare('SELECT key FROM skipped_keys WHERE name = ? AND base_key = ? AND dh = ? AND n = ? AND expires > ?').pluck();
+		this.#deleteSkipped = db.prepare('DELETE FROM skipped_keys WHERE name = ? AND base_key = ? AND dh = ? AND n = ?');
+		this.#insertSkipped = db.prepare('INSERT OR REPLACE INTO skipped_keys (name, base_key, dh, n, key, expires) VALUES (?, ?, ?, ?, ?, ?)');
+	}
+
+	active(name: string): Session | undefined {
+		const row = this.#active.get(name) as Row | undefined;
+		return row === undefined ? undefined : readRow(row);
+	}
+
+	get(name: string, baseKey: Buffer): Session | undefined {
+		const row = this.#byKey.get(name, baseKey) as Row | undefined;
+		return row === undefined ? undefined : readRow(row);
+	}
+
+	save(session: Session, now: number): void {
+		this.#upsert.run(session.name, session.baseKey, JSON.stringify(writeState(session)), session.created, now);
+	}
+
+	/** Makes `baseKey` the session `name` sends in; keeps the newest maxSessionsPerContact. */
+	activate(name: string, baseKey: Buffer): void {
+		this.db.prepare('UPDATE sessions SET active = 0 WHERE name = ? AND active = 1').run(name);
+		this.db.prepare('UPDATE sessions SET active = 1 WHERE name = ? AND base_key = ?').run(name, baseKey);
+		const old = this.db
+			.prepare('SELECT base_key FROM sessions WHERE name = ? AND active = 0 ORDER BY used DESC LIMIT -1 OFFSET ?')
+			.pluck()
+			.all(name, maxSessionsPerContact - 1) as Buffer[];
+		for (const key of old) this.#forget(name, key);
+	}
+
+	/** Forgets every session with `name` (its keys changed: a new identity starts over). */
+	forgetContact(name: string): void {
+		this.db.prepare('DELETE FROM sessions WHERE name = ?').run(name);
+		this.db.prepare('DELETE FROM skipped_keys WHERE name = ?').run(name);
+	}
+
+	skippedKey(name: string, baseKey: Buffer, dh: Buffer, n: number, now: number): Buffer | undefined {
+		return this.#skipped.get(name, baseKey, dh, n, now) as Buffer | undefined;
+	}
+
+	useSkipped(name: string, baseKey: Buffer, dh: Buffer, n: number): void {
+		this.#deleteSkipped.run(name, baseKey, dh, n);
+	}
+
+	/** Keeps skipped keys for skippedKeyLifetimeMs, at most maxSkippedPerSession per session (the oldest go). */
+	addSkipped(name: string, baseKey: Buffer, keys: ReadonlyArray<{dh: Buffer; n: number; key: Buffer}>, now: number): void {
+		if (keys.length === 0) return;
+		const expires = now + skippedKeyLifetimeMs;
+		for (const {dh, n, key} of keys) this.#insertSkipped.run(name, baseKey, dh, n, key, expires);
+		this.db
+			.prepare(
+				'DELETE FROM skipped_keys WHERE name = ? AND base_key = ? AND (dh, n) IN (SELECT dh, n FROM skipped_keys WHERE name = ? AND base_key = ? ORDER BY expires DESC, n DESC LIMIT -1 OFFSET ?)',
+			)
+			.run(name, baseKey, name, baseKey, maxSkippedPerSession);
+	}
+
+	hasSeenBaseKey(name: string, baseKey: Buffer): boolean {
+		return this.db.prepare('SELECT 1 FROM base_keys WHERE name = ? AND base_key = ?').get(name, baseKey) !== undefined;
+	}
+
+	rememberBaseKey(name: string, baseKey: Buffer, now: number): void {
+		this.db.prepare('INSERT OR IGNORE INTO base_keys (name, base_key, time) VALUES (?, ?, ?)').run(name, baseKey, now);
+	}
+
+	/** When this client last rebuilt its session with `name`, if it did. */
+	lastReset(name: string): number | undefined {
+		return this.db.prepare('SELECT time FROM resets WHERE name = ?').pluck().get(name) as number | undefined;
+	}
+
+	recordReset(name: string, now: number): void {
+		this.db.prepare('INSERT OR REPLACE INTO resets (name, time) VALUES (?, ?)').run(name, now);
+	}
+
+	/** Forgets expired skipped keys and base keys too old to matter. */
+	prune(now: number): void {
+		this.db.prepare('DELETE FROM skipped_keys WHERE expires <= ?').run(now);
+		this.db.prepare('DELETE FROM base_keys WHERE time < ?').run(now - baseKeyMemoryMs);
+	}
+
+	#forget(name: string, baseKey: Buffer): void {
+		this.db.prepare('DELETE FROM sessions WHERE name = ? AND base_key = ?').run(name, baseKey);
+		this.db.prepare('DELETE FROM skipped_keys WHERE name = ? AND base_key = ?').run(name, baseKey);
+	}
+}
+
+/** A fresh session's counters. */
+export function newSessionCounters(): Pick<Session, 'send' | 'receive'> {
+	return {send: 0, receive: newCounterState()};
+}
+
+function writeState(session: Session): object {
+	return {
+		ratchet: serialiseRatchet(session.ratchet),
+		initiator: session.initiator,
+		confirmed: session.confirmed,
+		...(session.prekey === undefined ? {} : {prekey: session.prekey}),
+		send: session.send,
+		receive: session.receive,
+	};
+}
+
+function readRow(row: Row): Session {
+	let fields: Record<string, unknown>;
+	try {
+		fields = JSON.parse(row.state) as Record<string, unknown>;
+		const receive = fields.receive as CounterState;
+		const prekey = fields.prekey as Session['prekey'];
+		const valid =
+			typeof fields.initiator === 'boolean' &&
+			typeof fields.confirmed === 'boolean' &&
+			Number.isSafeInteger(fields.send) &&
+			typeof receive === 'object' &&
+			receive !== null &&
+			Number.isSafeInteger(receive.next) &&
+			Array.isArray(receive.missing) &&
+			receive.missing.every(counter => Number.isSafeInteger(counter)) &&
+			(prekey === undefined || (Number.isSafeInteger(prekey.signedId) && (prekey.oneTimeId === undefined || Number.isSafeInteger(prekey.oneTimeId))));
+		if (!valid) throw new TypeError('fields');
+		const session: Session = {
+			name: row.name,
+			baseKey: row.base_key,
+			ratchet: parseRatchet(fields.ratchet),
+			initiator: fields.initiator as boolean,
+			confirmed: fields.confirmed as boolean,
+			send: fields.send as number,
+			receive: {next: receive.next, missing: [...receive.missing]},
+			created: row.created,
+		};
+		if (prekey !== undefined) session.prekey = prekey;
+		return session;
+	} catch {
+		throw new Error(`the session with ${row.name} in this account's database is damaged: restore the database from a backup`);
+	}
+}
