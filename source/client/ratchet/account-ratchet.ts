@@ -1,5 +1,6 @@
 import {publicIdentity, type IdentityKeys} from '../../crypto/identity.js';
 import type {ContactStore} from '../contact-store.js';
+import type {History} from '../history.js';
 import {EndToEnd} from '../end-to-end.js';
 import type {SqliteDatabase} from '../store/account-database.js';
 import {OwnPrekeys} from './own-prekeys.js';
@@ -9,7 +10,8 @@ import {RatchetSessions} from './ratchet-sessions.js';
 import {SentTexts} from './sent-texts.js';
 import {SessionStore} from './session-store.js';
 
-export type RatchetAccount = {database: SqliteDatabase; username: string; keys: IdentityKeys; contacts: ContactStore};
+/** `history`: a text received is kept in the same transaction as the session state it advanced. */
+export type RatchetAccount = {database: SqliteDatabase; username: string; keys: IdentityKeys; contacts: ContactStore; history?: History};
 
 /**
  * The end-to-end layer of an open account, over its database: sessions, prekeys and sent texts.
@@ -25,7 +27,7 @@ export function endToEndFor(account: RatchetAccount, clock: () => number = Date.
 	sessions.prune();
 	sentTexts.prune(clock());
 	return {
-		e2e: new EndToEnd(username, keys, contacts, new RatchetEnvelopes(db, me, contacts, sessions, sentTexts, clock)),
+		e2e: new EndToEnd(username, keys, contacts, new RatchetEnvelopes(db, me, contacts, sessions, sentTexts, clock, account.history)),
 		publisher: new PrekeyPublisher(prekeys, clock),
 	};
 }

@@ -4,6 +4,7 @@ import {encodePayload, maxTextBytes, parsePayload, payloadCounter, type Payload}
 import type {DeliveredEnvelope, Envelope, EnvelopeKind} from '../../net/messages.js';
 import type {ContactStore} from '../contact-store.js';
 import type {Opened} from '../end-to-end.js';
+import type {History} from '../history.js';
 import type {AcceptedContent} from '../inbox-ledger.js';
 import {acceptCounter} from '../receive-counter.js';
 import type {SqliteDatabase} from '../store/account-database.js';
@@ -26,6 +27,7 @@ export class RatchetEnvelopes {
 		readonly sessions: RatchetSessions,
 		readonly sentTexts: SentTexts,
 		private readonly clock: () => number = Date.now,
+		private readonly history?: History,
 	) {}
 
 	/**
@@ -128,6 +130,7 @@ export class RatchetEnvelopes {
 		const change = this.db.transaction(() => {
 			const settled = this.sessions.commitOpen(result, verdict.state, payload.type === 'reset');
 			if (payload.type === 'receipt') this.sentTexts.confirm(from, payload.ids);
+			if (content?.type === 'text') this.history?.received({...content, from, to: this.me.name});
 			this.contacts.accept(from, content, gap);
 			return settled;
 		})();
