@@ -148,9 +148,9 @@ export class EndToEnd {
 		return this.ratchet.mayReset(name);
 	}
 
-	/** The other side rebuilt its session: every text it did not confirm is sealed again (sealWaiting). */
-	unconfirmedAgain(name: string): number {
-		return this.ratchet.sentTexts.unseal(name);
+	/** The other side rebuilt its session: every text it did not confirm is sealed again (sealWaiting), at most once in 10 minutes. */
+	unconfirmedAgain(name: string): number | undefined {
+		return this.ratchet.resendUnconfirmed(name);
 	}
 
 	open(envelope: DeliveredEnvelope): Opened {

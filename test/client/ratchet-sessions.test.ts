@@ -149,6 +149,23 @@ describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => 
 		expect(texts([alice.e2e.open(write(fresh, alice, 'back'))])).toEqual(['back']);
 	});
 
+	it('a peer that rebuilds again and again gets what it did not confirm once per 10 minutes, and at most 5 sessions are kept', () => {
+		const {alice, bob} = ratchetPair();
+		bob.e2e.open(write(alice, bob, 'hello'));
+		for (let index = 0; index < 3; index++) alice.e2e.seal('bob', 'direct', `t${index}`, `unconfirmed ${index}`);
+		const rebuilds = Array.from({length: 7}, () => {
+			const fresh = ratchetUser('bob', bob.keys);
+			pin(fresh, alice);
+			const opened = alice.e2e.open(delivered('bob', fresh.e2e.resetSession('alice', bundle(alice))));
+			return {opened, resent: alice.e2e.unconfirmedAgain('bob')};
+		});
+		expect(rebuilds.every(({opened}) => opened.type === 'reset' && opened.change.resetByThem)).toBe(true);
+		// 'hello' and the three: sealed again once; the later rebuilds within 10 minutes cost nothing
+		expect(rebuilds.map(({resent}) => resent)).toEqual([4, undefined, undefined, undefined, undefined, undefined, undefined]);
+		const sessions = alice.db.prepare("SELECT count(*) FROM sessions WHERE name = 'bob'").pluck().get();
+		expect(sessions).toBe(5);
+	});
+
 	it('refuses version 2 envelopes past the switch point, and takes late ones below it', () => {
 		const {alice, bob} = ratchetPair();
 		const staticFromAlice = (counter: number): ReturnType<typeof delivered> => {

@@ -78,7 +78,7 @@ export class RatchetEnvelopes {
 	reset(to: Party, bundle: Bundle, id: string): Envelope {
 		return this.db.transaction(() => {
 			this.sessions.start(to, bundle);
-			this.sessions.recordReset(to.name);
+			this.sessions.recordReset(to.name, 'rebuilt');
 			return this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'reset'}))!.envelope;
 		})();
 	}
@@ -86,8 +86,22 @@ export class RatchetEnvelopes {
 	/** Whether this side may rebuild its session with `name` now: not while it waits for a reply, and not twice in resetIntervalMs. */
 	mayReset(name: string): boolean {
 		if (this.sessions.awaitingReply(name)) return false;
-		const last = this.sessions.lastReset(name);
+		const last = this.sessions.lastReset(name, 'rebuilt');
 		return last === undefined || this.clock() - last >= resetIntervalMs;
+	}
+
+	/**
+	 * `name` rebuilt its session: what it did not confirm is sealed again (sealWaiting), at most once
+	 * in resetIntervalMs, the most an honest client rebuilds; undefined when it was too soon (they
+	 * stay unconfirmed, and go again at the next rebuild that is not).
+	 */
+	resendUnconfirmed(name: string): number | undefined {
+		return this.db.transaction(() => {
+			const last = this.sessions.lastReset(name, 'resent');
+			if (last !== undefined && this.clock() - last < resetIntervalMs) return undefined;
+			this.sessions.recordReset(name, 'resent');
+			return this.sentTexts.unseal(name);
+		})();
 	}
 
 	/** Whether `envelope` opens under `peer`'s keys (a pending key change), storing nothing. */

@@ -62,12 +62,12 @@ export class RatchetSessions {
 		return session !== undefined && session.initiator && !session.confirmed;
 	}
 
-	lastReset(name: string): number | undefined {
-		return this.store.lastReset(name);
+	lastReset(name: string, what: 'rebuilt' | 'resent'): number | undefined {
+		return this.store.lastReset(name, what);
 	}
 
-	recordReset(name: string): void {
-		this.store.recordReset(name, this.clock());
+	recordReset(name: string, what: 'rebuilt' | 'resent'): void {
+		this.store.recordReset(name, what, this.clock());
 	}
 
 	/** Forgets every session with `name`: its keys changed, and a new identity starts over. */

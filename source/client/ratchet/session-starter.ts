@@ -110,9 +110,9 @@ export class SessionStarter {
 		if (change === undefined || !change.activated) return;
 		if (change.resetByThem) {
 			// Sealed in the session they lost: what they did not confirm goes again in the new one.
-			this.outbox.removeTo(from);
 			const resent = this.e2e.unconfirmedAgain(from);
-			this.host.emit('session-reset', {with: from, by: 'them', resent});
+			if (resent !== undefined) this.outbox.removeTo(from);
+			this.host.emit('session-reset', {with: from, by: 'them', resent: resent ?? 0});
 		}
 		this.#toSeal.add(from);
 		this.host.owe(from);

@@ -12,6 +12,9 @@ export const skippedKeyLifetimeMs = 30 * 24 * 60 * 60 * 1000;
  * (a signed prekey's 7 days of use plus 30 days kept), so a replayed first message opens nothing.
  */
 export const baseKeyMemoryMs = 40 * 24 * 60 * 60 * 1000;
+/** Base keys remembered per contact (the oldest go first), and skipped keys kept per account, all contacts together. */
+export const maxBaseKeysPerContact = 2000;
+export const maxSkippedPerAccount = 50_000;
 
 /** One Double Ratchet session with a contact (PROTOCOL.md section 14.3), as this client keeps it. */
 export type Session = {
@@ -107,6 +110,13 @@ export class SessionStore {
 				'DELETE FROM skipped_keys WHERE name = ? AND base_key = ? AND (dh, n) IN (SELECT dh, n FROM skipped_keys WHERE name = ? AND base_key = ? ORDER BY expires DESC, n DESC LIMIT -1 OFFSET ?)',
 			)
 			.run(name, baseKey, name, baseKey, maxSkippedPerSession);
+		// Many contacts each filling their sessions must not fill the disk: the keys closest to expiry go first.
+		const total = this.db.prepare('SELECT count(*) FROM skipped_keys').pluck().get() as number;
+		if (total > maxSkippedPerAccount) {
+			this.db
+				.prepare('DELETE FROM skipped_keys WHERE (name, base_key, dh, n) IN (SELECT name, base_key, dh, n FROM skipped_keys ORDER BY expires LIMIT ?)')
+				.run(total - maxSkippedPerAccount);
+		}
 	}
 
 	hasSeenBaseKey(name: string, baseKey: Buffer): boolean {
@@ -115,15 +125,18 @@ export class SessionStore {
 
 	rememberBaseKey(name: string, baseKey: Buffer, now: number): void {
 		this.db.prepare('INSERT OR IGNORE INTO base_keys (name, base_key, time) VALUES (?, ?, ?)').run(name, baseKey, now);
+		this.db
+			.prepare('DELETE FROM base_keys WHERE name = ? AND base_key IN (SELECT base_key FROM base_keys WHERE name = ? ORDER BY time DESC LIMIT -1 OFFSET ?)')
+			.run(name, name, maxBaseKeysPerContact);
 	}
 
-	/** When this client last rebuilt its session with `name`, if it did. */
-	lastReset(name: string): number | undefined {
-		return this.db.prepare('SELECT time FROM resets WHERE name = ?').pluck().get(name) as number | undefined;
+	/** When this client last rebuilt its session with `name` ('rebuilt'), or last sent again what `name` lost ('resent'). */
+	lastReset(name: string, what: 'rebuilt' | 'resent'): number | undefined {
+		return (this.db.prepare(`SELECT ${what} FROM resets WHERE name = ?`).pluck().get(name) as number | null | undefined) ?? undefined;
 	}
 
-	recordReset(name: string, now: number): void {
-		this.db.prepare('INSERT OR REPLACE INTO resets (name, time) VALUES (?, ?)').run(name, now);
+	recordReset(name: string, what: 'rebuilt' | 'resent', now: number): void {
+		this.db.prepare(`INSERT INTO resets (name, ${what}) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET ${what} = excluded.${what}`).run(name, now);
 	}
 
 	/** Forgets expired skipped keys and base keys too old to matter. */

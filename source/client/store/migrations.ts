@@ -113,7 +113,8 @@ const migrations: readonly string[] = [
 		UNIQUE (name, id)
 	);
 	CREATE INDEX sent_texts_by_time ON sent_texts (sent);
-	CREATE TABLE resets (name TEXT PRIMARY KEY, time INTEGER NOT NULL) WITHOUT ROWID;
+	-- When this client last rebuilt its session with a contact, and last sent again what a contact's rebuilt session lost.
+	CREATE TABLE resets (name TEXT PRIMARY KEY, rebuilt INTEGER, resent INTEGER) WITHOUT ROWID;
 	`,
 ];
 
