@@ -408,6 +408,23 @@ describe('contacts: changed keys, held messages, verification', () => {
 		expect(texts(state.conversations.get('amy')).at(-1)).toBe('1 message from amy is held behind the key warning until you /trust amy.');
 	});
 
+	test('a rebuilt session is a warning line in that conversation, whichever side rebuilt it', () => {
+		let state = online('me1', ['amy']);
+		state = run(
+			[
+				{type: 'session-reset', reset: {with: 'amy', by: 'them', resent: 2}, time: 3},
+				{type: 'session-reset', reset: {with: 'amy', by: 'me', resent: 0}, time: 4},
+				{type: 'session-reset', reset: {with: 'e\u001B[2Jvil', by: 'them', resent: 0}, time: 5},
+			],
+			state,
+		);
+		expect(state.conversations.get('amy')).toMatchObject([
+			{kind: 'system', tone: 'warning', text: 'amy started a new secure session: their device lost its session or was restored from an older copy. 2 messages it had not confirmed were sent again.', time: 3},
+			{kind: 'system', tone: 'warning', text: expect.stringMatching(/^Started a new secure session with amy: this device could not read their messages/), time: 4},
+		]);
+		expect(state.conversations.has('e\u001B[2Jvil')).toBe(false);
+	});
+
 	test('a gap is a system line in the sender’s conversation', () => {
 		let state = online('me1', ['amy']);
 		state = run(
