@@ -79,6 +79,28 @@ describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => 
 		expect(alice.e2e.sealWaiting('bob', 10)).toEqual([]);
 	});
 
+	it('a one-time prekey the relay hands out twice: the second first message cannot be read, and the rebuild brings it', () => {
+		const {alice, bob} = ratchetPair();
+		const carol = ratchetUser('carol');
+		pin(carol, bob);
+		pin(bob, carol);
+		const served = bundle(bob);
+		alice.e2e.seal('bob', 'direct', 'a1', 'from alice');
+		alice.e2e.startSession('bob', served);
+		const [fromAlice] = alice.e2e.sealWaiting('bob', 1);
+		carol.e2e.seal('bob', 'direct', 'c1', 'from carol');
+		carol.e2e.startSession('bob', served);
+		const [fromCarol] = carol.e2e.sealWaiting('bob', 1);
+		expect(bob.e2e.open(delivered('carol', fromCarol!))).toMatchObject({type: 'text', text: 'from carol'});
+		// the one-time secret went with carol's session: alice's first message opens nothing
+		expect(bob.e2e.open(delivered('alice', fromAlice!))).toMatchObject({type: 'rejected', code: 'unreadable', reset: true});
+		const reset = bob.e2e.resetSession('alice', bundle(alice));
+		expect(alice.e2e.open(delivered('bob', reset))).toMatchObject({type: 'reset', change: {resetByThem: true}});
+		expect(alice.e2e.unconfirmedAgain('bob')).toBe(1);
+		const [again] = alice.e2e.sealWaiting('bob', 10);
+		expect(bob.e2e.open(delivered('alice', again!))).toMatchObject({type: 'text', id: 'a1', text: 'from alice'});
+	});
+
 	it('settles simultaneous first messages on one session, and both first messages open', () => {
 		const {alice, bob} = ratchetPair();
 		const fromAlice = write(alice, bob, 'alice first');
