@@ -24,17 +24,21 @@ export class SentTexts {
 	readonly #insert;
 	readonly #sealed;
 	readonly #waiting;
+	readonly #count;
+	readonly #confirm;
 
 	constructor(private readonly db: SqliteDatabase) {
 		this.#insert = db.prepare('INSERT OR IGNORE INTO sent_texts (name, id, kind, text, sent, session) VALUES (?, ?, ?, ?, ?, ?)');
 		this.#sealed = db.prepare('UPDATE sent_texts SET session = ? WHERE name = ? AND id = ?');
+		this.#count = db.prepare('SELECT count(*) FROM sent_texts WHERE name = ?').pluck();
+		this.#confirm = db.prepare('DELETE FROM sent_texts WHERE name = ? AND id = ?');
 		this.#waiting = db.prepare('SELECT seq, name, id, kind, text, sent, resend FROM sent_texts WHERE name = ? AND session IS NULL ORDER BY seq LIMIT ?');
 	}
 
 	/** Keeps a text sent to `name`: sealed in `session`, or waiting for one (null). */
 	add(name: string, id: string, kind: EnvelopeKind, text: string, sent: number, session: Buffer | null): void {
 		this.#insert.run(name, id, kind, text, sent, session);
-		const over = this.db.prepare('SELECT count(*) FROM sent_texts WHERE name = ?').pluck().get(name) as number;
+		const over = this.#count.get(name) as number;
 		if (over > maxSentTextsPerContact) {
 			this.db
 				.prepare('DELETE FROM sent_texts WHERE seq IN (SELECT seq FROM sent_texts WHERE name = ? ORDER BY seq LIMIT ?)')
@@ -67,8 +71,7 @@ export class SentTexts {
 
 	/** Receipts from `name` for `ids`: those texts are confirmed. */
 	confirm(name: string, ids: readonly string[]): void {
-		const remove = this.db.prepare('DELETE FROM sent_texts WHERE name = ? AND id = ?');
-		for (const id of ids) remove.run(name, id);
+		for (const id of ids) this.#confirm.run(name, id);
 	}
 
 	/** Drops what waits for `name` (its keys changed); returns the ids of those never sealed. */
