@@ -136,11 +136,11 @@ export class ChatClient extends RelayLink implements ChatConnection {
 			if (!check.ok && check.code !== 'reserved_username') throw new Error(check.message);
 			return foldUsername(name);
 		});
-		return session.lookup(folded);
+		return session.finder.lookup(folded);
 	}
 
 	who(): void {
-		if (this.status === 'online') this.session?.who();
+		if (this.status === 'online') this.session?.finder.askWho(true);
 	}
 
 	sendToEveryone(text: string): {id: string; recipients: string[]} {
@@ -232,16 +232,16 @@ export class ChatClient extends RelayLink implements ChatConnection {
 				return;
 			}
 			case 'found':
-				this.session?.found(message);
+				this.session?.finder.found(message);
 				return;
 			case 'bundle':
-				this.session?.bundle(message);
+				this.session?.starter.bundle(message);
 				return;
 			case 'prekey_count':
-				this.session?.prekeysCounted(message);
+				this.session?.starter.prekeysCounted(message);
 				return;
 			case 'online':
-				this.session?.whoAnswered(message.users, message.total);
+				this.session?.finder.online(message.users, message.total);
 				return;
 			case 'user_joined':
 				this.session?.joined(message.user);
@@ -273,8 +273,8 @@ export class ChatClient extends RelayLink implements ChatConnection {
 			case 'error':
 				if (message.fatal) {
 					this.finish(message.code, message.message);
-				} else if (message.ref !== null && this.session?.lookupRefused(message.ref, message.code, message.message)) {
-					// invalid_username about a lookup (its ref) is no login error
+				} else if (message.ref !== null && this.session && this.refusedRequest(this.session, message.ref, message.code, message.message)) {
+					// invalid_username about a lookup or a bundle (its ref) is no login error
 					return;
 				} else if (loginErrorCodes.has(message.code)) {
 					// Logging in again by itself was refused: for now (throttled, registration closed),
@@ -284,10 +284,15 @@ export class ChatClient extends RelayLink implements ChatConnection {
 					if (this.resumeAs !== undefined) this.finish(message.code, message.message);
 				} else {
 					if (message.ref !== null) this.session?.refused(message.ref, message.code);
-					else if (message.code === 'rate_limited') this.session?.droppedWithoutRef();
+					else if (message.code === 'rate_limited') this.session?.finder.droppedWithoutRef();
 					this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
 				}
 		}
+	}
+
+	/** A refusal whose ref is one of the session's lookups ('lookup-failed' is emitted) or bundle requests. */
+	private refusedRequest(session: ChatSession, ref: string, code: string, message: string): boolean {
+		return session.finder.refused(ref, code, message) || session.starter.refused(ref, code, message);
 	}
 
 	/** The account's contacts and outbox, opened at its first welcome; false (and closed) if a file is unreadable. */

@@ -1,5 +1,5 @@
 import type {Contact, Emit} from './client-events.js';
-import type {DeliveredEnvelope, Envelope, RelayMessage, UserRecord} from '../net/messages.js';
+import type {DeliveredEnvelope, Envelope, UserRecord} from '../net/messages.js';
 import type {CarryOverMark} from './carry-over-mark.js';
 import {ContactFinder, defaultStrangerRetryMs} from './contact-finder.js';
 import {defaultWhoIntervalMs, type WhoView} from './who-online.js';
@@ -51,10 +51,10 @@ export class ChatSession {
 	private readonly reader: EnvelopeReader;
 	/** Who this account knows of, and who is online (roster.ts). */
 	private readonly roster: Roster;
-	/** Lookups, senders with no pin, who is online (contact-finder.ts). */
-	private readonly finder: ContactFinder;
-	/** Prekeys, bundles, new and rebuilt sessions (ratchet/session-starter.ts). */
-	private readonly starter: SessionStarter;
+	/** Lookups and their answers, senders with no pin, who is online (contact-finder.ts). */
+	readonly finder: ContactFinder;
+	/** Prekeys, bundles and their answers, new and rebuilt sessions (ratchet/session-starter.ts). */
+	readonly starter: SessionStarter;
 
 	constructor(
 		private readonly e2e: EndToEnd,
@@ -128,46 +128,6 @@ export class ChatSession {
 			this.localError('could not read the contacts', error);
 		}
 		return {contacts: this.roster.contacts(), who: this.finder.welcomed(online, onlineCount)};
-	}
-
-	/** See ChatConnection.lookup: names valid and folded. */
-	lookup(names: readonly string[]): string[] {
-		return this.finder.lookup(names);
-	}
-
-	who(): void {
-		this.finder.askWho(true);
-	}
-
-	get whoView(): WhoView {
-		return this.finder.whoView;
-	}
-
-	found(message: Extract<RelayMessage, {type: 'found'}>): void {
-		this.finder.found(message);
-	}
-
-	whoAnswered(names: readonly string[], total: number): void {
-		this.finder.online(names, total);
-	}
-
-	/** rate_limited without a ref: a who (or a ping) was dropped. */
-	droppedWithoutRef(): void {
-		this.finder.droppedWithoutRef();
-	}
-
-	/** A refusal whose ref is one of our lookups ('lookup-failed' is emitted) or bundle requests: true. */
-	lookupRefused(ref: string, code: string, message: string): boolean {
-		return this.finder.refused(ref, code, message) || this.starter.refused(ref, code, message);
-	}
-
-	bundle(message: Extract<RelayMessage, {type: 'bundle'}>): void {
-		this.starter.bundle(message);
-	}
-
-	/** What the relay holds of this account's prekeys: topped up or replaced when needed. */
-	prekeysCounted(prekeys: RelayPrekeys): void {
-		this.starter.prekeysCounted(prekeys);
 	}
 
 	joined(user: UserRecord): void {

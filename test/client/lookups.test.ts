@@ -2,7 +2,7 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ChatClient} from '../../source/client/chat-client.js';
 import {KeyChangedError} from '../../source/client/end-to-end.js';
-import {contactStoreIn, withAccount} from '../helpers/account.js';
+import {withAccount} from '../helpers/account.js';
 import {fromBase64Url, toBase64Url} from '../../source/crypto/base64url.js';
 import {sealEnvelope} from '../../source/crypto/envelope.js';
 import {generateIdentity} from '../../source/crypto/identity.js';
