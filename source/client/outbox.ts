@@ -114,11 +114,12 @@ export class Outbox {
 		this.#inFlight = 0;
 	}
 
-	/** Forgets every envelope to `to` (their keys are no longer the contact's); returns them. */
-	removeTo(to: string): Envelope[] {
+	/** Forgets every envelope to `to` (their keys are no longer the contact's), or those `which` picks; returns them. */
+	removeTo(to: string, which: (envelope: Envelope) => boolean = () => true): Envelope[] {
 		const removed: Envelope[] = [];
 		for (let index = this.#entries.length - 1; index >= 0; index--) {
-			if (this.#entries[index]!.envelope.to === to) removed.unshift(this.#remove(index));
+			const {envelope} = this.#entries[index]!;
+			if (envelope.to === to && which(envelope)) removed.unshift(this.#remove(index));
 		}
 		return removed;
 	}

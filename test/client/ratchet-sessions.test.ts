@@ -101,6 +101,21 @@ describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => 
 		expect(bob.e2e.open(delivered('alice', again!))).toMatchObject({type: 'text', id: 'a1', text: 'from alice'});
 	});
 
+	it('a one-time prekey the relay substituted (they are not signed): the receiver rebuilds, and the text arrives', () => {
+		const {alice, bob} = ratchetPair();
+		const served = bundle(bob);
+		served.oneTime = {id: served.oneTime!.id, key: ratchetUser('mallory').published.oneTime[0]!.key};
+		alice.e2e.seal('bob', 'direct', 'a1', 'through a hostile relay');
+		alice.e2e.startSession('bob', served);
+		const [first] = alice.e2e.sealWaiting('bob', 1);
+		expect(bob.e2e.open(delivered('alice', first!))).toMatchObject({type: 'rejected', code: 'unreadable', reset: true});
+		const reset = bob.e2e.resetSession('alice', bundle(alice));
+		expect(alice.e2e.open(delivered('bob', reset))).toMatchObject({type: 'reset', change: {activated: true, resetByThem: true}});
+		expect(alice.e2e.unconfirmedAgain('bob')).toBe(1);
+		const [again] = alice.e2e.sealWaiting('bob', 10);
+		expect(bob.e2e.open(delivered('alice', again!))).toMatchObject({type: 'text', id: 'a1', text: 'through a hostile relay'});
+	});
+
 	it('settles simultaneous first messages on one session, and both first messages open', () => {
 		const {alice, bob} = ratchetPair();
 		const fromAlice = write(alice, bob, 'alice first');

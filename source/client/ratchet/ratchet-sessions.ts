@@ -223,8 +223,10 @@ export class RatchetSessions {
 		} catch (error) {
 			if (!(error instanceof EnvelopeError)) throw error;
 			if (error.code === 'replay') return {type: 'replay'};
-			// A first message that fails is forged or damaged: nothing was lost here.
-			const reset = !isNew && error.code === 'authentication';
+			// In a known session: this side's copy may be old. A first message: the relay may have served
+			// a one-time prekey of its own under one of ours (they are not signed), and the sender would
+			// seal into a session nobody can open. Either way a rebuild (at most one per 10 minutes) mends it.
+			const reset = error.code === 'authentication';
 			return {type: 'unreadable', reason: error.code === 'too_many_skipped' ? 'it claims to skip too many messages' : 'it did not authenticate', reset};
 		}
 	}

@@ -5,6 +5,7 @@ import type {EndToEnd} from '../end-to-end.js';
 import type {Outbox} from '../outbox.js';
 import {BundleRequests, bundleRetryMs, type BundlePurpose} from './bundle-requests.js';
 import type {PrekeyPublisher, RelayPrekeys} from './prekey-publisher.js';
+import {resetIntervalMs} from './ratchet-envelopes.js';
 import type {Bundle, SessionChange} from './ratchet-sessions.js';
 
 export type StarterHost = {
@@ -29,6 +30,8 @@ export class SessionStarter {
 	#out: ((message: ClientMessage) => void) | undefined;
 	#relayPrekeys: RelayPrekeys | undefined;
 	#rotation: NodeJS.Timeout | undefined;
+	/** Contacts whose messages this device could not read, with a rebuild not allowed yet: tried again later. */
+	readonly #rebuildLater = new Map<string, NodeJS.Timeout>();
 
 	constructor(
 		private readonly e2e: EndToEnd,
@@ -68,6 +71,8 @@ export class SessionStarter {
 	stop(): void {
 		this.detach();
 		this.#bundles.stop();
+		for (const timer of this.#rebuildLater.values()) clearTimeout(timer);
+		this.#rebuildLater.clear();
 	}
 
 	prekeysCounted(relayPrekeys: RelayPrekeys): void {
@@ -100,18 +105,34 @@ export class SessionStarter {
 		this.#bundles.joined(name);
 	}
 
-	/** An envelope from `from` could not be read in any session here: rebuild, if allowed now. */
+	/**
+	 * An envelope from `from` could not be read in any session here: rebuild, if allowed now;
+	 * otherwise once it is, unless something from them opens meanwhile.
+	 */
 	unreadable(from: string): void {
-		if (this.e2e.mayReset(from)) this.#bundles.want(from, 'reset');
+		if (this.e2e.mayReset(from)) {
+			this.#bundles.want(from, 'reset');
+			return;
+		}
+		if (this.#rebuildLater.has(from)) return;
+		const timer = setTimeout(() => {
+			this.#rebuildLater.delete(from);
+			this.unreadable(from);
+		}, resetIntervalMs);
+		timer.unref();
+		this.#rebuildLater.set(from, timer);
 	}
 
-	/** What an opened envelope did to `from`'s sessions. */
+	/** What an opened envelope did to `from`'s sessions (it opened: no rebuild is waiting any more). */
 	changed(from: string, change: SessionChange | undefined): void {
+		clearTimeout(this.#rebuildLater.get(from));
+		this.#rebuildLater.delete(from);
 		if (change === undefined || !change.activated) return;
 		if (change.resetByThem) {
 			// Sealed in the session they lost: what they did not confirm goes again in the new one.
 			const resent = this.e2e.unconfirmedAgain(from);
-			if (resent !== undefined) this.outbox.removeTo(from);
+			// Version 2 envelopes (a 0.3 outbox) do not depend on any session: they still go.
+			if (resent !== undefined) this.outbox.removeTo(from, envelope => envelope.ratchet !== undefined);
 			this.host.emit('session-reset', {with: from, by: 'them', resent: resent ?? 0});
 		}
 		this.#toSeal.add(from);
