@@ -6,7 +6,9 @@ import {craft} from './craft.js';
 // receive-counter.ts then stores next = 2^53 (documented as reachable), but session-store.ts's
 // readRow() demands Number.isSafeInteger(receive.next): the session row reads as "damaged" and
 // every later use of it throws. EnvelopeReader.receive() returns false on a throw, which blocks
-// the inbound queue: no envelope from anyone is shown any more, across restarts.
+// the inbound queue: no envelope from anyone is shown any more, across restarts. Worse, an envelope
+// naming an unknown session makes EnvelopeReader call starter.unreadable() -> mayReset() ->
+// store.active(), outside its try: the throw reaches the socket's data handler and ends the process.
 describe('attack v3: a payload counter of 2^53 - 1 in a ratchet session', () => {
 	it('does not make the session unreadable (the victim still opens, seals and replies)', () => {
 		const {alice: mallory, bob: victim} = ratchetPair();
@@ -20,5 +22,8 @@ describe('attack v3: a payload counter of 2^53 - 1 in a ratchet session', () => 
 		// a later envelope in the same session is judged, not thrown on (a throw wedges the inbound queue)
 		const after = craft(mallory, victim, () => ({v: 1, counter: 5, type: 'text', text: 'late', sent: Date.now()}));
 		expect(() => victim.e2e.open(after)).not.toThrow();
+		// EnvelopeReader calls this outside its try after an unreadable envelope (a header naming an
+		// unknown session): a throw here went up through the socket's data handler and ended the process
+		expect(() => victim.e2e.mayReset('alice')).not.toThrow();
 	});
 });
