@@ -97,6 +97,9 @@ export function ratchetEncrypt(state: RatchetState): {state: RatchetState; messa
  * its state, and should pass the returned state to discardRatchet if it fails.
  */
 export function ratchetDecrypt(state: RatchetState, header: RatchetHeader, skipped: SkippedLookup, nextDhPair?: RawKeyPair): RatchetDecryption {
+	// ratchetEncrypt never sends n = 2^32 - 1: taking it would leave recvN = 2^32, a state that no
+	// longer parses (parseRatchet), so the session could never be read from storage again.
+	if (header.n >= maxCounter) throw new EnvelopeError(`a ratchet header's n is at most ${maxCounter - 1}`, 'too_many_skipped');
 	const current = state.dhRemote !== null && sameKey(header.dh, state.dhRemote);
 	// Keys of the current chain from recvN on were never skipped, so they are not looked up.
 	if (!current || header.n < state.recvN) {

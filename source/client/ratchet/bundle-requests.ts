@@ -11,7 +11,8 @@ export const bundleRetryMs = 30_000;
 /** Someone who never published prekeys is asked again after this, or at once when they come online. */
 export const noPrekeysRetryMs = 5 * 60_000;
 
-type Wanted = {purpose: BundlePurpose; ref?: string; timer?: NodeJS.Timeout; idle?: boolean};
+/** `askedAt`: when the last get_bundle for it went out (each one costs a token of this account's bundle bucket). */
+type Wanted = {purpose: BundlePurpose; ref?: string; timer?: NodeJS.Timeout; idle?: boolean; askedAt?: number};
 
 export type BundleHost = {
 	received(name: string, bundle: Bundle, purpose: BundlePurpose): void;
@@ -91,10 +92,19 @@ export class BundleRequests {
 		return true;
 	}
 
-	/** `name` came online: one who had no prekeys has published them now. */
+	/**
+	 * `name` came online: one who had no prekeys has published them now. Not more than once per
+	 * bundleRetryMs, or someone without prekeys who reconnects again and again would spend this
+	 * account's bundle tokens (and leave none for its other contacts).
+	 */
 	joined(name: string): void {
 		const wanted = this.#wanted.get(name);
 		if (wanted?.idle !== true) return;
+		const wait = (wanted.askedAt ?? Number.NEGATIVE_INFINITY) + bundleRetryMs - Date.now();
+		if (wait > 0) {
+			this.later(name, wait);
+			return;
+		}
 		clearTimeout(wanted.timer);
 		delete wanted.timer;
 		delete wanted.idle;
@@ -123,6 +133,7 @@ export class BundleRequests {
 		if (wanted === undefined || wanted.ref !== undefined || out === undefined) return;
 		const ref = `b${randomBytes(9).toString('base64url')}`;
 		wanted.ref = ref;
+		wanted.askedAt = Date.now();
 		this.#byRef.set(ref, name);
 		out({type: 'get_bundle', id: ref, username: name});
 	}

@@ -190,7 +190,10 @@ export class RatchetSessions {
 		// Both sides started a session before either heard from the other: the smaller base key
 		// wins on both sides. The other one stays, receive-only, for what was sealed in it.
 		if (!reset && current.initiator && !current.confirmed) {
-			if (Buffer.compare(baseKey, current.baseKey) >= 0) return {activated: false, resetByThem: false};
+			if (Buffer.compare(baseKey, current.baseKey) >= 0) {
+				this.store.trim(name);
+				return {activated: false, resetByThem: false};
+			}
 			this.store.activate(name, baseKey);
 			return {activated: true, resetByThem: false};
 		}

@@ -12,8 +12,13 @@ export const skippedKeyLifetimeMs = 30 * 24 * 60 * 60 * 1000;
  * (a signed prekey's 7 days of use plus 30 days kept), so a replayed first message opens nothing.
  */
 export const baseKeyMemoryMs = 40 * 24 * 60 * 60 * 1000;
-/** Base keys remembered per contact (the oldest go first), and skipped keys kept per account, all contacts together. */
-export const maxBaseKeysPerContact = 2000;
+/**
+ * Accepted base keys remembered per contact (the newest). Only a contact that starts more sessions
+ * than this within baseKeyMemoryMs loses the memory of its own oldest ones; without a bound one
+ * account sending first messages at the relay's send rate grows this table by gigabytes.
+ */
+export const maxBaseKeysPerContact = 1000;
+/** Skipped keys kept per account, all contacts together (the keys closest to expiry go first). */
 export const maxSkippedPerAccount = 50_000;
 
 /** One Double Ratchet session with a contact (PROTOCOL.md section 14.3), as this client keeps it. */
@@ -79,6 +84,15 @@ export class SessionStore {
 	activate(name: string, baseKey: Buffer): void {
 		this.db.prepare('UPDATE sessions SET active = 0 WHERE name = ? AND active = 1').run(name);
 		this.db.prepare('UPDATE sessions SET active = 1 WHERE name = ? AND base_key = ?').run(name, baseKey);
+		this.trim(name);
+	}
+
+	/**
+	 * Keeps the active session with `name` and the maxSessionsPerContact - 1 most recently used
+	 * others; the rest go, with their skipped keys. Also after a session was stored without being
+	 * activated (a simultaneous start it lost), or a contact could make this side keep any number.
+	 */
+	trim(name: string): void {
 		const old = this.db
 			.prepare('SELECT base_key FROM sessions WHERE name = ? AND active = 0 ORDER BY used DESC LIMIT -1 OFFSET ?')
 			.pluck()
@@ -126,8 +140,8 @@ export class SessionStore {
 	rememberBaseKey(name: string, baseKey: Buffer, now: number): void {
 		this.db.prepare('INSERT OR IGNORE INTO base_keys (name, base_key, time) VALUES (?, ?, ?)').run(name, baseKey, now);
 		this.db
-			.prepare('DELETE FROM base_keys WHERE name = ? AND base_key IN (SELECT base_key FROM base_keys WHERE name = ? ORDER BY time DESC LIMIT -1 OFFSET ?)')
-			.run(name, name, maxBaseKeysPerContact);
+			.prepare('DELETE FROM base_keys WHERE name = ? AND base_key IN (SELECT base_key FROM base_keys WHERE name = ? ORDER BY base_key = ? DESC, time DESC LIMIT -1 OFFSET ?)')
+			.run(name, name, baseKey, maxBaseKeysPerContact);
 	}
 
 	/** When this client last rebuilt its session with `name` ('rebuilt'), or last sent again what `name` lost ('resent'). */
@@ -179,7 +193,10 @@ function readRow(row: Row): Session {
 			Number.isSafeInteger(fields.send) &&
 			typeof receive === 'object' &&
 			receive !== null &&
-			Number.isSafeInteger(receive.next) &&
+			// receive-counter.ts: `next` reaches 2^53 after a counter of Number.MAX_SAFE_INTEGER.
+			Number.isInteger(receive.next) &&
+			receive.next >= 0 &&
+			receive.next <= 2 ** 53 &&
 			Array.isArray(receive.missing) &&
 			receive.missing.every(counter => Number.isSafeInteger(counter)) &&
 			(prekey === undefined || (Number.isSafeInteger(prekey.signedId) && (prekey.oneTimeId === undefined || Number.isSafeInteger(prekey.oneTimeId))));
