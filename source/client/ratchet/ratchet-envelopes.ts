@@ -74,18 +74,27 @@ export class RatchetEnvelopes {
 		})();
 	}
 
-	/** A new session with `to` from `bundle` whose first message says this side lost the old one. */
+	/**
+	 * A new session with `to` from `bundle` whose first message says this side lost the old one.
+	 * When the session it replaces is one this side started and never heard back in, nothing sealed
+	 * there was read: those texts are sealed again in the new one.
+	 */
 	reset(to: Party, bundle: Bundle, id: string): Envelope {
 		return this.db.transaction(() => {
+			if (this.sessions.awaitingReply(to.name)) this.sentTexts.unseal(to.name);
 			this.sessions.start(to, bundle);
 			this.sessions.recordReset(to.name, 'rebuilt');
 			return this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'reset'}))!.envelope;
 		})();
 	}
 
-	/** Whether this side may rebuild its session with `name` now: not while it waits for a reply, and not twice in resetIntervalMs. */
+	/**
+	 * Whether this side may rebuild its session with `name` now: not while it waits for a reply to
+	 * a session it started less than resetIntervalMs ago (its first message tells the other side),
+	 * and not twice in resetIntervalMs.
+	 */
 	mayReset(name: string): boolean {
-		if (this.sessions.awaitingReply(name)) return false;
+		if (this.sessions.awaitingReply(name, resetIntervalMs)) return false;
 		const last = this.sessions.lastReset(name, 'rebuilt');
 		return last === undefined || this.clock() - last >= resetIntervalMs;
 	}

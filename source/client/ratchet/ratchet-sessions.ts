@@ -56,10 +56,10 @@ export class RatchetSessions {
 		return this.store.active(name) !== undefined;
 	}
 
-	/** Whether the active session with `name` is one this side started and nothing came back in yet. */
-	awaitingReply(name: string): boolean {
+	/** Whether the active session with `name` is one this side started, less than `withinMs` ago, and nothing came back in yet. */
+	awaitingReply(name: string, withinMs = Number.POSITIVE_INFINITY): boolean {
 		const session = this.store.active(name);
-		return session !== undefined && session.initiator && !session.confirmed;
+		return session !== undefined && session.initiator && !session.confirmed && this.clock() - session.created < withinMs;
 	}
 
 	lastReset(name: string, what: 'rebuilt' | 'resent'): number | undefined {
