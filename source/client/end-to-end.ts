@@ -260,6 +260,11 @@ export class EndToEnd {
 		return this.ratchet.sentTexts.drop(username);
 	}
 
+	/** The relay says nobody has `name`: the texts waiting for a session with them go (their ids). Sessions stay: the relay may be lying. */
+	dropWaiting(name: string): string[] {
+		return this.ratchet.sentTexts.dropWaiting(name);
+	}
+
 	/** The contact as pinned, to seal for; nothing goes to one whose key changed until /trust. */
 	private peer(name: string): Party {
 		const contact = this.contacts.get(name);

@@ -81,6 +81,13 @@ export class SentTexts {
 		return unsealed;
 	}
 
+	/** Drops only the texts to `name` that wait for a session (nobody has that name); returns their ids. */
+	dropWaiting(name: string): string[] {
+		const waiting = this.db.prepare('SELECT id FROM sent_texts WHERE name = ? AND session IS NULL ORDER BY seq').pluck().all(name) as string[];
+		this.db.prepare('DELETE FROM sent_texts WHERE name = ? AND session IS NULL').run(name);
+		return waiting;
+	}
+
 	prune(now: number): void {
 		this.db.prepare('DELETE FROM sent_texts WHERE sent < ?').run(now - sentTextLifetimeMs);
 	}

@@ -179,6 +179,6 @@ export class SessionStarter {
 	}
 
 	#unknown(name: string, message: string): void {
-		for (const id of this.e2e.forgetSessions(name)) this.host.emit('unsent', {id, to: name, reason: message});
+		for (const id of this.e2e.dropWaiting(name)) this.host.emit('unsent', {id, to: name, reason: message});
 	}
 }
