@@ -17,6 +17,8 @@ export class ContactStore {
 	#contacts = new Map<string, StoredContact>();
 	/** Settlements the next write carries (see defer()). */
 	#deferred: Settlement[] = [];
+	/** Inside atomically(): the rows written so far, which memory takes only once the whole transaction commits. */
+	#staged: Map<string, StoredContact> | undefined;
 	readonly #upsert;
 
 	constructor(private readonly db: SqliteDatabase) {
@@ -209,6 +211,28 @@ export class ContactStore {
 		);
 	}
 
+	/**
+	 * Runs `work`, which may change contacts and write other tables of the same database, in one
+	 * transaction: memory takes the contacts' changes only once it has committed, and keeps none of
+	 * them (nor loses a deferred settlement) when it throws.
+	 */
+	atomically<T>(work: () => T): T {
+		if (this.#staged !== undefined) return work();
+		const staged = new Map<string, StoredContact>();
+		const deferred = this.#deferred;
+		this.#staged = staged;
+		try {
+			const result = this.db.transaction(work)();
+			for (const [name, contact] of staged) this.#contacts.set(name, contact);
+			return result;
+		} catch (error) {
+			this.#deferred = deferred;
+			throw error;
+		} finally {
+			this.#staged = undefined;
+		}
+	}
+
 	/** Whether `record` is `name`'s pinned or pending record, byte for byte. */
 	#holds(name: string, record: PublicIdentity): boolean {
 		const contact = this.#contacts.get(name);
@@ -220,13 +244,14 @@ export class ContactStore {
 	 * Applies what was deferred and then `update` to copies of the contacts `names` (and those the
 	 * deferred settlements name; `update` sees no others), and commits the rows `update` says it
 	 * changed, with those the settlements changed, in one transaction. If `update` or the commit
-	 * throws, nothing changes, in memory or on disk, and the deferred stay for next time.
+	 * throws, nothing changes, in memory or on disk, and the deferred stay for next time. Inside
+	 * atomically(), memory waits for the outer transaction.
 	 */
 	#change<T>(names: readonly string[], update: (contacts: Map<string, StoredContact>) => [T, ReadonlySet<string>]): T {
 		const deferred = this.#deferred;
 		const draft = new Map<string, StoredContact>();
 		for (const name of [...names, ...deferred.map(settlement => settlement.name)]) {
-			const contact = this.#contacts.get(name);
+			const contact = this.#staged?.get(name) ?? this.#contacts.get(name);
 			if (contact !== undefined && !draft.has(name)) draft.set(name, structuredCopy(contact));
 		}
 		const carried = applySettlements(draft, deferred) ? deferred.map(settlement => settlement.name) : [];
@@ -236,7 +261,7 @@ export class ContactStore {
 			this.db.transaction(() => {
 				for (const name of written) this.#upsert.run(name, JSON.stringify(serialiseContact(draft.get(name)!)));
 			})();
-			for (const name of written) this.#contacts.set(name, draft.get(name)!);
+			for (const name of written) (this.#staged ?? this.#contacts).set(name, draft.get(name)!);
 		}
 		this.#deferred = this.#deferred.slice(deferred.length);
 		return result;

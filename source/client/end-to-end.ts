@@ -130,6 +130,11 @@ export class EndToEnd {
 		return this.ratchet.sentTexts.waitingNames();
 	}
 
+	/** Forgets expired skipped keys, old base keys and texts kept past their time. */
+	prune(): void {
+		this.ratchet.prune();
+	}
+
 	hasSession(name: string): boolean {
 		return this.ratchet.sessions.hasSession(name);
 	}
@@ -146,11 +151,6 @@ export class EndToEnd {
 
 	mayReset(name: string): boolean {
 		return this.ratchet.mayReset(name);
-	}
-
-	/** The other side rebuilt its session: every text it did not confirm is sealed again (sealWaiting), at most once in 10 minutes. */
-	unconfirmedAgain(name: string): number | undefined {
-		return this.ratchet.resendUnconfirmed(name);
 	}
 
 	open(envelope: DeliveredEnvelope): Opened {

@@ -8,7 +8,7 @@ import type {History} from '../history.js';
 import type {AcceptedContent} from '../inbox-ledger.js';
 import {acceptCounter} from '../receive-counter.js';
 import type {SqliteDatabase} from '../store/account-database.js';
-import type {Bundle, Me, OpenPlan, RatchetSessions} from './ratchet-sessions.js';
+import type {Bundle, Me, OpenPlan, RatchetSessions, SessionChange} from './ratchet-sessions.js';
 import {maxWaitingTexts, type SentTexts} from './sent-texts.js';
 
 /** A client rebuilds its session with one contact at most this often (PROTOCOL.md section 14.5). */
@@ -76,12 +76,13 @@ export class RatchetEnvelopes {
 
 	/**
 	 * A new session with `to` from `bundle` whose first message says this side lost the old one.
-	 * When the session it replaces is one this side started and never heard back in, nothing sealed
-	 * there was read: those texts are sealed again in the new one.
+	 * What it sent that `to` did not confirm may not have been read (sealed in a session `to` never
+	 * answered, or with ratchet keys of a restored copy that `to` takes for replays): it is sealed
+	 * again in the new one; a copy `to` had read shows once, under its first id.
 	 */
 	reset(to: Party, bundle: Bundle, id: string): Envelope {
 		return this.db.transaction(() => {
-			if (this.sessions.awaitingReply(to.name)) this.sentTexts.unseal(to.name);
+			this.sentTexts.unseal(to.name);
 			this.sessions.start(to, bundle);
 			this.sessions.recordReset(to.name, 'rebuilt');
 			return this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'reset'}))!.envelope;
@@ -111,6 +112,11 @@ export class RatchetEnvelopes {
 			this.sessions.recordReset(name, 'resent');
 			return this.sentTexts.unseal(name);
 		})();
+	}
+
+	prune(): void {
+		this.sessions.prune();
+		this.sentTexts.prune(this.clock());
 	}
 
 	/** Whether `envelope` opens under `peer`'s keys (a pending key change), storing nothing. */
@@ -150,13 +156,18 @@ export class RatchetEnvelopes {
 		}
 		const gap = verdict.verdict === 'new' ? verdict.gap : 0;
 		const content = acceptedContent(payload, envelope);
-		const change = this.db.transaction(() => {
-			const settled = this.sessions.commitOpen(result, verdict.state, payload.type === 'reset');
+		const change = this.contacts.atomically(() => {
+			const settled: SessionChange = this.sessions.commitOpen(result, verdict.state, payload.type === 'reset');
+			// In the same transaction: a process killed now would see the redelivery as a replay, and never resend.
+			if (settled.resetByThem) {
+				const resent = this.resendUnconfirmed(from);
+				if (resent !== undefined) settled.resent = resent;
+			}
 			if (payload.type === 'receipt') this.sentTexts.confirm(from, payload.ids);
 			if (content?.type === 'text') this.history?.received({...content, from, to: this.me.name});
 			this.contacts.accept(from, content, gap);
 			return settled;
-		})();
+		});
 		switch (payload.type) {
 			case 'reset':
 				return {type: 'reset', from, gap, change};
@@ -171,10 +182,10 @@ export class RatchetEnvelopes {
 	#malformed(from: string, plan: OpenPlan, reason: string): Opened {
 		const counter = payloadCounter(plan.payload);
 		const verdict = counter === undefined ? undefined : acceptCounter(plan.receive, counter);
-		this.db.transaction(() => {
+		this.contacts.atomically(() => {
 			this.sessions.commitOpen(plan, verdict !== undefined && verdict.verdict !== 'replay' ? verdict.state : plan.receive, false);
 			this.contacts.accept(from, undefined, 0);
-		})();
+		});
 		if (verdict?.verdict === 'replay') return {type: 'rejected', from, code: 'replay', reason: 'it repeats a counter already received in this session'};
 		return {type: 'rejected', from, code: 'malformed', reason, gap: verdict?.verdict === 'new' ? verdict.gap : 0};
 	}

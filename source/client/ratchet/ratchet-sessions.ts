@@ -35,8 +35,11 @@ export type OpenPlan = {
  */
 export type OpenFailure = {type: 'replay'} | {type: 'unreadable'; reason: string; reset: boolean};
 
-/** What storing an opened envelope did to the contact's sessions. */
-export type SessionChange = {activated: boolean; resetByThem: boolean};
+/**
+ * What storing an opened envelope did to the contact's sessions. `resent`: they rebuilt, and this
+ * many texts they did not confirm wait to be sealed again (undefined: too soon after the last time).
+ */
+export type SessionChange = {activated: boolean; resetByThem: boolean; resent?: number};
 
 /**
  * X3DH and the Double Ratchet over one account's sessions (PROTOCOL.md section 14): starts
@@ -229,7 +232,9 @@ export class RatchetSessions {
 			// In a known session: this side's copy may be old. A first message: the relay may have served
 			// a one-time prekey of its own under one of ours (they are not signed), and the sender would
 			// seal into a session nobody can open. Either way a rebuild (at most one per 10 minutes) mends it.
-			const reset = error.code === 'authentication';
+			// More than maxSkip lost in a known session (a relay that dropped them, or refused them
+			// queue_full after the sender's ratchet moved on) breaks that direction for good: rebuild too.
+			const reset = error.code === 'authentication' || (!isNew && error.code === 'too_many_skipped');
 			return {type: 'unreadable', reason: error.code === 'too_many_skipped' ? 'it claims to skip too many messages' : 'it did not authenticate', reset};
 		}
 	}

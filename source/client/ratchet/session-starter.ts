@@ -51,12 +51,18 @@ export class SessionStarter {
 		this.prekeysCounted(relayPrekeys);
 		// A client open for days still rotates its signed prekey.
 		clearInterval(this.#rotation);
-		this.#rotation = setInterval(() => this.#relayPrekeys && this.prekeysCounted(this.#relayPrekeys), 3_600_000);
+		this.#rotation = setInterval(() => {
+			if (this.#relayPrekeys) this.prekeysCounted(this.#relayPrekeys);
+			// Expired skipped keys and texts go while the client runs, not only at its next start.
+			this.#safely('could not forget expired message keys', () => this.e2e.prune());
+		}, 3_600_000);
 		this.#rotation.unref();
-		for (const name of this.e2e.waitingNames()) {
-			if (this.e2e.hasSession(name)) this.#toSeal.add(name);
-			else this.need(name);
-		}
+		this.#safely('could not read the messages waiting for a secure session', () => {
+			for (const name of this.e2e.waitingNames()) {
+				if (this.e2e.hasSession(name)) this.#toSeal.add(name);
+				else this.need(name);
+			}
+		});
 		this.#bundles.attach(out);
 		this.host.schedule();
 	}
@@ -110,7 +116,9 @@ export class SessionStarter {
 	 * otherwise once it is, unless something from them opens meanwhile.
 	 */
 	unreadable(from: string): void {
-		if (this.e2e.mayReset(from)) {
+		const now = this.#safely('could not read its secure sessions', () => this.e2e.mayReset(from));
+		if (now === undefined) return;
+		if (now) {
 			this.#bundles.want(from, 'reset');
 			return;
 		}
@@ -130,25 +138,37 @@ export class SessionStarter {
 		if (change === undefined || !change.activated) return;
 		if (change.resetByThem) {
 			// Sealed in the session they lost: what they did not confirm goes again in the new one.
-			const resent = this.e2e.unconfirmedAgain(from);
 			// Version 2 envelopes (a 0.3 outbox) do not depend on any session: they still go.
-			if (resent !== undefined) this.outbox.removeTo(from, envelope => envelope.ratchet !== undefined);
-			this.host.emit('session-reset', {with: from, by: 'them', resent: resent ?? 0});
+			if (change.resent !== undefined) this.outbox.removeTo(from, envelope => envelope.ratchet !== undefined);
+			this.host.emit('session-reset', {with: from, by: 'them', resent: change.resent ?? 0});
 		}
 		this.#toSeal.add(from);
 		this.host.owe(from);
 		this.host.schedule();
 	}
 
-	/** Seals the texts that waited for a session, as far as the outbox has room; called at each flush. */
+	/**
+	 * Seals the texts that waited for a session, as far as the outbox has room; called at each
+	 * flush. Not for a contact whose key change waits for /trust (trust() seals them then).
+	 */
 	sealWaiting(): void {
 		for (const name of this.#toSeal) {
 			const room = this.outbox.room();
 			if (room <= 0) return;
-			const sealed = this.e2e.sealWaiting(name, room);
+			if (this.e2e.hasChangedKey(name)) {
+				this.#toSeal.delete(name);
+				continue;
+			}
+			const sealed = this.#safely(`could not seal the messages to ${name} that waited for a secure session`, () => this.e2e.sealWaiting(name, room));
+			if (sealed === undefined) continue;
 			for (const envelope of sealed) this.outbox.add(envelope);
 			if (sealed.length < room) this.#toSeal.delete(name);
 		}
+	}
+
+	/** `name` was trusted again: what waited for it may be sealed now. */
+	trusted(name: string): void {
+		this.#toSeal.add(name);
 	}
 
 	#received(name: string, bundle: Bundle, purpose: BundlePurpose): void {
@@ -179,6 +199,17 @@ export class SessionStarter {
 	}
 
 	#unknown(name: string, message: string): void {
-		for (const id of this.e2e.dropWaiting(name)) this.host.emit('unsent', {id, to: name, reason: message});
+		const dropped = this.#safely('could not drop the messages to a name nobody has', () => this.e2e.dropWaiting(name)) ?? [];
+		for (const id of dropped) this.host.emit('unsent', {id, to: name, reason: message});
+	}
+
+	/** What fails here is this device's storage (a full disk, a damaged row): reported, never thrown into the connection. */
+	#safely<T>(what: string, work: () => T): T | undefined {
+		try {
+			return work();
+		} catch (error) {
+			this.host.localError(what, error);
+			return undefined;
+		}
 	}
 }
