@@ -39,6 +39,8 @@ export class SessionStarter {
 		this.#bundles = new BundleRequests({
 			received: (name, bundle, purpose) => this.#received(name, bundle, purpose),
 			unknown: (name, message) => this.#unknown(name, message),
+			// Sealed for nobody until /trust: the relay serves the new identity's prekeys, which the pin cannot verify.
+			held: name => this.e2e.hasChangedKey(name),
 		});
 	}
 
@@ -100,6 +102,12 @@ export class SessionStarter {
 		this.#bundles.joined(name);
 	}
 
+	/** `name`'s keys were trusted: a bundle wanted before is asked for again, if texts still wait for it. */
+	trusted(name: string): void {
+		this.#bundles.forget(name);
+		if (!this.e2e.hasSession(name) && this.e2e.waitingNames().includes(name)) this.need(name);
+	}
+
 	/** An envelope from `from` could not be read in any session here: rebuild, if allowed now. */
 	unreadable(from: string): void {
 		if (this.e2e.mayReset(from)) this.#bundles.want(from, 'reset');
@@ -131,6 +139,11 @@ export class SessionStarter {
 	}
 
 	#received(name: string, bundle: Bundle, purpose: BundlePurpose): void {
+		if (this.e2e.hasChangedKey(name)) {
+			// Asked before the change was known: wanted again once the new keys are trusted (trusted()).
+			this.#bundles.want(name, purpose);
+			return;
+		}
 		try {
 			if (purpose === 'reset') {
 				this.outbox.add(this.e2e.resetSession(name, bundle));
