@@ -223,6 +223,7 @@ export class ChatSession {
 			for (const envelope of this.outbox.removeTo(username)) this.emit('unsent', {id: envelope.id, to: username, reason});
 			for (const id of this.e2e.forgetSessions(username)) this.emit('unsent', {id, to: username, reason: `it was written for ${username}'s previous key`});
 		}
+		this.starter.trusted(username);
 
 		// Receipts owed to the keys now pinned (the same keys, or keys pinned before and trusted again).
 		this.receipts.add(username);

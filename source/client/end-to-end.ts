@@ -98,9 +98,12 @@ export class EndToEnd {
 		return this.contacts.get(username)?.pending !== undefined;
 	}
 
-	/** The contacts with more than a pin: those this account has a conversation with. */
+	/**
+	 * The contacts with more than a pin, or with a ratchet session: those this account has a
+	 * conversation with (payload counters are per session now, so the contact store's stay at 0).
+	 */
 	talkedWith(): string[] {
-		return this.contacts.talkedWith();
+		return [...new Set([...this.contacts.talkedWith(), ...this.ratchet.sessions.names()])].sort();
 	}
 
 	knows(username: string): boolean {

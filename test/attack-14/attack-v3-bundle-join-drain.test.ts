@@ -17,7 +17,7 @@ describe('attack v3: a contact without prekeys who keeps rejoining', () => {
 	it('does not make the victim ask for its bundle at every join', () => {
 		vi.useFakeTimers();
 		const sent: ClientMessage[] = [];
-		const requests = new BundleRequests({received: () => {}, unknown: () => {}});
+		const requests = new BundleRequests({received: () => {}, unknown: () => {}, held: () => false});
 		requests.attach(message => sent.push(message));
 		requests.want('mallory', 'first');
 		// 60 seconds of mallory rejoining every 300 ms, the relay answering no_prekeys each time

@@ -52,10 +52,14 @@ export async function messageWaitingForBob(text: string) {
 	return {relay, bobDir, alice, id};
 }
 
-/** `username` logs in by hand and takes what the relay sends: the welcome and the first queued envelope. */
+/**
+ * `username` logs in by hand and takes what the relay sends: the welcome and the first queued
+ * envelope. `prekeys`: what the welcome says the relay holds of the account's prekeys, for
+ * ChatSession.attach as ChatClient passes it.
+ */
 export async function connectionWithEnvelope(relay: RelayAddress, dataDir: string, username: string) {
-	const {peer, users, envelopes} = await connectionWithEnvelopes(relay, dataDir, username, 1);
-	return {peer, users, envelope: envelopes[0]!};
+	const {peer, users, prekeys, envelopes} = await connectionWithEnvelopes(relay, dataDir, username, 1);
+	return {peer, users, prekeys, envelope: envelopes[0]!};
 }
 
 /** connectionWithEnvelope, with the first `count` queued envelopes, in the order the relay sent them. */
@@ -74,5 +78,5 @@ export async function connectionWithEnvelopes(relay: RelayAddress, dataDir: stri
 			const {type: _type, ...envelope} = delivered;
 			return envelope satisfies DeliveredEnvelope;
 		});
-	return {peer, users: welcome.users satisfies UserRecord[], envelopes};
+	return {peer, users: welcome.users satisfies UserRecord[], prekeys: welcome.prekeys, envelopes};
 }

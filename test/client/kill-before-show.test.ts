@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {SessionStore} from '../../source/client/ratchet/session-store.js';
 import {withAccount} from '../helpers/account.js';
 import type {ClientMessage} from '../../source/net/messages.js';
 import {logIn, newClient, next, record, type RelayAddress} from '../helpers/chat.js';
@@ -26,20 +27,21 @@ describe('a client killed between saving a counter and showing the message', () 
 		const {relay, bobDir, alice, id} = await messageWaitingForBob('said just before the crash');
 		const delivered = record(alice, 'delivered');
 
-		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+		const {peer, users, prekeys, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 		const toRelay: ClientMessage[] = [];
 		const {session: first, account} = sessionOnFiles(relay, bobDir, 'bob', ({event}) => {
 			if (event === 'message') throw new Killed('the process dies as it is about to show the message');
 		});
 		first.welcome(users);
-		first.attach(message => toRelay.push(message));
+		first.attach(message => toRelay.push(message), prekeys);
 		expect(() => first.deliver(envelope)).toThrow(Killed);
 		peer.close();
 		// The process is gone: its lock with it.
 		account.close();
 		// The counter is spent, and what it shows is on disk with it; nothing reached the relay.
 		withAccount(bobDir, relay.fingerprint, 'bob', saved => {
-			expect(saved.contacts.get('alice')!.receive.next).toBe(1);
+			// (payload counters are per ratchet session: this is the session alice's message opened)
+			expect(new SessionStore(saved.database).active('alice')!.receive.next).toBe(1);
 			expect(saved.contacts.inbox()).toEqual([{from: 'alice', accepted: expect.objectContaining({type: 'text', id, text: 'said just before the crash'})}]);
 		});
 		expect(toRelay.filter(message => message.type === 'ack')).toEqual([]);
@@ -65,7 +67,7 @@ describe('a client killed between saving a counter and showing the message', () 
 
 	it('killed after showing it but before the next write: the next process shows it again (at least once wins)', {timeout: 30_000}, async () => {
 		const {relay, bobDir, id} = await messageWaitingForBob('seen, maybe');
-		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+		const {peer, users, prekeys, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 		const shown: unknown[] = [];
 		const {session: first, account} = sessionOnFiles(relay, bobDir, 'bob', ({event, args}) => {
 			if (event !== 'message') return;
@@ -73,7 +75,7 @@ describe('a client killed between saving a counter and showing the message', () 
 			throw new Killed('the process dies right after the message reached the screen');
 		});
 		first.welcome(users);
-		first.attach(() => {});
+		first.attach(() => {}, prekeys);
 		expect(() => first.deliver(envelope)).toThrow(Killed);
 		peer.close();
 		account.close();
@@ -88,14 +90,14 @@ describe('a client killed between saving a counter and showing the message', () 
 		const {relay, bobDir, alice, id} = await messageWaitingForBob('shown, never acknowledged');
 		const delivered = record(alice, 'delivered');
 
-		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+		const {peer, users, prekeys, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 		const shown: unknown[] = [];
 		const toRelay: ClientMessage[] = [];
 		const {session: first, account} = sessionOnFiles(relay, bobDir, 'bob', ({event, args}) => {
 			if (event === 'message') shown.push(args[0]);
 		});
 		first.welcome(users);
-		first.attach(message => toRelay.push(message));
+		first.attach(message => toRelay.push(message), prekeys);
 		first.deliver(envelope);
 		expect(shown).toEqual([expect.objectContaining({id, text: 'shown, never acknowledged'})]);
 		// The end of the turn: the receipt sealed (that write marks the message shown) and saved, the ack handed over...

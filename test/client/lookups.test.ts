@@ -7,6 +7,7 @@ import {fromBase64Url, toBase64Url} from '../../source/crypto/base64url.js';
 import {sealEnvelope} from '../../source/crypto/envelope.js';
 import {generateIdentity} from '../../source/crypto/identity.js';
 import {next, record} from '../helpers/chat.js';
+import {FakePrekeys} from '../helpers/fake-prekeys.js';
 import {scriptedRelay, sentOf, userRecord, type ScriptedSession, type SentMessage} from '../helpers/scripted-relay.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
@@ -84,18 +85,23 @@ describe('looking people up by name', () => {
 
 	it('a record that differs from the pin marks the contact changed: nothing is sent until /trust', async () => {
 		const records = new Map<string, object>([['bob', userRecord('bob')]]);
-		const relay = await scriptedRelay({onMessage: answerFrom(records)});
+		const prekeys = new FakePrekeys();
+		const relay = await scriptedRelay({onMessage: answerFrom(records), prekeys});
 		const client = clientOf(relay);
 		await logIn(client);
 		client.lookup(['bob']);
 		await next(client, 'found');
-		records.set('bob', userRecord('bob', generateIdentity()));
+		// bob's new identity has published prekeys (the relay serves their bundle from now on)
+		const newBob = generateIdentity();
+		records.set('bob', userRecord('bob', newBob));
+		prekeys.publish('bob', newBob);
 		const updated = next(client, 'contact-updated');
 		client.lookup(['bob']);
 		expect((await updated)[0]).toMatchObject({username: 'bob', keyChanged: true});
 		expect(() => client.send('bob', 'hi')).toThrow(KeyChangedError);
 		client.trust('bob');
 		expect(client.contacts).toMatchObject([{username: 'bob', keyChanged: false}]);
+		expect(sentOf(relay.scripted[0]!, 'get_bundle')).toEqual([]);
 		client.send('bob', 'hi');
 		await expect.poll(() => sentOf(relay.scripted[0]!, 'send')).toHaveLength(1);
 		await client.close();

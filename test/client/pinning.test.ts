@@ -8,6 +8,7 @@ import {formatKey, fingerprint} from '../../source/crypto/keys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientOptions} from '../../source/client/client-events.js';
+import {protocolVersion} from '../../source/net/handshake.js';
 import {FrameSealer} from '../../source/net/secure-channel.js';
 import {next, record, relayForTest} from '../helpers/chat.js';
 import {fakeRelay, type FakeSession} from '../helpers/fake-relay.js';
@@ -227,7 +228,7 @@ describe('a relay that breaks the protocol after the handshake', () => {
 			session.sealer.seal([{type: 'login_request'}]);
 			return session.sealer.seal([{type: 'login_request'}]);
 		}, 'bad_sequence'],
-		['a batch of another version', (session: FakeSession) => new Fernet(session.key).encrypt('{"v":3,"seq":0,"msgs":[{"type":"login_request"}]}'), 'unsupported_version'],
+		['a batch of another version', (session: FakeSession) => new Fernet(session.key).encrypt(`{"v":${protocolVersion + 1},"seq":0,"msgs":[{"type":"login_request"}]}`), 'unsupported_version'],
 		['a batch that is not JSON', (session: FakeSession) => new Fernet(session.key).encrypt('not json'), 'bad_message'],
 		['a batch that is a JSON array', (session: FakeSession) => new Fernet(session.key).encrypt('[1,2]'), 'bad_message'],
 		['an unknown message', (session: FakeSession) => session.sealer.seal([{type: 'teleport'}]), 'bad_message'],

@@ -6,6 +6,7 @@ import type {ClientEvents} from '../../source/client/client-events.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
 import {newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {FakePrekeys} from '../helpers/fake-prekeys.js';
 import {fakeRelay, type FakeSession} from '../helpers/fake-relay.js';
 import {RawPeer} from '../helpers/raw-peer.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -108,8 +109,8 @@ describe('a plaintext refusal before relay_hello', () => {
 });
 
 /** A user record the fake relay can serve, with real keys. */
-function userRecord(username: string, online = true) {
-	const record = publicIdentity(generateIdentity(), username);
+function userRecord(username: string, online = true, keys = generateIdentity()) {
+	const record = publicIdentity(keys, username);
 	return {
 		username,
 		online,
@@ -235,10 +236,15 @@ describe('login refusals that pass with time', () => {
 
 describe('quota_exceeded', () => {
 	it('refuses that one message for good: it is reported with its id and never sent again', async () => {
-		const bob = userRecord('bob');
+		// bob has published prekeys: alice's first text to him is sealed once his bundle comes back
+		const bobKeys = generateIdentity();
+		const bob = userRecord('bob', true, bobKeys);
+		const prekeys = new FakePrekeys();
+		prekeys.publish('bob', bobKeys);
 		const relay = await fakeRelay(session => {
 			const index = relay.sessions.indexOf(session);
 			onLogin(session, login => [welcome(login, [bob])]);
+			prekeys.serve(session, 'alice');
 			if (index !== 0) return;
 			session.socket.on('data', () => {
 				const send = session.sent().find((message): message is {type: 'send'; id: string} => (message as {type?: string}).type === 'send');

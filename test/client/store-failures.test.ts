@@ -38,11 +38,11 @@ const localErrors = (emitted: Emitted[]) => emitted.filter(({event}) => event ==
  */
 async function waitingForBob(text: string) {
 	const {relay, bobDir} = await messageWaitingForBob(text);
-	const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+	const {peer, users, prekeys, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 	const emitted: Emitted[] = [];
 	const toRelay: ClientMessage[] = [];
 	const {session, account} = sessionOnFiles(relay, bobDir, 'bob', item => emitted.push(item));
-	return {relay, bobDir, peer, users, envelope, emitted, toRelay, session, account};
+	return {relay, bobDir, peer, users, prekeys, envelope, emitted, toRelay, session, account};
 }
 
 /** alice and bob online and known to each other; bob's files in a folder of the test's. */
@@ -67,7 +67,7 @@ describe('when the disk is full', () => {
 		const ids = sent.map(text => alice.send('bob', text));
 		await expect.poll(() => accepted.length).toBe(2);
 
-		const {peer, users, envelopes} = await connectionWithEnvelopes(relay, bobDir, 'bob', 2);
+		const {peer, users, prekeys, envelopes} = await connectionWithEnvelopes(relay, bobDir, 'bob', 2);
 		const emitted: Emitted[] = [];
 		const toRelay: ClientMessage[] = [];
 		let redelivered = 0;
@@ -76,7 +76,7 @@ describe('when the disk is full', () => {
 		session.attach(message => {
 			toRelay.push(message);
 			peer.send(message);
-		});
+		}, prekeys);
 		const makeRoom = fillDisk(account);
 		for (const envelope of envelopes) session.deliver(envelope);
 		expect(events(emitted)).toEqual(['local-error']);
@@ -101,9 +101,9 @@ describe('when the disk is full', () => {
 
 	it('leaves the envelope unacknowledged, so the relay delivers it again at the next login', {timeout: 30_000}, async () => {
 		const text = long('kept by the relay');
-		const {relay, bobDir, peer, users, envelope, emitted, toRelay, session, account} = await waitingForBob(text);
+		const {relay, bobDir, peer, users, prekeys, envelope, emitted, toRelay, session, account} = await waitingForBob(text);
 		session.welcome(users);
-		session.attach(message => toRelay.push(message));
+		session.attach(message => toRelay.push(message), prekeys);
 		const makeRoom = fillDisk(account);
 		session.deliver(envelope);
 		await new Promise(resolve => setImmediate(resolve));
@@ -136,7 +136,7 @@ describe('when the disk is full', () => {
 		alice.send('bob', 'after a bad start');
 		await accepted;
 
-		const {peer, users, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
+		const {peer, users, prekeys, envelope} = await connectionWithEnvelope(relay, bobDir, 'bob');
 		expect(users.map(user => user.username)).toEqual(['alice', ...Array.from({length: 14}, (_, index) => `user${index}`)].sort());
 		const emitted: Emitted[] = [];
 		const toRelay: ClientMessage[] = [];
@@ -146,7 +146,7 @@ describe('when the disk is full', () => {
 		expect(contacts).toHaveLength(users.length);
 		expect(contacts).toContainEqual({username: 'alice', online: true, verified: false, keyChanged: false});
 		expect(account.contacts.names()).toEqual([]);
-		session.attach(message => toRelay.push(message));
+		session.attach(message => toRelay.push(message), prekeys);
 		session.deliver(envelope);
 		await new Promise(resolve => setImmediate(resolve));
 		expect(events(emitted)).toEqual(['local-error']);

@@ -8,7 +8,10 @@ import {databaseFileName, openSqliteStore} from '../../source/relay/sqlite-store
 
 /**
  * Rewrites the relay's record of `username` to the keys kept in `keysDir` (made there if new): the
- * relay, which must be down, then serves that user's contacts another identity.
+ * relay, which must be down, then serves that user's contacts another identity. The prekeys it
+ * held for the name go with the old record (as when a name changes hands, deleteUser): they were
+ * signed by the other identity, and their ids, which every account counts from 0, would stand for
+ * the new holder's own, so its client would never replace them.
  */
 export function serveUserFrom(relayDir: string, fingerprint: string, username: string, keysDir: string): void {
 	const record = publicIdentity(accountKeysIn(keysDir, fingerprint, username), username);
@@ -20,6 +23,8 @@ export function serveUserFrom(relayDir: string, fingerprint: string, username: s
 			toBase64Url(record.binding),
 			username,
 		);
+		db.prepare('delete from signed_prekeys where username = ?').run(username);
+		db.prepare('delete from one_time_prekeys where username = ?').run(username);
 	} finally {
 		db.close();
 	}

@@ -1,5 +1,6 @@
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity, publicIdentity, type IdentityKeys} from '../../source/crypto/identity.js';
+import type {FakePrekeys} from './fake-prekeys.js';
 import {fakeRelay, type FakeRelay, type FakeSession} from './fake-relay.js';
 
 export type SentMessage = {type: string; [field: string]: unknown};
@@ -18,6 +19,8 @@ export type Script = {
 	onMessage?: (message: SentMessage, session: ScriptedSession) => void;
 	/** Called right after the welcome went out. */
 	afterWelcome?: (session: ScriptedSession, index: number) => void;
+	/** Answers `prekeys` and `get_bundle` (before onMessage sees them too), as a relay of version 3 does. */
+	prekeys?: FakePrekeys;
 };
 
 /** A user's public record as a relay serves it. */
@@ -40,16 +43,19 @@ export async function scriptedRelay(script: Script = {}): Promise<FakeRelay & {s
 		const own: ScriptedSession = {...session, messages: () => session.sent() as SentMessage[], reply};
 		scripted.push(own);
 		let handled = 0;
+		let username = '';
 		session.socket.on('data', () => {
 			// fake-relay's own listener has taken the bytes already (it was added first)
 			const messages = own.messages();
 			for (; handled < messages.length; handled++) {
 				const message = messages[handled]!;
 				if (message.type === 'login') {
-					const username = String(message.username).toLowerCase();
+					username = String(message.username).toLowerCase();
 					reply({type: 'welcome', username, users: [], motd: null, online: [], onlineCount: 1, waiting: 0, ...script.welcome?.(username, own, index)});
 					script.afterWelcome?.(own, index);
 				} else {
+					const answer = script.prekeys?.answer(username, message);
+					if (answer !== undefined) reply(answer);
 					script.onMessage?.(message, own);
 				}
 			}

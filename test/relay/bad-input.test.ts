@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {protocolVersion} from '../../source/net/handshake.js';
 import {FrameSealer} from '../../source/net/secure-channel.js';
 import {meet, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {RawPeer} from '../helpers/raw-peer.js';
@@ -30,17 +31,17 @@ describe('hostile input before the handshake', () => {
 		['binary junk', Buffer.from([0xff, 0x00, 0xfe, 0x0a]), 'bad_frame'],
 		['a JSON array', '[1,2,3]\n', 'bad_frame'],
 		['the wrong message', '{"type":"login","username":"x"}\n', 'bad_frame'],
-		['an older version', '{"type":"client_hello","version":1,"ephemeral":"","random":""}\n', 'unsupported_version'],
-		['a newer version', '{"type":"client_hello","version":3,"ephemeral":"","random":""}\n', 'unsupported_version'],
-		['a short key', `{"type":"client_hello","version":2,"ephemeral":"AAAA","random":"${'A'.repeat(43)}"}\n`, 'handshake_failed'],
+		['an older version', `{"type":"client_hello","version":${protocolVersion - 1},"ephemeral":"","random":""}\n`, 'unsupported_version'],
+		['a newer version', `{"type":"client_hello","version":${protocolVersion + 1},"ephemeral":"","random":""}\n`, 'unsupported_version'],
+		['a short key', `{"type":"client_hello","version":${protocolVersion},"ephemeral":"AAAA","random":"${'A'.repeat(43)}"}\n`, 'handshake_failed'],
 		[
 			'a padded key',
-			`{"type":"client_hello","version":2,"ephemeral":"${'A'.repeat(43)}=","random":"${'A'.repeat(43)}"}\n`,
+			`{"type":"client_hello","version":${protocolVersion},"ephemeral":"${'A'.repeat(43)}=","random":"${'A'.repeat(43)}"}\n`,
 			'handshake_failed',
 		],
 		[
 			'a low-order (all-zero) public key',
-			`{"type":"client_hello","version":2,"ephemeral":"${'A'.repeat(43)}","random":"${'A'.repeat(43)}"}\n`,
+			`{"type":"client_hello","version":${protocolVersion},"ephemeral":"${'A'.repeat(43)}","random":"${'A'.repeat(43)}"}\n`,
 			'handshake_failed',
 		],
 	];

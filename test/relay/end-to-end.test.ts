@@ -250,7 +250,7 @@ describe('offline delivery', () => {
 		// the relay's operator puts the very same envelope back in the queue and restarts it
 		await relay.close();
 		db.prepare(
-			'insert into queue (recipient, sender, id, kind, ephemeral, body, time) values (@recipient, @sender, @id, @kind, @ephemeral, @body, @time)',
+			'insert into queue (recipient, sender, id, kind, ephemeral, ratchet, body, time) values (@recipient, @sender, @id, @kind, @ephemeral, @ratchet, @body, @time)',
 		).run(row);
 		db.close();
 		const again = await relayForTest({dataDir: relayDir});
@@ -439,11 +439,19 @@ describe('contacts: pins, changed keys and safety numbers', () => {
 describe('storage failures', () => {
 	it('a database that cannot be written costs the message a retry, never the relay', {timeout: 30_000}, async () => {
 		const relayDir = tempDir();
+		const bobDir = tempDir();
 		const events: string[] = [];
 		const relay = await relayForTest({dataDir: relayDir, log: event => events.push(event)});
 		const alice = await onlineClient(relay, 'alice');
-		const bob = await onlineClient(relay, 'bob');
+		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
 		await meet(alice, bob);
+		// A ratchet session first (a text and its receipt), so the text below goes out at once with
+		// no bundle to fetch; then bob leaves, so the relay must write it to its queue.
+		const receipt = next(alice, 'delivered');
+		alice.send('bob', 'hello');
+		await receipt;
+		await bob.close();
+		await expect.poll(() => alice.contacts.find(contact => contact.username === 'bob')?.online).toBe(false);
 		// another process holds the database: the relay's write waits for it, then gives up
 		const locker = new Database(join(relayDir, databaseFile));
 		locker.exec('begin exclusive');
@@ -453,9 +461,13 @@ describe('storage failures', () => {
 		expect(events).toContain('storage_error');
 		locker.exec('rollback');
 		locker.close();
-		const received = record(bob, 'message');
-		alice.send('bob', 'after it came back');
+		const accepted = record(alice, 'accepted');
+		const later = alice.send('bob', 'after it came back');
 		// our client sends the refused envelope again by itself, unchanged, before the next one
+		await expect.poll(() => accepted.map(([ack]) => ack.id), {timeout: 10_000}).toEqual([id, later]);
+		const back = newClient(relay, {dataDir: bobDir});
+		const received = record(back, 'message');
+		await logIn(back, 'bob');
 		await expect
 			.poll(() => received.map(([message]) => message.text), {timeout: 10_000})
 			.toEqual(['while the disk is stuck', 'after it came back']);

@@ -1,6 +1,8 @@
+import {sign} from 'node:crypto';
 import {describe, expect, it} from 'vitest';
 import {fromBase64Url, toBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity, type IdentityKeys} from '../../source/crypto/identity.js';
+import {lp, u32be} from '../../source/crypto/length-prefix.js';
 import {signPrekey, verifyPrekey} from '../../source/crypto/prekeys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
 import {parseRelayMessage} from '../../source/net/messages.js';
@@ -18,6 +20,15 @@ weakKey[0] = 1;
 
 function signed(keys: IdentityKeys, username: string, id: number, key = generateRawKeyPair('x25519').publicRaw) {
 	return {id, key: toBase64Url(key), signature: toBase64Url(signPrekey(keys.identity, username, id, key))};
+}
+
+/**
+ * A signed prekey whose signature is made by hand (signPrekey refuses a weak key): a valid
+ * signature by `keys` over the design's signed bytes, so only the key itself can be refused.
+ */
+function forged(keys: IdentityKeys, username: string, id: number, key: Buffer) {
+	const message = Buffer.concat([Buffer.from('im-tui/3 signed prekey'), lp(username), u32be(id), key]);
+	return {id, key: toBase64Url(key), signature: toBase64Url(sign(null, message, keys.identity.privateKey))};
 }
 
 function oneTime(firstId: number, count: number) {
@@ -145,11 +156,14 @@ describe('prekeys and bundles (PROTOCOL.md section 4.4)', () => {
 		const aliceKeys = generateIdentity();
 		const alice = await loggedInPeer(relay.port, 'alice', {keys: aliceKeys});
 		const good = signed(aliceKeys, 'alice', 5);
+		// the hand-made signature is the real one: for a good key it is exactly what signPrekey makes
+		const goodKey = fromBase64Url(good.key, 32);
+		expect(forged(aliceKeys, 'alice', 5, goodKey).signature).toBe(good.signature);
 		const refusals = [
 			{signed: signed(generateIdentity(), 'alice', 5)},
 			{signed: signed(aliceKeys, 'bob', 5)},
 			{signed: {...signed(aliceKeys, 'alice', 5), id: 6}},
-			{signed: signed(aliceKeys, 'alice', 5, weakKey)},
+			{signed: forged(aliceKeys, 'alice', 5, weakKey)},
 			{signed: good, oneTime: [...oneTime(0, 3), {id: 9, key: toBase64Url(weakKey)}]},
 			{signed: {...good, signature: toBase64Url(Buffer.alloc(64))}, oneTime: oneTime(0, 3)},
 		];

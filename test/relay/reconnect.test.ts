@@ -138,15 +138,34 @@ describe('reconnecting', () => {
 		expect(drops).toEqual([]);
 	});
 
-	it('what waits for a contact whose key changed is held, and dropped once the new key is trusted', async () => {
+	/**
+	 * alice writes `text` to bob, who is offline, while the relay is down; the relay comes back
+	 * saying bob is someone else, whose client then logs in. With `session`, alice wrote to bob once
+	 * before (a ratchet session, so the text is sealed in the outbox); without, the text waits for
+	 * bob's bundle, unsealed.
+	 */
+	async function writtenBeforeKeyChange(session: boolean) {
 		const relayDir = tempDir();
 		const relay = await relayForTest({dataDir: relayDir});
 		const alice = await onlineClient(relay, 'alice', place());
-		await registerOffline(relay, 'bob', [alice]);
+		if (session) {
+			// bob reads it (his receipt comes back) and leaves: nothing of his first keys waits on the relay
+			const bob = await onlineClient(relay, 'bob');
+			await meet(alice, bob);
+			const receipt = next(alice, 'delivered');
+			alice.send('bob', 'hello while the relay is up');
+			await receipt;
+			await bob.close();
+			await expect.poll(() => alice.contacts.find(contact => contact.username === 'bob')?.online).toBe(false);
+		} else {
+			await registerOffline(relay, 'bob', [alice]);
+		}
 		const dropped = next(alice, 'reconnecting');
 		await relay.close();
 		await dropped;
 		const id = alice.send('bob', 'for the bob I knew');
+		const localErrors = record(alice, 'local-error');
+		const relayErrors = record(alice, 'relay-error');
 		// the relay comes back saying bob is someone else
 		const newBobDir = tempDir();
 		serveUserFrom(relayDir, relay.fingerprint, 'bob', newBobDir);
@@ -164,6 +183,11 @@ describe('reconnecting', () => {
 		const welcomed = next(newBob, 'welcome');
 		newBob.login('bob');
 		await welcomed;
+		return {alice, newBob, id, got, rejected, localErrors, relayErrors};
+	}
+
+	it('what waits for a contact whose key changed is held, and dropped once the new key is trusted', async () => {
+		const {alice, newBob, id, got, rejected} = await writtenBeforeKeyChange(true);
 		const unsent = record(alice, 'unsent');
 		alice.trust('bob');
 		expect(unsent).toEqual([[{id, to: 'bob', reason: "it was sealed for bob's previous key"}]]);
@@ -171,6 +195,22 @@ describe('reconnecting', () => {
 		alice.send('bob', 'for the new key');
 		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['for the new key']);
 		expect(rejected).toEqual([]);
+	});
+
+	it('a text that waits for the bundle of a contact whose key changed is held without an error, and dropped once the new key is trusted', async () => {
+		const {alice, newBob, id, got, rejected, localErrors, relayErrors} = await writtenBeforeKeyChange(false);
+		// bob's new client is online and has published its prekeys: nothing of them is taken for the old pin meanwhile
+		await meet(alice, newBob);
+		await new Promise(resolve => setTimeout(resolve, 300));
+		expect(localErrors).toEqual([]);
+		expect(relayErrors).toEqual([]);
+		const unsent = record(alice, 'unsent');
+		alice.trust('bob');
+		expect(unsent).toEqual([[{id, to: 'bob', reason: "it was written for bob's previous key"}]]);
+		alice.send('bob', 'for the new key');
+		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['for the new key']);
+		expect(rejected).toEqual([]);
+		expect(localErrors).toEqual([]);
 	});
 
 	it('what waits in the outbox survives the client quitting, and goes out at the next login', async () => {
@@ -181,6 +221,10 @@ describe('reconnecting', () => {
 		const alice = await onlineClient(relay, 'alice', place(aliceDir));
 		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
 		await meet(alice, bob);
+		// a first text and its receipt: alice and bob have a ratchet session, so what alice writes next is sealed at once
+		const receipt = next(alice, 'delivered');
+		alice.send('bob', 'hello');
+		await receipt;
 		await bob.close();
 		await relay.close();
 		await next(alice, 'reconnecting');
@@ -201,6 +245,38 @@ describe('reconnecting', () => {
 		await next(back, 'login-request');
 		back.login('bob');
 		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['written offline, then I quit']);
+		await again.close();
+		expect(outbox()).toEqual([]);
+	});
+
+	it('a first text written offline, waiting for its bundle, survives the client quitting and goes out at the next login', async () => {
+		const relayDir = tempDir();
+		const aliceDir = tempDir();
+		const bobDir = tempDir();
+		const relay = await relayForTest({dataDir: relayDir});
+		const alice = await onlineClient(relay, 'alice', place(aliceDir));
+		const bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+		await meet(alice, bob);
+		await bob.close();
+		await relay.close();
+		await next(alice, 'reconnecting');
+		const id = alice.send('bob', 'written offline, then I quit');
+		await alice.close();
+		// No session yet: nothing sealed, the text waits in the account database for bob's bundle.
+		const outbox = () => withAccount(aliceDir, relay.fingerprint, 'alice', account => account.database.prepare('SELECT recipient FROM outbox').all());
+		expect(outbox()).toEqual([]);
+
+		const restarted = await relayForTest({dataDir: relayDir, port: relay.port});
+		const again = await onlineClient(restarted, 'alice', place(aliceDir));
+		const accepted = next(again, 'accepted');
+		expect((await accepted)[0]).toMatchObject({id});
+		const back = newClient(restarted, {dataDir: bobDir});
+		const got = record(back, 'message');
+		back.connect();
+		await next(back, 'login-request');
+		back.login('bob');
+		await expect.poll(() => got.map(([message]) => message.text)).toEqual(['written offline, then I quit']);
+		expect(got[0]![0]).toMatchObject({id});
 		await again.close();
 		expect(outbox()).toEqual([]);
 	});

@@ -57,8 +57,9 @@ describe('slowloris: bytes trickled one at a time', () => {
 	});
 
 	it('after login, a frame trickled without a line feed is cut off at maxFrameBytes: frame_too_large', async () => {
-		const {peer, read} = await loggedIn({maxFrameBytes: 4096});
-		trickle(peer, Buffer.alloc(0), Buffer.alloc(64, 'A'), 64);
+		// Room for alice's own frames (her prekeys upload of 100 one-time keys is about 9 KB sealed), far below the default.
+		const {peer, read} = await loggedIn({maxFrameBytes: 16_384});
+		trickle(peer, Buffer.alloc(0), Buffer.alloc(256, 'A'), 256);
 		expect(await untilClosed(peer, read, 3)).toContain('frame_too_large');
 	});
 

@@ -18,6 +18,8 @@ export type BundleHost = {
 	received(name: string, bundle: Bundle, purpose: BundlePurpose): void;
 	/** `name` is not registered: nothing can ever be sealed for them. */
 	unknown(name: string, message: string): void;
+	/** Nothing is asked for `name` now (their key changed, not yet trusted): the want waits. */
+	held(name: string): boolean;
 };
 
 /**
@@ -51,6 +53,15 @@ export class BundleRequests {
 		this.#out = undefined;
 		for (const wanted of this.#wanted.values()) delete wanted.ref;
 		this.#byRef.clear();
+	}
+
+	/** `name`'s bundle is no longer wanted (their keys were trusted: what waits is wanted anew). */
+	forget(name: string): void {
+		const wanted = this.#wanted.get(name);
+		if (wanted === undefined) return;
+		clearTimeout(wanted.timer);
+		if (wanted.ref !== undefined) this.#byRef.delete(wanted.ref);
+		this.#wanted.delete(name);
 	}
 
 	/** Stops every retry (the client stops). */
@@ -130,7 +141,7 @@ export class BundleRequests {
 	#ask(name: string): void {
 		const wanted = this.#wanted.get(name);
 		const out = this.#out;
-		if (wanted === undefined || wanted.ref !== undefined || out === undefined) return;
+		if (wanted === undefined || wanted.ref !== undefined || out === undefined || this.host.held(name)) return;
 		const ref = `b${randomBytes(9).toString('base64url')}`;
 		wanted.ref = ref;
 		wanted.askedAt = Date.now();

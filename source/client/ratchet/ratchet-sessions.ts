@@ -59,6 +59,11 @@ export class RatchetSessions {
 		return this.store.active(name) !== undefined;
 	}
 
+	/** The contacts with a session: a conversation, whether or not the contact store's counters moved. */
+	names(): string[] {
+		return this.store.names();
+	}
+
 	/** Whether the active session with `name` is one this side started, less than `withinMs` ago, and nothing came back in yet. */
 	awaitingReply(name: string, withinMs = Number.POSITIVE_INFINITY): boolean {
 		const session = this.store.active(name);

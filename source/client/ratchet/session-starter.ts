@@ -42,6 +42,8 @@ export class SessionStarter {
 		this.#bundles = new BundleRequests({
 			received: (name, bundle, purpose) => this.#received(name, bundle, purpose),
 			unknown: (name, message) => this.#unknown(name, message),
+			// Sealed for nobody until /trust: the relay serves the new identity's prekeys, which the pin cannot verify.
+			held: name => this.e2e.hasChangedKey(name),
 		});
 	}
 
@@ -112,6 +114,18 @@ export class SessionStarter {
 	}
 
 	/**
+	 * `name`'s keys were trusted: what waited for them may be sealed now, and a bundle wanted before
+	 * is asked for again, if texts still wait for it.
+	 */
+	trusted(name: string): void {
+		this.#toSeal.add(name);
+		this.#bundles.forget(name);
+		this.#safely('could not read the messages waiting for a secure session', () => {
+			if (!this.e2e.hasSession(name) && this.e2e.waitingNames().includes(name)) this.need(name);
+		});
+	}
+
+	/**
 	 * An envelope from `from` could not be read in any session here: rebuild, if allowed now;
 	 * otherwise once it is, unless something from them opens meanwhile.
 	 */
@@ -166,12 +180,12 @@ export class SessionStarter {
 		}
 	}
 
-	/** `name` was trusted again: what waited for it may be sealed now. */
-	trusted(name: string): void {
-		this.#toSeal.add(name);
-	}
-
 	#received(name: string, bundle: Bundle, purpose: BundlePurpose): void {
+		if (this.e2e.hasChangedKey(name)) {
+			// Asked before the change was known: wanted again once the new keys are trusted (trusted()).
+			this.#bundles.want(name, purpose);
+			return;
+		}
 		try {
 			if (purpose === 'reset') {
 				this.outbox.add(this.e2e.resetSession(name, bundle));

@@ -100,6 +100,11 @@ export class SessionStore {
 		for (const key of old) this.#forget(name, key);
 	}
 
+	/** The contacts this account has a session with. */
+	names(): string[] {
+		return this.db.prepare('SELECT DISTINCT name FROM sessions ORDER BY name').pluck().all() as string[];
+	}
+
 	/** Forgets every session with `name` (its keys changed: a new identity starts over). */
 	forgetContact(name: string): void {
 		this.db.prepare('DELETE FROM sessions WHERE name = ?').run(name);
