@@ -76,7 +76,9 @@ export class FloodGuard {
 	}
 
 	check(message: ClientMessage, context: FloodContext): FloodVerdict {
-		if (message.type === 'bye') return 'ok';
+		// Prekey uploads and bundles have buckets of their own (prekey-book.ts): a client's own session
+		// traffic must not eat the burst a paste needs. What those buckets refuse counts here (refusedElsewhere).
+		if (message.type === 'bye' || message.type === 'prekeys' || message.type === 'get_bundle') return 'ok';
 		if (message.type === 'ack') return this.charge(Math.max(1, Math.ceil(message.deliveries.length / this.limits.acksPerToken)));
 		if (message.type === 'lookup') return this.charge(Math.max(1, Math.ceil(message.names.length / namesPerToken)));
 		if (message.type !== 'send') return this.charge(1);
@@ -94,6 +96,11 @@ export class FloodGuard {
 		const verdict = this.chargeSend(sendCost);
 		this.group = verdict === 'flooding' ? undefined : {id: message.id, recipients: new Set([to]), verdict};
 		return verdict;
+	}
+
+	/** A request another limiter refused: it counts toward `flooding` like a refused message. */
+	refusedElsewhere(): FloodVerdict {
+		return this.refuse(1);
 	}
 
 	/** A refusal costs what the message would have: refused large messages run out sooner. */

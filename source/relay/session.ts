@@ -113,10 +113,10 @@ export class Session {
 				this.lookup(message.id, message.names);
 				return;
 			case 'prekeys':
-				this.answer(this.core.prekeys.upload(this.username!, this.user!.identity, message));
+				this.answerLimited(this.core.prekeys.upload(this.username!, this.user!.identity, message));
 				return;
 			case 'get_bundle':
-				this.answer(this.core.prekeys.bundle({name: this.username!, address: this.address}, message));
+				this.answerLimited(this.core.prekeys.bundle({name: this.username!, address: this.address}, message));
 				return;
 			case 'who':
 				this.sink.send(this.core.whoIsOnline(this, this.username!));
@@ -292,6 +292,16 @@ export class Session {
 
 	private reject(code: RecoverableErrorCode, message: string, ref: string | null = null): void {
 		this.answer(errorMessage(code, message, ref));
+	}
+
+	/** An answer from a limiter of its own (prekeys, bundles): its refusals count toward `flooding`. */
+	private answerLimited(message: RelayMessage): void {
+		const throttled = message.type === 'error' && (message.code === 'rate_limited' || message.code === 'bundle_throttled' || message.code === 'lookup_throttled');
+		if (throttled && this.flood.refusedElsewhere() === 'flooding') {
+			this.sink.fail('flooding', 'too many messages refused; the relay is closing this connection');
+			return;
+		}
+		this.answer(message);
 	}
 
 	/** Sends an answer; a refusal is logged. */

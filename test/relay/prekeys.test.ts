@@ -124,6 +124,21 @@ describe('prekeys and bundles (PROTOCOL.md section 4.4)', () => {
 		expect((await bundle(bob, 'e', 'alice')).type).toBe('bundle');
 	});
 
+	it('bundles take no message token, but a flood of refused ones ends the connection with flooding', async () => {
+		const relay = await relayForTest({limits: {rateBurst: 5, ratePerSecond: 1, rateMaxRefused: 20, bundleBurst: 10, bundleRatePerMinute: 1}});
+		const aliceKeys = generateIdentity();
+		const alice = await loggedInPeer(relay.port, 'alice', {keys: aliceKeys});
+		await upload(alice, {signed: signed(aliceKeys, 'alice', 1)});
+		const bob = await loggedInPeer(relay.port, 'bob');
+		// ten bundles in a row, twice the message burst: all answered
+		for (let index = 0; index < 10; index++) expect((await bundle(bob, `ok${index}`, 'alice')).type).toBe('bundle');
+		const from = bob.messages().length;
+		for (let index = 0; index < 40; index++) bob.send({type: 'get_bundle', id: `x${index}`, username: 'alice'});
+		const ended = await bob.until(message => message.type === 'error' && message.code === 'flooding', from);
+		expect(ended).toMatchObject({fatal: true});
+		expect(bob.messages().slice(from).filter(message => message.code === 'bundle_throttled').length).toBeGreaterThanOrEqual(19);
+	});
+
 	it('one one-time prekey per requester and target per bundleOneTimeEveryMs; at most maxOneTimeClaimsPerHour per target from everyone', async () => {
 		const clock = {now: 1_000_000};
 		const relay = await relayForTest({clock: () => clock.now, limits: {maxOneTimeClaimsPerHour: 3}});
