@@ -20,6 +20,8 @@ export type BundleHost = {
 	unknown(name: string, message: string): void;
 	/** Nothing is asked for `name` now (their key changed, not yet trusted): the want waits. */
 	held(name: string): boolean;
+	/** `name` has published no prekeys yet (not logged in since the relay was upgraded): what is sent to them waits. */
+	noPrekeys?(name: string): void;
 };
 
 /**
@@ -97,6 +99,7 @@ export class BundleRequests {
 		} else if (code === 'no_prekeys') {
 			wanted.idle = true;
 			this.later(name, noPrekeysRetryMs);
+			this.host.noPrekeys?.(name);
 		} else {
 			this.later(name, bundleRetryMs);
 		}

@@ -1,4 +1,5 @@
 import type {IdentityKeys} from '../../crypto/identity.js';
+import {randomInt} from 'node:crypto';
 import {signPrekey} from '../../crypto/prekeys.js';
 import {generateRawKeyPair, keyPairFromPrivate, privateRaw, type RawKeyPair} from '../../crypto/raw-keys.js';
 import type {SqliteDatabase} from '../store/account-database.js';
@@ -14,10 +15,13 @@ export const retiredSignedPrekeyKeepMs = 30 * 24 * 60 * 60 * 1000;
 export const oneTimeTarget = 100;
 export const oneTimeLowWater = 25;
 /**
- * One-time secrets kept at most. The relay keeps at most 100 per user, so secrets past twice that
- * belong to keys it dropped or never handed out: the oldest go first.
+ * A one-time secret is kept until the first message that used it opens, or for this long after it
+ * was made (a signed prekey's week of use plus the relay queue's 30 days), and at most
+ * maxOneTimeSecrets of them (the relay hands out at most 50 an hour: four weeks of a drained pool,
+ * about 4 MB), the oldest going first.
  */
-export const maxOneTimeSecrets = 2 * oneTimeTarget;
+export const oneTimeSecretKeepMs = 37 * 24 * 60 * 60 * 1000;
+export const maxOneTimeSecrets = 40_000;
 
 export type PublishedSigned = {id: number; key: Buffer; signature: Buffer; created: number};
 
@@ -80,8 +84,9 @@ export class OwnPrekeys {
 				this.#insert.run('one-time', first + index, privateRaw(pair.privateKey), pair.publicRaw, null, now);
 				made.push({id: first + index, key: pair.publicRaw});
 			}
+			this.db.prepare("DELETE FROM prekeys WHERE kind = 'one-time' AND created < ?").run(now - oneTimeSecretKeepMs);
 			this.db
-				.prepare("DELETE FROM prekeys WHERE kind = 'one-time' AND id NOT IN (SELECT id FROM prekeys WHERE kind = 'one-time' ORDER BY id DESC LIMIT ?)")
+				.prepare("DELETE FROM prekeys WHERE kind = 'one-time' AND id IN (SELECT id FROM prekeys WHERE kind = 'one-time' ORDER BY created DESC, id DESC LIMIT -1 OFFSET ?)")
 				.run(maxOneTimeSecrets);
 			return made;
 		})();
@@ -111,9 +116,13 @@ export class OwnPrekeys {
 		}
 	}
 
-	/** `count` consecutive fresh ids (0 to 2^32 - 1; past that the account would need a new identity). */
+	/**
+	 * `count` consecutive fresh ids (to 2^32 - 1; past that the account would need a new identity).
+	 * The first is random, so a relay that still holds an earlier identity's prekeys under this name
+	 * never holds a signed prekey with the id of ours, which the client would take for its own.
+	 */
 	#takeIds(count: number): number {
-		const first = Number(this.#nextId.get() ?? 0);
+		const first = Number(this.#nextId.get() ?? randomInt(2 ** 31));
 		if (first + count > 0xff_ff_ff_ff) throw new RangeError('this account has used up its prekey ids');
 		this.db.prepare("INSERT OR REPLACE INTO settings (name, value) VALUES ('prekey-next-id', ?)").run(String(first + count));
 		return first;

@@ -30,6 +30,8 @@ export class SessionStarter {
 	#out: ((message: ClientMessage) => void) | undefined;
 	#relayPrekeys: RelayPrekeys | undefined;
 	#rotation: NodeJS.Timeout | undefined;
+	/** Contacts already told about as having no prekeys (said once per run). */
+	readonly #toldNoPrekeys = new Set<string>();
 	/** Contacts whose messages this device could not read, with a rebuild not allowed yet: tried again later. */
 	readonly #rebuildLater = new Map<string, NodeJS.Timeout>();
 
@@ -44,6 +46,7 @@ export class SessionStarter {
 			unknown: (name, message) => this.#unknown(name, message),
 			// Sealed for nobody until /trust: the relay serves the new identity's prekeys, which the pin cannot verify.
 			held: name => this.e2e.hasChangedKey(name),
+			noPrekeys: name => this.#noPrekeys(name),
 		});
 	}
 
@@ -210,6 +213,16 @@ export class SessionStarter {
 		this.#toSeal.add(name);
 		this.host.owe(name);
 		this.host.schedule();
+	}
+
+	#noPrekeys(name: string): void {
+		if (this.#toldNoPrekeys.has(name)) return;
+		this.#toldNoPrekeys.add(name);
+		this.host.emit('relay-error', {
+			code: 'no_prekeys',
+			message: `${name} has not logged in since the relay was upgraded: what you send them waits on this device and goes out once they do`,
+			ref: null,
+		});
 	}
 
 	#unknown(name: string, message: string): void {
