@@ -193,7 +193,7 @@ export class ChatSession {
 	/** A sealed envelope goes to the outbox; a text with no session to seal it in waits for `to`'s bundle. */
 	private queue(to: string, envelope: Envelope | undefined): void {
 		if (envelope === undefined) this.starter.need(to);
-		else this.outbox.add(envelope);
+		else this.outbox.add(envelope, true);
 	}
 
 	/** The relay has the envelope `id` to `to` safe (see OutboxSender.accepted). */

@@ -24,6 +24,11 @@ export class OutboxStore {
 		return rows.map(row => parseEnvelope(row.envelope));
 	}
 
+	/** Keeps one envelope, in the caller's transaction: the one that sealed it (see RatchetEnvelopes). */
+	keep(envelope: Envelope): void {
+		this.#insert.run(envelope.id, envelope.to, JSON.stringify(envelope));
+	}
+
 	/** Adds and removes in one transaction. */
 	save({added, removed}: OutboxChanges): void {
 		this.db.transaction(() => {

@@ -65,8 +65,10 @@ export class Outbox {
 		return this.#bytes < this.limits.maxOutboxBytes ? Math.max(0, this.limits.maxOutboxMessages - this.#entries.length) : 0;
 	}
 
-	add(envelope: Envelope): void {
+	/** `saved`: already on disk, written in the transaction that sealed it; only its removal is persisted. */
+	add(envelope: Envelope, saved = false): void {
 		this.#push(envelope);
+		if (saved) return;
 		this.#added.push(envelope);
 		this.#schedule();
 	}

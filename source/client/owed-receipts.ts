@@ -69,7 +69,7 @@ export class OwedReceipts {
 			// A full outbox drops the receipt before it spends a counter: the sender just sees no tick.
 			if (!this.outbox.hasRoom(1)) return;
 			const receipt = this.e2e.receipt(to, ids.slice(start, start + maxAckDeliveries));
-			if (receipt !== undefined) this.outbox.add(receipt);
+			if (receipt !== undefined) this.outbox.add(receipt, true);
 		}
 	}
 }

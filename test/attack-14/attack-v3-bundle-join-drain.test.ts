@@ -28,8 +28,9 @@ describe('attack v3: a contact without prekeys who keeps rejoining', () => {
 			requests.joined('mallory');
 		}
 		const asked = sent.filter(message => message.type === 'get_bundle').length;
-		// at most one ask per bundleRetryMs (30 s) besides the first
-		expect(asked).toBeLessThanOrEqual(3);
+		// the first ask, the first join's at once (a person logging in is not kept waiting), then at
+		// most one per bundleRetryMs (30 s) however often mallory rejoins
+		expect(asked).toBeLessThanOrEqual(4);
 		requests.stop();
 	});
 });

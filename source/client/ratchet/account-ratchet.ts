@@ -2,6 +2,7 @@ import {publicIdentity, type IdentityKeys} from '../../crypto/identity.js';
 import type {ContactStore} from '../contact-store.js';
 import type {History} from '../history.js';
 import {EndToEnd} from '../end-to-end.js';
+import {OutboxStore} from '../outbox-store.js';
 import type {SqliteDatabase} from '../store/account-database.js';
 import {OwnPrekeys} from './own-prekeys.js';
 import {PrekeyPublisher} from './prekey-publisher.js';
@@ -27,7 +28,7 @@ export function endToEndFor(account: RatchetAccount, clock: () => number = Date.
 	sessions.prune();
 	sentTexts.prune(clock());
 	return {
-		e2e: new EndToEnd(username, keys, contacts, new RatchetEnvelopes(db, me, contacts, sessions, sentTexts, clock, account.history)),
+		e2e: new EndToEnd(username, keys, contacts, new RatchetEnvelopes(db, me, contacts, sessions, sentTexts, new OutboxStore(db), clock, account.history)),
 		publisher: new PrekeyPublisher(prekeys, clock),
 	};
 }

@@ -11,8 +11,11 @@ export const bundleRetryMs = 30_000;
 /** Someone who never published prekeys is asked again after this, or at once when they come online. */
 export const noPrekeysRetryMs = 5 * 60_000;
 
-/** `askedAt`: when the last get_bundle for it went out (each one costs a token of this account's bundle bucket). */
-type Wanted = {purpose: BundlePurpose; ref?: string; timer?: NodeJS.Timeout; idle?: boolean; askedAt?: number};
+/**
+ * `joinedAt`: when a join last made the client ask at once. Each ask costs a token of this
+ * account's bundle bucket: a contact who reconnects again and again must not spend them all.
+ */
+type Wanted = {purpose: BundlePurpose; ref?: string; timer?: NodeJS.Timeout; idle?: boolean; joinedAt?: number};
 
 export type BundleHost = {
 	received(name: string, bundle: Bundle, purpose: BundlePurpose): void;
@@ -114,11 +117,12 @@ export class BundleRequests {
 	joined(name: string): void {
 		const wanted = this.#wanted.get(name);
 		if (wanted?.idle !== true) return;
-		const wait = (wanted.askedAt ?? Number.NEGATIVE_INFINITY) + bundleRetryMs - Date.now();
+		const wait = (wanted.joinedAt ?? Number.NEGATIVE_INFINITY) + bundleRetryMs - Date.now();
 		if (wait > 0) {
 			this.later(name, wait);
 			return;
 		}
+		wanted.joinedAt = Date.now();
 		clearTimeout(wanted.timer);
 		delete wanted.timer;
 		delete wanted.idle;
@@ -147,7 +151,6 @@ export class BundleRequests {
 		if (wanted === undefined || wanted.ref !== undefined || out === undefined || this.host.held(name)) return;
 		const ref = `b${randomBytes(9).toString('base64url')}`;
 		wanted.ref = ref;
-		wanted.askedAt = Date.now();
 		this.#byRef.set(ref, name);
 		out({type: 'get_bundle', id: ref, username: name});
 	}

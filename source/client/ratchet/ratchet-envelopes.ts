@@ -5,6 +5,7 @@ import type {DeliveredEnvelope, Envelope, EnvelopeKind} from '../../net/messages
 import type {ContactStore} from '../contact-store.js';
 import type {Opened} from '../end-to-end.js';
 import type {History} from '../history.js';
+import type {OutboxStore} from '../outbox-store.js';
 import type {AcceptedContent} from '../inbox-ledger.js';
 import {acceptCounter} from '../receive-counter.js';
 import type {SqliteDatabase} from '../store/account-database.js';
@@ -26,6 +27,7 @@ export class RatchetEnvelopes {
 		private readonly contacts: ContactStore,
 		readonly sessions: RatchetSessions,
 		readonly sentTexts: SentTexts,
+		private readonly outbox: OutboxStore,
 		private readonly clock: () => number = Date.now,
 		private readonly history?: History,
 	) {}
@@ -193,7 +195,10 @@ export class RatchetEnvelopes {
 	#seal(to: Party, kind: EnvelopeKind, id: string, payload: (counter: number) => Payload): {envelope: Envelope; baseKey: Buffer} | undefined {
 		const sealed = this.sessions.seal(to, kind, id, counter => encodePayload(payload(counter)));
 		if (sealed === undefined) return undefined;
-		return {envelope: {id, to: to.name, kind, ratchet: toBase64Url(sealed.ratchet), body: sealed.body}, baseKey: sealed.baseKey};
+		const envelope: Envelope = {id, to: to.name, kind, ratchet: toBase64Url(sealed.ratchet), body: sealed.body};
+		// In the transaction that advanced the session: sealed means in the outbox, whenever the process dies.
+		this.outbox.keep(envelope);
+		return {envelope, baseKey: sealed.baseKey};
 	}
 }
 

@@ -178,7 +178,7 @@ export class SessionStarter {
 			}
 			const sealed = this.#safely(`could not seal the messages to ${name} that waited for a secure session`, () => this.e2e.sealWaiting(name, room));
 			if (sealed === undefined) continue;
-			for (const envelope of sealed) this.outbox.add(envelope);
+			for (const envelope of sealed) this.outbox.add(envelope, true);
 			if (sealed.length < room) this.#toSeal.delete(name);
 		}
 	}
@@ -191,7 +191,7 @@ export class SessionStarter {
 		}
 		try {
 			if (purpose === 'reset') {
-				this.outbox.add(this.e2e.resetSession(name, bundle));
+				this.outbox.add(this.e2e.resetSession(name, bundle), true);
 				this.host.emit('session-reset', {with: name, by: 'me', resent: 0});
 			} else {
 				this.e2e.startSession(name, bundle);
