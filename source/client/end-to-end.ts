@@ -147,8 +147,8 @@ export class EndToEnd {
 		if (!this.hasSession(to)) this.ratchet.sessions.start(this.peer(to), bundle);
 	}
 
-	/** Rebuilds the session with `to` (this side lost it): the envelope saying so. */
-	resetSession(to: string, bundle: Bundle): Envelope {
+	/** Rebuilds the session with `to` (this side lost it): the envelope saying so, and how many texts wait to be sealed again. */
+	resetSession(to: string, bundle: Bundle): {envelope: Envelope; resent: number} {
 		return this.ratchet.reset(this.peer(to), bundle, newMessageId());
 	}
 

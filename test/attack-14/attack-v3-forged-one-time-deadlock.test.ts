@@ -45,7 +45,7 @@ describe('attack v3: a relay serving forged one-time prekeys to both sides', () 
 		expect(rejected(bob.e2e.open(delivered('alice', a1!)))).toBe(true);
 		expect(bob.e2e.mayReset('alice')).toBe(true);
 		// bob rebuilds; the relay forges alice's one-time key this time
-		const b1 = delivered('bob', bob.e2e.resetSession('alice', forgedOneTime(alice)));
+		const b1 = delivered('bob', bob.e2e.resetSession('alice', forgedOneTime(alice)).envelope);
 		expect(rejected(alice.e2e.open(b1))).toBe(true);
 		// from here on the relay is honest, and time passes
 		vi.setSystemTime(Date.now() + 6 * resetIntervalMs);
@@ -55,7 +55,7 @@ describe('attack v3: a relay serving forged one-time prekeys to both sides', () 
 		expect(rejected(alice.e2e.open(b2))).toBe(true);
 		// both may rebuild now (an hour with nothing read in their own sessions); alice does, the relay honest
 		expect(alice.e2e.mayReset('bob') && bob.e2e.mayReset('alice')).toBe(true);
-		const rebuilt = alice.e2e.resetSession('bob', bundle(bob));
+		const rebuilt = alice.e2e.resetSession('bob', bundle(bob)).envelope;
 		const opened = bob.e2e.open(delivered('alice', rebuilt));
 		expect(opened).toMatchObject({type: 'reset', change: {activated: true, resetByThem: true, resent: 1}});
 		// alice's texts from her unread session go again, and bob's go again to her

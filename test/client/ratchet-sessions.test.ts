@@ -94,7 +94,7 @@ describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => 
 		expect(bob.e2e.open(delivered('carol', fromCarol!))).toMatchObject({type: 'text', text: 'from carol'});
 		// the one-time secret went with carol's session: alice's first message opens nothing
 		expect(bob.e2e.open(delivered('alice', fromAlice!))).toMatchObject({type: 'rejected', code: 'unreadable', reset: true});
-		const reset = bob.e2e.resetSession('alice', bundle(alice));
+		const reset = bob.e2e.resetSession('alice', bundle(alice)).envelope;
 		expect(alice.e2e.open(delivered('bob', reset))).toMatchObject({type: 'reset', change: {resetByThem: true, resent: 1}});
 		const [again] = alice.e2e.sealWaiting('bob', 10);
 		expect(bob.e2e.open(delivered('alice', again!))).toMatchObject({type: 'text', id: 'a1', text: 'from alice'});
@@ -108,7 +108,7 @@ describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => 
 		alice.e2e.startSession('bob', served);
 		const [first] = alice.e2e.sealWaiting('bob', 1);
 		expect(bob.e2e.open(delivered('alice', first!))).toMatchObject({type: 'rejected', code: 'unreadable', reset: true});
-		const reset = bob.e2e.resetSession('alice', bundle(alice));
+		const reset = bob.e2e.resetSession('alice', bundle(alice)).envelope;
 		expect(alice.e2e.open(delivered('bob', reset))).toMatchObject({type: 'reset', change: {activated: true, resetByThem: true, resent: 1}});
 		const [again] = alice.e2e.sealWaiting('bob', 10);
 		expect(bob.e2e.open(delivered('alice', again!))).toMatchObject({type: 'text', id: 'a1', text: 'through a hostile relay'});
@@ -166,7 +166,7 @@ describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => 
 		const refused = fresh.e2e.open(lostAfter[0]!);
 		expect(refused).toMatchObject({type: 'rejected', code: 'unreadable', reset: true});
 		expect(fresh.e2e.mayReset('alice')).toBe(true);
-		const reset = fresh.e2e.resetSession('alice', bundle(alice));
+		const reset = fresh.e2e.resetSession('alice', bundle(alice)).envelope;
 		expect(fresh.e2e.mayReset('alice')).toBe(false);
 		const opened = alice.e2e.open(delivered('bob', reset));
 		// "read before the loss" was never receipted either: all three go again
@@ -190,7 +190,7 @@ describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => 
 		const rebuilds = Array.from({length: 7}, () => {
 			const fresh = ratchetUser('bob', bob.keys);
 			pin(fresh, alice);
-			const opened = alice.e2e.open(delivered('bob', fresh.e2e.resetSession('alice', bundle(alice))));
+			const opened = alice.e2e.open(delivered('bob', fresh.e2e.resetSession('alice', bundle(alice)).envelope));
 			return {opened, resent: opened.type === 'reset' ? opened.change.resent : 'not a reset'};
 		});
 		expect(rebuilds.every(({opened}) => opened.type === 'reset' && opened.change.resetByThem)).toBe(true);

@@ -419,7 +419,7 @@ describe('contacts: changed keys, held messages, verification', () => {
 			state,
 		);
 		expect(state.conversations.get('amy')).toMatchObject([
-			{kind: 'system', tone: 'warning', text: 'amy started a new secure session: their device lost its session or was restored from an older copy. 2 messages it had not confirmed were sent again.', time: 3},
+			{kind: 'system', tone: 'warning', text: 'amy started a new secure session: their device lost its session or was restored from an older copy. 2 messages amy had not confirmed were sent again.', time: 3},
 			{kind: 'system', tone: 'warning', text: expect.stringMatching(/^Started a new secure session with amy: this device could not read their messages/), time: 4},
 		]);
 		expect(state.conversations.has('e\u001B[2Jvil')).toBe(false);

@@ -82,12 +82,12 @@ export class RatchetEnvelopes {
 	 * answered, or with ratchet keys of a restored copy that `to` takes for replays): it is sealed
 	 * again in the new one; a copy `to` had read shows once, under its first id.
 	 */
-	reset(to: Party, bundle: Bundle, id: string): Envelope {
+	reset(to: Party, bundle: Bundle, id: string): {envelope: Envelope; resent: number} {
 		return this.db.transaction(() => {
-			this.sentTexts.unseal(to.name);
+			const resent = this.sentTexts.unseal(to.name);
 			this.sessions.start(to, bundle);
 			this.sessions.recordReset(to.name, 'rebuilt');
-			return this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'reset'}))!.envelope;
+			return {envelope: this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'reset'}))!.envelope, resent};
 		})();
 	}
 

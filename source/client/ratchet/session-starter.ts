@@ -191,8 +191,9 @@ export class SessionStarter {
 		}
 		try {
 			if (purpose === 'reset') {
-				this.outbox.add(this.e2e.resetSession(name, bundle), true);
-				this.host.emit('session-reset', {with: name, by: 'me', resent: 0});
+				const {envelope, resent} = this.e2e.resetSession(name, bundle);
+				this.outbox.add(envelope, true);
+				this.host.emit('session-reset', {with: name, by: 'me', resent});
 			} else {
 				this.e2e.startSession(name, bundle);
 			}

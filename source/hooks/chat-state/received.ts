@@ -62,11 +62,11 @@ export function rejected(state: ChatState, {from, code, reason}: Extract<ChatAct
 /** A rebuilt session, said in the conversation: nothing was read by anyone else, but the user should know. */
 export function sessionReset(state: ChatState, reset: Extract<ChatAction, {type: 'session-reset'}>['reset'], time: number): ChatState {
 	const {with: name, by, resent} = reset;
-	const again = resent === 1 ? '1 message it had not confirmed was sent again' : `${resent} messages it had not confirmed were sent again`;
+	const again = resent === 0 ? '' : resent === 1 ? ` 1 message ${name} had not confirmed was sent again.` : ` ${resent} messages ${name} had not confirmed were sent again.`;
 	const text =
 		by === 'me'
-			? `Started a new secure session with ${name}: this device could not read their messages (its session was lost, or restored from an older copy). ${name} sends again what it did not confirm.`
-			: `${name} started a new secure session: their device lost its session or was restored from an older copy.${resent > 0 ? ` ${again}.` : ''}`;
+			? `Started a new secure session with ${name}: this device could not read their messages (its session was lost, or restored from an older copy). ${name} sends again what this device did not confirm.${again}`
+			: `${name} started a new secure session: their device lost its session or was restored from an older copy.${again}`;
 	return addAbout(state, name, 'warning', text, time);
 }
 
