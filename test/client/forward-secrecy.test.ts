@@ -82,6 +82,23 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 	await expect.poll(condition, {timeout: 10_000, message: what}).toBe(true);
 }
 
+/** alice and bob online on `relay`, each in a data directory of its own, who have written to each other once. */
+async function talking(relay: RelayAddress, first: [string, string]) {
+	const aliceDir = tempDir();
+	const bobDir = tempDir();
+	const alice = await online(clientIn(relay, aliceDir), 'alice');
+	const bob = await online(clientIn(relay, bobDir), 'bob');
+	alice.lookup(['bob']);
+	await until(() => alice.contacts.some(contact => contact.username === 'bob'), 'alice knows bob');
+	const toBob = record(bob, 'message');
+	const toAlice = record(alice, 'message');
+	alice.send('bob', first[0]);
+	await until(() => toBob.length === 1, 'bob got it');
+	bob.send('alice', first[1]);
+	await until(() => toAlice.length === 1, 'alice got it');
+	return {aliceDir, bobDir, alice, bob, toAlice};
+}
+
 describe('forward secrecy and post-compromise security, with a real relay (issue 14)', () => {
 	it("the recipient's whole data directory, taken after the messages were read with --keep-history off, decrypts none of them", async () => {
 		const relayDir = tempDir();
@@ -124,18 +141,7 @@ describe('forward secrecy and post-compromise security, with a real relay (issue
 	it('a copy of the state taken at a compromise decrypts nothing once a few messages went each way', async () => {
 		const relayDir = tempDir();
 		const relay = await relayForTest({dataDir: relayDir});
-		const aliceDir = tempDir();
-		const bobDir = tempDir();
-		const alice = await online(clientIn(relay, aliceDir), 'alice');
-		const bob = await online(clientIn(relay, bobDir), 'bob');
-		alice.lookup(['bob']);
-		await until(() => alice.contacts.some(contact => contact.username === 'bob'), 'alice knows bob');
-		const toBob = record(bob, 'message');
-		const toAlice = record(alice, 'message');
-		alice.send('bob', 'before the compromise');
-		await until(() => toBob.length === 1, 'bob got it');
-		bob.send('alice', 'before, too');
-		await until(() => toAlice.length === 1, 'alice got it');
+		const {bobDir, alice, bob, toAlice} = await talking(relay, ['before the compromise', 'before, too']);
 		// The attacker copies bob's data directory now (the client keeps running: SQLite's file as it is)
 		await bob.close();
 		const compromised = copyAccount(bobDir, relay.fingerprint, 'bob');
@@ -187,18 +193,7 @@ describe('forward secrecy and post-compromise security, with a real relay (issue
 
 	it('a session restored from an old copy is rebuilt, shown on both sides, and nothing is lost', async () => {
 		const relay = await relayForTest({limits: loopbackLimits});
-		const aliceDir = tempDir();
-		const bobDir = tempDir();
-		const alice = await online(clientIn(relay, aliceDir), 'alice');
-		const bob = await online(clientIn(relay, bobDir), 'bob');
-		alice.lookup(['bob']);
-		await until(() => alice.contacts.some(contact => contact.username === 'bob'), 'alice knows bob');
-		const toBob = record(bob, 'message');
-		const toAlice = record(alice, 'message');
-		alice.send('bob', 'hello');
-		await until(() => toBob.length === 1, 'bob got it');
-		bob.send('alice', 'hi');
-		await until(() => toAlice.length === 1, 'alice got it');
+		const {bobDir, alice, bob, toAlice} = await talking(relay, ['hello', 'hi']);
 		await bob.close();
 		// bob's backup, taken now; then the ratchet moves on
 		const backup = copyAccount(bobDir, relay.fingerprint, 'bob');

@@ -5,20 +5,11 @@ import {parseHeader} from '../../source/crypto/double-ratchet.js';
 import {sealEnvelope} from '../../source/crypto/envelope.js';
 import {X3dhError} from '../../source/crypto/x3dh.js';
 import {bundle, copyOf, delivered, pin, ratchetPair, ratchetUser, write, type RatchetUser} from '../helpers/ratchet-pair.js';
+import {shuffled} from '../helpers/shuffled.js';
 
 const texts = (opened: Opened[]) => opened.filter(item => item.type === 'text').map(item => (item as {text: string}).text);
 const headerOf = (envelope: {ratchet?: string}) => parseHeader(fromBase64Url(envelope.ratchet!));
 
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-	const copy = [...items];
-	let state = seed;
-	for (let index = copy.length - 1; index > 0; index--) {
-		state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-		const other = state % (index + 1);
-		[copy[index], copy[other]] = [copy[other]!, copy[index]!];
-	}
-	return copy;
-}
 
 describe('ratchet sessions between two clients (PROTOCOL.md section 14)', () => {
 	it('starts with X3DH, sends the prekey part until the first reply, and reuses the session', () => {

@@ -4,17 +4,8 @@ import {fromBase64UrlPadded, toBase64UrlPadded} from '../../source/crypto/base64
 import {encodeHeader, kdfChain, parseHeader, parseRatchet, serialiseRatchet, type RatchetState} from '../../source/crypto/double-ratchet.js';
 import {openRatchet, sealRatchet, type OpenRatchetOptions} from '../../source/crypto/ratchet-envelope.js';
 import {failure, Peer, session, started, user, type Sealed} from './ratchet-kit.js';
+import {shuffled} from '../helpers/shuffled.js';
 
-function shuffled<T>(items: T[], seed = 14): T[] {
-	const copy = [...items];
-	let state = seed;
-	for (let index = copy.length - 1; index > 0; index--) {
-		state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-		const other = state % (index + 1);
-		[copy[index], copy[other]] = [copy[other]!, copy[index]!];
-	}
-	return copy;
-}
 
 function snapshot(state: RatchetState): string {
 	return JSON.stringify(serialiseRatchet(state));
