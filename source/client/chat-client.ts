@@ -5,13 +5,13 @@ import type {RelayMessage} from '../net/messages.js';
 import {checkUsername, foldUsername} from '../net/usernames.js';
 import {openAccountSession, type AccountLogin} from './account-session.js';
 import type {ChatSession} from './chat-session.js';
-import type {AccountState, ChatConnection, ClientEvents, Contact} from './client-events.js';
-import {ClientAccount, LoginFailure} from './client-account.js';
-import {everyoneConversation, type HistoryEntry} from './history.js';
+import type {ChatConnection, Contact} from './client-events.js';
+import {LoginFailure} from './client-account.js';
+import {everyoneConversation} from './history.js';
 import type {Outbox} from './outbox.js';
 import {directoryTooLarge, PendingWelcome} from './pending-welcome.js';
 import {reconnectCodes} from './reconnect.js';
-import {RelayLink} from './relay-link.js';
+import {AccountLink} from './account-link.js';
 
 export type {ChatClientOptions} from './relay-link.js';
 
@@ -22,9 +22,10 @@ export type {ChatClientOptions} from './relay-link.js';
  * the client starts), it asks for a name again once back (login-request); after it, it logs the
  * same name in again and sends what waited in the outbox. The UI (useChat), tests, benchmarks and
  * bots all drive this same class. The connection, the relay's pin and the reconnects are its
- * RelayLink (relay-link.ts); this class is the account logged in over it.
+ * RelayLink (relay-link.ts), the account's database and history its AccountLink (account-link.ts);
+ * this class is the session logged in over them.
  */
-export class ChatClient extends RelayLink implements ChatConnection {
+export class ChatClient extends AccountLink implements ChatConnection {
 	username: string | undefined;
 
 	private pendingLogin: AccountLogin | undefined;
@@ -35,8 +36,6 @@ export class ChatClient extends RelayLink implements ChatConnection {
 	/** The passphrase given with waitingName: the account it opens (or makes) is opened with it. */
 	private waitingPassphrase: string | undefined;
 	private outbox: Outbox | undefined;
-	/** The account logged in as (or logging in): its database, open from login() until the client stops. */
-	private readonly account = new ClientAccount(this.options.dataDir, this.options.retention, message => this.emit('local-error', {message}));
 
 	/** Starts afresh: connects, and asks for a username again (login-request). */
 	override connect(): void {
@@ -58,15 +57,6 @@ export class ChatClient extends RelayLink implements ChatConnection {
 
 	protected override flushOutbox(): void {
 		this.outbox?.flush();
-	}
-
-	protected override stopped(): void {
-		this.account.close();
-	}
-
-	override emit<E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]): boolean {
-		this.account.record(event, args);
-		return (super.emit as (event: E, ...rest: ClientEvents[E]) => boolean)(event, ...args);
 	}
 
 	get contacts(): Contact[] {
@@ -148,35 +138,6 @@ export class ChatClient extends RelayLink implements ChatConnection {
 		const sent = this.loggedIn().sendToEveryone(text);
 		if (sent.recipients.length > 0) this.account.sent({id: sent.id, to: everyoneConversation, recipients: sent.recipients, text});
 		return sent;
-	}
-
-	history(conversation: string, options: {before?: number; limit: number}): HistoryEntry[] {
-		return this.account.history(history => history.page(conversation, options), []);
-	}
-
-	historyConversations(): Array<{conversation: string; newest: number}> {
-		return this.account.history(history => history.newest().map(({conversation, seq}) => ({conversation, newest: seq})), []);
-	}
-
-	historyFrom(conversation: string, seq: number, limit: number): HistoryEntry[] {
-		return this.account.history(history => history.from(conversation, seq, limit), []);
-	}
-
-	search(words: string, limit?: number): HistoryEntry[] {
-		return this.account.history(history => history.search(words, limit), []);
-	}
-
-	forget(conversation: string): number {
-		return this.account.history(history => history.forget(conversation), 0);
-	}
-
-	setPassphrase(passphrase: string | undefined): void {
-		this.account.setPassphrase(passphrase);
-	}
-
-	accountState(username: string): AccountState | undefined {
-		const fingerprint = this.relay?.fingerprint;
-		return fingerprint === undefined ? undefined : this.account.state(fingerprint, username);
 	}
 
 	trust(username: string, safetyNumber?: string): void {
