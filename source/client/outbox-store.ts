@@ -13,10 +13,12 @@ import type {SqliteDatabase} from './store/account-database.js';
 export class OutboxStore {
 	readonly #insert;
 	readonly #delete;
+	readonly #deleteRatchetTo;
 
 	constructor(private readonly db: SqliteDatabase) {
 		this.#insert = db.prepare('INSERT OR IGNORE INTO outbox (id, recipient, envelope) VALUES (?, ?, ?)');
 		this.#delete = db.prepare('DELETE FROM outbox WHERE id = ? AND recipient = ?');
+		this.#deleteRatchetTo = db.prepare("DELETE FROM outbox WHERE recipient = ? AND json_extract(envelope, '$.ratchet') IS NOT NULL");
 	}
 
 	load(): Envelope[] {
@@ -27,6 +29,14 @@ export class OutboxStore {
 	/** Keeps one envelope, in the caller's transaction: the one that sealed it (see RatchetEnvelopes). */
 	keep(envelope: Envelope): void {
 		this.#insert.run(envelope.id, envelope.to, JSON.stringify(envelope));
+	}
+
+	/**
+	 * Forgets, in the caller's transaction, every ratchet envelope to `to`: sealed in a session `to`
+	 * rebuilt, their texts are sealed again (RatchetEnvelopes.open). Outbox.removeTo follows in memory.
+	 */
+	dropRatchetTo(to: string): void {
+		this.#deleteRatchetTo.run(to);
 	}
 
 	/** Adds and removes in one transaction. */

@@ -15,7 +15,8 @@ export const retiredSignedPrekeyKeepMs = 30 * 24 * 60 * 60 * 1000;
 export const oneTimeTarget = 100;
 export const oneTimeLowWater = 25;
 /**
- * A one-time secret is kept until the first message that used it opens, or for this long after it
+ * A one-time secret is kept until the first message that used it opens, or, unless it is one of the
+ * newest oneTimeTarget (which the relay may still hold and hand out), for this long after it
  * was made (a signed prekey's week of use plus the relay queue's 30 days), and at most
  * maxOneTimeSecrets of them (the relay hands out at most 50 an hour: four weeks of a drained pool,
  * about 4 MB), the oldest going first.
@@ -84,7 +85,11 @@ export class OwnPrekeys {
 				this.#insert.run('one-time', first + index, privateRaw(pair.privateKey), pair.publicRaw, null, now);
 				made.push({id: first + index, key: pair.publicRaw});
 			}
-			this.db.prepare("DELETE FROM prekeys WHERE kind = 'one-time' AND created < ?").run(now - oneTimeSecretKeepMs);
+			// Not the newest oneTimeTarget: the relay's pool is always among them (ids only grow, it keeps at most
+			// 100 and hands out the lowest first), and a key it still holds may be handed out tomorrow, however old.
+			this.db
+				.prepare("DELETE FROM prekeys WHERE kind = 'one-time' AND created < ? AND id NOT IN (SELECT id FROM prekeys WHERE kind = 'one-time' ORDER BY created DESC, id DESC LIMIT ?)")
+				.run(now - oneTimeSecretKeepMs, oneTimeTarget);
 			this.db
 				.prepare("DELETE FROM prekeys WHERE kind = 'one-time' AND id IN (SELECT id FROM prekeys WHERE kind = 'one-time' ORDER BY created DESC, id DESC LIMIT -1 OFFSET ?)")
 				.run(maxOneTimeSecrets);

@@ -163,7 +163,12 @@ export class RatchetEnvelopes {
 			// In the same transaction: a process killed now would see the redelivery as a replay, and never resend.
 			if (settled.resetByThem) {
 				const resent = this.resendUnconfirmed(from);
-				if (resent !== undefined) settled.resent = resent;
+				if (resent !== undefined) {
+					settled.resent = resent;
+					// Their texts wait to be sealed again: the copies sealed in the lost session leave in this
+					// transaction too, or a restart would send both (SessionStarter.changed() drops them from memory).
+					this.outbox.dropRatchetTo(from);
+				}
 			}
 			if (payload.type === 'receipt') this.sentTexts.confirm(from, payload.ids);
 			if (content?.type === 'text') this.history?.received({...content, from, to: this.me.name});
