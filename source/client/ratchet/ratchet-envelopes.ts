@@ -85,6 +85,8 @@ export class RatchetEnvelopes {
 	reset(to: Party, bundle: Bundle, id: string): {envelope: Envelope; resent: number} {
 		return this.db.transaction(() => {
 			const resent = this.sentTexts.unseal(to.name);
+			// What waits in the outbox sealed in the old session goes again in the new one (above).
+			this.outbox.dropRatchetTo(to.name);
 			this.sessions.start(to, bundle);
 			this.sessions.recordReset(to.name, 'rebuilt');
 			return {envelope: this.#seal(to, 'direct', id, counter => ({v: 1, counter, type: 'reset'}))!.envelope, resent};

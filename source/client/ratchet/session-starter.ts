@@ -192,6 +192,7 @@ export class SessionStarter {
 		try {
 			if (purpose === 'reset') {
 				const {envelope, resent} = this.e2e.resetSession(name, bundle);
+				this.outbox.removeTo(name, waiting => waiting.ratchet !== undefined);
 				this.outbox.add(envelope, true);
 				this.host.emit('session-reset', {with: name, by: 'me', resent});
 			} else {
