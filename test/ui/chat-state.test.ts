@@ -408,6 +408,13 @@ describe('contacts: changed keys, held messages, verification', () => {
 		expect(texts(state.conversations.get('amy')).at(-1)).toBe('1 message from amy is held behind the key warning until you /trust amy.');
 	});
 
+	test('a contact without prekeys yet is said as information, not as an error', () => {
+		const message = 'bob has not logged in since the relay was upgraded: what you send them waits on this device and goes out once they do';
+		const state = run([{type: 'relay-error', error: {code: 'no_prekeys', message, ref: null}, time: 3}], online('me1', ['bob']));
+		expect(state.notice).toEqual({tone: 'info', text: message});
+		expect(state.conversations.get(statusView)?.at(-1)).toMatchObject({kind: 'system', tone: 'info', text: message});
+	});
+
 	test('a rebuilt session is a warning line in that conversation, whichever side rebuilt it', () => {
 		let state = online('me1', ['amy']);
 		state = run(

@@ -44,6 +44,8 @@ export function relayError(state: ChatState, error: {code: string; message: stri
 	// Not taken for now: the client sends the same envelope again after a pause, by itself.
 	if (code === 'rate_limited') return {...state, notice: {tone: 'info', text: 'the relay asks to slow down: sending again in a moment'}};
 	if (code === 'storage_failed') return {...state, notice: {tone: 'error', text: 'the relay could not store a message: sending it again in a moment'}};
+	// Said once by the client itself: messages to someone who has no prekeys yet wait, nothing failed.
+	if (code === 'no_prekeys') return {...addStatus(state, 'info', message, time), notice: {tone: 'info', text: message}};
 	const key = ref === null ? undefined : state.tracking.get(ref);
 	if (ref === null) {
 		const next = addStatus(state, 'error', `relay error (${code}): ${message}`, time);
