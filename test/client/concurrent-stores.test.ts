@@ -1,4 +1,4 @@
-import {spawn, type ChildProcess} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
@@ -8,6 +8,7 @@ import {accountDirectory} from '../../source/client/store/account-paths.js';
 import {AccountStore} from '../../source/client/store/account-store.js';
 import {fingerprint} from '../../source/crypto/keys.js';
 import {generateRawKeyPair} from '../../source/crypto/raw-keys.js';
+import {lineProcess, type LineProcess} from '../helpers/line-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {transpile} from './transpile.js';
 
@@ -52,22 +53,6 @@ try {
 }
 `;
 
-type Running = {child: ChildProcess; lines: string[]; exited: Promise<number | null>};
-
-function start(script: string, args: string[]): Running {
-	const child = spawn(process.execPath, [script, ...args], {stdio: ['pipe', 'pipe', 'inherit']});
-	const lines: string[] = [];
-	let partial = '';
-	child.stdout!.setEncoding('utf8');
-	child.stdout!.on('data', (chunk: string) => {
-		const parts = (partial + chunk).split('\n');
-		partial = parts.pop()!;
-		lines.push(...parts);
-	});
-	const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
-	return {child, lines, exited};
-}
-
 function run(script: string, args: string[]): Promise<string> {
 	return new Promise((resolvePromise, reject) => {
 		const child = spawn(process.execPath, [script, ...args], {stdio: ['ignore', 'pipe', 'pipe']});
@@ -85,7 +70,7 @@ function filesOf(directory: string): Record<string, string> {
 	return Object.fromEntries(readdirSync(directory).map(name => [name, createHash('sha256').update(readFileSync(join(directory, name))).digest('hex')]));
 }
 
-const committed = (holding: Running) => holding.lines.filter(line => line.startsWith('committed ')).map(line => line.slice('committed '.length));
+const committed = (holding: LineProcess) => holding.lines.filter(line => line.startsWith('committed ')).map(line => line.slice('committed '.length));
 
 describe('one account, two processes', () => {
 	it('the second is refused while the first has it open, and changes nothing; once the first is killed, the account has all it committed', {timeout: 60_000}, async () => {
@@ -98,7 +83,7 @@ describe('one account, two processes', () => {
 		const relay = fingerprint(generateRawKeyPair('ed25519').publicRaw);
 		const directory = accountDirectory(dataDir, relay, 'alice');
 
-		const first = start(join(build, 'holder.js'), [dataDir, relay, '20']);
+		const first = lineProcess(join(build, 'holder.js'), [dataDir, relay, '20']);
 		try {
 			await expect.poll(() => first.lines.some(line => line.startsWith('holding ')), {timeout: 15_000}).toBe(true);
 			const keys = first.lines.find(line => line.startsWith('holding '))!.slice('holding '.length);

@@ -2,13 +2,13 @@ import {readdirSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import {describe, expect, it} from 'vitest';
-import {ChatClient} from '../../source/client/chat-client.js';
+import type {ChatClient} from '../../source/client/chat-client.js';
 import type {Opened} from '../../source/client/end-to-end.js';
 import {endToEndFor} from '../../source/client/ratchet/account-ratchet.js';
 import {AccountStore} from '../../source/client/store/account-store.js';
 import type {DeliveredEnvelope} from '../../source/net/messages.js';
 import {copyAccount} from '../helpers/account.js';
-import {loopbackLimits, next, record, relayForTest, type RelayAddress} from '../helpers/chat.js';
+import {logIn, loopbackLimits, newClient, record, relayForTest, type RelayAddress} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 /**
@@ -18,25 +18,11 @@ import {tempDir} from '../helpers/temp-dir.js';
  */
 
 function clientIn(relay: RelayAddress, dataDir: string, retention: 'off' | 'forever' = 'forever'): ChatClient {
-	const client = new ChatClient({
-		host: '127.0.0.1',
-		port: relay.port,
-		knownRelaysPath: join(tempDir(), 'known_relays.json'),
-		dataDir,
-		trustFingerprint: relay.fingerprint,
-		reconnect: false,
-		retention,
-	});
-	return client;
+	return newClient(relay, {dataDir, retention});
 }
 
 async function online(client: ChatClient, username: string): Promise<ChatClient> {
-	const requested = next(client, 'login-request');
-	client.connect();
-	await requested;
-	const welcomed = next(client, 'welcome');
-	client.login(username);
-	await welcomed;
+	await logIn(client, username);
 	return client;
 }
 

@@ -2,11 +2,12 @@ import {Buffer} from 'node:buffer';
 import {diffieHellman, hkdfSync} from 'node:crypto';
 import {describe, expect, it} from 'vitest';
 import {fromBase64UrlPadded, toBase64UrlPadded} from '../../source/crypto/base64url.js';
-import {EnvelopeError, openEnvelope, sealEnvelope, type EnvelopeKind, type Party} from '../../source/crypto/envelope.js';
+import {openEnvelope, sealEnvelope, type EnvelopeKind, type Party} from '../../source/crypto/envelope.js';
 import {Fernet} from '../../source/crypto/fernet.js';
 import {generateIdentity, type IdentityKeys} from '../../source/crypto/identity.js';
 import {lp} from '../../source/crypto/length-prefix.js';
 import {generateRawKeyPair, keyPairFromPrivate, publicKeyFromRaw} from '../../source/crypto/raw-keys.js';
+import {failure} from './ratchet-kit.js';
 
 type User = {keys: IdentityKeys; party: Party; withSecret: Party & {x25519Secret: IdentityKeys['x25519']['privateKey']}};
 
@@ -28,16 +29,6 @@ type Sealed = ReturnType<typeof seal>;
 
 function open(sealed: Sealed, changes: Partial<Parameters<typeof openEnvelope>[0]> = {}): Buffer {
 	return openEnvelope({recipient: bob.withSecret, sender: alice.party, ...sealed, ...changes});
-}
-
-function failure(action: () => unknown): EnvelopeError {
-	try {
-		action();
-	} catch (error) {
-		expect(error).toBeInstanceOf(EnvelopeError);
-		return error as EnvelopeError;
-	}
-	throw new Error('expected an EnvelopeError, nothing was thrown');
 }
 
 function alterBody(body: string, index: number): string {

@@ -56,6 +56,8 @@ export type ClientPlace = {
 	trust?: boolean;
 	/** How the client reconnects after a drop; off by default here, so a test sees each connection end. */
 	reconnect?: ChatClientOptions['reconnect'];
+	/** How long messages are kept (`--keep-history`); forever by default. */
+	retention?: ChatClientOptions['retention'];
 };
 
 export function newClient(relay: RelayAddress, options: ClientPlace = {}): ChatClient {
@@ -66,6 +68,7 @@ export function newClient(relay: RelayAddress, options: ClientPlace = {}): ChatC
 		dataDir: options.dataDir ?? tempDir(),
 		trustFingerprint: options.trust === false ? undefined : relay.fingerprint,
 		reconnect: options.reconnect ?? false,
+		...(options.retention === undefined ? {} : {retention: options.retention}),
 	});
 	cleanups.push(() => client.close());
 	return client;

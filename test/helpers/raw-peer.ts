@@ -132,3 +132,14 @@ export class RawPeer {
 		for (const waiter of this.waiters.splice(0)) waiter();
 	}
 }
+
+/** What the relay answers `message` sent right after the handshake, before any login; the connection then ends. */
+export async function answerBeforeLogin(port: number, message: object): Promise<unknown[]> {
+	const peer = await RawPeer.open(port);
+	const channel = await peer.handshake();
+	channel.opener.open(await peer.line(1));
+	peer.write(channel.sealer.seal([message]) + '\n');
+	const answer = channel.opener.open(await peer.line(2));
+	await peer.untilClosed();
+	return answer;
+}

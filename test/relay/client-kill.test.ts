@@ -1,8 +1,8 @@
-import {spawn, type ChildProcess} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {lineProcess, type LineProcess} from '../helpers/line-process.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {transpile} from '../client/transpile.js';
 
@@ -29,23 +29,7 @@ client.on('local-error', error => writeSync(1, 'error local ' + error.message.re
 client.connect();
 `;
 
-type BobProcess = {child: ChildProcess; lines: string[]; exited: Promise<void>};
-
-function startBob(script: string, args: string[]): BobProcess {
-	const child = spawn(process.execPath, [script, ...args], {stdio: ['ignore', 'pipe', 'inherit']});
-	const lines: string[] = [];
-	let partial = '';
-	child.stdout!.setEncoding('utf8');
-	child.stdout!.on('data', (chunk: string) => {
-		const parts = (partial + chunk).split('\n');
-		partial = parts.pop()!;
-		lines.push(...parts);
-	});
-	const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
-	return {child, lines, exited};
-}
-
-const shown = (bob: BobProcess) => bob.lines.filter(line => line.startsWith('message ')).map(line => line.slice('message '.length));
+const shown = (bob: LineProcess) => bob.lines.filter(line => line.startsWith('message ')).map(line => line.slice('message '.length));
 
 describe('the client killed with SIGKILL while messages arrive', () => {
 	it(`shows every message, in order, and never twice in one process, ${rounds} kills`, {timeout: 60_000 + rounds * 10_000}, async () => {
@@ -61,10 +45,10 @@ describe('the client killed with SIGKILL while messages arrive', () => {
 		const delivered = record(alice, 'delivered');
 		const aliceErrors = record(alice, 'relay-error');
 		const aliceAccepted = record(alice, 'accepted');
-		const processes: BobProcess[] = [];
+		const processes: LineProcess[] = [];
 		let killed = 0;
 
-		const first = startBob(script, args);
+		const first = lineProcess(script, args);
 		processes.push(first);
 		await expect.poll(() => first.lines.includes('welcome'), {timeout: 15_000}).toBe(true);
 		await expect.poll(() => alice.contacts.some(contact => contact.username === 'bob')).toBe(true);
@@ -82,7 +66,7 @@ describe('the client killed with SIGKILL while messages arrive', () => {
 				current.child.kill('SIGKILL');
 				await current.exited;
 				killed++;
-				processes.push(startBob(script, args));
+				processes.push(lineProcess(script, args));
 			}
 			await expect.poll(() => sent.length, {timeout: 30_000}).toBe(messages);
 			const last = processes.at(-1)!;

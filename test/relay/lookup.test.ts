@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest';
 import {generateIdentity} from '../../source/crypto/identity.js';
 import {relayForTest} from '../helpers/chat.js';
 import {loggedInPeer, type PeerMessage} from '../helpers/logged-in-peer.js';
-import {RawPeer} from '../helpers/raw-peer.js';
+import {answerBeforeLogin} from '../helpers/raw-peer.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {databaseFileName} from '../../source/relay/sqlite-store.js';
 
@@ -45,12 +45,7 @@ describe('lookup (PROTOCOL.md section 4.3)', () => {
 	it('before a login, lookup and who are a fatal not_logged_in', async () => {
 		const relay = await relayForTest();
 		for (const message of [{type: 'lookup', id: 'early', names: ['bob']}, {type: 'who'}]) {
-			const peer = await RawPeer.open(relay.port);
-			const channel = await peer.handshake();
-			channel.opener.open(await peer.line(1));
-			peer.write(channel.sealer.seal([message]) + '\n');
-			expect(channel.opener.open(await peer.line(2))).toEqual([expect.objectContaining({type: 'error', code: 'not_logged_in', fatal: true})]);
-			await peer.untilClosed();
+			expect(await answerBeforeLogin(relay.port, message)).toEqual([expect.objectContaining({type: 'error', code: 'not_logged_in', fatal: true})]);
 		}
 	});
 

@@ -9,7 +9,7 @@ import {parseRelayMessage} from '../../source/net/messages.js';
 import {openSqliteStore} from '../../source/relay/sqlite-store.js';
 import {relayForTest} from '../helpers/chat.js';
 import {loggedInPeer, type PeerMessage} from '../helpers/logged-in-peer.js';
-import {RawPeer} from '../helpers/raw-peer.js';
+import {answerBeforeLogin} from '../helpers/raw-peer.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 type Peer = Awaited<ReturnType<typeof loggedInPeer>>;
@@ -256,12 +256,7 @@ describe('prekeys and bundles (PROTOCOL.md section 4.4)', () => {
 			await peer.peer.untilClosed();
 		}
 		for (const message of [{type: 'prekeys', oneTime: oneTime(0, 1)}, {type: 'get_bundle', id: 'early', username: 'bob'}]) {
-			const peer = await RawPeer.open(relay.port);
-			const channel = await peer.handshake();
-			channel.opener.open(await peer.line(1));
-			peer.write(channel.sealer.seal([message]) + '\n');
-			expect(channel.opener.open(await peer.line(2))).toEqual([expect.objectContaining({type: 'error', code: 'not_logged_in', fatal: true})]);
-			await peer.untilClosed();
+			expect(await answerBeforeLogin(relay.port, message)).toEqual([expect.objectContaining({type: 'error', code: 'not_logged_in', fatal: true})]);
 		}
 	});
 });
