@@ -1,23 +1,16 @@
 import React from 'react';
 import {performance} from 'node:perf_hooks';
 import {describe, expect, test} from 'vitest';
-import {App} from '../../source/components/app.js';
 import type {Contact} from '../../source/client/client-events.js';
 import type {History} from '../../source/client/history.js';
 import {keys, press, submit} from '../helpers/keys.js';
-import {renderApp, type AppView} from '../helpers/render-app.js';
+import type {AppView} from '../helpers/render-app.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {contact, FakeConnection} from './fake-connection.js';
+import {loggedInApp} from './logged-in-app.js';
 
 async function start(connection: FakeConnection, users: Contact[], size = {columns: 100, rows: 30}) {
-	const view = renderApp(
-		<App host="h" port={1} username="me1" knownRelaysPath="/nonexistent/known_relays.json" dataDir="/nonexistent" createConnection={() => connection} />,
-		size,
-	);
-	await waitFor(() => expect(connection.listenerCount('login-request')).toBe(1));
-	connection.emit('status', 'online');
-	connection.emit('welcome', {username: 'me1', users, motd: null, online: [], onlineCount: 1, waiting: 0});
-	await waitFor(() => expect(view.lastFrame()).toContain('you: me1'));
+	const view = await loggedInApp(connection, users, size);
 	return view;
 }
 

@@ -6,18 +6,12 @@ import {keys, press, submit} from '../helpers/keys.js';
 import {renderApp, type AppView} from '../helpers/render-app.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {contact, FakeConnection} from './fake-connection.js';
+import {loggedInApp} from './logged-in-app.js';
 
 /** The whole App over a scripted connection: what the person sees for each event. */
 async function start(users: Contact[], size?: {columns: number; rows: number}) {
 	const connection = new FakeConnection();
-	const view = renderApp(
-		<App host="h" port={1} username="me1" knownRelaysPath="/nonexistent/known_relays.json" dataDir="/nonexistent" createConnection={() => connection} />,
-		size,
-	);
-	await waitFor(() => expect(connection.listenerCount('login-request')).toBe(1));
-	connection.emit('status', 'online');
-	connection.emit('welcome', {username: 'me1', users, motd: null, online: [], onlineCount: 1, waiting: 0});
-	await waitFor(() => expect(view.lastFrame()).toContain('you: me1'));
+	const view = await loggedInApp(connection, users, size);
 	return {connection, view};
 }
 
