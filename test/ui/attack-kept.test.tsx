@@ -1,4 +1,3 @@
-import React from 'react';
 import {performance} from 'node:perf_hooks';
 import {describe, expect, test} from 'vitest';
 import type {Contact} from '../../source/client/client-events.js';
