@@ -1,18 +1,12 @@
-import {readdirSync, readFileSync, statSync} from 'node:fs';
-import {join} from 'node:path';
+import {readFileSync, statSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {meet, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
-
-function allFiles(directory: string): string[] {
-	return readdirSync(directory, {withFileTypes: true}).flatMap(entry =>
-		entry.isDirectory() ? allFiles(join(directory, entry.name)) : [join(directory, entry.name)],
-	);
-}
+import {filesUnder} from './store-files.js';
 
 function filesHolding(directory: string, marker: string): string[] {
 	const needle = Buffer.from(marker, 'utf8');
-	return allFiles(directory).filter(path => readFileSync(path).includes(needle));
+	return filesUnder(directory).filter(path => readFileSync(path).includes(needle));
 }
 
 describe('attack: a peer on a real relay against my history', () => {
@@ -58,7 +52,7 @@ describe('attack: a peer on a real relay against my history', () => {
 		const bob = await onlineClient(relay, 'bob');
 		await meet(alice, bob);
 		const seen = record(alice, 'message');
-		const size = () => allFiles(aliceDir).reduce((sum, path) => sum + statSync(path).size, 0);
+		const size = () => filesUnder(aliceDir).reduce((sum, path) => sum + statSync(path).size, 0);
 		const before = size();
 		const count = 60;
 		// Many distinct short words: the most index per byte of text.

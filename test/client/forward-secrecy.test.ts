@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync, statSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import {describe, expect, it} from 'vitest';
@@ -10,6 +10,7 @@ import type {DeliveredEnvelope} from '../../source/net/messages.js';
 import {copyAccount} from '../helpers/account.js';
 import {logIn, loopbackLimits, newClient, record, relayForTest, type RelayAddress} from '../helpers/chat.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import {filesUnder} from './store-files.js';
 
 /**
  * The properties of issue 14 with a real relay and real clients (PROTOCOL.md section 14): what an
@@ -56,12 +57,6 @@ function openWithStolen(relay: RelayAddress, dataDir: string, username: string, 
 	} finally {
 		account.close();
 	}
-}
-
-function filesUnder(directory: string): string[] {
-	return readdirSync(directory, {recursive: true, encoding: 'utf8'})
-		.map(name => join(directory, name))
-		.filter(path => statSync(path).isFile());
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
