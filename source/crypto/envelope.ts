@@ -1,9 +1,10 @@
 import {Buffer} from 'node:buffer';
-import {createPublicKey, diffieHellman, hkdfSync, KeyObject, timingSafeEqual} from 'node:crypto';
+import {createPublicKey, hkdfSync, type KeyObject} from 'node:crypto';
 import {isValidUsername} from './username-rule.js';
 import {Fernet} from './fernet.js';
 import {lp} from './length-prefix.js';
 import {generateRawKeyPair, publicKeyFromRaw, publicRaw, type RawKeyPair} from './raw-keys.js';
+import {isBytes, isPrivateKey, sameKey, x25519} from './x25519.js';
 
 /** End-to-end envelopes, PROTOCOL.md section 10. Pure: no I/O, no logging. */
 export type Party = {name: string; identity: Buffer; x25519: Buffer};
@@ -89,7 +90,7 @@ export function openEnvelope(options: OpenOptions): Buffer {
 function open({recipient, sender, id, kind, ephemeral, body}: OpenOptions): Buffer {
 	const problem = headerProblem(sender, recipient, id, kind) ?? secretProblem(recipient, 'recipient');
 	if (problem !== undefined) throw new EnvelopeError(`cannot open: ${problem}`);
-	if (!isKey(ephemeral)) throw new EnvelopeError('cannot open: the ephemeral key is not 32 bytes');
+	if (!isBytes(ephemeral, 32)) throw new EnvelopeError('cannot open: the ephemeral key is not 32 bytes');
 	if (typeof body !== 'string') throw new EnvelopeError('cannot open: the body is not a string');
 	const dh1 = exchange(recipient.x25519Secret, ephemeral, 'the ephemeral key');
 	const dh2 = exchange(recipient.x25519Secret, sender.x25519, "the sender's key");
@@ -119,16 +120,8 @@ function messageKey(dh1: Buffer, dh2: Buffer, sender: Party, recipient: Party, e
 }
 
 function exchange(secret: KeyObject, publicKey: Buffer, what: string): Buffer {
-	let shared: Buffer;
-	try {
-		shared = diffieHellman({privateKey: secret, publicKey: publicKeyFromRaw('x25519', publicKey)});
-	} catch {
-		// OpenSSL refuses to derive an all-zero secret, so a small-order key lands here.
-		throw new EnvelopeError(`the key exchange with ${what} failed (a small-order or invalid key)`, 'key_exchange');
-	}
-	let bits = 0;
-	for (const byte of shared) bits |= byte;
-	if (bits === 0) throw new EnvelopeError(`the key exchange with ${what} gave all zeros (a small-order key)`, 'key_exchange');
+	const shared = x25519(secret, publicKeyFromRaw('x25519', publicKey));
+	if (shared === undefined) throw new EnvelopeError(`the key exchange with ${what} failed (a small-order or invalid key)`, 'key_exchange');
 	return shared;
 }
 
@@ -144,7 +137,7 @@ export function headerProblem(sender: Party, recipient: Party, id: string, kind:
 export function partyProblem(party: Party, role: string): string | undefined {
 	if (typeof party !== 'object' || party === null) return `the ${role} is missing`;
 	if (typeof party.name !== 'string' || !isValidUsername(party.name)) return `the ${role}'s name is not a folded username`;
-	if (!isKey(party.identity) || !isKey(party.x25519)) return `the ${role}'s keys are not 32 bytes each`;
+	if (!isBytes(party.identity, 32) || !isBytes(party.x25519, 32)) return `the ${role}'s keys are not 32 bytes each`;
 	return undefined;
 }
 
@@ -152,12 +145,6 @@ export function partyProblem(party: Party, role: string): string | undefined {
 export function secretProblem(party: Party & {x25519Secret: KeyObject}, role: string): string | undefined {
 	const secret: unknown = party.x25519Secret;
 	let matches = false;
-	if (secret instanceof KeyObject && secret.type === 'private' && secret.asymmetricKeyType === 'x25519') {
-		matches = timingSafeEqual(publicRaw(createPublicKey(secret)), party.x25519);
-	}
+	if (isPrivateKey(secret, 'x25519')) matches = sameKey(publicRaw(createPublicKey(secret)), party.x25519);
 	return matches ? undefined : `the ${role}'s X25519 secret is not the private half of its public key`;
-}
-
-function isKey(value: unknown): value is Uint8Array {
-	return value instanceof Uint8Array && value.byteLength === 32;
 }

@@ -1,8 +1,9 @@
 import {Buffer} from 'node:buffer';
-import {sign, timingSafeEqual, verify} from 'node:crypto';
+import {sign, verify} from 'node:crypto';
 import {isValidUsername} from './username-rule.js';
 import {lp} from './length-prefix.js';
 import {generateRawKeyPair, publicKeyFromRaw, type RawKeyPair} from './raw-keys.js';
+import {isBytes, sameKey} from './x25519.js';
 
 /** A user's long-term keys (PROTOCOL.md section 9). Secrets: never log or send them. */
 export type IdentityKeys = {identity: RawKeyPair; x25519: RawKeyPair};
@@ -58,9 +59,9 @@ export function verifyLoginProof(identity: Buffer, proof: Buffer, relayIdentity:
 
 /** Whole-record comparison in constant time: all three fields are always compared. */
 export function sameIdentity(a: PublicIdentity, b: PublicIdentity): boolean {
-	const identity = sameBytes(a.identity, b.identity);
-	const x25519 = sameBytes(a.x25519, b.x25519);
-	const binding = sameBytes(a.binding, b.binding);
+	const identity = sameKey(a.identity, b.identity);
+	const x25519 = sameKey(a.x25519, b.x25519);
+	const binding = sameKey(a.binding, b.binding);
 	return identity && x25519 && binding;
 }
 
@@ -76,15 +77,6 @@ function requireUsername(username: string): void {
 	if (!isValidUsername(username)) {
 		throw new TypeError('an identity is bound to a folded, unreserved username (1 to 32 of a-z, 0-9, _ and -)');
 	}
-}
-
-function isBytes(value: unknown, length: number): value is Buffer {
-	return value instanceof Uint8Array && value.byteLength === length;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-	// Lengths are public (fixed by the protocol); only equal lengths reach the constant-time compare.
-	return a.byteLength === b.byteLength && timingSafeEqual(a, b);
 }
 
 // Ed25519 points of small order. OpenSSL's verification is cofactorless and accepts such public
