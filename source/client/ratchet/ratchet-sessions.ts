@@ -6,7 +6,7 @@ import {x3dhInitiate, x3dhRespond} from '../../crypto/x3dh.js';
 import type {EnvelopeKind} from '../../net/messages.js';
 import type {CounterState} from '../receive-counter.js';
 import type {OwnPrekeys} from './own-prekeys.js';
-import {newSessionCounters, type Session, type SessionStore} from './session-store.js';
+import {confirmed, newSessionCounters, type Session, type SessionStore} from './session-store.js';
 
 /** A contact's prekey bundle as the relay served it (keys raw). */
 export type Bundle = {signed: {id: number; key: Buffer; signature: Buffer}; oneTime?: {id: number; key: Buffer}};
@@ -67,7 +67,7 @@ export class RatchetSessions {
 	/** Whether the active session with `name` is one this side started, less than `withinMs` ago, and nothing came back in yet. */
 	awaitingReply(name: string, withinMs = Number.POSITIVE_INFINITY): boolean {
 		const session = this.store.active(name);
-		return session !== undefined && session.initiator && !session.confirmed && this.clock() - session.created < withinMs;
+		return session !== undefined && session.initiator && !confirmed(session) && this.clock() - session.created < withinMs;
 	}
 
 	lastReset(name: string, what: 'rebuilt' | 'resent'): number | undefined {
@@ -97,7 +97,6 @@ export class RatchetSessions {
 			baseKey,
 			ratchet: initRatchetInitiator({sharedSecret, remote: bundle.signed.key}),
 			initiator: true,
-			confirmed: false,
 			prekey: {signedId: bundle.signed.id, ...(bundle.oneTime ? {oneTimeId: bundle.oneTime.id} : {})},
 			...newSessionCounters(),
 			created: now,
@@ -118,7 +117,7 @@ export class RatchetSessions {
 			sender: this.me,
 			recipient: peer,
 			baseKey: session.baseKey,
-			...(session.initiator && !session.confirmed && session.prekey ? {prekey: session.prekey} : {}),
+			...(session.initiator && !confirmed(session) && session.prekey ? {prekey: session.prekey} : {}),
 			id,
 			kind,
 			payload: payload(counter),
@@ -165,7 +164,6 @@ export class RatchetSessions {
 			baseKey: header.baseKey,
 			ratchet: initRatchetResponder({sharedSecret, signedPrekey: signed}),
 			initiator: false,
-			confirmed: true,
 			...newSessionCounters(),
 			created: now,
 		};
@@ -197,7 +195,7 @@ export class RatchetSessions {
 		}
 		// Both sides started a session before either heard from the other: the smaller base key
 		// wins on both sides. The other one stays, receive-only, for what was sealed in it.
-		if (!reset && current.initiator && !current.confirmed) {
+		if (!reset && current.initiator && !confirmed(current)) {
 			if (Buffer.compare(baseKey, current.baseKey) >= 0) {
 				this.store.trim(name);
 				return {activated: false, resetByThem: false};
@@ -224,7 +222,7 @@ export class RatchetSessions {
 			});
 			return {
 				type: 'opened',
-				session: {...session, ratchet: opened.state, confirmed: true},
+				session: {...session, ratchet: opened.state},
 				receive: session.receive,
 				payload: opened.payload,
 				isNew,

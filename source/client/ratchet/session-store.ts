@@ -29,8 +29,6 @@ export type Session = {
 	ratchet: RatchetState;
 	/** This client started it (sent the X3DH first message). */
 	initiator: boolean;
-	/** A message in it was received: the initiator stops sending the prekey part. */
-	confirmed: boolean;
 	/** The prekeys its first message used: the initiator sends them until confirmed. */
 	prekey?: {signedId: number; oneTimeId?: number};
 	/** The payload counter of the next envelope sealed in it. */
@@ -170,6 +168,11 @@ export class SessionStore {
 	}
 }
 
+/** Whether a message was received in `session`: until then its initiator sends the prekey part. */
+export function confirmed(session: Session): boolean {
+	return session.ratchet.recvChain !== null;
+}
+
 /** A fresh session's counters. */
 export function newSessionCounters(): Pick<Session, 'send' | 'receive'> {
 	return {send: 0, receive: newCounterState()};
@@ -179,7 +182,6 @@ function writeState(session: Session): object {
 	return {
 		ratchet: serialiseRatchet(session.ratchet),
 		initiator: session.initiator,
-		confirmed: session.confirmed,
 		...(session.prekey === undefined ? {} : {prekey: session.prekey}),
 		send: session.send,
 		receive: session.receive,
@@ -194,7 +196,6 @@ function readRow(row: Row): Session {
 		const prekey = fields.prekey as Session['prekey'];
 		const valid =
 			typeof fields.initiator === 'boolean' &&
-			typeof fields.confirmed === 'boolean' &&
 			Number.isSafeInteger(fields.send) &&
 			typeof receive === 'object' &&
 			receive !== null &&
@@ -211,7 +212,6 @@ function readRow(row: Row): Session {
 			baseKey: row.base_key,
 			ratchet: parseRatchet(fields.ratchet),
 			initiator: fields.initiator as boolean,
-			confirmed: fields.confirmed as boolean,
 			send: fields.send as number,
 			receive: {next: receive.next, missing: [...receive.missing]},
 			created: row.created,
