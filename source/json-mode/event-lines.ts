@@ -1,4 +1,5 @@
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
+import type {RoomEvents} from '../hooks/rooms/room-api.js';
 
 /** What a script hears of the client: {"type":"event","event":NAME, ...its fields}. */
 export type EventLine = {type: 'event'; event: string} & Record<string, unknown>;
@@ -36,9 +37,24 @@ const forwarded: Forwarded = {
 	closed: fields,
 };
 
+type ForwardedRooms = {[E in keyof RoomEvents]?: (...args: RoomEvents[E]) => Record<string, unknown>};
+
+/** Every room event: `room` is the bare name; 'room-accepted' is always about a message of this account. */
+const forwardedRooms: ForwardedRooms = {
+	'room-message': fields,
+	'room-change': fields,
+	'room-accepted': fields,
+	'room-delivered': fields,
+	'room-invite': fields,
+	'room-declined': fields,
+	'room-error': fields,
+	'room-rejected': fields,
+	rooms: rooms => ({rooms}),
+};
+
 /** Writes an event line for each forwarded event of `connection`; returns the unsubscribe. */
 export function forwardEvents(connection: ChatConnection, write: (line: EventLine) => void): () => void {
-	const listeners = Object.entries(forwarded).map(([event, toFields]) => {
+	const listeners = [...Object.entries(forwarded), ...Object.entries(forwardedRooms)].map(([event, toFields]) => {
 		const listener = (...args: unknown[]) => {
 			if (event === 'online' && (args[0] as {asked: boolean}).asked) return;
 			write({type: 'event', event, ...(toFields as (...args: unknown[]) => Record<string, unknown>)(...args)});
