@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import type {RoomView} from '../../source/hooks/rooms/room-api.js';
+import type {RoomEvents, RoomView} from '../../source/hooks/rooms/room-api.js';
 import {keys, press, submit} from '../helpers/keys.js';
 import type {AppView} from '../helpers/render-app.js';
 import {waitFor} from '../helpers/wait-for.js';
@@ -54,6 +54,11 @@ function statusRow(app: AppView): string {
 
 const now = () => Date.now();
 
+/** The client's room events, as RoomSession emits them. */
+function emitRoom<E extends keyof RoomEvents>(connection: FakeConnection, event: E, ...args: RoomEvents[E]): void {
+	(connection as unknown as {emit(event: string, ...args: unknown[]): boolean}).emit(event, ...args);
+}
+
 describe('rooms on screen', () => {
 	test('rooms have a section of their own; Up/Down reach them; the status line shows members and topic', async () => {
 		const {app} = await start([view('dev', {topic: 'ship \u001B[2Jfriday'})]);
@@ -74,16 +79,16 @@ describe('rooms on screen', () => {
 		await waitFor(() => expect(log(app)).toContain('<me1> hello room …'));
 		expect(connection.rooms.calls).toEqual(['send dev hello room']);
 		expect(connection.sends).toEqual([]);
-		connection.emit('room-accepted' as never, {room: 'dev', id: 'r1', seq: 4, time: now()} as never);
+		emitRoom(connection, 'room-accepted', {room: 'dev', id: 'r1', seq: 4, time: now()});
 		await waitFor(() => expect(log(app)).toContain('<me1> hello room · stored'));
-		connection.emit('room-delivered' as never, {room: 'dev', id: 'r1', delivered: 1, of: 1} as never);
+		emitRoom(connection, 'room-delivered', {room: 'dev', id: 'r1', delivered: 1, of: 1});
 		await waitFor(() => expect(log(app)).toContain('<me1> hello room ✓ 1/1'));
 
-		connection.emit('room-message' as never, {room: 'dev', seq: 5, id: 'a1', from: 'amy', text: 'hi back', time: now(), sent: now()} as never);
+		emitRoom(connection, 'room-message', {room: 'dev', seq: 5, id: 'a1', from: 'amy', text: 'hi back', time: now(), sent: now()});
 		await waitFor(() => expect(log(app)).toContain('<amy> hi back'));
 		await press(app, keys.down);
 		await waitFor(() => expect(app.lastFrame()).toContain('to amy>'));
-		connection.emit('room-message' as never, {room: 'dev', seq: 6, id: 'a2', from: 'amy', text: 'psst', time: now(), sent: now()} as never);
+		emitRoom(connection, 'room-message', {room: 'dev', seq: 6, id: 'a2', from: 'amy', text: 'psst', time: now(), sent: now()});
 		await waitFor(() => expect(sidebar(app)).toContain('  #dev (1)'));
 	});
 
@@ -95,8 +100,8 @@ describe('rooms on screen', () => {
 		expect(connection.rooms.calls).toEqual(['create ops build and deploy']);
 		expect(log(app)).toContain('-!- Creating #ops…');
 		connection.rooms.views = [view('ops', {topic: 'build and deploy', members: [{username: 'me1', admin: true}]})];
-		connection.emit('rooms' as never, connection.rooms.views as never);
-		connection.emit('room-change' as never, {room: 'ops', index: 0, seq: 1, author: 'me1', action: 'create', topic: 'build and deploy', time: now()} as never);
+		emitRoom(connection, 'rooms', connection.rooms.views);
+		emitRoom(connection, 'room-change', {room: 'ops', index: 0, seq: 1, author: 'me1', action: 'create', topic: 'build and deploy', time: now()});
 		await waitFor(() => expect(log(app)).toContain('--> me1 created #ops (topic: build and deploy)'));
 		expect(app.lastFrame()).toContain('to #ops>');
 		expect(statusRow(app)).toContain('#ops: 1 member · build and deploy');
@@ -104,10 +109,10 @@ describe('rooms on screen', () => {
 
 		await submit(app, '/invite bob');
 		await waitFor(() => expect(connection.rooms.calls).toContain('invite ops bob'));
-		connection.emit('room-change' as never, {room: 'ops', index: 1, seq: 2, author: 'me1', action: 'add', member: 'bob', time: now()} as never);
-		connection.emit('room-change' as never, {room: 'ops', index: 2, seq: 3, author: 'me1', action: 'admin', member: 'bob', time: now()} as never);
-		connection.emit('room-change' as never, {room: 'ops', index: 3, seq: 4, author: 'bob', action: 'leave', time: now()} as never);
-		connection.emit('room-change' as never, {room: 'ops', index: 4, seq: 5, author: 'me1', action: 'rekey', time: now()} as never);
+		emitRoom(connection, 'room-change', {room: 'ops', index: 1, seq: 2, author: 'me1', action: 'add', member: 'bob', time: now()});
+		emitRoom(connection, 'room-change', {room: 'ops', index: 2, seq: 3, author: 'me1', action: 'admin', member: 'bob', time: now()});
+		emitRoom(connection, 'room-change', {room: 'ops', index: 3, seq: 4, author: 'bob', action: 'leave', time: now()});
+		emitRoom(connection, 'room-change', {room: 'ops', index: 4, seq: 5, author: 'me1', action: 'rekey', time: now()});
 		await waitFor(() => expect(log(app)).toContain("-!- me1 renewed the room's keys"));
 		expect(log(app)).toContain('--> me1 added bob');
 		expect(log(app)).toContain('-!- me1 made bob an admin');
@@ -127,7 +132,7 @@ describe('rooms on screen', () => {
 		await waitFor(() => expect(log(app)).toContain('/invite [#ROOM] NAME: "b@d" is not a username'));
 		// A command refused by the parser stays in the input to be corrected: clear it.
 		for (let index = 0; index < '/invite #dev b@d'.length; index++) await press(app, '\u007F');
-		connection.emit('room-error' as never, {room: 'dev', code: 'not_room_admin', message: 'only an admin can do that'} as never);
+		emitRoom(connection, 'room-error', {room: 'dev', code: 'not_room_admin', message: 'only an admin can do that'});
 		await waitFor(() => expect(log(app)).toContain('=!= #dev: only an admin can do that (not_room_admin)'));
 		connection.rooms.refuse.set('send', 'you are not a member of #dev');
 		await submit(app, 'anyone?');
@@ -149,26 +154,26 @@ describe('rooms on screen', () => {
 
 	test('an invitation: a line saying what to type, marked in the sidebar; /accept asks the client and opens the room', async () => {
 		const {connection, app} = await start();
-		connection.emit('room-invite' as never, {room: 'qa', from: 'bob', time: now()} as never);
+		emitRoom(connection, 'room-invite', {room: 'qa', from: 'bob', time: now()});
 		await waitFor(() => expect(sidebar(app)).toContain('  #qa invited (1)'));
 		expect(app.stdout.bells).toBe(1);
 		await submit(app, '/accept #qa');
 		await waitFor(() => expect(app.lastFrame()).toContain('#qa (invited: /accept or /decline)>'));
 		expect(connection.rooms.calls).toEqual(['accept qa']);
 		expect(log(app)).toContain('-!- bob invites you to #qa — /accept #qa or /decline #qa');
-		connection.emit('rooms' as never, [view('qa')] as never);
+		emitRoom(connection, 'rooms', [view('qa')]);
 		await waitFor(() => expect(app.lastFrame()).toContain('to #qa>'));
 		expect(sidebar(app)).toContain('› #qa');
 	});
 
 	test('/decline drops the mark; a refused room message is a warning line', async () => {
 		const {connection, app} = await start();
-		connection.emit('room-invite' as never, {room: 'qa', from: 'bob', time: now()} as never);
+		emitRoom(connection, 'room-invite', {room: 'qa', from: 'bob', time: now()});
 		await waitFor(() => expect(sidebar(app)).toContain('  #qa invited (1)'));
 		await submit(app, '/decline #qa');
 		await waitFor(() => expect(sidebar(app)).not.toContain('  #qa invited (1)'));
 		expect(connection.rooms.calls).toEqual(['decline qa']);
-		connection.emit('room-rejected' as never, {room: 'qa', from: 'bob', code: 'forged', reason: 'the signature is not bob\u2019s'} as never);
+		emitRoom(connection, 'room-rejected', {room: 'qa', from: 'bob', code: 'forged', reason: 'the signature is not bob\u2019s'});
 		await press(app, keys.up);
 		await waitFor(() => expect(log(app)).toContain('=!= A message from bob in #qa was refused: the signature is not bob\u2019s'));
 	});
