@@ -157,7 +157,13 @@ describe('rooms in the chat state', () => {
 
 	test('a room that stalls gets a warning line, and a line when it can be read again', () => {
 		let state = run([{type: 'rooms', rooms: [view('dev')], time: 2}], loggedIn());
-		state = run([{type: 'rooms', rooms: [view('dev', {status: 'stalled', note: 'a key for change 4 did not open'})], time: 3}], state);
+		state = run(
+			[
+				{type: 'room-error', error: {room: 'dev', code: 'room_stalled', message: 'a key for change 4 did not open'}, time: 3},
+				{type: 'rooms', rooms: [view('dev', {status: 'stalled', note: 'a key for change 4 did not open'})], time: 3},
+			],
+			state,
+		);
 		expect(sidebar(state)).toContain('#dev [stalled]');
 		expect(sidebarEntries(state).find(entry => entry.key === '#dev')?.keyChanged).toBe(true);
 		state = run([{type: 'rooms', rooms: [view('dev', {status: 'stalled'})], time: 4}, {type: 'rooms', rooms: [view('dev')], time: 5}], state);

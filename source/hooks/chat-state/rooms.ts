@@ -27,11 +27,8 @@ export function roomsListed(state: ChatState, views: readonly RoomView[], invite
 	let next: ChatState = {...state, rooms, invites};
 	for (const [key, view] of rooms) {
 		if (view.status === 'member' || view.status === 'stalled') invites.delete(key);
-		const before = state.rooms.get(key)?.status;
-		if (view.status === 'stalled' && before !== 'stalled') {
-			const why = view.note === undefined || view.note === '' ? 'a change could not be read' : view.note;
-			next = addSystemLine(next, key, 'warning', `${key} is stalled: ${why}. Nothing more of it can be read until an admin renews its keys.`, time);
-		} else if (before === 'stalled' && view.status === 'member') next = addSystemLine(next, key, 'info', `${key} can be read again.`, time);
+		// The stall itself is said by its room-error (room_stalled), with the reason.
+		if (state.rooms.get(key)?.status === 'stalled' && view.status === 'member') next = addSystemLine(next, key, 'info', `${key} can be read again.`, time);
 	}
 
 	return next;
@@ -127,6 +124,11 @@ export function roomError(state: ChatState, error: RoomEvents['room-error'][0], 
 	if (handledCodes.has(code)) return state;
 	const key = isRoomName(room) ? roomKey(room) : undefined;
 	if (key === undefined) return {...addStatus(state, 'error', `relay error (${code}): ${message}`, time), notice: {tone: 'error', text: message}};
+	if (code === 'room_stalled') {
+		const text = `${key} is stalled: ${message}. Nothing more of it can be read until an admin renews its keys.`;
+		return {...addSystemLine(state, key, 'warning', text, time), notice: {tone: 'error', text: `${key} is stalled`, about: key}};
+	}
+
 	let next = state;
 	if (id !== undefined) next = updateRoomLine(next, key, id, line => (line.delivery?.state === 'failed' ? line : {...line, delivery: {state: 'failed', code, message}}));
 	next = addSystemLine(next, key, 'error', `${key}: ${message} (${code})`, time);
