@@ -173,6 +173,31 @@ const migrations: readonly string[] = [
 	) WITHOUT ROWID;
 	CREATE INDEX room_sent_by_seq ON room_sent (room, seq);
 	`,
+	// 4: what this account sends to rooms and has not seen through (client/rooms/room-sending-store.ts):
+	// texts waiting to go, each sealed once and kept as sealed so a resend after a drop is the same
+	// item; the changes it makes, in order, each with the fresh epoch secret it drew, kept until
+	// the change comes back in the room's stream (a kill in between must not lose the room's key).
+	`
+	CREATE TABLE room_outbox (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		room TEXT NOT NULL,
+		id TEXT NOT NULL,
+		text TEXT NOT NULL,
+		sent INTEGER NOT NULL,
+		sealed TEXT,
+		UNIQUE (room, id)
+	);
+	CREATE TABLE room_my_changes (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		room TEXT NOT NULL,
+		change TEXT NOT NULL,
+		why TEXT NOT NULL,
+		entry TEXT,
+		secret BLOB,
+		tries INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX room_my_changes_by_room ON room_my_changes (room, seq);
+	`,
 ];
 
 export const schemaVersion = migrations.length;
