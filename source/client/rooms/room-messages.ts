@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import {fromBase64Url, toBase64Url} from '../../crypto/base64url.js';
 import {chainStep, maxRoomSkip} from '../../crypto/room-epoch.js';
-import {openRoomMessage, RoomMessageError, sealRoomMessage, verifyRoomMessage} from '../../crypto/room-message.js';
+import {maxRoomBodyLength, openRoomMessage, RoomMessageError, sealRoomMessage, verifyRoomMessage} from '../../crypto/room-message.js';
 import type {RoomAccount} from './room-account.js';
 import {RoomKeyError} from './room-key-error.js';
 import {encodeRoomText, parseRoomText} from './room-payload.js';
@@ -10,8 +10,6 @@ import type {RoomMessageItem, RoomOpened, RoomRejection} from './room-types.js';
 
 const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const maxChainIndex = 0xff_ff_ff_ff;
-/** A Fernet token of the largest payload room-payload.ts parses, in padded base64url, with room to spare. */
-const maxBodyChars = 80_000;
 
 /** Seals `text` as this account's next message in `room`'s current epoch (design section 3). */
 export function sealRoomText(account: RoomAccount, room: string, id: string, text: string, sent: number): {epoch: string; n: number; body: string; signature: string} {
@@ -70,7 +68,7 @@ function judge(account: RoomAccount, stored: StoredRoom, item: RoomMessageItem, 
 	}
 	if (!Number.isInteger(n) || n < 0 || n > maxChainIndex) return reject('malformed', 'the chain index is not a u32');
 	if (typeof id !== 'string' || !messageIdPattern.test(id)) return reject('malformed', 'the message id is malformed');
-	if (typeof body !== 'string' || body.length === 0 || body.length > maxBodyChars) return reject('malformed', 'the body is malformed');
+	if (typeof body !== 'string' || body.length === 0 || body.length > maxRoomBodyLength) return reject('malformed', 'the body is malformed');
 	const sender = stored.state.members.get(from);
 	if (sender === undefined) return reject('not_member', `${from} is not a member of #${room}`);
 	if (!verifyRoomMessage({room, epoch, sender: from, n, id, body, signature}, sender.record.identity)) {
