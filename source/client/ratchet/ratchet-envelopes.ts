@@ -1,6 +1,6 @@
 import {toBase64Url, fromBase64Url} from '../../crypto/base64url.js';
 import type {Party} from '../../crypto/envelope.js';
-import {encodePayload, maxTextBytes, parsePayload, payloadCounter, type Payload} from '../../net/e2e-payload.js';
+import {encodePayload, maxTextBytes, parsePayload, payloadCounter, type Payload, type RoomKeyPayload} from '../../net/e2e-payload.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind} from '../../net/messages.js';
 import type {ContactStore} from '../contact-store.js';
 import type {RejectionCode} from '../client-events.js';
@@ -18,7 +18,7 @@ export type RoomKey = {room: string; index: number; head: Buffer; secret: Buffer
 
 /** What a room key envelope held; `change`: what opening it did to the sender's sessions. */
 export type RoomKeyOpened =
-	| {type: 'key'; key: RoomKey; change: SessionChange}
+	| {type: 'key'; payload: RoomKeyPayload; change: SessionChange}
 	| {type: 'rejected'; code: RejectionCode; reason: string; reset?: true; change?: SessionChange};
 
 /** A client rebuilds its session with one contact at most this often (PROTOCOL.md section 14.5). */
@@ -227,7 +227,7 @@ export class RatchetEnvelopes {
 		}
 		const change = this.contacts.atomically(() => this.#commitSession(peer.name, result, result.receive, false));
 		if (payload?.type !== 'room_key') return {type: 'rejected', code: 'malformed', reason: problem, change};
-		return {type: 'key', key: {room: payload.room, index: payload.index, head: fromBase64Url(payload.head, 32), secret: fromBase64Url(payload.secret, 32)}, change};
+		return {type: 'key', payload, change};
 	}
 
 	/**
