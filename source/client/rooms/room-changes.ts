@@ -41,7 +41,7 @@ export function applyRoomChange(
 		store.dropKeys(entry.room);
 		for (const [member, chainKey] of outcome.chains ?? []) store.saveChain(entry.room, state.head, member, 0, chainKey);
 		store.appendLog(entry);
-		store.saveRoom(outcome.row);
+		store.saveRoom(outcome.row, before?.state);
 		if (state.members.has(account.username)) store.dropInvite(entry.room);
 	});
 	pending.drop(entry.room);
