@@ -44,7 +44,9 @@ export function applyRoomChange(
 		store.saveRoom(outcome.row, before?.state);
 		if (state.members.has(account.username)) store.dropInvite(entry.room);
 	});
-	pending.drop(entry.room);
+	// Inside a transaction of the caller's, which may still roll back and have the item applied
+	// again, this account's own fresh secret stays (in memory) until the next change or prepare.
+	if (!store.inTransaction) pending.drop(entry.room);
 	return changeLine(entry);
 }
 

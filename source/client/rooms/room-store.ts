@@ -42,6 +42,11 @@ export class RoomStore {
 		return this.db.transaction(work)();
 	}
 
+	/** Whether a transaction of the caller's is still open (this store's own ones are over when its calls return). */
+	get inTransaction(): boolean {
+		return this.db.inTransaction;
+	}
+
 	/** The room's row without its members: what a message needs. */
 	summary(room: string): RoomSummary | undefined {
 		const row = this.#sql('SELECT room, state, epoch, position, status, note FROM rooms WHERE room = ?').get(room) as RoomRow | undefined;
