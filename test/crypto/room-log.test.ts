@@ -103,6 +103,7 @@ describe('applyChange: order and signatures', () => {
 
 	it('refuses a create without a valid record, signature or start', () => {
 		const entry = createEntry('team', alice);
+		if (entry.action !== 'create') throw new Error('a create');
 		expectRefused(undefined, {...entry, index: 1} as RoomEntry, 'bad_change');
 		expectRefused(undefined, {...entry, prev: randomBytes(32)}, 'bad_change');
 		expectRefused(undefined, {...entry, author: 'bob'}, 'bad_change');
