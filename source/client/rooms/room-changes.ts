@@ -67,8 +67,11 @@ function epochAfter(
 	if (entry.action === 'leave') return {row};
 	const now = account.clock();
 	let epochSecret: Buffer;
+	// A secret of this keeper's own making (not the caller's buffer) is wiped once the chains are made.
+	let own = false;
 	let freshAt: number | undefined;
 	if (isFreshEpoch(entry.action)) {
+		own = secret === undefined;
 		const given = secret ?? (entry.author === account.username ? pending.take(state.room, state.head) : undefined);
 		if (given === undefined) throw new RoomKeyError('missing_secret', `no key came with change ${entry.index} of #${state.room}`);
 		const confirm = 'confirm' in entry ? entry.confirm : Buffer.alloc(0);
@@ -79,6 +82,7 @@ function epochAfter(
 		freshAt = Math.min(entry.time, now);
 	} else if (before?.next !== undefined && before.epoch !== undefined) {
 		epochSecret = deriveEpochSecret(before.next, state.head, state.room, entry.index);
+		own = true;
 		freshAt = before.freshAt;
 	} else if (secret !== undefined && entry.action === 'add' && entry.record.username === account.username) {
 		// This account's own add: the one epoch it cannot derive, so its author sent it.
@@ -90,6 +94,7 @@ function epochAfter(
 	}
 	const members = [...state.members.values()].map(({record}) => ({username: record.username, identity: record.identity}));
 	const {next, chains} = epochKeys(epochSecret, state.head, state.room, members);
+	if (own) epochSecret.fill(0);
 	row.status = 'member';
 	delete row.note;
 	row.epoch = state.head;
