@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import {hkdfSync, sign, type KeyObject} from 'node:crypto';
 import {Fernet} from './fernet.js';
-import {lp, maxPartBytes, u32be} from './length-prefix.js';
+import {lp, u32be} from './length-prefix.js';
 import {isValidRoomName} from './room-entry.js';
 import {verifiedBy} from './room-signature.js';
 import {isValidUsername} from './username-rule.js';
@@ -24,16 +24,26 @@ type MessageFields = {room: string; epoch: Buffer; sender: string; n: number; id
 const messageLabel = 'im-tui/4 room message';
 const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const zeroSalt = Buffer.alloc(32);
+/** A Fernet token's alphabet: the body is signed as these ASCII bytes. */
+const tokenPattern = /^[A-Za-z0-9_=-]+$/;
 
-/** The longest body the signature's `lp(body)` takes: a longer Fernet token cannot be sent. */
-export const maxRoomBodyLength = maxPartBytes;
+/**
+ * The longest body a room message may have: the wire's maxBodyBytes, room for 8,192 bytes of text
+ * even when every character needs a JSON escape.
+ */
+export const maxRoomBodyLength = 98_304;
 
-/** `lp("im-tui/4 room message", room) || epoch || lp(sender) || u32be(n) || lp(id) || lp(body)`. */
+/**
+ * `lp("im-tui/4 room message", room) || epoch || lp(sender) || u32be(n) || lp(id) || body`: the
+ * body (ASCII) is the last part, so it needs no length prefix (lp() takes at most 65,535 bytes).
+ */
 export function roomSignedBytes(o: MessageFields & {body: string}): Buffer {
 	const problem = fieldsProblem(o);
 	if (problem !== undefined) throw new TypeError(`not a room message: ${problem}`);
-	if (typeof o.body !== 'string' || o.body.length > maxRoomBodyLength) throw new TypeError(`not a room message: the body is not a string of at most ${maxRoomBodyLength} characters`);
-	return Buffer.concat([context(o), lp(o.body)]);
+	if (typeof o.body !== 'string' || o.body.length > maxRoomBodyLength || !tokenPattern.test(o.body)) {
+		throw new TypeError(`not a room message: the body is not a Fernet token of at most ${maxRoomBodyLength} characters`);
+	}
+	return Buffer.concat([context(o), Buffer.from(o.body, 'latin1')]);
 }
 
 /** The Fernet token of `plaintext` under MK_n, and the sender's signature of it. */

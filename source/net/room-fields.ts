@@ -1,5 +1,5 @@
 import {asObject, bad, body, describe, envelopeKey, int, key, messageId, str, username, type Fields} from './message-fields.js';
-import {isRoomName} from './room-names.js';
+import {isValidRoomName} from '../crypto/room-entry.js';
 import {
 	maxRoomChainIndex,
 	maxRoomLogEntries,
@@ -21,7 +21,7 @@ import {
 
 export function roomName(fields: Fields, name = 'room'): string {
 	const value = str(fields, name);
-	if (!isRoomName(value)) bad(`"${name}" must be a room name: 1 to 32 of a-z, 0-9, _ and -, not "everyone"`);
+	if (!isValidRoomName(value)) bad(`"${name}" must be a room name: 1 to 32 of a-z, 0-9, _ and -, not "everyone"`);
 	return value;
 }
 

@@ -1,27 +1,14 @@
 /** Room messages on the wire (design rooms.md section 4) as discriminated unions; room-fields.ts parses them. */
+import type {RoomEntryJson, RoomRecordJson} from '../crypto/room-entry-codec.js';
 
 /** A member's public identity inside a room message or log entry (no presence); keys are B64U. */
-export type RoomRecordWire = {username: string; identity: string; x25519: string; binding: string};
+export type RoomRecordWire = RoomRecordJson;
 
 /**
  * A room log entry as JSON (design section 2): only its shape is checked on the wire (strings and
  * numbers, bounded lengths); source/crypto/room-entry-codec.ts checks the bytes and the action's fields.
  */
-export type RoomEntryWire = {
-	room: string;
-	index: number;
-	prev: string;
-	author: string;
-	time: number;
-	action: string;
-	topic?: string;
-	record?: RoomRecordWire;
-	member?: string;
-	nonce?: string;
-	accept?: string;
-	confirm?: string;
-	signature: string;
-};
+export type RoomEntryWire = RoomEntryJson;
 
 /** A sealed `room_key` for one member: a 1:1 ratchet envelope of kind direct, as a `send` would carry it. */
 export type RoomKeyEnvelope = {to: string; id: string; ratchet: string; body: string};

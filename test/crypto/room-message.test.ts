@@ -41,7 +41,7 @@ describe('room messages (design section 3)', () => {
 	});
 
 	it('signs the bytes the design gives, and the body is a Fernet token under the derived key', () => {
-		const expected = Buffer.concat([lp('im-tui/4 room message', 'team'), epoch, lp('alice'), u32be(0), lp('m1'), lp(sealed.body)]);
+		const expected = Buffer.concat([lp('im-tui/4 room message', 'team'), epoch, lp('alice'), u32be(0), lp('m1'), Buffer.from(sealed.body, 'ascii')]);
 		expect(roomSignedBytes(message)).toEqual(expected);
 		expect(() => new Fernet(messageKey).decrypt(sealed.body)).toThrow();
 	});
@@ -89,13 +89,17 @@ describe('room messages (design section 3)', () => {
 			{...message, signature: sealed.signature.subarray(1)},
 		];
 		for (const item of bad) expect(verifyRoomMessage(item, alice.record.identity)).toBe(false);
+		expect(verifyRoomMessage({...message, body: `${message.body}\u0100`}, alice.record.identity)).toBe(false);
 		for (const key of [Buffer.alloc(32, 0xff), Buffer.alloc(31), Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])]) {
 			expect(verifyRoomMessage(message, key)).toBe(false);
 		}
 	});
 
-	it('refuses to seal a plaintext whose token would not fit lp(body)', () => {
-		const long = Buffer.alloc(49_200, 0x61);
+	it('signs the longest text a room takes (8,192 characters that each need a JSON escape) and refuses a body past the wire limit', () => {
+		const escaped = Buffer.from(JSON.stringify({v: 1, type: 'text', text: '\u0001'.repeat(8192), sent: 0}));
+		const sealed = sealRoomMessage({...fields, messageKey, plaintext: escaped, identityPrivate: alice.keys.identity.privateKey});
+		expect(verifyRoomMessage({...fields, ...sealed}, alice.record.identity)).toBe(true);
+		const long = Buffer.alloc(74_000, 0x61);
 		expect(() => sealRoomMessage({...fields, messageKey, plaintext: long, identityPrivate: alice.keys.identity.privateKey})).toThrow(RangeError);
 	});
 });

@@ -41,10 +41,12 @@ export function applyRoomChange(
 		store.dropKeys(entry.room);
 		for (const [member, chainKey] of outcome.chains ?? []) store.saveChain(entry.room, state.head, member, 0, chainKey);
 		store.appendLog(entry);
-		store.saveRoom(outcome.row);
+		store.saveRoom(outcome.row, before?.state);
 		if (state.members.has(account.username)) store.dropInvite(entry.room);
 	});
-	pending.drop(entry.room);
+	// Inside a transaction of the caller's, which may still roll back and have the item applied
+	// again, this account's own fresh secret stays (in memory) until the next change or prepare.
+	if (!store.inTransaction) pending.drop(entry.room);
 	return changeLine(entry);
 }
 
@@ -65,8 +67,11 @@ function epochAfter(
 	if (entry.action === 'leave') return {row};
 	const now = account.clock();
 	let epochSecret: Buffer;
+	// A secret of this keeper's own making (not the caller's buffer) is wiped once the chains are made.
+	let own = false;
 	let freshAt: number | undefined;
 	if (isFreshEpoch(entry.action)) {
+		own = secret === undefined;
 		const given = secret ?? (entry.author === account.username ? pending.take(state.room, state.head) : undefined);
 		if (given === undefined) throw new RoomKeyError('missing_secret', `no key came with change ${entry.index} of #${state.room}`);
 		const confirm = 'confirm' in entry ? entry.confirm : Buffer.alloc(0);
@@ -77,6 +82,7 @@ function epochAfter(
 		freshAt = Math.min(entry.time, now);
 	} else if (before?.next !== undefined && before.epoch !== undefined) {
 		epochSecret = deriveEpochSecret(before.next, state.head, state.room, entry.index);
+		own = true;
 		freshAt = before.freshAt;
 	} else if (secret !== undefined && entry.action === 'add' && entry.record.username === account.username) {
 		// This account's own add: the one epoch it cannot derive, so its author sent it.
@@ -88,6 +94,7 @@ function epochAfter(
 	}
 	const members = [...state.members.values()].map(({record}) => ({username: record.username, identity: record.identity}));
 	const {next, chains} = epochKeys(epochSecret, state.head, state.room, members);
+	if (own) epochSecret.fill(0);
 	row.status = 'member';
 	delete row.note;
 	row.epoch = state.head;

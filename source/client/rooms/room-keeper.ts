@@ -77,12 +77,12 @@ export class RoomKeeper {
 
 	/** The last stream position processed: items of the room up to it were applied or judged. */
 	position(room: string): number {
-		return this.#store.room(room)?.position ?? 0;
+		return this.#store.summary(room)?.position ?? 0;
 	}
 
 	/** Moves past item `seq` without applying it (a change the caller could not apply and warned of). */
 	skip(room: string, seq: number): void {
-		const stored = this.#store.room(room);
+		const stored = this.#store.summary(room);
 		if (stored !== undefined && seq > stored.position) this.#store.setPosition(room, seq);
 	}
 
@@ -110,7 +110,7 @@ export class RoomKeeper {
 	saveInvite(invite: StoredInvite): boolean {
 		const {room, inviter, record, nonce, signature} = invite;
 		if (!isValidRoomName(room) || record.username !== inviter || nonce.length !== 16) return false;
-		const status = this.#store.room(room)?.status;
+		const status = this.#store.summary(room)?.status;
 		if (status === 'member' || status === 'stalled') return false;
 		if (!verifyInvite({room, inviter, invitee: this.#account.username, nonce, signature}, record.identity)) return false;
 		this.#store.saveInvite(invite);

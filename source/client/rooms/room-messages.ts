@@ -5,7 +5,7 @@ import {maxRoomBodyLength, openRoomMessage, RoomMessageError, sealRoomMessage, v
 import type {RoomAccount} from './room-account.js';
 import {RoomKeyError} from './room-key-error.js';
 import {encodeRoomText, parseRoomText} from './room-payload.js';
-import type {StoredRoom} from './room-store.js';
+import type {RoomSummary} from './room-store.js';
 import type {RoomMessageItem, RoomOpened, RoomRejection} from './room-types.js';
 
 const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -17,7 +17,7 @@ export function sealRoomText(account: RoomAccount, room: string, id: string, tex
 	if (!messageIdPattern.test(id)) throw new TypeError('a message id is 1 to 64 of A-Z a-z 0-9 _ -');
 	const plaintext = encodeRoomText(text, sent);
 	return store.transaction(() => {
-		const stored = store.room(room);
+		const stored = store.summary(room);
 		const epoch = sealingEpoch(stored, room);
 		const chain = store.chain(room, epoch, username);
 		if (chain === undefined || chain.n > maxChainIndex) throw new RoomKeyError('no_epoch', `#${room} needs a rekey before this account sends again`);
@@ -29,7 +29,7 @@ export function sealRoomText(account: RoomAccount, room: string, id: string, tex
 	});
 }
 
-function sealingEpoch(stored: StoredRoom | undefined, room: string): Buffer {
+function sealingEpoch(stored: RoomSummary | undefined, room: string): Buffer {
 	if (stored === undefined || stored.status !== 'member') throw new RoomKeyError('no_epoch', `this account is not a member of #${room}`);
 	if (stored.state.needsRekey) throw new RoomKeyError('no_epoch', `#${room} needs a rekey: someone left`);
 	if (stored.epoch === undefined) throw new RoomKeyError('no_epoch', `this account holds no key of #${room}'s current epoch`);
@@ -45,7 +45,7 @@ export function openRoomItem(account: RoomAccount, item: RoomMessageItem): RoomO
 	const reject = (code: RoomRejection, reason: string): RoomOpened => ({type: 'rejected', room: item.room, seq: item.seq, from: item.from, code, reason});
 	if (!Number.isSafeInteger(item.seq) || item.seq < 0) return reject('malformed', 'the item has no stream position');
 	return store.transaction(() => {
-		const stored = store.room(item.room);
+		const stored = store.summary(item.room);
 		if (stored === undefined) return reject('not_member', `this account is not in #${item.room}`);
 		if (item.seq <= stored.position) return reject('replay', `item ${item.seq} was processed already`);
 		const verdict = judge(account, stored, item, reject);
@@ -54,7 +54,7 @@ export function openRoomItem(account: RoomAccount, item: RoomMessageItem): RoomO
 	});
 }
 
-function judge(account: RoomAccount, stored: StoredRoom, item: RoomMessageItem, reject: (code: RoomRejection, reason: string) => RoomOpened): RoomOpened {
+function judge(account: RoomAccount, stored: RoomSummary, item: RoomMessageItem, reject: (code: RoomRejection, reason: string) => RoomOpened): RoomOpened {
 	const {store} = account;
 	const {room, from, id, n, body} = item;
 	if (stored.status !== 'member' && stored.status !== 'stalled') return reject('not_member', `this account is not a member of #${room}`);
@@ -69,7 +69,7 @@ function judge(account: RoomAccount, stored: StoredRoom, item: RoomMessageItem, 
 	if (!Number.isInteger(n) || n < 0 || n > maxChainIndex) return reject('malformed', 'the chain index is not a u32');
 	if (typeof id !== 'string' || !messageIdPattern.test(id)) return reject('malformed', 'the message id is malformed');
 	if (typeof body !== 'string' || body.length === 0 || body.length > maxRoomBodyLength) return reject('malformed', 'the body is malformed');
-	const sender = stored.state.members.get(from);
+	const sender = typeof from === 'string' ? store.member(room, from) : undefined;
 	if (sender === undefined) return reject('not_member', `${from} is not a member of #${room}`);
 	if (!verifyRoomMessage({room, epoch, sender: from, n, id, body, signature}, sender.record.identity)) {
 		return reject('forged', `the message is not signed by ${from}`);

@@ -116,10 +116,12 @@ const migrations: readonly string[] = [
 	-- When this client last rebuilt its session with a contact, and last sent again what a contact's rebuilt session lost.
 	CREATE TABLE resets (name TEXT PRIMARY KEY, rebuilt INTEGER, resent INTEGER) WITHOUT ROWID;
 	`,
-	// 3: rooms (PROTOCOL.md section 15): each room's verified state and log, the sender chains of
-	// its current epoch with their skipped message keys, invitations received, and this account's
-	// messages to rooms (their relay seq and delivery counts). Epoch secrets are never stored: only
-	// the epoch's "next" secret (in the state JSON) and the chains.
+	// 3: rooms (PROTOCOL.md section 15): each room's verified state (its members in a table of
+	// their own, so that a message reads one member and moving a room's position rewrites a small
+	// row, even at 1,000 members) and log, the sender chains of its current epoch with their skipped
+	// message keys, invitations received, and this account's messages to rooms (their relay seq and
+	// delivery counts). Epoch secrets are never stored: only the epoch's "next" secret (in the state
+	// JSON) and the chains.
 	`
 	CREATE TABLE rooms (
 		room TEXT PRIMARY KEY,
@@ -128,6 +130,13 @@ const migrations: readonly string[] = [
 		position INTEGER NOT NULL DEFAULT 0,
 		status TEXT NOT NULL CHECK (status IN ('member', 'invited', 'left', 'removed', 'stalled')),
 		note TEXT
+	) WITHOUT ROWID;
+	CREATE TABLE room_members (
+		room TEXT NOT NULL,
+		member TEXT NOT NULL,
+		record TEXT NOT NULL,
+		admin INTEGER NOT NULL,
+		PRIMARY KEY (room, member)
 	) WITHOUT ROWID;
 	CREATE TABLE room_log (
 		room TEXT NOT NULL,
