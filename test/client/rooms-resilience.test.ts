@@ -1,7 +1,7 @@
-import {describe, expect, it} from 'vitest';
+import {describe, expect, it, vi} from 'vitest';
 import type {RelayMessage} from '../../source/net/messages.js';
 import {onlineClient, record, relayForTest} from '../helpers/chat.js';
-import {inject, roomOf, roomWith, tap, textsIn, until} from '../helpers/room-clients.js';
+import {inject, join, roomOf, roomWith, tap, textsIn, until} from '../helpers/room-clients.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 type ChangeFrame = Extract<RelayMessage, {type: 'room_change'}>;
@@ -108,5 +108,41 @@ describe('rooms when things go wrong, with a real relay (design rooms.md)', () =
 		expect(() => alice.rooms.send('nowhere', 'x')).toThrow(/no room #nowhere/);
 		expect(() => alice.rooms.create('Not A Room!')).toThrow(/not a room name/);
 		expect(() => alice.rooms.create('everyone')).toThrow(/not a room name/);
+	});
+
+	it('a declined invitation is told to the inviter; the invitee can be invited again', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
+		alice.rooms.create('dev');
+		await until(() => roomOf(alice, 'dev')?.status === 'member', 'alice made #dev');
+		const declined = record(alice, 'room-declined');
+		alice.rooms.invite('dev', 'bob');
+		await until(() => bob.rooms.invites().length === 1, 'bob was invited');
+		expect(bob.rooms.invites()).toEqual([{room: 'dev', from: 'alice', time: expect.any(Number)}]);
+		expect(roomOf(bob, 'dev')).toMatchObject({status: 'invited'});
+		bob.rooms.decline('dev');
+		expect(bob.rooms.invites()).toEqual([]);
+		await until(() => declined.length === 1, 'alice was told');
+		expect(declined[0]![0]).toEqual({room: 'dev', username: 'bob'});
+		await join('dev', alice, bob);
+	});
+
+	it("an admin's client makes a new key by itself when the epoch's secret is 7 days old", async () => {
+		const relay = await relayForTest();
+		const aliceDir = tempDir();
+		let alice = await onlineClient(relay, 'alice', {dataDir: aliceDir});
+		const bob = await onlineClient(relay, 'bob');
+		await roomWith('dev', alice, [bob]);
+		const changes = record(bob, 'room-change');
+		await alice.close();
+		vi.useFakeTimers({toFake: ['Date'], now: Date.now() + 7 * 24 * 3_600_000 + 60_000});
+		try {
+			alice = await onlineClient(relay, 'alice', {dataDir: aliceDir});
+			await until(() => changes.some(([change]) => change.action === 'rekey' && change.author === 'alice'), 'alice made a new key');
+			await until(() => (roomOf(alice, 'dev')?.epochAge ?? Infinity) < 60_000, "alice's epoch is new");
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });

@@ -26,7 +26,13 @@ const changeCodes: ReadonlySet<string> = new Set([
 	'room_full',
 	'room_admin_limit',
 	'rate_limited',
+	'storage_failed',
+	'quota_exceeded',
 ]);
+/** After these the same change goes again a little later. */
+const laterCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'quota_exceeded']);
+/** How long a change the relay could not take now waits before it goes again. */
+const laterMs = 5000;
 /** After these the change is prepared again on the head as it is then (at most maxChangeTries times). */
 const tryAgainCodes: ReadonlySet<string> = new Set(['room_conflict', 'room_keys', 'room_needs_rekey']);
 
@@ -92,9 +98,13 @@ export class ChangeSender {
 		this.#inFlight.delete(room);
 		const change = this.ctx.sending.changes(room).find(waiting => waiting.seq === seq);
 		if (change === undefined) return true;
-		if (code === 'rate_limited') {
-			// Sent again as it is, a little later.
-			setTimeout(() => this.ctx.host.schedule(), 2000).unref();
+		if (laterCodes.has(code)) {
+			// Held until then: sent again as it is.
+			this.#inFlight.set(room, seq);
+			setTimeout(() => {
+				if (this.#inFlight.get(room) === seq) this.#inFlight.delete(room);
+				this.ctx.host.schedule();
+			}, laterMs).unref();
 			return true;
 		}
 		if (tryAgainCodes.has(code)) this.#again(change, code, message);

@@ -214,7 +214,7 @@ export class RoomSession {
 		if (!isValidRoomName(ref) || this.#ctx.keeper.room(ref) === undefined) {
 			if (!isValidRoomName(ref) || this.#ctx.sending.changes(ref).length === 0) return false;
 		}
-		if (this.#changes.refused(ref, code, message)) return true;
+		if (this.#changes.refused(ref, code, message) || this.#stream.refused(ref, message)) return true;
 		this.#ctx.host.emit('room-error', {room: ref, code, message});
 		return true;
 	}
