@@ -49,6 +49,11 @@ export class ChangeSender {
 	readonly #inFlight = new Map<string, number>();
 	/** change seq → who gets its key (checking the entry again at each turn would cost a signature check). */
 	readonly #recipients = new Map<number, string[]>();
+	/**
+	 * change seq → the head it was refused on (room_conflict): prepared again only once the stream
+	 * brought the change that won, or it would be refused again on the same head.
+	 */
+	readonly #refusedOn = new Map<number, Buffer>();
 	/** Warnings said once per run. */
 	readonly #told = new Set<string>();
 
@@ -74,6 +79,8 @@ export class ChangeSender {
 	detach(): void {
 		this.#inFlight.clear();
 		this.#recipients.clear();
+		// After the next login the stream catches up first (caughtUp): the head is then the relay's.
+		this.#refusedOn.clear();
 	}
 
 	/** The prepared change of mine that `entry` is, if any (the stream applies it with its secret). */
@@ -107,6 +114,7 @@ export class ChangeSender {
 			}, laterMs).unref();
 			return true;
 		}
+		if (code === 'room_conflict' && change.entry !== undefined) this.#refusedOn.set(change.seq, change.entry.prev);
 		if (tryAgainCodes.has(code)) this.#again(change, code, message);
 		else this.#drop(change, code, message);
 		return true;
@@ -129,6 +137,9 @@ export class ChangeSender {
 			const change = this.#next(room);
 			if (change === undefined) return;
 			if (change.entry === undefined) {
+				const refusedOn = this.#refusedOn.get(change.seq);
+				if (refusedOn !== undefined && this.ctx.keeper.state(room)?.head.equals(refusedOn) === true) return;
+				this.#refusedOn.delete(change.seq);
 				const outcome = this.#prepare(change);
 				if (outcome === 'wait') return;
 				continue;

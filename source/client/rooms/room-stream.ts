@@ -280,8 +280,9 @@ export class RoomStream {
 	/** A verified change whose key this device cannot read: the room follows its log, stalled; undefined when it does not follow either. */
 	#applyStalled(item: RoomChangeItem, entry: RoomEntry, note: string): ChangeLine | undefined {
 		try {
+			const wasStalled = this.ctx.keeper.room(item.room)?.status === 'stalled';
 			const line = this.ctx.keeper.applyStalled(entry, item.seq, note);
-			this.#warnOnce(item.room, 'room_stalled', `#${item.room}: ${note}`);
+			if (!wasStalled) this.ctx.warn(item.room, 'room_stalled', `#${item.room} is stalled: ${note}`);
 			return line;
 		} catch (error) {
 			if (!(error instanceof RoomLogError)) throw error;
@@ -293,8 +294,9 @@ export class RoomStream {
 	/** A change that cannot be applied: the room stops following its log; later items are acknowledged and judged as they come. */
 	#stall(room: string, seq: number, why: string): void {
 		this.ctx.keeper.skip(room, seq);
+		// Said once while the room does not follow its log, not at every change after.
+		if (!this.ctx.notFollowing.has(room)) this.ctx.warn(room, 'room_stalled', `#${room} is stalled: ${why}`);
 		if (this.#isMember(room)) this.ctx.notFollowing.set(room, why);
-		this.#warnOnce(room, 'room_stalled', `#${room} is stalled: ${why}`);
 		this.ctx.roomsChanged();
 		this.#ack(room, seq);
 	}
