@@ -34,3 +34,12 @@ export function u32be(value: number): Buffer {
 	bytes.writeUInt32BE(value, 0);
 	return bytes;
 }
+
+/** `u64be(n)`: n as 8 bytes big-endian, 0 to 2^53 - 1 (a safe integer). */
+export function u64be(value: number): Buffer {
+	if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`u64be: ${value} is not an integer from 0 to 2^53 - 1`);
+	const bytes = Buffer.alloc(8);
+	bytes.writeUInt32BE(Math.floor(value / 0x1_0000_0000), 0);
+	bytes.writeUInt32BE(value >>> 0, 4);
+	return bytes;
+}

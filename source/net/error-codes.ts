@@ -35,6 +35,20 @@ export const recoverableErrorCodes = [
 	'bad_prekey',
 	'no_prekeys',
 	'bundle_throttled',
+	'room_exists',
+	'no_such_room',
+	'not_room_member',
+	'not_room_admin',
+	'room_conflict',
+	'bad_room_change',
+	'room_keys',
+	'room_stale',
+	'room_needs_rekey',
+	'room_limit',
+	'room_full',
+	'room_admin_limit',
+	'invite_limit',
+	'room_backlog_full',
 ] as const;
 
 export type FatalErrorCode = (typeof fatalErrorCodes)[number];

@@ -1,4 +1,8 @@
 import {isFatal, type ErrorCode} from './error-codes.js';
+import type {RoomClientMessage, RoomRelayMessage, WelcomeRoom} from './room-types.js';
+
+export type * from './room-types.js';
+export {maxRoomChainIndex, maxRoomLogEntries, maxStagedKeysPerMessage} from './room-types.js';
 
 /** Protocol messages (PROTOCOL.md section 4) as discriminated unions. Only parse*() (messages.ts) makes them from wire data. */
 export type Ping = {type: 'ping'; nonce: number};
@@ -63,6 +67,8 @@ export type RelayMessage =
 			waiting: number;
 			/** What the relay holds of your prekeys (absent from relays before prekeys). */
 			prekeys?: PrekeyCount;
+			/** The rooms you are a member of, with the last item of each one's stream (absent from relays before rooms). */
+			rooms?: WelcomeRoom[];
 	  }
 	| {type: 'directory'; users: UserRecord[]}
 	| {type: 'found'; id: string; users: UserRecord[]; missing: string[]}
@@ -75,6 +81,7 @@ export type RelayMessage =
 	| BundleMessage
 	| {type: 'announcement'; text: string; time: number}
 	| {type: 'shutdown'; reason: string}
+	| RoomRelayMessage
 	| ErrorMessage
 	| Ping
 	| Pong;
@@ -109,6 +116,7 @@ export type ClientMessage =
 	| GetBundleMessage
 	| {type: 'who'}
 	| {type: 'bye'}
+	| RoomClientMessage
 	| Ping
 	| Pong;
 

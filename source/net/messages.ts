@@ -29,6 +29,7 @@ import {
 	type Fields,
 } from './message-fields.js';
 import type {ClientMessage, ErrorMessage, RelayMessage} from './message-types.js';
+import {parseRoomClientMessage, parseRoomRelayMessage, roomClientTypes, roomRelayTypes, welcomeRooms} from './room-fields.js';
 import {isValidUsername} from './usernames.js';
 
 /** Protocol messages (PROTOCOL.md section 4): parse*() makes them from wire data, each field checked (message-fields.ts). */
@@ -77,6 +78,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
 		case 'pong':
 			return {type: fields.type, nonce: int(fields, 'nonce')};
 		default:
+			if (typeof fields.type === 'string' && roomClientTypes.has(fields.type)) return parseRoomClientMessage(fields);
 			return bad(`unknown client message type (${describe(fields.type)})`);
 	}
 }
@@ -98,6 +100,7 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 				onlineCount: int(fields, 'onlineCount'),
 				waiting: int(fields, 'waiting'),
 				...(fields.prekeys === undefined ? {} : {prekeys: prekeyCount(asObject(fields.prekeys))}),
+				...(fields.rooms === undefined ? {} : {rooms: welcomeRooms(fields.rooms)}),
 			};
 		}
 		case 'directory':
@@ -139,6 +142,7 @@ export function parseRelayMessage(value: unknown): RelayMessage {
 		case 'pong':
 			return {type: fields.type, nonce: int(fields, 'nonce')};
 		default:
+			if (typeof fields.type === 'string' && roomRelayTypes.has(fields.type)) return parseRoomRelayMessage(fields);
 			return bad(`unknown relay message type (${describe(fields.type)})`);
 	}
 }

@@ -15,6 +15,8 @@ export type BacklogOptions = {
 	sessionOf: (username: string) => Session | undefined;
 	/** Sends `session` the presence changes it has not heard yet: before a message from a newcomer. */
 	catchUp: (username: string, session: Session) => void;
+	/** The session has had everything that waited for it (it may fall behind again later). */
+	caughtUp?: (session: Session) => void;
 };
 
 /** What waits on disk for a recipient, sent at the pace its connection reads. */
@@ -31,7 +33,7 @@ export class BacklogSender {
 		if (!session.open || sessionOf(username) !== session) return;
 		if (after === 0 && ledger.queued(username) === 0) {
 			// nothing waits (the counts include what is on disk): no need to ask the database
-			session.catchingUp = false;
+			this.caughtUp(session);
 			return;
 		}
 		const page = guardStorage(log, 'backlog', () => store.queued(username, after, backlogPage));
@@ -50,10 +52,15 @@ export class BacklogSender {
 			session.sink.send({type: 'message', ...envelope});
 		}
 		if (page.length < backlogPage) {
-			session.catchingUp = false;
+			this.caughtUp(session);
 			return;
 		}
 		session.sink.whenWritable(() => this.deliver(session, username, page.at(-1)!.delivery));
+	}
+
+	private caughtUp(session: Session): void {
+		session.catchingUp = false;
+		this.options.caughtUp?.(session);
 	}
 
 	/** A recipient whose connection has no room takes what comes next from the queue, at its own pace. */

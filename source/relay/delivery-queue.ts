@@ -36,6 +36,8 @@ export type DeliveryQueueOptions = {
 	catchUp: (username: string, session: Session) => void;
 	/** An envelope passed the quotas and goes out or to disk now: anything its recipient must hear first is sent here. */
 	accepted: (from: string, to: string) => void;
+	/** A session has had its backlog: what comes after it (the rooms' streams) may start. */
+	caughtUp?: (session: Session) => void;
 };
 
 /**
@@ -46,7 +48,8 @@ export type DeliveryQueueOptions = {
  * once an envelope is safe: on disk, or acknowledged by its recipient.
  */
 export class DeliveryQueue {
-	private readonly ledger: QueueLedger;
+	/** What waits, 1:1 envelopes and (their senders' bytes) room items: rooms share it (room-book.ts). */
+	readonly ledger: QueueLedger;
 	/** Accepted in this turn for recipients offline or catching up: committed at the end of the turn. */
 	private pending: NumberedEnvelope[] = [];
 	/** How many of `pending` go to each recipient: while any do, newer ones for it wait their turn. */
@@ -71,9 +74,16 @@ export class DeliveryQueue {
 		this.catchUp = options.catchUp;
 		this.accepted = options.accepted;
 		this.ledger = new QueueLedger(this.limits);
-		this.ledger.reset(this.store.queueTotals());
+		this.ledger.reset(this.store.queueTotals(), this.store.roomItemTotals());
 		this.numbers = new DeliveryNumbers(this.store, this.log);
-		this.backlog = new BacklogSender({store: this.store, log: this.log, ledger: this.ledger, sessionOf: this.sessionOf, catchUp: this.catchUp});
+		this.backlog = new BacklogSender({
+			store: this.store,
+			log: this.log,
+			ledger: this.ledger,
+			sessionOf: this.sessionOf,
+			catchUp: this.catchUp,
+			...(options.caughtUp === undefined ? {} : {caughtUp: options.caughtUp}),
+		});
 	}
 
 	/** Commits what is forwarded but unacknowledged; the relay is going down. */
@@ -275,9 +285,9 @@ export class DeliveryQueue {
 	}
 
 	recount(): void {
-		const totals = guardStorage(this.log, 'recount', () => this.store.queueTotals());
+		const totals = guardStorage(this.log, 'recount', () => ({queue: this.store.queueTotals(), rooms: this.store.roomItemTotals()}));
 		if (totals === undefined) return;
-		this.ledger.reset(totals);
+		this.ledger.reset(totals.queue, totals.rooms);
 		this.forwarded.forEach(envelope => this.ledger.add(envelope.to, envelope.from, storedBytes(envelope)));
 	}
 }

@@ -1,4 +1,4 @@
-import type {PrekeyCount, UserRecord} from '../net/messages.js';
+import type {PrekeyCount, UserRecord, WelcomeRoom} from '../net/messages.js';
 import type {StoredUser} from './relay-store.js';
 import type {SessionSink} from './session-sink.js';
 
@@ -26,15 +26,15 @@ export type DirectorySource = {
  */
 export function streamDirectory(
 	sink: SessionSink,
-	welcome: {username: string; motd: string | null; online: string[]; onlineCount: number; waiting: number; prekeys: PrekeyCount},
+	welcome: {username: string; motd: string | null; online: string[]; onlineCount: number; waiting: number; prekeys: PrekeyCount; rooms: WelcomeRoom[]},
 	directory: DirectorySource,
 	stillWanted: () => boolean,
 	done: () => void,
 ): void {
 	const first = directory.records(0, Math.min(directoryChunk, directory.total)) ?? [];
 	const more = directory.total - first.length;
-	const {username, motd, online, onlineCount, waiting, prekeys} = welcome;
-	sink.send({type: 'welcome', username, users: first, motd, ...(more > 0 ? {more} : {}), online, onlineCount, waiting, prekeys});
+	const {username, motd, online, onlineCount, waiting, prekeys, rooms} = welcome;
+	sink.send({type: 'welcome', username, users: first, motd, ...(more > 0 ? {more} : {}), online, onlineCount, waiting, prekeys, ...(rooms.length > 0 ? {rooms} : {})});
 	let start = first.length;
 	const step = () => {
 		if (!stillWanted()) return;

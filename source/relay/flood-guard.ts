@@ -23,10 +23,15 @@ export type FloodContext = {
 	/** Users online: an `everyone` message has at most one shared copy each. */
 	audience: number;
 	online: (username: string) => boolean;
+	/** Members of a room but the sender: a `room_send` goes out once to each (none when absent). */
+	roomAudience?: (room: string) => number;
 };
 
 /** A lookup takes one message token per this many names (its lookup tokens are charged apart). */
 const namesPerToken = 16;
+
+/** A room_stage takes one token per this many sealed keys, and its bytes. */
+const keysPerToken = 16;
 
 /** A copy to someone online costs at least this: a message to 100 people costs 1 + 99/16 tokens. */
 const minimumCopyCost = 1 / 16;
@@ -42,7 +47,9 @@ const refusedCopyCost = 0.1;
 /**
  * Charges what one connection sends after the handshake to a token bucket, by what it costs the
  * relay: a message one token; a send one more per bytesPerToken of body; an ack one per
- * acksPerToken delivery numbers; a lookup one per 16 names; `bye` nothing (a client can always leave). The copies of one
+ * acksPerToken delivery numbers; a lookup one per 16 names; a room_stage one per 16 keys and its bytes; a
+ * room_send as a send, and each copy to another member of the room owed after the fact like an
+ * `everyone` copy; `bye` nothing (a client can always leave). The copies of one
  * `everyone` message to users online (consecutive sends with the same id to different online
  * recipients, at most one per user online) share the first copy's verdict, so a message to the
  * room is not refused half way; each further copy is charged after the fact for the bytes it sends
@@ -81,6 +88,16 @@ export class FloodGuard {
 		if (message.type === 'bye' || message.type === 'prekeys' || message.type === 'get_bundle') return 'ok';
 		if (message.type === 'ack') return this.charge(Math.max(1, Math.ceil(message.deliveries.length / this.limits.acksPerToken)));
 		if (message.type === 'lookup') return this.charge(Math.max(1, Math.ceil(message.names.length / namesPerToken)));
+		if (message.type === 'room_stage') {
+			const bytes = message.keys.reduce((sum, key) => sum + key.body.length + key.ratchet.length, 0);
+			return this.charge(Math.ceil(message.keys.length / keysPerToken) + Math.floor(bytes / this.limits.bytesPerToken));
+		}
+		if (message.type === 'room_send') {
+			// Stored once, sent to every other member: each copy is owed after the fact, as `everyone` copies are.
+			const verdict = this.chargeSend(1 + Math.floor(message.body.length / this.limits.bytesPerToken));
+			if (verdict === 'ok') this.messages.owe((context.roomAudience?.(message.room) ?? 0) * Math.max(minimumCopyCost, message.body.length / this.limits.bytesPerToken));
+			return verdict;
+		}
 		if (message.type !== 'send') return this.charge(1);
 		const sendCost = 1 + Math.floor(message.body.length / this.limits.bytesPerToken);
 		if (message.kind !== 'everyone') return this.chargeSend(sendCost);

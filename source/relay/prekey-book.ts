@@ -22,6 +22,8 @@ export type PrekeyLimits = Pick<
 	| 'bundleOneTimeEveryMs'
 	| 'maxOneTimeClaimsPerHour'
 	| 'prekeyLowWater'
+	| 'roomBundleBurst'
+	| 'roomBundlesPerMinute'
 >;
 
 /**
@@ -50,6 +52,8 @@ export type PrekeyRelay = {
 	knows: (from: string, to: string) => boolean;
 	/** The connection of `username` while it is online. */
 	sinkOf: (username: string) => SessionSink | undefined;
+	/** Whether `a` and `b` are members of one room: their bundles cost no lookup token and draw on a bucket of their own. */
+	sharesRoom: (a: string, b: string) => boolean;
 };
 
 /** Who asks for a bundle: the account, and the address it asks from (which pays lookup tokens). */
@@ -67,6 +71,8 @@ const noPrekeys: PrekeyCount = {oneTime: 0, signed: null};
 export class PrekeyBook {
 	private readonly uploads: KeyedBuckets;
 	private readonly bundles: KeyedBuckets;
+	/** Bundles of people the requester shares a room with: a removal in a big room needs a session with every member. */
+	private readonly roomBundles: KeyedBuckets;
 	/** "requester target" -> when the requester last got one of the target's one-time prekeys; oldest first. */
 	private readonly pairs = new BoundedCache<string, number>(rememberedPairs);
 	/** Target -> its one-time prekeys handed out this hour, as a bucket. */
@@ -79,6 +85,7 @@ export class PrekeyBook {
 		const {limits, clock} = options;
 		this.uploads = new KeyedBuckets(limits.prekeyUploadsPerMinute, limits.prekeyUploadsPerMinute / 60, clock);
 		this.bundles = new KeyedBuckets(limits.bundleBurst, limits.bundleRatePerMinute / 60, clock);
+		this.roomBundles = new KeyedBuckets(limits.roomBundleBurst, limits.roomBundlesPerMinute / 60, clock);
 	}
 
 	/** What `welcome` says of the user's prekeys; none if the database cannot be read (the client uploads again). */
@@ -106,18 +113,24 @@ export class PrekeyBook {
 	/**
 	 * The answer to a `get_bundle`: a bundle, or an error whose ref is its id. Paid before anything
 	 * is read: a bundle token, and a lookup token for a name that is not the requester's contact (so
-	 * that unknown_recipient tells no more than a lookup does).
+	 * that unknown_recipient tells no more than a lookup does). For someone the requester shares a
+	 * room with, no lookup token, and a token of the room bucket while it has any (whether they share
+	 * one is a read made only while a bucket has tokens).
 	 */
 	bundle(requester: Requester, message: GetBundleMessage): RelayMessage {
 		const {limits, store, log, clock} = this.options;
 		const {id} = message;
-		if (!this.bundles.take(requester.name)) {
+		const target = foldUsername(message.username);
+		const roomToken = this.roomBundles.available(requester.name) >= 1;
+		const coMember =
+			isValidUsername(target) && (roomToken || this.bundles.available(requester.name) >= 1) && this.relay.sharesRoom(requester.name, target);
+		if (coMember && roomToken) this.roomBundles.take(requester.name);
+		else if (!this.bundles.take(requester.name)) {
 			const wait = Math.ceil(this.bundles.waitMs(requester.name) / 1000);
 			return errorMessage('bundle_throttled', `too many bundles asked for lately; try again in ${wait} s`, id);
 		}
-		const target = foldUsername(message.username);
 		if (!isValidUsername(target)) return errorMessage('unknown_recipient', 'that is not a valid username', id);
-		if (!this.relay.knows(requester.name, target)) {
+		if (!coMember && !this.relay.knows(requester.name, target)) {
 			const paid = this.options.lookups.charge(requester.name, requester.address, 1);
 			if (!paid.ok) {
 				return errorMessage('lookup_throttled', `too many names you have not met asked about lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, id);
@@ -146,6 +159,7 @@ export class PrekeyBook {
 	sweep(): void {
 		this.uploads.sweep();
 		this.bundles.sweep();
+		this.roomBundles.sweep();
 	}
 
 	private noBundle(target: string, id: string): RelayMessage {

@@ -38,11 +38,33 @@ export class QueueLedger {
 
 	constructor(private readonly quotas: QueueQuotas) {}
 
-	reset(snapshot: QueueSnapshot): void {
+	/** `rooms`: the bytes of room items waiting, per sender (stored once, counted against no recipient). */
+	reset(snapshot: QueueSnapshot, rooms: ReadonlyArray<{sender: string; bytes: number}> = []): void {
 		this.recipients = new Map();
 		this.senders = new Map();
 		this.total = 0;
 		for (const {recipient, sender, count, bytes} of snapshot) this.add(recipient, sender, bytes, count);
+		for (const {sender, bytes} of rooms) this.addRoomItem(sender, bytes);
+	}
+
+	/** Whether a room item of `bytes` fits the sender's quota and the relay's total (half of it without priority). */
+	checkRoomItem(from: string, bytes: number, priority: boolean): 'ok' | 'quota_exceeded' {
+		const {maxStoredBytesPerSender, maxStoredBytes} = this.quotas;
+		if ((this.senders.get(from) ?? 0) + bytes > maxStoredBytesPerSender) return 'quota_exceeded';
+		if (this.total + bytes > (priority ? maxStoredBytes : maxStoredBytes / 2)) return 'quota_exceeded';
+		return 'ok';
+	}
+
+	addRoomItem(from: string, bytes: number): void {
+		this.senders.set(from, (this.senders.get(from) ?? 0) + bytes);
+		this.total += bytes;
+	}
+
+	removeRoomItem(from: string, bytes: number): void {
+		const sent = (this.senders.get(from) ?? 0) - bytes;
+		if (sent <= 0) this.senders.delete(from);
+		else this.senders.set(from, sent);
+		this.total = Math.max(0, this.total - bytes);
 	}
 
 	/**

@@ -2,6 +2,7 @@ import type {AckStats} from './delivery-queue.js';
 import type {Logger} from './logger.js';
 import type {Timer} from './presence-batcher.js';
 import type {RelayLimits} from './relay-options.js';
+import type {RoomStats} from './room-context.js';
 
 /** What a RelayCore is made with. */
 export type RelayCoreOptions = {
@@ -18,7 +19,7 @@ export type RelayCoreOptions = {
 };
 
 /** What the relay has done with the work clients asked of it: for operators, and for tests that count it. */
-export type RelayStats = AckStats & {
+export type RelayStats = AckStats & RoomStats & {
 	registrations: number;
 	lapsedRegistrations: number;
 	failedLogins: number;
@@ -37,5 +38,8 @@ export function emptyRelayStats(): RelayStats {
 		failedLogins: 0,
 		refusedLogins: 0,
 		evictions: 0,
+		roomDeliveries: 0,
+		roomMessages: 0,
+		roomChanges: 0,
 	};
 }

@@ -7,6 +7,7 @@ import {LookupGuard} from './lookup-guard.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PrekeyBook} from './prekey-book.js';
 import {PresenceBatcher, realTimer} from './presence-batcher.js';
+import {RoomBook} from './room-book.js';
 import {emptyRelayStats, type RelayCoreOptions, type RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {RelayStore, StoredUser} from './relay-store.js';
@@ -33,6 +34,7 @@ export class RelayCore {
 	readonly access: AccessGuard;
 	readonly lookups: LookupGuard;
 	readonly prekeys: PrekeyBook;
+	readonly rooms: RoomBook;
 	readonly stats: RelayStats = emptyRelayStats();
 	private readonly presence: PresenceBatcher<Session>;
 	private readonly floodGuards: AccountFloodGuards;
@@ -49,6 +51,7 @@ export class RelayCore {
 			registered: username => this.registered(username),
 			knows: (from, to) => this.knows(from, to),
 			sinkOf: username => this.online.get(username)?.sink,
+			sharesRoom: (a, b) => this.rooms.shareRoom(a, b),
 		});
 		this.listeners = new Listeners(this.limits, options.clock);
 		this.directory = new UserDirectory(store, this.limits, options.clock, options.log);
@@ -63,6 +66,21 @@ export class RelayCore {
 				if (session.roster) this.presence.catchUp(username, session);
 			},
 			accepted: (from, to) => this.wrote(from, to),
+			caughtUp: session => this.rooms.start(session, session.name!),
+		});
+		const {clock, log} = options;
+		this.rooms = new RoomBook({store, limits: this.limits, clock, log, stats: this.stats, ledger: this.queue.ledger, lookups: this.lookups}, {
+			registered: username => this.registered(username),
+			sessionOf: username => this.online.get(username),
+			knows: (from, to) => this.knows(from, to),
+			priority: username => {
+				const user = this.online.get(username)?.user;
+				return user !== undefined && this.access.hasPriority(user);
+			},
+			used: username => {
+				const user = this.online.get(username)?.user;
+				if (user !== undefined) this.confirm(user);
+			},
 		});
 		this.purgeExpired();
 		this.lapseRegistrations();
@@ -78,6 +96,7 @@ export class RelayCore {
 	/** Drops presence changes not yet sent and commits what is forwarded but unacknowledged; the relay is going down. */
 	stop(): void {
 		this.presence.stop();
+		this.rooms.stop();
 		this.queue.stop();
 	}
 
@@ -122,14 +141,13 @@ export class RelayCore {
 		return this.directory.count();
 	}
 
-	/** Deletes queued envelopes older than maxQueueAgeMs; returns how many. */
+	/** Deletes queued envelopes and room items older than maxQueueAgeMs (and old invitations); returns how many. */
 	purgeExpired(): number {
 		const purged = guardStorage(this.options.log, 'purge', () => this.store.purgeOlderThan(this.options.clock() - this.limits.maxQueueAgeMs)) ?? 0;
-		if (purged > 0) {
-			this.options.log('queue_expired', {envelopes: purged});
-			this.queue.recount();
-		}
-		return purged;
+		if (purged > 0) this.options.log('queue_expired', {envelopes: purged});
+		const items = this.rooms.purge();
+		if (purged + items > 0) this.queue.recount();
+		return purged + items;
 	}
 
 	/**
@@ -194,9 +212,10 @@ export class RelayCore {
 		const onlineCount = this.online.size;
 		const waiting = this.queue.waiting(username);
 		const prekeys = this.prekeys.count(username);
+		const rooms = this.rooms.welcomeRooms(username) ?? [];
 		this.presence.joined(this.record(user), register !== undefined);
 		if (!session.roster) {
-			session.sink.send({type: 'welcome', username, users: [], motd, online: [], onlineCount, waiting, prekeys});
+			session.sink.send({type: 'welcome', username, users: [], motd, online: [], onlineCount, waiting, prekeys, ...(rooms.length > 0 ? {rooms} : {})});
 			backlog();
 			return true;
 		}
@@ -207,7 +226,7 @@ export class RelayCore {
 		this.presence.welcomed(session);
 		session.holdPresence();
 		const source = namedDirectory(listed, names => this.directory.named(names), listedUser => this.record(listedUser));
-		streamDirectory(session.sink, {username, motd, online: this.listeners.view(username), onlineCount, waiting, prekeys}, source, () => session.open, () => {
+		streamDirectory(session.sink, {username, motd, online: this.listeners.view(username), onlineCount, waiting, prekeys, rooms}, source, () => session.open, () => {
 			session.releasePresence();
 			backlog();
 		});

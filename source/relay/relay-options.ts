@@ -1,3 +1,4 @@
+import {maxRoomAdmins, maxRoomMembers} from '../crypto/room-log.js';
 import {protocolDefaults} from '../net/limits.js';
 
 /** Every bound the relay enforces, as named options with defaults (PROTOCOL.md section 6). */
@@ -106,6 +107,24 @@ export type RelayLimits = {
 	 * one to two periods of this, it is committed to disk. Either way its sender hears `accepted` only then.
 	 */
 	forwardedCommitMs: number;
+	/** Rooms one account may be a member of; past it a create is refused room_limit (design rooms.md section 5). */
+	maxRoomsPerUser: number;
+	/** Members of one room: what a room_stage may hold per connection (the log's own cap is crypto's maxRoomMembers). */
+	maxRoomMembers: number;
+	/** Admins of one room (the log's own cap is crypto's maxRoomAdmins). */
+	maxRoomAdmins: number;
+	/** Invitations waiting in one room, and for one invitee; past them invite_limit. */
+	maxInvitesPerRoom: number;
+	maxInvitesPerUser: number;
+	/** An invitation not answered and added within this long is deleted. */
+	maxInviteAgeMs: number;
+	/** Items waiting in one room's stream (some member has not read them); a sender may fill a quarter. */
+	maxRoomItems: number;
+	/** Entries of one room's log: changes past it are refused. */
+	maxRoomLog: number;
+	/** Bundles of people one shares a room with, at once and then a minute, instead of bundleBurst and bundleRatePerMinute. */
+	roomBundleBurst: number;
+	roomBundlesPerMinute: number;
 };
 
 export const defaultRelayLimits: RelayLimits = {
@@ -189,4 +208,17 @@ export const defaultRelayLimits: RelayLimits = {
 	// Long enough for a client on a slow link to ack (most envelopes then never touch the disk),
 	// short enough that a sender waits at most a fifth of a second to hear `accepted`.
 	forwardedCommitMs: 100,
+	maxRoomsPerUser: 100,
+	maxRoomMembers,
+	maxRoomAdmins,
+	maxInvitesPerRoom: 100,
+	maxInvitesPerUser: 50,
+	maxInviteAgeMs: 30 * 24 * 60 * 60 * 1000,
+	// A member away for a while finds up to this many items waiting; past it the room refuses new
+	// messages until members read (room_backlog_full), and one chatty sender fills only a quarter.
+	maxRoomItems: 10_000,
+	maxRoomLog: 100_000,
+	// A removal in a room of 1,000 needs a session with every member: one bundle each, at once.
+	roomBundleBurst: 1000,
+	roomBundlesPerMinute: 200,
 };

@@ -1,5 +1,6 @@
 import type {DeliveredEnvelope, Envelope, OneTimePrekey, PrekeyCount, SignedPrekey} from '../net/messages.js';
 import type {QueueSnapshot} from './queue-ledger.js';
+import type {RoomStore} from './room-store.js';
 
 /** What the relay keeps across restarts. RelayCore sees only this interface; sqlite-store.ts implements it. */
 export type StoredUser = {
@@ -27,7 +28,7 @@ export type ClaimedBundle = {signed: SignedPrekey; oneTime: OneTimePrekey | null
  * Every read is a point read or a bounded range of an index: nothing here grows with the number of
  * registered users but userCount's one count at open.
  */
-export interface RelayStore {
+export interface RelayStore extends RoomStore {
 	user(username: string): StoredUser | undefined;
 	/** The registered ones among `usernames` (at most a few hundred), in name order: one indexed read each. */
 	usersNamed(usernames: readonly string[]): StoredUser[];
@@ -39,7 +40,7 @@ export interface RelayStore {
 	confirmUser(username: string): void;
 	/** Names registered before `time` and never confirmed, oldest first. */
 	lapsedUsers(time: number): string[];
-	/** Deletes the user, every envelope waiting for it, its contacts both ways and its prekeys. */
+	/** Deletes the user, every envelope waiting for it, its contacts both ways, its prekeys and the room invitations to it and from it. */
 	deleteUser(username: string): void;
 	/** The first `limit` contacts of `owner`, in name order. */
 	contactNames(owner: string, limit: number): string[];

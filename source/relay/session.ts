@@ -46,6 +46,7 @@ export class Session {
 				return core.onlineCount();
 			},
 			online: to => core.isOnline(to),
+			roomAudience: room => core.rooms.audience(room),
 		};
 		sink.send({type: 'login_request'});
 	}
@@ -129,6 +130,12 @@ export class Session {
 			case 'bye':
 				this.sink.close();
 				this.end('quit');
+				return;
+			default: {
+				// The room messages (room-book.ts).
+				const refused = this.core.rooms.handle(this, this.username!, message);
+				if (refused !== undefined) this.answerLimited(refused);
+			}
 		}
 	}
 
@@ -283,7 +290,7 @@ export class Session {
 			return false;
 		}
 		const {rateBurst, ratePerSecond} = this.core.limits;
-		const ref = message.type === 'send' || message.type === 'lookup' || message.type === 'get_bundle' ? message.id : null;
+		const ref = message.type === 'send' || message.type === 'lookup' || message.type === 'get_bundle' || message.type === 'room_send' ? message.id : 'room' in message ? message.room : null;
 		this.sink.send(errorMessage('rate_limited', `slow down: at most ${rateBurst} messages at once, then ${ratePerSecond} a second`, ref));
 		if (!this.throttled) this.core.options.log('refused', {code: 'rate_limited', user: this.username ?? null, remote: this.context.remote});
 		this.throttled = true;

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import type {DeliveredEnvelope, EnvelopeKind} from '../net/messages.js';
 import {storedRowOverhead, type QueueSnapshot} from './queue-ledger.js';
 import {prekeyTables} from './sqlite-prekeys.js';
+import {roomTables} from './sqlite-rooms.js';
 import type {NumberedEnvelope, RelayStore, StoredUser} from './relay-store.js';
 
 export const databaseFileName = 'relay.sqlite';
@@ -118,6 +119,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	const queueColumns = db.prepare('select name from pragma_table_info(?)').pluck().all('queue') as string[];
 	if (!queueColumns.includes('ratchet')) db.exec('alter table queue add column ratchet text');
 	const prekeys = prekeyTables(db);
+	const {deleteUserInvites, ...rooms} = roomTables(db);
 
 	const insertUser = db.prepare(
 		'insert into users (username, identity, x25519, binding, registered_at, confirmed) values (@username, @identity, @x25519, @binding, @registeredAt, @confirmed)',
@@ -138,6 +140,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		deleteContactsOf.run(username);
 		deleteContactsTo.run(username);
 		prekeys.deleteFor(username);
+		deleteUserInvites(username);
 		return deleteUserRow.run(username).changes;
 	});
 	const selectContactNames = db
@@ -205,6 +208,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	});
 
 	return {
+		...rooms,
 		user(username) {
 			const row = selectUser.get(username) as UserRow | undefined;
 			return row === undefined ? undefined : storedUser(row);

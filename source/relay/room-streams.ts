@@ -1,0 +1,180 @@
+import type {RoomKeyEnvelope} from '../net/messages.js';
+import type {Logger} from './logger.js';
+import type {LoadedRoom} from './loaded-room.js';
+import type {RoomCache} from './room-cache.js';
+import {withKey} from './room-json.js';
+import type {RoomItemKind, RoomStore} from './room-store.js';
+import type {Session} from './session.js';
+import {guardStorage} from './storage-guard.js';
+
+/** Items read per step while a member catches up with a room; each is sent only while the connection has room. */
+const roomPage = 64;
+
+/**
+ * A session's place in one room's stream: `sent` the last item it was given or passed over (its
+ * own messages are not sent back to it), `delivered` the last one actually sent; `live` while it
+ * is caught up, so new items go to it as they are committed (otherwise it reads them from disk).
+ */
+export type Cursor = {live: boolean; sent: number; delivered: number};
+
+/** What one connection holds of rooms: its cursors, the rooms it is catching up with, and keys staged for its next change. */
+export class SessionRooms {
+	/** Set once the session has had its 1:1 backlog: until then it reads nothing of rooms. */
+	started = false;
+	readonly cursors = new Map<string, Cursor>();
+	/** Rooms whose items it reads from disk, in turn. */
+	readonly behind: string[] = [];
+	pumping = false;
+	staged: {room: string; keys: RoomKeyEnvelope[]} | undefined;
+}
+
+/** An item just committed, to send to the readers who are caught up; `keys` holds each member's key of a change (JSON). */
+export type CommittedItem = {room: string; seq: number; kind: RoomItemKind; sender: string; json: string; keys?: ReadonlyMap<string, string>};
+
+export type RoomStreamsOptions = {
+	store: Pick<RoomStore, 'memberRooms' | 'roomItems'>;
+	cache: RoomCache;
+	log: Logger;
+	stats: {roomDeliveries: number};
+	/** The session logged in as `username`, if any. */
+	sessionOf: (username: string) => Session | undefined;
+};
+
+/**
+ * Rooms' streams to their readers: one copy of each item, its JSON made once, sent to every reader
+ * online and caught up as it is committed; a reader that logs in, or whose connection has no room,
+ * reads what it missed from disk a page at a time at the pace its connection reads (like
+ * backlog-sender.ts), then is caught up again.
+ */
+export class RoomStreams {
+	private readonly sessions = new WeakMap<Session, SessionRooms>();
+
+	constructor(private readonly options: RoomStreamsOptions) {}
+
+	of(session: Session): SessionRooms {
+		let rooms = this.sessions.get(session);
+		if (rooms === undefined) {
+			rooms = new SessionRooms();
+			this.sessions.set(session, rooms);
+		}
+		return rooms;
+	}
+
+	/** The session had its 1:1 backlog: it now reads every room of its user from where it left off. Once per session. */
+	start(session: Session, username: string): void {
+		const rooms = this.of(session);
+		if (rooms.started) return;
+		const joined = guardStorage(this.options.log, 'rooms', () => this.options.store.memberRooms(username));
+		if (joined === undefined) {
+			session.sink.close();
+			return;
+		}
+		rooms.started = true;
+		for (const {room, position} of joined) {
+			rooms.cursors.set(room, {live: false, sent: position, delivered: position});
+			rooms.behind.push(room);
+		}
+		this.pump(session, username);
+	}
+
+	/** Sends a committed item to each of the room's readers who is online and caught up. */
+	deliver(room: LoadedRoom, item: CommittedItem): void {
+		for (const [name, reader] of room.readers) {
+			if (reader.until !== undefined && item.seq > reader.until) continue;
+			const session = this.options.sessionOf(name);
+			if (session === undefined || !session.open) continue;
+			const rooms = this.sessions.get(session);
+			if (rooms === undefined || !rooms.started) continue;
+			const cursor = rooms.cursors.get(item.room);
+			if (cursor === undefined) {
+				// A room it just joined: its stream starts at its position, on disk already.
+				rooms.cursors.set(item.room, {live: false, sent: reader.position, delivered: reader.position});
+				this.fallBehind(session, name, item.room);
+				continue;
+			}
+			if (!cursor.live || item.seq <= cursor.sent) continue;
+			if (item.kind === 'message' && item.sender === name) {
+				cursor.sent = item.seq;
+				continue;
+			}
+			if (!session.sink.hasRoom()) {
+				cursor.live = false;
+				this.fallBehind(session, name, item.room);
+				continue;
+			}
+			session.sink.sendJson(withKey(item.json, item.keys?.get(name)));
+			cursor.sent = item.seq;
+			cursor.delivered = item.seq;
+			this.options.stats.roomDeliveries += 1;
+		}
+	}
+
+	/** The session reads `room` from disk from its cursor on, once its connection has room. */
+	private fallBehind(session: Session, username: string, room: string): void {
+		const rooms = this.of(session);
+		if (!rooms.behind.includes(room)) rooms.behind.push(room);
+		if (rooms.pumping) return;
+		rooms.pumping = true;
+		session.sink.whenWritable(() => {
+			rooms.pumping = false;
+			this.pump(session, username);
+		});
+	}
+
+	/** Sends what the session missed, room after room, a page at a time, only while its connection has room. */
+	private pump(session: Session, username: string): void {
+		const {store, cache, log, stats, sessionOf} = this.options;
+		const rooms = this.of(session);
+		if (rooms.pumping) return;
+		rooms.pumping = true;
+		const step = (): void => {
+			while (rooms.behind.length > 0) {
+				if (!session.open || sessionOf(username) !== session) return;
+				const name = rooms.behind[0]!;
+				const room = cache.get(name);
+				const reader = room?.readers.get(username);
+				const cursor = rooms.cursors.get(name);
+				if (room === undefined) {
+					// Nothing lost: it reads the rest at its next login.
+					session.sink.close();
+					return;
+				}
+				if (reader === undefined || cursor === undefined) {
+					rooms.cursors.delete(name);
+					rooms.behind.shift();
+					continue;
+				}
+				if (cursor.sent < reader.position) cursor.sent = cursor.delivered = reader.position;
+				const end = reader.until ?? Number.POSITIVE_INFINITY;
+				const page = guardStorage(log, 'room_backlog', () => store.roomItems(name, username, cursor.sent, roomPage));
+				if (page === undefined) {
+					session.sink.close();
+					return;
+				}
+				let done = page.length < roomPage;
+				for (const item of page) {
+					if (item.seq > end) {
+						done = true;
+						break;
+					}
+					if (!session.sink.hasRoom()) {
+						session.sink.whenWritable(step);
+						return;
+					}
+					if (item.kind !== 'message' || item.sender !== username) {
+						session.sink.sendJson(withKey(item.json, item.key));
+						cursor.delivered = item.seq;
+						stats.roomDeliveries += 1;
+					}
+					cursor.sent = item.seq;
+				}
+				if (done || cursor.sent >= end) {
+					cursor.live = true;
+					rooms.behind.shift();
+				}
+			}
+			rooms.pumping = false;
+		};
+		step();
+	}
+}
