@@ -1,5 +1,4 @@
 import type {ChatConnection, ClientEvents} from '../client/client-events.js';
-import type {RoomEvents} from '../hooks/rooms/room-api.js';
 
 /** What a script hears of the client: {"type":"event","event":NAME, ...its fields}. */
 export type EventLine = {type: 'event'; event: string} & Record<string, unknown>;
@@ -35,12 +34,7 @@ const forwarded: Forwarded = {
 	'local-error': fields,
 	reconnecting: fields,
 	closed: fields,
-};
-
-type ForwardedRooms = {[E in keyof RoomEvents]?: (...args: RoomEvents[E]) => Record<string, unknown>};
-
-/** Every room event: `room` is the bare name; 'room-accepted' is always about a message of this account. */
-const forwardedRooms: ForwardedRooms = {
+	// Every room event: `room` is the bare name; 'room-accepted' is always about a message of this account.
 	'room-message': fields,
 	'room-change': fields,
 	'room-accepted': fields,
@@ -54,7 +48,7 @@ const forwardedRooms: ForwardedRooms = {
 
 /** Writes an event line for each forwarded event of `connection`; returns the unsubscribe. */
 export function forwardEvents(connection: ChatConnection, write: (line: EventLine) => void): () => void {
-	const listeners = [...Object.entries(forwarded), ...Object.entries(forwardedRooms)].map(([event, toFields]) => {
+	const listeners = Object.entries(forwarded).map(([event, toFields]) => {
 		const listener = (...args: unknown[]) => {
 			if (event === 'online' && (args[0] as {asked: boolean}).asked) return;
 			write({type: 'event', event, ...(toFields as (...args: unknown[]) => Record<string, unknown>)(...args)});

@@ -2,7 +2,6 @@ import {PassThrough} from 'node:stream';
 import {describe, expect, test} from 'vitest';
 import {parseCommand} from '../../source/json-mode/commands.js';
 import {JsonSession} from '../../source/json-mode/json-session.js';
-import type {RoomEvents} from '../../source/hooks/rooms/room-api.js';
 import {FakeRooms} from '../ui/fake-rooms.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {FakeChat} from './fake-chat.js';
@@ -55,7 +54,6 @@ describe('room commands in --json', () => {
 				if (found === undefined) throw new Error(`no such line in:\n${out}`);
 				return found;
 			});
-		const emitRoom = <E extends keyof RoomEvents>(event: E, ...args: RoomEvents[E]) => (chat as unknown as {emit(event: string, ...args: unknown[]): boolean}).emit(event, ...args);
 		await waitFor(() => expect(chat.calls).toContainEqual(['login', 'alice']));
 		chat.welcome();
 
@@ -71,11 +69,11 @@ describe('room commands in --json', () => {
 		expect(await line(each => each.ref === 4)).toEqual({type: 'rooms', ref: 4, rooms: [], invites: [{room: 'qa', from: 'bob', time: 5}]});
 		expect(chat.rooms.calls).toEqual(['create dev builds', 'send dev hi room', 'kick dev bob']);
 
-		emitRoom('room-change', {room: 'dev', index: 0, seq: 1, author: 'alice', action: 'create', topic: 'builds', time: 7});
-		emitRoom('room-accepted', {room: 'dev', id: 'r1', seq: 2, time: 8});
-		emitRoom('room-message', {room: 'dev', seq: 3, id: 'x', from: 'bob', text: '\u001B[2Jhi', time: 9, sent: 9});
-		emitRoom('room-delivered', {room: 'dev', id: 'r1', delivered: 1, of: 1});
-		emitRoom('room-invite', {room: 'qa', from: 'bob', time: 10});
+		chat.emit('room-change', {room: 'dev', index: 0, seq: 1, author: 'alice', action: 'create', topic: 'builds', time: 7});
+		chat.emit('room-accepted', {room: 'dev', id: 'r1', seq: 2, time: 8});
+		chat.emit('room-message', {room: 'dev', seq: 3, id: 'x', from: 'bob', text: '\u001B[2Jhi', time: 9, sent: 9});
+		chat.emit('room-delivered', {room: 'dev', id: 'r1', delivered: 1, of: 1});
+		chat.emit('room-invite', {room: 'qa', from: 'bob', time: 10});
 		await line(each => each.event === 'room-invite');
 		const events = lines().filter(each => typeof each.event === 'string' && each.event.startsWith('room-'));
 		expect(events).toEqual([

@@ -159,7 +159,7 @@ describe('rooms in the chat state', () => {
 		let state = run([{type: 'rooms', rooms: [view('dev')], time: 2}], loggedIn());
 		state = run(
 			[
-				{type: 'room-error', error: {room: 'dev', code: 'room_stalled', message: 'a key for change 4 did not open'}, time: 3},
+				{type: 'room-error', error: {room: 'dev', code: 'room_stalled', message: '#dev is stalled: a key for change 4 did not open'}, time: 3},
 				{type: 'rooms', rooms: [view('dev', {status: 'stalled', note: 'a key for change 4 did not open'})], time: 3},
 			],
 			state,
@@ -168,7 +168,7 @@ describe('rooms in the chat state', () => {
 		expect(sidebarEntries(state).find(entry => entry.key === '#dev')?.keyChanged).toBe(true);
 		state = run([{type: 'rooms', rooms: [view('dev', {status: 'stalled'})], time: 4}, {type: 'rooms', rooms: [view('dev')], time: 5}], state);
 		expect(texts(state, '#dev')).toEqual([
-			'warning #dev is stalled: a key for change 4 did not open. Nothing more of it can be read until an admin renews its keys.',
+			"warning #dev is stalled: a key for change 4 did not open. It is read again from the next change that renews the room's keys.",
 			'info #dev can be read again.',
 		]);
 	});

@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import type {RoomEvents, RoomView} from '../../source/hooks/rooms/room-api.js';
+import type {RoomView} from '../../source/hooks/rooms/room-api.js';
 import {keys, press, submit} from '../helpers/keys.js';
 import type {AppView} from '../helpers/render-app.js';
 import {waitFor} from '../helpers/wait-for.js';
@@ -54,10 +54,7 @@ function statusRow(app: AppView): string {
 
 const now = () => Date.now();
 
-/** The client's room events, as RoomSession emits them. */
-function emitRoom<E extends keyof RoomEvents>(connection: FakeConnection, event: E, ...args: RoomEvents[E]): void {
-	(connection as unknown as {emit(event: string, ...args: unknown[]): boolean}).emit(event, ...args);
-}
+
 
 describe('rooms on screen', () => {
 	test('rooms have a section of their own; Up/Down reach them; the status line shows members and topic', async () => {
@@ -79,16 +76,16 @@ describe('rooms on screen', () => {
 		await waitFor(() => expect(log(app)).toContain('<me1> hello room …'));
 		expect(connection.rooms.calls).toEqual(['send dev hello room']);
 		expect(connection.sends).toEqual([]);
-		emitRoom(connection, 'room-accepted', {room: 'dev', id: 'r1', seq: 4, time: now()});
+		connection.emit('room-accepted', {room: 'dev', id: 'r1', seq: 4, time: now()});
 		await waitFor(() => expect(log(app)).toContain('<me1> hello room · stored'));
-		emitRoom(connection, 'room-delivered', {room: 'dev', id: 'r1', delivered: 1, of: 1});
+		connection.emit('room-delivered', {room: 'dev', id: 'r1', delivered: 1, of: 1});
 		await waitFor(() => expect(log(app)).toContain('<me1> hello room ✓ 1/1'));
 
-		emitRoom(connection, 'room-message', {room: 'dev', seq: 5, id: 'a1', from: 'amy', text: 'hi back', time: now(), sent: now()});
+		connection.emit('room-message', {room: 'dev', seq: 5, id: 'a1', from: 'amy', text: 'hi back', time: now(), sent: now()});
 		await waitFor(() => expect(log(app)).toContain('<amy> hi back'));
 		await press(app, keys.down);
 		await waitFor(() => expect(app.lastFrame()).toContain('to amy>'));
-		emitRoom(connection, 'room-message', {room: 'dev', seq: 6, id: 'a2', from: 'amy', text: 'psst', time: now(), sent: now()});
+		connection.emit('room-message', {room: 'dev', seq: 6, id: 'a2', from: 'amy', text: 'psst', time: now(), sent: now()});
 		await waitFor(() => expect(sidebar(app)).toContain('  #dev (1)'));
 	});
 
@@ -100,8 +97,8 @@ describe('rooms on screen', () => {
 		expect(connection.rooms.calls).toEqual(['create ops build and deploy']);
 		expect(log(app)).toContain('-!- Creating #ops…');
 		connection.rooms.views = [view('ops', {topic: 'build and deploy', members: [{username: 'me1', admin: true}]})];
-		emitRoom(connection, 'rooms', connection.rooms.views);
-		emitRoom(connection, 'room-change', {room: 'ops', index: 0, seq: 1, author: 'me1', action: 'create', topic: 'build and deploy', time: now()});
+		connection.emit('rooms', connection.rooms.views);
+		connection.emit('room-change', {room: 'ops', index: 0, seq: 1, author: 'me1', action: 'create', topic: 'build and deploy', time: now()});
 		await waitFor(() => expect(log(app)).toContain('--> me1 created #ops (topic: build and deploy)'));
 		expect(app.lastFrame()).toContain('to #ops>');
 		expect(statusRow(app)).toContain('#ops: 1 member · build and deploy');
@@ -109,10 +106,10 @@ describe('rooms on screen', () => {
 
 		await submit(app, '/invite bob');
 		await waitFor(() => expect(connection.rooms.calls).toContain('invite ops bob'));
-		emitRoom(connection, 'room-change', {room: 'ops', index: 1, seq: 2, author: 'me1', action: 'add', member: 'bob', time: now()});
-		emitRoom(connection, 'room-change', {room: 'ops', index: 2, seq: 3, author: 'me1', action: 'admin', member: 'bob', time: now()});
-		emitRoom(connection, 'room-change', {room: 'ops', index: 3, seq: 4, author: 'bob', action: 'leave', time: now()});
-		emitRoom(connection, 'room-change', {room: 'ops', index: 4, seq: 5, author: 'me1', action: 'rekey', time: now()});
+		connection.emit('room-change', {room: 'ops', index: 1, seq: 2, author: 'me1', action: 'add', member: 'bob', time: now()});
+		connection.emit('room-change', {room: 'ops', index: 2, seq: 3, author: 'me1', action: 'admin', member: 'bob', time: now()});
+		connection.emit('room-change', {room: 'ops', index: 3, seq: 4, author: 'bob', action: 'leave', time: now()});
+		connection.emit('room-change', {room: 'ops', index: 4, seq: 5, author: 'me1', action: 'rekey', time: now()});
 		await waitFor(() => expect(log(app)).toContain("-!- me1 renewed the room's keys"));
 		expect(log(app)).toContain('--> me1 added bob');
 		expect(log(app)).toContain('-!- me1 made bob an admin');
@@ -132,7 +129,7 @@ describe('rooms on screen', () => {
 		await waitFor(() => expect(log(app)).toContain('/invite [#ROOM] NAME: "b@d" is not a username'));
 		// A command refused by the parser stays in the input to be corrected: clear it.
 		for (let index = 0; index < '/invite #dev b@d'.length; index++) await press(app, '\u007F');
-		emitRoom(connection, 'room-error', {room: 'dev', code: 'not_room_admin', message: 'only an admin can do that'});
+		connection.emit('room-error', {room: 'dev', code: 'not_room_admin', message: 'only an admin can do that'});
 		await waitFor(() => expect(log(app)).toContain('=!= #dev: only an admin can do that (not_room_admin)'));
 		connection.rooms.refuse.set('send', 'you are not a member of #dev');
 		await submit(app, 'anyone?');
@@ -154,26 +151,26 @@ describe('rooms on screen', () => {
 
 	test('an invitation: a line saying what to type, marked in the sidebar; /accept asks the client and opens the room', async () => {
 		const {connection, app} = await start();
-		emitRoom(connection, 'room-invite', {room: 'qa', from: 'bob', time: now()});
+		connection.emit('room-invite', {room: 'qa', from: 'bob', time: now()});
 		await waitFor(() => expect(sidebar(app)).toContain('  #qa invited (1)'));
 		expect(app.stdout.bells).toBe(1);
 		await submit(app, '/accept #qa');
 		await waitFor(() => expect(app.lastFrame()).toContain('#qa (invited: /accept or /decline)>'));
 		expect(connection.rooms.calls).toEqual(['accept qa']);
 		expect(log(app)).toContain('-!- bob invites you to #qa — /accept #qa or /decline #qa');
-		emitRoom(connection, 'rooms', [view('qa')]);
+		connection.emit('rooms', [view('qa')]);
 		await waitFor(() => expect(app.lastFrame()).toContain('to #qa>'));
 		expect(sidebar(app)).toContain('› #qa');
 	});
 
 	test('/decline drops the mark; a refused room message is a warning line', async () => {
 		const {connection, app} = await start();
-		emitRoom(connection, 'room-invite', {room: 'qa', from: 'bob', time: now()});
+		connection.emit('room-invite', {room: 'qa', from: 'bob', time: now()});
 		await waitFor(() => expect(sidebar(app)).toContain('  #qa invited (1)'));
 		await submit(app, '/decline #qa');
 		await waitFor(() => expect(sidebar(app)).not.toContain('  #qa invited (1)'));
 		expect(connection.rooms.calls).toEqual(['decline qa']);
-		emitRoom(connection, 'room-rejected', {room: 'qa', from: 'bob', code: 'forged', reason: 'the signature is not bob\u2019s'});
+		connection.emit('room-rejected', {room: 'qa', from: 'bob', code: 'forged', reason: 'the signature is not bob\u2019s'});
 		await press(app, keys.up);
 		await waitFor(() => expect(log(app)).toContain('=!= A message from bob in #qa was refused: the signature is not bob\u2019s'));
 	});

@@ -39,8 +39,7 @@ export function entryLine(entry: HistoryEntry, me: string | undefined, now: numb
 		const delivery = entry.delivery ?? {state: 'sending'};
 		line.delivery = delivery.state === 'sending' ? {state: 'queued'} : delivery;
 		if (entry.receipts !== undefined) line.receipts = entry.receipts;
-		const {roomDelivery} = entry as HistoryEntry & {roomDelivery?: MessageLine['roomDelivery']};
-		if (roomDelivery !== undefined) line.roomDelivery = roomDelivery;
+		if (entry.roomDelivery !== undefined) line.roomDelivery = entry.roomDelivery;
 	}
 
 	return line;

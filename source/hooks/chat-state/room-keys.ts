@@ -1,12 +1,9 @@
+import {isValidRoomName} from '../../crypto/room-log.js';
 import {isValidUsername} from '../../net/usernames.js';
 import {everyone, type ConversationKey} from './types.js';
 
 /** A room's name: 1 to 32 of a-z, 0-9, _ and -; `everyone` is reserved (design rooms.md section 2). */
-const roomNamePattern = /^[a-z0-9_-]{1,32}$/;
-
-export function isRoomName(name: string): boolean {
-	return roomNamePattern.test(name) && name !== 'everyone';
-}
+export const isRoomName: (name: string) => boolean = isValidRoomName;
 
 /** The conversation key of room `name`: `#name` (never a username, never `#everyone`). */
 export function roomKey(name: string): ConversationKey {

@@ -124,10 +124,13 @@ export function roomError(state: ChatState, error: RoomEvents['room-error'][0], 
 	if (handledCodes.has(code)) return state;
 	const key = isRoomName(room) ? roomKey(room) : undefined;
 	if (key === undefined) return {...addStatus(state, 'error', `relay error (${code}): ${message}`, time), notice: {tone: 'error', text: message}};
+	// This device's own words: a room it cannot follow, a member whose key differs from the one pinned.
 	if (code === 'room_stalled') {
-		const text = `${key} is stalled: ${message}. Nothing more of it can be read until an admin renews its keys.`;
+		const text = `${message}. It is read again from the next change that renews the room's keys.`;
 		return {...addSystemLine(state, key, 'warning', text, time), notice: {tone: 'error', text: `${key} is stalled`, about: key}};
 	}
+
+	if (code === 'key_changed') return {...addSystemLine(state, key, 'warning', message, time), notice: {tone: 'error', text: message, about: key}};
 
 	let next = state;
 	if (id !== undefined) next = updateRoomLine(next, key, id, line => (line.delivery?.state === 'failed' ? line : {...line, delivery: {state: 'failed', code, message}}));

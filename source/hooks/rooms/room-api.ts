@@ -1,58 +1,17 @@
-import type {ChatConnection} from '../../client/client-events.js';
+import type {ChatConnection, ClientEvents} from '../../client/client-events.js';
+import type {RoomSession} from '../../client/rooms/room-session.js';
+
+export type {RoomEvents} from '../../client/client-events.js';
+export type {ChangeLine, RoomStatus, RoomView} from '../../client/rooms/room-types.js';
 
 /**
- * The face of the client's rooms (RoomSession, design rooms.md) that the UI and --json use, and
- * the room events it emits. Room names here are bare (`dev`); the conversation key is `#dev`.
+ * The face of the client's rooms (RoomSession, source/client/rooms/room-session.ts) that the UI
+ * and --json use. Room names here are bare (`dev`); the conversation key is `#dev`.
  */
-export type RoomStatus = 'member' | 'invited' | 'left' | 'removed' | 'stalled';
-
-export type RoomAction = 'create' | 'add' | 'remove' | 'leave' | 'admin' | 'topic' | 'rekey';
-
-export type RoomView = {
-	room: string;
-	topic: string;
-	members: Array<{username: string; admin: boolean}>;
-	admins: string[];
-	creator: string;
-	index: number;
-	status: RoomStatus;
-	note?: string;
-	needsRekey: boolean;
-	epochAge?: number;
-};
-
-/** A change of a room's log, as shown: who did what, and when. */
-export type ChangeLine = {room: string; index: number; author: string; action: RoomAction; member?: string; topic?: string; time: number};
-
-export type RoomEvents = {
-	'room-message': [message: {room: string; seq: number; id: string; from: string; text: string; time: number; sent: number}];
-	'room-change': [change: ChangeLine & {seq: number}];
-	'room-accepted': [accepted: {room: string; id: string; seq: number; time: number}];
-	'room-delivered': [delivered: {room: string; id: string; delivered: number; of: number}];
-	'room-invite': [invite: {room: string; from: string; time: number}];
-	'room-declined': [declined: {room: string; username: string}];
-	'room-error': [error: {room: string; code: string; message: string; id?: string}];
-	'room-rejected': [rejection: {room: string; from: string; code: string; reason: string}];
-	rooms: [rooms: RoomView[]];
-};
-
 export type RoomInvite = {room: string; from: string; time: number};
 
 /** RoomSession's public API: local checks throw an Error whose message a person can act on. */
-export interface Rooms {
-	create(name: string, topic?: string): void;
-	invite(room: string, username: string): void;
-	accept(room: string): void;
-	decline(room: string): void;
-	kick(room: string, username: string): void;
-	leave(room: string): void;
-	makeAdmin(room: string, username: string): void;
-	setTopic(room: string, topic: string): void;
-	rekey(room: string): void;
-	send(room: string, text: string): string;
-	list(): RoomView[];
-	invites(): RoomInvite[];
-}
+export type Rooms = Pick<RoomSession, 'create' | 'invite' | 'accept' | 'decline' | 'kick' | 'leave' | 'makeAdmin' | 'setTopic' | 'rekey' | 'send' | 'list' | 'invites'>;
 
 /** A connection with rooms: ChatClient's `rooms` getter throws 'not connected' before the first login. */
 export type RoomConnection = ChatConnection & {readonly rooms: Rooms};
@@ -64,13 +23,12 @@ export function roomsOf(connection: ChatConnection): Rooms {
 	return rooms;
 }
 
+type RoomEventName = 'rooms' | 'room-message' | 'room-change' | 'room-accepted' | 'room-delivered' | 'room-invite' | 'room-declined' | 'room-error' | 'room-rejected';
+
 /** Listens to a room event of `connection`; returns the unsubscribe. */
-export function onRoomEvent<E extends keyof RoomEvents>(connection: ChatConnection, event: E, listener: (...args: RoomEvents[E]) => void): () => void {
-	type Listener = (...args: unknown[]) => void;
-	const emitter = connection as unknown as {on(event: string, listener: Listener): unknown; off(event: string, listener: Listener): unknown};
-	const untyped = listener as unknown as Listener;
-	emitter.on(event, untyped);
+export function onRoomEvent<E extends RoomEventName>(connection: ChatConnection, event: E, listener: (...args: ClientEvents[E]) => void): () => void {
+	connection.on(event, listener);
 	return () => {
-		emitter.off(event, untyped);
+		connection.off(event, listener);
 	};
 }
