@@ -9,7 +9,7 @@ import {lookupActions, type LookupActions} from './lookup-actions.js';
 import {errorText} from './error-text.js';
 import {isRoomKey} from './chat-state/room-keys.js';
 import {roomActions, type RoomActions} from './room-actions.js';
-import {listenToRooms} from './rooms/room-events.js';
+import {listenToRooms, listRooms} from './rooms/room-events.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
 export const maxTextBytes = 8192;
@@ -265,6 +265,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				autoLogin.current = undefined;
 				if (!getState().keptLoaded) dispatch({type: 'kept', kept: keptAtLogin(connection, welcome.username)});
 				dispatch({type: 'welcome', welcome, time: now()});
+				listRooms(connection, dispatch, now);
 			}),
 			listen(connection, 'found', found => {
 				dispatch({type: 'found', found, time: now()});
