@@ -4,6 +4,7 @@ import {conversationList, roomsHeader, sidebarEntries} from '../../source/hooks/
 import {roomSummary} from '../../source/hooks/chat-state/rooms.js';
 import type {ChatAction, ChatLine, ChatState, MessageLine} from '../../source/hooks/chat-state/types.js';
 import {deliveryMark} from '../../source/components/message-log/line-rows.js';
+import {entryLine} from '../../source/components/message-log/kept-source.js';
 import type {RoomView} from '../../source/hooks/rooms/room-api.js';
 
 const run = (actions: ChatAction[], state: ChatState): ChatState => actions.reduce(chatReducer, state);
@@ -195,5 +196,15 @@ describe('rooms in the chat state', () => {
 		expect([...state.conversations.keys()].filter(key => key.startsWith('#'))).toEqual([]);
 		const lines: ChatLine[] = [...state.conversations.values()].flat();
 		expect(lines.some(line => line.text === 'hi')).toBe(false);
+	});
+
+	test('kept room messages: addressed to the room, mine with their counts as last known; kept rooms are listed after a restart', () => {
+		const mine = entryLine({seq: 4, conversation: '#dev', direction: 'out', id: 'r1', author: 'me1', text: 'hi', sent: 1, time: 1, delivery: {state: 'stored', time: 2}, roomDelivery: {delivered: 2, of: 3}}, 'me1', 5);
+		expect(mine).toMatchObject({to: '#dev', roomDelivery: {delivered: 2, of: 3}});
+		expect(deliveryMark(mine.delivery!, mine.receipts, mine.roomDelivery)[0]).toBe(' ✓ 2/3');
+		expect(entryLine({seq: 5, conversation: '#dev', direction: 'in', id: 'b1', author: 'bob', text: 'yo', sent: 1, time: 1}, 'me1', 5).to).toBe('#dev');
+		const state = chatReducer(createChatState({status: 'online'}), {type: 'kept', kept: [['#dev', 5], ['#b@d', 6], ['bob', 3]]});
+		expect([...state.kept.keys()]).toEqual(['#dev', 'bob']);
+		expect(conversationList(state)).toEqual(['*status', '#everyone', '#dev', 'bob']);
 	});
 });
