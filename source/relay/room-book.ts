@@ -77,18 +77,15 @@ export class RoomBook {
 	/** After the 1:1 backlog of a login: its invitations and join requests, then its rooms' streams. Once per session. */
 	start(session: Session, username: string): void {
 		const rooms = this.context.streams.of(session);
-		if (rooms.started || rooms.pumping) return;
-		rooms.pumping = true;
-		this.invites.atLogin(session, username, () => {
-			rooms.pumping = false;
-			this.context.streams.start(session, username);
-		});
+		if (rooms.started || rooms.starting) return;
+		rooms.starting = true;
+		this.invites.atLogin(session, username, () => this.context.streams.start(session, username));
 	}
 
-	/** A welcome's `rooms`: the user's rooms and the last item of each; undefined if the database failed. */
-	welcomeRooms(username: string): WelcomeRoom[] | undefined {
-		const rooms = guardStorage(this.context.log, 'rooms', () => this.context.store.memberRooms(username));
-		return rooms?.filter(room => room.until === null).map(room => ({room: room.room, seq: room.lastSeq}));
+	/** A welcome's `rooms`: the user's rooms and the last item of each; none if it has none or the database failed. */
+	welcomeRooms(username: string): {rooms?: WelcomeRoom[]} {
+		const rooms = guardStorage(this.context.log, 'rooms', () => this.context.store.memberRooms(username))?.filter(room => room.until === null);
+		return rooms === undefined || rooms.length === 0 ? {} : {rooms: rooms.map(room => ({room: room.room, seq: room.lastSeq}))};
 	}
 
 	/** Members of `room` but the sender: what a room_send fans out to (the rate limit charges it). */
