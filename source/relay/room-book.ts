@@ -14,7 +14,14 @@ import type {Session} from './session.js';
 import {guardStorage} from './storage-guard.js';
 
 /** Rooms kept in memory at most (room-cache.ts): a room costs at most about maxRoomMembers records. */
-const cachedRooms = 512;
+const cachedRooms = 256;
+
+/**
+ * Bytes of sealed keys a connection may hold staged, on average per key: a room_key envelope is
+ * about 500 (its payload is some 200 bytes), so a change for a full room fits, and a connection
+ * cannot make the relay hold maxRoomMembers bodies of maxBodyBytes each.
+ */
+const stagedBytesPerKey = 1024;
 
 export type RoomBookOptions = {
 	store: RelayStore;
@@ -119,17 +126,19 @@ export class RoomBook {
 	private stage(session: Session, room: string, keys: ReadonlyArray<{to: string; id: string; ratchet: string; body: string}>): ErrorMessage | undefined {
 		const {maxRoomMembers, maxBodyBytes} = this.context.limits;
 		const rooms = this.context.streams.of(session);
-		if (rooms.staged?.room !== room) rooms.staged = {room, keys: []};
+		if (rooms.staged?.room !== room) rooms.staged = {room, keys: [], bytes: 0};
 		const staged = rooms.staged;
-		if (staged.keys.length + keys.length > maxRoomMembers) {
-			rooms.staged = undefined;
-			return refusal('room_keys', `at most ${maxRoomMembers} room keys are staged for a change`, room);
-		}
+		const bytes = keys.reduce((sum, key) => sum + key.body.length + key.ratchet.length + key.id.length, 0);
 		if (keys.some(key => key.body.length > maxBodyBytes)) {
 			rooms.staged = undefined;
 			return refusal('message_too_large', `a room key's body is at most ${maxBodyBytes} bytes`, room);
 		}
+		if (staged.keys.length + keys.length > maxRoomMembers || staged.bytes + bytes > maxRoomMembers * stagedBytesPerKey) {
+			rooms.staged = undefined;
+			return refusal('room_keys', `at most ${maxRoomMembers} room keys (${maxRoomMembers * stagedBytesPerKey} bytes) are staged for a change`, room);
+		}
 		staged.keys.push(...keys);
+		staged.bytes += bytes;
 		return undefined;
 	}
 

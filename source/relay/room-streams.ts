@@ -27,7 +27,7 @@ export class SessionRooms {
 	/** Rooms whose items it reads from disk, in turn. */
 	readonly behind: string[] = [];
 	pumping = false;
-	staged: {room: string; keys: RoomKeyEnvelope[]} | undefined;
+	staged: {room: string; keys: RoomKeyEnvelope[]; bytes: number} | undefined;
 }
 
 /** An item just committed, to send to the readers who are caught up; `keys` holds each member's key of a change (JSON). */
