@@ -7,6 +7,14 @@ import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js'
 import {signInvite} from '../../source/crypto/room-log.js';
 import {inject, join, roomOf, roomWith, tap, textsIn, until} from '../helpers/room-clients.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import type {ChatClient} from '../../source/client/chat-client.js';
+import type {RelayAddress} from '../helpers/chat.js';
+
+async function restarted(relay: RelayAddress, client: ChatClient, dataDir: string): Promise<ChatClient> {
+	const name = client.username!;
+	await client.close();
+	return onlineClient(relay, name, {dataDir});
+}
 
 type ChangeFrame = Extract<RelayMessage, {type: 'room_change'}>;
 
@@ -54,6 +62,12 @@ describe('rooms when things go wrong, with a real relay (design rooms.md)', () =
 		await until(() => atAlice.length === texts.length, 'alice read them');
 		expect(textsIn(atAlice, 'dev')).toEqual(texts);
 		expect(bob.history('#dev', {limit: 5}).map(entry => entry.text)).toEqual(texts);
+		// the room's last item is bob's own (never sent back to him): after a restart he sends all the same
+		const accepted = record(bob, 'room-accepted');
+		await until(() => accepted.length === texts.length || bob.history('#dev', {limit: 5}).every(entry => entry.delivery?.state !== 'sending'), 'the relay took them');
+		bob = await restarted(relay, bob, bobDir);
+		bob.rooms.send('dev', 'after another restart');
+		await until(() => atAlice.length === texts.length + 1, 'alice read it');
 	});
 
 	it('a change whose key does not open stalls the room with a warning, until a later new key opens', async () => {

@@ -9,6 +9,8 @@ import type {MyChange} from './room-sending-store.js';
 
 /** Items of one room kept in memory while its log is fetched: past it they are dropped, and sent again after a reconnect. */
 export const maxWaitingItems = 1000;
+/** How long after a login a room's stream counts as caught up, whatever the welcome said of it. */
+export const catchUpGraceMs = 10_000;
 /** The longest log fetched before an add (the relay's limit): a relay cannot make this device hold more. */
 export const maxLogEntries = 100_000;
 
@@ -44,6 +46,7 @@ export class RoomStream {
 	readonly #broken = new Set<string>();
 	/** Warnings said once per run: `room name`. */
 	readonly #warned = new Set<string>();
+	#grace: NodeJS.Timeout | undefined;
 
 	constructor(
 		private readonly ctx: RoomContext,
@@ -53,10 +56,20 @@ export class RoomStream {
 	welcomed(rooms: readonly WelcomeRoom[]): void {
 		this.#welcomed.clear();
 		for (const {room, seq} of rooms) this.#welcomed.set(room, seq);
+		// A stream that never reaches the welcome's seq (its last items were my own message the relay
+		// took before a drop, or items purged by age) counts as caught up after a while all the same:
+		// sealing or preparing on an old epoch is then refused (room_stale, room_conflict) and done again.
+		clearTimeout(this.#grace);
+		this.#grace = setTimeout(() => {
+			this.#welcomed.clear();
+			this.ctx.host.schedule();
+		}, catchUpGraceMs);
+		this.#grace.unref();
 	}
 
 	/** The connection is gone: what waited, and what was not acknowledged, comes again after the next login. */
 	detach(): void {
+		clearTimeout(this.#grace);
 		this.#waiting.clear();
 		this.#acks.clear();
 		this.#broken.clear();
@@ -66,7 +79,12 @@ export class RoomStream {
 	caughtUp(room: string): boolean {
 		if (this.#waiting.has(room)) return false;
 		const last = this.#welcomed.get(room);
-		return last === undefined || this.ctx.keeper.position(room) >= last;
+		if (last === undefined) return true;
+		const position = this.ctx.keeper.position(room);
+		// What is left may be this account's own messages, which the relay never sends back (seqs of a room are consecutive).
+		if (position < last && this.ctx.sending.mineBetween(room, position, last) < last - position) return false;
+		this.#welcomed.delete(room);
+		return true;
 	}
 
 	/** The acknowledgements of this turn, once each. */
