@@ -1,8 +1,20 @@
+import {randomBytes} from 'node:crypto';
 import {describe, expect, it, vi} from 'vitest';
 import type {RelayMessage} from '../../source/net/messages.js';
 import {onlineClient, record, relayForTest} from '../helpers/chat.js';
+import {toBase64Url} from '../../source/crypto/base64url.js';
+import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
+import {signInvite} from '../../source/crypto/room-log.js';
 import {inject, join, roomOf, roomWith, tap, textsIn, until} from '../helpers/room-clients.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import type {ChatClient} from '../../source/client/chat-client.js';
+import type {RelayAddress} from '../helpers/chat.js';
+
+async function restarted(relay: RelayAddress, client: ChatClient, dataDir: string): Promise<ChatClient> {
+	const name = client.username!;
+	await client.close();
+	return onlineClient(relay, name, {dataDir});
+}
 
 type ChangeFrame = Extract<RelayMessage, {type: 'room_change'}>;
 
@@ -50,6 +62,12 @@ describe('rooms when things go wrong, with a real relay (design rooms.md)', () =
 		await until(() => atAlice.length === texts.length, 'alice read them');
 		expect(textsIn(atAlice, 'dev')).toEqual(texts);
 		expect(bob.history('#dev', {limit: 5}).map(entry => entry.text)).toEqual(texts);
+		// the room's last item is bob's own (never sent back to him): after a restart he sends all the same
+		const accepted = record(bob, 'room-accepted');
+		await until(() => accepted.length === texts.length || bob.history('#dev', {limit: 5}).every(entry => entry.delivery?.state !== 'sending'), 'the relay took them');
+		bob = await restarted(relay, bob, bobDir);
+		bob.rooms.send('dev', 'after another restart');
+		await until(() => atAlice.length === texts.length + 1, 'alice read it');
 	});
 
 	it('a change whose key does not open stalls the room with a warning, until a later new key opens', async () => {
@@ -144,5 +162,37 @@ describe('rooms when things go wrong, with a real relay (design rooms.md)', () =
 		} finally {
 			vi.useRealTimers();
 		}
+	});
+
+	it("a record in a room that differs from the pinned one is a warning, and that member's room messages are refused", async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
+		await roomWith('dev', alice, [bob]);
+		// the relay hands bob an invitation from "alice" with other keys
+		const forged = generateIdentity();
+		const keys = publicIdentity(forged, 'alice');
+		const nonce = randomBytes(16);
+		const invites = record(bob, 'room-invite');
+		const warnings = record(bob, 'room-error');
+		inject(bob, [
+			{
+				type: 'room_invitation',
+				room: 'elsewhere',
+				from: {username: 'alice', identity: toBase64Url(keys.identity), x25519: toBase64Url(keys.x25519), binding: toBase64Url(keys.binding)},
+				nonce: toBase64Url(nonce),
+				signature: toBase64Url(signInvite({room: 'elsewhere', inviter: 'alice', invitee: 'bob', nonce}, forged.identity.privateKey)),
+				time: Date.now(),
+			},
+		]);
+		expect(invites).toEqual([]);
+		expect(warnings.map(([warning]) => [warning.room, warning.code])).toEqual([['elsewhere', 'key_changed']]);
+		expect(bob.contacts.find(contact => contact.username === 'alice')?.keyChanged).toBe(true);
+		const rejected = record(bob, 'room-rejected');
+		const shown = record(bob, 'room-message');
+		alice.rooms.send('dev', 'from the real alice');
+		await until(() => rejected.length === 1, 'bob refused it');
+		expect(rejected[0]![0]).toMatchObject({room: 'dev', from: 'alice', code: 'key_changed'});
+		expect(shown).toEqual([]);
 	});
 });

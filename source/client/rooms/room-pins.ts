@@ -1,6 +1,7 @@
 import {toBase64Url} from '../../crypto/base64url.js';
-import type {RoomRecord, RoomState} from '../../crypto/room-log.js';
+import type {RoomEntry, RoomRecord, RoomState} from '../../crypto/room-log.js';
 import type {EndToEnd} from '../end-to-end.js';
+import type {RoomContext} from './room-context.js';
 
 /**
  * Pins the records a room's log holds (its members') in the contact store, as a lookup would, so
@@ -30,4 +31,33 @@ export function memberRecords(state: RoomState): RoomRecord[] {
 /** The words of the warning for a member whose key in a room differs from the pinned one. */
 export function keyChangedWarning(room: string, name: string): string {
 	return `${name}'s key in #${room} differs from the one pinned on this device: compare safety numbers (/verify ${name}); their messages in #${room} are refused until you /trust ${name}`;
+}
+
+/** Pins what a room's log says of its members as the stream applies it; a conflict is warned of once per run. */
+export class MemberPins {
+	readonly #warned = new Set<string>();
+
+	constructor(private readonly ctx: RoomContext) {}
+
+	/** Every member (this account was just added: the authors of the keys it opens are pinned first). */
+	pinMembers(room: string): void {
+		const state = this.ctx.keeper.state(room);
+		if (state !== undefined) this.#warn(room, pinRecords(this.ctx.e2e, memberRecords(state)));
+	}
+
+	/** What an applied change brings: a new member's record. */
+	pinChange(room: string, entry: RoomEntry): void {
+		if (entry.action !== 'add') return;
+		if (entry.record.username === this.ctx.me) this.pinMembers(room);
+		else this.#warn(room, pinRecords(this.ctx.e2e, [entry.record]));
+	}
+
+	#warn(room: string, conflicts: readonly string[]): void {
+		for (const name of conflicts) {
+			const key = `${room} ${name}`;
+			if (this.#warned.has(key)) continue;
+			this.#warned.add(key);
+			this.ctx.warn(room, 'key_changed', keyChangedWarning(room, name));
+		}
+	}
 }

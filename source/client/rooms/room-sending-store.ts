@@ -53,6 +53,7 @@ export class RoomSendingStore {
 	readonly #prepared;
 	readonly #dropChange;
 	readonly #countChanges;
+	readonly #mine;
 
 	constructor(private readonly db: SqliteDatabase) {
 		this.#addText = db.prepare('INSERT INTO room_outbox (room, id, text, sent) VALUES (?, ?, ?, ?)');
@@ -65,6 +66,7 @@ export class RoomSendingStore {
 		this.#prepared = db.prepare('UPDATE room_my_changes SET entry = ?, secret = ?, tries = ? WHERE seq = ?');
 		this.#dropChange = db.prepare('DELETE FROM room_my_changes WHERE seq = ?');
 		this.#countChanges = db.prepare('SELECT COUNT(*) FROM room_my_changes WHERE room = ?').pluck();
+		this.#mine = db.prepare('SELECT COUNT(*) FROM room_sent WHERE room = ? AND seq > ? AND seq <= ?').pluck();
 	}
 
 	transaction<T>(work: () => T): T {
@@ -113,6 +115,11 @@ export class RoomSendingStore {
 
 	dropChange(seq: number): void {
 		this.#dropChange.run(seq);
+	}
+
+	/** How many of this account's messages the relay took as items `after` < seq ≤ `upTo` of `room` (room_sent, RoomStore's table). */
+	mineBetween(room: string, after: number, upTo: number): number {
+		return this.#mine.get(room, after, upTo) as number;
 	}
 
 	/** Everything waiting for `room` goes (this account is no longer in it); the texts dropped. */

@@ -2,9 +2,10 @@ import {roomEntryFromJson, type RoomEntryJson} from '../../crypto/room-entry-cod
 import {isFreshEpoch, RoomLogError, type RoomEntry} from '../../crypto/room-log.js';
 import type {RoomChangeItem, RoomMessageItem, WelcomeRoom} from '../../net/messages.js';
 import type {SessionChange} from '../ratchet/ratchet-sessions.js';
+import {CatchUp} from './room-catch-up.js';
 import type {RoomContext} from './room-context.js';
 import {RoomKeyError, roomKeySecret, type ChangeLine} from './room-keeper.js';
-import {keyChangedWarning, memberRecords, pinRecords} from './room-pins.js';
+import {keyChangedWarning, MemberPins} from './room-pins.js';
 import type {MyChange} from './room-sending-store.js';
 
 /** Items of one room kept in memory while its log is fetched: past it they are dropped, and sent again after a reconnect. */
@@ -38,25 +39,27 @@ export class RoomStream {
 	readonly #waiting = new Map<string, Waiting>();
 	/** room → the seq to acknowledge at the end of the turn. */
 	readonly #acks = new Map<string, number>();
-	/** room → the last seq of its stream when this connection logged in. */
-	readonly #welcomed = new Map<string, number>();
+	/** How far each room's stream went when this connection logged in. */
+	readonly #catchUp: CatchUp;
 	/** Rooms whose items this connection no longer processes (this device could not save one). */
 	readonly #broken = new Set<string>();
-	/** Warnings said once per run: `room name`. */
-	readonly #warned = new Set<string>();
+	readonly #pins: MemberPins;
 
 	constructor(
 		private readonly ctx: RoomContext,
 		private readonly hooks: StreamHooks,
-	) {}
+	) {
+		this.#catchUp = new CatchUp(ctx);
+		this.#pins = new MemberPins(ctx);
+	}
 
 	welcomed(rooms: readonly WelcomeRoom[]): void {
-		this.#welcomed.clear();
-		for (const {room, seq} of rooms) this.#welcomed.set(room, seq);
+		this.#catchUp.welcomed(rooms);
 	}
 
 	/** The connection is gone: what waited, and what was not acknowledged, comes again after the next login. */
 	detach(): void {
+		this.#catchUp.detach();
 		this.#waiting.clear();
 		this.#acks.clear();
 		this.#broken.clear();
@@ -64,9 +67,7 @@ export class RoomStream {
 
 	/** Whether this account has read the room's stream as far as the relay had it at login, and nothing waits. */
 	caughtUp(room: string): boolean {
-		if (this.#waiting.has(room)) return false;
-		const last = this.#welcomed.get(room);
-		return last === undefined || this.ctx.keeper.position(room) >= last;
+		return !this.#waiting.has(room) && this.#catchUp.caughtUp(room);
 	}
 
 	/** The acknowledgements of this turn, once each. */
@@ -116,7 +117,7 @@ export class RoomStream {
 			this.#giveUp(room, `the log of #${room} does not hold together (${error.message}); it is asked again at the next login`);
 			return;
 		}
-		this.#pin(room);
+		this.#pins.pinMembers(room);
 		const waiting = this.#waiting.get(room)!;
 		delete waiting.log;
 		this.#drain(room, waiting);
@@ -270,7 +271,7 @@ export class RoomStream {
 		}
 		this.ctx.notFollowing.delete(room);
 		if (session !== undefined) this.ctx.host.sessionChanged(entry.author, session.change, session.unreadable);
-		this.#pinChange(room, entry);
+		this.#pins.pinChange(room, entry);
 		this.ctx.host.emit('room-change', {...line, seq});
 		this.ctx.roomsChanged();
 		this.#ack(room, seq);
@@ -301,21 +302,4 @@ export class RoomStream {
 		this.#ack(room, seq);
 	}
 
-	#pin(room: string): void {
-		const state = this.ctx.keeper.state(room);
-		if (state === undefined) return;
-		for (const name of pinRecords(this.ctx.e2e, memberRecords(state))) this.#warnOnce(room, 'key_changed', keyChangedWarning(room, name), name);
-	}
-
-	#pinChange(room: string, entry: RoomEntry): void {
-		if (entry.action === 'add' && entry.record.username === this.ctx.me) this.#pin(room);
-		else if (entry.action === 'add') for (const name of pinRecords(this.ctx.e2e, [entry.record])) this.#warnOnce(room, 'key_changed', keyChangedWarning(room, name), name);
-	}
-
-	#warnOnce(room: string, code: string, message: string, about = ''): void {
-		const key = `${room} ${code} ${about}`;
-		if (this.#warned.has(key)) return;
-		this.#warned.add(key);
-		this.ctx.warn(room, code, message);
-	}
 }
