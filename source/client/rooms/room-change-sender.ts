@@ -51,7 +51,7 @@ export class ChangeSender {
 	readonly #recipients = new Map<number, string[]>();
 	/**
 	 * change seq → the head it was refused on (room_conflict): prepared again only once the stream
-	 * brought the change that won, or it would be refused again on the same head.
+	 * brought the change that won (or applied it: it was this one), not sent again on that head.
 	 */
 	readonly #refusedOn = new Map<number, Buffer>();
 	/** Warnings said once per run. */
@@ -93,6 +93,7 @@ export class ChangeSender {
 	applied(room: string, entry: RoomEntry, mine: MyChange | undefined): void {
 		if (mine !== undefined) {
 			this.#recipients.delete(mine.seq);
+			this.#refusedOn.delete(mine.seq);
 			if (this.#inFlight.get(room) === mine.seq) this.#inFlight.delete(room);
 		}
 		this.ctx.host.schedule();
@@ -114,9 +115,16 @@ export class ChangeSender {
 			}, laterMs).unref();
 			return true;
 		}
-		if (code === 'room_conflict' && change.entry !== undefined) this.#refusedOn.set(change.seq, change.entry.prev);
-		if (tryAgainCodes.has(code)) this.#again(change, code, message);
-		else this.#drop(change, code, message);
+		if (code === 'room_conflict' && change.entry !== undefined) {
+			// Kept as it is until the stream brings the change that won: it may be this very one, sent
+			// before a drop and committed then (a resend is refused, its item still comes).
+			this.#refusedOn.set(change.seq, change.entry.prev);
+			this.ctx.host.schedule();
+		} else if (tryAgainCodes.has(code)) {
+			this.#again(change, code, message);
+		} else {
+			this.#drop(change, code, message);
+		}
 		return true;
 	}
 
@@ -137,9 +145,6 @@ export class ChangeSender {
 			const change = this.#next(room);
 			if (change === undefined) return;
 			if (change.entry === undefined) {
-				const refusedOn = this.#refusedOn.get(change.seq);
-				if (refusedOn !== undefined && this.ctx.keeper.state(room)?.head.equals(refusedOn) === true) return;
-				this.#refusedOn.delete(change.seq);
 				const outcome = this.#prepare(change);
 				if (outcome === 'wait') return;
 				continue;
@@ -147,9 +152,12 @@ export class ChangeSender {
 			const state = this.ctx.keeper.state(room);
 			if (change.entry.index > 0 && (state === undefined || !state.head.equals(change.entry.prev))) {
 				// The head moved (another change won, seen in the stream): prepared again on it, or dropped.
+				this.#refusedOn.delete(change.seq);
 				this.#again(change, 'room_conflict', `another change to #${room} came first, and yours was tried ${maxChangeTries + 1} times`);
 				continue;
 			}
+			// Refused on this head: it goes again once the change that won has come (above).
+			if (this.#refusedOn.get(change.seq)?.equals(change.entry.prev) === true) return;
 			this.#send(room, change, state);
 			return;
 		}
@@ -200,6 +208,7 @@ export class ChangeSender {
 	/** Prepared again on the head as it will be (cleared now), or dropped after maxChangeTries. */
 	#again(change: MyChange, code: string, message: string): void {
 		this.#recipients.delete(change.seq);
+		this.#refusedOn.delete(change.seq);
 		if (change.tries + 1 > maxChangeTries) {
 			this.#drop(change, code, message);
 			return;
@@ -210,6 +219,7 @@ export class ChangeSender {
 
 	#drop(change: MyChange, code: string, message: string): void {
 		this.#recipients.delete(change.seq);
+		this.#refusedOn.delete(change.seq);
 		this.ctx.sending.dropChange(change.seq);
 		// What the client did by itself and no longer makes sense goes quietly.
 		if (change.why === 'user') this.ctx.host.emit('room-error', {room: change.room, code, message});
