@@ -173,6 +173,7 @@ export class EndToEnd {
 		try {
 			payload = parsePayload(plaintext);
 			if (payload.type === 'reset') throw new Error('a session reset in a version 2 envelope');
+			if (payload.type === 'room_key') throw new Error('a room key outside a room change');
 		} catch (error) {
 			return this.malformed(from, plaintext, (error as Error).message);
 		}

@@ -22,6 +22,7 @@ export {
 	changeBytes,
 	entryHash,
 	isValidRoomName,
+	isValidTopic,
 	maxRoomAdmins,
 	maxRoomMembers,
 	maxTopicBytes,

@@ -1,5 +1,7 @@
 import {Buffer} from 'node:buffer';
+import {fromBase64Url} from '../crypto/base64url.js';
 import {EnvelopeError} from '../crypto/envelope.js';
+import {isValidRoomName} from '../crypto/room-entry.js';
 
 /** The plaintext inside an end-to-end envelope (PROTOCOL.md section 10). */
 /** `original`: the id a text was first sent under, when it is sent again in a new session (section 14.5). */
@@ -7,7 +9,12 @@ export type TextPayload = {v: 1; counter: number; type: 'text'; text: string; se
 export type ReceiptPayload = {v: 1; counter: number; type: 'receipt'; ids: string[]};
 /** The first message of a session rebuilt because this side could not read the old one (section 14.5). */
 export type ResetPayload = {v: 1; counter: number; type: 'reset'};
-export type Payload = TextPayload | ReceiptPayload | ResetPayload;
+/**
+ * A room's epoch secret for the member it is sealed to, sent with the room change `index` whose
+ * hash is `head` (design of issue 15, section 1). `head` and `secret` are B64U of 32 bytes.
+ */
+export type RoomKeyPayload = {v: 1; counter: number; type: 'room_key'; room: string; index: number; head: string; secret: string};
+export type Payload = TextPayload | ReceiptPayload | ResetPayload | RoomKeyPayload;
 
 export const maxTextBytes = 8192;
 export const maxReceiptIds = 1024;
@@ -46,6 +53,10 @@ function knownFields(payload: Payload): Payload {
 			return {v: 1, counter: payload.counter, type: 'receipt', ids: [...payload.ids]};
 		case 'reset':
 			return {v: 1, counter: payload.counter, type: 'reset'};
+		case 'room_key': {
+			const {counter, room, index, head, secret} = payload;
+			return {v: 1, counter, type: 'room_key', room, index, head, secret};
+		}
 	}
 }
 
@@ -105,7 +116,24 @@ function payloadProblem(value: unknown): string | undefined {
 		return undefined;
 	}
 	if (fields.type === 'reset') return undefined;
+	if (fields.type === 'room_key') {
+		if (typeof fields.room !== 'string' || !isValidRoomName(fields.room)) return '"room" is not a room name';
+		if (!isCounter(fields.index)) return '"index" is not a non-negative safe integer';
+		if (!isKey(fields.head)) return '"head" is not 32 bytes of base64url';
+		if (!isKey(fields.secret)) return '"secret" is not 32 bytes of base64url';
+		return undefined;
+	}
 	return typeof fields.type === 'string' ? 'unknown "type"' : '"type" is not a string';
+}
+
+function isKey(value: unknown): boolean {
+	if (typeof value !== 'string' || value.length !== 43) return false;
+	try {
+		fromBase64Url(value, 32).fill(0);
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 function isCounter(value: unknown): value is number {

@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import {describe, expect, it} from 'vitest';
-import {lp, maxPartBytes} from '../../source/crypto/length-prefix.js';
+import {lp, maxPartBytes, u64be} from '../../source/crypto/length-prefix.js';
 
 describe('lp', () => {
 	it('prefixes each part with its length in two bytes big-endian', () => {
@@ -32,5 +32,19 @@ describe('lp', () => {
 
 	it('refuses parts that are neither strings nor bytes', () => {
 		expect(() => lp(42 as unknown as string)).toThrow(TypeError);
+	});
+});
+
+describe('u64be', () => {
+	it('writes a safe integer as 8 bytes big-endian', () => {
+		expect(u64be(0).toString('hex')).toBe('0000000000000000');
+		expect(u64be(257).toString('hex')).toBe('0000000000000101');
+		expect(u64be(2 ** 32).toString('hex')).toBe('0000000100000000');
+		expect(u64be(1_767_225_600_123).toString('hex')).toBe(1_767_225_600_123n.toString(16).padStart(16, '0'));
+		expect(u64be(Number.MAX_SAFE_INTEGER).toString('hex')).toBe('001fffffffffffff');
+	});
+
+	it('refuses negatives, fractions and 2^53 with a RangeError', () => {
+		for (const value of [-1, 0.5, 2 ** 53, Number.NaN, Infinity]) expect(() => u64be(value)).toThrow(RangeError);
 	});
 });

@@ -153,6 +153,8 @@ export class RatchetEnvelopes {
 		} catch (error) {
 			return this.#malformed(from, result, (error as Error).message);
 		}
+		// Room keys travel with a room change, never on their own: refused like any malformed payload.
+		if (payload.type === 'room_key') return this.#malformed(from, result, 'payload: a room key outside a room change');
 		const verdict = acceptCounter(result.receive, payload.counter);
 		if (verdict.verdict === 'replay') {
 			this.db.transaction(() => this.sessions.commitOpen(result, result.receive, false))();
@@ -217,6 +219,7 @@ function acceptedContent(payload: Payload, envelope: DeliveredEnvelope): Accepte
 		case 'receipt':
 			return {type: 'receipt', id: envelope.id, ids: payload.ids, time: envelope.time};
 		case 'reset':
+		case 'room_key':
 			return undefined;
 	}
 }
