@@ -1,14 +1,13 @@
-import {toBase64Url} from '../crypto/base64url.js';
-import {loginProof, publicIdentity} from '../crypto/identity.js';
 import {loginErrorCodes, ProtocolError} from '../net/error-codes.js';
 import type {RelayMessage} from '../net/messages.js';
 import {checkUsername, foldUsername} from '../net/usernames.js';
-import {openAccountSession, type AccountLogin} from './account-session.js';
+import {loginMessage, openLoginSession, type AccountLogin} from './account-session.js';
 import type {ChatSession} from './chat-session.js';
 import type {ChatConnection, Contact} from './client-events.js';
 import {LoginFailure} from './client-account.js';
 import {everyoneConversation} from './history.js';
 import type {Outbox} from './outbox.js';
+import type {RoomSession} from './rooms/room-session.js';
 import {directoryTooLarge, PendingWelcome} from './pending-welcome.js';
 import {reconnectCodes} from './reconnect.js';
 import {AccountLink} from './account-link.js';
@@ -99,16 +98,8 @@ export class ChatClient extends AccountLink implements ChatConnection {
 			queueMicrotask(() => this.emit('login-error', {code: error.code, message: error.message}));
 			return;
 		}
-		const record = publicIdentity(keys, name);
 		this.pendingLogin = {username: name, keys};
-		this.queue({
-			type: 'login',
-			username: name,
-			identity: toBase64Url(record.identity),
-			x25519: toBase64Url(record.x25519),
-			binding: toBase64Url(record.binding),
-			proof: toBase64Url(loginProof(keys, handshake.relayIdentity, handshake.transcriptHash, name)),
-		});
+		this.queue(loginMessage(keys, name, handshake));
 	}
 
 	send(to: string, text: string): string {
@@ -150,6 +141,13 @@ export class ChatClient extends AccountLink implements ChatConnection {
 
 	safetyNumber(username: string): string {
 		return this.loggedIn().safetyNumber(foldUsername(username));
+	}
+
+	/** The rooms of the logged-in user (rooms/room-session.ts): what is sent while reconnecting waits. */
+	get rooms(): RoomSession {
+		const rooms = this.loggedIn().rooms;
+		if (rooms === undefined) throw new Error('not connected');
+		return rooms;
 	}
 
 	/** The session of the last login: online, or reconnecting (what is sent then waits in the outbox). */
@@ -194,6 +192,7 @@ export class ChatClient extends AccountLink implements ChatConnection {
 			}
 			case 'found':
 				this.session?.finder.found(message);
+				this.session?.rooms?.found(message.users, message.missing);
 				return;
 			case 'bundle':
 				this.session?.starter.bundle(message);
@@ -248,31 +247,26 @@ export class ChatClient extends AccountLink implements ChatConnection {
 					else if (message.code === 'rate_limited') this.session?.finder.droppedWithoutRef();
 					this.emit('relay-error', {code: message.code, message: message.message, ref: message.ref});
 				}
+				return;
+			default:
+				this.session?.rooms?.receive(message);
 		}
 	}
 
-	/** A refusal whose ref is one of the session's lookups ('lookup-failed' is emitted) or bundle requests. */
+	/** A refusal whose ref is one of the session's lookups ('lookup-failed' is emitted), bundle requests, rooms or room texts ('room-error'). */
 	private refusedRequest(session: ChatSession, ref: string, code: string, message: string): boolean {
-		return session.finder.refused(ref, code, message) || session.starter.refused(ref, code, message);
+		return session.finder.refused(ref, code, message) || session.starter.refused(ref, code, message) || session.rooms?.refused(ref, code, message) === true;
 	}
 
 	/** The account's contacts and outbox, opened at its first welcome; false (and closed) if a file is unreadable. */
 	private openSession(login: AccountLogin): boolean {
-		try {
-			const account = this.account.store;
-			if (account === undefined || account.username !== login.username) throw new Error("this account's database is not open");
-			const {session, outbox} = openAccountSession(
-				{account, limits: this.limits},
-				(event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
-				() => this.finish('connection_lost', 'logging in again to fetch the messages this device could not save in time'),
-			);
-			this.outbox = outbox;
-			this.session = session;
-			return true;
-		} catch (error) {
-			this.finish('local_error', (error as Error).message);
-			return false;
-		}
+		const opened = openLoginSession(this.account.store, login, this.limits, {
+			emit: (event, ...args) => (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args),
+			redeliver: () => this.finish('connection_lost', 'logging in again to fetch the messages this device could not save in time'),
+			failed: message => this.finish('local_error', message),
+		});
+		if (opened !== undefined) ({session: this.session, outbox: this.outbox} = opened);
+		return opened !== undefined;
 	}
 
 	/** The welcome, once its directory is complete (PendingWelcome): the session goes online. */
@@ -280,12 +274,12 @@ export class ChatClient extends AccountLink implements ChatConnection {
 		const directory = this.directory;
 		if (!directory || !directory.complete || !this.session) return;
 		this.directory = undefined;
-		const {motd, online, onlineCount, waiting, prekeys} = directory.welcome;
+		const {motd, online, onlineCount, waiting, prekeys, rooms} = directory.welcome;
 		const {contacts: users, who} = this.session.welcome(directory.users, online, onlineCount);
 		const reconnected = this.resumeAs !== undefined;
 		this.resumeAs = this.session.username;
 		this.attempt = 0;
-		this.session.attach(out => this.queue(out), prekeys);
+		this.session.attach(out => this.queue(out), prekeys, rooms);
 		this.setStatus('online');
 		this.emit('welcome', {
 			username: this.session.username,

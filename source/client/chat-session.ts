@@ -13,6 +13,9 @@ import {OwedReceipts} from './owed-receipts.js';
 import type {PrekeyPublisher, RelayPrekeys} from './ratchet/prekey-publisher.js';
 import {SessionStarter} from './ratchet/session-starter.js';
 import {Roster} from './roster.js';
+import type {RoomAccountParts} from './rooms/room-context.js';
+import {roomHostOf, RoomSession} from './rooms/room-session.js';
+import type {WelcomeRoom} from '../net/messages.js';
 
 /**
  * A logged-in user's side of the conversation: the roster, envelopes in and out, receipts,
@@ -55,6 +58,8 @@ export class ChatSession {
 	readonly finder: ContactFinder;
 	/** Prekeys, bundles and their answers, new and rebuilt sessions (ratchet/session-starter.ts). */
 	readonly starter: SessionStarter;
+	/** Rooms (rooms/room-session.ts); none without an account database to keep them in. */
+	readonly rooms: RoomSession | undefined;
 
 	constructor(
 		private readonly e2e: EndToEnd,
@@ -67,6 +72,7 @@ export class ChatSession {
 		strangerRetryMs = defaultStrangerRetryMs,
 		/** Set once the pins of an older version were carried over; absent: carried over at every start. */
 		private readonly carryOverMark?: CarryOverMark,
+		roomAccount?: RoomAccountParts,
 	) {
 		this.sender = new OutboxSender(outbox, to => e2e.hasChangedKey(to));
 		this.starter = new SessionStarter(e2e, outbox, publisher, {
@@ -108,6 +114,12 @@ export class ChatSession {
 			rateLimitPauseMs,
 			strangerRetryMs,
 		);
+		this.rooms = roomAccount && new RoomSession(e2e, roomAccount, roomHostOf(this.starter, this.finder, {
+			emit: (event, ...args) => this.emit(event, ...args),
+			schedule: () => this.schedule(),
+			localError: (what, error) => this.localError(what, error),
+			redeliver: () => this.redeliver(),
+		}));
 	}
 
 	get username(): string {
@@ -149,11 +161,12 @@ export class ChatSession {
 	 * the end of the turn, after the welcome, what a previous process accepted and may not have
 	 * shown is shown (see the class comment).
 	 */
-	attach(out: Transmit, prekeys: RelayPrekeys = {oneTime: 0, signed: null}): void {
+	attach(out: Transmit, prekeys: RelayPrekeys = {oneTime: 0, signed: null}, rooms: readonly WelcomeRoom[] = []): void {
 		this.out = out;
 		this.sender.attach(out);
 		this.finder.attach(out);
 		this.starter.attach(out, prekeys);
+		this.rooms?.attach(out, rooms);
 		this.schedule();
 	}
 
@@ -169,6 +182,7 @@ export class ChatSession {
 		this.sender.detach();
 		this.finder.detach();
 		this.starter.detach();
+		this.rooms?.detach();
 		this.roster.allOffline();
 	}
 
@@ -306,6 +320,7 @@ export class ChatSession {
 			this.inbound.retryLater();
 		}
 		this.finder.flush();
+		this.rooms?.flush();
 		const acks = this.acks;
 		this.acks = [];
 		const out = this.out;

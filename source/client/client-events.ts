@@ -3,8 +3,10 @@ import type {HistoryEntry, Retention} from './history.js';
 export type {HistoryEntry, HistoryDelivery} from './history.js';
 export {everyoneConversation} from './history.js';
 import type {LookupReason} from './lookups.js';
+import type {RoomEvents} from './rooms/room-events.js';
 
 export type {LookupReason} from './lookups.js';
+export type {RoomEvents} from './rooms/room-events.js';
 
 /** What a ChatClient tells its listeners. The UI (useChat) and headless bots consume only this. */
 export type ClientStatus =
@@ -169,7 +171,7 @@ export type ClientEvents = {
 	 * client never got in: a UI can exit with an error and say why.
 	 */
 	closed: [reason: {code: string; message: string; lastError?: {code: string; message: string}}];
-};
+} & RoomEvents;
 
 /** Login errors of this device, not of the relay: see the 'login-error' event. */
 export const localLoginCodes: ReadonlySet<string> = new Set(['passphrase_required', 'wrong_passphrase', 'account_in_use', 'local_error'] satisfies LocalLoginCode[]);

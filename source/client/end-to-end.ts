@@ -10,7 +10,7 @@ import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net
 import type {Contact} from './contact-record.js';
 import type {ContactStore} from './contact-store.js';
 import type {Accepted, AcceptedContent, Settlement} from './inbox-ledger.js';
-import type {RatchetEnvelopes} from './ratchet/ratchet-envelopes.js';
+import type {RatchetEnvelopes, RoomKey, RoomKeyOpened} from './ratchet/ratchet-envelopes.js';
 import type {Bundle, SessionChange} from './ratchet/ratchet-sessions.js';
 
 /**
@@ -121,6 +121,18 @@ export class EndToEnd {
 	/** A receipt for `ids`; undefined when there is no session with `to` yet. */
 	receipt(to: string, ids: string[]): Envelope | undefined {
 		return this.ratchet.sealReceipt(this.peer(to), newMessageId(), ids);
+	}
+
+	/** `key` for `to` in the active session with them, kept nowhere; undefined when there is none yet (fetch a bundle). */
+	sealRoomKey(to: string, id: string, key: RoomKey): Envelope | undefined {
+		return this.ratchet.sealRoomKey(this.peer(to), id, key);
+	}
+
+	/** The room key in `envelope` from `from`, under their pin; shows nothing (call it in the transaction that applies its change). */
+	openRoomKey(from: string, envelope: {id: string; ratchet?: string; body: string}): RoomKeyOpened {
+		const contact = this.contacts.get(from);
+		if (!contact) return {type: 'rejected', code: 'unknown_sender', reason: 'the sender is not a known user'};
+		return this.ratchet.openRoomKey({name: from, identity: contact.pinned.identity, x25519: contact.pinned.x25519}, envelope);
 	}
 
 	/** Texts to `to` that waited for a session, sealed now, at most `limit`. */

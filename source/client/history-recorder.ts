@@ -31,6 +31,26 @@ export function recordEvent<E extends keyof ClientEvents>(history: History, even
 			if (ref !== null && !sendAgainCodes.has(code)) history.failed(ref, code, message);
 			return;
 		}
+		case 'room-message': {
+			const [message] = args as ClientEvents['room-message'];
+			history.roomReceived(message);
+			return;
+		}
+		case 'room-accepted': {
+			const [{id, time}] = args as ClientEvents['room-accepted'];
+			history.stored(id, time);
+			return;
+		}
+		case 'room-delivered': {
+			const [{id, delivered, of}] = args as ClientEvents['room-delivered'];
+			history.roomDelivered(id, delivered, of);
+			return;
+		}
+		case 'room-error': {
+			const [{id, code, message}] = args as ClientEvents['room-error'];
+			if (id !== undefined) history.failed(id, code, message);
+			return;
+		}
 		case 'unsent': {
 			const [{id, reason}] = args as ClientEvents['unsent'];
 			history.failed(id, 'key_changed', reason);

@@ -4,6 +4,11 @@ import type {SqliteDatabase} from './store/account-database.js';
 /** The conversation key of messages to everyone online. Never a username: '#' is not allowed in one. */
 export const everyoneConversation = '#everyone';
 
+/** The conversation key of a room: `#name` (a room is never named `everyone`). */
+export function roomConversation(room: string): string {
+	return `#${room}`;
+}
+
 /** How long messages are kept: `forever`, `off` (none, and what was kept is deleted), or a number of days. */
 export type Retention = 'forever' | 'off' | {days: number};
 
@@ -33,11 +38,13 @@ export type HistoryEntry = {
 	delivery?: HistoryDelivery;
 	/** Mine to everyone only: who was sent a copy, and who confirmed it. */
 	receipts?: {recipients: string[]; by: string[]};
+	/** Mine to a room only: how many of the other members (`of`, when it was sent) have read it. */
+	roomDelivery?: {delivered: number; of: number};
 };
 
 type Row = {seq: number; conversation: string; direction: 'in' | 'out'; id: string; author: string; text: string; sent: number; time: number; delivery: string | null};
 
-type StoredDelivery = {delivery: HistoryDelivery; receipts?: {recipients: string[]; by: string[]}};
+type StoredDelivery = {delivery: HistoryDelivery; receipts?: {recipients: string[]; by: string[]}; roomDelivery?: {delivered: number; of: number}};
 
 /**
  * Bytes of text kept per conversation at most: past it the oldest messages of that conversation go
@@ -107,6 +114,23 @@ export class History {
 		const conversation = message.kind === 'everyone' ? everyoneConversation : message.from;
 		this.#insert.run({conversation, direction: 'in', id: message.id, author: message.from, text: message.text, sent: message.sent, time: message.time, delivery: null});
 		this.#cap(conversation);
+	}
+
+	/** A room member's text, in the room's conversation (`#name`). */
+	roomReceived(message: {room: string; id: string; from: string; text: string; sent: number; time: number}): void {
+		if (!this.keeping) return;
+		const conversation = roomConversation(message.room);
+		this.#insert.run({conversation, direction: 'in', id: message.id, author: message.from, text: message.text, sent: message.sent, time: message.time, delivery: null});
+		this.#cap(conversation);
+	}
+
+	/** `delivered` of the `of` other members of the room have read my message `id`. */
+	roomDelivered(id: string, delivered: number, of: number): void {
+		this.#update(id, stored => {
+			if (stored.roomDelivery !== undefined && stored.roomDelivery.delivered >= delivered) return stored;
+			const state: HistoryDelivery = of > 0 && delivered >= of ? {state: 'delivered'} : stored.delivery;
+			return {...stored, delivery: state, roomDelivery: {delivered, of}};
+		});
 	}
 
 	/** Past the cap, the oldest messages of `conversation` go, down to nine tenths of it. */
@@ -242,6 +266,7 @@ function toEntry(row: Row): HistoryEntry {
 		const stored = JSON.parse(row.delivery) as StoredDelivery;
 		entry.delivery = stored.delivery;
 		if (stored.receipts !== undefined) entry.receipts = stored.receipts;
+		if (stored.roomDelivery !== undefined) entry.roomDelivery = stored.roomDelivery;
 	}
 	return entry;
 }

@@ -1,6 +1,6 @@
 import {fromBase64Url, toBase64Url} from '../crypto/base64url.js';
 import type {RoomMember, RoomState} from '../crypto/room-log.js';
-import type {StoredMember, StoredRoom} from './room-store.js';
+import type {ItemCount, RoomItemKind, StoredMember, StoredRoom} from './room-store.js';
 
 /** One who reads a room's stream: its last acknowledged item, and for one who left or was removed, its departure item. */
 export type Reader = {position: number; until: number | undefined};
@@ -26,14 +26,14 @@ export class LoadedRoom {
 		public state: RoomState,
 		public lastSeq: number,
 		readonly readers: Map<string, Reader>,
-		itemCounts: ReadonlyArray<{sender: string; count: number}>,
+		itemCounts: readonly ItemCount[],
 	) {
 		this.epoch = toBase64Url(state.head);
 		for (const reader of readers.values()) this.count(reader.position, 1);
-		for (const {sender, count} of itemCounts) this.itemsAdded(sender, count);
+		for (const {sender, kind, count} of itemCounts) this.itemsAdded(sender, kind, count);
 	}
 
-	static load(row: StoredRoom, members: readonly StoredMember[], itemCounts: ReadonlyArray<{sender: string; count: number}>): LoadedRoom {
+	static load(row: StoredRoom, members: readonly StoredMember[], itemCounts: readonly ItemCount[]): LoadedRoom {
 		const state: RoomState = {
 			room: row.room,
 			index: row.index,
@@ -73,18 +73,19 @@ export class LoadedRoom {
 		this.epoch = toBase64Url(state.head);
 	}
 
-	/** Items waiting in the stream, and those from `sender`. */
+	/** Items waiting in the stream, or the messages among them from `sender` (an admin's changes are not its share). */
 	waiting(sender?: string): number {
 		return sender === undefined ? this.items : (this.senderItems.get(sender) ?? 0);
 	}
 
-	itemsAdded(sender: string, count = 1): void {
+	itemsAdded(sender: string, kind: RoomItemKind, count = 1): void {
 		this.items += count;
-		this.senderItems.set(sender, (this.senderItems.get(sender) ?? 0) + count);
+		if (kind === 'message') this.senderItems.set(sender, (this.senderItems.get(sender) ?? 0) + count);
 	}
 
-	itemsRemoved(sender: string, count = 1): void {
+	itemsRemoved(sender: string, kind: RoomItemKind, count = 1): void {
 		this.items = Math.max(0, this.items - count);
+		if (kind !== 'message') return;
 		const left = (this.senderItems.get(sender) ?? 0) - count;
 		if (left <= 0) this.senderItems.delete(sender);
 		else this.senderItems.set(sender, left);

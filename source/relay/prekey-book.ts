@@ -114,15 +114,17 @@ export class PrekeyBook {
 	 * The answer to a `get_bundle`: a bundle, or an error whose ref is its id. Paid before anything
 	 * is read: a bundle token, and a lookup token for a name that is not the requester's contact (so
 	 * that unknown_recipient tells no more than a lookup does). For someone the requester shares a
-	 * room with, a token of the room bucket instead and no lookup token (whether they share one is a
-	 * read made only while that bucket has tokens).
+	 * room with, no lookup token, and a token of the room bucket while it has any (whether they share
+	 * one is a read made only while a bucket has tokens).
 	 */
 	bundle(requester: Requester, message: GetBundleMessage): RelayMessage {
 		const {limits, store, log, clock} = this.options;
 		const {id} = message;
 		const target = foldUsername(message.username);
-		const coMember = isValidUsername(target) && this.roomBundles.available(requester.name) >= 1 && this.relay.sharesRoom(requester.name, target);
-		if (coMember) this.roomBundles.take(requester.name);
+		const roomToken = this.roomBundles.available(requester.name) >= 1;
+		const coMember =
+			isValidUsername(target) && (roomToken || this.bundles.available(requester.name) >= 1) && this.relay.sharesRoom(requester.name, target);
+		if (coMember && roomToken) this.roomBundles.take(requester.name);
 		else if (!this.bundles.take(requester.name)) {
 			const wait = Math.ceil(this.bundles.waitMs(requester.name) / 1000);
 			return errorMessage('bundle_throttled', `too many bundles asked for lately; try again in ${wait} s`, id);

@@ -159,7 +159,7 @@ export class RoomBook {
 		}
 		room.lastSeq = seq;
 		room.pending += 1;
-		room.itemsAdded(username);
+		room.itemsAdded(username, 'message');
 		ledger.addRoomItem(username, bytes);
 		relay.used(username);
 		this.pending.push({room: name, seq, kind: 'message', sender: username, id, time, json, of: members.size - 1, bytes});
@@ -191,7 +191,7 @@ export class RoomBook {
 				room.pending -= 1;
 				// Every item of the room after this one is in this batch (a change commits what waits first).
 				room.lastSeq = Math.min(room.lastSeq, item.seq - 1);
-				room.itemsRemoved(item.sender);
+				room.itemsRemoved(item.sender, 'message');
 				ledger.removeRoomItem(item.sender, item.bytes);
 				relay.sessionOf(item.sender)?.sink.send(errorMessage('storage_failed', 'the relay could not store the message; send it again later', item.id));
 			}
@@ -260,7 +260,7 @@ export class RoomBook {
 			return;
 		}
 		for (const item of done.deleted) {
-			room.itemsRemoved(item.sender);
+			room.itemsRemoved(item.sender, item.kind);
 			ledger.removeRoomItem(item.sender, item.bytes);
 		}
 		for (const count of done.counts) this.tellDelivered(name, count);

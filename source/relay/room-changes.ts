@@ -154,7 +154,7 @@ export class RoomChanges {
 			}
 			default:
 		}
-		loaded.itemsAdded(username);
+		loaded.itemsAdded(username, 'change');
 		ledger.addRoomItem(username, bytes);
 		cache.set(name, loaded);
 		stats.roomChanges += 1;

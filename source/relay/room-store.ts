@@ -48,6 +48,12 @@ export type StoredRoomItem = {
 /** An item as a member's backlog reads it, with that member's key for a change (JSON), if any. */
 export type RoomItemRead = {seq: number; kind: RoomItemKind; sender: string; json: string; key: string | null};
 
+/** Items of one sender and kind waiting in a room. */
+export type ItemCount = {sender: string; kind: RoomItemKind; count: number};
+
+/** An item deleted: what it cost its sender. */
+export type DeletedItem = {sender: string; kind: RoomItemKind; bytes: number};
+
 /** A message item whose read count moved. */
 export type DeliveredCount = {seq: number; id: string; sender: string; delivered: number; of: number};
 
@@ -91,14 +97,14 @@ export interface RoomStore {
 	insertRoomKeys(room: string, seq: number, keys: ReadonlyArray<{member: string; json: string}>): void;
 	/** Deletes `member`'s keys of items up to `seq`. */
 	deleteRoomKeys(room: string, member: string, seq: number): void;
-	/** Items waiting in the room per sender. */
-	roomItemCounts(room: string): Array<{sender: string; count: number}>;
+	/** Items waiting in the room per sender and kind. */
+	roomItemCounts(room: string): ItemCount[];
 	/** Up to `limit` items after `after`, oldest first, with `member`'s key of each change. */
 	roomItems(room: string, member: string, after: number, limit: number): RoomItemRead[];
 	/** `member` read the items in (after, upTo]: each message item not its own counts one more delivery. */
 	markDelivered(room: string, member: string, after: number, upTo: number): DeliveredCount[];
-	/** Deletes the items up to `seq` (everyone read them) with their keys; returns each one's sender and bytes. */
-	deleteReadItems(room: string, seq: number): Array<{sender: string; bytes: number}>;
+	/** Deletes the items up to `seq` (everyone read them) with their keys; returns each one's sender, kind and bytes. */
+	deleteReadItems(room: string, seq: number): DeletedItem[];
 	/** Bytes of the items waiting, per sender: what the quotas count. */
 	roomItemTotals(): Array<{sender: string; bytes: number}>;
 	invite(room: string, invitee: string): StoredInvite | undefined;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import type {DeliveredCount, MemberRoom, RoomItemRead, RoomStore, StoredInvite, StoredMember, StoredRoom, StoredRoomItem} from './room-store.js';
+import type {DeletedItem, DeliveredCount, ItemCount, MemberRoom, RoomItemRead, RoomStore, StoredInvite, StoredMember, StoredRoom, StoredRoomItem} from './room-store.js';
 
 const schema = `
 create table if not exists rooms (
@@ -106,7 +106,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	);
 	const insertKey = db.prepare('insert into room_keys (room, seq, member, json) values (?, ?, ?, ?)');
 	const deleteMemberKeys = db.prepare('delete from room_keys where room = ? and member = ? and seq <= ?');
-	const selectItemCounts = db.prepare('select sender, count(*) as count from room_items where room = ? group by sender');
+	const selectItemCounts = db.prepare('select sender, kind, count(*) as count from room_items where room = ? group by sender, kind');
 	const selectItems = db.prepare(
 		`select i.seq as seq, i.kind as kind, i.sender as sender, i.json as json, k.json as key from room_items i
 		left join room_keys k on k.room = i.room and k.seq = i.seq and k.member = ?
@@ -116,7 +116,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		`update room_items set delivered = delivered + 1 where room = ? and seq > ? and seq <= ? and kind = 'message' and sender != ?
 		returning seq, id, sender, delivered, of`,
 	);
-	const deleteItemsUpTo = db.prepare('delete from room_items where room = ? and seq <= ? returning sender, bytes');
+	const deleteItemsUpTo = db.prepare('delete from room_items where room = ? and seq <= ? returning sender, kind, bytes');
 	const deleteKeysUpTo = db.prepare('delete from room_keys where room = ? and seq <= ?');
 	const selectTotals = db.prepare('select sender, sum(bytes) as bytes from room_items group by sender');
 	const selectInvite = db.prepare('select * from room_invites where room = ? and invitee = ?');
@@ -149,7 +149,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	});
 	const deleteRead = db.transaction((room: string, seq: number) => {
 		deleteKeysUpTo.run(room, seq);
-		return deleteItemsUpTo.all(room, seq) as Array<{sender: string; bytes: number}>;
+		return deleteItemsUpTo.all(room, seq) as DeletedItem[];
 	});
 
 	return {
@@ -198,7 +198,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		deleteRoomKeys(room, member, seq) {
 			deleteMemberKeys.run(room, member, seq);
 		},
-		roomItemCounts: room => selectItemCounts.all(room) as Array<{sender: string; count: number}>,
+		roomItemCounts: room => selectItemCounts.all(room) as ItemCount[],
 		roomItems: (room, member, after, limit) => selectItems.all(member, room, after, limit) as RoomItemRead[],
 		markDelivered: (room, member, after, upTo) => updateDelivered.all(room, after, upTo, member) as DeliveredCount[],
 		deleteReadItems: (room, seq) => deleteRead(room, seq),

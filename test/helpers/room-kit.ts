@@ -4,7 +4,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import {expect} from 'vitest';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity, publicIdentity, type IdentityKeys} from '../../source/crypto/identity.js';
-import {roomEntryToJson} from '../../source/crypto/room-entry-codec.js';
+import {roomEntryToJson, type RoomEntryJson} from '../../source/crypto/room-entry-codec.js';
 import {applyChange, entryHash, isFreshEpoch, roomConfirm, signAccept, signChange, signInvite, type RoomEntry, type RoomRecord, type RoomState, type UnsignedRoomEntry} from '../../source/crypto/room-log.js';
 import {databaseFileName} from '../../source/relay/sqlite-store.js';
 import {loggedInPeer, type PeerMessage} from './logged-in-peer.js';
@@ -80,9 +80,14 @@ export class TestRoom {
 		return toBase64Url(this.state!.head);
 	}
 
-	/** Who needs a room key with `entry`, once applied to `state`. */
+	/** Who needs a room key with `entry`, once applied to `state` (nobody when it does not apply). */
 	keyHolders(entry: RoomEntry): string[] {
-		const next = applyChange(this.state, entry);
+		let next: RoomState;
+		try {
+			next = applyChange(this.state, entry);
+		} catch {
+			return [];
+		}
 		if (next.members.size === 0) return [];
 		if (isFreshEpoch(entry.action)) return [...next.members.keys()].filter(name => name !== entry.author);
 		return entry.action === 'add' ? [entry.record.username] : [];
@@ -147,6 +152,16 @@ export async function send(user: RoomUser, room: TestRoom, id: string, options: 
 	const from = user.peer.messages().length;
 	user.peer.send(roomSend(room, id, options));
 	return next(user, message => (message.type === 'room_accepted' && message.id === id) || (message.type === 'error' && message.ref === id), from);
+}
+
+/** The log entry of a room_change item (or a room_log's), as JSON. */
+export function entryOf(message: PeerMessage): RoomEntryJson {
+	return message.entry as RoomEntryJson;
+}
+
+/** A change item whose entry has this action. */
+export function isChange(action: string, room = 'dev') {
+	return (message: PeerMessage) => message.type === 'room_change' && message.room === room && entryOf(message).action === action;
 }
 
 /** The items of `room` a user was sent, in order. */

@@ -1,16 +1,25 @@
 import {toBase64Url, fromBase64Url} from '../../crypto/base64url.js';
 import type {Party} from '../../crypto/envelope.js';
-import {encodePayload, maxTextBytes, parsePayload, payloadCounter, type Payload} from '../../net/e2e-payload.js';
+import {encodePayload, maxTextBytes, parsePayload, payloadCounter, type Payload, type RoomKeyPayload} from '../../net/e2e-payload.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind} from '../../net/messages.js';
 import type {ContactStore} from '../contact-store.js';
+import type {RejectionCode} from '../client-events.js';
 import type {Opened} from '../end-to-end.js';
 import type {History} from '../history.js';
 import type {OutboxStore} from '../outbox-store.js';
 import type {AcceptedContent} from '../inbox-ledger.js';
-import {acceptCounter} from '../receive-counter.js';
+import {acceptCounter, type CounterState} from '../receive-counter.js';
 import type {SqliteDatabase} from '../store/account-database.js';
 import type {Bundle, Me, OpenPlan, RatchetSessions, SessionChange} from './ratchet-sessions.js';
 import {maxWaitingTexts, type SentTexts} from './sent-texts.js';
+
+/** A room's epoch secret for one member (PROTOCOL.md section 15): a `room_key` payload, keys raw. */
+export type RoomKey = {room: string; index: number; head: Buffer; secret: Buffer};
+
+/** What a room key envelope held; `change`: what opening it did to the sender's sessions. */
+export type RoomKeyOpened =
+	| {type: 'key'; payload: RoomKeyPayload; change: SessionChange}
+	| {type: 'rejected'; code: RejectionCode; reason: string; reset?: true; change?: SessionChange};
 
 /** A client rebuilds its session with one contact at most this often (PROTOCOL.md section 14.5). */
 export const resetIntervalMs = 10 * 60 * 1000;
@@ -163,17 +172,7 @@ export class RatchetEnvelopes {
 		const gap = verdict.verdict === 'new' ? verdict.gap : 0;
 		const content = acceptedContent(payload, envelope);
 		const change = this.contacts.atomically(() => {
-			const settled: SessionChange = this.sessions.commitOpen(result, verdict.state, payload.type === 'reset');
-			// In the same transaction: a process killed now would see the redelivery as a replay, and never resend.
-			if (settled.resetByThem) {
-				const resent = this.resendUnconfirmed(from);
-				if (resent !== undefined) {
-					settled.resent = resent;
-					// Their texts wait to be sealed again: the copies sealed in the lost session leave in this
-					// transaction too, or a restart would send both (SessionStarter.changed() drops them from memory).
-					this.outbox.dropRatchetTo(from);
-				}
-			}
+			const settled = this.#commitSession(from, result, verdict.state, payload.type === 'reset');
 			if (payload.type === 'receipt') this.sentTexts.confirm(from, payload.ids);
 			if (content?.type === 'text') this.history?.received({...content, from, to: this.me.name});
 			this.contacts.accept(from, content, gap);
@@ -187,6 +186,67 @@ export class RatchetEnvelopes {
 			case 'text':
 				return {type: 'text', from, id: content!.id, kind: envelope.kind, text: payload.text, sent: payload.sent, gap, change};
 		}
+	}
+
+	/**
+	 * A room's epoch secret for `to` (a `room_key` payload, PROTOCOL.md section 15) sealed in the
+	 * active session; undefined when there is none (fetch a bundle, then try again). Kept nowhere:
+	 * it travels staged with its change, and a change the relay refuses is made again with a new
+	 * secret. It carries the session's next payload counter without spending it, so a change that
+	 * never reaches `to` leaves no gap in what `to` counts (the ratchet refuses a replay of it).
+	 */
+	sealRoomKey(to: Party, id: string, key: RoomKey): Envelope | undefined {
+		const fields = {type: 'room_key', room: key.room, index: key.index, head: toBase64Url(key.head), secret: toBase64Url(key.secret)} as const;
+		return this.db.transaction(() => {
+			const sealed = this.sessions.seal(to, 'direct', id, counter => encodePayload({v: 1, counter, ...fields}), false);
+			return sealed === undefined ? undefined : {id, to: to.name, kind: 'direct' as const, ratchet: toBase64Url(sealed.ratchet), body: sealed.body};
+		})();
+	}
+
+	/**
+	 * Opens the room key `envelope` from `peer` (as pinned): the session's advance is stored (in the
+	 * caller's transaction when there is one: the change it belongs to), and nothing is shown,
+	 * acknowledged or owed. Its counter is not spent (see sealRoomKey).
+	 */
+	openRoomKey(peer: Party, envelope: {id: string; ratchet?: string; body: string}): RoomKeyOpened {
+		let header: Buffer;
+		try {
+			header = fromBase64Url(envelope.ratchet ?? '');
+		} catch {
+			return {type: 'rejected', code: 'unauthenticated', reason: 'its ratchet header is not base64url'};
+		}
+		const result = this.sessions.open(peer, {id: envelope.id, kind: 'direct', header, body: envelope.body});
+		if (result.type === 'replay') return {type: 'rejected', code: 'replay', reason: 'it repeats a room key already received'};
+		if (result.type === 'unreadable') return {type: 'rejected', code: result.reset ? 'unreadable' : 'unauthenticated', reason: result.reason, ...(result.reset ? {reset: true as const} : {})};
+		let payload: Payload | undefined;
+		let problem = 'it is not a room key';
+		try {
+			payload = parsePayload(result.payload);
+		} catch (error) {
+			problem = (error as Error).message;
+		}
+		const change = this.contacts.atomically(() => this.#commitSession(peer.name, result, result.receive, false));
+		if (payload?.type !== 'room_key') return {type: 'rejected', code: 'malformed', reason: problem, change};
+		return {type: 'key', payload, change};
+	}
+
+	/**
+	 * Stores an opened envelope's session with `receive` (PROTOCOL.md 14.4), in the caller's
+	 * transaction. A process killed after it would see the redelivery as a replay, and never resend:
+	 * so what a rebuild by the other side resends is settled in the same transaction.
+	 */
+	#commitSession(from: string, plan: OpenPlan, receive: CounterState, reset: boolean): SessionChange {
+		const settled = this.sessions.commitOpen(plan, receive, reset);
+		if (settled.resetByThem) {
+			const resent = this.resendUnconfirmed(from);
+			if (resent !== undefined) {
+				settled.resent = resent;
+				// Their texts wait to be sealed again: the copies sealed in the lost session leave in this
+				// transaction too, or a restart would send both (SessionStarter.changed() drops them from memory).
+				this.outbox.dropRatchetTo(from);
+			}
+		}
+		return settled;
 	}
 
 	/** An authenticated plaintext that is not a valid payload: its counter, if readable, is spent (section 10). */

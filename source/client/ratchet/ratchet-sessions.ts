@@ -107,8 +107,11 @@ export class RatchetSessions {
 		return session;
 	}
 
-	/** Seals in the active session with `peer`, if there is one; the payload gets the session's next counter. */
-	seal(peer: Party, kind: EnvelopeKind, id: string, payload: (counter: number) => Buffer): {ratchet: Buffer; body: string; baseKey: Buffer} | undefined {
+	/**
+	 * Seals in the active session with `peer`, if there is one; the payload gets the session's next
+	 * counter, spent unless `spend` is false (a room key: see RatchetEnvelopes.sealRoomKey).
+	 */
+	seal(peer: Party, kind: EnvelopeKind, id: string, payload: (counter: number) => Buffer, spend = true): {ratchet: Buffer; body: string; baseKey: Buffer} | undefined {
 		const session = this.store.active(peer.name);
 		if (session === undefined) return undefined;
 		const counter = session.send;
@@ -122,7 +125,7 @@ export class RatchetSessions {
 			kind,
 			payload: payload(counter),
 		});
-		this.store.save({...session, ratchet: sealed.state, send: counter + 1}, this.clock());
+		this.store.save({...session, ratchet: sealed.state, send: spend ? counter + 1 : counter}, this.clock());
 		return {ratchet: sealed.header, body: sealed.body, baseKey: session.baseKey};
 	}
 

@@ -116,6 +116,97 @@ const migrations: readonly string[] = [
 	-- When this client last rebuilt its session with a contact, and last sent again what a contact's rebuilt session lost.
 	CREATE TABLE resets (name TEXT PRIMARY KEY, rebuilt INTEGER, resent INTEGER) WITHOUT ROWID;
 	`,
+	// 3: rooms (PROTOCOL.md section 15): each room's verified state (its members in a table of
+	// their own, so that a message reads one member and moving a room's position rewrites a small
+	// row, even at 1,000 members) and log, the sender chains of its current epoch with their skipped
+	// message keys, invitations received, and this account's messages to rooms (their relay seq and
+	// delivery counts). Epoch secrets are never stored: only the epoch's "next" secret (in the state
+	// JSON) and the chains.
+	`
+	CREATE TABLE rooms (
+		room TEXT PRIMARY KEY,
+		state TEXT NOT NULL,
+		epoch TEXT,
+		position INTEGER NOT NULL DEFAULT 0,
+		status TEXT NOT NULL CHECK (status IN ('member', 'invited', 'left', 'removed', 'stalled')),
+		note TEXT
+	) WITHOUT ROWID;
+	CREATE TABLE room_members (
+		room TEXT NOT NULL,
+		member TEXT NOT NULL,
+		record TEXT NOT NULL,
+		admin INTEGER NOT NULL,
+		PRIMARY KEY (room, member)
+	) WITHOUT ROWID;
+	CREATE TABLE room_log (
+		room TEXT NOT NULL,
+		idx INTEGER NOT NULL,
+		entry TEXT NOT NULL,
+		PRIMARY KEY (room, idx)
+	) WITHOUT ROWID;
+	CREATE TABLE room_chains (
+		room TEXT NOT NULL,
+		epoch BLOB NOT NULL,
+		member TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		chain_key BLOB NOT NULL,
+		PRIMARY KEY (room, epoch, member)
+	) WITHOUT ROWID;
+	CREATE TABLE room_skipped (
+		room TEXT NOT NULL,
+		epoch BLOB NOT NULL,
+		member TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		key BLOB NOT NULL,
+		expires INTEGER NOT NULL,
+		PRIMARY KEY (room, epoch, member, n)
+	) WITHOUT ROWID;
+	CREATE INDEX room_skipped_by_expiry ON room_skipped (expires);
+	CREATE TABLE room_invites (
+		room TEXT PRIMARY KEY,
+		inviter TEXT NOT NULL,
+		record TEXT NOT NULL,
+		nonce BLOB NOT NULL,
+		signature BLOB NOT NULL,
+		time INTEGER NOT NULL,
+		topic TEXT
+	) WITHOUT ROWID;
+	CREATE TABLE room_sent (
+		room TEXT NOT NULL,
+		id TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		seq INTEGER,
+		delivered INTEGER NOT NULL DEFAULT 0,
+		of INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (room, id)
+	) WITHOUT ROWID;
+	CREATE INDEX room_sent_by_seq ON room_sent (room, seq);
+	`,
+	// 4: what this account sends to rooms and has not seen through (client/rooms/room-sending-store.ts):
+	// texts waiting to go, each sealed once and kept as sealed so a resend after a drop is the same
+	// item; the changes it makes, in order, each with the fresh epoch secret it drew, kept until
+	// the change comes back in the room's stream (a kill in between must not lose the room's key).
+	`
+	CREATE TABLE room_outbox (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		room TEXT NOT NULL,
+		id TEXT NOT NULL,
+		text TEXT NOT NULL,
+		sent INTEGER NOT NULL,
+		sealed TEXT,
+		UNIQUE (room, id)
+	);
+	CREATE TABLE room_my_changes (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		room TEXT NOT NULL,
+		change TEXT NOT NULL,
+		why TEXT NOT NULL,
+		entry TEXT,
+		secret BLOB,
+		tries INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX room_my_changes_by_room ON room_my_changes (room, seq);
+	`,
 ];
 
 export const schemaVersion = migrations.length;
