@@ -11,7 +11,7 @@ import {isBytes} from './x25519.js';
  */
 const epochLabel = 'im-tui/4 room epoch';
 const nextLabel = 'im-tui/4 room next';
-const senderLabel = 'im-tui/4 room sender';
+const sendersLabel = 'im-tui/4 room senders';
 const messageKeyByte = Buffer.from([0x01]);
 const chainKeyByte = Buffer.from([0x02]);
 
@@ -33,7 +33,9 @@ export function newEpochSecret(): Buffer {
 
 /**
  * From the epoch secret E of the epoch whose id is `head`: the next secret A, and every member's
- * first sender chain key CK_0, by username.
+ * first sender chain key CK_0, by username: `S = HKDF(E, salt = H, info = lp("im-tui/4 room
+ * senders", room))`, `CK_0(m) = HMAC(S, lp(m.username) || m.identity)`. One HMAC a member, not
+ * one HKDF (a tenth of the cost): a change in a room of 1,000 derives 1,000 chains.
  */
 export function epochKeys(
 	secret: Buffer,
@@ -45,11 +47,16 @@ export function epochKeys(
 	requireKey(head, 'the epoch id');
 	requireRoom(room);
 	const next = hkdf(secret, head, lp(nextLabel, room));
+	const senders = hkdf(secret, head, lp(sendersLabel, room));
 	const chains = new Map<string, Buffer>();
-	for (const {username, identity} of members) {
-		if (typeof username !== 'string' || !isValidUsername(username)) throw new TypeError('a member is a username');
-		requireKey(identity, "a member's identity");
-		chains.set(username, hkdf(secret, head, Buffer.concat([lp(senderLabel, room, username), identity])));
+	try {
+		for (const {username, identity} of members) {
+			if (typeof username !== 'string' || !isValidUsername(username)) throw new TypeError('a member is a username');
+			requireKey(identity, "a member's identity");
+			chains.set(username, createHmac('sha256', senders).update(lp(username)).update(identity).digest());
+		}
+	} finally {
+		senders.fill(0);
 	}
 	return {next, chains};
 }

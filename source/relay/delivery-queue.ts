@@ -111,6 +111,12 @@ export class DeliveryQueue {
 		return this.commitForwarded(this.forwarded.takeFor(username));
 	}
 
+	/** A login: what waits goes out in order, and first to disk what was forwarded to an earlier session and is still in memory (the disk failed when it left); if the disk still fails, it tries again at the next login. */
+	loggedIn(session: Session, username: string): void {
+		if (this.commitForwardedTo(username)) this.deliverBacklog(session, username, 0);
+		else session.sink.close();
+	}
+
 	/** Sends what waits for `username`, at the pace its connection reads (BacklogSender.deliver). */
 	deliverBacklog(session: Session, username: string, after: number): void {
 		this.backlog.deliver(session, username, after);

@@ -26,7 +26,7 @@ export type DirectorySource = {
  */
 export function streamDirectory(
 	sink: SessionSink,
-	welcome: {username: string; motd: string | null; online: string[]; onlineCount: number; waiting: number; prekeys: PrekeyCount; rooms: WelcomeRoom[]},
+	welcome: {username: string; motd: string | null; online: string[]; onlineCount: number; waiting: number; prekeys: PrekeyCount; rooms?: WelcomeRoom[]},
 	directory: DirectorySource,
 	stillWanted: () => boolean,
 	done: () => void,
@@ -34,7 +34,7 @@ export function streamDirectory(
 	const first = directory.records(0, Math.min(directoryChunk, directory.total)) ?? [];
 	const more = directory.total - first.length;
 	const {username, motd, online, onlineCount, waiting, prekeys, rooms} = welcome;
-	sink.send({type: 'welcome', username, users: first, motd, ...(more > 0 ? {more} : {}), online, onlineCount, waiting, prekeys, ...(rooms.length > 0 ? {rooms} : {})});
+	sink.send({type: 'welcome', username, users: first, motd, ...(more > 0 ? {more} : {}), online, onlineCount, waiting, prekeys, ...(rooms === undefined ? {} : {rooms})});
 	let start = first.length;
 	const step = () => {
 		if (!stillWanted()) return;

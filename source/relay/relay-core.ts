@@ -1,6 +1,6 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
-import {AccountFloodGuards, type FloodGuard} from './flood-guard.js';
+import {AccountFloodGuards} from './flood-guard.js';
 import {DeliveryQueue} from './delivery-queue.js';
 import {directoryPageCount, namedDirectory, streamDirectory} from './directory-stream.js';
 import {LookupGuard} from './lookup-guard.js';
@@ -37,7 +37,8 @@ export class RelayCore {
 	readonly rooms: RoomBook;
 	readonly stats: RelayStats = emptyRelayStats();
 	private readonly presence: PresenceBatcher<Session>;
-	private readonly floodGuards: AccountFloodGuards;
+	/** @internal Each account's rate, for its session once logged in. */
+	readonly floodGuards: AccountFloodGuards;
 
 	constructor(
 		readonly options: RelayCoreOptions,
@@ -47,9 +48,10 @@ export class RelayCore {
 		this.access = new AccessGuard(this.limits, options.clock);
 		this.lookups = new LookupGuard(this.limits, options.clock);
 		this.floodGuards = new AccountFloodGuards(this.limits, options.clock);
-		this.prekeys = new PrekeyBook({store, limits: this.limits, clock: options.clock, log: options.log, lookups: this.lookups}, {
-			registered: username => this.registered(username),
-			knows: (from, to) => this.knows(from, to),
+		const {clock, log} = options;
+		const users = {registered: (username: string) => this.registered(username), knows: (from: string, to: string) => this.knows(from, to)};
+		this.prekeys = new PrekeyBook({store, limits: this.limits, clock, log, lookups: this.lookups}, {
+			...users,
 			sinkOf: username => this.online.get(username)?.sink,
 			sharesRoom: (a, b) => this.rooms.shareRoom(a, b),
 		});
@@ -68,19 +70,11 @@ export class RelayCore {
 			accepted: (from, to) => this.wrote(from, to),
 			caughtUp: session => this.rooms.start(session, session.name!),
 		});
-		const {clock, log} = options;
 		this.rooms = new RoomBook({store, limits: this.limits, clock, log, stats: this.stats, ledger: this.queue.ledger, lookups: this.lookups}, {
-			registered: username => this.registered(username),
+			...users,
 			sessionOf: username => this.online.get(username),
-			knows: (from, to) => this.knows(from, to),
-			priority: username => {
-				const user = this.online.get(username)?.user;
-				return user !== undefined && this.access.hasPriority(user);
-			},
-			used: username => {
-				const user = this.online.get(username)?.user;
-				if (user !== undefined) this.confirm(user);
-			},
+			priority: username => this.access.hasPriority(this.registered(username)!), // a logged-in user: in memory
+			used: username => void this.confirm(this.registered(username)!),
 		});
 		this.purgeExpired();
 		this.lapseRegistrations();
@@ -165,11 +159,6 @@ export class RelayCore {
 		return deleted;
 	}
 
-	/** @internal The rate of `username`'s account, for its session once logged in. */
-	floodGuardFor(username: string): FloodGuard {
-		return this.floodGuards.of(username);
-	}
-
 	/** Forgets rate state and who-is-online views that have run out; the server calls it now and then. */
 	sweep(): void {
 		this.access.sweep();
@@ -199,24 +188,12 @@ export class RelayCore {
 		this.online.get(username)?.replace();
 		this.online.set(username, session);
 		session.catchingUp = true;
-		const backlog = () => {
-			// Forwarded to an earlier session and still in memory (the disk failed when it left): on
-			// disk first, so the backlog has them in order; if the disk still fails, try again later.
-			if (!this.queue.commitForwardedTo(username)) {
-				session.sink.close();
-				return;
-			}
-			this.queue.deliverBacklog(session, username, 0);
-		};
-		const {motd} = this.options;
-		const onlineCount = this.online.size;
-		const waiting = this.queue.waiting(username);
-		const prekeys = this.prekeys.count(username);
-		const rooms = this.rooms.welcomeRooms(username) ?? [];
+		const counts = {onlineCount: this.online.size, waiting: this.queue.waiting(username), prekeys: this.prekeys.count(username)};
+		const welcome = {username, motd: this.options.motd, ...counts, ...this.rooms.welcomeRooms(username)};
 		this.presence.joined(this.record(user), register !== undefined);
 		if (!session.roster) {
-			session.sink.send({type: 'welcome', username, users: [], motd, online: [], onlineCount, waiting, prekeys, ...(rooms.length > 0 ? {rooms} : {})});
-			backlog();
+			session.sink.send({type: 'welcome', ...welcome, users: [], online: []});
+			this.queue.loggedIn(session, username);
 			return true;
 		}
 		const listed = this.directory.listedFor(username);
@@ -226,9 +203,9 @@ export class RelayCore {
 		this.presence.welcomed(session);
 		session.holdPresence();
 		const source = namedDirectory(listed, names => this.directory.named(names), listedUser => this.record(listedUser));
-		streamDirectory(session.sink, {username, motd, online: this.listeners.view(username), onlineCount, waiting, prekeys, rooms}, source, () => session.open, () => {
+		streamDirectory(session.sink, {...welcome, online: this.listeners.view(username)}, source, () => session.open, () => {
 			session.releasePresence();
-			backlog();
+			this.queue.loggedIn(session, username);
 		});
 		return true;
 	}
@@ -314,13 +291,7 @@ export class RelayCore {
 		this.queue.acknowledge(session, username, deliveries);
 	}
 
-	private record(user: StoredUser): UserRecord {
-		return {
-			username: user.username,
-			online: this.online.has(user.username),
-			identity: user.identity,
-			x25519: user.x25519,
-			binding: user.binding,
-		};
+	private record({username, identity, x25519, binding}: StoredUser): UserRecord {
+		return {username, online: this.online.has(username), identity, x25519, binding};
 	}
 }

@@ -14,7 +14,14 @@ import type {Session} from './session.js';
 import {guardStorage} from './storage-guard.js';
 
 /** Rooms kept in memory at most (room-cache.ts): a room costs at most about maxRoomMembers records. */
-const cachedRooms = 512;
+const cachedRooms = 256;
+
+/**
+ * Bytes of sealed keys a connection may hold staged, on average per key: a room_key envelope is
+ * about 500 (its payload is some 200 bytes), so a change for a full room fits, and a connection
+ * cannot make the relay hold maxRoomMembers bodies of maxBodyBytes each.
+ */
+const stagedBytesPerKey = 1024;
 
 export type RoomBookOptions = {
 	store: RelayStore;
@@ -77,18 +84,15 @@ export class RoomBook {
 	/** After the 1:1 backlog of a login: its invitations and join requests, then its rooms' streams. Once per session. */
 	start(session: Session, username: string): void {
 		const rooms = this.context.streams.of(session);
-		if (rooms.started || rooms.pumping) return;
-		rooms.pumping = true;
-		this.invites.atLogin(session, username, () => {
-			rooms.pumping = false;
-			this.context.streams.start(session, username);
-		});
+		if (rooms.started || rooms.starting) return;
+		rooms.starting = true;
+		this.invites.atLogin(session, username, () => this.context.streams.start(session, username));
 	}
 
-	/** A welcome's `rooms`: the user's rooms and the last item of each; undefined if the database failed. */
-	welcomeRooms(username: string): WelcomeRoom[] | undefined {
-		const rooms = guardStorage(this.context.log, 'rooms', () => this.context.store.memberRooms(username));
-		return rooms?.filter(room => room.until === null).map(room => ({room: room.room, seq: room.lastSeq}));
+	/** A welcome's `rooms`: the user's rooms and the last item of each; none if it has none or the database failed. */
+	welcomeRooms(username: string): {rooms?: WelcomeRoom[]} {
+		const rooms = guardStorage(this.context.log, 'rooms', () => this.context.store.memberRooms(username))?.filter(room => room.until === null);
+		return rooms === undefined || rooms.length === 0 ? {} : {rooms: rooms.map(room => ({room: room.room, seq: room.lastSeq}))};
 	}
 
 	/** Members of `room` but the sender: what a room_send fans out to (the rate limit charges it). */
@@ -122,17 +126,19 @@ export class RoomBook {
 	private stage(session: Session, room: string, keys: ReadonlyArray<{to: string; id: string; ratchet: string; body: string}>): ErrorMessage | undefined {
 		const {maxRoomMembers, maxBodyBytes} = this.context.limits;
 		const rooms = this.context.streams.of(session);
-		if (rooms.staged?.room !== room) rooms.staged = {room, keys: []};
+		if (rooms.staged?.room !== room) rooms.staged = {room, keys: [], bytes: 0};
 		const staged = rooms.staged;
-		if (staged.keys.length + keys.length > maxRoomMembers) {
-			rooms.staged = undefined;
-			return refusal('room_keys', `at most ${maxRoomMembers} room keys are staged for a change`, room);
-		}
+		const bytes = keys.reduce((sum, key) => sum + key.body.length + key.ratchet.length + key.id.length, 0);
 		if (keys.some(key => key.body.length > maxBodyBytes)) {
 			rooms.staged = undefined;
 			return refusal('message_too_large', `a room key's body is at most ${maxBodyBytes} bytes`, room);
 		}
+		if (staged.keys.length + keys.length > maxRoomMembers || staged.bytes + bytes > maxRoomMembers * stagedBytesPerKey) {
+			rooms.staged = undefined;
+			return refusal('room_keys', `at most ${maxRoomMembers} room keys (${maxRoomMembers * stagedBytesPerKey} bytes) are staged for a change`, room);
+		}
 		staged.keys.push(...keys);
+		staged.bytes += bytes;
 		return undefined;
 	}
 

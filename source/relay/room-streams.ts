@@ -19,13 +19,15 @@ export type Cursor = {live: boolean; sent: number; delivered: number};
 
 /** What one connection holds of rooms: its cursors, the rooms it is catching up with, and keys staged for its next change. */
 export class SessionRooms {
-	/** Set once the session has had its 1:1 backlog: until then it reads nothing of rooms. */
+	/** Set once the session has had its 1:1 backlog and its invitations: until then it reads nothing of rooms. */
 	started = false;
+	/** Its invitations and join requests are going out (room-invites.ts atLogin). */
+	starting = false;
 	readonly cursors = new Map<string, Cursor>();
 	/** Rooms whose items it reads from disk, in turn. */
 	readonly behind: string[] = [];
 	pumping = false;
-	staged: {room: string; keys: RoomKeyEnvelope[]} | undefined;
+	staged: {room: string; keys: RoomKeyEnvelope[]; bytes: number} | undefined;
 }
 
 /** An item just committed, to send to the readers who are caught up; `keys` holds each member's key of a change (JSON). */

@@ -212,7 +212,7 @@ export class Session {
 		this.username = username;
 		this.roster = roster;
 		this.lastActive = this.core.options.clock();
-		this.flood = this.core.floodGuardFor(username);
+		this.flood = this.core.floodGuards.of(username);
 		if (!this.core.admit(this, username, registration)) {
 			this.username = undefined;
 			this.end('error');

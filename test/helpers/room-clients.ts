@@ -2,6 +2,7 @@ import {expect} from 'vitest';
 import type {ChatClient} from '../../source/client/chat-client.js';
 import type {ClientEvents} from '../../source/client/client-events.js';
 import type {RoomView} from '../../source/client/rooms/room-types.js';
+import type {RelayMessage} from '../../source/net/messages.js';
 
 /** Headless clients in rooms, with a real relay (test/client/rooms-*.test.ts). */
 
@@ -37,4 +38,22 @@ export async function join(room: string, admin: ChatClient, newcomer: ChatClient
 /** The texts of `room` `client` was shown, in order. */
 export function textsIn(messages: ReadonlyArray<ClientEvents['room-message']>, room: string): string[] {
 	return messages.filter(([message]) => message.room === room).map(([message]) => message.text);
+}
+
+/** Every frame the relay sends `client` from now on, recorded before the client handles it; `drop` frames are recorded and not handled. */
+export function tap(client: ChatClient, drop: (message: RelayMessage) => boolean = () => false): RelayMessage[] {
+	const frames: RelayMessage[] = [];
+	const target = client as unknown as {dispatch: (message: RelayMessage) => void};
+	const dispatch = target.dispatch.bind(client);
+	target.dispatch = message => {
+		frames.push(message);
+		if (!drop(message)) dispatch(message);
+	};
+	return frames;
+}
+
+/** Hands `frames` to `client` as if its relay sent them (a hostile relay forwarding what others got). */
+export function inject(client: ChatClient, frames: readonly RelayMessage[]): void {
+	const target = client as unknown as {dispatch: (message: RelayMessage) => void};
+	for (const frame of frames) target.dispatch(frame);
 }

@@ -14,9 +14,13 @@ export type Peer = Awaited<ReturnType<typeof loggedInPeer>>;
 /** A user with a real identity, logged in with a raw peer that never acks by itself. */
 export type RoomUser = {name: string; keys: IdentityKeys; record: RoomRecord; peer: Peer};
 
-export async function roomUser(port: number, name: string, options: {keys?: IdentityKeys; roster?: false} = {}): Promise<RoomUser> {
+export async function roomUser(port: number, name: string, options: {keys?: IdentityKeys; roster?: false; localAddress?: string} = {}): Promise<RoomUser> {
 	const keys = options.keys ?? generateIdentity();
-	const peer = await loggedInPeer(port, name, {keys, ...(options.roster === false ? {roster: false} : {})});
+	const peer = await loggedInPeer(port, name, {
+		keys,
+		...(options.roster === false ? {roster: false} : {}),
+		...(options.localAddress === undefined ? {} : {localAddress: options.localAddress}),
+	});
 	return {name, keys, record: {username: name, ...publicIdentity(keys, name)}, peer};
 }
 

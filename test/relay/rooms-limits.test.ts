@@ -100,6 +100,13 @@ describe('rooms on the relay: limits (design rooms.md section 5)', () => {
 		expect(await send(alice!, room, 'long', {body: `gAAAA${'x'.repeat(100)}`})).toEqual(refused('message_too_large', 'long'));
 	});
 
+	it('staged keys are bounded in bytes too: a connection holds about 1 KiB per member at most', async () => {
+		const {users: [alice]} = await users({maxRoomMembers: 2}, 'alice');
+		await create(alice!, 'dev');
+		alice!.peer.send({type: 'room_stage', room: 'dev', keys: [fakeKey('bob')]}, {type: 'room_stage', room: 'dev', keys: [{...fakeKey('carol'), body: `gAAAA${'x'.repeat(2000)}`}]});
+		expect(await next(alice!, message => message.type === 'error')).toEqual(refused('room_keys', 'dev'));
+	});
+
 	it('room_admin_limit: at most 10 admins', async () => {
 		const names = Array.from({length: 11}, (_, index) => `m${index}`);
 		const {users: members} = await users({}, ...names);

@@ -26,7 +26,13 @@ const changeCodes: ReadonlySet<string> = new Set([
 	'room_full',
 	'room_admin_limit',
 	'rate_limited',
+	'storage_failed',
+	'quota_exceeded',
 ]);
+/** After these the same change goes again a little later. */
+const laterCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'quota_exceeded']);
+/** How long a change the relay could not take now waits before it goes again. */
+const laterMs = 5000;
 /** After these the change is prepared again on the head as it is then (at most maxChangeTries times). */
 const tryAgainCodes: ReadonlySet<string> = new Set(['room_conflict', 'room_keys', 'room_needs_rekey']);
 
@@ -43,6 +49,11 @@ export class ChangeSender {
 	readonly #inFlight = new Map<string, number>();
 	/** change seq → who gets its key (checking the entry again at each turn would cost a signature check). */
 	readonly #recipients = new Map<number, string[]>();
+	/**
+	 * change seq → the head it was refused on (room_conflict): prepared again only once the stream
+	 * brought the change that won, or it would be refused again on the same head.
+	 */
+	readonly #refusedOn = new Map<number, Buffer>();
 	/** Warnings said once per run. */
 	readonly #told = new Set<string>();
 
@@ -68,6 +79,8 @@ export class ChangeSender {
 	detach(): void {
 		this.#inFlight.clear();
 		this.#recipients.clear();
+		// After the next login the stream catches up first (caughtUp): the head is then the relay's.
+		this.#refusedOn.clear();
 	}
 
 	/** The prepared change of mine that `entry` is, if any (the stream applies it with its secret). */
@@ -92,11 +105,16 @@ export class ChangeSender {
 		this.#inFlight.delete(room);
 		const change = this.ctx.sending.changes(room).find(waiting => waiting.seq === seq);
 		if (change === undefined) return true;
-		if (code === 'rate_limited') {
-			// Sent again as it is, a little later.
-			setTimeout(() => this.ctx.host.schedule(), 2000).unref();
+		if (laterCodes.has(code)) {
+			// Held until then: sent again as it is.
+			this.#inFlight.set(room, seq);
+			setTimeout(() => {
+				if (this.#inFlight.get(room) === seq) this.#inFlight.delete(room);
+				this.ctx.host.schedule();
+			}, laterMs).unref();
 			return true;
 		}
+		if (code === 'room_conflict' && change.entry !== undefined) this.#refusedOn.set(change.seq, change.entry.prev);
 		if (tryAgainCodes.has(code)) this.#again(change, code, message);
 		else this.#drop(change, code, message);
 		return true;
@@ -119,6 +137,9 @@ export class ChangeSender {
 			const change = this.#next(room);
 			if (change === undefined) return;
 			if (change.entry === undefined) {
+				const refusedOn = this.#refusedOn.get(change.seq);
+				if (refusedOn !== undefined && this.ctx.keeper.state(room)?.head.equals(refusedOn) === true) return;
+				this.#refusedOn.delete(change.seq);
 				const outcome = this.#prepare(change);
 				if (outcome === 'wait') return;
 				continue;

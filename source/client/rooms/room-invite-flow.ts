@@ -6,6 +6,7 @@ import type {ClientMessage, RoomRecordWire} from '../../net/messages.js';
 import type {ChangeSender} from './room-change-sender.js';
 import type {RoomContext} from './room-context.js';
 import {keyChangedWarning, pinRecords} from './room-pins.js';
+import {maxChangesPerRoom} from './room-sending-store.js';
 
 /** Invitations, acceptances and declines kept while offline, at most: they go at the next login. */
 const maxWaitingRequests = 100;
@@ -119,6 +120,8 @@ export class InviteFlow {
 			this.ctx.warn(room, 'key_changed', `${keyChangedWarning(room, record.username)}; they were not added`);
 			return;
 		}
+		// A relay repeating join requests fills no more than the queue's bound: past it they wait for its next login.
+		if (this.ctx.sending.changes(room).length >= maxChangesPerRoom) return;
 		this.changes.ask(room, {action: 'add', record, nonce, accept}, 'join');
 	}
 

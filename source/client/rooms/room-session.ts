@@ -13,7 +13,7 @@ import {RoomStream} from './room-stream.js';
 import {TextSender} from './room-text-sender.js';
 import type {RoomView} from './room-types.js';
 
-/** How often a client checks whether a room it is an admin of needs its 7-day new key. */
+/** How often a client checks whether a room it is an admin of needs its 7-day new key (and forgets expired keys). */
 const ageCheckMs = 3_600_000;
 
 /** What the session gives its rooms: RoomHost but the connection, which attach() gives. */
@@ -95,7 +95,11 @@ export class RoomSession {
 		this.#stream.welcomed(rooms);
 		this.#safely('could not send what waited for the connection', () => this.#invites.attach());
 		clearInterval(this.#ageCheck);
-		this.#ageCheck = setInterval(() => this.#checkAges(), ageCheckMs);
+		this.#ageCheck = setInterval(() => {
+			// Expired skipped message keys go while the client runs, not only at its next start.
+			this.#safely('could not forget expired room message keys', () => this.#ctx.keeper.prune());
+			this.#checkAges();
+		}, ageCheckMs);
 		this.#ageCheck.unref();
 		this.#checkAges();
 		this.#ctx.roomsChanged();
@@ -214,7 +218,7 @@ export class RoomSession {
 		if (!isValidRoomName(ref) || this.#ctx.keeper.room(ref) === undefined) {
 			if (!isValidRoomName(ref) || this.#ctx.sending.changes(ref).length === 0) return false;
 		}
-		if (this.#changes.refused(ref, code, message)) return true;
+		if (this.#changes.refused(ref, code, message) || this.#stream.refused(ref, message)) return true;
 		this.#ctx.host.emit('room-error', {room: ref, code, message});
 		return true;
 	}
@@ -226,15 +230,17 @@ export class RoomSession {
 
 	/** At the end of each turn (ChatSession's flush): changes and texts as far as they go, acks, the rooms' list. */
 	flush(): void {
+		if (this.#roomsChanged) {
+			this.#roomsChanged = false;
+			this.#safely('could not read the rooms', () => this.#ctx.host.emit('rooms', this.list()));
+		}
+		// Offline, what waits stays as it is in the database (nothing is prepared or sealed for no connection).
+		if (this.#out === undefined) return;
 		this.#safely('could not send to rooms', () => {
 			this.#changes.pump();
 			this.#texts.pump();
 		});
 		for (const {room, seq} of this.#stream.takeAcks()) this.#ctx.host.transmit({type: 'room_ack', room, seq});
-		if (this.#roomsChanged) {
-			this.#roomsChanged = false;
-			this.#ctx.host.emit('rooms', this.list());
-		}
 	}
 
 	#member(raw: string, admin = false): RoomView {

@@ -9,6 +9,8 @@ import type {MyChange} from './room-sending-store.js';
 
 /** Items of one room kept in memory while its log is fetched: past it they are dropped, and sent again after a reconnect. */
 export const maxWaitingItems = 1000;
+/** The longest log fetched before an add (the relay's limit): a relay cannot make this device hold more. */
+export const maxLogEntries = 100_000;
 
 type Item = RoomChangeItem | RoomMessageItem;
 
@@ -120,6 +122,13 @@ export class RoomStream {
 		this.#drain(room, waiting);
 	}
 
+	/** A refusal whose ref is `room`: true when it was of the log this stream asked for (its items then wait for the next login). */
+	refused(room: string, message: string): boolean {
+		if (this.#waiting.get(room)?.log === undefined) return false;
+		this.#giveUp(room, `could not fetch the log of #${room} (${message}); it is asked again at the next login`);
+		return true;
+	}
+
 	#drain(room: string, waiting: Waiting): void {
 		for (;;) {
 			const item = waiting.items.shift();
@@ -210,6 +219,10 @@ export class RoomStream {
 		if (!member && joining) {
 			// Drained after its log came (waiting set): applied now. Otherwise the log is asked first.
 			if (waiting === undefined) {
+				if (entry.index > maxLogEntries) {
+					this.#stall(room, seq, `the change that adds you claims ${entry.index} changes before it`);
+					return;
+				}
 				this.#waiting.set(room, {items: [item], log: {index: entry.index, entries: []}, dropped: false});
 				this.ctx.host.transmit({type: 'room_log', room, from: 0});
 				return;
@@ -267,8 +280,9 @@ export class RoomStream {
 	/** A verified change whose key this device cannot read: the room follows its log, stalled; undefined when it does not follow either. */
 	#applyStalled(item: RoomChangeItem, entry: RoomEntry, note: string): ChangeLine | undefined {
 		try {
+			const wasStalled = this.ctx.keeper.room(item.room)?.status === 'stalled';
 			const line = this.ctx.keeper.applyStalled(entry, item.seq, note);
-			this.#warnOnce(item.room, 'room_stalled', `#${item.room}: ${note}`);
+			if (!wasStalled) this.ctx.warn(item.room, 'room_stalled', `#${item.room} is stalled: ${note}`);
 			return line;
 		} catch (error) {
 			if (!(error instanceof RoomLogError)) throw error;
@@ -280,8 +294,9 @@ export class RoomStream {
 	/** A change that cannot be applied: the room stops following its log; later items are acknowledged and judged as they come. */
 	#stall(room: string, seq: number, why: string): void {
 		this.ctx.keeper.skip(room, seq);
+		// Said once while the room does not follow its log, not at every change after.
+		if (!this.ctx.notFollowing.has(room)) this.ctx.warn(room, 'room_stalled', `#${room} is stalled: ${why}`);
 		if (this.#isMember(room)) this.ctx.notFollowing.set(room, why);
-		this.#warnOnce(room, 'room_stalled', `#${room} is stalled: ${why}`);
 		this.ctx.roomsChanged();
 		this.#ack(room, seq);
 	}

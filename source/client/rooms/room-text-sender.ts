@@ -8,7 +8,7 @@ import {maxRoomTextBytes} from './room-payload.js';
 import type {WaitingText} from './room-sending-store.js';
 
 /** After these the same sealed item goes again a little later. */
-const laterCodes: ReadonlySet<string> = new Set(['rate_limited', 'room_backlog_full']);
+const laterCodes: ReadonlySet<string> = new Set(['rate_limited', 'room_backlog_full', 'storage_failed', 'quota_exceeded']);
 /** After these the text is sealed again once this device holds the room's next epoch. */
 const resealCodes: ReadonlySet<string> = new Set(['room_stale', 'room_needs_rekey']);
 
