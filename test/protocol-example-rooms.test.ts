@@ -1,5 +1,5 @@
 import {Buffer} from 'node:buffer';
-import {createHash, hkdfSync} from 'node:crypto';
+import {createHash, createHmac, hkdfSync} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {RoomKeeper, roomKeySecret} from '../source/client/rooms/room-keeper.js';
@@ -95,8 +95,9 @@ describe('PROTOCOL.md section 8.10, a room', () => {
 		const next = hkdf(bytes('room_epoch_secret'), bytes('room_create_H'), lp('im-tui/4 room next', room));
 		expect(next.toString('hex')).toBe(text('room_create_A'));
 		expect(hkdf(bytes('room_create_A'), bytes('room_add_H'), bytes('room_epoch_info')).toString('hex')).toBe(text('room_add_epoch_secret'));
-		expect(hkdf(bytes('room_add_epoch_secret'), bytes('room_add_H'), bytes('room_alice_sender_info')).toString('hex')).toBe(text('room_alice_CK0'));
-		expect(hkdf(bytes('room_add_epoch_secret'), bytes('room_add_H'), bytes('room_bob_sender_info')).toString('hex')).toBe(text('room_bob_CK0'));
+		expect(hkdf(bytes('room_add_epoch_secret'), bytes('room_add_H'), lp('im-tui/4 room senders', room)).toString('hex')).toBe(text('room_add_CS'));
+		expect(createHmac('sha256', bytes('room_add_CS')).update(bytes('room_alice_sender_info')).digest('hex')).toBe(text('room_alice_CK0'));
+		expect(createHmac('sha256', bytes('room_add_CS')).update(bytes('room_bob_sender_info')).digest('hex')).toBe(text('room_bob_CK0'));
 		expect(hkdf(bytes('room_alice_MK0'), Buffer.alloc(32), bytes('room_message_info')).toString('hex')).toBe(text('room_message_FK'));
 		const fernet = new Fernet(bytes('room_message_FK'));
 		expect(fernet.encrypt(text('room_message_payload'), {iv: bytes('room_body_iv'), timeSeconds: Number(text('room_body_timestamp'))})).toBe(text('room_message_body'));

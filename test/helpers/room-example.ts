@@ -143,6 +143,8 @@ export async function computeRoomExample(): Promise<RoomExample> {
 	const epoch0 = epochKeys(epochSecret, createHash0, room, [aliceRecord]);
 	const next0 = hkdf(epochSecret, createHash0, lp('im-tui/4 room next', room));
 	check(next0.equals(epoch0.next), 'A');
+	const senders0 = hkdf(epochSecret, createHash0, lp('im-tui/4 room senders', room));
+	check(hmac(senders0, lp('alice'), aliceRecord.identity).equals(epoch0.chains.get('alice')!), 'CK_0 of the create');
 
 	// The invitation and bob's acceptance.
 	parts.room_invite_signed = [lp('im-tui/4 room invite', room, 'alice', 'bob'), inviteNonce];
@@ -181,10 +183,11 @@ export async function computeRoomExample(): Promise<RoomExample> {
 	const epoch1 = epochKeys(epochSecret1, addHash, room, members);
 	const next1 = hkdf(epochSecret1, addHash, lp('im-tui/4 room next', room));
 	check(next1.equals(epoch1.next), "A of the add's epoch");
-	parts.room_alice_sender_info = [lp('im-tui/4 room sender', room, 'alice'), aliceRecord.identity];
-	parts.room_bob_sender_info = [lp('im-tui/4 room sender', room, 'bob'), bobRecord.identity];
-	const aliceChain = hkdf(epochSecret1, addHash, Buffer.concat(parts.room_alice_sender_info));
-	const bobChain = hkdf(epochSecret1, addHash, Buffer.concat(parts.room_bob_sender_info));
+	const senders1 = hkdf(epochSecret1, addHash, lp('im-tui/4 room senders', room));
+	parts.room_alice_sender_info = [lp('alice'), aliceRecord.identity];
+	parts.room_bob_sender_info = [lp('bob'), bobRecord.identity];
+	const aliceChain = hmac(senders1, ...parts.room_alice_sender_info);
+	const bobChain = hmac(senders1, ...parts.room_bob_sender_info);
 	check(aliceChain.equals(epoch1.chains.get('alice')!) && bobChain.equals(epoch1.chains.get('bob')!), 'CK_0');
 	const roomKeyPayload = encodePayload({v: 1, counter: 1, type: 'room_key', room, index: 1, head: toBase64Url(addHash), secret: toBase64Url(epochSecret1)});
 
@@ -268,6 +271,7 @@ export async function computeRoomExample(): Promise<RoomExample> {
 		room_create_signature: hex(createEntry.signature),
 		room_create_H: hex(createHash0),
 		room_create_A: hex(next0),
+		room_create_CS: hex(senders0),
 		room_create_alice_CK0: hex(epoch0.chains.get('alice')!),
 		room_create_change: wire(createChange),
 		relay_to_alice_create: first_(relayed.alice, 'room_change', message => message.seq === 1),
@@ -291,6 +295,7 @@ export async function computeRoomExample(): Promise<RoomExample> {
 		room_add_change: wire(addChange),
 		relay_to_alice_added: first_(relayed.alice, 'room_changed', message => message.seq === 2),
 		room_add_A: hex(next1),
+		room_add_CS: hex(senders1),
 		room_alice_sender_info: hex(Buffer.concat(parts.room_alice_sender_info)),
 		room_alice_CK0: hex(aliceChain),
 		room_bob_sender_info: hex(Buffer.concat(parts.room_bob_sender_info)),
