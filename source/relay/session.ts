@@ -133,6 +133,7 @@ export class Session {
 				return;
 			default: {
 				// The room messages (room-book.ts).
+				this.lastActive = this.core.options.clock();
 				const refused = this.core.rooms.handle(this, this.username!, message);
 				if (refused !== undefined) this.answerLimited(refused);
 			}
