@@ -39,12 +39,16 @@ import {openSqliteStore} from '../source/relay/sqlite-store.js';
 import {RawPeer} from './helpers/raw-peer.js';
 import {tempDir} from './helpers/temp-dir.js';
 
-/** Reads the `name: value` lines (indented lines continue a value) of the fenced blocks in section 8. */
+/**
+ * Reads the `name: value` lines (indented lines continue a value) of the fenced blocks in section 8,
+ * up to 8.10 (a room, which test/protocol-example-rooms.test.ts checks).
+ */
 function exampleValues(markdown: string): Record<string, string> {
 	const start = markdown.indexOf('\n## 8. Worked example\n');
 	if (start === -1) throw new Error('PROTOCOL.md has no "## 8. Worked example"');
 	const rest = markdown.slice(start + 1);
-	const end = rest.indexOf('\n## ');
+	const rooms = rest.indexOf('\n### 8.10 ');
+	const end = rooms === -1 ? rest.indexOf('\n## ') : rooms;
 	const section = end === -1 ? rest : rest.slice(0, end);
 	const values: Record<string, string> = {};
 	for (const [, block] of section.matchAll(/^```[^\n]*\n([\s\S]*?)^```$/gm)) {
