@@ -153,6 +153,7 @@ export class RoomBook {
 		if (message.epoch !== room.epoch) return refusal('room_stale', `#${name} has changed: seal the message in its new epoch`, id);
 		if (needsRekey) return refusal('room_needs_rekey', `#${name} needs a rekey by an admin before messages go again`, id);
 		if (message.body.length > limits.maxBodyBytes) return refusal('message_too_large', `a room message's body is at most ${limits.maxBodyBytes} bytes`, id);
+		if (this.resent(username, message)) return undefined;
 		if (room.waiting() >= limits.maxRoomItems || room.waiting(username) >= limits.maxRoomItems / 4) {
 			return refusal('room_backlog_full', `too much waits unread in #${name}; try again once its members have read it`, id);
 		}
@@ -174,6 +175,18 @@ export class RoomBook {
 			queueMicrotask(() => this.commitPending());
 		}
 		return undefined;
+	}
+
+	/**
+	 * A resend of a message still waiting (its sender did not hear `room_accepted`, say after a
+	 * drop): answered again, or left to the commit under way, and never stored twice.
+	 */
+	private resent(username: string, message: RoomClientMessage & {type: 'room_send'}): boolean {
+		if (this.pending.some(item => item.room === message.room && item.sender === username && item.id === message.id)) return true;
+		const stored = guardStorage(this.context.log, 'room_send', () => this.context.store.roomMessageById(message.room, username, message.id) ?? null);
+		if (stored === undefined || stored === null) return false;
+		this.context.relay.sessionOf(username)?.sink.send({type: 'room_accepted', room: message.room, id: message.id, seq: stored.seq, time: stored.time});
+		return true;
 	}
 
 	/** One transaction for the messages accepted in this turn; then their senders hear `room_accepted` and members get them. */

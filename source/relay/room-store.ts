@@ -93,6 +93,8 @@ export interface RoomStore {
 	/** Whether `a` and `b` are members of one room. */
 	sharesRoom(a: string, b: string): boolean;
 	insertRoomItem(item: StoredRoomItem): void;
+	/** The message `id` from `sender` still waiting in `room`, if any: a resend is answered with it, not stored twice. */
+	roomMessageById(room: string, sender: string, id: string): {seq: number; time: number} | undefined;
 	/** Each member's key (JSON) of the change item `seq`. */
 	insertRoomKeys(room: string, seq: number, keys: ReadonlyArray<{member: string; json: string}>): void;
 	/** Deletes `member`'s keys of items up to `seq`. */

@@ -44,6 +44,7 @@ create table if not exists room_items (
 	primary key (room, seq)
 ) strict, without rowid;
 create index if not exists room_items_by_time on room_items (time);
+create index if not exists room_items_by_id on room_items (room, sender, id) where kind = 'message';
 create table if not exists room_keys (
 	room text not null,
 	seq integer not null,
@@ -104,6 +105,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	const insertItem = db.prepare(
 		'insert into room_items (room, seq, kind, sender, id, time, json, of, bytes) values (@room, @seq, @kind, @sender, @id, @time, @json, @of, @bytes)',
 	);
+	const selectItemById = db.prepare("select seq, time from room_items where room = ? and sender = ? and id = ? and kind = 'message'");
 	const insertKey = db.prepare('insert into room_keys (room, seq, member, json) values (?, ?, ?, ?)');
 	const deleteMemberKeys = db.prepare('delete from room_keys where room = ? and member = ? and seq <= ?');
 	const selectItemCounts = db.prepare('select sender, kind, count(*) as count from room_items where room = ? group by sender, kind');
@@ -192,6 +194,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		insertRoomItem(item) {
 			insertItem.run(item);
 		},
+		roomMessageById: (room, sender, id) => selectItemById.get(room, sender, id) as {seq: number; time: number} | undefined,
 		insertRoomKeys(room, seq, keys) {
 			for (const key of keys) insertKey.run(room, seq, key.member, key.json);
 		},
