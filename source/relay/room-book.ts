@@ -60,6 +60,8 @@ export class RoomBook {
 
 	/** The answer to a room message from `username` (logged in): an error, or nothing (what it asked for was sent). */
 	handle(session: Session, username: string, message: RoomClientMessage): ErrorMessage | undefined {
+		const outsider = this.outsider(username, message);
+		if (outsider !== undefined) return outsider;
 		switch (message.type) {
 			case 'room_stage':
 				return this.stage(session, message.room, message.keys);
@@ -96,9 +98,31 @@ export class RoomBook {
 	}
 
 	/** Members of `room` but the sender: what a room_send fans out to (the rate limit charges it). */
-	audience(room: string): number {
+	audience(room: string, username: string): number {
+		if (this.context.cache.peek(room) === undefined && !this.reads(room, username)) return 0;
 		const members = this.context.cache.get(room)?.state.members.size ?? 0;
 		return Math.max(0, members - 1);
+	}
+
+	/**
+	 * A message about a room that is not in memory, from someone who has no place in it, is refused
+	 * after one point read: a non-member's 1-token message must not load a room of 1,000 members
+	 * (and push rooms in use out of the cache). A create, an accept and a decline are about rooms one
+	 * is not in yet.
+	 */
+	private outsider(username: string, message: RoomClientMessage): ErrorMessage | undefined {
+		if (message.type === 'room_accept' || message.type === 'room_decline') return undefined;
+		if (message.type === 'room_change' && message.entry.action === 'create') return undefined;
+		const {room} = message;
+		if (this.context.cache.peek(room) !== undefined || this.reads(room, username)) return undefined;
+		const ref = message.type === 'room_send' ? message.id : room;
+		const exists = guardStorage(this.context.log, 'room', () => this.context.store.room(room) !== undefined);
+		if (exists === undefined) return refusal('storage_failed', storageText, ref);
+		return exists ? refusal('not_room_member', `you are not a member of #${room}`, ref) : refusal('no_such_room', `there is no room #${room}`, ref);
+	}
+
+	private reads(room: string, username: string): boolean {
+		return guardStorage(this.context.log, 'room', () => this.context.store.hasReader(room, username)) ?? false;
 	}
 
 	/** Whether `a` and `b` are members of one room (their bundles have their own bucket). */
@@ -150,10 +174,11 @@ export class RoomBook {
 		if (room === null) return refusal('no_such_room', `there is no room #${name}`, id);
 		const {members, needsRekey} = room.state;
 		if (!members.has(username)) return refusal('not_room_member', `you are not a member of #${name}`, id);
+		// Before the epoch: a copy taken before a change is answered, not refused stale and sealed again.
+		if (this.resent(username, message)) return undefined;
 		if (message.epoch !== room.epoch) return refusal('room_stale', `#${name} has changed: seal the message in its new epoch`, id);
 		if (needsRekey) return refusal('room_needs_rekey', `#${name} needs a rekey by an admin before messages go again`, id);
 		if (message.body.length > limits.maxBodyBytes) return refusal('message_too_large', `a room message's body is at most ${limits.maxBodyBytes} bytes`, id);
-		if (this.resent(username, message)) return undefined;
 		if (room.waiting() >= limits.maxRoomItems || room.waiting(username) >= limits.maxRoomItems / 4) {
 			return refusal('room_backlog_full', `too much waits unread in #${name}; try again once its members have read it`, id);
 		}

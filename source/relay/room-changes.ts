@@ -49,7 +49,9 @@ export class RoomChanges {
 		if (state !== undefined && (entry.index !== state.index + 1 || !entry.prev.equals(state.head))) {
 			return refusal('room_conflict', `the change does not follow the last change of #${name}: read the room and try again`, name);
 		}
-		if (entry.index >= limits.maxRoomLog) return refusal('room_full', `the log of #${name} is full`, name);
+		// A full log still takes what lets members go and the room be left (each such change removes a member, or ends a rekey wait).
+		const freeing = entry.action === 'leave' || entry.action === 'remove' || (entry.action === 'rekey' && state?.needsRekey === true);
+		if (entry.index >= limits.maxRoomLog && !freeing) return refusal('room_full', `the log of #${name} is full`, name);
 		let next: RoomState;
 		try {
 			next = applyChange(state, entry);

@@ -92,6 +92,8 @@ export interface RoomStore {
 	memberRooms(member: string): MemberRoom[];
 	/** Whether `a` and `b` are members of one room. */
 	sharesRoom(a: string, b: string): boolean;
+	/** Whether `member` has a row in `room` (a member, or one who left and has not read its departure yet): one point read. */
+	hasReader(room: string, member: string): boolean;
 	insertRoomItem(item: StoredRoomItem): void;
 	/** The message `id` from `sender` still waiting in `room`, if any: a resend is answered with it, not stored twice. */
 	roomMessageById(room: string, sender: string, id: string): {seq: number; time: number} | undefined;

@@ -99,6 +99,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	const selectMemberRooms = db.prepare(
 		'select m.room as room, m.admin as admin, m.position as position, m.until as until, r.last_seq as lastSeq from room_members m join rooms r on r.room = m.room where m.member = ? order by m.room',
 	);
+	const selectReader = db.prepare('select 1 from room_members where room = ? and member = ?');
 	const selectShared = db.prepare(
 		'select 1 from room_members a join room_members b on b.room = a.room and b.member = ? where a.member = ? and a.until is null and b.until is null limit 1',
 	);
@@ -191,6 +192,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		memberRoomCount: member => countMemberRooms.get(member) as number,
 		memberRooms: member => (selectMemberRooms.all(member) as Array<Omit<MemberRoom, 'admin'> & {admin: number}>).map(row => ({...row, admin: row.admin === 1})),
 		sharesRoom: (a, b) => selectShared.get(b, a) !== undefined,
+		hasReader: (room, member) => selectReader.get(room, member) !== undefined,
 		insertRoomItem(item) {
 			insertItem.run(item);
 		},
