@@ -93,6 +93,10 @@ describe('rooms on the relay: limits (design rooms.md section 5)', () => {
 		await join(alice!, room, bob!);
 		await changed(alice!, room, {action: 'topic', topic: 'third'});
 		expect(await change(alice!, room, room.entry(alice!, {action: 'topic', topic: 'fourth'}))).toEqual(refused('room_full', 'dev'));
+		// a full log still lets a member go, and the rekey its leave needs: nobody is stuck in it
+		expect(await change(bob!, room, room.entry(bob!, {action: 'leave'}))).toMatchObject({type: 'room_changed'});
+		expect(await change(alice!, room, room.entry(alice!, {action: 'rekey'}))).toMatchObject({type: 'room_changed'});
+		expect(await change(alice!, room, room.entry(alice!, {action: 'rekey'}))).toEqual(refused('room_full', 'dev'));
 		alice!.peer.send({type: 'room_stage', room: 'dev', keys: ['a', 'b', 'c', 'd'].map(name => fakeKey(name))});
 		expect(await next(alice!, message => message.type === 'error' && message.code === 'room_keys')).toEqual(refused('room_keys', 'dev'));
 		alice!.peer.send({type: 'room_stage', room: 'dev', keys: [{...fakeKey('bob'), body: `gAAAA${'x'.repeat(100)}`}]});
