@@ -4,7 +4,7 @@ import type {RelayMessage} from '../../source/net/messages.js';
 import {onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
-import {entryHash, signInvite} from '../../source/crypto/room-log.js';
+import {entryHash, signAccept, signInvite} from '../../source/crypto/room-log.js';
 import {roomEntryFromJson} from '../../source/crypto/room-entry-codec.js';
 import {inject, join, roomOf, roomWith, tap, textsIn, until} from '../helpers/room-clients.js';
 import {tempDir} from '../helpers/temp-dir.js';
@@ -187,6 +187,36 @@ describe('rooms when things go wrong, with a real relay (design rooms.md)', () =
 		} finally {
 			vi.useRealTimers();
 		}
+	});
+
+	it('a join request the relay makes up (an acceptance of an invitation nobody sent) adds nobody', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
+		await roomWith('dev', alice, [bob]);
+		const atAlice = tap(alice);
+		// "mallory": keys the relay holds, an acceptance it signs itself
+		const mallory = generateIdentity();
+		const keys = publicIdentity(mallory, 'mallory');
+		const nonce = randomBytes(16);
+		const changes = record(alice, 'room-change');
+		inject(alice, [
+			{
+				type: 'room_join_request',
+				room: 'dev',
+				record: {username: 'mallory', identity: toBase64Url(keys.identity), x25519: toBase64Url(keys.x25519), binding: toBase64Url(keys.binding)},
+				nonce: toBase64Url(nonce),
+				accept: toBase64Url(signAccept({room: 'dev', member: 'mallory', nonce}, mallory.identity.privateKey)),
+			},
+		]);
+		await new Promise(resolve => setTimeout(resolve, 300));
+		expect(changes).toEqual([]);
+		expect(atAlice.filter(frame => frame.type === 'room_change')).toEqual([]);
+		expect(roomOf(alice, 'dev')?.members.map(member => member.username)).toEqual(['alice', 'bob']);
+		// an invitation alice did send is still taken
+		const carol = await onlineClient(relay, 'carol');
+		await join('dev', alice, carol);
+		expect(roomOf(alice, 'dev')?.members.map(member => member.username)).toEqual(['alice', 'bob', 'carol']);
 	});
 
 	it("a record in a room that differs from the pinned one is a warning, and that member's room messages are refused", async () => {

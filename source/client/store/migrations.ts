@@ -185,7 +185,8 @@ const migrations: readonly string[] = [
 	// 4: what this account sends to rooms and has not seen through (client/rooms/room-sending-store.ts):
 	// texts waiting to go, each sealed once and kept as sealed so a resend after a drop is the same
 	// item; the changes it makes, in order, each with the fresh epoch secret it drew, kept until
-	// the change comes back in the room's stream (a kill in between must not lose the room's key).
+	// the change comes back in the room's stream (a kill in between must not lose the room's key);
+	// the invitations it sent.
 	`
 	CREATE TABLE room_outbox (
 		seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -206,6 +207,15 @@ const migrations: readonly string[] = [
 		tries INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX room_my_changes_by_room ON room_my_changes (room, seq);
+	-- The invitations this account sent: only an acceptance of one of them becomes an add of mine
+	-- (a join request the relay made up is not).
+	CREATE TABLE room_sent_invites (
+		room TEXT NOT NULL,
+		invitee TEXT NOT NULL,
+		nonce BLOB NOT NULL,
+		time INTEGER NOT NULL,
+		PRIMARY KEY (room, invitee)
+	) WITHOUT ROWID;
 	`,
 ];
 
