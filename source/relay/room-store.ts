@@ -122,8 +122,8 @@ export interface RoomStore {
 	saveInvite(invite: StoredInvite): void;
 	acceptInvite(room: string, invitee: string, accept: string): void;
 	deleteInvite(room: string, invitee: string): void;
-	/** Invitations waiting for the room, and for the invitee. */
-	inviteCounts(room: string, invitee: string): {room: number; invitee: number};
+	/** Invitations waiting for the room, for the invitee, and for the invitee from `inviter`. */
+	inviteCounts(room: string, invitee: string, inviter: string): {room: number; invitee: number; inviter: number};
 	/** Up to `limit` invitations to `invitee` not yet accepted, oldest first. */
 	invitesFor(invitee: string, limit: number): StoredInvite[];
 	/** Up to `limit` accepted invitations to `room` (each waits for an admin's add). */

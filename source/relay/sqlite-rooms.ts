@@ -145,6 +145,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	const deleteInviteRow = db.prepare('delete from room_invites where room = ? and invitee = ?');
 	const countRoomInvites = db.prepare('select count(*) from room_invites where room = ?').pluck();
 	const countInviteeInvites = db.prepare('select count(*) from room_invites where invitee = ?').pluck();
+	const countInviterInvites = db.prepare('select count(*) from room_invites where invitee = ? and inviter = ?').pluck();
 	const selectInvitesFor = db.prepare('select * from room_invites where invitee = ? and accept is null order by time limit ?');
 	const selectAccepted = db.prepare('select * from room_invites where room = ? and accept is not null order by time limit ?');
 	const purgeItems = db.prepare('delete from room_items where time < ? returning room, seq');
@@ -230,7 +231,11 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		deleteInvite(room, invitee) {
 			deleteInviteRow.run(room, invitee);
 		},
-		inviteCounts: (room, invitee) => ({room: countRoomInvites.get(room) as number, invitee: countInviteeInvites.get(invitee) as number}),
+		inviteCounts: (room, invitee, inviter) => ({
+			room: countRoomInvites.get(room) as number,
+			invitee: countInviteeInvites.get(invitee) as number,
+			inviter: countInviterInvites.get(invitee, inviter) as number,
+		}),
 		invitesFor: (invitee, limit) => selectInvitesFor.all(invitee, limit) as InviteRow[],
 		acceptedInvites: (room, limit) => selectAccepted.all(room, limit) as InviteRow[],
 		purgeRooms: (itemsBefore, invitesBefore) => purge(itemsBefore, invitesBefore),
