@@ -56,7 +56,7 @@ describe('attack: a hostile relay against the clients of a room', () => {
 		// the first rekey's secret with the second rekey
 		bob!.keeper.applyChange(first.entry, stream.seq - 1, first.secret);
 		expect(code(() => bob!.keeper.applyChange(second.entry, stream.seq, first.secret))).toBe('wrong_secret');
-		expect(roomConfirm(second.secret, 'team', second.entry.index).equals((second.entry as {confirm: Buffer}).confirm)).toBe(true);
+		expect(roomConfirm(second.secret!, 'team', second.entry.index).equals((second.entry as {confirm: Buffer}).confirm)).toBe(true);
 	});
 
 	it('a swapped sender, an old-epoch message at a new seq after a removal, and a message replayed: all refused', () => {
