@@ -5,7 +5,7 @@ import type {ErrorMessage, RoomEntryWire, RoomKeyEnvelope} from '../net/messages
 import {LoadedRoom} from './loaded-room.js';
 import {changeRefusals, isRegisteredRecord, refusal, roomItemOverhead, sameText, storageText, type RoomContext} from './room-context.js';
 import {asciiJson, roomChangeJson} from './room-json.js';
-import type {StoredMember, StoredRoom, StoredRoomItem} from './room-store.js';
+import {roomLogOverhead, type StoredMember, type StoredRoom, type StoredRoomItem} from './room-store.js';
 import type {Session} from './session.js';
 import {guardStorage} from './storage-guard.js';
 
@@ -114,8 +114,10 @@ export class RoomChanges {
 		}
 		let bytes = json.length + roomItemOverhead;
 		for (const key of keys.values()) bytes += key.length;
-		if (ledger.checkRoomItem(username, bytes, relay.priority(username)) !== 'ok') {
-			return refusal('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your rooms read it', name);
+		// The log entry stays as long as the room: its author's until then (roomLogOverhead).
+		const logBytes = entryJson.length + roomLogOverhead;
+		if (ledger.checkRoomItem(username, bytes + logBytes, relay.priority(username)) !== 'ok') {
+			return refusal('quota_exceeded', 'you have as much stored on the relay as it keeps for one sender (room logs count as long as their room lives); wait until your rooms read it', name);
 		}
 		const item: StoredRoomItem = {room: name, seq, kind: 'change', sender: username, id: '', time, json, of: next.members.size - 1, bytes};
 		const row: StoredRoom = {
@@ -158,6 +160,7 @@ export class RoomChanges {
 		}
 		loaded.itemsAdded(username, 'change');
 		ledger.addRoomItem(username, bytes);
+		ledger.addRoomItem(username, logBytes);
 		cache.set(name, loaded);
 		stats.roomChanges += 1;
 		relay.used(username);

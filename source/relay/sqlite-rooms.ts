@@ -1,5 +1,17 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import type {DeletedItem, DeliveredCount, ItemCount, MemberRoom, RoomItemRead, RoomStore, StoredInvite, StoredMember, StoredRoom, StoredRoomItem} from './room-store.js';
+import {
+	roomLogOverhead,
+	type DeletedItem,
+	type DeliveredCount,
+	type ItemCount,
+	type MemberRoom,
+	type RoomItemRead,
+	type RoomStore,
+	type StoredInvite,
+	type StoredMember,
+	type StoredRoom,
+	type StoredRoomItem,
+} from './room-store.js';
 
 const schema = `
 create table if not exists rooms (
@@ -83,6 +95,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	);
 	const deletes = ['rooms', 'room_log', 'room_members', 'room_keys', 'room_invites'].map(table => db.prepare(`delete from ${table} where room = ?`));
 	const deleteAllItems = db.prepare('delete from room_items where room = ? returning sender, bytes');
+	const logWeights = db.prepare("select json_extract(entry, '$.author') as sender, length(entry) + ? as bytes from room_log where room = ?");
 	const insertLog = db.prepare('insert into room_log (room, idx, entry) values (?, ?, ?)');
 	const selectLog = db.prepare('select entry from room_log where room = ? and idx >= ? order by idx limit ?').pluck();
 	const selectMembers = db.prepare('select member, admin, position, until, identity, x25519, binding from room_members where room = ?');
@@ -121,7 +134,10 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	);
 	const deleteItemsUpTo = db.prepare('delete from room_items where room = ? and seq <= ? returning sender, kind, bytes');
 	const deleteKeysUpTo = db.prepare('delete from room_keys where room = ? and seq <= ?');
-	const selectTotals = db.prepare('select sender, sum(bytes) as bytes from room_items group by sender');
+	const selectTotals = db.prepare(
+		`select sender, sum(bytes) as bytes from (select sender, bytes from room_items
+		union all select json_extract(entry, '$.author') as sender, length(entry) + ? as bytes from room_log) group by sender`,
+	);
 	const selectInvite = db.prepare('select * from room_invites where room = ? and invitee = ?');
 	const upsertInvite = db.prepare(
 		`insert into room_invites (room, invitee, inviter, nonce, signature, accept, time) values (@room, @invitee, @inviter, @nonce, @signature, @accept, @time)
@@ -132,6 +148,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	const deleteInviteRow = db.prepare('delete from room_invites where room = ? and invitee = ?');
 	const countRoomInvites = db.prepare('select count(*) from room_invites where room = ?').pluck();
 	const countInviteeInvites = db.prepare('select count(*) from room_invites where invitee = ?').pluck();
+	const countInviterInvites = db.prepare('select count(*) from room_invites where invitee = ? and inviter = ?').pluck();
 	const selectInvitesFor = db.prepare('select * from room_invites where invitee = ? and accept is null order by time limit ?');
 	const selectAccepted = db.prepare('select * from room_invites where room = ? and accept is not null order by time limit ?');
 	const purgeItems = db.prepare('delete from room_items where time < ? returning room, seq');
@@ -165,8 +182,9 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 			upsertRoom.run({...room, needsRekey: room.needsRekey ? 1 : 0});
 		},
 		deleteRoom(room) {
+			const log = logWeights.all(roomLogOverhead, room) as Array<{sender: string; bytes: number}>;
 			for (const statement of deletes) statement.run(room);
-			return deleteAllItems.all(room) as Array<{sender: string; bytes: number}>;
+			return [...(deleteAllItems.all(room) as Array<{sender: string; bytes: number}>), ...log];
 		},
 		appendLog(room, index, entry) {
 			insertLog.run(room, index, entry);
@@ -207,7 +225,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		roomItems: (room, member, after, limit) => selectItems.all(member, room, after, limit) as RoomItemRead[],
 		markDelivered: (room, member, after, upTo) => updateDelivered.all(room, after, upTo, member) as DeliveredCount[],
 		deleteReadItems: (room, seq) => deleteRead(room, seq),
-		roomItemTotals: () => selectTotals.all() as Array<{sender: string; bytes: number}>,
+		roomItemTotals: () => selectTotals.all(roomLogOverhead) as Array<{sender: string; bytes: number}>,
 		invite: (room, invitee) => selectInvite.get(room, invitee) as InviteRow | undefined,
 		saveInvite(invite) {
 			upsertInvite.run(invite);
@@ -218,7 +236,11 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		deleteInvite(room, invitee) {
 			deleteInviteRow.run(room, invitee);
 		},
-		inviteCounts: (room, invitee) => ({room: countRoomInvites.get(room) as number, invitee: countInviteeInvites.get(invitee) as number}),
+		inviteCounts: (room, invitee, inviter) => ({
+			room: countRoomInvites.get(room) as number,
+			invitee: countInviteeInvites.get(invitee) as number,
+			inviter: countInviterInvites.get(invitee, inviter) as number,
+		}),
 		invitesFor: (invitee, limit) => selectInvitesFor.all(invitee, limit) as InviteRow[],
 		acceptedInvites: (room, limit) => selectAccepted.all(room, limit) as InviteRow[],
 		purgeRooms: (itemsBefore, invitesBefore) => purge(itemsBefore, invitesBefore),

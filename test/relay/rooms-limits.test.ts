@@ -79,10 +79,11 @@ describe('rooms on the relay: limits (design rooms.md section 5)', () => {
 	});
 
 	it('quota_exceeded: a sender\'s stored bytes count its room items once', async () => {
-		const {users: [alice, bob]} = await users({maxStoredBytesPerSender: 2000}, 'alice', 'bob');
+		// alice's quota holds her create and add (their log entries count too); bob's, one message of 3,000
+		const {users: [alice, bob]} = await users({maxStoredBytesPerSender: 6000}, 'alice', 'bob');
 		const room = await create(alice!, 'dev');
 		await join(alice!, room, bob!);
-		const body = `gAAAA${'x'.repeat(1000)}`;
+		const body = `gAAAA${'x'.repeat(3000)}`;
 		expect(await send(bob!, room, 'big1', {body})).toMatchObject({type: 'room_accepted'});
 		expect(await send(bob!, room, 'big2', {body})).toEqual(refused('quota_exceeded', 'big2'));
 	});
