@@ -92,12 +92,6 @@ export class FloodGuard {
 			const bytes = message.keys.reduce((sum, key) => sum + key.body.length + key.ratchet.length, 0);
 			return this.charge(Math.ceil(message.keys.length / keysPerToken) + Math.floor(bytes / this.limits.bytesPerToken));
 		}
-		if (message.type === 'room_change') {
-			// Every member checks it and derives the epoch's chains: a copy each is owed, as for a message.
-			const verdict = this.charge(1);
-			if (verdict === 'ok') this.messages.owe((context.roomAudience?.(message.room) ?? 0) * minimumCopyCost);
-			return verdict;
-		}
 		if (message.type === 'room_send') {
 			// Stored once, sent to every other member: each copy is owed after the fact, as `everyone` copies are.
 			const verdict = this.chargeSend(1 + Math.floor(message.body.length / this.limits.bytesPerToken));

@@ -6,6 +6,7 @@ import {RoomCache} from './room-cache.js';
 import {RoomChanges} from './room-changes.js';
 import {refusal, roomItemOverhead, storageText, type RoomContext, type RoomLimits, type RoomRelay, type RoomStats} from './room-context.js';
 import {RoomInvites} from './room-invites.js';
+import {outsiderRefusal, readsRoom} from './room-outsiders.js';
 import {roomLogJson, roomMessageJson} from './room-json.js';
 import type {DeliveredCount, StoredRoomItem} from './room-store.js';
 import {RoomStreams} from './room-streams.js';
@@ -60,7 +61,7 @@ export class RoomBook {
 
 	/** The answer to a room message from `username` (logged in): an error, or nothing (what it asked for was sent). */
 	handle(session: Session, username: string, message: RoomClientMessage): ErrorMessage | undefined {
-		const outsider = this.outsider(username, message);
+		const outsider = outsiderRefusal(this.context, username, message);
 		if (outsider !== undefined) return outsider;
 		switch (message.type) {
 			case 'room_stage':
@@ -99,30 +100,9 @@ export class RoomBook {
 
 	/** Members of `room` but the sender: what a room_send fans out to (the rate limit charges it). */
 	audience(room: string, username: string): number {
-		if (this.context.cache.peek(room) === undefined && !this.reads(room, username)) return 0;
+		if (this.context.cache.peek(room) === undefined && !readsRoom(this.context, room, username)) return 0;
 		const members = this.context.cache.get(room)?.state.members.size ?? 0;
 		return Math.max(0, members - 1);
-	}
-
-	/**
-	 * A message about a room that is not in memory, from someone who has no place in it, is refused
-	 * after one point read: a non-member's 1-token message must not load a room of 1,000 members
-	 * (and push rooms in use out of the cache). A create, an accept and a decline are about rooms one
-	 * is not in yet.
-	 */
-	private outsider(username: string, message: RoomClientMessage): ErrorMessage | undefined {
-		if (message.type === 'room_accept' || message.type === 'room_decline') return undefined;
-		if (message.type === 'room_change' && message.entry.action === 'create') return undefined;
-		const {room} = message;
-		if (this.context.cache.peek(room) !== undefined || this.reads(room, username)) return undefined;
-		const ref = message.type === 'room_send' ? message.id : room;
-		const exists = guardStorage(this.context.log, 'room', () => this.context.store.room(room) !== undefined);
-		if (exists === undefined) return refusal('storage_failed', storageText, ref);
-		return exists ? refusal('not_room_member', `you are not a member of #${room}`, ref) : refusal('no_such_room', `there is no room #${room}`, ref);
-	}
-
-	private reads(room: string, username: string): boolean {
-		return guardStorage(this.context.log, 'room', () => this.context.store.hasReader(room, username)) ?? false;
 	}
 
 	/** Whether `a` and `b` are members of one room (their bundles have their own bucket). */
