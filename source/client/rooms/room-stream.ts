@@ -261,6 +261,8 @@ export class RoomStream {
 			});
 		} catch (error) {
 			if (error instanceof RoomKeyError) {
+				// Rolled back: what opening the key did to the author's sessions did not happen (that it could not be read still counts).
+				if (session !== undefined) session = {unreadable: session.unreadable};
 				line = this.#applyStalled(item, entry, `change ${entry.index} brought no key this device can read (${error.message}): messages are unreadable until the next new key`);
 				if (line === undefined) return;
 				if (mine !== undefined) this.ctx.sending.dropChange(mine.seq);

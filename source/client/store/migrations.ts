@@ -120,8 +120,9 @@ const migrations: readonly string[] = [
 	// their own, so that a message reads one member and moving a room's position rewrites a small
 	// row, even at 1,000 members) and log, the sender chains of its current epoch with their skipped
 	// message keys, invitations received, and this account's messages to rooms (their relay seq and
-	// delivery counts). Epoch secrets are never stored: only the epoch's "next" secret (in the state
-	// JSON) and the chains.
+	// delivery counts). An epoch secret is stored only while a change of this account that drew it
+	// waits to come back (room_my_changes, migration 4); otherwise only the epoch's "next" secret
+	// (in the state JSON) and the chains.
 	`
 	CREATE TABLE rooms (
 		room TEXT PRIMARY KEY,
