@@ -38,8 +38,8 @@ function serve() {
 			return {};
 		},
 		/** Resolves once every member here got `messages` room messages and `changes` changes since the mark: the time of the last one. */
-		async expect({messages, changes}) {
-			return {at: await tally.expect({messages, changes})};
+		async expect(counts) {
+			return {at: await tally.expect(counts)};
 		},
 		/** This process's CPU time (user + system) so far, µs; refusals its members were sent. */
 		status() {

@@ -71,7 +71,7 @@ export class RoomPeer {
 }
 
 /**
- * Waits for a set of peers to reach counts: expect({messages, changes}) resolves with the time
+ * Waits for a set of peers to reach counts: expect({messages, changes, skip}) resolves with the time
  * (now()) at which the last of them got its last expected item.
  */
 export class Tally {
@@ -86,9 +86,10 @@ export class Tally {
 		for (const peer of this.peers) peer.mark();
 	}
 
-	expect({messages = 0, changes = 0}) {
+	/** `skip`: names of peers not waited for (no longer members). */
+	expect({messages = 0, changes = 0, skip = []}) {
 		return new Promise(resolve => {
-			const done = new Set(this.peers.filter(peer => peer.messages >= messages && peer.changes >= changes));
+			const done = new Set(this.peers.filter(peer => skip.includes(peer.name) || (peer.messages >= messages && peer.changes >= changes)));
 			this.#waiting = {messages, changes, done, resolve};
 			this.#finish();
 		});
