@@ -18,7 +18,7 @@ const sizes = [100, 1000];
 
 const load = loadavg()[0];
 const rows = [];
-if (only.has('sender')) rows.push(...senderRows(quick ? {count: 1000, warmup: 200, sizes} : {count: 10_000, warmup: 1000, sizes}));
+if (only.has('sender')) rows.push(...senderRows(quick ? {count: 1000, warmup: 200, sizes} : {count: 10_000, warmup: 2000, sizes}));
 if (only.has('relay')) rows.push(...(await deliveryRows({size: 100, messages: quick ? 400 : 4000})));
 if (only.has('change')) rows.push(...(await changeRows({sizes, rounds: quick ? 2 : 5})));
 
