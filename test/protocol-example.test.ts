@@ -39,12 +39,16 @@ import {openSqliteStore} from '../source/relay/sqlite-store.js';
 import {RawPeer} from './helpers/raw-peer.js';
 import {tempDir} from './helpers/temp-dir.js';
 
-/** Reads the `name: value` lines (indented lines continue a value) of the fenced blocks in section 8. */
+/**
+ * Reads the `name: value` lines (indented lines continue a value) of the fenced blocks in section 8,
+ * up to 8.10 (a room, which test/protocol-example-rooms.test.ts checks).
+ */
 function exampleValues(markdown: string): Record<string, string> {
 	const start = markdown.indexOf('\n## 8. Worked example\n');
 	if (start === -1) throw new Error('PROTOCOL.md has no "## 8. Worked example"');
 	const rest = markdown.slice(start + 1);
-	const end = rest.indexOf('\n## ');
+	const rooms = rest.indexOf('\n### 8.10 ');
+	const end = rooms === -1 ? rest.indexOf('\n## ') : rooms;
 	const section = end === -1 ? rest : rest.slice(0, end);
 	const values: Record<string, string> = {};
 	for (const [, block] of section.matchAll(/^```[^\n]*\n([\s\S]*?)^```$/gm)) {
@@ -346,10 +350,10 @@ async function computeExample(): Promise<{values: Record<string, string>; relaye
 		relay_ephemeral_public: hex(relay.publicRaw),
 		client_hello: encodeClientHello(hello),
 		transcript: hex(
-			Buffer.concat([Buffer.from('im-tui/3 transcript'), client.publicRaw, clientRandom, relayIdentity.publicRaw, relay.publicRaw]),
+			Buffer.concat([Buffer.from('im-tui/4 transcript'), client.publicRaw, clientRandom, relayIdentity.publicRaw, relay.publicRaw]),
 		),
 		H: hex(hash),
-		signed_message: hex(Buffer.concat([Buffer.from('im-tui/3 handshake'), hash])),
+		signed_message: hex(Buffer.concat([Buffer.from('im-tui/4 handshake'), hash])),
 		signature: hex(signature),
 		relay_hello: encodeRelayHello({identity: relayIdentity.publicRaw, ephemeral: relay.publicRaw, signature}),
 
@@ -372,7 +376,7 @@ async function computeExample(): Promise<{values: Record<string, string>; relaye
 		bob_x25519_public: hex(bobRecord.x25519),
 		bob_binding_message: hex(Buffer.concat([Buffer.from('im-tui/1 x25519 binding'), lp('bob'), bobRecord.x25519])),
 		bob_binding: hex(bobRecord.binding),
-		alice_proof_message: hex(Buffer.concat([Buffer.from('im-tui/3 login'), relayIdentity.publicRaw, hash, lp('alice')])),
+		alice_proof_message: hex(Buffer.concat([Buffer.from('im-tui/4 login'), relayIdentity.publicRaw, hash, lp('alice')])),
 		alice_proof: hex(loginProof(alice, relayIdentity.publicRaw, hash, 'alice')),
 		alice_login: JSON.stringify(login),
 
@@ -504,8 +508,8 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 	it('derives each key as HMAC(PRK, info || 0x01)', () => {
 		const expand = (info: string) =>
 			hex(createHmac('sha256', bytes('PRK')).update(info).update(Buffer.of(1)).digest());
-		expect(expand('im-tui/3 client->relay')).toBe(text('K_c2r'));
-		expect(expand('im-tui/3 relay->client')).toBe(text('K_r2c'));
+		expect(expand('im-tui/4 client->relay')).toBe(text('K_c2r'));
+		expect(expand('im-tui/4 relay->client')).toBe(text('K_r2c'));
 	});
 
 	it('lets the relay read client_hello and derive the same keys as the client', () => {
@@ -590,7 +594,7 @@ describe('PROTOCOL.md section 8, the worked example', () => {
 	it('accepts any JSON serialisation of a batch, since the MAC covers only the bytes sent', () => {
 		const send = json('send');
 		const reordered = `{"body": ${JSON.stringify(send.body)}, "ratchet": ${JSON.stringify(send.ratchet)},\n "kind": "direct", "to": "bob", "id": "m1", "type": "send"}`;
-		const plaintext = ` {"msgs": [ ${reordered} ],\n "seq": 0, "v": 3}`;
+		const plaintext = ` {"msgs": [ ${reordered} ],\n "seq": 0, "v": 4}`;
 		const token = new Fernet(bytes('K_c2r')).encrypt(plaintext, {iv: bytes('c2r_2_iv'), timeSeconds: sendTime});
 		expect(new FrameOpener(bytes('K_c2r'), 1024).open(token).map(parseClientMessage)).toEqual([send]);
 	});

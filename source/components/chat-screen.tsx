@@ -1,6 +1,8 @@
 import React, {useCallback, useMemo, useRef, useState} from 'react';
 import {Box} from 'ink';
-import {sidebarEntries} from '../hooks/chat-state/conversations.js';
+import {roomKeys, roomStatus, sidebarEntries} from '../hooks/chat-state/conversations.js';
+import {isRoomKey} from '../hooks/chat-state/room-keys.js';
+import {roomSummary} from '../hooks/chat-state/rooms.js';
 import {everyone, statusView, type ChatState} from '../hooks/chat-state/types.js';
 import type {ChatActions} from '../hooks/use-chat.js';
 import {maxTextBytes} from '../hooks/use-chat.js';
@@ -43,7 +45,7 @@ function completionNames(state: ChatState): string[] {
 	names.delete(everyone);
 	names.delete(statusView);
 	if (state.me !== undefined) names.delete(state.me);
-	return [...names].sort();
+	return [...[...names].sort(), ...roomKeys(state)];
 }
 
 /** A line a search jumped to, in reverse video. */
@@ -83,11 +85,12 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true, 
 		else if (command.name === 'search') history.open(command.words);
 		else if (command.name === 'forget') history.forget(command.target);
 		else if (command.name === 'passphrase') onPassphrase?.();
+		else if ('room' in command) actions.room(command);
 		else actions.command(command);
 	};
 
 	// Tab completes your contacts (those you have a conversation with among them) and those shown online, never a directory.
-	const names = useMemo(() => completionNames(state), [state.contacts, state.who, state.me]);
+	const names = useMemo(() => completionNames(state), [state.contacts, state.who, state.me, state.rooms, state.invites]);
 	const editor = useLineEditor({
 		onSubmit(text) {
 			const command = parseCommand(text);
@@ -114,7 +117,8 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true, 
 
 	const sidebarWidth = sidebarWidthFor(width);
 	const logWidth = Math.max(width - sidebarWidth - 1, 10);
-	const prompt = inputPrompt(state.selected, contact !== undefined && !contact.online, contact?.keyChanged ?? false);
+	const room = isRoomKey(selected) ? roomStatus(state, selected) : undefined;
+	const prompt = inputPrompt(state.selected, contact !== undefined && !contact.online, contact?.keyChanged ?? false, room);
 	const inputRows = editorHeight(editor.state, prompt.text, width, Math.max(1, Math.min(8, Math.floor(height / 4))));
 	const mainHeight = Math.max(height - 1 - inputRows, 1);
 
@@ -128,7 +132,7 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true, 
 		[logWidth, state.me, fold],
 	);
 	// Not recomputed per key: with a large directory this is milliseconds (BENCHMARKS.md, "sidebar rows").
-	const entries = useMemo(() => sidebarEntries(state), [state.contacts, state.conversations, state.unread, state.selected, state.who]);
+	const entries = useMemo(() => sidebarEntries(state), [state.contacts, state.conversations, state.unread, state.selected, state.who, state.rooms, state.invites]);
 	// Ctrl+G: the sidebar's search field, while open (undefined when closed).
 	const [search, setSearch] = useState<string | undefined>(undefined);
 	const searchRef = useRef(search);
@@ -196,7 +200,7 @@ export function ChatScreen({state, actions, width, height, onQuit, bell = true, 
 					)}
 				</Box>
 			</Box>
-			<StatusLine status={state.status} relay={state.relay} me={state.me} notice={state.notice} width={width} reconnectAt={state.reconnect?.at} now={now} />
+			<StatusLine status={state.status} relay={state.relay} me={state.me} notice={state.notice} room={roomSummary(state, selected)} width={width} reconnectAt={state.reconnect?.at} now={now} />
 			<InputBox prompt={prompt} state={editor.state} selected={state.selected} width={width} maxRows={inputRows} />
 		</Box>
 	);

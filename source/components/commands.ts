@@ -1,4 +1,6 @@
 import {checkUsername} from '../net/usernames.js';
+import {isRoomName} from '../hooks/chat-state/room-keys.js';
+import {isRoomCommandName, parseRoomCommand, roomCommands, type RoomCommand} from './room-commands.js';
 
 /**
  * The chat's slash commands: one table that /help is printed from, and a parser whose every
@@ -16,8 +18,9 @@ export type Command =
 	| {name: 'trust' | 'verify' | 'unverify'; target: string | undefined}
 	/** The words as typed. */
 	| {name: 'search'; words: string}
-	/** A username or '#everyone'; undefined: the conversation selected. */
-	| {name: 'forget'; target: string | undefined};
+	/** A username, '#everyone' or a room's '#name'; undefined: the conversation selected. */
+	| {name: 'forget'; target: string | undefined}
+	| RoomCommand;
 
 export type ParsedCommand = {ok: true; command: Command} | {ok: false; error: string};
 
@@ -37,21 +40,23 @@ export const commands: readonly Spec[] = [
 	{name: 'passphrase', usage: '/passphrase', help: 'sets, changes or removes the passphrase that encrypts your messages and keys on this device'},
 	{name: 'fold', usage: '/fold [on|off]', help: `folds messages longer than ${foldRows} rows (on, the default) or shows them whole; alone, switches`},
 	{name: 'search', usage: '/search WORDS', help: 'finds the messages kept on this device that hold every word (or a word starting so), in all conversations'},
-	{name: 'forget', usage: '/forget [NAME]', help: 'deletes a conversation (NAME, #everyone) from this device, after you repeat it within 10 s'},
+	{name: 'forget', usage: '/forget [NAME]', help: 'deletes a conversation (NAME, #everyone, #ROOM) from this device, after you repeat it within 10 s'},
+	...roomCommands,
 ];
 
 export const helpText = [
 	'Commands:',
-	...commands.map(spec => `  ${spec.usage.padEnd(16)} ${spec.help}`),
-	'NAME defaults to the person selected. Start a message with // to send a leading /.',
-	'Keys: Up/Down choose a conversation (* status, # everyone online, a person); Alt+A the next with unread messages;',
+	...commands.map(spec => `  ${spec.usage.padEnd(21)} ${spec.help}`),
+	'NAME defaults to the person selected, #ROOM to the room on screen. Start a message with // to send a leading /.',
+	'Keys: Up/Down choose a conversation (* status, # everyone online, a #room, a person); Alt+A the next with unread messages;',
 	'  Ctrl+G finds a person: type to filter the sidebar, Enter opens the first match (or looks the name up), Esc closes;',
 	'  PgUp/PgDn scroll; Ctrl+Home/Ctrl+End (or Alt+Home/Alt+End) the oldest / the newest; Enter sends; Alt+Enter a new line;',
 	'  Tab completes; Ctrl+P/Ctrl+N what you sent; Ctrl+A/E, Ctrl+B/F, Alt+B/F move; Ctrl+W, Ctrl+U, Ctrl+K, Alt+Backspace, Alt+D cut;',
 	'  Ctrl+Y puts back what was cut; Ctrl+C or /quit leaves.',
 	'  /search results: Up/Down, PgUp/PgDn choose one, Enter shows it marked in its conversation, Esc closes.',
-	'Sidebar: your contacts, ● online, ○ offline, ✓ verified, ! identity key changed, (N) unread; then "online now": who logged in last.',
-	'Messages: … sending, · stored by the relay, ✓ delivered.',
+	'Sidebar: your rooms (invited: an invitation to answer, ! stalled), your contacts, ● online, ○ offline, ✓ verified,',
+	'  ! identity key changed, (N) unread; then "online now": who logged in last.',
+	'Messages: … sending, · stored by the relay, ✓ delivered (in a room, ✓ 3/5: read by 3 of the 5 other members).',
 ];
 
 /** What Tab completes at the start of a line: the commands whose name starts with `word`. */
@@ -68,6 +73,7 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 	const spec = commands.find(candidate => `/${candidate.name}` === word.toLowerCase());
 	if (spec === undefined) return {ok: false, error: `Unknown command ${word}; /help lists the commands.`};
 	const {name} = spec;
+	if (isRoomCommandName(name)) return parseRoomCommand(name, line, word, rest);
 	if (name === 'fold') {
 		if (rest.length === 0) return {ok: true, command: {name, on: undefined}};
 		const [choice] = rest;
@@ -110,11 +116,13 @@ export function parseCommand(line: string): ParsedCommand | undefined {
 }
 
 function parseForget(rest: readonly string[], usage: string): ParsedCommand {
-	if (rest.length > 1) return {ok: false, error: `Usage: ${usage} (one name, or #everyone).`};
+	if (rest.length > 1) return {ok: false, error: `Usage: ${usage} (one name, #everyone or #ROOM).`};
 	const [raw] = rest;
 	if (raw === undefined) return {ok: true, command: {name: 'forget', target: undefined}};
-	if (raw.toLowerCase() === '#everyone') return {ok: true, command: {name: 'forget', target: '#everyone'}};
+	const folded = raw.toLowerCase();
+	if (folded === '#everyone') return {ok: true, command: {name: 'forget', target: '#everyone'}};
+	if (raw.startsWith('#') && isRoomName(folded.slice(1))) return {ok: true, command: {name: 'forget', target: folded}};
 	const check = checkUsername(raw);
-	if (!check.ok) return {ok: false, error: `${usage}: "${raw}" is not a username (1 to 32 of a-z, 0-9, _ and -) nor #everyone.`};
+	if (!check.ok) return {ok: false, error: `${usage}: "${raw}" is not a username (1 to 32 of a-z, 0-9, _ and -), #everyone nor a #ROOM.`};
 	return {ok: true, command: {name: 'forget', target: check.username}};
 }

@@ -1,5 +1,7 @@
 import React from 'react';
 import {everyone, statusView, type ConversationKey} from '../hooks/chat-state/types.js';
+import {conversationName} from '../hooks/chat-state/room-keys.js';
+import type {RoomStatus} from '../hooks/rooms/room-api.js';
 import {safeName} from '../sanitize.js';
 import type {EditorState} from './line-editor/editor-state.js';
 import {LineEditorView} from './line-editor/line-editor-view.js';
@@ -7,13 +9,35 @@ import type {ColorName} from './theme.js';
 
 export type Prompt = {text: string; color: ColorName};
 
-/** Who Enter sends to, said before the input: the words carry it, the colour only repeats it. */
-export function inputPrompt(to: ConversationKey | undefined, offline: boolean, keyChanged: boolean): Prompt {
+/** Who Enter sends to, said before the input: the words carry it, the colour only repeats it. `room`: where I stand in the room `to` names. */
+export function inputPrompt(to: ConversationKey | undefined, offline: boolean, keyChanged: boolean, room?: RoomStatus): Prompt {
 	if (to === undefined) return {text: 'nobody selected>', color: 'gray'};
 	if (to === statusView) return {text: 'status>', color: 'gray'};
 	if (to === everyone) return {text: 'to # everyone>', color: 'cyan'};
+	if (room !== undefined) return roomPrompt(conversationName(to), room);
 	if (keyChanged) return {text: `to ${safeName(to)} (key changed)>`, color: 'red'};
 	return {text: `to ${safeName(to)}${offline ? ' (offline)' : ''}>`, color: 'cyan'};
+}
+
+function roomPrompt(name: string, room: RoomStatus): Prompt {
+	switch (room) {
+		case 'member': {
+			return {text: `to ${name}>`, color: 'cyan'};
+		}
+
+		case 'stalled': {
+			return {text: `to ${name} (stalled)>`, color: 'red'};
+		}
+
+		case 'invited': {
+			return {text: `${name} (invited: /accept or /decline)>`, color: 'yellow'};
+		}
+
+		case 'left':
+		case 'removed': {
+			return {text: `${name} (not a member)>`, color: 'gray'};
+		}
+	}
 }
 
 type Props = {

@@ -1,6 +1,7 @@
 import React, {memo} from 'react';
 import {Box, Text} from 'ink';
-import type {SidebarEntry} from '../hooks/chat-state/conversations.js';
+import {roomsHeader, type SidebarEntry} from '../hooks/chat-state/conversations.js';
+import {conversationName} from '../hooks/chat-state/room-keys.js';
 import {everyone, statusView} from '../hooks/chat-state/types.js';
 import {safeName, sanitizeText} from '../sanitize.js';
 import {checkUsername} from '../net/usernames.js';
@@ -22,9 +23,10 @@ export function visibleWindow(count: number, selectedIndex: number, capacity: nu
 }
 
 /**
- * `* status`, `# everyone`, then your contacts: ● online, ○ offline (dimmed), ✓ verified, a red !
- * when their identity key changed, unread counts in yellow; then, under a dimmed "online now", the
- * names shown online who are not contacts. The header says how many rows are scrolled out above
+ * `* status`, `# everyone`, then under a dimmed "rooms" the rooms (`#name`; an invitation marked
+ * "invited", a stalled room a red !, one you left dimmed), then your contacts: ● online, ○ offline
+ * (dimmed), ✓ verified, a red ! when their identity key changed, unread counts in yellow; then,
+ * under a dimmed "online now", the names shown online who are not contacts. The header says how many rows are scrolled out above
  * (↑) and below (↓); while searching, it is the search field.
  */
 export const Sidebar = memo(function Sidebar({entries, width, height, search}: Props) {
@@ -88,11 +90,13 @@ function Entry({entry}: {entry: SidebarEntry}) {
 		return (
 			<Box height={1}>
 				<Text dimColor wrap="truncate-end">
-					{'  online now'}
+					{entry.key === roomsHeader ? '  rooms' : '  online now'}
 				</Text>
 			</Box>
 		);
 	}
+
+	if (entry.room !== undefined) return <RoomEntry entry={entry} />;
 
 	const {key, online, verified, keyChanged, unread, selected} = entry;
 	const isView = key === everyone || key === statusView;
@@ -116,6 +120,44 @@ function Entry({entry}: {entry: SidebarEntry}) {
 				</Box>
 			) : null}
 			{keyChanged ? (
+				<Box flexShrink={0}>
+					<Text bold color={paint('red')}>
+						{' !'}
+					</Text>
+				</Box>
+			) : null}
+			{unread > 0 ? (
+				<Box flexShrink={0}>
+					<Text bold color={paint('yellow')}>{` (${unread > 999 ? '999+' : unread})`}</Text>
+				</Box>
+			) : null}
+		</Box>
+	);
+}
+
+/** A room's row: its `#name` where a person's row has its mark and name. */
+function RoomEntry({entry}: {entry: SidebarEntry}) {
+	const paint = usePaint();
+	const {key, unread, selected, room} = entry;
+	const stalled = room === 'stalled';
+	const gone = room === 'left' || room === 'removed';
+	return (
+		<Box height={1}>
+			<Box flexShrink={0}>
+				<Text bold={selected}>{selected ? '›' : ' '}</Text>
+				<Text> </Text>
+			</Box>
+			<Box flexShrink={1}>
+				<Text wrap="truncate-end" inverse={selected} bold={selected || stalled} dimColor={gone} color={paint(stalled ? 'red' : undefined)}>
+					{conversationName(key)}
+				</Text>
+			</Box>
+			{room === 'invited' ? (
+				<Box flexShrink={0}>
+					<Text color={paint('yellow')}> invited</Text>
+				</Box>
+			) : null}
+			{stalled ? (
 				<Box flexShrink={0}>
 					<Text bold color={paint('red')}>
 						{' !'}

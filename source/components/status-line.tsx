@@ -48,6 +48,8 @@ type Props = {
 	relay: RelayInfo | undefined;
 	me: string | undefined;
 	notice: Notice | undefined;
+	/** The room on screen: its members and topic. */
+	room?: string | undefined;
 	width: number;
 	/** While reconnecting: when the next attempt is due, and the clock to count down with. */
 	reconnectAt?: number;
@@ -59,12 +61,13 @@ export const noticeMs = 15_000;
 
 /**
  * The status, then the latest notice for as long as it is news (it is what changed, so it comes
- * before what the line always says), the relay and you.
+ * before what the line always says), the room on screen, the relay and you.
  */
-export function StatusLine({status, relay, me, notice: latest, width, reconnectAt, now}: Props) {
+export function StatusLine({status, relay, me, notice: latest, room, width, reconnectAt, now}: Props) {
 	const paint = usePaint();
 	const notice = useFresh(latest, noticeMs);
 	const parts = [
+		room === undefined ? undefined : sanitizeText(room.slice(0, width * 2)),
 		relay ? `${sanitizeText(relay.host)}:${relay.port} ${shortFingerprint(relay.fingerprint)}` : undefined,
 		me ? `you: ${me}` : undefined,
 	].filter(part => part !== undefined);

@@ -12,7 +12,7 @@ export type IdentityKeys = {identity: RawKeyPair; x25519: RawKeyPair};
 export type PublicIdentity = {identity: Buffer; x25519: Buffer; binding: Buffer};
 
 const bindingLabel = Buffer.from('im-tui/1 x25519 binding');
-const loginLabel = Buffer.from('im-tui/3 login');
+const loginLabel = Buffer.from('im-tui/4 login');
 
 export function generateIdentity(): IdentityKeys {
 	return {identity: generateRawKeyPair('ed25519'), x25519: generateRawKeyPair('x25519')};

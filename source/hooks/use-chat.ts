@@ -7,6 +7,9 @@ import {contactActions, type ContactActions} from './contact-actions.js';
 import {loginActions, type LoginActions} from './login-actions.js';
 import {lookupActions, type LookupActions} from './lookup-actions.js';
 import {errorText} from './error-text.js';
+import {isRoomKey} from './chat-state/room-keys.js';
+import {roomActions, type RoomActions} from './room-actions.js';
+import {listenToRooms, listRooms} from './rooms/room-events.js';
 
 /** PROTOCOL.md section 10: a message's text is at most 8,192 bytes of UTF-8. */
 export const maxTextBytes = 8192;
@@ -19,7 +22,7 @@ export type KeptHistory = KeptReader & {
 /** Conversations read at login for the sidebar, at most (the most recent first). */
 export const maxKeptConversations = 1000;
 
-export type ChatActions = ContactActions & LookupActions & Omit<LoginActions, 'refused'> & {
+export type ChatActions = ContactActions & LookupActions & Omit<LoginActions, 'refused'> & Pick<RoomActions, 'room'> & {
 	history: KeptHistory;
 	/** Deletes conversation `key`'s kept messages from this device; they go from the screen, and a line says how many went. */
 	forget(key: ConversationKey): void;
@@ -169,6 +172,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 		};
 
 		const lookups = lookupActions({connection, state: getState, dispatch, now, sendTo});
+		const rooms = roomActions({connection, state: getState, dispatch, now});
 		const login = loginActions({connection, dispatch, note, autoLogin, passphraseGiven: () => passphraseGiven.current});
 		logins.current = login;
 
@@ -184,6 +188,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			...login,
 			note,
 			history,
+			room: rooms.room,
 			forget(key) {
 				try {
 					const count = connection.forget(key);
@@ -199,6 +204,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 					return false;
 				}
 
+				if (isRoomKey(to)) return rooms.sendToRoom(to, text);
 				// Someone shown online who is not a contact yet: looked up first, then sent to.
 				if (to !== everyone && !getState().contacts.has(to)) {
 					lookups.openConversation(to, text);
@@ -259,6 +265,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 				autoLogin.current = undefined;
 				if (!getState().keptLoaded) dispatch({type: 'kept', kept: keptAtLogin(connection, welcome.username)});
 				dispatch({type: 'welcome', welcome, time: now()});
+				listRooms(connection, dispatch, now);
 			}),
 			listen(connection, 'found', found => {
 				dispatch({type: 'found', found, time: now()});
@@ -285,6 +292,7 @@ export function useChat(connection: ChatConnection, options: UseChatOptions = {}
 			on('reconnecting', reconnect => ({type: 'reconnecting', reconnect, time: now()})),
 			on('unsent', unsent => ({type: 'unsent', unsent, time: now()})),
 			on('closed', reason => ({type: 'closed', reason, time: now()})),
+			listenToRooms(connection, dispatch, now),
 		];
 		return () => {
 			for (const off of unsubscribe) off();

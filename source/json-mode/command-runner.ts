@@ -2,6 +2,8 @@ import {everyoneConversation} from '../client/history.js';
 import {sendAgainCodes} from '../client/outbox-sender.js';
 import type {ChatConnection, ClientEvents, HistoryEntry} from '../client/client-events.js';
 import type {CommandError, JsonCommand, Ref} from './commands.js';
+import {onRoomEvent, roomsOf} from '../hooks/rooms/room-api.js';
+import {runRoomCommand, type RoomAnswer} from './room-commands.js';
 
 /** What a command answers (an error line apart): README, "Scripts and bots: --json". */
 export type AnswerLine =
@@ -13,7 +15,11 @@ export type AnswerLine =
 	| {type: 'who'; ref: Ref; names: string[]; total: number}
 	| {type: 'trusted'; ref: Ref; user: string}
 	| {type: 'event'; event: 'accepted'; id: string; time: number}
+	| RoomAnswer
 	| ({type: 'error'} & CommandError);
+
+/** Room errors the client handles by itself (it seals again, or sends again): the message is not settled by them. */
+const roomRetryCodes: ReadonlySet<string> = new Set(['rate_limited', 'storage_failed', 'room_stale', 'room_conflict']);
 
 /** who commands waiting for the relay's answer at most; one more is refused. */
 export const maxWaitingWho = 16;
@@ -52,6 +58,11 @@ export class CommandRunner {
 		this.#listen('unsent', ({id}) => this.#settle(id));
 		// Not taken for now (rate_limited…), a copy goes out again by itself: it is settled by its accepted.
 		this.#listen('relay-error', ({code, ref}) => ref !== null && !sendAgainCodes.has(code) && this.#settle(ref));
+		// Room messages: the room-accepted event itself is forwarded (event-lines.ts).
+		this.#off.push(
+			onRoomEvent(connection, 'room-accepted', ({id}) => this.#settle(id)),
+			onRoomEvent(connection, 'room-error', ({id, code}) => id !== undefined && !roomRetryCodes.has(code) && this.#settle(id)),
+		);
 	}
 
 	/** Runs `command` (quit is the caller's) and writes its answer, or an error line. */
@@ -99,6 +110,17 @@ export class CommandRunner {
 			case 'trust':
 				connection.trust(command.user);
 				return {type: 'trusted', ref, user: command.user};
+			case 'create':
+			case 'invite':
+			case 'kick':
+			case 'admin':
+			case 'accept':
+			case 'decline':
+			case 'leave':
+			case 'rekey':
+			case 'topic':
+			case 'rooms':
+				return runRoomCommand(roomsOf(connection), command);
 			case 'who':
 				if (connection.status !== 'online') return {type: 'error', ref, code: 'offline', message: 'you are offline: who is online is not known'};
 				if (this.#waitingWho.length >= maxWaitingWho) return {type: 'error', ref, code: 'refused', message: `${maxWaitingWho} who commands already wait for the relay's answer`};
@@ -110,6 +132,11 @@ export class CommandRunner {
 
 	#send(ref: Ref, to: string, text: string): AnswerLine {
 		const {connection} = this;
+		if (to.startsWith('#') && to !== everyoneConversation) {
+			const id = roomsOf(connection).send(to.slice(1), text);
+			this.#unsettled.set(id, 1);
+			return {type: 'sent', ref, id, to};
+		}
 		if (to === everyoneConversation) {
 			if (connection.status !== 'online') return {type: 'error', ref, code: 'offline', message: 'you are offline: a message to everyone goes only to the people online'};
 			const {id, recipients} = connection.sendToEveryone(text);

@@ -1,5 +1,6 @@
 import {everyoneConversation, maxHistoryPage} from '../client/history.js';
 import {checkUsername, foldUsername, isFoldedName} from '../net/usernames.js';
+import {isRoomName} from '../hooks/chat-state/room-keys.js';
 
 /** What a script may send, one JSON object per line (README, "Scripts and bots: --json"). */
 export type JsonCommand = {ref: Ref} & (
@@ -10,8 +11,17 @@ export type JsonCommand = {ref: Ref} & (
 	| {type: 'lookup'; names: string[]}
 	| {type: 'who'}
 	| {type: 'trust'; user: string}
+	| RoomJsonCommand
 	| {type: 'quit'}
 );
+
+/** The room commands: `room` is the bare name (given as "dev" or "#dev"). */
+export type RoomJsonCommand =
+	| {type: 'create'; room: string; topic: string}
+	| {type: 'invite' | 'kick' | 'admin'; room: string; user: string}
+	| {type: 'accept' | 'decline' | 'leave' | 'rekey'; room: string}
+	| {type: 'topic'; room: string; topic: string}
+	| {type: 'rooms'};
 
 /** A script's own label for a command, echoed in its answer: a string or a number, null when none was given. */
 export type Ref = string | number | null;
@@ -57,6 +67,16 @@ const parsers: Record<JsonCommand['type'], (fields: Fields) => object> = {
 	lookup: fields => ({names: names(fields)}),
 	who: () => ({}),
 	trust: fields => ({user: username(fields, 'user')}),
+	create: fields => ({room: room(fields), topic: fields.topic === undefined || fields.topic === null ? '' : string(fields, 'topic')}),
+	invite: fields => ({room: room(fields), user: username(fields, 'user')}),
+	kick: fields => ({room: room(fields), user: username(fields, 'user')}),
+	admin: fields => ({room: room(fields), user: username(fields, 'user')}),
+	accept: fields => ({room: room(fields)}),
+	decline: fields => ({room: room(fields)}),
+	leave: fields => ({room: room(fields)}),
+	rekey: fields => ({room: room(fields)}),
+	topic: fields => ({room: room(fields), topic: string(fields, 'topic')}),
+	rooms: () => ({}),
 	quit: () => ({}),
 };
 
@@ -114,17 +134,33 @@ function username(fields: Fields, name: string): string {
 	return check.username;
 }
 
+/** A username, #everyone, or a room's #name. */
 function recipient(fields: Fields, name: string): string {
-	return string(fields, name) === everyoneConversation ? everyoneConversation : username(fields, name);
+	const value = string(fields, name);
+	if (value === everyoneConversation) return value;
+	if (value.startsWith('#')) return `#${roomName(value, name)}`;
+	return username(fields, name);
 }
 
-/** A conversation kept on this device: a name of the username's shape, or #everyone. */
+/** A conversation kept on this device: a name of the username's shape, #everyone, or a room's #name. */
 function conversation(fields: Fields, name: string): string {
 	const value = string(fields, name);
 	if (value === everyoneConversation) return value;
+	if (value.startsWith('#')) return `#${roomName(value, name)}`;
 	const folded = foldUsername(value);
-	if (!isFoldedName(folded)) throw new Invalid('invalid_field', `"${name}" must be a username or ${everyoneConversation}`);
+	if (!isFoldedName(folded)) throw new Invalid('invalid_field', `"${name}" must be a username, ${everyoneConversation} or a #room`);
 	return folded;
+}
+
+/** A room's name, bare: given as "dev" or "#dev", case-folded. */
+function roomName(value: string, name: string): string {
+	const folded = foldUsername(value.startsWith('#') ? value.slice(1) : value);
+	if (!isRoomName(folded)) throw new Invalid('invalid_field', `"${name}": a room name is 1 to 32 of a-z, 0-9, _ and - (not "everyone")`);
+	return folded;
+}
+
+function room(fields: Fields): string {
+	return roomName(string(fields, 'room'), 'room');
 }
 
 function text(fields: Fields): string {

@@ -34,6 +34,16 @@ const forwarded: Forwarded = {
 	'local-error': fields,
 	reconnecting: fields,
 	closed: fields,
+	// Every room event: `room` is the bare name; 'room-accepted' is always about a message of this account.
+	'room-message': fields,
+	'room-change': fields,
+	'room-accepted': fields,
+	'room-delivered': fields,
+	'room-invite': fields,
+	'room-declined': fields,
+	'room-error': fields,
+	'room-rejected': fields,
+	rooms: rooms => ({rooms}),
 };
 
 /** Writes an event line for each forwarded event of `connection`; returns the unsubscribe. */

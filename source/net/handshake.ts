@@ -5,15 +5,15 @@ import {ProtocolError} from './error-codes.js';
 import {asObject} from './messages.js';
 
 /** The plaintext handshake of PROTOCOL.md section 2: pure functions, no sockets. */
-export const protocolVersion = 3;
+export const protocolVersion = 4;
 
 /** The first im-tui release that speaks this protocol version: what a person on another version installs. */
-export const releaseOfVersion = '0.4.0';
+export const releaseOfVersion = '0.5.0';
 
-const transcriptLabel = Buffer.from('im-tui/3 transcript');
-const signatureLabel = Buffer.from('im-tui/3 handshake');
-const clientToRelayInfo = Buffer.from('im-tui/3 client->relay');
-const relayToClientInfo = Buffer.from('im-tui/3 relay->client');
+const transcriptLabel = Buffer.from('im-tui/4 transcript');
+const signatureLabel = Buffer.from('im-tui/4 handshake');
+const clientToRelayInfo = Buffer.from('im-tui/4 client->relay');
+const relayToClientInfo = Buffer.from('im-tui/4 relay->client');
 
 export type ClientHello = {ephemeral: Buffer; random: Buffer};
 export type RelayHello = {identity: Buffer; ephemeral: Buffer; signature: Buffer};

@@ -49,7 +49,7 @@ const refusedCopyCost = 0.1;
  * relay: a message one token; a send one more per bytesPerToken of body; an ack one per
  * acksPerToken delivery numbers; a lookup one per 16 names; a room_stage one per 16 keys and its bytes; a
  * room_send as a send, and each copy to another member of the room owed after the fact like an
- * `everyone` copy; `bye` nothing (a client can always leave). The copies of one
+ * `everyone` copy (a room_change: one token, and its entry's copies owed the same way); `bye` nothing (a client can always leave). The copies of one
  * `everyone` message to users online (consecutive sends with the same id to different online
  * recipients, at most one per user online) share the first copy's verdict, so a message to the
  * room is not refused half way; each further copy is charged after the fact for the bytes it sends
@@ -96,6 +96,13 @@ export class FloodGuard {
 			// Stored once, sent to every other member: each copy is owed after the fact, as `everyone` copies are.
 			const verdict = this.chargeSend(1 + Math.floor(message.body.length / this.limits.bytesPerToken));
 			if (verdict === 'ok') this.messages.owe((context.roomAudience?.(message.room) ?? 0) * Math.max(minimumCopyCost, message.body.length / this.limits.bytesPerToken));
+			return verdict;
+		}
+		if (message.type === 'room_change') {
+			// One entry, sent to every other member (each client verifies and keeps it): its copies are owed like a room_send's.
+			const verdict = this.charge(1);
+			const bytes = JSON.stringify(message.entry).length;
+			if (verdict === 'ok') this.messages.owe((context.roomAudience?.(message.room) ?? 0) * Math.max(minimumCopyCost, bytes / this.limits.bytesPerToken));
 			return verdict;
 		}
 		if (message.type !== 'send') return this.charge(1);

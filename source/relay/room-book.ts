@@ -6,6 +6,7 @@ import {RoomCache} from './room-cache.js';
 import {RoomChanges} from './room-changes.js';
 import {refusal, roomItemOverhead, storageText, type RoomContext, type RoomLimits, type RoomRelay, type RoomStats} from './room-context.js';
 import {RoomInvites} from './room-invites.js';
+import {outsiderRefusal, readsRoom} from './room-outsiders.js';
 import {roomLogJson, roomMessageJson} from './room-json.js';
 import type {DeliveredCount, StoredRoomItem} from './room-store.js';
 import {RoomStreams} from './room-streams.js';
@@ -60,6 +61,8 @@ export class RoomBook {
 
 	/** The answer to a room message from `username` (logged in): an error, or nothing (what it asked for was sent). */
 	handle(session: Session, username: string, message: RoomClientMessage): ErrorMessage | undefined {
+		const outsider = outsiderRefusal(this.context, username, message);
+		if (outsider !== undefined) return outsider;
 		switch (message.type) {
 			case 'room_stage':
 				return this.stage(session, message.room, message.keys);
@@ -96,7 +99,8 @@ export class RoomBook {
 	}
 
 	/** Members of `room` but the sender: what a room_send fans out to (the rate limit charges it). */
-	audience(room: string): number {
+	audience(room: string, username: string): number {
+		if (this.context.cache.peek(room) === undefined && !readsRoom(this.context, room, username)) return 0;
 		const members = this.context.cache.get(room)?.state.members.size ?? 0;
 		return Math.max(0, members - 1);
 	}
@@ -150,6 +154,8 @@ export class RoomBook {
 		if (room === null) return refusal('no_such_room', `there is no room #${name}`, id);
 		const {members, needsRekey} = room.state;
 		if (!members.has(username)) return refusal('not_room_member', `you are not a member of #${name}`, id);
+		// Before the epoch: a copy taken before a change is answered, not refused stale and sealed again.
+		if (this.resent(username, message)) return undefined;
 		if (message.epoch !== room.epoch) return refusal('room_stale', `#${name} has changed: seal the message in its new epoch`, id);
 		if (needsRekey) return refusal('room_needs_rekey', `#${name} needs a rekey by an admin before messages go again`, id);
 		if (message.body.length > limits.maxBodyBytes) return refusal('message_too_large', `a room message's body is at most ${limits.maxBodyBytes} bytes`, id);
@@ -174,6 +180,18 @@ export class RoomBook {
 			queueMicrotask(() => this.commitPending());
 		}
 		return undefined;
+	}
+
+	/**
+	 * A resend of a message still waiting (its sender did not hear `room_accepted`, say after a
+	 * drop): answered again, or left to the commit under way, and never stored twice.
+	 */
+	private resent(username: string, message: RoomClientMessage & {type: 'room_send'}): boolean {
+		if (this.pending.some(item => item.room === message.room && item.sender === username && item.id === message.id)) return true;
+		const stored = guardStorage(this.context.log, 'room_send', () => this.context.store.roomMessageById(message.room, username, message.id) ?? null);
+		if (stored === undefined || stored === null) return false;
+		this.context.relay.sessionOf(username)?.sink.send({type: 'room_accepted', room: message.room, id: message.id, seq: stored.seq, time: stored.time});
+		return true;
 	}
 
 	/** One transaction for the messages accepted in this turn; then their senders hear `room_accepted` and members get them. */

@@ -5,7 +5,7 @@ import type {ErrorMessage, RoomEntryWire, RoomKeyEnvelope} from '../net/messages
 import {LoadedRoom} from './loaded-room.js';
 import {changeRefusals, isRegisteredRecord, refusal, roomItemOverhead, sameText, storageText, type RoomContext} from './room-context.js';
 import {asciiJson, roomChangeJson} from './room-json.js';
-import type {StoredMember, StoredRoom, StoredRoomItem} from './room-store.js';
+import {roomLogOverhead, type StoredMember, type StoredRoom, type StoredRoomItem} from './room-store.js';
 import type {Session} from './session.js';
 import {guardStorage} from './storage-guard.js';
 
@@ -49,7 +49,9 @@ export class RoomChanges {
 		if (state !== undefined && (entry.index !== state.index + 1 || !entry.prev.equals(state.head))) {
 			return refusal('room_conflict', `the change does not follow the last change of #${name}: read the room and try again`, name);
 		}
-		if (entry.index >= limits.maxRoomLog) return refusal('room_full', `the log of #${name} is full`, name);
+		// A full log still takes what lets members go and the room be left (each such change removes a member, or ends a rekey wait).
+		const freeing = entry.action === 'leave' || entry.action === 'remove' || (entry.action === 'rekey' && state?.needsRekey === true);
+		if (entry.index >= limits.maxRoomLog && !freeing) return refusal('room_full', `the log of #${name} is full`, name);
 		let next: RoomState;
 		try {
 			next = applyChange(state, entry);
@@ -112,8 +114,10 @@ export class RoomChanges {
 		}
 		let bytes = json.length + roomItemOverhead;
 		for (const key of keys.values()) bytes += key.length;
-		if (ledger.checkRoomItem(username, bytes, relay.priority(username)) !== 'ok') {
-			return refusal('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your rooms read it', name);
+		// The log entry stays as long as the room: its author's until then (roomLogOverhead).
+		const logBytes = entryJson.length + roomLogOverhead;
+		if (ledger.checkRoomItem(username, bytes + logBytes, relay.priority(username)) !== 'ok') {
+			return refusal('quota_exceeded', 'you have as much stored on the relay as it keeps for one sender (room logs count as long as their room lives); wait until your rooms read it', name);
 		}
 		const item: StoredRoomItem = {room: name, seq, kind: 'change', sender: username, id: '', time, json, of: next.members.size - 1, bytes};
 		const row: StoredRoom = {
@@ -156,6 +160,7 @@ export class RoomChanges {
 		}
 		loaded.itemsAdded(username, 'change');
 		ledger.addRoomItem(username, bytes);
+		ledger.addRoomItem(username, logBytes);
 		cache.set(name, loaded);
 		stats.roomChanges += 1;
 		relay.used(username);

@@ -7,6 +7,15 @@ import type {Session} from './session.js';
 import {guardStorage} from './storage-guard.js';
 
 /**
+ * The invitations to one person one inviter may have waiting: a tenth of maxInvitesPerUser, so
+ * that one account with rooms of its own cannot fill a person's invitations and keep everyone
+ * else from inviting it.
+ */
+export function invitesFromOne(maxInvitesPerUser: number): number {
+	return Math.max(1, Math.floor(maxInvitesPerUser / 10));
+}
+
+/**
  * Invitations (design rooms.md sections 4 and 5): an admin invites, the invitee accepts or
  * declines, and an accepted invitation waits for an admin's `add`. Each message costs a few point
  * reads and at most one signature check; an invitation is at most maxInvitesPerRoom per room and
@@ -34,10 +43,15 @@ export class RoomInvites {
 		if (invitee === null) return refusal('unknown_recipient', `nobody is registered as ${to}`, name);
 		const invite = {room: name, inviter: username, invitee: to, nonce: fromBase64Url(message.nonce, 16), signature: fromBase64Url(message.signature, 64)};
 		if (!verifyInvite(invite, author.record.identity)) return refusal('bad_room_change', 'the invitation is not signed by you', name);
-		const counts = guardStorage(log, 'invite', () => ({held: store.invite(name, to) !== undefined, ...store.inviteCounts(name, to)}));
+		const counts = guardStorage(log, 'invite', () => ({held: store.invite(name, to) !== undefined, ...store.inviteCounts(name, to, username)}));
 		if (counts === undefined) return refusal('storage_failed', storageText, name);
-		if (!counts.held && (counts.room >= limits.maxInvitesPerRoom || counts.invitee >= limits.maxInvitesPerUser)) {
-			return refusal('invite_limit', `at most ${limits.maxInvitesPerRoom} invitations wait in a room, and ${limits.maxInvitesPerUser} for one person`, name);
+		const fromOne = invitesFromOne(limits.maxInvitesPerUser);
+		if (!counts.held && (counts.room >= limits.maxInvitesPerRoom || counts.invitee >= limits.maxInvitesPerUser || counts.inviter >= fromOne)) {
+			return refusal(
+				'invite_limit',
+				`at most ${limits.maxInvitesPerRoom} invitations wait in a room, and ${limits.maxInvitesPerUser} for one person (${fromOne} of them from one inviter)`,
+				name,
+			);
 		}
 		const stored: StoredInvite = {room: name, invitee: to, inviter: username, nonce: message.nonce, signature: message.signature, accept: null, time: clock()};
 		if (guardStorage(log, 'invite', () => (store.saveInvite(stored), true)) === undefined) return refusal('storage_failed', storageText, name);

@@ -60,6 +60,13 @@ export type DeliveredCount = {seq: number; id: string; sender: string; delivered
 /** An invitation (design section 4): signed by `inviter`; `accept` set once the invitee accepted. */
 export type StoredInvite = {room: string; invitee: string; inviter: string; nonce: string; signature: string; accept: string | null; time: number};
 
+/**
+ * Bytes of a room_log row beyond its entry's JSON. A log entry is kept as long as its room: it
+ * counts against its author's stored bytes (and the relay's) until the room is deleted, or one
+ * admin could fill the disk with topic changes at the message rate.
+ */
+export const roomLogOverhead = 64;
+
 /** A room of a member's, as its login reads it. */
 export type MemberRoom = {room: string; admin: boolean; position: number; until: number | null; lastSeq: number};
 
@@ -73,7 +80,10 @@ export interface RoomStore {
 	room(room: string): StoredRoom | undefined;
 	/** Inserts or replaces the room's row. */
 	saveRoom(room: StoredRoom): void;
-	/** Deletes the room and everything of it: log, members, items, keys, invites; returns each deleted item's sender and bytes. */
+	/**
+	 * Deletes the room and everything of it: log, members, items, keys, invites; returns the sender
+	 * and bytes of each deleted item and of each log entry (its author's, see roomLogOverhead).
+	 */
 	deleteRoom(room: string): Array<{sender: string; bytes: number}>;
 	appendLog(room: string, index: number, entry: string): void;
 	/** Up to `limit` log entries (JSON) of index `from` and after, in order. */
@@ -92,7 +102,11 @@ export interface RoomStore {
 	memberRooms(member: string): MemberRoom[];
 	/** Whether `a` and `b` are members of one room. */
 	sharesRoom(a: string, b: string): boolean;
+	/** Whether `member` has a row in `room` (a member, or one who left and has not read its departure yet): one point read. */
+	hasReader(room: string, member: string): boolean;
 	insertRoomItem(item: StoredRoomItem): void;
+	/** The message `id` from `sender` still waiting in `room`, if any: a resend is answered with it, not stored twice. */
+	roomMessageById(room: string, sender: string, id: string): {seq: number; time: number} | undefined;
 	/** Each member's key (JSON) of the change item `seq`. */
 	insertRoomKeys(room: string, seq: number, keys: ReadonlyArray<{member: string; json: string}>): void;
 	/** Deletes `member`'s keys of items up to `seq`. */
@@ -105,15 +119,15 @@ export interface RoomStore {
 	markDelivered(room: string, member: string, after: number, upTo: number): DeliveredCount[];
 	/** Deletes the items up to `seq` (everyone read them) with their keys; returns each one's sender, kind and bytes. */
 	deleteReadItems(room: string, seq: number): DeletedItem[];
-	/** Bytes of the items waiting, per sender: what the quotas count. */
+	/** Bytes of the items waiting and of the log entries kept, per sender (author): what the quotas count. */
 	roomItemTotals(): Array<{sender: string; bytes: number}>;
 	invite(room: string, invitee: string): StoredInvite | undefined;
 	/** Inserts or replaces the invitation of `invitee` to `room`. */
 	saveInvite(invite: StoredInvite): void;
 	acceptInvite(room: string, invitee: string, accept: string): void;
 	deleteInvite(room: string, invitee: string): void;
-	/** Invitations waiting for the room, and for the invitee. */
-	inviteCounts(room: string, invitee: string): {room: number; invitee: number};
+	/** Invitations waiting for the room, for the invitee, and for the invitee from `inviter`. */
+	inviteCounts(room: string, invitee: string, inviter: string): {room: number; invitee: number; inviter: number};
 	/** Up to `limit` invitations to `invitee` not yet accepted, oldest first. */
 	invitesFor(invitee: string, limit: number): StoredInvite[];
 	/** Up to `limit` accepted invitations to `room` (each waits for an admin's add). */

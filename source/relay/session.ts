@@ -46,7 +46,7 @@ export class Session {
 				return core.onlineCount();
 			},
 			online: to => core.isOnline(to),
-			roomAudience: room => core.rooms.audience(room),
+			roomAudience: room => (this.username === undefined ? 0 : core.rooms.audience(room, this.username)),
 		};
 		sink.send({type: 'login_request'});
 	}

@@ -1,5 +1,17 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import type {DeletedItem, DeliveredCount, ItemCount, MemberRoom, RoomItemRead, RoomStore, StoredInvite, StoredMember, StoredRoom, StoredRoomItem} from './room-store.js';
+import {
+	roomLogOverhead,
+	type DeletedItem,
+	type DeliveredCount,
+	type ItemCount,
+	type MemberRoom,
+	type RoomItemRead,
+	type RoomStore,
+	type StoredInvite,
+	type StoredMember,
+	type StoredRoom,
+	type StoredRoomItem,
+} from './room-store.js';
 
 const schema = `
 create table if not exists rooms (
@@ -44,6 +56,7 @@ create table if not exists room_items (
 	primary key (room, seq)
 ) strict, without rowid;
 create index if not exists room_items_by_time on room_items (time);
+create index if not exists room_items_by_id on room_items (room, sender, id) where kind = 'message';
 create table if not exists room_keys (
 	room text not null,
 	seq integer not null,
@@ -82,6 +95,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	);
 	const deletes = ['rooms', 'room_log', 'room_members', 'room_keys', 'room_invites'].map(table => db.prepare(`delete from ${table} where room = ?`));
 	const deleteAllItems = db.prepare('delete from room_items where room = ? returning sender, bytes');
+	const logWeights = db.prepare("select json_extract(entry, '$.author') as sender, length(entry) + ? as bytes from room_log where room = ?");
 	const insertLog = db.prepare('insert into room_log (room, idx, entry) values (?, ?, ?)');
 	const selectLog = db.prepare('select entry from room_log where room = ? and idx >= ? order by idx limit ?').pluck();
 	const selectMembers = db.prepare('select member, admin, position, until, identity, x25519, binding from room_members where room = ?');
@@ -98,12 +112,14 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	const selectMemberRooms = db.prepare(
 		'select m.room as room, m.admin as admin, m.position as position, m.until as until, r.last_seq as lastSeq from room_members m join rooms r on r.room = m.room where m.member = ? order by m.room',
 	);
+	const selectReader = db.prepare('select 1 from room_members where room = ? and member = ?');
 	const selectShared = db.prepare(
 		'select 1 from room_members a join room_members b on b.room = a.room and b.member = ? where a.member = ? and a.until is null and b.until is null limit 1',
 	);
 	const insertItem = db.prepare(
 		'insert into room_items (room, seq, kind, sender, id, time, json, of, bytes) values (@room, @seq, @kind, @sender, @id, @time, @json, @of, @bytes)',
 	);
+	const selectItemById = db.prepare("select seq, time from room_items where room = ? and sender = ? and id = ? and kind = 'message'");
 	const insertKey = db.prepare('insert into room_keys (room, seq, member, json) values (?, ?, ?, ?)');
 	const deleteMemberKeys = db.prepare('delete from room_keys where room = ? and member = ? and seq <= ?');
 	const selectItemCounts = db.prepare('select sender, kind, count(*) as count from room_items where room = ? group by sender, kind');
@@ -118,7 +134,10 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	);
 	const deleteItemsUpTo = db.prepare('delete from room_items where room = ? and seq <= ? returning sender, kind, bytes');
 	const deleteKeysUpTo = db.prepare('delete from room_keys where room = ? and seq <= ?');
-	const selectTotals = db.prepare('select sender, sum(bytes) as bytes from room_items group by sender');
+	const selectTotals = db.prepare(
+		`select sender, sum(bytes) as bytes from (select sender, bytes from room_items
+		union all select json_extract(entry, '$.author') as sender, length(entry) + ? as bytes from room_log) group by sender`,
+	);
 	const selectInvite = db.prepare('select * from room_invites where room = ? and invitee = ?');
 	const upsertInvite = db.prepare(
 		`insert into room_invites (room, invitee, inviter, nonce, signature, accept, time) values (@room, @invitee, @inviter, @nonce, @signature, @accept, @time)
@@ -129,6 +148,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 	const deleteInviteRow = db.prepare('delete from room_invites where room = ? and invitee = ?');
 	const countRoomInvites = db.prepare('select count(*) from room_invites where room = ?').pluck();
 	const countInviteeInvites = db.prepare('select count(*) from room_invites where invitee = ?').pluck();
+	const countInviterInvites = db.prepare('select count(*) from room_invites where invitee = ? and inviter = ?').pluck();
 	const selectInvitesFor = db.prepare('select * from room_invites where invitee = ? and accept is null order by time limit ?');
 	const selectAccepted = db.prepare('select * from room_invites where room = ? and accept is not null order by time limit ?');
 	const purgeItems = db.prepare('delete from room_items where time < ? returning room, seq');
@@ -162,8 +182,9 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 			upsertRoom.run({...room, needsRekey: room.needsRekey ? 1 : 0});
 		},
 		deleteRoom(room) {
+			const log = logWeights.all(roomLogOverhead, room) as Array<{sender: string; bytes: number}>;
 			for (const statement of deletes) statement.run(room);
-			return deleteAllItems.all(room) as Array<{sender: string; bytes: number}>;
+			return [...(deleteAllItems.all(room) as Array<{sender: string; bytes: number}>), ...log];
 		},
 		appendLog(room, index, entry) {
 			insertLog.run(room, index, entry);
@@ -189,9 +210,11 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		memberRoomCount: member => countMemberRooms.get(member) as number,
 		memberRooms: member => (selectMemberRooms.all(member) as Array<Omit<MemberRoom, 'admin'> & {admin: number}>).map(row => ({...row, admin: row.admin === 1})),
 		sharesRoom: (a, b) => selectShared.get(b, a) !== undefined,
+		hasReader: (room, member) => selectReader.get(room, member) !== undefined,
 		insertRoomItem(item) {
 			insertItem.run(item);
 		},
+		roomMessageById: (room, sender, id) => selectItemById.get(room, sender, id) as {seq: number; time: number} | undefined,
 		insertRoomKeys(room, seq, keys) {
 			for (const key of keys) insertKey.run(room, seq, key.member, key.json);
 		},
@@ -202,7 +225,7 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		roomItems: (room, member, after, limit) => selectItems.all(member, room, after, limit) as RoomItemRead[],
 		markDelivered: (room, member, after, upTo) => updateDelivered.all(room, after, upTo, member) as DeliveredCount[],
 		deleteReadItems: (room, seq) => deleteRead(room, seq),
-		roomItemTotals: () => selectTotals.all() as Array<{sender: string; bytes: number}>,
+		roomItemTotals: () => selectTotals.all(roomLogOverhead) as Array<{sender: string; bytes: number}>,
 		invite: (room, invitee) => selectInvite.get(room, invitee) as InviteRow | undefined,
 		saveInvite(invite) {
 			upsertInvite.run(invite);
@@ -213,7 +236,11 @@ export function roomTables(db: Database.Database): RoomStore & {deleteUserInvite
 		deleteInvite(room, invitee) {
 			deleteInviteRow.run(room, invitee);
 		},
-		inviteCounts: (room, invitee) => ({room: countRoomInvites.get(room) as number, invitee: countInviteeInvites.get(invitee) as number}),
+		inviteCounts: (room, invitee, inviter) => ({
+			room: countRoomInvites.get(room) as number,
+			invitee: countInviteeInvites.get(invitee) as number,
+			inviter: countInviterInvites.get(invitee, inviter) as number,
+		}),
 		invitesFor: (invitee, limit) => selectInvitesFor.all(invitee, limit) as InviteRow[],
 		acceptedInvites: (room, limit) => selectAccepted.all(room, limit) as InviteRow[],
 		purgeRooms: (itemsBefore, invitesBefore) => purge(itemsBefore, invitesBefore),

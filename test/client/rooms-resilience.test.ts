@@ -4,7 +4,8 @@ import type {RelayMessage} from '../../source/net/messages.js';
 import {onlineClient, record, relayForTest} from '../helpers/chat.js';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {generateIdentity, publicIdentity} from '../../source/crypto/identity.js';
-import {signInvite} from '../../source/crypto/room-log.js';
+import {entryHash, signAccept, signInvite} from '../../source/crypto/room-log.js';
+import {roomEntryFromJson} from '../../source/crypto/room-entry-codec.js';
 import {inject, join, roomOf, roomWith, tap, textsIn, until} from '../helpers/room-clients.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import type {ChatClient} from '../../source/client/chat-client.js';
@@ -68,6 +69,30 @@ describe('rooms when things go wrong, with a real relay (design rooms.md)', () =
 		bob = await restarted(relay, bob, bobDir);
 		bob.rooms.send('dev', 'after another restart');
 		await until(() => atAlice.length === texts.length + 1, 'alice read it');
+	});
+
+	it('a text written while my removal of a member is not committed yet waits for it, and goes sealed in the epoch the removal starts', async () => {
+		const relay = await relayForTest();
+		const aliceDir = tempDir();
+		let alice = await onlineClient(relay, 'alice', {dataDir: aliceDir});
+		const bob = await onlineClient(relay, 'bob');
+		const carol = await onlineClient(relay, 'carol');
+		await roomWith('dev', alice, [bob, carol]);
+		const atCarol = tap(carol);
+		const atBob = tap(bob);
+		const shown = record(carol, 'room-message');
+		alice.rooms.kick('dev', 'bob');
+		alice.rooms.send('dev', 'not for bob');
+		// closed in the same turn: neither went out; both wait in alice's database
+		await alice.close();
+		alice = await onlineClient(relay, 'alice', {dataDir: aliceDir});
+		await until(() => shown.length === 1, 'carol read it');
+		expect(textsIn(shown, 'dev')).toEqual(['not for bob']);
+		const removal = atCarol.find((frame): frame is ChangeFrame => frame.type === 'room_change' && frame.entry.action === 'remove')!;
+		const message = atCarol.find(frame => frame.type === 'room_message');
+		expect(message).toMatchObject({epoch: toBase64Url(entryHash(roomEntryFromJson(removal.entry)))});
+		expect(atBob.filter(frame => frame.type === 'room_message')).toEqual([]);
+		await alice.close();
 	});
 
 	it('a change whose key does not open stalls the room with a warning, until a later new key opens', async () => {
@@ -162,6 +187,36 @@ describe('rooms when things go wrong, with a real relay (design rooms.md)', () =
 		} finally {
 			vi.useRealTimers();
 		}
+	});
+
+	it('a join request the relay makes up (an acceptance of an invitation nobody sent) adds nobody', async () => {
+		const relay = await relayForTest();
+		const alice = await onlineClient(relay, 'alice');
+		const bob = await onlineClient(relay, 'bob');
+		await roomWith('dev', alice, [bob]);
+		const atAlice = tap(alice);
+		// "mallory": keys the relay holds, an acceptance it signs itself
+		const mallory = generateIdentity();
+		const keys = publicIdentity(mallory, 'mallory');
+		const nonce = randomBytes(16);
+		const changes = record(alice, 'room-change');
+		inject(alice, [
+			{
+				type: 'room_join_request',
+				room: 'dev',
+				record: {username: 'mallory', identity: toBase64Url(keys.identity), x25519: toBase64Url(keys.x25519), binding: toBase64Url(keys.binding)},
+				nonce: toBase64Url(nonce),
+				accept: toBase64Url(signAccept({room: 'dev', member: 'mallory', nonce}, mallory.identity.privateKey)),
+			},
+		]);
+		await new Promise(resolve => setTimeout(resolve, 300));
+		expect(changes).toEqual([]);
+		expect(atAlice.filter(frame => frame.type === 'room_change')).toEqual([]);
+		expect(roomOf(alice, 'dev')?.members.map(member => member.username)).toEqual(['alice', 'bob']);
+		// an invitation alice did send is still taken
+		const carol = await onlineClient(relay, 'carol');
+		await join('dev', alice, carol);
+		expect(roomOf(alice, 'dev')?.members.map(member => member.username)).toEqual(['alice', 'bob', 'carol']);
 	});
 
 	it("a record in a room that differs from the pinned one is a warning, and that member's room messages are refused", async () => {

@@ -123,6 +123,31 @@ describe('rooms between headless clients, with a real relay (design rooms.md)', 
 		expect(daveRejected.map(([rejection]) => rejection.code)).toEqual(before.map(() => 'stale_epoch'));
 	});
 
+	it('a member added while away, the room changed since, joins at its next login (the log it fetches runs past its add)', async () => {
+		const relay = await relayForTest();
+		const bobDir = tempDir();
+		const alice = await onlineClient(relay, 'alice');
+		let bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+		alice.rooms.create('dev');
+		await until(() => isMember(alice, 'dev'), 'alice made #dev');
+		// bob accepts, but never sees his add on this connection
+		const atBob = tap(bob, frame => frame.type === 'room_change');
+		alice.rooms.invite('dev', 'bob');
+		await until(() => bob.rooms.invites().some(invite => invite.room === 'dev'), 'bob was invited');
+		bob.rooms.accept('dev');
+		await until(() => atBob.some(frame => frame.type === 'room_change'), 'the relay sent bob his add');
+		await bob.close();
+		alice.rooms.setTopic('dev', 'changed while bob was away');
+		await until(() => roomOf(alice, 'dev')?.topic === 'changed while bob was away', 'alice set the topic');
+		bob = await onlineClient(relay, 'bob', {dataDir: bobDir});
+		await until(() => isMember(bob, 'dev'), 'bob is in #dev');
+		await until(() => roomOf(bob, 'dev')?.topic === 'changed while bob was away', 'bob applied the topic after his add');
+		const shown = record(bob, 'room-message');
+		alice.rooms.send('dev', 'welcome bob');
+		await until(() => shown.length === 1, 'bob read it');
+		expect(textsIn(shown, 'dev')).toEqual(['welcome bob']);
+	});
+
 	it('a leave stops sending until an admin client makes a new key by itself; then it goes on', async () => {
 		const relay = await relayForTest();
 		const alice = await onlineClient(relay, 'alice');

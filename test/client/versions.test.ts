@@ -37,9 +37,9 @@ function clientFor(port: number): ChatClient {
 }
 
 describe('a relay of another protocol version', () => {
-	it('a relay_hello of version 4 ends the client with unsupported_version and words a person can act on, and it does not try again', async () => {
+	it('a relay_hello of version 5 ends the client with unsupported_version and words a person can act on, and it does not try again', async () => {
 		const key = () => toBase64Url(generateRawKeyPair('ed25519').publicRaw);
-		const relay = await answering({type: 'relay_hello', version: 4, identity: key(), ephemeral: key(), signature: toBase64Url(Buffer.alloc(64))});
+		const relay = await answering({type: 'relay_hello', version: 5, identity: key(), ephemeral: key(), signature: toBase64Url(Buffer.alloc(64))});
 		const client = clientFor(relay.port);
 		const reconnecting = record(client, 'reconnecting');
 		const closed = next(client, 'closed');
@@ -47,7 +47,7 @@ describe('a relay of another protocol version', () => {
 		const [reason] = await closed;
 		expect(reason.code).toBe('unsupported_version');
 		expect(reason.message).toBe(
-			'this client speaks im-tui protocol version 3 (im-tui 0.4.0) and the relay speaks the newer version 4: upgrade im-tui (npm install -g im-tui@latest)',
+			'this client speaks im-tui protocol version 4 (im-tui 0.5.0) and the relay speaks the newer version 5: upgrade im-tui (npm install -g im-tui@latest)',
 		);
 		await new Promise(resolve => setTimeout(resolve, 200));
 		expect(reconnecting).toEqual([]);
@@ -55,7 +55,7 @@ describe('a relay of another protocol version', () => {
 	});
 
 	it("a plaintext unsupported_version before relay_hello is shown, as the unverified claim it is, and the client keeps trying", async () => {
-		const words = 'this relay speaks im-tui protocol version 4 (im-tui 0.5.0) and your im-tui speaks version 3: upgrade im-tui to 0.5.0 or later';
+		const words = 'this relay speaks im-tui protocol version 5 (im-tui 0.6.0) and your im-tui speaks version 4: upgrade im-tui to 0.6.0 or later';
 		const relay = await answering({type: 'error', code: 'unsupported_version', message: words, fatal: true, ref: null});
 		const client = clientFor(relay.port);
 		const retry = next(client, 'reconnecting');

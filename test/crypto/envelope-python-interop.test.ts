@@ -68,7 +68,7 @@ for j in json.load(sys.stdin):
     elif op == "binding":
         out.append(verify(j["identity"], j["signature"], b"im-tui/1 x25519 binding" + lp(j["username"]) + bytes.fromhex(j["x25519"])))
     elif op == "proof":
-        out.append(verify(j["identity"], j["signature"], b"im-tui/3 login" + bytes.fromhex(j["relay"]) + bytes.fromhex(j["hash"]) + lp(j["username"])))
+        out.append(verify(j["identity"], j["signature"], b"im-tui/4 login" + bytes.fromhex(j["relay"]) + bytes.fromhex(j["hash"]) + lp(j["username"])))
     elif op == "safety":
         a, b = sorted([(j["a"].encode(), j["a_identity"]), (j["b"].encode(), j["b_identity"])])
         digest = hashlib.sha256(b"im-tui/1 safety number" + lp(a[0]) + lp(bytes.fromhex(a[1])) + lp(b[0]) + lp(bytes.fromhex(b[1]))).digest()

@@ -189,7 +189,7 @@ describe('login proofs', () => {
 	it('verifies for this relay, connection and name', () => {
 		expect(proof).toHaveLength(64);
 		expect(verifyLoginProof(record.identity, proof, relayIdentity, hash, 'alice')).toBe(true);
-		const message = Buffer.concat([Buffer.from('im-tui/3 login'), relayIdentity, hash, lp('alice')]);
+		const message = Buffer.concat([Buffer.from('im-tui/4 login'), relayIdentity, hash, lp('alice')]);
 		expect(verify(null, message, createPublicKey(alice.identity.privateKey), proof)).toBe(true);
 	});
 

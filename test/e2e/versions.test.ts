@@ -39,29 +39,29 @@ async function startClient(tmux: Tmux, port: number) {
 }
 
 describe('a relay of another protocol version, in a real terminal (tmux)', () => {
-	it('a signed hello of version 4: the client exits 1 with words that say what to upgrade, and does not try again', {timeout: 60_000}, async context => {
+	it('a signed hello of version 5: the client exits 1 with words that say what to upgrade, and does not try again', {timeout: 60_000}, async context => {
 		if (tmuxVersion() === undefined) context.skip('tmux is not installed');
 		const key = () => toBase64Url(generateRawKeyPair('ed25519').publicRaw);
-		const relay = await answering({type: 'relay_hello', version: 4, identity: key(), ephemeral: key(), signature: toBase64Url(Buffer.alloc(64))});
+		const relay = await answering({type: 'relay_hello', version: 5, identity: key(), ephemeral: key(), signature: toBase64Url(Buffer.alloc(64))});
 		const tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 		const client = await startClient(tmux, relay.port);
 		await tmux.waitForScreen('alice', /EXIT=1/, {timeoutMs: 15_000});
 		expect(client.stderr().split('\n')[0]).toBe(
-			'im-tui: this client speaks im-tui protocol version 3 (im-tui 0.4.0) and the relay speaks the newer version 4: upgrade im-tui (npm install -g im-tui@latest)',
+			'im-tui: this client speaks im-tui protocol version 4 (im-tui 0.5.0) and the relay speaks the newer version 5: upgrade im-tui (npm install -g im-tui@latest)',
 		);
 		expect(relay.connections()).toBe(1);
 	});
 
 	it('a plaintext unsupported_version before the handshake is shown as the unverified claim it is, and the client keeps trying', {timeout: 60_000}, async context => {
 		if (tmuxVersion() === undefined) context.skip('tmux is not installed');
-		const words = 'this relay speaks im-tui protocol version 4 (im-tui 0.5.0) and your im-tui speaks version 3: upgrade im-tui';
+		const words = 'this relay speaks im-tui protocol version 5 (im-tui 0.6.0) and your im-tui speaks version 4: upgrade im-tui';
 		const relay = await answering({type: 'error', code: 'unsupported_version', message: words, fatal: true, ref: null});
 		const tmux = privateTmux();
 		cleanups.push(async () => tmux.kill());
 		await startClient(tmux, relay.port);
 		const screen = await tmux.waitForScreen('alice', /\[reconnecting in \d+ s…\]/, {timeoutMs: 15_000});
-		expect(screen.replace(/[│\s]+/g, ' ')).toContain('unverified: "unsupported_version: this relay speaks im-tui protocol version 4');
+		expect(screen.replace(/[│\s]+/g, ' ')).toContain('unverified: "unsupported_version: this relay speaks im-tui protocol version 5');
 		await tmux.waitForScreen('alice', () => relay.connections() > 1, {timeoutMs: 15_000});
 		await tmux.sendKeys('alice', 'C-c');
 		await tmux.waitForScreen('alice', /EXIT=1/, {timeoutMs: 15_000});

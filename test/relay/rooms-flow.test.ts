@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {parseRelayMessage} from '../../source/net/messages.js';
 import {relayForTest} from '../helpers/chat.js';
-import {again, changed, create, items, join, next, readDatabase, roomUser, send} from '../helpers/room-kit.js';
+import {again, changed, create, items, join, next, readDatabase, roomSend, roomUser, send} from '../helpers/room-kit.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 describe('rooms on the relay: the stream (design rooms.md sections 4 and 5)', () => {
@@ -37,6 +37,26 @@ describe('rooms on the relay: the stream (design rooms.md sections 4 and 5)', ()
 		await new Promise(resolve => setTimeout(resolve, 50));
 		expect(items(alice!, 'dev').filter(item => item.type === 'room_message')).toEqual([]);
 		expect(relay.stats()).toMatchObject({roomMessages: 1, roomChanges: 3});
+	});
+
+	it('a resend of a message still waiting (its sender missed room_accepted) is answered again and stored once', async () => {
+		const dataDir = tempDir();
+		const relay = await relayForTest({dataDir});
+		const [alice, bob] = await Promise.all(['alice', 'bob'].map(name => roomUser(relay.port, name)));
+		const room = await create(alice!, 'dev');
+		await join(alice!, room, bob!);
+		// twice in one turn, and once more after the commit
+		alice!.peer.send(roomSend(room, 'm1'));
+		const first = await send(alice!, room, 'm1');
+		const again = await send(alice!, room, 'm1');
+		expect(first).toMatchObject({type: 'room_accepted', id: 'm1'});
+		expect(again).toMatchObject({type: 'room_accepted', id: 'm1', seq: first.seq});
+		await next(bob!, message => message.type === 'room_message');
+		await new Promise(resolve => setTimeout(resolve, 50));
+		expect(items(bob!, 'dev').filter(item => item.type === 'room_message')).toHaveLength(1);
+		const database = readDatabase(dataDir);
+		expect(database.prepare("select count(*) from room_items where room = 'dev' and kind = 'message'").pluck().get()).toBe(1);
+		database.close();
 	});
 
 	it('an offline member gets what it missed in order at login; acks move positions, count deliveries and delete what everyone read', async () => {
@@ -88,12 +108,14 @@ describe('rooms on the relay: the stream (design rooms.md sections 4 and 5)', ()
 			{member: 'bob', position: 6},
 			{member: 'carol', position: 6},
 		]);
+		const logBytes = database.prepare('select sum(length(entry) + 64) from room_log').pluck().get();
 		database.close();
 		// what is gone is not sent again
 		carol = await again(relay.port, carol);
 		await new Promise(resolve => setTimeout(resolve, 100));
 		expect(items(carol, 'dev')).toEqual([]);
-		expect(relay.stats().storedBytes).toBe(0);
+		// only the room's log is left stored: it counts as long as the room lives
+		expect(relay.stats().storedBytes).toBe(logBytes);
 	});
 
 	it('an ack past what the connection was sent moves nothing further than that', async () => {

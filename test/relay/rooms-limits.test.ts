@@ -79,10 +79,11 @@ describe('rooms on the relay: limits (design rooms.md section 5)', () => {
 	});
 
 	it('quota_exceeded: a sender\'s stored bytes count its room items once', async () => {
-		const {users: [alice, bob]} = await users({maxStoredBytesPerSender: 2000}, 'alice', 'bob');
+		// alice's quota holds her create and add (their log entries count too); bob's, one message of 3,000
+		const {users: [alice, bob]} = await users({maxStoredBytesPerSender: 6000}, 'alice', 'bob');
 		const room = await create(alice!, 'dev');
 		await join(alice!, room, bob!);
-		const body = `gAAAA${'x'.repeat(1000)}`;
+		const body = `gAAAA${'x'.repeat(3000)}`;
 		expect(await send(bob!, room, 'big1', {body})).toMatchObject({type: 'room_accepted'});
 		expect(await send(bob!, room, 'big2', {body})).toEqual(refused('quota_exceeded', 'big2'));
 	});
@@ -93,6 +94,10 @@ describe('rooms on the relay: limits (design rooms.md section 5)', () => {
 		await join(alice!, room, bob!);
 		await changed(alice!, room, {action: 'topic', topic: 'third'});
 		expect(await change(alice!, room, room.entry(alice!, {action: 'topic', topic: 'fourth'}))).toEqual(refused('room_full', 'dev'));
+		// a full log still lets a member go, and the rekey its leave needs: nobody is stuck in it
+		expect(await change(bob!, room, room.entry(bob!, {action: 'leave'}))).toMatchObject({type: 'room_changed'});
+		expect(await change(alice!, room, room.entry(alice!, {action: 'rekey'}))).toMatchObject({type: 'room_changed'});
+		expect(await change(alice!, room, room.entry(alice!, {action: 'rekey'}))).toEqual(refused('room_full', 'dev'));
 		alice!.peer.send({type: 'room_stage', room: 'dev', keys: ['a', 'b', 'c', 'd'].map(name => fakeKey(name))});
 		expect(await next(alice!, message => message.type === 'error' && message.code === 'room_keys')).toEqual(refused('room_keys', 'dev'));
 		alice!.peer.send({type: 'room_stage', room: 'dev', keys: [{...fakeKey('bob'), body: `gAAAA${'x'.repeat(100)}`}]});

@@ -7,14 +7,14 @@ import {relayForTest} from '../helpers/chat.js';
 import {RawPeer} from '../helpers/raw-peer.js';
 
 describe('a client of another protocol version (PROTOCOL.md section 13)', () => {
-	it('a version 2 client_hello gets a plaintext unsupported_version saying to upgrade im-tui, and a close', async () => {
+	it('a version 3 client_hello gets a plaintext unsupported_version saying to upgrade im-tui, and a close', async () => {
 		const relay = await relayForTest();
 		const peer = await RawPeer.open(relay.port);
 		const hello = JSON.parse(encodeClientHello(newClientHello(generateRawKeyPair('x25519')))) as Record<string, unknown>;
-		peer.write(JSON.stringify({...hello, version: 2}) + '\n');
+		peer.write(JSON.stringify({...hello, version: 3}) + '\n');
 		const error = JSON.parse(await peer.line(0)) as Record<string, unknown>;
-		expect(error).toEqual({type: 'error', code: 'unsupported_version', message: versionMismatch(2, 'relay'), fatal: true, ref: null});
-		expect(error.message).toMatch(/upgrade im-tui to 0\.4\.0 or later/);
+		expect(error).toEqual({type: 'error', code: 'unsupported_version', message: versionMismatch(3, 'relay'), fatal: true, ref: null});
+		expect(error.message).toMatch(/upgrade im-tui to 0\.5\.0 or later/);
 		await peer.untilClosed();
 	});
 

@@ -343,13 +343,13 @@ describe('App against a real relay', () => {
 	test('/quit leaves too; /help lists the commands', async () => {
 		const relay = await relayForTest();
 		// Tall enough for the whole of /help.
-		const view = startApp(relay, {}, {columns: 100, rows: 44});
+		const view = startApp(relay, {}, {columns: 100, rows: 70});
 		await online(view);
 		await submit(view, '/help');
 		// The output goes to the status view, which /help opens.
 		await waitFor(() => expect(view.lastFrame()).toContain('-!- Commands:'));
 		expect(view.lastFrame()).toContain('status>');
-		for (const usage of ['/verify NAME', '/unverify NAME', '/trust NAME', '/msg NAME [text]', '/who', '/quit']) expect(view.lastFrame()).toContain(usage);
+		for (const usage of ['/verify NAME', '/unverify NAME', '/trust NAME', '/msg NAME [text]', '/who', '/quit', '/create #ROOM [topic]', '/invite [#ROOM] NAME']) expect(view.lastFrame()).toContain(usage);
 		await submit(view, '/quit');
 		expect((await view.exited).ok).toBe(true);
 		await waitFor(() => expect(relay.onlineUsernames()).toEqual([]));

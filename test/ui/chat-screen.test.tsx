@@ -286,9 +286,9 @@ describe('ChatScreen over a scripted connection', () => {
 	});
 
 	test('/help lists every command; a bad or unknown name gets a clear line', async () => {
-		const {connection, view} = await start([contact('amy')], {columns: 140, rows: 36});
+		const {connection, view} = await start([contact('amy')], {columns: 140, rows: 50});
 		await submit(view, '/help');
-		for (const usage of ['/help', '/quit', '/verify NAME', '/unverify NAME', '/trust NAME', '/search WORDS', '/forget [NAME]']) {
+		for (const usage of ['/help', '/quit', '/verify NAME', '/unverify NAME', '/trust NAME', '/search WORDS', '/forget [NAME]', '/members [#ROOM]', '/rekey [#ROOM]']) {
 			await waitFor(() => expect(log(view)).toContain(usage));
 		}
 

@@ -45,7 +45,9 @@ describe('parseCommand', () => {
 
 	test('/help lists every command', () => {
 		for (const spec of commands) expect(helpText.join('\n')).toContain(spec.usage);
-		expect(commands.map(spec => spec.name).sort()).toEqual(['fold', 'forget', 'help', 'msg', 'passphrase', 'quit', 'search', 'trust', 'unverify', 'verify', 'who']);
+		expect(commands.map(spec => spec.name).sort()).toEqual([
+			'accept', 'admin', 'create', 'decline', 'fold', 'forget', 'help', 'invite', 'kick', 'leave', 'members', 'msg', 'passphrase', 'quit', 'rekey', 'search', 'topic', 'trust', 'unverify', 'verify', 'who',
+		]);
 	});
 });
 

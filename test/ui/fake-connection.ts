@@ -5,6 +5,7 @@ import type {AccountState, ChatConnection, ClientEvents, ClientStatus, Contact, 
 import {History} from '../../source/client/history.js';
 import {openAccountDatabase} from '../../source/client/store/account-database.js';
 import {tempDir} from '../helpers/temp-dir.js';
+import {FakeRooms} from './fake-rooms.js';
 
 export const contact = (username: string, fields: Partial<Contact> = {}): Contact => ({username, online: true, verified: false, keyChanged: false, ...fields});
 
@@ -25,6 +26,7 @@ export class FakeConnection extends EventEmitter<ClientEvents> implements ChatCo
 	passphrases: Array<string | undefined> = [];
 	accountStates = new Map<string, AccountState>();
 	readonly kept = new History(openAccountDatabase(join(tempDir(), 'account.db')));
+	readonly rooms = new FakeRooms();
 	login(username: string, passphrase?: string): void {
 		this.logins.push(username);
 		this.passphrases.push(passphrase);

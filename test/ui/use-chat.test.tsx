@@ -28,6 +28,15 @@ const events: Array<keyof ClientEvents> = [
 	'relay-error',
 	'announcement',
 	'closed',
+	'rooms',
+	'room-message',
+	'room-change',
+	'room-accepted',
+	'room-delivered',
+	'room-invite',
+	'room-declined',
+	'room-error',
+	'room-rejected',
 ];
 
 function Probe({connection, username, onRender}: {connection: ChatConnection; username?: string; onRender: (state: ChatState, actions: ChatActions) => void}) {

@@ -7,8 +7,9 @@ import type {RoomStore} from './room-store.js';
 export type RoomAccount = {store: RoomStore; username: string; identity: IdentityKeys; clock: () => number};
 
 /**
- * The fresh epoch secret of the last change this account prepared in each room, in memory only
- * (design: an epoch secret is never stored), until that change comes back in the room's stream.
+ * The fresh epoch secret of the last change this account prepared in each room, in memory (the
+ * room sender keeps it in room_my_changes too, so a kill does not lose it), until that change comes
+ * back in the room's stream.
  * One per room: a change that lost the race is prepared again, and the older secret is of no use.
  */
 export class PendingSecrets {

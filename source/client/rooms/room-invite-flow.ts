@@ -11,6 +11,9 @@ import {maxChangesPerRoom} from './room-sending-store.js';
 /** Invitations, acceptances and declines kept while offline, at most: they go at the next login. */
 const maxWaitingRequests = 100;
 
+/** The relay keeps an invitation this long (maxInviteAgeMs); an acceptance of an older one is not taken. */
+const invitationLifetimeMs = 30 * 24 * 60 * 60 * 1000;
+
 /**
  * Invitations both ways (design sections 2 and 4). Out: an admin invites someone pinned here
  * (looked up first when not), signing the invitation. In: an invitation is checked (the inviter's
@@ -116,6 +119,8 @@ export class InviteFlow {
 		}
 		if (!verifyAccept({room, member: record.username, nonce, accept}, record.identity)) return;
 		if (view.members.some(member => member.username === record.username)) return;
+		// Only an acceptance of an invitation I sent: a relay cannot have me add someone nobody invited.
+		if (!this.ctx.sending.takeInvitation(room, record.username, nonce, this.ctx.clock() - invitationLifetimeMs)) return;
 		if (pinRecords(this.ctx.e2e, [record]).length > 0) {
 			this.ctx.warn(room, 'key_changed', `${keyChangedWarning(room, record.username)}; they were not added`);
 			return;
@@ -128,6 +133,7 @@ export class InviteFlow {
 	#send(room: string, invitee: string): void {
 		const nonce = randomBytes(16);
 		const signature = signInvite({room, inviter: this.ctx.me, invitee, nonce}, this.ctx.keys.identity.privateKey);
+		this.ctx.sending.invited(room, invitee, nonce, this.ctx.clock());
 		this.#out({type: 'room_invite', room, to: invitee, nonce: toBase64Url(nonce), signature: toBase64Url(signature)});
 	}
 

@@ -1,3 +1,4 @@
+import {timingSafeEqual} from 'node:crypto';
 import {Buffer} from 'node:buffer';
 import {fromBase64Url, toBase64Url} from '../../crypto/base64url.js';
 import {roomEntryFromJson, roomEntryToJson, type RoomEntryJson} from '../../crypto/room-entry-codec.js';
@@ -54,6 +55,9 @@ export class RoomSendingStore {
 	readonly #dropChange;
 	readonly #countChanges;
 	readonly #mine;
+	readonly #invited;
+	readonly #invitation;
+	readonly #dropInvitation;
 
 	constructor(private readonly db: SqliteDatabase) {
 		this.#addText = db.prepare('INSERT INTO room_outbox (room, id, text, sent) VALUES (?, ?, ?, ?)');
@@ -67,6 +71,22 @@ export class RoomSendingStore {
 		this.#dropChange = db.prepare('DELETE FROM room_my_changes WHERE seq = ?');
 		this.#countChanges = db.prepare('SELECT COUNT(*) FROM room_my_changes WHERE room = ?').pluck();
 		this.#mine = db.prepare('SELECT COUNT(*) FROM room_sent WHERE room = ? AND seq > ? AND seq <= ?').pluck();
+		this.#invited = db.prepare('INSERT OR REPLACE INTO room_sent_invites (room, invitee, nonce, time) VALUES (?, ?, ?, ?)');
+		this.#invitation = db.prepare('SELECT nonce FROM room_sent_invites WHERE room = ? AND invitee = ? AND time > ?').pluck();
+		this.#dropInvitation = db.prepare('DELETE FROM room_sent_invites WHERE room = ? AND invitee = ?');
+	}
+
+	/** An invitation of mine: the newest to each invitee of a room counts. */
+	invited(room: string, invitee: string, nonce: Buffer, time: number): void {
+		this.#invited.run(room, invitee, nonce, time);
+	}
+
+	/** Whether I invited `invitee` to `room` with `nonce` since `since` (the relay keeps invitations 30 days); it is used up. */
+	takeInvitation(room: string, invitee: string, nonce: Buffer, since: number): boolean {
+		const sent = this.#invitation.get(room, invitee, since) as Buffer | undefined;
+		if (sent === undefined || sent.length !== nonce.length || !timingSafeEqual(sent, nonce)) return false;
+		this.#dropInvitation.run(room, invitee);
+		return true;
 	}
 
 	transaction<T>(work: () => T): T {

@@ -214,6 +214,16 @@ export class RoomSession {
 
 	/** A refusal whose ref is one of my room texts, or a room: true when it was for the rooms (a room-error event). */
 	refused(ref: string, code: string, message: string): boolean {
+		try {
+			return this.#refused(ref, code, message);
+		} catch (error) {
+			// It reads and writes the database: a full disk must not end the client.
+			this.#ctx.host.localError('could not note what the relay refused', error);
+			return this.#texts.owns(ref) || isValidRoomName(ref);
+		}
+	}
+
+	#refused(ref: string, code: string, message: string): boolean {
 		if (this.#texts.owns(ref)) return this.#texts.refused(ref, code, message);
 		if (!isValidRoomName(ref) || this.#ctx.keeper.room(ref) === undefined) {
 			if (!isValidRoomName(ref) || this.#ctx.sending.changes(ref).length === 0) return false;

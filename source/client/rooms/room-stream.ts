@@ -94,9 +94,11 @@ export class RoomStream {
 		if (log === undefined) return;
 		try {
 			for (const json of entries) {
+				// The relay sends on past the change that adds this account (changes made since): those come in the stream.
+				if (log.entries.length >= log.index) break;
 				const entry = roomEntryFromJson(json);
 				if (entry.room !== room || entry.index !== log.entries.length) throw new RoomLogError('bad_change', 'the log is not in order');
-				if (log.entries.length < log.index) log.entries.push(entry);
+				log.entries.push(entry);
 			}
 			if (entries.length === 0 && log.entries.length < log.index) throw new RoomLogError('bad_change', 'the log ends before the change that adds you');
 		} catch (error) {
@@ -259,6 +261,8 @@ export class RoomStream {
 			});
 		} catch (error) {
 			if (error instanceof RoomKeyError) {
+				// Rolled back: what opening the key did to the author's sessions did not happen (that it could not be read still counts).
+				if (session !== undefined) session = {unreadable: session.unreadable};
 				line = this.#applyStalled(item, entry, `change ${entry.index} brought no key this device can read (${error.message}): messages are unreadable until the next new key`);
 				if (line === undefined) return;
 				if (mine !== undefined) this.ctx.sending.dropChange(mine.seq);

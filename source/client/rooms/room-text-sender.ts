@@ -92,7 +92,7 @@ export class TextSender {
 				delete text.sealed;
 			}
 			if (text.sealed === undefined) {
-				if (view.status !== 'member' || view.needsRekey || !this.caughtUp(room)) return;
+				if (view.status !== 'member' || view.needsRekey || !this.caughtUp(room) || this.#removing(room)) return;
 				const sealed = this.#seal(text);
 				if (sealed === undefined) return;
 				text.sealed = sealed;
@@ -103,6 +103,14 @@ export class TextSender {
 			if (!this.ctx.host.transmit({type: 'room_send', room, id: text.id, ...text.sealed})) return;
 			this.#inFlight.set(text.id, room);
 		}
+	}
+
+	/**
+	 * A removal of mine waits to be committed: nothing new is sealed in the epoch it ends, or a relay
+	 * that held my change back would keep the member I removed reading what I write.
+	 */
+	#removing(room: string): boolean {
+		return this.ctx.sending.changes(room).some(change => change.request.action === 'remove');
 	}
 
 	#seal(text: WaitingText): WaitingText['sealed'] {

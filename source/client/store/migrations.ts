@@ -120,8 +120,9 @@ const migrations: readonly string[] = [
 	// their own, so that a message reads one member and moving a room's position rewrites a small
 	// row, even at 1,000 members) and log, the sender chains of its current epoch with their skipped
 	// message keys, invitations received, and this account's messages to rooms (their relay seq and
-	// delivery counts). Epoch secrets are never stored: only the epoch's "next" secret (in the state
-	// JSON) and the chains.
+	// delivery counts). An epoch secret is stored only while a change of this account that drew it
+	// waits to come back (room_my_changes, migration 4); otherwise only the epoch's "next" secret
+	// (in the state JSON) and the chains.
 	`
 	CREATE TABLE rooms (
 		room TEXT PRIMARY KEY,
@@ -185,7 +186,8 @@ const migrations: readonly string[] = [
 	// 4: what this account sends to rooms and has not seen through (client/rooms/room-sending-store.ts):
 	// texts waiting to go, each sealed once and kept as sealed so a resend after a drop is the same
 	// item; the changes it makes, in order, each with the fresh epoch secret it drew, kept until
-	// the change comes back in the room's stream (a kill in between must not lose the room's key).
+	// the change comes back in the room's stream (a kill in between must not lose the room's key);
+	// the invitations it sent.
 	`
 	CREATE TABLE room_outbox (
 		seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -206,6 +208,15 @@ const migrations: readonly string[] = [
 		tries INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX room_my_changes_by_room ON room_my_changes (room, seq);
+	-- The invitations this account sent: only an acceptance of one of them becomes an add of mine
+	-- (a join request the relay made up is not).
+	CREATE TABLE room_sent_invites (
+		room TEXT NOT NULL,
+		invitee TEXT NOT NULL,
+		nonce BLOB NOT NULL,
+		time INTEGER NOT NULL,
+		PRIMARY KEY (room, invitee)
+	) WITHOUT ROWID;
 	`,
 ];
 

@@ -1,5 +1,6 @@
 import {maxHistoryPage, type HistoryEntry} from '../../client/history.js';
 import {shownTime} from '../../hooks/chat-state/received.js';
+import {isRoomKey} from '../../hooks/chat-state/room-keys.js';
 import {everyone, type MessageLine} from '../../hooks/chat-state/types.js';
 import {sameDay} from './line-rows.js';
 
@@ -27,7 +28,8 @@ export function entryTime(entry: HistoryEntry): number {
 /** A kept message as a line of the log, the way the same message looked when it was live. */
 export function entryLine(entry: HistoryEntry, me: string | undefined, now: number): MessageLine {
 	const mine = entry.direction === 'out';
-	const to = entry.conversation === everyone ? everyone : mine ? entry.conversation : (me ?? '');
+	const shared = entry.conversation === everyone || isRoomKey(entry.conversation);
+	const to = shared || mine ? entry.conversation : (me ?? '');
 	const time = entryTime(entry);
 	const line: MessageLine = {kind: 'message', seq: keptLineSeq(entry.seq), id: entry.id, from: entry.author, to, text: entry.text, time};
 	if (!sameDay(time, now)) line.dated = true;
@@ -37,6 +39,7 @@ export function entryLine(entry: HistoryEntry, me: string | undefined, now: numb
 		const delivery = entry.delivery ?? {state: 'sending'};
 		line.delivery = delivery.state === 'sending' ? {state: 'queued'} : delivery;
 		if (entry.receipts !== undefined) line.receipts = entry.receipts;
+		if (entry.roomDelivery !== undefined) line.roomDelivery = entry.roomDelivery;
 	}
 
 	return line;

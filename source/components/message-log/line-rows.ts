@@ -113,7 +113,7 @@ function messageBody(line: MessageLine): Array<Array<Cell<Style>>> {
 	const body = lines.map(text => toCells<Style>(text, {}));
 	if (line.delivery) {
 		const last = body[body.length - 1]!;
-		for (const cell of toCells<Style>(...deliveryMark(line.delivery, line.receipts))) last.push(cell);
+		for (const cell of toCells<Style>(...deliveryMark(line.delivery, line.receipts, line.roomDelivery))) last.push(cell);
 	}
 	return body;
 }
@@ -124,10 +124,18 @@ function systemBody(line: SystemLine): Array<Cell<Style>> {
 	return toCells<Style>(sanitizeText(text), {color, bold: line.tone === 'warning', italic: line.tone === 'info' || line.tone === 'announcement'});
 }
 
-/** … sending, · waiting to be sent (offline), · stored by the relay, ✓ delivered end to end (✓ 2/3 for a message to everyone). */
-export function deliveryMark(delivery: Delivery, receipts: MessageLine['receipts']): [string, Style] {
+/**
+ * … sending, · waiting to be sent (offline), · stored by the relay, ✓ delivered end to end (✓ 2/3
+ * for a message to everyone; for one to a room, ✓ 3/5: read by 3 of the 5 other members' clients).
+ */
+export function deliveryMark(delivery: Delivery, receipts: MessageLine['receipts'], room?: MessageLine['roomDelivery']): [string, Style] {
 	if (delivery.state === 'failed') {
 		return [` ✗ not sent: ${sanitizeText(delivery.message).slice(0, 200)} (${sanitizeText(delivery.code).slice(0, 40)})`, {color: 'red'}];
+	}
+
+	if (room !== undefined && (room.delivered > 0 || delivery.state === 'stored')) {
+		if (room.delivered === 0) return [` · stored 0/${room.of}`, {dim: true}];
+		return [` ✓ ${room.delivered}/${room.of}`, {color: room.delivered >= room.of ? 'green' : 'yellow'}];
 	}
 
 	if (receipts !== undefined && receipts.by.length > 0) {

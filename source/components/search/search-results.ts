@@ -1,5 +1,5 @@
 import type {HistoryEntry} from '../../client/history.js';
-import {everyone} from '../../hooks/chat-state/types.js';
+import {conversationName} from '../../hooks/chat-state/room-keys.js';
 import {safeName, sanitizeText} from '../../sanitize.js';
 import {entryTime} from '../message-log/kept-source.js';
 import {dateTimeLabel, type Row, type Segment, type Style} from '../message-log/line-rows.js';
@@ -66,7 +66,7 @@ export function highlight(text: string, words: string, plain: Style, hit: Style)
 
 /** A conversation's name in a result row. */
 export function conversationLabel(conversation: string): string {
-	return conversation === everyone ? conversation : safeName(conversation);
+	return conversationName(conversation);
 }
 
 /** One result on one row: when, where, who, and the text with the matched words marked. */

@@ -1,3 +1,5 @@
+import type {RoomStatus} from '../rooms/room-api.js';
+import {isRoomKey} from './room-keys.js';
 import {everyone, statusView, type ChatState, type ConversationKey} from './types.js';
 
 function byName(a: string, b: string): number {
@@ -7,13 +9,23 @@ function byName(a: string, b: string): number {
 /** The sidebar row above the names shown online who are not contacts. Never a username. */
 export const onlineNowHeader = '~online-now';
 
+/** The sidebar row above the rooms. Never a username nor a room. */
+export const roomsHeader = '~rooms';
+
 /**
- * What the sidebar lists: the status view, `everyone`, your contacts and anyone you talked with,
- * then the names the who-is-online view shows that are none of those, in the relay's order.
+ * What the sidebar lists: the status view, `everyone`, the rooms, your contacts and anyone you
+ * talked with, then the names the who-is-online view shows that are none of those, in the relay's order.
  */
 export function conversationList(state: ChatState): ConversationKey[] {
 	const names = knownNames(state);
-	return [statusView, everyone, ...[...names].sort(byName), ...onlineNow(state, names)];
+	return [statusView, everyone, ...roomKeys(state), ...[...names].sort(byName), ...onlineNow(state, names)];
+}
+
+/** The rooms: those the client knows, invitations, and conversations kept of rooms since left, by name. */
+export function roomKeys(state: ChatState): ConversationKey[] {
+	const keys = new Set([...state.rooms.keys(), ...state.invites.keys()]);
+	for (const key of [...state.conversations.keys(), ...state.kept.keys(), state.selected]) if (key !== undefined && isRoomKey(key)) keys.add(key);
+	return [...keys].sort(byName);
 }
 
 function knownNames(state: ChatState): Set<string> {
@@ -21,6 +33,7 @@ function knownNames(state: ChatState): Set<string> {
 	if (state.selected !== undefined) names.add(state.selected);
 	names.delete(everyone);
 	names.delete(statusView);
+	for (const name of names) if (isRoomKey(name)) names.delete(name);
 	return names;
 }
 
@@ -45,16 +58,23 @@ export type SidebarEntry = {
 	header?: true;
 	/** One of the names shown online who is not a contact yet. */
 	stranger?: true;
+	/** A room: its state here ('invited' while an invitation waits for an answer). */
+	room?: RoomStatus;
 };
 
 export function sidebarEntries(state: ChatState): SidebarEntry[] {
 	const strangers = new Set(onlineNow(state));
 	const entries: SidebarEntry[] = [];
+	const header = (key: string): SidebarEntry => ({key, online: false, verified: false, keyChanged: false, unread: 0, selected: false, header: true});
 	for (const key of conversationList(state)) {
 		const stranger = strangers.has(key);
-		if (stranger && !entries.at(-1)?.stranger) {
-			entries.push({key: onlineNowHeader, online: false, verified: false, keyChanged: false, unread: 0, selected: false, header: true});
+		if (stranger && !entries.at(-1)?.stranger) entries.push(header(onlineNowHeader));
+		if (isRoomKey(key)) {
+			if (entries.at(-1)?.room === undefined) entries.push(header(roomsHeader));
+			entries.push(roomEntry(state, key));
+			continue;
 		}
+
 		const contact = state.contacts.get(key);
 		entries.push({
 			key,
@@ -67,6 +87,19 @@ export function sidebarEntries(state: ChatState): SidebarEntry[] {
 		});
 	}
 	return entries;
+}
+
+/** Where I stand in room `key`: an invitation waiting for an answer counts over having left before. */
+export function roomStatus(state: ChatState, key: ConversationKey): RoomStatus {
+	const view = state.rooms.get(key);
+	if (view?.status === 'member' || view?.status === 'stalled') return view.status;
+	if (state.invites.has(key)) return 'invited';
+	return view?.status ?? 'left';
+}
+
+function roomEntry(state: ChatState, key: ConversationKey): SidebarEntry {
+	const room = roomStatus(state, key);
+	return {key, online: room === 'member' || room === 'invited', verified: false, keyChanged: room === 'stalled', unread: state.unread.get(key) ?? 0, selected: key === state.selected, room};
 }
 
 /** Shows conversation `key`: its unread count goes, and so does a notice about another conversation. */

@@ -1,4 +1,5 @@
 import {isValidUsername} from '../../net/usernames.js';
+import {isRoomKey} from './room-keys.js';
 import {everyone, type ChatLine, type ChatState, type ConversationKey} from './types.js';
 import {addSystemLine} from './lines.js';
 
@@ -12,7 +13,7 @@ export function keptLoaded(state: ChatState, kept: ReadonlyArray<[ConversationKe
 	if (state.keptLoaded) return state;
 	const map = new Map<ConversationKey, number>();
 	for (const [key, newest] of kept) {
-		if ((key === everyone || (isValidUsername(key) && key !== state.me)) && Number.isSafeInteger(newest) && newest > 0) map.set(key, newest);
+		if ((key === everyone || isRoomKey(key) || (isValidUsername(key) && key !== state.me)) && Number.isSafeInteger(newest) && newest > 0) map.set(key, newest);
 	}
 
 	return {...state, kept: map, keptLoaded: true};
@@ -40,7 +41,7 @@ export function forgotten(state: ChatState, key: ConversationKey, count: number,
 	const held = {lines: state.held.lines - gone.length, chars: state.held.chars - chars};
 	const next: ChatState = {...state, kept, tracking, held, conversations: new Map(state.conversations).set(key, left)};
 	const what = count === 1 ? '1 message' : `${count.toLocaleString('en-US')} messages`;
-	const theirs = key === everyone ? "the others' copies are theirs" : `${key}'s copy is theirs`;
+	const theirs = key === everyone || isRoomKey(key) ? "the others' copies are theirs" : `${key}'s copy is theirs`;
 	const text = `Deleted ${what} of ${key === everyone ? 'everyone' : key} from this device; ${theirs}.`;
 	return {...addSystemLine(next, key, 'info', text, time), notice: {tone: 'info', text}};
 }

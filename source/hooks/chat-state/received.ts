@@ -24,6 +24,11 @@ export function incoming(state: ChatState, message: IncomingMessage): ChatState 
 	// A message is shown once, however often it arrives (the client already drops replays).
 	if (hasMessage(state, key, id, from)) return state;
 	const line: MessageLine = {kind: 'message', seq: state.counter, id, from, to: key === everyone ? everyone : message.to, text, time: shownTime(message), arrived: message.time};
+	return arrive(state, key, line);
+}
+
+/** Someone else's message in conversation `key`: shown, or counted unread (and the bell rung) when not on screen. */
+export function arrive(state: ChatState, key: string, line: MessageLine): ChatState {
 	const next = addLine(state, key, line);
 	if (next.selected === undefined) return select(next, key);
 	if (next.selected === key) return next;

@@ -8,6 +8,7 @@ import {found, lookupFailed, whoOnline} from './lookups.js';
 import {addStatus, addSystemLine, markUnread} from './lines.js';
 import {gap, held, incoming, rejected, sessionReset} from './received.js';
 import {outgoing, receipt, relayError, stored, unsent} from './sent-messages.js';
+import {inviteAnswered, roomAccepted, roomChange, roomDeclined, roomDelivered, roomError, roomInvite, roomMessage, roomRejected, roomsListed} from './rooms.js';
 import {statusView, type ChatAction, type ChatState} from './types.js';
 
 /**
@@ -51,6 +52,8 @@ export function createChatState(
 		kept: new Map(),
 		keptLoaded: false,
 		keptRevision: 0,
+		rooms: new Map(),
+		invites: new Map(),
 	};
 }
 
@@ -249,6 +252,46 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 		case 'forgotten': {
 			return forgotten(state, action.key, action.count, action.time);
+		}
+
+		case 'rooms': {
+			return roomsListed(state, action.rooms, action.invites, action.time);
+		}
+
+		case 'room-message': {
+			return roomMessage(state, action.message);
+		}
+
+		case 'room-change': {
+			return roomChange(state, action.change);
+		}
+
+		case 'room-accepted': {
+			return roomAccepted(state, action.accepted);
+		}
+
+		case 'room-delivered': {
+			return roomDelivered(state, action.delivered);
+		}
+
+		case 'room-invite': {
+			return roomInvite(state, action.invite);
+		}
+
+		case 'room-declined': {
+			return roomDeclined(state, action.declined, action.time);
+		}
+
+		case 'room-error': {
+			return roomError(state, action.error, action.time);
+		}
+
+		case 'room-rejected': {
+			return roomRejected(state, action.rejection, action.time);
+		}
+
+		case 'invite-answered': {
+			return inviteAnswered(state, action.room);
 		}
 
 		case 'local': {

@@ -1,4 +1,5 @@
 import type {ClientEvents, ClientStatus, Contact, IncomingMessage, RejectionCode, RelayInfo, WelcomeInfo} from '../../client/client-events.js';
+import type {RoomEvents, RoomInvite, RoomView} from '../rooms/room-api.js';
 
 /** The key of the conversation with everyone online. Never a username: '#' is not allowed in one. */
 export const everyone = '#everyone';
@@ -9,7 +10,7 @@ export const everyone = '#everyone';
  */
 export const statusView = '*status';
 
-/** `everyone`, `statusView`, or the other person's username. */
+/** `everyone`, `statusView`, a room's `#name` (room-keys.ts), or the other person's username. */
 export type ConversationKey = string;
 
 export type Delivery =
@@ -40,6 +41,8 @@ export type MessageLine = {
 	delivery?: Delivery;
 	/** On this user's messages to everyone: who was sent a copy, and who confirmed it. */
 	receipts?: {recipients: readonly string[]; by: readonly string[]};
+	/** On this user's messages to a room: how many of the other members' clients read it, of how many. */
+	roomDelivery?: {delivered: number; of: number};
 };
 
 /** join and leave: someone's presence; announcement: the relay operator's words. */
@@ -109,6 +112,10 @@ export type ChatState = {
 	keptLoaded: boolean;
 	/** Grows when a kept message of an earlier run may have changed (a receipt for it came): the log reads it again. */
 	keptRevision: number;
+	/** The rooms the client knows (member, stalled, left, removed), by conversation key (`#name`). */
+	rooms: ReadonlyMap<ConversationKey, RoomView>;
+	/** Invitations not answered yet, by the room's conversation key. */
+	invites: ReadonlyMap<ConversationKey, {from: string; time: number}>;
 };
 
 export type ChatAction =
@@ -157,5 +164,17 @@ export type ChatAction =
 	| {type: 'kept'; kept: ReadonlyArray<[ConversationKey, number]>}
 	/** Conversation `key`'s history was deleted from this device: `count` messages. */
 	| {type: 'forgotten'; key: ConversationKey; count: number; time: number}
+	/** The client's rooms as it last said (and, at login, its invitations). */
+	| {type: 'rooms'; rooms: readonly RoomView[]; invites?: readonly RoomInvite[]; time: number}
+	| {type: 'room-message'; message: RoomEvents['room-message'][0]}
+	| {type: 'room-change'; change: RoomEvents['room-change'][0]}
+	| {type: 'room-accepted'; accepted: RoomEvents['room-accepted'][0]}
+	| {type: 'room-delivered'; delivered: RoomEvents['room-delivered'][0]}
+	| {type: 'room-invite'; invite: RoomEvents['room-invite'][0]}
+	| {type: 'room-declined'; declined: RoomEvents['room-declined'][0]; time: number}
+	| {type: 'room-error'; error: RoomEvents['room-error'][0]; time: number}
+	| {type: 'room-rejected'; rejection: RoomEvents['room-rejected'][0]; time: number}
+	/** I declined the invitation to room `room` (bare name). */
+	| {type: 'invite-answered'; room: string}
 	/** A line of our own (command output, a refusal); in the selected conversation unless one is named. */
 	| {type: 'local'; tone: SystemTone; text: string; time: number; conversation?: ConversationKey};
