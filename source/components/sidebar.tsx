@@ -120,17 +120,9 @@ function Entry({entry}: {entry: SidebarEntry}) {
 				</Box>
 			) : null}
 			{keyChanged ? (
-				<Box flexShrink={0}>
-					<Text bold color={paint('red')}>
-						{' !'}
-					</Text>
-				</Box>
+				<Alarm />
 			) : null}
-			{unread > 0 ? (
-				<Box flexShrink={0}>
-					<Text bold color={paint('yellow')}>{` (${unread > 999 ? '999+' : unread})`}</Text>
-				</Box>
-			) : null}
+			<Unread count={unread} />
 		</Box>
 	);
 }
@@ -158,17 +150,31 @@ function RoomEntry({entry}: {entry: SidebarEntry}) {
 				</Box>
 			) : null}
 			{stalled ? (
-				<Box flexShrink={0}>
-					<Text bold color={paint('red')}>
-						{' !'}
-					</Text>
-				</Box>
+				<Alarm />
 			) : null}
-			{unread > 0 ? (
-				<Box flexShrink={0}>
-					<Text bold color={paint('yellow')}>{` (${unread > 999 ? '999+' : unread})`}</Text>
-				</Box>
-			) : null}
+			<Unread count={unread} />
+		</Box>
+	);
+}
+
+/** The red mark of a changed key or a stalled room. */
+function Alarm() {
+	const paint = usePaint();
+	return (
+		<Box flexShrink={0}>
+			<Text bold color={paint('red')}>
+				{' !'}
+			</Text>
+		</Box>
+	);
+}
+
+function Unread({count}: {count: number}) {
+	const paint = usePaint();
+	if (count <= 0) return null;
+	return (
+		<Box flexShrink={0}>
+			<Text bold color={paint('yellow')}>{` (${count > 999 ? '999+' : count})`}</Text>
 		</Box>
 	);
 }

@@ -23,7 +23,7 @@ export class RoomChanges {
 	) {}
 
 	change(session: Session, username: string, message: {room: string; entry: RoomEntryWire}): ErrorMessage | undefined {
-		const {cache, store, limits, log, relay} = this.context;
+		const {cache, limits, log, relay} = this.context;
 		const name = message.room;
 		const rooms = this.context.streams.of(session);
 		const staged = rooms.staged?.room === name ? rooms.staged.keys : [];

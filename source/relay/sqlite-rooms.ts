@@ -9,8 +9,6 @@ import {
 	type RoomStore,
 	type StoredInvite,
 	type StoredMember,
-	type StoredRoom,
-	type StoredRoomItem,
 } from './room-store.js';
 
 const schema = `

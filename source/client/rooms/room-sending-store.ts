@@ -1,19 +1,14 @@
-import {timingSafeEqual} from 'node:crypto';
 import {Buffer} from 'node:buffer';
+import {timingSafeEqual} from 'node:crypto';
 import {fromBase64Url, toBase64Url} from '../../crypto/base64url.js';
 import {roomEntryFromJson, roomEntryToJson, type RoomEntryJson} from '../../crypto/room-entry-codec.js';
-import type {RoomEntry, RoomRecord} from '../../crypto/room-log.js';
+import type {RoomEntry} from '../../crypto/room-log.js';
 import type {SqliteDatabase} from '../store/account-database.js';
+import type {RoomChange} from './room-prepare.js';
 
 /** A change this account asks for in a room (what RoomKeeper.prepare builds an entry from). */
-export type ChangeRequest =
-	| {action: 'create'; topic: string}
-	| {action: 'add'; record: RoomRecord; nonce: Buffer; accept: Buffer}
-	| {action: 'remove'; member: string}
-	| {action: 'leave'}
-	| {action: 'admin'; member: string}
-	| {action: 'topic'; topic: string}
-	| {action: 'rekey'};
+/** A change this account asked for, as it waits (room-prepare.ts makes the entry from it). */
+export type ChangeRequest = RoomChange;
 
 /**
  * Why a change is made, which decides whether it still makes sense after another change won the
