@@ -106,6 +106,7 @@ export class RoomChanges {
 			const deleted = guardStorage(log, 'room_change', () => store.batch(() => store.deleteRoom(name)));
 			if (deleted === undefined) return refusal('storage_failed', storageText, name);
 			for (const item of deleted) ledger.removeRoomItem(item.sender, item.bytes);
+			for (const reader of room?.readers.keys() ?? []) streams.restart(name, reader);
 			cache.delete(name);
 			stats.roomChanges += 1;
 			session.sink.sendJson(json);
@@ -148,6 +149,7 @@ export class RoomChanges {
 			case 'add': {
 				const joined = entry.action === 'create' ? entry.author : entry.record.username;
 				loaded.setReader(joined, {position: seq - 1, until: undefined});
+				streams.restart(name, joined);
 				break;
 			}
 			case 'remove':

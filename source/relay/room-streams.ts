@@ -79,6 +79,16 @@ export class RoomStreams {
 		this.pump(session, username);
 	}
 
+	/**
+	 * `username` starts reading `room` afresh (it was added, or made the room): a place its session
+	 * kept from an earlier membership, or from a room of that name since deleted (whose stream
+	 * counted from 1 too), must not skip the new items as already sent.
+	 */
+	restart(room: string, username: string): void {
+		const session = this.options.sessionOf(username);
+		if (session !== undefined) this.sessions.get(session)?.cursors.delete(room);
+	}
+
 	/** Sends a committed item to each of the room's readers who is online and caught up. */
 	deliver(room: LoadedRoom, item: CommittedItem): void {
 		for (const [name, reader] of room.readers) {
@@ -136,12 +146,17 @@ export class RoomStreams {
 				const room = cache.get(name);
 				const reader = room?.readers.get(username);
 				const cursor = rooms.cursors.get(name);
+				if (cursor === undefined) {
+					// It read the room's end (deleted, or it starts again: restart).
+					rooms.behind.shift();
+					continue;
+				}
 				if (room === undefined) {
 					// Nothing lost: it reads the rest at its next login.
 					session.sink.close();
 					return;
 				}
-				if (reader === undefined || cursor === undefined) {
+				if (reader === undefined) {
 					rooms.cursors.delete(name);
 					rooms.behind.shift();
 					continue;
