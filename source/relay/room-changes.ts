@@ -73,7 +73,7 @@ export class RoomChanges {
 			const refused = this.roomLimit(entry.record.username, name) ?? this.acceptedInvite(name, entry);
 			if (refused !== undefined) return refused;
 		}
-		return this.commit(session, username, entry, next, room ?? undefined, staged);
+		return this.commit(session, username, entry, next, room ?? undefined, staged, freeing);
 	}
 
 	private roomLimit(username: string, name: string): ErrorMessage | undefined {
@@ -93,7 +93,8 @@ export class RoomChanges {
 		return undefined;
 	}
 
-	private commit(session: Session, username: string, entry: RoomEntry, next: RoomState, room: LoadedRoom | undefined, staged: RoomKeyEnvelope[]): ErrorMessage | undefined {
+	/** `freeing`: a change a full log still takes; a full quota takes it too (charged all the same), or nobody could leave. */
+	private commit(session: Session, username: string, entry: RoomEntry, next: RoomState, room: LoadedRoom | undefined, staged: RoomKeyEnvelope[], freeing: boolean): ErrorMessage | undefined {
 		const {store, cache, ledger, log, clock, stats, relay, streams} = this.context;
 		const name = entry.room;
 		const seq = (room?.lastSeq ?? 0) + 1;
@@ -117,7 +118,7 @@ export class RoomChanges {
 		for (const key of keys.values()) bytes += key.length;
 		// The log entry stays as long as the room: its author's until then (roomLogOverhead).
 		const logBytes = entryJson.length + roomLogOverhead;
-		if (ledger.checkRoomItem(username, bytes + logBytes, relay.priority(username)) !== 'ok') {
+		if (!freeing && ledger.checkRoomItem(username, bytes + logBytes, relay.priority(username)) !== 'ok') {
 			return refusal('quota_exceeded', 'you have as much stored on the relay as it keeps for one sender (room logs count as long as their room lives); wait until your rooms read it', name);
 		}
 		const item: StoredRoomItem = {room: name, seq, kind: 'change', sender: username, id: '', time, json, of: next.members.size - 1, bytes};
