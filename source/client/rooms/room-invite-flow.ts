@@ -119,14 +119,15 @@ export class InviteFlow {
 		}
 		if (!verifyAccept({room, member: record.username, nonce, accept}, record.identity)) return;
 		if (view.members.some(member => member.username === record.username)) return;
+		// A relay repeating join requests fills no more than the queue's bound: past it they wait for
+		// its next login, their invitation still mine to take (so checked before it is used up).
+		if (this.ctx.sending.changes(room).length >= maxChangesPerRoom) return;
 		// Only an acceptance of an invitation I sent: a relay cannot have me add someone nobody invited.
 		if (!this.ctx.sending.takeInvitation(room, record.username, nonce, this.ctx.clock() - invitationLifetimeMs)) return;
 		if (pinRecords(this.ctx.e2e, [record]).length > 0) {
 			this.ctx.warn(room, 'key_changed', `${keyChangedWarning(room, record.username)}; they were not added`);
 			return;
 		}
-		// A relay repeating join requests fills no more than the queue's bound: past it they wait for its next login.
-		if (this.ctx.sending.changes(room).length >= maxChangesPerRoom) return;
 		this.changes.ask(room, {action: 'add', record, nonce, accept}, 'join');
 	}
 
