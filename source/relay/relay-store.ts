@@ -87,5 +87,14 @@ export interface RelayStore extends RoomStore {
 	claimBundle(username: string, oneTime: boolean): ClaimedBundle | undefined;
 	/** Deletes envelopes accepted before `time`; returns how many. */
 	purgeOlderThan(time: number): number;
+	/** The delivery number of the envelope queued from `from` with `id` for `to`, if one is. */
+	queuedDelivery(from: string, id: string, to: string): number | undefined;
+	/**
+	 * A transaction spanning awaits (sqlite-async.ts): begin, then commit or roll back. A batch
+	 * inside it is a savepoint. The caller lets nothing else use the store meanwhile.
+	 */
+	begin(): void;
+	commit(): void;
+	rollback(): void;
 	close(): void;
 }

@@ -170,6 +170,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	);
 	const deleteDelivery = db.prepare(`delete from queue where delivery = ? and recipient = ? returning sender, ${storedExpression} as bytes`);
 	const deleteOlder = db.prepare('delete from queue where time < ?');
+	const selectQueuedDelivery = db.prepare('select delivery from queue where sender = ? and id = ? and recipient = ?').pluck();
 
 	const enqueueAll = db.transaction((envelopes: readonly NumberedEnvelope[]): boolean[] =>
 		envelopes.map(
@@ -259,6 +260,16 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		savePrekeys: (username, signed, oneTime, maxOneTime) => prekeys.save(username, signed, oneTime, maxOneTime),
 		claimBundle: (username, oneTime) => prekeys.claim(username, oneTime),
 		purgeOlderThan: time => deleteOlder.run(time).changes,
+		queuedDelivery: (from, id, to) => selectQueuedDelivery.get(from, id, to) as number | undefined,
+		begin() {
+			db.exec('begin immediate');
+		},
+		commit() {
+			db.exec('commit');
+		},
+		rollback() {
+			if (db.inTransaction) db.exec('rollback');
+		},
 		close() {
 			db.close();
 		},
