@@ -112,7 +112,14 @@ export interface AsyncRelayStore extends AsyncRoomStore {
 	 * backlog read after the last number seen misses nothing. A resend (same from, id and to) is
 	 * not stored twice: it is answered with the queued copy's number and `stored: false`.
 	 */
-	enqueue(envelopes: readonly NewEnvelope[]): Promise<EnqueuedEnvelope[]>;
+	enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>): Promise<EnqueuedEnvelope[]>;
+	/**
+	 * Only on a store one relay owns alone (SQLite): a delivery number handed out at once, without a
+	 * transaction, so the relay may forward an envelope before it is committed; given to enqueue
+	 * with the envelope, it is kept. A store several relays share (PostgreSQL) has none: its numbers
+	 * come from enqueue, in commit order.
+	 */
+	takeDelivery?(): number;
 	queued(recipient: string, after: number, limit: number): Promise<DeliveredEnvelope[]>;
 	queueTotals(): Promise<QueueSnapshot>;
 	ack(recipient: string, deliveries: readonly number[]): Promise<Array<{sender: string; bytes: number}>>;

@@ -43,10 +43,10 @@ export function asyncSqliteStore(store: RelayStore): AsyncRelayStore {
 		deliveriesEnd = 0;
 	};
 
-	const enqueue = (envelopes: readonly NewEnvelope[]): EnqueuedEnvelope[] => {
+	const enqueue = (envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>): EnqueuedEnvelope[] => {
 		try {
 			return store.batch(() => {
-				const numbered = envelopes.map(envelope => ({...envelope, delivery: takeDelivery()}));
+				const numbered = envelopes.map(envelope => ({...envelope, delivery: envelope.delivery ?? takeDelivery()}));
 				const stored = store.enqueue(numbered);
 				return numbered.map(({delivery, from, id, to}, index) =>
 					stored[index] ? {delivery, stored: true} : {delivery: store.queuedDelivery(from, id, to) ?? delivery, stored: false},
@@ -109,6 +109,7 @@ export function asyncSqliteStore(store: RelayStore): AsyncRelayStore {
 	const inside: AsyncRelayStore = {
 		kind: 'sqlite',
 		...methods(false),
+		takeDelivery,
 		batch: async work => work(inside),
 		close: async () => {
 			throw new Error('close the store, not a transaction');
@@ -118,6 +119,7 @@ export function asyncSqliteStore(store: RelayStore): AsyncRelayStore {
 	return {
 		kind: 'sqlite',
 		...methods(true),
+		takeDelivery,
 		async batch(work) {
 			while (open !== undefined) await open;
 			let release!: () => void;
