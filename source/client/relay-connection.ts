@@ -15,6 +15,7 @@ import {LineDecoder} from '../net/line-decoder.js';
 import {parseRelayMessage, type ClientMessage, type RelayMessage} from '../net/messages.js';
 import {FrameOpener, FrameSealer} from '../net/secure-channel.js';
 import {tryPlaintextError} from './unverified-refusal.js';
+import {addressAttemptMs, relayLookup} from './relay-addresses.js';
 
 const maxHeldFrames = 16;
 
@@ -69,7 +70,7 @@ export class RelayConnection {
 		private readonly listener: ConnectionListener,
 	) {
 		this.decoder = new LineDecoder(limits.maxFrameBytes);
-		const socket = connect({host, port});
+		const socket = connect({host, port, lookup: relayLookup, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: addressAttemptMs});
 		this.socket = socket;
 		socket.setNoDelay(true);
 		socket.on('connect', () => {

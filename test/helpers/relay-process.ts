@@ -16,11 +16,12 @@ export type RelayProcess = {
 
 /**
  * Starts the built im-tui-server and waits for the line that tells clients how to connect. It
- * listens on a free port unless `args` name one (`--port N`: a restart on the port it had before).
+ * listens on 127.0.0.1 on a free port unless `args` name them (`--port N`: a restart on the port it had before).
  */
 export async function spawnRelay(args: string[], env: NodeJS.ProcessEnv = {}, bin = serverBin): Promise<RelayProcess> {
 	const port = args.includes('--port') ? [] : ['--port', '0'];
-	const child = spawn(process.execPath, [bin, '--host', '127.0.0.1', ...port, ...args], {
+	const host = args.includes('--host') ? [] : ['--host', '127.0.0.1'];
+	const child = spawn(process.execPath, [bin, ...host, ...port, ...args], {
 		env: {...process.env, ...env},
 	});
 	let out = '';
