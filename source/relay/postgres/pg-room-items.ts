@@ -100,15 +100,15 @@ export class PgRoomItems extends PgRoomInvites {
 	 * Deletes items accepted before `itemsBefore` with their keys, the readers whose departure item
 	 * is gone (nothing is left for them to read: as SQLite, any such reader once an item was purged),
 	 * and invitations made before `invitesBefore`. One statement: every part sees the tables as they
-	 * were before it, so a departure item purged now is named from `items`.
+	 * were before it, so a departure item is gone unless it is there and of `itemsBefore` or later
+	 * (no scan of `items` per departed reader: an anti-join the planner may make index probes).
 	 */
 	async purgeRooms(itemsBefore: number, invitesBefore: number): Promise<{items: number; invites: number}> {
 		const {rows} = await this.db.query<{items: string; invites: string}>(
 			`with items as (delete from room_items where time < $1 returning room, seq),
 			keys as (delete from room_keys k using items i where k.room = i.room and k.seq = i.seq),
 			departed as (delete from room_members m where m.until is not null and exists (select 1 from items)
-				and (exists (select 1 from items i where i.room = m.room and i.seq = m.until)
-					or not exists (select 1 from room_items i where i.room = m.room and i.seq = m.until))),
+				and not exists (select 1 from room_items i where i.room = m.room and i.seq = m.until and i.time >= $1)),
 			invites as (delete from room_invites where time < $2 returning 1)
 			select (select count(*) from items) as items, (select count(*) from invites) as invites`,
 			[itemsBefore, invitesBefore],
