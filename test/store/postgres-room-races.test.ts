@@ -2,7 +2,8 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
 import {afterAll, beforeAll, expect, it} from 'vitest';
 import {PgRoomStore} from '../../source/relay/postgres/pg-rooms.js';
-import {createRoomTables, inTransaction} from '../helpers/pg-rooms.js';
+import {inTransaction} from '../../source/relay/postgres/pg-transaction.js';
+import {createRoomTables} from '../helpers/pg-rooms.js';
 import {describePostgres, usePostgresDatabase} from '../helpers/postgres.js';
 import {itemRow, namer, roomRow} from './room-fixtures.js';
 
