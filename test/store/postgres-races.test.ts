@@ -94,6 +94,17 @@ describePostgres('two relays on one PostgreSQL database', () => {
 		}
 	});
 
+	it('one envelope resent to both relays at once is stored once, and both are answered with its number', async () => {
+		for (let round = 0; round < 30; round++) {
+			const resent = envelope('alice', 'bob', `resent-${round}`);
+			const [[a], [b]] = await Promise.all([relayA.enqueue([resent]), relayB.enqueue([resent])]);
+			expect([a!.stored, b!.stored].filter(Boolean)).toHaveLength(1);
+			expect(a!.delivery).toBe(b!.delivery);
+		}
+		const queued = await relayA.queued('bob', 0, 100);
+		expect(queued).toHaveLength(30);
+	});
+
 	it('both relays registering one name at once: exactly one is told true, and the name is registered once', async () => {
 		for (let round = 0; round < 20; round++) {
 			const name = `name${round}`;

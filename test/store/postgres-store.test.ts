@@ -63,14 +63,14 @@ describePostgres('the PostgreSQL store (postgres/pg-store.ts): schema, numbers, 
 		await expect(openPostgresStore(database.url, {poolSize: 0})).rejects.toMatchObject({code: 'bad_pool_size'});
 	});
 
-	it('numbers and times beyond 32 bits come back as numbers; one beyond 2^53 is an error, not a rounded number, and keeps nothing', async () => {
+	it('numbers and times beyond 32 bits come back as numbers; a delivery number beyond 2^53 is an error, not a rounded number, and keeps nothing', async () => {
 		await store.pool.query("insert into delivery_counters (recipient, last) values ('bob', $1), ('carol', $2)", [2 ** 40, 2 ** 53 - 1]);
 		const [queued] = await store.enqueue([envelope('alice', 'bob', 'm1', {time: now * 1000})]);
 		expect(queued).toEqual({delivery: 2 ** 40 + 1, stored: true});
 		const [read] = await store.queued('bob', 2 ** 40, 1);
 		expect(read).toMatchObject({delivery: 2 ** 40 + 1, time: now * 1000});
 		expect(typeof read!.delivery).toBe('number');
-		await expect(store.enqueue([envelope('alice', 'carol', 'm2')])).rejects.toThrow(/beyond the numbers JavaScript holds exactly/);
+		await expect(store.enqueue([envelope('alice', 'carol', 'm2')])).rejects.toMatchObject({code: '23514', message: expect.stringMatching(/delivery_number_beyond_2_53/)});
 		expect(await store.queued('carol', 0, 10)).toEqual([]);
 		const {rows} = await store.pool.query<{last: number}>("select last from delivery_counters where recipient = 'carol'");
 		expect(rows).toEqual([{last: 2 ** 53 - 1}]);

@@ -3,7 +3,7 @@ import type {AsyncRelayStore, EnqueuedEnvelope} from '../async-store.js';
 import {storedRowOverhead, type QueueSnapshot} from '../queue-ledger.js';
 import type {NewEnvelope} from '../relay-store.js';
 import {StoreError} from './pg-errors.js';
-import {atomic} from './pg-transaction.js';
+import {prepared} from './pg-statement.js';
 import type {Queryable} from './queryable.js';
 
 export const queueMethods = ['enqueue', 'queued', 'queueTotals', 'ack', 'purgeOlderThan'] as const satisfies ReadonlyArray<keyof AsyncRelayStore>;
@@ -26,6 +26,63 @@ type QueueRow = {
 	time: number;
 };
 
+const queueColumns = 'delivery, recipient, sender, id, kind, ephemeral, ratchet, body, time';
+
+/**
+ * One statement, atomic on its own: each recipient's counter bumped by its count of new envelopes
+ * (rows locked in the sorted order given, so that two relays' enqueues cannot deadlock; held to
+ * the commit, so per recipient numbers commit in order), each envelope numbered after its
+ * recipient's last in the order given, all inserted at once; for each, whether it was stored and
+ * the number of a copy queued before this statement began (what a resend is answered with).
+ */
+const insertEnvelopes = prepared(
+	'enqueue',
+	`with counted as (
+		insert into delivery_counters (recipient, last)
+		select recipient, count from unnest($1::text[], $2::bigint[]) with ordinality as wanted (recipient, count, n) order by n
+		on conflict (recipient) do update set last = delivery_counters.last + excluded.last
+		returning recipient, last
+	), given as (
+		select * from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
+			with ordinality as given (recipient, sender, id, kind, ephemeral, ratchet, body, time, n)
+	), numbered as (
+		select given.*, counted.last - count(*) over mine + row_number() over (mine order by given.n) as delivery
+		from given join counted using (recipient)
+		window mine as (partition by given.recipient)
+	), stored as (
+		insert into queue (${queueColumns})
+		select ${queueColumns} from numbered order by n
+		on conflict (sender, id, recipient) do nothing
+		returning recipient, delivery
+	)
+	select numbered.delivery, stored.delivery is not null as stored, queued.delivery as "queuedCopy"
+	from numbered
+	left join stored using (recipient, delivery)
+	left join queue queued on queued.sender = numbered.sender and queued.id = numbered.id and queued.recipient = numbered.recipient
+	order by numbered.n`,
+);
+
+/** The copies of resends whose first copy the enqueue statement could not see yet (another relay's, committed while it waited). */
+const selectCopies = prepared(
+	'queued_copies',
+	`select sender, id, recipient, delivery from queue
+	where (sender, id, recipient) in (select * from unnest($1::text[], $2::text[], $3::text[]))`,
+);
+
+const selectQueued = prepared('queued', `select ${queueColumns} from queue where recipient = $1 and delivery > $2 order by delivery limit $3`);
+
+const selectTotals = prepared(
+	'queue_totals',
+	`select recipient, sender, count(*)::int as count, sum(${storedExpression})::bigint as bytes from queue group by recipient, sender`,
+);
+
+const deleteAcked = prepared(
+	'ack',
+	`delete from queue where recipient = $1 and delivery = any($2::bigint[]) returning sender, (${storedExpression})::bigint as bytes`,
+);
+
+const deleteOlder = prepared('purge_queue', 'delete from queue where time < $1');
+
 /** An envelope's identity: a resend has the same one. */
 const resendKey = (from: string, id: string, to: string): string => JSON.stringify([from, id, to]);
 
@@ -33,12 +90,7 @@ const resendKey = (from: string, id: string, to: string): string => JSON.stringi
 export class PgQueue implements QueueMethods {
 	constructor(private readonly db: Queryable) {}
 
-	/**
-	 * In one transaction: each recipient's counter bumped by its count of new envelopes (rows
-	 * locked in sorted order, so that two relays' enqueues cannot deadlock; held to the commit, so
-	 * per recipient numbers commit in order), one insert of them all, and a read of the queued
-	 * copy's number for each resend. A resend may leave a gap in the numbers: readers skip gaps.
-	 */
+	/** One statement (insertEnvelopes); a resend may leave a gap in its recipient's numbers: readers skip gaps. */
 	async enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>): Promise<EnqueuedEnvelope[]> {
 		for (const envelope of envelopes) {
 			if (envelope.delivery !== undefined) {
@@ -66,66 +118,40 @@ export class PgQueue implements QueueMethods {
 		const counts = new Map<string, number>();
 		for (const envelope of distinct) counts.set(envelope.to, (counts.get(envelope.to) ?? 0) + 1);
 		const recipients = [...counts.keys()].sort();
-
-		const answers = await atomic(this.db, async db => {
-			const {rows: counters} = await db.query<{recipient: string; last: number}>(
-				`insert into delivery_counters (recipient, last)
-				select recipient, count from unnest($1::text[], $2::bigint[]) with ordinality as given (recipient, count, n) order by n
-				on conflict (recipient) do update set last = delivery_counters.last + excluded.last
-				returning recipient, last`,
-				[recipients, recipients.map(recipient => counts.get(recipient)!)],
-			);
-			const next = new Map(counters.map(({recipient, last}) => [recipient, last - counts.get(recipient)! + 1]));
-			const numbers = distinct.map(envelope => {
-				const delivery = next.get(envelope.to)!;
-				next.set(envelope.to, delivery + 1);
-				return delivery;
-			});
-			const {rows: inserted} = await db.query<{recipient: string; delivery: number}>(
-				`insert into queue (recipient, delivery, sender, id, kind, ephemeral, ratchet, body, time)
-				select * from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-				on conflict (sender, id, recipient) do nothing
-				returning recipient, delivery`,
-				[
-					distinct.map(envelope => envelope.to),
-					numbers,
-					distinct.map(envelope => envelope.from),
-					distinct.map(envelope => envelope.id),
-					distinct.map(envelope => envelope.kind),
-					distinct.map(envelope => envelope.ephemeral ?? ''),
-					distinct.map(envelope => envelope.ratchet ?? null),
-					distinct.map(envelope => envelope.body),
-					distinct.map(envelope => envelope.time),
-				],
-			);
-			const stored = new Set(inserted.map(({recipient, delivery}) => `${delivery} ${recipient}`));
-			const resent = distinct.filter((envelope, place) => !stored.has(`${numbers[place]} ${envelope.to}`));
-			const queuedCopies = await this.queuedCopies(db, resent);
-			return distinct.map((envelope, place): EnqueuedEnvelope => {
-				const delivery = numbers[place]!;
-				if (stored.has(`${delivery} ${envelope.to}`)) return {delivery, stored: true};
-				return {delivery: queuedCopies.get(resendKey(envelope.from, envelope.id, envelope.to)) ?? delivery, stored: false};
-			});
+		const {rows} = await this.db.query<{delivery: number; stored: boolean; queuedCopy: number | null}>(
+			insertEnvelopes([
+				recipients,
+				recipients.map(recipient => counts.get(recipient)!),
+				distinct.map(envelope => envelope.to),
+				distinct.map(envelope => envelope.from),
+				distinct.map(envelope => envelope.id),
+				distinct.map(envelope => envelope.kind),
+				distinct.map(envelope => envelope.ephemeral ?? ''),
+				distinct.map(envelope => envelope.ratchet ?? null),
+				distinct.map(envelope => envelope.body),
+				distinct.map(envelope => envelope.time),
+			]),
+		);
+		const unseen = distinct.filter((_, place) => !rows[place]!.stored && rows[place]!.queuedCopy === null);
+		const copies = await this.queuedCopies(unseen);
+		const answers = rows.map(({delivery, stored, queuedCopy}, place): EnqueuedEnvelope => {
+			if (stored) return {delivery, stored};
+			const envelope = distinct[place]!;
+			return {delivery: queuedCopy ?? copies.get(resendKey(envelope.from, envelope.id, envelope.to)) ?? delivery, stored};
 		});
 		return placeOf.map((place, index) => (index === firstIndex[place] ? answers[place]! : {delivery: answers[place]!.delivery, stored: false}));
 	}
 
-	/** The delivery numbers of the queued copies of these resends, by resendKey. */
-	private async queuedCopies(db: Queryable, resent: readonly NewEnvelope[]): Promise<Map<string, number>> {
+	private async queuedCopies(resent: readonly NewEnvelope[]): Promise<Map<string, number>> {
 		if (resent.length === 0) return new Map();
-		const {rows} = await db.query<{sender: string; id: string; recipient: string; delivery: number}>(
-			`select sender, id, recipient, delivery from queue
-			where (sender, id, recipient) in (select * from unnest($1::text[], $2::text[], $3::text[]))`,
-			[resent.map(envelope => envelope.from), resent.map(envelope => envelope.id), resent.map(envelope => envelope.to)],
+		const {rows} = await this.db.query<{sender: string; id: string; recipient: string; delivery: number}>(
+			selectCopies([resent.map(envelope => envelope.from), resent.map(envelope => envelope.id), resent.map(envelope => envelope.to)]),
 		);
 		return new Map(rows.map(row => [resendKey(row.sender, row.id, row.recipient), row.delivery]));
 	}
 
 	async queued(recipient: string, after: number, limit: number): Promise<DeliveredEnvelope[]> {
-		const {rows} = await this.db.query<QueueRow>(
-			'select * from queue where recipient = $1 and delivery > $2 order by delivery limit $3',
-			[recipient, after, limit],
-		);
+		const {rows} = await this.db.query<QueueRow>(selectQueued([recipient, after, limit]));
 		return rows.map(row => ({
 			delivery: row.delivery,
 			from: row.sender,
@@ -140,23 +166,18 @@ export class PgQueue implements QueueMethods {
 
 	/** Reads the whole queue, grouped: for the ledger at start and after a bulk delete, as SQLite's. */
 	async queueTotals(): Promise<QueueSnapshot> {
-		const {rows} = await this.db.query<QueueSnapshot[number]>(
-			`select recipient, sender, count(*)::int as count, sum(${storedExpression})::bigint as bytes from queue group by recipient, sender`,
-		);
+		const {rows} = await this.db.query<QueueSnapshot[number]>(selectTotals());
 		return rows;
 	}
 
 	async ack(recipient: string, deliveries: readonly number[]): Promise<Array<{sender: string; bytes: number}>> {
 		if (deliveries.length === 0) return [];
-		const {rows} = await this.db.query<{sender: string; bytes: number}>(
-			`delete from queue where recipient = $1 and delivery = any($2::bigint[]) returning sender, (${storedExpression})::bigint as bytes`,
-			[recipient, deliveries],
-		);
+		const {rows} = await this.db.query<{sender: string; bytes: number}>(deleteAcked([recipient, deliveries]));
 		return rows;
 	}
 
 	async purgeOlderThan(time: number): Promise<number> {
-		const {rowCount} = await this.db.query('delete from queue where time < $1', [time]);
+		const {rowCount} = await this.db.query(deleteOlder([time]));
 		return rowCount ?? 0;
 	}
 }

@@ -55,7 +55,8 @@ create index if not exists contacts_inbound on contacts (owner, added_at, contac
 
 create table if not exists delivery_counters (
 	recipient text collate "C" primary key,
-	last bigint not null
+	-- Past 2^53 - 1 a number would reach JavaScript rounded: the enqueue that gets there fails whole instead.
+	last bigint not null constraint delivery_number_beyond_2_53 check (last between 0 and 9007199254740991)
 );
 create table if not exists queue (
 	recipient text collate "C" not null,
