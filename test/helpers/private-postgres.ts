@@ -1,5 +1,5 @@
-import {execFile} from 'node:child_process';
-import {chownSync, existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {execFile, execFileSync} from 'node:child_process';
+import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -7,10 +7,27 @@ import {promisify} from 'node:util';
 
 const run = promisify(execFile);
 
-/** Where initdb and pg_ctl are: IM_TUI_POSTGRES_BIN, or Debian's PostgreSQL 15. */
-const binDir = process.env['IM_TUI_POSTGRES_BIN'] ?? '/usr/lib/postgresql/15/bin';
+/** Where initdb and pg_ctl are: IM_TUI_POSTGRES_BIN, or the newest of Debian's /usr/lib/postgresql/N/bin. */
+function findBinDir(): string {
+	const given = process.env['IM_TUI_POSTGRES_BIN'];
+	if (given !== undefined) return given;
+	const root = '/usr/lib/postgresql';
+	const versions = existsSync(root) ? readdirSync(root).filter(name => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a)) : [];
+	return join(root, versions[0] ?? '15', 'bin');
+}
+
+const binDir = findBinDir();
 
 const asRoot = process.getuid?.() === 0;
+
+function postgresUserExists(): boolean {
+	try {
+		execFileSync('id', ['-u', 'postgres'], {stdio: 'ignore'});
+		return true;
+	} catch {
+		return false;
+	}
+}
 
 /**
  * Why a private PostgreSQL cluster cannot be made here, or undefined if it can: it needs initdb
@@ -18,7 +35,7 @@ const asRoot = process.getuid?.() === 0;
  */
 export function privateClusterUnavailable(): string | undefined {
 	if (!existsSync(join(binDir, 'initdb')) || !existsSync(join(binDir, 'pg_ctl'))) return `no initdb and pg_ctl in ${binDir} (set IM_TUI_POSTGRES_BIN)`;
-	if (asRoot && !existsSync('/usr/sbin/su') && !existsSync('/bin/su')) return 'running as root without su to become postgres';
+	if (asRoot && !postgresUserExists()) return 'running as root (PostgreSQL will not) and there is no postgres user to run it as';
 	return undefined;
 }
 

@@ -4,7 +4,7 @@ import type {AsyncRelayStore} from '../../source/relay/async-store.js';
 import type {LogFields} from '../../source/relay/logger.js';
 import {errorCode, isStoreUnavailable} from '../../source/relay/postgres/pg-errors.js';
 import {openPostgresStore, type PostgresStore} from '../../source/relay/postgres/pg-store.js';
-import {describePostgres, usePostgresDatabase} from '../helpers/postgres.js';
+import {describePostgres, postgresSkipReason, postgresUrl, usePostgresDatabase} from '../helpers/postgres.js';
 import {privateClusterUnavailable, startPrivateCluster, type PrivateCluster} from '../helpers/private-postgres.js';
 import {waitFor} from '../helpers/wait-for.js';
 import {storedUser} from './store-fixtures.js';
@@ -68,7 +68,8 @@ describePostgres('the PostgreSQL store when its server ends its connections (pg_
 	});
 });
 
-const noCluster = privateClusterUnavailable();
+// Like every PostgreSQL test, run when PostgreSQL tests are asked for (IM_TUI_TEST_POSTGRES), though it starts a server of its own.
+const noCluster = postgresUrl === undefined ? postgresSkipReason : privateClusterUnavailable();
 
 (noCluster === undefined ? describe : describe.skip)(
 	`the PostgreSQL store when its server stops and starts again (a private cluster)${noCluster === undefined ? '' : ` (skipped: ${noCluster})`}`,

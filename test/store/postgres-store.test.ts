@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import pg from 'pg';
 import {afterAll, beforeAll, beforeEach, expect, it} from 'vitest';
+import {errorCode, isStoreUnavailable} from '../../source/relay/postgres/pg-errors.js';
 import {openPostgresStore, type PostgresStore} from '../../source/relay/postgres/pg-store.js';
 import {schemaVersion} from '../../source/relay/postgres/pg-schema.js';
 import {emptyStoreTables} from '../helpers/pg-store.js';
@@ -61,6 +62,15 @@ describePostgres('the PostgreSQL store (postgres/pg-store.ts): schema, numbers, 
 		await expect(openPostgresStore('not a url')).rejects.toMatchObject({code: 'bad_store_url'});
 		await expect(openPostgresStore('mysql://user@host/db')).rejects.toThrow(/postgres:\/\/user@host:port\/database, not mysql:/);
 		await expect(openPostgresStore(database.url, {poolSize: 0})).rejects.toMatchObject({code: 'bad_pool_size'});
+	});
+
+	it('a server that cannot be reached at open is an error with a code, not a hang', async () => {
+		const error = await openPostgresStore('postgres://postgres@127.0.0.1:1/postgres').then(
+			() => undefined,
+			(failed: unknown) => failed,
+		);
+		expect(errorCode(error)).toBe('ECONNREFUSED');
+		expect(isStoreUnavailable(error)).toBe(true);
 	});
 
 	it('numbers and times beyond 32 bits come back as numbers; a delivery number beyond 2^53 is an error, not a rounded number, and keeps nothing', async () => {
