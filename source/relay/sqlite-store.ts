@@ -128,7 +128,8 @@ export function openSqliteStore(dataDir: string): RelayStore {
 	const selectUser = db.prepare(`select ${userFields} from users where username = ?`);
 	const selectUsersNamed = db.prepare(`select ${userFields} from users where username in (select value from json_each(?)) order by username`);
 	const selectFirstNames = db.prepare('select username from users order by username limit ?').pluck();
-	let userCount = db.prepare("select value from meta where key = 'user_count'").pluck().get() as number;
+	// Read, not kept in memory: a count kept here would not roll back with a failed batch's registrations.
+	const selectUserCount = db.prepare("select value from meta where key = 'user_count'").pluck();
 	const updateConfirmed = db.prepare('update users set confirmed = 1 where username = ?');
 	const selectLapsed = db.prepare('select username from users where confirmed = 0 and registered_at < ? order by registered_at').pluck();
 	const deleteUserRow = db.prepare('delete from users where username = ?');
@@ -141,7 +142,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
 		deleteContactsTo.run(username);
 		prekeys.deleteFor(username);
 		deleteUserInvites(username);
-		return deleteUserRow.run(username).changes;
+		deleteUserRow.run(username);
 	});
 	const selectContactNames = db
 		.prepare('select contact from contacts join users on username = contact where owner = ? order by contact limit ?')
@@ -215,17 +216,17 @@ export function openSqliteStore(dataDir: string): RelayStore {
 			return row === undefined ? undefined : storedUser(row);
 		},
 		usersNamed: usernames => (selectUsersNamed.all(JSON.stringify(usernames)) as UserRow[]).map(storedUser),
-		userCount: () => userCount,
+		userCount: () => selectUserCount.get() as number,
 		firstUsernames: limit => selectFirstNames.all(limit) as string[],
 		registerUser(user) {
-			userCount += insertUser.run({...user, confirmed: user.confirmed ? 1 : 0}).changes;
+			insertUser.run({...user, confirmed: user.confirmed ? 1 : 0});
 		},
 		confirmUser(username) {
 			updateConfirmed.run(username);
 		},
 		lapsedUsers: time => selectLapsed.all(time) as string[],
 		deleteUser(username) {
-			userCount -= deleteUserEverywhere(username);
+			deleteUserEverywhere(username);
 		},
 		contactNames: (owner, limit) => selectContactNames.all(owner, limit) as string[],
 		contactCounts(owner) {
