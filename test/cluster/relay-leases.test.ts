@@ -131,6 +131,9 @@ describePostgres('relay leases: who is alive, and reaping the dead', () => {
 		const late = await acquire(newPool(), 'late', shortLeaseMs, expiredLost);
 		late.stopRenewing();
 		await waitFor(async () => expect(await live.expired()).toContain('late'), {timeoutMs: 3000});
+		// Expired, not reaped yet: it may not claim sessions any more.
+		const registry = await SessionRegistry.open(newPool());
+		await expect(registry.claim('zombie_login', 'late', 'c1')).rejects.toThrow('relay "late" holds no live lease: it may not claim sessions');
 		expect(await late.renew()).toBe(false);
 		expect(expiredLost).toEqual(['expired']);
 	});
