@@ -31,7 +31,9 @@ export class Wakeups {
 	/** Connects and listens; rejects if the first connection fails (a relay should not start without). */
 	static async listen(connection: string | pg.ClientConfig, relayId: string, options: WakeupsOptions = {}): Promise<Wakeups> {
 		const wakeups = new Wakeups(connection, relayChannel(relayId), options);
-		const client = await wakeups.connect();
+		const client = await wakeups.connect().catch((error: Error) => {
+			throw new Error(`cannot listen for wake-ups on PostgreSQL: ${error.message}`, {cause: error});
+		});
 		if (wakeups.client !== client) throw new Error('the listening connection dropped as it was made');
 		wakeups.state = 'listening';
 		wakeups.startHeartbeat();
