@@ -1,0 +1,83 @@
+import {checkConnectionId, checkName, connectionIdPattern, isName} from './cluster-names.js';
+
+/** NOTIFY refuses a payload of 8000 bytes or more (PostgreSQL's default build). */
+export const maxPayloadBytes = 7999;
+
+/**
+ * A wake-up says "look now", never what to show: the store is the truth, and a relay that gets
+ * one reads what it names. Names only, never message contents.
+ * - queued: envelopes were committed for these recipients (sent to their relay's channel).
+ * - online, offline: these users' sessions began or ended (sent to the service channel; a reaped
+ *   relay's users are announced offline by the relay that reaped it).
+ * - rooms: items were committed in these rooms (service channel).
+ * - replaced: this username's session `connection` was ended by a login elsewhere (sent to the
+ *   replaced session's relay).
+ */
+export type NamesWakeup = {type: 'queued' | 'online' | 'offline' | 'rooms'; names: string[]};
+export type ReplacedWakeup = {type: 'replaced'; username: string; connection: string};
+export type Wakeup = NamesWakeup | ReplacedWakeup;
+
+const namesTypes: ReadonlySet<string> = new Set(['queued', 'online', 'offline', 'rooms']);
+
+/**
+ * The notification payloads that carry `wakeup`, each under NOTIFY's limit: a long list of names
+ * is split over several (duplicates dropped); an empty list needs none.
+ */
+export function wakeupPayloads(wakeup: Wakeup): string[] {
+	if (wakeup.type === 'replaced') {
+		return [JSON.stringify({type: 'replaced', username: checkName(wakeup.username), connection: checkConnectionId(wakeup.connection)})];
+	}
+	if (!namesTypes.has(wakeup.type)) throw new TypeError(`no wake-up of type ${JSON.stringify(String(wakeup.type))}`);
+	if (!Array.isArray(wakeup.names)) throw new TypeError(`a ${wakeup.type} wake-up carries a list of names`);
+	const names = [...new Set(wakeup.names.map(checkName))];
+	const overhead = JSON.stringify({type: wakeup.type, names: []}).length;
+	const payloads: string[] = [];
+	let chunk: string[] = [];
+	let bytes = overhead;
+	for (const name of names) {
+		// Names are ASCII (checked), so a character is a byte; each is quoted, and all but the first follow a comma.
+		const cost = name.length + 2 + (chunk.length > 0 ? 1 : 0);
+		if (bytes + cost > maxPayloadBytes) {
+			payloads.push(JSON.stringify({type: wakeup.type, names: chunk}));
+			chunk = [];
+			bytes = overhead;
+			// The first name of a new payload has no comma before it.
+			bytes += name.length + 2;
+		} else {
+			bytes += cost;
+		}
+		chunk.push(name);
+	}
+	if (chunk.length > 0) payloads.push(JSON.stringify({type: wakeup.type, names: chunk}));
+	return payloads;
+}
+
+export type ParsedWakeup = {ok: true; wakeup: Wakeup} | {ok: false; reason: string};
+
+/**
+ * Reads a payload another relay (or anyone who can NOTIFY on this database) sent. Everything is
+ * checked; what does not fit is answered with the reason, for the log, and is never thrown.
+ * Fields it does not know are ignored, so a newer relay may add some.
+ */
+export function parseWakeup(payload: string): ParsedWakeup {
+	if (Buffer.byteLength(payload) > maxPayloadBytes) return {ok: false, reason: 'longer than NOTIFY allows'};
+	let value: unknown;
+	try {
+		value = JSON.parse(payload);
+	} catch {
+		return {ok: false, reason: 'not JSON'};
+	}
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return {ok: false, reason: 'not a JSON object'};
+	const {type} = value as {type?: unknown};
+	if (type === 'replaced') {
+		const {username, connection} = value as {username?: unknown; connection?: unknown};
+		if (!isName(username)) return {ok: false, reason: 'replaced: username is not a name'};
+		if (typeof connection !== 'string' || !connectionIdPattern.test(connection)) return {ok: false, reason: 'replaced: connection is not a connection id'};
+		return {ok: true, wakeup: {type, username, connection}};
+	}
+	if (typeof type !== 'string' || !namesTypes.has(type)) return {ok: false, reason: 'unknown type'};
+	const {names} = value as {names?: unknown};
+	if (!Array.isArray(names) || names.length === 0) return {ok: false, reason: `${type}: names is not a list of names`};
+	if (!names.every(isName)) return {ok: false, reason: `${type}: a name is not a name`};
+	return {ok: true, wakeup: {type: type as NamesWakeup['type'], names}};
+}
