@@ -35,6 +35,7 @@ import {FrameOpener, FrameSealer} from '../source/net/secure-channel.js';
 import {checkLogin} from '../source/relay/login-check.js';
 import {RelayCore} from '../source/relay/relay-core.js';
 import {defaultRelayLimits} from '../source/relay/relay-options.js';
+import {asyncSqliteStore} from '../source/relay/sqlite-async.js';
 import {openSqliteStore} from '../source/relay/sqlite-store.js';
 import {RawPeer} from './helpers/raw-peer.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -111,8 +112,8 @@ const identityOf = (seed: Buffer, x25519: Buffer): IdentityKeys => ({
  * relay sends each of them.
  */
 async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, bobPrekeys: ClientMessage, alice: ClientMessage[], aliceLater: ClientMessage[]) {
-	const store = openSqliteStore(tempDir('im-tui-protocol-example-'));
-	const core = new RelayCore(
+	const store = asyncSqliteStore(openSqliteStore(tempDir('im-tui-protocol-example-')));
+	const core = await RelayCore.open(
 		{
 			motd: null,
 			limits: defaultRelayLimits,
@@ -138,21 +139,30 @@ async function runRelay(relayIdentity: Buffer, hash: Buffer, bob: IdentityKeys, 
 	const bobHash = Buffer.alloc(32, 0xbb);
 	const bobSide = connect(bobHash);
 	bobSide.session.handle(RawPeer.login({relayIdentity, transcript: bobHash}, 'bob', bob));
+	await settled();
 	const bobLoggedIn = bobSide.received.length;
 	bobSide.session.handle(bobPrekeys);
+	await settled();
 	const bobCounted = bobSide.received.slice(bobLoggedIn);
 	const bobBefore = bobSide.received.length;
 	const aliceSide = connect(hash);
 	for (const message of alice) aliceSide.session.handle(message);
+	await settled();
 	// Bob is online: the relay forwards at once and answers alice when bob acknowledges.
 	for (const message of bobSide.received.slice(bobBefore)) {
 		if (message.type === 'message') bobSide.session.handle({type: 'ack', deliveries: [message.delivery]});
 	}
-	await new Promise(resolve => setImmediate(resolve));
+	await settled();
 	for (const message of aliceLater) aliceSide.session.handle(message);
-	core.stop();
-	store.close();
+	await settled();
+	await core.stop();
+	await store.close();
 	return {alice: aliceSide.received, bob: bobSide.received.slice(bobBefore), bobCounted};
+}
+
+/** Lets the relay handle what it was given: the store answers at once, commits wait for the end of a turn of the event loop. */
+async function settled(): Promise<void> {
+	for (let turn = 0; turn < 10; turn++) await new Promise(resolve => setImmediate(resolve));
 }
 
 function sealAll(key: Buffer, frames: Frame[]): Record<string, string> {

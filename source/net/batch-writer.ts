@@ -11,7 +11,9 @@ export const preferredFrameBytes = 65_536;
  * Coalesces every message queued during one turn of the event loop into as few encrypted frames
  * as the limits allow (PROTOCOL.md section 3): one token, one MAC, one write for many messages.
  * A frame is cut before it would hold more than maxBatchMessages or outgrow preferredFrameBytes
- * (maxFrameBytes when that is smaller).
+ * (maxFrameBytes when that is smaller). The turn ends when `schedule` runs its callback: after the
+ * current microtasks by default; the relay, whose answers come over several microtasks (each
+ * awaits its store), waits until they have all run (relay/end-of-turn.ts).
  */
 export class BatchWriter<Message extends object> {
 	private outbox: string[] = [];
@@ -23,6 +25,7 @@ export class BatchWriter<Message extends object> {
 		private readonly sealer: FrameSealing,
 		private readonly write: (frame: string) => void,
 		private readonly limits: {maxBatchMessages: number; maxFrameBytes: number},
+		private readonly schedule: (flush: () => void) => void = queueMicrotask,
 	) {
 		this.frameBytes = Math.min(limits.maxFrameBytes, preferredFrameBytes);
 	}
@@ -42,7 +45,7 @@ export class BatchWriter<Message extends object> {
 		this.outboxBytes += bytes;
 		if (!this.scheduled) {
 			this.scheduled = true;
-			queueMicrotask(() => this.flush());
+			this.schedule(() => this.flush());
 		}
 	}
 

@@ -13,6 +13,7 @@ import {errorMessage, parseClientMessage, type RelayMessage} from '../net/messag
 import {BatchWriter} from '../net/batch-writer.js';
 import {FrameOpener, FrameSealer, PlaintextFrames, type FrameOpening, type FrameSealing} from '../net/secure-channel.js';
 import type {AddressGroups} from './address-groups.js';
+import {endOfTurn} from './end-of-turn.js';
 import type {Logger} from './logger.js';
 import type {RelayCore} from './relay-core.js';
 import type {Session} from './session.js';
@@ -38,6 +39,10 @@ export class RelayConnection {
 	private pingNonce = 0;
 	/** Set once logged in: the server counts the connection as pending until then. */
 	private loggedIn = false;
+	/** Frames read but not yet opened while the session has as many messages waiting as it takes: at most one read's worth. */
+	private heldFrames: string[] = [];
+	/** Not reading the socket until the session has worked through what waits. */
+	private paused = false;
 	readonly openedAt = Date.now();
 
 	constructor(
@@ -101,21 +106,60 @@ export class RelayConnection {
 	private receive(chunk: Buffer): void {
 		if (this.closing) return;
 		try {
-			for (const frame of this.decoder.push(chunk)) {
-				if (this.closing) return;
-				this.frame(frame);
-			}
+			const frames = this.decoder.push(chunk);
 			if (this.decoder.bufferedBytes === 0) this.partialSince = undefined;
 			else this.partialSince ??= Date.now();
+			this.handFrames(frames, 0);
 		} catch (error) {
-			if (error instanceof ProtocolError) {
-				this.fail(error.code as FatalErrorCode, error.message);
+			this.failOn(error);
+		}
+	}
+
+	/**
+	 * Opens and hands on frames from `start`, until the session has as many messages waiting as it
+	 * takes: then the rest wait here and the socket is not read until the session has worked
+	 * through half of them (backpressure: nothing is dropped, and no queue grows without bound).
+	 */
+	private handFrames(frames: string[], start: number): void {
+		for (let index = start; index < frames.length; index++) {
+			if (this.closing) return;
+			if (this.session?.full) {
+				this.heldFrames = frames.slice(index);
+				this.paused = true;
+				this.socket.pause();
 				return;
 			}
-			// A bug must cost this one connection, never the relay and everyone on it.
-			this.log('internal_error', {remote: this.remote, error: (error as Error).name});
-			this.fail('bad_message', 'the relay could not process that frame');
+			this.frame(frames[index]!);
 		}
+	}
+
+	/** The session worked through what waited: the frames held go on, then the socket is read again. */
+	private drained(): void {
+		if (this.closing) return;
+		const held = this.heldFrames;
+		this.heldFrames = [];
+		try {
+			this.handFrames(held, 0);
+		} catch (error) {
+			this.failOn(error);
+			return;
+		}
+		if (this.heldFrames.length > 0 || !this.paused) return;
+		this.paused = false;
+		// A frame cut off by the pause has had no chance to arrive: its time starts again.
+		if (this.partialSince !== undefined) this.partialSince = Date.now();
+		this.lastHeard = Date.now();
+		this.socket.resume();
+	}
+
+	private failOn(error: unknown): void {
+		if (error instanceof ProtocolError) {
+			this.fail(error.code as FatalErrorCode, error.message);
+			return;
+		}
+		// A bug must cost this one connection, never the relay and everyone on it.
+		this.log('internal_error', {remote: this.remote, error: (error as Error).name});
+		this.fail('bad_message', 'the relay could not process that frame');
 	}
 
 	private frame(frame: string): void {
@@ -129,13 +173,16 @@ export class RelayConnection {
 			if (this.closing) return;
 			this.session!.handle(parseClientMessage(raw));
 		}
-		if (!this.loggedIn && this.session?.name !== undefined) {
-			this.loggedIn = true;
-			clearTimeout(this.deadline);
-			this.deadline = undefined;
-			this.decoder.setLimit(this.limits.maxFrameBytes);
-			this.onLogin();
-		}
+	}
+
+	/** The session logged in: it is no longer pending, and its frames may be as large as any. */
+	private sessionLoggedIn(): void {
+		if (this.loggedIn || this.closing) return;
+		this.loggedIn = true;
+		clearTimeout(this.deadline);
+		this.deadline = undefined;
+		this.decoder.setLimit(this.limits.maxFrameBytes);
+		this.onLogin();
 	}
 
 	private handshake(frame: string): void {
@@ -158,7 +205,8 @@ export class RelayConnection {
 			this.sealer = new FrameSealer(keys.relayToClient);
 			this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
 		}
-		this.writer = new BatchWriter(this.sealer, frame => this.write(frame), this.limits);
+		// One frame for what a turn answers: the answers to one frame's messages come over many microtasks.
+		this.writer = new BatchWriter(this.sealer, frame => this.write(frame), this.limits, endOfTurn);
 		clearTimeout(this.deadline);
 		this.deadline = setTimeout(() => {
 			if (this.session?.name === undefined) this.fail('login_timeout', `no login within ${this.limits.loginTimeoutMs} ms`);
@@ -174,6 +222,8 @@ export class RelayConnection {
 				close: () => this.close(),
 				whenWritable: callback => this.whenWritable(callback),
 				hasRoom: () => this.hasRoom(),
+				loggedIn: () => this.sessionLoggedIn(),
+				drained: () => this.drained(),
 			},
 			{remote: this.remote, address: this.address, transcriptHash: hash},
 		);
@@ -222,9 +272,11 @@ export class RelayConnection {
 	 */
 	checkHeartbeat(now: number): void {
 		if (!this.opener || this.closing) return;
+		// Not read from, so not silent: the relay is working through what the client sent.
+		if (this.paused) this.lastHeard = now;
 		const {heartbeatIntervalMs, idleTimeoutMs, partialFrameTimeoutMs} = this.limits;
 		const quiet = now - this.lastHeard;
-		if (this.partialSince !== undefined && now - this.partialSince >= partialFrameTimeoutMs) {
+		if (this.partialSince !== undefined && !this.paused && now - this.partialSince >= partialFrameTimeoutMs) {
 			this.session?.end('timeout');
 			this.fail('idle_timeout', `a frame took more than ${partialFrameTimeoutMs} ms to arrive`);
 		} else if (quiet >= idleTimeoutMs) {

@@ -1,4 +1,4 @@
-import type {PrekeyCount, UserRecord, WelcomeRoom} from '../net/messages.js';
+import type {PrekeyCount, RelayMessage, UserRecord, WelcomeRoom} from '../net/messages.js';
 import type {StoredUser} from './relay-store.js';
 import type {SessionSink} from './session-sink.js';
 
@@ -10,71 +10,71 @@ export function directoryPageCount(records: number): number {
 	return Math.max(1, Math.ceil(records / directoryChunk));
 }
 
-/** The directory as a login sees it: `total` records, made a chunk at a time. */
+/** The directory as a login sees it: `total` records, read a chunk at a time. */
 export type DirectorySource = {
 	total: number;
-	/** Records `start` to `end` (exclusive), made now; undefined if they can no longer all be made. */
-	records(start: number, end: number): UserRecord[] | undefined;
+	/** Users `start` to `end` (exclusive), read now; undefined if they can no longer all be read. */
+	users(start: number, end: number): Promise<StoredUser[] | undefined>;
+	/** A user's record as it is sent now (whether it is online is decided then). */
+	record(user: StoredUser): UserRecord;
 };
 
+export type Welcome = {username: string; motd: string | null; online: string[]; onlineCount: number; waiting: number; prekeys: PrekeyCount; rooms?: WelcomeRoom[]};
+
 /**
- * Sends a welcome with the first records, then the rest in directory messages, each chunk made and
- * sent only while the connection has room (sink.hasRoom), so a client that reads slowly gets its
- * directory at its own pace instead of being dropped as a slow reader, and the relay holds no
- * records per login, only names. `done` runs after the last chunk, unless `stillWanted` said no
- * meanwhile (the session ended).
+ * The users of the welcome's first chunk, read before the welcome goes (it goes at once, with the
+ * login); none if they can no longer all be read (the stream then reads them again, and gives up).
  */
-export function streamDirectory(
-	sink: SessionSink,
-	welcome: {username: string; motd: string | null; online: string[]; onlineCount: number; waiting: number; prekeys: PrekeyCount; rooms?: WelcomeRoom[]},
-	directory: DirectorySource,
-	stillWanted: () => boolean,
-	done: () => void,
-): void {
-	const first = directory.records(0, Math.min(directoryChunk, directory.total)) ?? [];
+export async function firstChunk(directory: DirectorySource): Promise<StoredUser[]> {
+	const end = Math.min(directoryChunk, directory.total);
+	const users = await directory.users(0, end);
+	return users !== undefined && users.length === end ? users : [];
+}
+
+/** The welcome with the first chunk of the directory; `more` says how many records follow in directory messages. */
+export function welcomeMessage(welcome: Welcome, directory: DirectorySource, first: readonly StoredUser[]): RelayMessage {
 	const more = directory.total - first.length;
 	const {username, motd, online, onlineCount, waiting, prekeys, rooms} = welcome;
-	sink.send({type: 'welcome', username, users: first, motd, ...(more > 0 ? {more} : {}), online, onlineCount, waiting, prekeys, ...(rooms === undefined ? {} : {rooms})});
-	let start = first.length;
-	const step = () => {
+	const users = first.map(user => directory.record(user));
+	return {type: 'welcome', username, users, motd, ...(more > 0 ? {more} : {}), online, onlineCount, waiting, prekeys, ...(rooms === undefined ? {} : {rooms})};
+}
+
+/**
+ * Sends the rest of the directory after the welcome (from record `start`), in directory messages,
+ * each chunk read and sent only while the connection has room (sink.hasRoom), so a client that
+ * reads slowly gets its directory at its own pace instead of being dropped as a slow reader, and
+ * the relay holds no records per login, only names. `done` runs after the last chunk, unless
+ * `stillWanted` said no meanwhile (the session ended).
+ */
+export async function streamDirectory(sink: SessionSink, directory: DirectorySource, start: number, stillWanted: () => boolean, done: () => void): Promise<void> {
+	while (start < directory.total) {
 		if (!stillWanted()) return;
-		while (start < directory.total) {
-			if (!sink.hasRoom()) {
-				sink.whenWritable(step);
-				return;
-			}
-			const end = Math.min(start + directoryChunk, directory.total);
-			const users = directory.records(start, end);
-			if (users === undefined) {
-				// The welcome announced records that are gone: the client reconnects for a whole list.
-				sink.close();
-				return;
-			}
-			sink.send({type: 'directory', users});
-			start = end;
+		if (!sink.hasRoom()) await new Promise<void>(resolve => sink.whenWritable(resolve));
+		if (!stillWanted()) return;
+		const end = Math.min(start + directoryChunk, directory.total);
+		const users = await directory.users(start, end);
+		if (!stillWanted()) return;
+		if (users === undefined || users.length !== end - start) {
+			// The welcome announced records that are gone: the client reconnects for a whole list.
+			sink.close();
+			return;
 		}
-		done();
-	};
-	step();
+		sink.send({type: 'directory', users: users.map(user => directory.record(user))});
+		start = end;
+	}
+	if (stillWanted()) done();
 }
 
 /**
  * The names a login lists (its contacts, or everyone on a community relay), as a source: only the
  * names are held while the list goes out (at most maxContacts + maxInboundContacts of them), and
- * each page's records are read as it goes, so whether a user is online is read then; the joins and leaves held
- * meanwhile follow the list. A name deleted meanwhile (it lapsed) leaves a page short: undefined.
+ * each page's records are read as it goes, so whether a user is online is read then; the joins and
+ * leaves held meanwhile follow the list. A name deleted meanwhile (it lapsed) leaves a page short.
  */
 export function namedDirectory(
 	names: readonly string[],
-	read: (names: readonly string[]) => StoredUser[] | undefined,
+	read: (names: readonly string[]) => Promise<StoredUser[] | undefined>,
 	record: (user: StoredUser) => UserRecord,
 ): DirectorySource {
-	return {
-		total: names.length,
-		records(start, end) {
-			const users = read(names.slice(start, end));
-			if (users === undefined || users.length !== end - start) return undefined;
-			return users.map(user => record(user));
-		},
-	};
+	return {total: names.length, users: (start, end) => read(names.slice(start, end)), record};
 }

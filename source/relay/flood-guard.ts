@@ -16,6 +16,9 @@ export type FloodLimits = {
 	acksPerToken: number;
 };
 
+/** A room message, whose copies to the other members are owed after the fact. */
+export type RoomCopies = ClientMessage & {type: 'room_send' | 'room_change'};
+
 /** ok: handle it. refused: answer `rate_limited` and drop it. flooding: end the connection. */
 export type FloodVerdict = 'ok' | 'refused' | 'flooding';
 
@@ -23,7 +26,10 @@ export type FloodContext = {
 	/** Users online: an `everyone` message has at most one shared copy each. */
 	audience: number;
 	online: (username: string) => boolean;
-	/** Members of a room but the sender: a `room_send` goes out once to each (none when absent). */
+	/**
+	 * Members of a room but the sender: a `room_send` goes out once to each. When absent, the
+	 * copies are owed by whoever knows the audience, with oweCopies (the relay: as the message is handled).
+	 */
 	roomAudience?: (room: string) => number;
 };
 
@@ -64,6 +70,8 @@ const refusedCopyCost = 0.1;
 export class FloodGuard {
 	private readonly messages: TokenBucket;
 	private readonly refusals: TokenBucket;
+	/** Copies owed per room message, while it is held anywhere. */
+	private readonly copiesOwed = new WeakMap<RoomCopies, number>();
 	private group: {id: string; recipients: Set<string>; verdict: 'ok' | 'refused'} | undefined;
 	/**
 	 * A send was refused: sends stay refused until the bucket holds a tenth of a second's tokens
@@ -92,17 +100,11 @@ export class FloodGuard {
 			const bytes = message.keys.reduce((sum, key) => sum + key.body.length + key.ratchet.length, 0);
 			return this.charge(Math.ceil(message.keys.length / keysPerToken) + Math.floor(bytes / this.limits.bytesPerToken));
 		}
-		if (message.type === 'room_send') {
-			// Stored once, sent to every other member: each copy is owed after the fact, as `everyone` copies are.
-			const verdict = this.chargeSend(1 + Math.floor(message.body.length / this.limits.bytesPerToken));
-			if (verdict === 'ok') this.messages.owe((context.roomAudience?.(message.room) ?? 0) * Math.max(minimumCopyCost, message.body.length / this.limits.bytesPerToken));
-			return verdict;
-		}
-		if (message.type === 'room_change') {
-			// One entry, sent to every other member (each client verifies and keeps it): its copies are owed like a room_send's.
-			const verdict = this.charge(1);
-			const bytes = JSON.stringify(message.entry).length;
-			if (verdict === 'ok') this.messages.owe((context.roomAudience?.(message.room) ?? 0) * Math.max(minimumCopyCost, bytes / this.limits.bytesPerToken));
+		if (message.type === 'room_send' || message.type === 'room_change') {
+			// Stored once, sent to every other member: each copy is owed after the fact, as `everyone`
+			// copies are. A change is one entry each client verifies and keeps: owed the same way.
+			const verdict = message.type === 'room_send' ? this.chargeSend(1 + Math.floor(message.body.length / this.limits.bytesPerToken)) : this.charge(1);
+			if (verdict === 'ok' && context.roomAudience !== undefined) this.oweCopies(message, context.roomAudience(message.room));
 			return verdict;
 		}
 		if (message.type !== 'send') return this.charge(1);
@@ -120,6 +122,18 @@ export class FloodGuard {
 		const verdict = this.chargeSend(sendCost);
 		this.group = verdict === 'flooding' ? undefined : {id: message.id, recipients: new Set([to]), verdict};
 		return verdict;
+	}
+
+	/** The copies of a room message taken, to `audience` other members (more of them): owed after the fact. */
+	oweCopies(message: RoomCopies, audience: number): void {
+		const bytes = message.type === 'room_send' ? message.body.length : JSON.stringify(message.entry).length;
+		this.messages.owe(audience * Math.max(minimumCopyCost, bytes / this.limits.bytesPerToken));
+		this.copiesOwed.set(message, (this.copiesOwed.get(message) ?? 0) + audience);
+	}
+
+	/** How many copies of `message` have been owed so far. */
+	owedCopies(message: RoomCopies): number {
+		return this.copiesOwed.get(message) ?? 0;
 	}
 
 	/** A request another limiter refused: it counts toward `flooding` like a refused message. */

@@ -17,6 +17,8 @@ export class LoadedRoom {
 	epoch: string;
 	/** Items accepted and not yet committed: while any are, the room stays in memory. */
 	pending = 0;
+	/** Changes under way (room-changes.ts): while any are, the room stays in memory. */
+	changing = 0;
 	private readonly positions = new Map<number, number>();
 	private lowest: number | undefined;
 	private items = 0;
@@ -60,6 +62,11 @@ export class LoadedRoom {
 		};
 		const readers = new Map(members.map(member => [member.member, {position: member.position, until: member.until ?? undefined}]));
 		return new LoadedRoom(state, row.lastSeq, readers, itemCounts);
+	}
+
+	/** Whether something not yet committed holds this copy: it must stay the one in memory. */
+	get inUse(): boolean {
+		return this.pending > 0 || this.changing > 0;
 	}
 
 	/** The room's row as the database keeps it. */

@@ -9,7 +9,8 @@ import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
 import {KeyedBuckets, TokenBucket} from './rate-limiter.js';
 import type {RelayLimits} from './relay-options.js';
-import type {RelayStore, StoredUser} from './relay-store.js';
+import type {AsyncRelayStore} from './async-store.js';
+import type {StoredUser} from './relay-store.js';
 import type {SessionSink} from './session-sink.js';
 import {guardStorage} from './storage-guard.js';
 
@@ -37,7 +38,7 @@ export const rememberedPairs = 100_000;
 export const rememberedTargets = 100_000;
 
 export type PrekeyBookOptions = {
-	store: RelayStore;
+	store: AsyncRelayStore;
 	limits: PrekeyLimits;
 	clock: () => number;
 	log: Logger;
@@ -46,14 +47,14 @@ export type PrekeyBookOptions = {
 
 /** What the book asks of the relay about its users. */
 export type PrekeyRelay = {
-	/** An account's record (an online account's from memory), or undefined: not registered. */
-	registered: (username: string) => StoredUser | undefined;
+	/** An account's record (an online account's from memory), or undefined: not registered. A storage failure rejects. */
+	registered: (username: string) => Promise<StoredUser | undefined>;
 	/** Whether `from` may ask about `to` for free: otherwise a lookup token (PROTOCOL.md section 4.3). */
-	knows: (from: string, to: string) => boolean;
+	knows: (from: string, to: string) => Promise<boolean>;
 	/** The connection of `username` while it is online. */
 	sinkOf: (username: string) => SessionSink | undefined;
 	/** Whether `a` and `b` are members of one room: their bundles cost no lookup token and draw on a bucket of their own. */
-	sharesRoom: (a: string, b: string) => boolean;
+	sharesRoom: (a: string, b: string) => Promise<boolean>;
 };
 
 /** Who asks for a bundle: the account, and the address it asks from (which pays lookup tokens). */
@@ -89,12 +90,12 @@ export class PrekeyBook {
 	}
 
 	/** What `welcome` says of the user's prekeys; none if the database cannot be read (the client uploads again). */
-	count(username: string): PrekeyCount {
-		return guardStorage(this.options.log, 'prekey_count', () => this.options.store.prekeyCount(username)) ?? noPrekeys;
+	async count(username: string): Promise<PrekeyCount> {
+		return (await guardStorage(this.options.log, 'prekey_count', () => this.options.store.prekeyCount(username))) ?? noPrekeys;
 	}
 
 	/** The answer to a `prekeys` from `username`, whose registered identity is `identity` (B64U): a prekey_count, or an error. */
-	upload(username: string, identity: string, message: PrekeysMessage): RelayMessage {
+	async upload(username: string, identity: string, message: PrekeysMessage): Promise<RelayMessage> {
 		const {limits, store, log} = this.options;
 		if (!this.uploads.take(username)) {
 			return errorMessage('rate_limited', `at most ${limits.prekeyUploadsPerMinute} prekeys messages a minute; nothing was stored`);
@@ -105,7 +106,7 @@ export class PrekeyBook {
 		if (message.oneTime?.some(prekey => isWeakX25519Key(fromBase64Url(prekey.key, 32)))) {
 			return errorMessage('bad_prekey', 'a one-time prekey is a small-order key; nothing was stored');
 		}
-		const held = guardStorage(log, 'prekeys', () => store.savePrekeys(username, message.signed, message.oneTime ?? [], limits.maxOneTimePrekeys));
+		const held = await guardStorage(log, 'prekeys', () => store.savePrekeys(username, message.signed, message.oneTime ?? [], limits.maxOneTimePrekeys));
 		if (held === undefined) return errorMessage('storage_failed', 'the relay could not store the prekeys; send them again later');
 		return {type: 'prekey_count', ...held};
 	}
@@ -117,20 +118,20 @@ export class PrekeyBook {
 	 * room with, no lookup token, and a token of the room bucket while it has any (whether they share
 	 * one is a read made only while a bucket has tokens).
 	 */
-	bundle(requester: Requester, message: GetBundleMessage): RelayMessage {
+	async bundle(requester: Requester, message: GetBundleMessage): Promise<RelayMessage> {
 		const {limits, store, log, clock} = this.options;
 		const {id} = message;
 		const target = foldUsername(message.username);
 		const roomToken = this.roomBundles.available(requester.name) >= 1;
 		const coMember =
-			isValidUsername(target) && (roomToken || this.bundles.available(requester.name) >= 1) && this.relay.sharesRoom(requester.name, target);
+			isValidUsername(target) && (roomToken || this.bundles.available(requester.name) >= 1) && (await this.relay.sharesRoom(requester.name, target));
 		if (coMember && roomToken) this.roomBundles.take(requester.name);
 		else if (!this.bundles.take(requester.name)) {
 			const wait = Math.ceil(this.bundles.waitMs(requester.name) / 1000);
 			return errorMessage('bundle_throttled', `too many bundles asked for lately; try again in ${wait} s`, id);
 		}
 		if (!isValidUsername(target)) return errorMessage('unknown_recipient', 'that is not a valid username', id);
-		if (!coMember && !this.relay.knows(requester.name, target)) {
+		if (!coMember && !(await this.relay.knows(requester.name, target))) {
 			const paid = this.options.lookups.charge(requester.name, requester.address, 1);
 			if (!paid.ok) {
 				return errorMessage('lookup_throttled', `too many names you have not met asked about lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, id);
@@ -141,7 +142,7 @@ export class PrekeyBook {
 		const last = this.pairs.get(pair);
 		const targetBucket = this.targets.get(target);
 		const oneTimeAllowed = (last === undefined || now - last >= limits.bundleOneTimeEveryMs) && (targetBucket?.available() ?? 1) >= 1;
-		const claimed = guardStorage(log, 'bundle', () => store.claimBundle(target, oneTimeAllowed) ?? null);
+		const claimed = await guardStorage(log, 'bundle', async () => (await store.claimBundle(target, oneTimeAllowed)) ?? null);
 		if (claimed === undefined) return errorMessage('storage_failed', 'the relay could not read the prekeys; ask again later', id);
 		if (claimed === null) return this.noBundle(target, id);
 		if (claimed.oneTime !== null) {
@@ -162,8 +163,8 @@ export class PrekeyBook {
 		this.roomBundles.sweep();
 	}
 
-	private noBundle(target: string, id: string): RelayMessage {
-		const registered = guardStorage(this.options.log, 'user', () => this.relay.registered(target) ?? null);
+	private async noBundle(target: string, id: string): Promise<RelayMessage> {
+		const registered = await guardStorage(this.options.log, 'user', async () => (await this.relay.registered(target)) ?? null);
 		if (registered === undefined) return errorMessage('storage_failed', 'the relay could not read its users; ask again later', id);
 		if (registered === null) return errorMessage('unknown_recipient', `nobody is registered as ${target}`, id);
 		return errorMessage('no_prekeys', `${target} has published no prekeys yet`, id);

@@ -21,9 +21,10 @@ export type PresenceOptions<Observer> = {
 	send: (observer: Observer, message: RelayMessage) => void;
 	/**
 	 * Who hears about whom, asked once per flush with the names that changed (and, for catchUp,
-	 * the one observer caught up): undefined lets everyone hear of everyone.
+	 * the one observer caught up): undefined lets everyone hear of everyone. A promise (the store
+	 * is read) never rejects.
 	 */
-	audience?: (about: ReadonlySet<string>, observer?: string) => Audience | undefined;
+	audience?: (about: ReadonlySet<string>, observer?: string) => Audience | undefined | Promise<Audience | undefined>;
 };
 
 /** Whether `observer` hears of changes to `about`. */
@@ -40,6 +41,10 @@ export type Audience = (observer: string, about: string) => boolean;
  * its own login, so it is told only what happened after. catchUp() flushes one observer early:
  * the core calls it before an envelope reaches it, so nobody gets a message from a sender it has
  * not heard of yet.
+ *
+ * An audience read from the store comes later than the events it decides: deliveries then go out
+ * one batch after another in the order decided (a flush, a catch-up), never one overtaking an
+ * earlier one, and catchUp() answers a promise that settles once the observer has had all of it.
  */
 export class PresenceBatcher<Observer extends object> {
 	private events: PresenceEvent[] = [];
@@ -48,6 +53,8 @@ export class PresenceBatcher<Observer extends object> {
 	private cancel: (() => void) | undefined;
 	private lastFlush = Number.NEGATIVE_INFINITY;
 	private stopped = false;
+	/** Deliveries waiting for their audience, in order; undefined while none are. */
+	private delivering: Promise<void> | undefined;
 
 	constructor(private readonly options: PresenceOptions<Observer>) {}
 
@@ -64,13 +71,17 @@ export class PresenceBatcher<Observer extends object> {
 		if (this.events.length > 0) this.seen.set(observer, this.events.length);
 	}
 
-	catchUp(username: string, observer: Observer): void {
+	/**
+	 * Sends `observer` what it has not heard yet. Undefined once it is sent; a promise (never
+	 * rejected) when the audience is read first, or earlier deliveries are still waiting for theirs.
+	 */
+	catchUp(username: string, observer: Observer): Promise<void> | undefined {
 		const from = this.seen.get(observer) ?? 0;
-		if (from >= this.events.length) return;
+		if (from >= this.events.length) return this.delivering;
 		this.seen.set(observer, this.events.length);
 		const changes = presenceChanges(this.events, from);
 		const audience = this.options.audience?.(new Set(changes.map(change => change.username)), username);
-		this.deliver(username, observer, changes, audience);
+		return this.inOrder(audience, decided => this.deliver(username, observer, changes, decided));
 	}
 
 	flush(): void {
@@ -83,10 +94,34 @@ export class PresenceBatcher<Observer extends object> {
 		const shared = presenceChanges(events);
 		// Every observer hears of at most these names: later observers' changes are a part of them.
 		const audience = this.options.audience?.(new Set(events.map(event => event.username)));
-		for (const [username, observer] of this.options.observers()) {
-			const from = seen.get(observer) ?? 0;
-			if (from < events.length) this.deliver(username, observer, from === 0 ? shared : presenceChanges(events, from), audience);
+		// Those online now: one who logs in while the audience is read has this in its welcome.
+		const observers = [...this.options.observers()];
+		void this.inOrder(audience, decided => {
+			for (const [username, observer] of observers) {
+				const from = seen.get(observer) ?? 0;
+				if (from < events.length) this.deliver(username, observer, from === 0 ? shared : presenceChanges(events, from), decided);
+			}
+		});
+	}
+
+	/** Runs `send` with the audience once it is known and every earlier delivery is out. */
+	private inOrder(audience: Audience | undefined | Promise<Audience | undefined>, send: (audience: Audience | undefined) => void): Promise<void> | undefined {
+		if (this.delivering === undefined && !(audience instanceof Promise)) {
+			send(audience);
+			return undefined;
 		}
+		const delivered = (this.delivering ?? Promise.resolve())
+			.then(async () => {
+				const decided = await audience;
+				if (!this.stopped) send(decided);
+			})
+			// Sending is writing to connections, which never throws; should it, the next batch still goes.
+			.catch(() => {});
+		this.delivering = delivered;
+		void delivered.finally(() => {
+			if (this.delivering === delivered) this.delivering = undefined;
+		});
+		return delivered;
 	}
 
 	/** For good: the relay is going down, and the leaves that follow need not be told. */

@@ -26,6 +26,8 @@ export type RelayStats = AckStats & RoomStats & {
 	refusedLogins: number;
 	/** Logged-in sessions of newcomers that gave their place to an account with priority. */
 	evictions: number;
+	/** The most messages that ever waited on one connection behind one still being handled (session-queue.ts). */
+	maxWaitingMessages: number;
 };
 
 export function emptyRelayStats(): RelayStats {
@@ -38,6 +40,7 @@ export function emptyRelayStats(): RelayStats {
 		failedLogins: 0,
 		refusedLogins: 0,
 		evictions: 0,
+		maxWaitingMessages: 0,
 		roomDeliveries: 0,
 		roomMessages: 0,
 		roomChanges: 0,

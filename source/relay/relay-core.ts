@@ -1,8 +1,11 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
+import type {AsyncRelayStore} from './async-store.js';
+import {CommitQueue} from './commit-queue.js';
 import {AccountFloodGuards} from './flood-guard.js';
 import {DeliveryQueue} from './delivery-queue.js';
-import {directoryPageCount, namedDirectory, streamDirectory} from './directory-stream.js';
+import {directoryPageCount} from './directory-stream.js';
+import {KeyedLock} from './keyed-lock.js';
 import {LookupGuard} from './lookup-guard.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PrekeyBook} from './prekey-book.js';
@@ -10,18 +13,21 @@ import {PresenceBatcher, realTimer} from './presence-batcher.js';
 import {RoomBook} from './room-book.js';
 import {emptyRelayStats, type RelayCoreOptions, type RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
-import type {RelayStore, StoredUser} from './relay-store.js';
+import type {StoredUser} from './relay-store.js';
 import {Session} from './session.js';
 import type {SessionContext, SessionSink} from './session-sink.js';
-import {guardStorage} from './storage-guard.js';
+import {guardStorage, inBackground} from './storage-guard.js';
 import {UserDirectory} from './user-directory.js';
 import {Listeners} from './who-view.js';
+import {Welcomes} from './welcomes.js';
 
 /**
  * The relay's chat rules: who is online, contacts, routing through the queue, presence and
  * announcements. It knows nothing about sockets or crypto transports; the bridge (connection.ts)
  * opens a Session per connection and gives it a sink. Nothing it holds grows with the number of
- * registered users: they stay on disk, read a name at a time.
+ * registered users: they stay in the store, read a name at a time. The store is asked
+ * asynchronously (async-store.ts); what the message path needs at once (who is online, the quotas,
+ * the caches) is kept in memory.
  */
 export class RelayCore {
 	/** In login order: a login again moves to the end. */
@@ -30,6 +36,11 @@ export class RelayCore {
 	private readonly listeners: Listeners<Session>;
 	private readonly directory: UserDirectory;
 	private readonly queue: DeliveryQueue;
+	private readonly welcomes: Welcomes;
+	/** Commits of accepted work, one at a time: envelopes and room items (commit-queue.ts). */
+	private readonly commits = new CommitQueue();
+	/** Logins of one name run one at a time, so two logins of one identity end with exactly one session. */
+	private readonly logins = new KeyedLock();
 	readonly limits: RelayLimits;
 	readonly access: AccessGuard;
 	readonly lookups: LookupGuard;
@@ -40,9 +51,9 @@ export class RelayCore {
 	/** @internal Each account's rate, for its session once logged in. */
 	readonly floodGuards: AccountFloodGuards;
 
-	constructor(
+	private constructor(
 		readonly options: RelayCoreOptions,
-		private readonly store: RelayStore,
+		private readonly store: AsyncRelayStore,
 	) {
 		this.limits = {...defaultRelayLimits, ...options.limits};
 		this.access = new AccessGuard(this.limits, options.clock);
@@ -59,25 +70,31 @@ export class RelayCore {
 		this.directory = new UserDirectory(store, this.limits, options.clock, options.log);
 		this.queue = new DeliveryQueue({
 			store,
+			commits: this.commits,
 			limits: this.limits,
 			timer: options.timer ?? realTimer,
 			log: options.log,
 			stats: this.stats,
 			sessionOf: username => this.online.get(username),
-			catchUp: (username, session) => {
-				if (session.roster) this.presence.catchUp(username, session);
-			},
+			catchUp: (username, session) => (session.roster ? this.presence.catchUp(username, session) : undefined),
 			accepted: (from, to) => this.wrote(from, to),
 			caughtUp: session => this.rooms.start(session, session.name!),
 		});
-		this.rooms = new RoomBook({store, limits: this.limits, clock, log, stats: this.stats, ledger: this.queue.ledger, lookups: this.lookups}, {
-			...users,
-			sessionOf: username => this.online.get(username),
-			priority: username => this.access.hasPriority(this.registered(username)!), // a logged-in user: in memory
-			used: username => void this.confirm(this.registered(username)!),
-		});
-		this.purgeExpired();
-		this.lapseRegistrations();
+		this.rooms = new RoomBook(
+			{store, commits: this.commits, limits: this.limits, clock, log, stats: this.stats, ledger: this.queue.ledger, lookups: this.lookups},
+			{
+				...users,
+				sessionOf: username => this.online.get(username),
+				priority: username => {
+					const user = this.online.get(username)?.user;
+					return user !== undefined && this.access.hasPriority(user);
+				},
+				used: username => {
+					const user = this.online.get(username)?.user;
+					if (user !== undefined && !user.confirmed) inBackground(log, 'confirm', this.confirm(user));
+				},
+			},
+		);
 		this.presence = new PresenceBatcher<Session>({
 			...(options.presence ?? {enabled: true, flushMs: this.limits.presenceFlushMs, timer: realTimer}),
 			clock: options.clock,
@@ -85,13 +102,39 @@ export class RelayCore {
 			send: (session, message) => session.presence(message),
 			audience: (about, observer) => this.directory.audience(about, observer === undefined ? this.listeners.all : new Set([observer])),
 		});
+		this.welcomes = new Welcomes({
+			motd: options.motd,
+			log,
+			access: this.access,
+			prekeys: this.prekeys,
+			rooms: this.rooms,
+			directory: this.directory,
+			queue: this.queue,
+			presence: this.presence,
+			listeners: this.listeners,
+			online: this.online,
+			record: user => this.record(user),
+		});
 	}
 
-	/** Drops presence changes not yet sent and commits what is forwarded but unacknowledged; the relay is going down. */
-	stop(): void {
+	/**
+	 * A relay core on `store`: what it keeps in memory read from the store, what expired purged and
+	 * what lapsed deleted. A storage failure here rejects: the relay does not start.
+	 */
+	static async open(options: RelayCoreOptions, store: AsyncRelayStore): Promise<RelayCore> {
+		const core = new RelayCore(options, store);
+		await core.directory.load();
+		await core.queue.load();
+		await core.purgeExpired();
+		await core.lapseRegistrations();
+		return core;
+	}
+
+	/** Drops presence changes not yet sent and commits what was accepted, and what is forwarded but unacknowledged; the relay is going down. */
+	async stop(): Promise<void> {
 		this.presence.stop();
-		this.rooms.stop();
-		this.queue.stop();
+		await this.rooms.stop();
+		await this.queue.stop();
 	}
 
 	openSession(sink: SessionSink, context: SessionContext): Session {
@@ -116,8 +159,8 @@ export class RelayCore {
 		this.options.log('announcement', {recipients: this.online.size, bytes: Buffer.byteLength(text)});
 	}
 
-	/** An online account's record, or a point read. */
-	registered(username: string): StoredUser | undefined {
+	/** An online account's record, or a point read (a storage failure rejects). */
+	async registered(username: string): Promise<StoredUser | undefined> {
 		return this.online.get(username)?.user ?? this.directory.user(username);
 	}
 
@@ -127,8 +170,8 @@ export class RelayCore {
 	}
 
 	/** Pages (the welcome and each directory message) a login of `username` would be sent, before any signature is checked. */
-	directoryPages(username: string): number {
-		return directoryPageCount(this.directory.listedCount(username));
+	async directoryPages(username: string): Promise<number> {
+		return directoryPageCount(await this.directory.listedCount(username));
 	}
 
 	registeredCount(): number {
@@ -136,27 +179,39 @@ export class RelayCore {
 	}
 
 	/** Deletes queued envelopes and room items older than maxQueueAgeMs (and old invitations); returns how many. */
-	purgeExpired(): number {
-		const purged = guardStorage(this.options.log, 'purge', () => this.store.purgeOlderThan(this.options.clock() - this.limits.maxQueueAgeMs)) ?? 0;
+	async purgeExpired(): Promise<number> {
+		const before = this.options.clock() - this.limits.maxQueueAgeMs;
+		const purged = (await guardStorage(this.options.log, 'purge', () => this.store.purgeOlderThan(before))) ?? 0;
 		if (purged > 0) this.options.log('queue_expired', {envelopes: purged});
-		const items = this.rooms.purge();
-		if (purged + items > 0) this.queue.recount();
+		const items = await this.rooms.purge();
+		if (purged + items > 0) await this.recount();
 		return purged + items;
 	}
 
 	/**
 	 * Deletes the names registered more than registrationLapseMs ago and never used again (no
 	 * second login, no message), with what waits for them and their contacts, unless they are
-	 * online; returns how many.
+	 * online; returns how many. A login of such a name meanwhile goes first, or after it is gone.
 	 */
-	lapseRegistrations(): number {
-		const deleted = this.directory.lapse(this.options.clock() - this.limits.registrationLapseMs, username => this.online.has(username));
+	async lapseRegistrations(): Promise<number> {
+		const lapsed = await this.directory.lapsed(this.options.clock() - this.limits.registrationLapseMs);
+		let deleted = 0;
+		for (const username of lapsed) {
+			const gone = await this.logins.run(username, async () => !this.online.has(username) && (await this.directory.deleteLapsed(username)));
+			if (gone) deleted += 1;
+		}
 		if (deleted > 0) {
+			await this.directory.lapsedDone();
 			this.stats.lapsedRegistrations += deleted;
 			this.options.log('registrations_lapsed', {users: deleted});
-			this.queue.recount();
+			await this.recount();
 		}
 		return deleted;
+	}
+
+	/** Counts again what waits, from the store and what is in memory, while nothing commits. */
+	private recount(): Promise<void> {
+		return this.commits.run(() => this.queue.recount(() => this.rooms.countPending()));
 	}
 
 	/** Forgets rate state and who-is-online views that have run out; the server calls it now and then. */
@@ -168,46 +223,40 @@ export class RelayCore {
 		this.listeners.sweep();
 	}
 
+	/** @internal Runs a login of `username` once every earlier login of that name is done. */
+	oneLoginAt<T>(username: string, login: () => Promise<T>): Promise<T> {
+		return this.logins.run(username, login);
+	}
+
 	/**
-	 * @internal Session calls this once a login has been verified. Says false if the relay is full
-	 * and this login has no priority over anyone online (nothing was registered).
+	 * @internal Session calls this, holding the name's login turn, once a login has been verified.
+	 * `existing` is the account as read for the login. 'full': the relay is full and this login has
+	 * no priority over anyone online; 'taken': the new name was registered meanwhile; 'gone': the
+	 * connection ended meanwhile.
 	 */
-	admit(session: Session, username: string, register: StoredUser | undefined): boolean {
-		if (!this.makeRoomFor(username, register)) return false;
+	async admit(session: Session, username: string, register: StoredUser | undefined, existing: StoredUser | undefined): Promise<'ok' | 'full' | 'taken' | 'gone'> {
+		// A new name takes no place on a full relay, and nothing is registered then.
+		if (register !== undefined && !this.hasRoomFor(username)) return 'full';
 		let user: StoredUser;
 		if (register) {
-			this.directory.register(register);
+			if (!(await this.directory.register(register))) return 'taken';
 			this.access.registered(session.address);
 			this.stats.registrations += 1;
 			this.options.log('register', {user: username});
 			user = register;
 		} else {
-			user = this.confirm(this.registered(username)!);
+			user = await this.confirm(existing!);
 		}
+		const welcome = await this.welcomes.read(session, username);
+		if (!session.open) return 'gone';
+		if (!this.makeRoomFor(username, user, register !== undefined)) return 'full';
 		session.user = user;
 		this.online.get(username)?.replace();
 		this.online.set(username, session);
 		session.catchingUp = true;
-		const counts = {onlineCount: this.online.size, waiting: this.queue.waiting(username), prekeys: this.prekeys.count(username)};
-		const welcome = {username, motd: this.options.motd, ...counts, ...this.rooms.welcomeRooms(username)};
 		this.presence.joined(this.record(user), register !== undefined);
-		if (!session.roster) {
-			session.sink.send({type: 'welcome', ...welcome, users: [], online: []});
-			this.queue.loggedIn(session, username);
-			return true;
-		}
-		const listed = this.directory.listedFor(username);
-		this.access.directorySent(session.address, directoryPageCount(listed.length));
-		this.listeners.add(username, session);
-		// Joins and leaves after this snapshot wait in the session until its list is out.
-		this.presence.welcomed(session);
-		session.holdPresence();
-		const source = namedDirectory(listed, names => this.directory.named(names), listedUser => this.record(listedUser));
-		streamDirectory(session.sink, {...welcome, online: this.listeners.view(username)}, source, () => session.open, () => {
-			session.releasePresence();
-			this.queue.loggedIn(session, username);
-		});
-		return true;
+		this.welcomes.send(session, username, welcome);
+		return 'ok';
 	}
 
 	/** The answer to a `who`: no names for a headless client. */
@@ -216,13 +265,13 @@ export class RelayCore {
 	}
 
 	/** Whether `from` writes to `to` for free (section 4.3): a name it does not know costs a lookup token. */
-	knows(from: string, to: string): boolean {
+	knows(from: string, to: string): Promise<boolean> {
 		return this.directory.knows(from, to);
 	}
 
 	/** The answer to a lookup of `names` (folded, valid, tokens paid); undefined if the disk failed. */
-	lookup(asker: string, id: string, names: readonly string[]): RelayMessage | undefined {
-		const answer = this.directory.lookup(asker, names);
+	async lookup(asker: string, id: string, names: readonly string[]): Promise<RelayMessage | undefined> {
+		const answer = await this.directory.lookup(asker, names);
 		return answer && {type: 'found', id, users: answer.found.map(user => this.record(user)), missing: answer.missing};
 	}
 
@@ -230,24 +279,31 @@ export class RelayCore {
 	 * `from` wrote to `to` and the relay took it: each becomes the other's contact. A recipient
 	 * online that did not have the sender as a contact hears its record now, before the envelope.
 	 */
-	private wrote(from: string, to: string): void {
+	private async wrote(from: string, to: string): Promise<void> {
 		const recipient = this.listeners.get(to);
 		const sender = this.online.get(from)?.user;
 		const introduce = recipient !== undefined && sender !== undefined && !this.directory.community;
 		// What the recipient has yet to hear goes first, decided while the sender is not its
 		// contact yet: a join of the sender waiting in the batch is not told twice.
-		const added = this.directory.wrote(from, to, () => introduce && this.presence.catchUp(to, recipient));
+		const added = await this.directory.wrote(from, to, async () => {
+			if (introduce) await this.presence.catchUp(to, recipient);
+		});
 		if (added && introduce) recipient.presence({type: 'user_joined', user: this.record(sender)});
+	}
+
+	/** Whether there is a place for `username` without anyone giving theirs. */
+	private hasRoomFor(username: string): boolean {
+		return this.online.size < this.limits.maxConnections || this.online.has(username);
 	}
 
 	/**
 	 * Whether `username` may be online: there is room, or it is online already (the new session
-	 * replaces the old), or it has priority and a newcomer gives up its place (the one idle longest).
+	 * replaces the old), or it has priority (never a new name) and a newcomer gives up its place
+	 * (the one idle longest).
 	 */
-	private makeRoomFor(username: string, register: StoredUser | undefined): boolean {
-		if (this.online.size < this.limits.maxConnections || this.online.has(username)) return true;
-		const user = register ?? this.registered(username)!;
-		if (register !== undefined || !this.access.hasPriority(user)) return false;
+	private makeRoomFor(username: string, user: StoredUser, isNew: boolean): boolean {
+		if (this.hasRoomFor(username)) return true;
+		if (isNew || !this.access.hasPriority(user)) return false;
 		const victim = this.access.giving(this.online.values());
 		if (victim === undefined) return false;
 		this.stats.evictions += 1;
@@ -257,10 +313,10 @@ export class RelayCore {
 	}
 
 	/** The account was used again after it registered: it no longer lapses. */
-	private confirm(user: StoredUser): StoredUser {
-		const confirmed = this.directory.confirm(user);
+	private async confirm(user: StoredUser): Promise<StoredUser> {
+		const confirmed = await this.directory.confirm(user);
 		const session = this.online.get(user.username);
-		if (session !== undefined) session.user = confirmed;
+		if (session !== undefined && confirmed !== user) session.user = confirmed;
 		return confirmed;
 	}
 
@@ -271,24 +327,24 @@ export class RelayCore {
 		this.listeners.remove(username);
 		this.presence.left(username);
 		// Read or not, they wait on disk for its next login, where a client that had read them drops them as replays.
-		this.queue.commitForwardedTo(username);
+		inBackground(this.options.log, 'commit', this.queue.commitForwardedTo(username));
 	}
 
 	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas. */
-	accept(envelope: Envelope, to: string, from: string, time: number): 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed' {
-		const recipient = guardStorage(this.options.log, 'user', () => this.registered(to) ?? null);
+	async accept(envelope: Envelope, to: string, from: string, time: number): Promise<'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed'> {
+		const recipient = await guardStorage(this.options.log, 'user', async () => (await this.registered(to)) ?? null);
 		if (recipient === undefined) return 'storage_failed';
 		if (recipient === null) return 'unknown_recipient';
 		const sender = this.online.get(from)?.user;
-		const verdict = this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
+		const verdict = await this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
 		// A message to someone else is a use of the account; one to itself is not.
-		if (verdict === 'ok' && to !== from && sender !== undefined) this.confirm(sender);
+		if (verdict === 'ok' && to !== from && sender !== undefined) await this.confirm(sender);
 		return verdict;
 	}
 
 	/** @internal */
-	acknowledge(session: Session, username: string, deliveries: readonly number[]): void {
-		this.queue.acknowledge(session, username, deliveries);
+	acknowledge(session: Session, username: string, deliveries: readonly number[]): Promise<void> {
+		return this.queue.acknowledge(session, username, deliveries);
 	}
 
 	private record({username, identity, x25519, binding}: StoredUser): UserRecord {

@@ -1,4 +1,4 @@
-import type {NumberedEnvelope} from './relay-store.js';
+import type {NewEnvelope, NumberedEnvelope} from './relay-store.js';
 
 /**
  * The relay's two most frequent messages as JSON text, written out by hand: JSON.stringify of the
@@ -14,6 +14,6 @@ export function deliveredJson(envelope: NumberedEnvelope): string {
 	return `{"type":"message","delivery":${envelope.delivery},"id":"${envelope.id}","to":"${envelope.to}","kind":"${envelope.kind}",${key},"body":"${envelope.body}","from":"${envelope.from}","time":${envelope.time}}`;
 }
 
-export function acceptedJson(envelope: NumberedEnvelope): string {
+export function acceptedJson(envelope: Pick<NewEnvelope, 'id' | 'to' | 'time'>): string {
 	return `{"type":"accepted","id":"${envelope.id}","to":"${envelope.to}","time":${envelope.time}}`;
 }

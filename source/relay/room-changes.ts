@@ -2,6 +2,8 @@ import {toBase64Url} from '../crypto/base64url.js';
 import {roomEntryToJson, roomEntryFromJson} from '../crypto/room-entry-codec.js';
 import {applyChange, isFreshEpoch, RoomLogError, type RoomEntry, type RoomState} from '../crypto/room-log.js';
 import type {ErrorMessage, RoomEntryWire, RoomKeyEnvelope} from '../net/messages.js';
+import {KeyedLock} from './keyed-lock.js';
+import type {AsyncRelayStore} from './async-store.js';
 import {LoadedRoom} from './loaded-room.js';
 import {changeRefusals, isRegisteredRecord, refusal, roomItemOverhead, sameText, storageText, type RoomContext} from './room-context.js';
 import {asciiJson, roomChangeJson} from './room-json.js';
@@ -14,16 +16,29 @@ import {guardStorage} from './storage-guard.js';
  * checks the keys staged for it and what only the relay knows (registered records, invitations,
  * limits), and commits the log entry, the stream item, the keys and the membership in one
  * transaction, then delivers the item.
+ *
+ * The changes of one room run one at a time, and the room's messages wait while one is under way:
+ * the compare-and-swap on the head (the change must follow the last one) is decided on the room in
+ * memory, which one relay owns (on SQLite). Changes also hold the room's reader lock (`readers`),
+ * which acknowledgements take, since both move readers.
  */
 export class RoomChanges {
+	private readonly changes = new KeyedLock();
+
 	constructor(
 		private readonly context: RoomContext,
-		/** Commits the messages accepted so far: a change takes the next position after them. */
-		private readonly flush: () => void,
+		/** The room's reader positions, one writer at a time (room-readers.ts). */
+		private readonly readers: KeyedLock,
+		/** Commits the messages accepted so far, inside a job of the commit queue: a change takes the next position after them. */
+		private readonly flush: () => Promise<void>,
 	) {}
 
-	change(session: Session, username: string, message: {room: string; entry: RoomEntryWire}): ErrorMessage | undefined {
-		const {cache, limits, log, relay} = this.context;
+	/** Settles once the changes under way in `room` are done; undefined if none is: a message waits for it. */
+	underWay(room: string): Promise<void> | undefined {
+		return this.changes.whenFree(room);
+	}
+
+	async change(session: Session, username: string, message: {room: string; entry: RoomEntryWire}): Promise<ErrorMessage | undefined> {
 		const name = message.room;
 		const rooms = this.context.streams.of(session);
 		const staged = rooms.staged?.room === name ? rooms.staged.keys : [];
@@ -35,12 +50,29 @@ export class RoomChanges {
 			return refusal('bad_room_change', (error as Error).message, name);
 		}
 		if (entry.room !== name || entry.author !== username) return refusal('bad_room_change', 'a change is sent by its author, to its room', name);
-		this.flush();
-		const room = cache.get(name);
-		if (room === undefined) return refusal('storage_failed', storageText, name);
+		return this.changes.run(name, () => this.readers.run(name, () => this.checked(session, username, entry, staged)));
+	}
+
+	/** The change decided and committed, holding the room's turn. */
+	private async checked(session: Session, username: string, entry: RoomEntry, staged: RoomKeyEnvelope[]): Promise<ErrorMessage | undefined> {
+		const {cache} = this.context;
+		const room = await cache.get(entry.room);
+		if (room === undefined) return refusal('storage_failed', storageText, entry.room);
+		// Kept in memory until the change is done: this is the copy it changes.
+		if (room !== null) room.changing += 1;
+		try {
+			return await this.decide(session, username, entry, staged, room);
+		} finally {
+			if (room !== null) room.changing -= 1;
+		}
+	}
+
+	private async decide(session: Session, username: string, entry: RoomEntry, staged: RoomKeyEnvelope[], room: LoadedRoom | null): Promise<ErrorMessage | undefined> {
+		const {limits, log, relay, commits} = this.context;
+		const name = entry.room;
 		if (entry.action === 'create') {
 			if (room !== null) return refusal('room_exists', `#${name} exists already`, name);
-			const refused = this.roomLimit(username, name);
+			const refused = await this.roomLimit(username, name);
 			if (refused !== undefined) return refused;
 		} else if (room === null) {
 			return refusal('no_such_room', `there is no room #${name}`, name);
@@ -60,7 +92,7 @@ export class RoomChanges {
 			throw error;
 		}
 		if (entry.action === 'create' || entry.action === 'add') {
-			const user = guardStorage(log, 'user', () => relay.registered(entry.record.username) ?? null);
+			const user = await guardStorage(log, 'user', async () => (await relay.registered(entry.record.username)) ?? null);
 			if (user === undefined) return refusal('storage_failed', storageText, name);
 			if (user === null || !isRegisteredRecord(entry.record, user)) {
 				return refusal('bad_room_change', `the record is not the one ${entry.record.username} is registered with`, name);
@@ -70,22 +102,26 @@ export class RoomChanges {
 			return refusal('room_keys', 'the staged room keys are not one for each member who needs one', name);
 		}
 		if (entry.action === 'add') {
-			const refused = this.roomLimit(entry.record.username, name) ?? this.acceptedInvite(name, entry);
+			const refused = (await this.roomLimit(entry.record.username, name)) ?? (await this.acceptedInvite(name, entry));
 			if (refused !== undefined) return refused;
 		}
-		return this.commit(session, username, entry, next, room ?? undefined, staged, freeing);
+		// After the messages accepted before it, which commit first: the change takes the position after theirs.
+		return commits.run(async () => {
+			await this.flush();
+			return this.commit(session, username, entry, next, room ?? undefined, staged, freeing);
+		});
 	}
 
-	private roomLimit(username: string, name: string): ErrorMessage | undefined {
-		const count = guardStorage(this.context.log, 'rooms', () => this.context.store.memberRoomCount(username));
+	private async roomLimit(username: string, name: string): Promise<ErrorMessage | undefined> {
+		const count = await guardStorage(this.context.log, 'rooms', () => this.context.store.memberRoomCount(username));
 		if (count === undefined) return refusal('storage_failed', storageText, name);
 		const {maxRoomsPerUser} = this.context.limits;
 		if (count >= maxRoomsPerUser) return refusal('room_limit', `${username} is in ${maxRoomsPerUser} rooms already, the most one may be in`, name);
 		return undefined;
 	}
 
-	private acceptedInvite(name: string, entry: RoomEntry & {action: 'add'}): ErrorMessage | undefined {
-		const invite = guardStorage(this.context.log, 'invite', () => this.context.store.invite(name, entry.record.username) ?? null);
+	private async acceptedInvite(name: string, entry: RoomEntry & {action: 'add'}): Promise<ErrorMessage | undefined> {
+		const invite = await guardStorage(this.context.log, 'invite', async () => (await this.context.store.invite(name, entry.record.username)) ?? null);
 		if (invite === undefined) return refusal('storage_failed', storageText, name);
 		if (invite === null || invite.accept === null || !sameText(invite.nonce, toBase64Url(entry.nonce))) {
 			return refusal('bad_room_change', `${entry.record.username} has not accepted an invitation with that nonce`, name);
@@ -93,8 +129,8 @@ export class RoomChanges {
 		return undefined;
 	}
 
-	/** `freeing`: a change a full log still takes; a full quota takes it too (charged all the same), or nobody could leave. */
-	private commit(session: Session, username: string, entry: RoomEntry, next: RoomState, room: LoadedRoom | undefined, staged: RoomKeyEnvelope[], freeing: boolean): ErrorMessage | undefined {
+	/** `freeing`: a change a full log still takes; a full quota takes it too (charged all the same), or nobody could leave. A job of the commit queue. */
+	private async commit(session: Session, username: string, entry: RoomEntry, next: RoomState, room: LoadedRoom | undefined, staged: RoomKeyEnvelope[], freeing: boolean): Promise<ErrorMessage | undefined> {
 		const {store, cache, ledger, log, clock, stats, relay, streams} = this.context;
 		const name = entry.room;
 		const seq = (room?.lastSeq ?? 0) + 1;
@@ -104,7 +140,7 @@ export class RoomChanges {
 		const keys = new Map(staged.map(key => [key.to, asciiJson({from: username, to: key.to, id: key.id, kind: 'direct', ratchet: key.ratchet, body: key.body})]));
 		if (next.members.size === 0) {
 			// The last member left: the room goes, with everything waiting in it.
-			const deleted = guardStorage(log, 'room_change', () => store.batch(() => store.deleteRoom(name)));
+			const deleted = await guardStorage(log, 'room_change', () => store.batch(tx => tx.deleteRoom(name)));
 			if (deleted === undefined) return refusal('storage_failed', storageText, name);
 			for (const item of deleted) ledger.removeRoomItem(item.sender, item.bytes);
 			for (const reader of room?.readers.keys() ?? []) streams.restart(name, reader);
@@ -131,13 +167,13 @@ export class RoomChanges {
 			needsRekey: next.needsRekey,
 			lastSeq: seq,
 		};
-		const committed = guardStorage(log, 'room_change', () =>
-			store.batch(() => {
-				store.saveRoom(row);
-				store.appendLog(name, entry.index, entryJson);
-				store.insertRoomItem(item);
-				store.insertRoomKeys(name, seq, [...keys].map(([member, key]) => ({member, json: key})));
-				this.changeMembership(name, entry, next, seq);
+		const committed = await guardStorage(log, 'room_change', () =>
+			store.batch(async tx => {
+				await tx.saveRoom(row);
+				await tx.appendLog(name, entry.index, entryJson);
+				await tx.insertRoomItem(item);
+				await tx.insertRoomKeys(name, seq, [...keys].map(([member, key]) => ({member, json: key})));
+				await changeMembership(tx, name, entry, next, seq);
 				return true;
 			}),
 		);
@@ -171,42 +207,41 @@ export class RoomChanges {
 		session.sink.send({type: 'room_changed', room: name, index: entry.index, seq});
 		return undefined;
 	}
+}
 
-	/** The membership rows a committed change makes (inside its transaction). */
-	private changeMembership(name: string, entry: RoomEntry, next: RoomState, seq: number): void {
-		const {store} = this.context;
-		switch (entry.action) {
-			case 'create':
-			case 'add': {
-				const {record} = entry;
-				const member: StoredMember = {
-					member: record.username,
-					admin: next.members.get(record.username)!.admin,
-					position: seq - 1,
-					until: null,
-					identity: toBase64Url(record.identity),
-					x25519: toBase64Url(record.x25519),
-					binding: toBase64Url(record.binding),
-				};
-				store.saveMember(name, member);
-				if (entry.action === 'add') {
-					// Keys left from an earlier membership that ended unread.
-					store.deleteRoomKeys(name, record.username, seq - 1);
-					store.deleteInvite(name, record.username);
-				}
-				return;
+/** The membership rows a committed change makes (inside its transaction). */
+async function changeMembership(tx: AsyncRelayStore, name: string, entry: RoomEntry, next: RoomState, seq: number): Promise<void> {
+	switch (entry.action) {
+		case 'create':
+		case 'add': {
+			const {record} = entry;
+			const member: StoredMember = {
+				member: record.username,
+				admin: next.members.get(record.username)!.admin,
+				position: seq - 1,
+				until: null,
+				identity: toBase64Url(record.identity),
+				x25519: toBase64Url(record.x25519),
+				binding: toBase64Url(record.binding),
+			};
+			await tx.saveMember(name, member);
+			if (entry.action === 'add') {
+				// Keys left from an earlier membership that ended unread.
+				await tx.deleteRoomKeys(name, record.username, seq - 1);
+				await tx.deleteInvite(name, record.username);
 			}
-			case 'remove':
-				store.departMember(name, entry.member, seq);
-				return;
-			case 'leave':
-				store.departMember(name, entry.author, seq);
-				return;
-			case 'admin':
-				store.setAdmin(name, entry.member);
-				return;
-			default:
+			return;
 		}
+		case 'remove':
+			await tx.departMember(name, entry.member, seq);
+			return;
+		case 'leave':
+			await tx.departMember(name, entry.author, seq);
+			return;
+		case 'admin':
+			await tx.setAdmin(name, entry.member);
+			return;
+		default:
 	}
 }
 

@@ -7,18 +7,20 @@ import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
 import type {QueueLedger} from './queue-ledger.js';
 import type {RelayLimits} from './relay-options.js';
-import type {RelayStore, StoredUser} from './relay-store.js';
+import type {AsyncRelayStore} from './async-store.js';
+import type {CommitQueue} from './commit-queue.js';
+import type {StoredUser} from './relay-store.js';
 import type {RoomCache} from './room-cache.js';
 import type {RoomStreams} from './room-streams.js';
 import type {Session} from './session.js';
 
 /** What the rooms ask of the relay about its users. */
 export type RoomRelay = {
-	/** An account's record (an online account's from memory), or undefined: not registered. */
-	registered: (username: string) => StoredUser | undefined;
+	/** An account's record (an online account's from memory), or undefined: not registered. A storage failure rejects. */
+	registered: (username: string) => Promise<StoredUser | undefined>;
 	sessionOf: (username: string) => Session | undefined;
 	/** Whether `from` may name `to` for free: otherwise a lookup token (PROTOCOL.md section 4.3). */
-	knows: (from: string, to: string) => boolean;
+	knows: (from: string, to: string) => Promise<boolean>;
 	/** Whether the account may fill the relay's whole store (access-guard.ts hasPriority), not only half. */
 	priority: (username: string) => boolean;
 	/** A room message or change is a use of the account: it no longer lapses. */
@@ -50,7 +52,9 @@ export type RoomLimits = Pick<
 
 /** Everything the parts of the room book share. */
 export type RoomContext = {
-	store: RelayStore;
+	store: AsyncRelayStore;
+	/** The relay's commits, one at a time (commit-queue.ts): room messages and changes, and the 1:1 queue's. */
+	commits: CommitQueue;
 	limits: RoomLimits;
 	clock: () => number;
 	log: Logger;

@@ -24,26 +24,26 @@ export function invitesFromOne(maxInvitesPerUser: number): number {
 export class RoomInvites {
 	constructor(private readonly context: RoomContext) {}
 
-	invite(session: Session, username: string, message: {room: string; to: string; nonce: string; signature: string}): ErrorMessage | undefined {
+	async invite(session: Session, username: string, message: {room: string; to: string; nonce: string; signature: string}): Promise<ErrorMessage | undefined> {
 		const {cache, store, limits, log, lookups, relay, clock} = this.context;
 		const {room: name, to} = message;
-		const room = cache.get(name);
+		const room = await cache.get(name);
 		if (room === undefined) return refusal('storage_failed', storageText, name);
 		const author = room?.state.members.get(username);
 		if (room === null || author === undefined) return refusal('not_room_member', `you are not a member of #${name}`, name);
 		if (!author.admin) return refusal('not_room_admin', `only an admin of #${name} invites`, name);
 		if (room.state.members.has(to)) return refusal('bad_room_change', `${to} is a member of #${name} already`, name);
 		// Whether a name is registered is what a lookup tells: a name not known costs a lookup token.
-		if (!relay.knows(username, to)) {
+		if (!(await relay.knows(username, to))) {
 			const paid = lookups.charge(username, session.address, 1);
 			if (!paid.ok) return refusal('lookup_throttled', `too many names you have not met asked about lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, name);
 		}
-		const invitee = guardStorage(log, 'user', () => relay.registered(to) ?? null);
+		const invitee = await guardStorage(log, 'user', async () => (await relay.registered(to)) ?? null);
 		if (invitee === undefined) return refusal('storage_failed', storageText, name);
 		if (invitee === null) return refusal('unknown_recipient', `nobody is registered as ${to}`, name);
 		const invite = {room: name, inviter: username, invitee: to, nonce: fromBase64Url(message.nonce, 16), signature: fromBase64Url(message.signature, 64)};
 		if (!verifyInvite(invite, author.record.identity)) return refusal('bad_room_change', 'the invitation is not signed by you', name);
-		const counts = guardStorage(log, 'invite', () => ({held: store.invite(name, to) !== undefined, ...store.inviteCounts(name, to, username)}));
+		const counts = await guardStorage(log, 'invite', async () => ({held: (await store.invite(name, to)) !== undefined, ...(await store.inviteCounts(name, to, username))}));
 		if (counts === undefined) return refusal('storage_failed', storageText, name);
 		const fromOne = invitesFromOne(limits.maxInvitesPerUser);
 		if (!counts.held && (counts.room >= limits.maxInvitesPerRoom || counts.invitee >= limits.maxInvitesPerUser || counts.inviter >= fromOne)) {
@@ -54,27 +54,28 @@ export class RoomInvites {
 			);
 		}
 		const stored: StoredInvite = {room: name, invitee: to, inviter: username, nonce: message.nonce, signature: message.signature, accept: null, time: clock()};
-		if (guardStorage(log, 'invite', () => (store.saveInvite(stored), true)) === undefined) return refusal('storage_failed', storageText, name);
-		const invitation = this.invitation(stored, room.state.topic);
+		if ((await guardStorage(log, 'invite', async () => (await store.saveInvite(stored), true))) === undefined) return refusal('storage_failed', storageText, name);
+		const invitation = await this.invitation(stored, room.state.topic);
 		if (invitation !== undefined) relay.sessionOf(to)?.sink.send(invitation);
 		return undefined;
 	}
 
-	accept(username: string, message: {room: string; nonce: string; accept: string}): ErrorMessage | undefined {
+	async accept(username: string, message: {room: string; nonce: string; accept: string}): Promise<ErrorMessage | undefined> {
 		const {cache, store, log, relay} = this.context;
 		const name = message.room;
-		const found = this.pending(name, username, message.nonce);
+		const found = await this.pending(name, username, message.nonce);
 		if ('type' in found) return found;
-		const user = relay.registered(username)!;
+		// Logged in: its record is in memory.
+		const user = (await relay.registered(username))!;
 		const accepted = {room: name, member: username, nonce: fromBase64Url(message.nonce, 16), accept: fromBase64Url(message.accept, 64)};
 		if (!verifyAccept(accepted, fromBase64Url(user.identity, 32))) return refusal('bad_room_change', 'the acceptance is not signed by you', name);
-		const room = cache.get(name);
+		const room = await cache.get(name);
 		if (room === undefined) return refusal('storage_failed', storageText, name);
 		if (room === null) return refusal('no_such_room', `there is no room #${name}`, name);
-		const count = guardStorage(log, 'rooms', () => store.memberRoomCount(username));
+		const count = await guardStorage(log, 'rooms', () => store.memberRoomCount(username));
 		if (count === undefined) return refusal('storage_failed', storageText, name);
 		if (count >= this.context.limits.maxRoomsPerUser) return refusal('room_limit', `you are in ${count} rooms already, the most one may be in`, name);
-		if (guardStorage(log, 'invite', () => (store.acceptInvite(name, username, message.accept), true)) === undefined) {
+		if ((await guardStorage(log, 'invite', async () => (await store.acceptInvite(name, username, message.accept), true))) === undefined) {
 			return refusal('storage_failed', storageText, name);
 		}
 		relay.used(username);
@@ -83,12 +84,12 @@ export class RoomInvites {
 		return undefined;
 	}
 
-	decline(username: string, message: {room: string; nonce: string}): ErrorMessage | undefined {
+	async decline(username: string, message: {room: string; nonce: string}): Promise<ErrorMessage | undefined> {
 		const {store, log, relay} = this.context;
 		const name = message.room;
-		const found = this.pending(name, username, message.nonce);
+		const found = await this.pending(name, username, message.nonce);
 		if ('type' in found) return found;
-		if (guardStorage(log, 'invite', () => (store.deleteInvite(name, username), true)) === undefined) return refusal('storage_failed', storageText, name);
+		if ((await guardStorage(log, 'invite', async () => (await store.deleteInvite(name, username), true))) === undefined) return refusal('storage_failed', storageText, name);
 		relay.sessionOf(found.inviter)?.sink.send({type: 'room_declined', room: name, username});
 		return undefined;
 	}
@@ -98,53 +99,49 @@ export class RoomInvites {
 	 * accepted invitations waiting for an add; a room's at a time, while the connection has room.
 	 * Then `done`.
 	 */
-	atLogin(session: Session, username: string, done: () => void): void {
-		const {store, log, limits, relay} = this.context;
-		const read = guardStorage(log, 'invites', () => ({
-			invites: store.invitesFor(username, limits.maxInvitesPerUser),
-			rooms: store.memberRooms(username).filter(room => room.admin && room.until === null),
+	async atLogin(session: Session, username: string, done: () => void): Promise<void> {
+		const {store, log, limits, relay, cache} = this.context;
+		const current = (): boolean => session.open && relay.sessionOf(username) === session;
+		const read = await guardStorage(log, 'invites', async () => ({
+			invites: await store.invitesFor(username, limits.maxInvitesPerUser),
+			rooms: (await store.memberRooms(username)).filter(room => room.admin && room.until === null),
 		}));
+		if (!current()) return;
 		if (read === undefined) {
 			session.sink.close();
 			return;
 		}
 		for (const invite of read.invites) {
-			const invitation = this.invitation(invite, this.context.cache.get(invite.room)?.state.topic);
+			const room = await cache.get(invite.room);
+			const invitation = await this.invitation(invite, room?.state.topic);
 			if (invitation !== undefined) session.sink.send(invitation);
 		}
-		const rooms = read.rooms.map(room => room.room);
-		const step = (): void => {
-			while (rooms.length > 0) {
-				if (!session.open || relay.sessionOf(username) !== session) return;
-				if (!session.sink.hasRoom()) {
-					session.sink.whenWritable(step);
-					return;
-				}
-				const name = rooms.shift()!;
-				const accepted = guardStorage(log, 'invites', () => store.acceptedInvites(name, limits.maxInvitesPerRoom)) ?? [];
-				for (const invite of accepted) {
-					const user = guardStorage(log, 'user', () => relay.registered(invite.invitee));
-					if (user !== undefined && invite.accept !== null) {
-						session.sink.send({type: 'room_join_request', room: name, record: recordOf(user), nonce: invite.nonce, accept: invite.accept});
-					}
+		for (const room of read.rooms) {
+			if (!current()) return;
+			if (!session.sink.hasRoom()) await new Promise<void>(resolve => session.sink.whenWritable(resolve));
+			if (!current()) return;
+			const accepted = (await guardStorage(log, 'invites', () => store.acceptedInvites(room.room, limits.maxInvitesPerRoom))) ?? [];
+			for (const invite of accepted) {
+				const user = await guardStorage(log, 'user', () => relay.registered(invite.invitee));
+				if (user !== undefined && invite.accept !== null) {
+					session.sink.send({type: 'room_join_request', room: room.room, record: recordOf(user), nonce: invite.nonce, accept: invite.accept});
 				}
 			}
-			done();
-		};
-		step();
+		}
+		if (current()) done();
 	}
 
 	/** The invitation to `username` to room `name` with this nonce, or the refusal to answer. */
-	private pending(name: string, username: string, nonce: string): StoredInvite | ErrorMessage {
-		const invite = guardStorage(this.context.log, 'invite', () => this.context.store.invite(name, username) ?? null);
+	private async pending(name: string, username: string, nonce: string): Promise<StoredInvite | ErrorMessage> {
+		const invite = await guardStorage(this.context.log, 'invite', async () => (await this.context.store.invite(name, username)) ?? null);
 		if (invite === undefined) return refusal('storage_failed', storageText, name);
 		if (invite === null || !sameText(invite.nonce, nonce)) return refusal('no_such_room', `you have no invitation to #${name} with that nonce`, name);
 		return invite;
 	}
 
 	/** The room_invitation of a stored invitation; undefined if its inviter's record cannot be read (gone). */
-	private invitation(invite: StoredInvite, topic: string | undefined): RelayMessage | undefined {
-		const inviter = guardStorage(this.context.log, 'user', () => this.context.relay.registered(invite.inviter));
+	private async invitation(invite: StoredInvite, topic: string | undefined): Promise<RelayMessage | undefined> {
+		const inviter = await guardStorage(this.context.log, 'user', () => this.context.relay.registered(invite.inviter));
 		if (inviter === undefined) return undefined;
 		const {room, nonce, signature, time} = invite;
 		return {type: 'room_invitation', room, from: recordOf(inviter), nonce, signature, time, ...(topic === undefined ? {} : {topic})};

@@ -3,9 +3,10 @@ import type {Logger} from './logger.js';
 import type {LoadedRoom} from './loaded-room.js';
 import type {RoomCache} from './room-cache.js';
 import {withKey} from './room-json.js';
-import type {RoomItemKind, RoomStore} from './room-store.js';
+import type {AsyncRoomStore} from './async-store.js';
+import type {RoomItemKind} from './room-store.js';
 import type {Session} from './session.js';
-import {guardStorage} from './storage-guard.js';
+import {guardStorage, inBackground} from './storage-guard.js';
 
 /** Items read per step while a member catches up with a room; each is sent only while the connection has room. */
 const roomPage = 64;
@@ -34,7 +35,7 @@ export class SessionRooms {
 export type CommittedItem = {room: string; seq: number; kind: RoomItemKind; sender: string; json: string; keys?: ReadonlyMap<string, string>};
 
 export type RoomStreamsOptions = {
-	store: Pick<RoomStore, 'memberRooms' | 'roomItems'>;
+	store: Pick<AsyncRoomStore, 'memberRooms' | 'roomItems'>;
 	cache: RoomCache;
 	log: Logger;
 	stats: {roomDeliveries: number};
@@ -63,16 +64,19 @@ export class RoomStreams {
 	}
 
 	/** The session had its 1:1 backlog: it now reads every room of its user from where it left off. Once per session. */
-	start(session: Session, username: string): void {
+	async start(session: Session, username: string): Promise<void> {
 		const rooms = this.of(session);
 		if (rooms.started) return;
-		const joined = guardStorage(this.options.log, 'rooms', () => this.options.store.memberRooms(username));
+		const joined = await guardStorage(this.options.log, 'rooms', () => this.options.store.memberRooms(username));
+		if (rooms.started || !session.open) return;
 		if (joined === undefined) {
 			session.sink.close();
 			return;
 		}
 		rooms.started = true;
 		for (const {room, position} of joined) {
+			// A room it joined while this read was out has its cursor already (deliver), at its position.
+			if (rooms.cursors.has(room)) continue;
 			rooms.cursors.set(room, {live: false, sent: position, delivered: position});
 			rooms.behind.push(room);
 		}
@@ -133,65 +137,75 @@ export class RoomStreams {
 		});
 	}
 
-	/** Sends what the session missed, room after room, a page at a time, only while its connection has room. */
+	/** Sends what the session missed, room after room, a page at a time, only while its connection has room; one pump per session at a time. */
 	private pump(session: Session, username: string): void {
-		const {store, cache, log, stats, sessionOf} = this.options;
 		const rooms = this.of(session);
 		if (rooms.pumping) return;
 		rooms.pumping = true;
-		const step = (): void => {
-			while (rooms.behind.length > 0) {
-				if (!session.open || sessionOf(username) !== session) return;
-				const name = rooms.behind[0]!;
-				const room = cache.get(name);
-				const reader = room?.readers.get(username);
-				const cursor = rooms.cursors.get(name);
-				if (cursor === undefined) {
-					// It read the room's end (deleted, or it starts again: restart).
-					rooms.behind.shift();
-					continue;
-				}
-				if (room === undefined) {
-					// Nothing lost: it reads the rest at its next login.
-					session.sink.close();
-					return;
-				}
-				if (reader === undefined) {
-					rooms.cursors.delete(name);
-					rooms.behind.shift();
-					continue;
-				}
-				if (cursor.sent < reader.position) cursor.sent = cursor.delivered = reader.position;
-				const end = reader.until ?? Number.POSITIVE_INFINITY;
-				const page = guardStorage(log, 'room_backlog', () => store.roomItems(name, username, cursor.sent, roomPage));
-				if (page === undefined) {
-					session.sink.close();
-					return;
-				}
-				let done = page.length < roomPage;
-				for (const item of page) {
-					if (item.seq > end) {
-						done = true;
-						break;
-					}
-					if (!session.sink.hasRoom()) {
-						session.sink.whenWritable(step);
-						return;
-					}
-					if (item.kind !== 'message' || item.sender !== username) {
-						session.sink.sendJson(withKey(item.json, item.key));
-						cursor.delivered = item.seq;
-						stats.roomDeliveries += 1;
-					}
-					cursor.sent = item.seq;
-				}
-				if (done || cursor.sent >= end) {
-					cursor.live = true;
-					rooms.behind.shift();
-				}
+		inBackground(this.options.log, 'room_backlog', this.pumped(session, username, rooms), () => session.sink.close());
+	}
+
+	private async pumped(session: Session, username: string, rooms: SessionRooms): Promise<void> {
+		const {store, cache, log, stats, sessionOf} = this.options;
+		const current = (): boolean => session.open && sessionOf(username) === session;
+		while (rooms.behind.length > 0) {
+			if (!current()) return;
+			const name = rooms.behind[0]!;
+			const room = await cache.get(name);
+			if (!current()) return;
+			const reader = room?.readers.get(username);
+			const cursor = rooms.cursors.get(name);
+			if (cursor === undefined) {
+				// It read the room's end (deleted, or it starts again: restart).
+				rooms.behind.shift();
+				continue;
 			}
-			rooms.pumping = false;
-		};
-		step();
+			if (room === undefined) {
+				// Nothing lost: it reads the rest at its next login.
+				session.sink.close();
+				return;
+			}
+			if (reader === undefined) {
+				rooms.cursors.delete(name);
+				rooms.behind.shift();
+				continue;
+			}
+			if (cursor.sent < reader.position) cursor.sent = cursor.delivered = reader.position;
+			const end = reader.until ?? Number.POSITIVE_INFINITY;
+			const after = cursor.sent;
+			const page = await guardStorage(log, 'room_backlog', () => store.roomItems(name, username, after, roomPage));
+			if (!current()) return;
+			if (page === undefined) {
+				session.sink.close();
+				return;
+			}
+			// The cursor moved meanwhile (the room started again for it, or it was deleted): read it afresh.
+			if (rooms.cursors.get(name) !== cursor || cursor.sent !== after) continue;
+			let done = page.length < roomPage;
+			for (const item of page) {
+				if (item.seq > end) {
+					done = true;
+					break;
+				}
+				if (!session.sink.hasRoom()) {
+					await new Promise<void>(resolve => session.sink.whenWritable(resolve));
+					if (!current()) return;
+					if (rooms.cursors.get(name) !== cursor) break;
+				}
+				if (item.seq <= cursor.sent) continue;
+				if (item.kind !== 'message' || item.sender !== username) {
+					session.sink.sendJson(withKey(item.json, item.key));
+					cursor.delivered = item.seq;
+					stats.roomDeliveries += 1;
+				}
+				cursor.sent = item.seq;
+			}
+			if (rooms.cursors.get(name) !== cursor) continue;
+			if (done || cursor.sent >= end) {
+				cursor.live = true;
+				rooms.behind.shift();
+			}
+		}
+		rooms.pumping = false;
 	}
 }

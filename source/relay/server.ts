@@ -11,6 +11,8 @@ import {realTimer, type Timer} from './presence-batcher.js';
 import {RelayCore} from './relay-core.js';
 import type {RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
+import type {AsyncRelayStore} from './async-store.js';
+import {inBackground} from './storage-guard.js';
 
 const queuePurgeIntervalMs = 60 * 60 * 1000;
 /** A connection not logged in yet is evicted for a newer one only once it has had this long. */
@@ -19,7 +21,10 @@ const minPendingAgeMs = 1000;
 export type RelayOptions = {
 	host?: string;
 	port?: number;
+	/** The relay's key, and its SQLite database unless `store` is given. */
 	dataDir: string;
+	/** The store to keep users and queues in, instead of the SQLite file in dataDir; the relay closes it when it closes. */
+	store?: AsyncRelayStore;
 	motd?: string | null;
 	log?: Logger;
 	limits?: Partial<RelayLimits>;
@@ -58,23 +63,33 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	const clock = options.clock ?? Date.now;
 	const log = options.log === undefined ? silentLogger : rateLimitedLogger(options.log, clock);
 	const identity = loadOrCreateRelayIdentity(options.dataDir);
-	// Loaded here only, so the client never needs the native module.
-	const {openSqliteStore} = await import('./sqlite-store.js');
-	const store = openSqliteStore(options.dataDir);
-	const core = new RelayCore(
-		{
-			motd: options.motd ?? null,
-			relayIdentity: identity.publicRaw,
-			limits,
-			presence: {enabled: options.presence ?? true, flushMs: limits.presenceFlushMs, timer: options.timer ?? realTimer},
-			clock,
-			log,
-		},
-		store,
-	);
+	const store = options.store ?? (await openSqlite(options.dataDir));
+	let core: RelayCore;
+	try {
+		core = await RelayCore.open(
+			{
+				motd: options.motd ?? null,
+				relayIdentity: identity.publicRaw,
+				limits,
+				presence: {enabled: options.presence ?? true, flushMs: limits.presenceFlushMs, timer: options.timer ?? realTimer},
+				clock,
+				log,
+			},
+			store,
+		);
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
 	const purge = setInterval(() => {
-		core.purgeExpired();
-		core.lapseRegistrations();
+		inBackground(
+			log,
+			'purge',
+			(async () => {
+				await core.purgeExpired();
+				await core.lapseRegistrations();
+			})(),
+		);
 	}, queuePurgeIntervalMs);
 	purge.unref();
 	const connections = new Set<RelayConnection>();
@@ -168,10 +183,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 			closing ??= new Promise<void>(resolve => {
 				clearInterval(purge);
 				clearInterval(heartbeat);
-				core.stop();
+				const stopped = core.stop();
 				server.close(() => {
-					store.close();
-					resolve();
+					// What was accepted and forwarded is committed before the store closes.
+					void stopped
+						.catch(error => log('internal_error', {operation: 'stop', error: (error as Error).name}))
+						.then(() => store.close())
+						.catch(error => log('storage_error', {operation: 'close', error: (error as {code?: string}).code ?? (error as Error).name}))
+						.then(resolve);
 				});
 				for (const connection of connections) connection.shutdown(reason);
 				log('stopped', {});
@@ -194,4 +213,10 @@ function refuse(socket: Socket, verdict: Exclude<AdmissionVerdict, 'ok'> | 'serv
 	socket.resume();
 	socket.end(JSON.stringify(errorMessage(code, message)) + '\n');
 	setTimeout(() => socket.destroy(), 2000).unref();
+}
+
+/** The SQLite store in `dataDir`, behind the asynchronous interface; loaded here only, so the client never needs the native module. */
+async function openSqlite(dataDir: string): Promise<AsyncRelayStore> {
+	const [{openSqliteStore}, {asyncSqliteStore}] = await Promise.all([import('./sqlite-store.js'), import('./sqlite-async.js')]);
+	return asyncSqliteStore(openSqliteStore(dataDir));
 }

@@ -15,6 +15,10 @@ export type SessionSink = {
 	whenWritable(callback: () => void): void;
 	/** Whether the connection's unread output is small enough to queue more now. */
 	hasRoom(): boolean;
+	/** The login went through: the connection is no longer pending (its frames may be larger now). */
+	loggedIn?(): void;
+	/** The session had as many messages waiting as it takes, and has worked through half: the connection may read again. */
+	drained?(): void;
 };
 
 /** Where a session's connection comes from, and the handshake its login proof signs. */

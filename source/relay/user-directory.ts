@@ -1,9 +1,10 @@
+import type {AsyncRelayStore} from './async-store.js';
 import {BoundedCache} from './bounded-cache.js';
 import {ContactBook, type Observers} from './contact-book.js';
 import type {Logger} from './logger.js';
 import type {Audience} from './presence-batcher.js';
 import type {RelayLimits} from './relay-options.js';
-import type {RelayStore, StoredUser} from './relay-store.js';
+import type {StoredUser} from './relay-store.js';
 import {guardStorage} from './storage-guard.js';
 
 /** Registered users kept in memory besides those online: a login or a message reads the rest from disk. */
@@ -12,14 +13,16 @@ const cachedUsers = 4096;
 /**
  * The registered users and their contacts, as the relay's rules see them (PROTOCOL.md section
  * 4.3). They stay on disk and are read a name, or a page of names, at a time: nothing here grows
- * with how many are registered but a bounded cache.
+ * with how many are registered but a bounded cache, and the count of them, read at start and kept.
  */
 export class UserDirectory {
 	private readonly users = new BoundedCache<string, StoredUser>(cachedUsers);
 	private readonly contacts: ContactBook;
+	/** Registered names: read from the store at start and after lapses, kept in step with registrations meanwhile. */
+	private registered = 0;
 
 	constructor(
-		private readonly store: RelayStore,
+		private readonly store: AsyncRelayStore,
 		private readonly limits: Pick<RelayLimits, 'maxContacts' | 'maxInboundContacts' | 'communityMaxUsers'>,
 		clock: () => number,
 		private readonly log: Logger,
@@ -27,30 +30,38 @@ export class UserDirectory {
 		this.contacts = new ContactBook(store, limits, clock, log);
 	}
 
-	/** A point read (a storage failure throws). */
-	user(username: string): StoredUser | undefined {
+	/** Reads what the directory keeps in memory (a storage failure rejects: the relay does not start). */
+	async load(): Promise<void> {
+		this.registered = await this.store.userCount();
+	}
+
+	/** A point read (a storage failure rejects). */
+	async user(username: string): Promise<StoredUser | undefined> {
 		const cached = this.users.get(username);
 		if (cached !== undefined) return cached;
-		const user = this.store.user(username);
+		const user = await this.store.user(username);
 		if (user !== undefined) this.users.set(username, user);
 		return user;
 	}
 
-	register(user: StoredUser): void {
-		this.store.registerUser(user);
+	/** False if the name was registered meanwhile (by another login, or another relay). A storage failure rejects. */
+	async register(user: StoredUser): Promise<boolean> {
+		if (!(await this.store.registerUser(user))) return false;
+		this.registered += 1;
+		return true;
 	}
 
 	/** The account was used again after it registered: it no longer lapses. Returns its record as it now is. */
-	confirm(user: StoredUser): StoredUser {
+	async confirm(user: StoredUser): Promise<StoredUser> {
 		if (user.confirmed) return user;
-		if (!guardStorage(this.log, 'confirm', () => (this.store.confirmUser(user.username), true))) return user;
+		if (!(await guardStorage(this.log, 'confirm', async () => (await this.store.confirmUser(user.username), true)))) return user;
 		const confirmed = {...user, confirmed: true};
 		this.users.set(user.username, confirmed);
 		return confirmed;
 	}
 
 	count(): number {
-		return this.store.userCount();
+		return this.registered;
 	}
 
 	/** While few are registered, everyone is everyone's contact. */
@@ -59,47 +70,39 @@ export class UserDirectory {
 	}
 
 	/** How many names a welcome of `username` lists, without reading them. */
-	listedCount(username: string): number {
+	async listedCount(username: string): Promise<number> {
 		return this.community ? this.count() : this.contacts.count(username);
 	}
 
 	/** The names `username`'s welcome lists, in name order: its contacts, or everyone else on a community relay. */
-	listedFor(username: string): string[] {
+	async listedFor(username: string): Promise<string[]> {
 		if (!this.community) return this.contacts.names(username);
-		const everyone = guardStorage(this.log, 'directory', () => this.store.firstUsernames(this.limits.communityMaxUsers + 1)) ?? [];
+		const everyone = (await guardStorage(this.log, 'directory', () => this.store.firstUsernames(this.limits.communityMaxUsers + 1))) ?? [];
 		return everyone.filter(name => name !== username);
 	}
 
 	/** The registered ones among a page of names, in name order; undefined if the disk failed. */
-	named(names: readonly string[]): StoredUser[] | undefined {
+	named(names: readonly string[]): Promise<StoredUser[] | undefined> {
 		return guardStorage(this.log, 'directory', () => this.store.usersNamed(names));
 	}
 
 	/**
 	 * Each name asked once, in the order first asked: found or missing, one indexed read each in one
-	 * query. The found become chosen contacts of `asker`. Undefined if the disk failed.
+	 * query. The found become chosen contacts of `asker`, in one commit. Undefined if the disk failed.
 	 */
-	lookup(asker: string, names: readonly string[]): {found: StoredUser[]; missing: string[]} | undefined {
+	async lookup(asker: string, names: readonly string[]): Promise<{found: StoredUser[]; missing: string[]} | undefined> {
 		const asked = [...new Set(names)];
-		const users = guardStorage(this.log, 'lookup', () => this.store.usersNamed(asked));
+		const users = await guardStorage(this.log, 'lookup', () => this.store.usersNamed(asked));
 		if (users === undefined) return undefined;
 		const byName = new Map(users.map(user => [user.username, user]));
 		const found = asked.flatMap(name => byName.get(name) ?? []);
 		const missing = asked.filter(name => !byName.has(name));
-		// One commit for the contacts a lookup makes, not one per name found.
-		const chosen = guardStorage(this.log, 'contacts', () =>
-			this.store.batch(() => {
-				for (const user of found) this.contacts.choose(asker, user.username);
-				return true;
-			}),
-		);
-		// The commit failed and kept none of them: what the caches noted meanwhile is not so.
-		if (chosen === undefined) this.contacts.forget();
+		if (found.length > 0) await this.contacts.chooseAll(asker, found.map(user => user.username));
 		return {found, missing};
 	}
 
 	/** Whether `owner` may write to `name` without paying a lookup token: itself, a contact, or anyone on a community relay. */
-	knows(owner: string, name: string): boolean {
+	async knows(owner: string, name: string): Promise<boolean> {
 		return owner === name || this.community || this.contacts.has(owner, name);
 	}
 
@@ -108,29 +111,36 @@ export class UserDirectory {
 	 * `to` unless it is one already. `introducing` runs just before `from` is added to `to`'s
 	 * contacts; says whether it was.
 	 */
-	wrote(from: string, to: string, introducing: () => void): boolean {
+	async wrote(from: string, to: string, introducing: () => Promise<void>): Promise<boolean> {
 		if (from === to) return false;
-		this.contacts.choose(from, to);
-		if (this.contacts.has(to, from)) return false;
-		introducing();
+		await this.contacts.choose(from, to);
+		if (await this.contacts.has(to, from)) return false;
+		await introducing();
 		return this.contacts.addInbound(to, from);
 	}
 
 	/** Who hears of changes to `about`: undefined, everyone (a community relay). */
-	audience(about: Iterable<string>, observers: Observers): Audience | undefined {
+	audience(about: Iterable<string>, observers: Observers): Promise<Audience> | undefined {
 		return this.community ? undefined : this.contacts.audience(about, observers);
 	}
 
-	/** Deletes the names registered before `before` and never used again but those `keep` says; returns how many. */
-	lapse(before: number, keep: (username: string) => boolean): number {
-		const lapsed = guardStorage(this.log, 'lapse', () => this.store.lapsedUsers(before)) ?? [];
-		let deleted = 0;
-		for (const username of lapsed) {
-			if (keep(username) || !guardStorage(this.log, 'lapse', () => (this.store.deleteUser(username), true))) continue;
-			this.users.delete(username);
-			deleted += 1;
-		}
-		if (deleted > 0) this.contacts.forget();
-		return deleted;
+	/** The names registered before `before` and never used again, oldest first; none if the disk failed. */
+	async lapsed(before: number): Promise<string[]> {
+		return (await guardStorage(this.log, 'lapse', () => this.store.lapsedUsers(before))) ?? [];
+	}
+
+	/** Deletes a lapsed name with what waits for it and its contacts; says whether it was deleted. */
+	async deleteLapsed(username: string): Promise<boolean> {
+		if (!(await guardStorage(this.log, 'lapse', async () => (await this.store.deleteUser(username), true)))) return false;
+		this.users.delete(username);
+		this.registered = Math.max(0, this.registered - 1);
+		return true;
+	}
+
+	/** After names were deleted: the contact caches forget what they knew, and the count is read again. */
+	async lapsedDone(): Promise<void> {
+		this.contacts.forget();
+		const count = await guardStorage(this.log, 'lapse', () => this.store.userCount());
+		if (count !== undefined) this.registered = count;
 	}
 }

@@ -29,6 +29,7 @@ import {encodePayload} from '../../source/net/e2e-payload.js';
 import {parseClientMessage, type ClientMessage, type RelayMessage} from '../../source/net/messages.js';
 import {RelayCore} from '../../source/relay/relay-core.js';
 import {defaultRelayLimits} from '../../source/relay/relay-options.js';
+import {asyncSqliteStore} from '../../source/relay/sqlite-async.js';
 import {openSqliteStore} from '../../source/relay/sqlite-store.js';
 import {RawPeer} from './raw-peer.js';
 import {tempDir} from './temp-dir.js';
@@ -328,8 +329,8 @@ type Step = 'create' | 'invite' | 'add' | 'send';
 async function runRelay(steps: Array<[Step, 'alice' | 'bob', ClientMessage]>): Promise<{alice: RelayMessage[]; bob: RelayMessage[]}> {
 	let now = relayTimes.create - 1000;
 	const relayIdentity = keyPairFromPrivate('ed25519', run(0x21, 32)).publicRaw;
-	const store = openSqliteStore(tempDir('im-tui-room-example-relay-'));
-	const core = new RelayCore({motd: null, limits: defaultRelayLimits, relayIdentity, clock: () => now, log: () => {}}, store);
+	const store = asyncSqliteStore(openSqliteStore(tempDir('im-tui-room-example-relay-')));
+	const core = await RelayCore.open({motd: null, limits: defaultRelayLimits, relayIdentity, clock: () => now, log: () => {}}, store);
 	const connect = (name: string, keys: IdentityKeys, transcript: Buffer) => {
 		const received: RelayMessage[] = [];
 		const sink = {
@@ -344,18 +345,26 @@ async function runRelay(steps: Array<[Step, 'alice' | 'bob', ClientMessage]>): P
 		session.handle(RawPeer.login({relayIdentity, transcript}, name, keys));
 		return {session, received, from: received.length};
 	};
-	const sides = {bob: connect('bob', bobKeys, Buffer.alloc(32, 0xbb)), alice: connect('alice', aliceKeys, Buffer.alloc(32, 0xaa))};
+	const bobSide = connect('bob', bobKeys, Buffer.alloc(32, 0xbb));
+	await settled();
+	const sides = {bob: bobSide, alice: connect('alice', aliceKeys, Buffer.alloc(32, 0xaa))};
+	await settled();
 	sides.bob.from = sides.bob.received.length;
 	sides.alice.from = sides.alice.received.length;
 	for (const [stepName, who, message] of steps) {
 		now = relayTimes[stepName];
 		sides[who].session.handle(parseClientMessage(JSON.parse(JSON.stringify(message))));
-		// Room messages accepted in one turn commit at its end.
-		await new Promise(resolve => setImmediate(resolve));
+		// Messages are handled as the store answers; room messages accepted in one turn commit at its end.
+		await settled();
 	}
-	core.stop();
-	store.close();
+	await core.stop();
+	await store.close();
 	const errors = [...sides.alice.received, ...sides.bob.received].filter(message => message.type === 'error');
 	if (errors.length > 0) throw new Error(`the relay refused a step of the example: ${JSON.stringify(errors)}`);
 	return {alice: sides.alice.received.slice(sides.alice.from), bob: sides.bob.received.slice(sides.bob.from)};
+}
+
+/** Lets the relay handle what it was given: the store answers at once, commits wait for the end of a turn of the event loop. */
+async function settled(): Promise<void> {
+	for (let turn = 0; turn < 10; turn++) await new Promise(resolve => setImmediate(resolve));
 }
