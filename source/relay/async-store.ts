@@ -14,7 +14,19 @@ import type {
 } from './room-store.js';
 
 /** An envelope as the store took it: its delivery number, and whether it was stored (false: a resend of one queued already, whose number this is). */
-export type EnqueuedEnvelope = {delivery: number; stored: boolean};
+export type EnqueuedEnvelope = {
+	delivery: number;
+	stored: boolean;
+	/** Not stored because its recipient's queue is full for the whole service (PostgreSQL with `cluster` only). */
+	refused?: 'queue_full';
+};
+
+/**
+ * What a relay of a cluster gives each enqueue (PostgreSQL only): its id, so recipients logged in
+ * on other relays are woken in the committing statement, and the per-recipient caps, held there
+ * for the whole service (Infinity: no cap).
+ */
+export type ClusterEnqueue = {relayId: string; maxQueuedPerUser: number; maxStoredBytesPerRecipient: number};
 
 /**
  * The rooms part of AsyncRelayStore: RoomStore's methods, each answered by a promise, with the
@@ -112,11 +124,12 @@ export interface AsyncRelayStore extends AsyncRoomStore {
 	 * backlog read after the last number seen misses nothing. A resend (same from, id and to) is
 	 * not stored twice: it is answered with the queued copy's number and `stored: false`.
 	 *
-	 * `wake` (PostgreSQL only; SQLite ignores it): the enqueuing relay of a cluster. Recipients
+	 * `cluster` (PostgreSQL only; SQLite ignores it): the enqueuing relay of a cluster. Recipients
 	 * logged in on other relays are woken (a `queued` wake-up on their relay's channel) in the
-	 * committing statement, so a wake-up is sent if and only if the envelopes commit.
+	 * committing statement, so a wake-up is sent if and only if the envelopes commit; and a
+	 * recipient's envelopes that would take its queue past the caps are refused (`refused`).
 	 */
-	enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>, wake?: {relayId: string}): Promise<EnqueuedEnvelope[]>;
+	enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>, cluster?: ClusterEnqueue): Promise<EnqueuedEnvelope[]>;
 	/**
 	 * Only on a store one relay owns alone (SQLite): a delivery number handed out at once, without a
 	 * transaction, so the relay may forward an envelope before it is committed; given to enqueue

@@ -1,5 +1,5 @@
 import {errorMessage, type Envelope} from '../net/messages.js';
-import type {AsyncRelayStore, EnqueuedEnvelope} from './async-store.js';
+import type {AsyncRelayStore, ClusterEnqueue, EnqueuedEnvelope} from './async-store.js';
 import {BacklogSender} from './backlog-sender.js';
 import type {CommitQueue} from './commit-queue.js';
 import {endOfTurn} from './end-of-turn.js';
@@ -12,6 +12,9 @@ import type {RelayLimits} from './relay-options.js';
 import type {NewEnvelope, NumberedEnvelope} from './relay-store.js';
 import type {Session} from './session.js';
 import {guardStorage, inBackground} from './storage-guard.js';
+
+/** What a sender is told when a recipient's queue is full. */
+export const queueFullText = (to: string): string => `too many messages already wait for ${to}`;
 
 /** What a sender is told when the relay could not take an envelope for now. */
 export const storageFailedText = 'the relay could not store the message; send it again later';
@@ -80,7 +83,7 @@ export class DeliveryQueue {
 	private readonly sessionOf: (username: string) => Session | undefined;
 	private readonly catchUp: (username: string, session: Session) => Promise<void> | undefined;
 	private readonly accepted: (from: string, to: string) => Promise<void>;
-	private readonly wake: {relayId: string} | undefined;
+	private readonly wake: ClusterEnqueue | undefined;
 	/** Recipients here with envelopes committed while they were catching up: their backlog reads on before it finishes. Local sessions' names only. */
 	private readonly again = new Set<string>();
 
@@ -90,7 +93,10 @@ export class DeliveryQueue {
 		this.catchUp = options.catchUp;
 		this.accepted = options.accepted;
 		this.ledger = new QueueLedger(this.limits);
-		this.wake = options.relayId === undefined ? undefined : {relayId: options.relayId};
+		this.wake =
+			options.relayId === undefined
+				? undefined
+				: {relayId: options.relayId, maxQueuedPerUser: this.limits.maxQueuedPerUser, maxStoredBytesPerRecipient: this.limits.maxStoredBytesPerRecipient};
 		this.backlog = new BacklogSender({
 			shared: this.wake !== undefined,
 			again: username => this.again.delete(username),
@@ -283,7 +289,13 @@ export class DeliveryQueue {
 			return;
 		}
 		for (const [index, envelope] of batch.entries()) {
-			const {delivery, stored} = enqueued[index]!;
+			const {delivery, stored, refused} = enqueued[index]!;
+			if (refused !== undefined) {
+				// Full for the whole service: other relays queued for this recipient too.
+				this.sessionOf(envelope.from)?.sink.send(errorMessage('queue_full', queueFullText(envelope.to), envelope.id));
+				this.committed(envelope.to);
+				continue;
+			}
 			const numbered: NumberedEnvelope = {...envelope, delivery};
 			this.answerAccepted(numbered);
 			if (stored) await this.forwardCommitted(numbered);

@@ -239,9 +239,10 @@ async function openPostgres(cluster: ClusterFlags, log: Logger): Promise<AsyncRe
 
 /** This relay's tie to the others of its service, over the store's pool: lease, sessions, wake-ups. */
 async function linkCluster(flags: ClusterFlags, store: AsyncRelayStore, log: Logger): Promise<Cluster> {
-	const {ClusterLink} = await import('./postgres/cluster-link.js');
+	const [{ClusterLink}, {ensureQueueCounters}] = await Promise.all([import('./postgres/cluster-link.js'), import('./postgres/queue-counters.js')]);
 	const {pool} = store as AsyncRelayStore & {pool?: import('pg').Pool};
 	if (pool === undefined) throw new Error('a relay of a cluster needs its PostgreSQL store');
+	await ensureQueueCounters(pool);
 	const link = await ClusterLink.open({url: flags.url, pool, relayId: flags.relayId, leaseMs: flags.leaseMs, log});
 	log('cluster_joined', {relay: flags.relayId, lease_ms: flags.leaseMs});
 	return link;

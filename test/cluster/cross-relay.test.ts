@@ -1,5 +1,6 @@
 import pg from 'pg';
 import {expect, it} from 'vitest';
+import type {RelayLimits} from '../../source/relay/relay-options.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {copyAccount} from '../helpers/account.js';
 import {logIn, meet, newClient, next, onlineClient, record, relayForTest} from '../helpers/chat.js';
@@ -11,11 +12,24 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 	let round = 0;
 
 	/** Two relays of one service (one key, one database), each with its own id. */
-	async function twoRelays(leaseMs = 10_000): Promise<[RunningRelay, RunningRelay]> {
+	/** Waits until these users' clients have uploaded their prekeys (a first message needs the recipient's bundle, whichever relay asks). */
+	async function prekeysStored(...names: string[]): Promise<void> {
+		const admin = new pg.Client({connectionString: database.url});
+		await admin.connect();
+		try {
+			await expect
+				.poll(async () => (await admin.query('select username from signed_prekeys where username = any($1)', [names])).rows.length, {timeout: 10_000})
+				.toBe(names.length);
+		} finally {
+			await admin.end();
+		}
+	}
+
+	async function twoRelays(leaseMs = 10_000, limits: Partial<RelayLimits> = {}): Promise<[RunningRelay, RunningRelay]> {
 		round += 1;
 		const dataDir = tempDir();
-		const a = await relayForTest({dataDir, cluster: {url: database.url, relayId: `a${round}`, leaseMs}});
-		const b = await relayForTest({dataDir, cluster: {url: database.url, relayId: `b${round}`, leaseMs}});
+		const a = await relayForTest({dataDir, limits, cluster: {url: database.url, relayId: `a${round}`, leaseMs}});
+		const b = await relayForTest({dataDir, limits, cluster: {url: database.url, relayId: `b${round}`, leaseMs}});
 		expect(b.fingerprint).toBe(a.fingerprint);
 		return [a, b];
 	}
@@ -25,10 +39,11 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		const alice = await onlineClient(a, 'alice1');
 		const bob = await onlineClient(b, 'bob1');
 		await meet(alice, bob);
-		const toBob = next(bob, 'message');
+		await prekeysStored('alice1', 'bob1');
+		const toBob = next(bob, 'message', 10_000);
 		alice.send('bob1', 'from A to B');
 		expect((await toBob)[0].text).toBe('from A to B');
-		const toAlice = next(alice, 'message');
+		const toAlice = next(alice, 'message', 10_000);
 		bob.send('alice1', 'from B to A');
 		expect((await toAlice)[0].text).toBe('from B to A');
 		// Presence across relays: bob leaves B, alice on A sees it.
@@ -42,6 +57,7 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		const carolDir = tempDir();
 		const carol = await onlineClient(a, 'carol2', {dataDir: carolDir});
 		await meet(alice, carol);
+		await prekeysStored('carol2');
 		await carol.close();
 		const accepted = next(alice, 'accepted');
 		alice.send('carol2', 'waiting in postgres');
@@ -68,6 +84,7 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		expect(a.onlineUsernames()).toEqual(['erin3']);
 		expect(b.onlineUsernames()).toEqual(['dave3']);
 		await meet(second, watcher);
+		await prekeysStored('dave3');
 		const toSecond = next(second, 'message');
 		watcher.send('dave3', 'to the session on B');
 		expect((await toSecond)[0].text).toBe('to the session on B');
@@ -95,6 +112,7 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		const alice = await onlineClient(a, 'gina5', {reconnect: {initialDelayMs: 50, maxDelayMs: 200}});
 		const bob = await onlineClient(b, 'hank5');
 		await meet(alice, bob);
+		await prekeysStored('gina5');
 		const dropped = next(alice, 'reconnecting', 5000);
 		const admin = new pg.Client({connectionString: database.url});
 		await admin.connect();
@@ -111,5 +129,48 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		const received = next(alice, 'message', 5000);
 		bob.send('gina5', 'after the lease came back');
 		expect((await received)[0].text).toBe('after the lease came back');
+	});
+
+	it('the cap on what waits for one recipient holds for the service: senders on two relays share it', {timeout: 20_000}, async () => {
+		const [a, b] = await twoRelays(10_000, {maxQueuedPerUser: 5});
+		const alice = await onlineClient(a, 'ivan6');
+		const bob = await onlineClient(b, 'jane6');
+		const kateDir = tempDir();
+		const carol = await onlineClient(a, 'kate6', {dataDir: kateDir});
+		await meet(alice, bob, carol);
+		await prekeysStored('kate6');
+		await carol.close();
+		const outcomes = (client: typeof alice) => {
+			const seen = {accepted: 0, full: 0};
+			client.on('accepted', () => (seen.accepted += 1));
+			client.on('relay-error', ({code}) => {
+				if (code === 'queue_full') seen.full += 1;
+			});
+			return seen;
+		};
+		const fromAlice = outcomes(alice);
+		const fromBob = outcomes(bob);
+		for (let n = 0; n < 3; n++) alice.send('kate6', `from A ${n}`);
+		await expect.poll(() => fromAlice.accepted).toBe(3);
+		for (let n = 0; n < 3; n++) bob.send('kate6', `from B ${n}`);
+		// Relay B holds none of A's in memory: the store refuses what passes the cap.
+		await expect.poll(() => fromBob.accepted + fromBob.full).toBe(3);
+		expect(fromBob).toEqual({accepted: 2, full: 1});
+		// Read (acknowledged) on the other relay: the count goes down for everyone, and there is room again.
+		const kate = newClient(b, {dataDir: kateDir});
+		const read = record(kate, 'message');
+		await logIn(kate, 'kate6');
+		await expect.poll(() => read.length).toBe(5);
+		const admin = new pg.Client({connectionString: database.url});
+		await admin.connect();
+		try {
+			await expect
+				.poll(async () => (await admin.query<{queued: string}>("select queued from delivery_counters where recipient = 'kate6'")).rows[0]?.queued)
+				.toBe('0');
+		} finally {
+			await admin.end();
+		}
+		bob.send('kate6', 'room again');
+		await expect.poll(() => fromBob.accepted).toBe(3);
 	});
 });

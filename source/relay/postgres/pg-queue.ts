@@ -1,5 +1,5 @@
 import type {DeliveredEnvelope, EnvelopeKind} from '../../net/messages.js';
-import type {AsyncRelayStore, EnqueuedEnvelope} from '../async-store.js';
+import type {AsyncRelayStore, ClusterEnqueue, EnqueuedEnvelope} from '../async-store.js';
 import {storedRowOverhead, type QueueSnapshot} from '../queue-ledger.js';
 import type {NewEnvelope} from '../relay-store.js';
 import {StoreError} from './pg-errors.js';
@@ -11,7 +11,7 @@ export const queueMethods = ['enqueue', 'queued', 'queueTotals', 'ack', 'purgeOl
 type QueueMethods = Pick<AsyncRelayStore, (typeof queueMethods)[number]>;
 
 /** The same sum as storedBytes() in queue-ledger.ts (and sqlite-store.ts): every column here is ASCII, so characters are bytes. */
-const storedExpression = `char_length(body) + 2 * char_length(id) + char_length(ephemeral) + coalesce(char_length(ratchet), 0) + ${storedRowOverhead}`;
+export const storedExpression = `char_length(body) + 2 * char_length(id) + char_length(ephemeral) + coalesce(char_length(ratchet), 0) + ${storedRowOverhead}`;
 
 type QueueRow = {
 	delivery: number;
@@ -35,25 +35,38 @@ const queueColumns = 'delivery, recipient, sender, id, kind, ephemeral, ratchet,
  * recipient's last in the order given, all inserted at once; for each, whether it was stored and
  * the number of a copy queued before this statement began (what a resend is answered with).
  */
-const insertEnvelopesText = (woken: string, joinWoken: string): string => `with counted as (
+/**
+ * `capped`: for relays of a cluster. The counters row of each recipient also holds what waits for it
+ * (queue-counters.ts keeps `queued` and `bytes` by trigger); read as the upsert locks it, so no
+ * other relay can add to it before this commits. Each envelope that would take its recipient past
+ * $12 envelopes or $13 stored bytes (null: no cap), counting those before it in the batch, is not
+ * stored: refused (so what fits of a batch is taken, in order).
+ */
+const insertEnvelopesText = (woken: string, joinWoken: string, capped = false): string => `with counted as (
 		insert into delivery_counters (recipient, last)
 		select recipient, count from unnest($1::text[], $2::bigint[]) with ordinality as wanted (recipient, count, n) order by n
 		on conflict (recipient) do update set last = delivery_counters.last + excluded.last
-		returning recipient, last
+		returning recipient, last${capped ? ', queued, bytes' : ''}
 	), given as (
 		select * from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
 			with ordinality as given (recipient, sender, id, kind, ephemeral, ratchet, body, time, n)
 	), numbered as (
-		select given.*, counted.last - count(*) over mine + row_number() over (mine order by given.n) as delivery
+		select given.*, counted.last - count(*) over mine + row_number() over (mine order by given.n) as delivery${
+			capped
+				? `,
+			(counted.queued + row_number() over upto > coalesce($12::bigint, counted.queued + row_number() over upto)
+				or counted.bytes + sum(${storedExpression}) over upto > coalesce($13::bigint, counted.bytes + sum(${storedExpression}) over upto)) as refused`
+				: ''
+		}
 		from given join counted using (recipient)
-		window mine as (partition by given.recipient)
+		window mine as (partition by given.recipient)${capped ? ', upto as (mine order by given.n)' : ''}
 	), stored as (
 		insert into queue (${queueColumns})
-		select ${queueColumns} from numbered order by n
+		select ${queueColumns} from numbered${capped ? ' where not refused' : ''} order by n
 		on conflict (sender, id, recipient) do nothing
 		returning recipient, delivery
 	)${woken}
-	select numbered.delivery, stored.delivery is not null as stored, queued.delivery as "queuedCopy"
+	select numbered.delivery, stored.delivery is not null as stored, queued.delivery as "queuedCopy"${capped ? ', numbered.refused' : ''}
 	from numbered${joinWoken}
 	left join stored using (recipient, delivery)
 	left join queue queued on queued.sender = numbered.sender and queued.id = numbered.id and queued.recipient = numbered.recipient
@@ -80,6 +93,7 @@ const insertEnvelopesWaking = prepared(
 	)`,
 		`
 	cross join (select count(*) from woken) as notified`,
+		true,
 	),
 );
 
@@ -112,7 +126,7 @@ export class PgQueue implements QueueMethods {
 	constructor(private readonly db: Queryable) {}
 
 	/** One statement (insertEnvelopes); a resend may leave a gap in its recipient's numbers: readers skip gaps. */
-	async enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>, wake?: {relayId: string}): Promise<EnqueuedEnvelope[]> {
+	async enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>, cluster?: ClusterEnqueue): Promise<EnqueuedEnvelope[]> {
 		for (const envelope of envelopes) {
 			if (envelope.delivery !== undefined) {
 				throw new StoreError(
@@ -139,8 +153,8 @@ export class PgQueue implements QueueMethods {
 		const counts = new Map<string, number>();
 		for (const envelope of distinct) counts.set(envelope.to, (counts.get(envelope.to) ?? 0) + 1);
 		const recipients = [...counts.keys()].sort();
-		const statement = wake === undefined ? insertEnvelopes : insertEnvelopesWaking;
-		const {rows} = await this.db.query<{delivery: number; stored: boolean; queuedCopy: number | null}>(
+		const statement = cluster === undefined ? insertEnvelopes : insertEnvelopesWaking;
+		const {rows} = await this.db.query<{delivery: number; stored: boolean; queuedCopy: number | null; refused?: boolean}>(
 			statement([
 				recipients,
 				recipients.map(recipient => counts.get(recipient)!),
@@ -152,17 +166,20 @@ export class PgQueue implements QueueMethods {
 				distinct.map(envelope => envelope.ratchet ?? null),
 				distinct.map(envelope => envelope.body),
 				distinct.map(envelope => envelope.time),
-				...(wake === undefined ? [] : [wake.relayId]),
+				...(cluster === undefined ? [] : [cluster.relayId, finiteOrNull(cluster.maxQueuedPerUser), finiteOrNull(cluster.maxStoredBytesPerRecipient)]),
 			]),
 		);
 		const unseen = distinct.filter((_, place) => !rows[place]!.stored && rows[place]!.queuedCopy === null);
 		const copies = await this.queuedCopies(unseen);
-		const answers = rows.map(({delivery, stored, queuedCopy}, place): EnqueuedEnvelope => {
+		const answers = rows.map(({delivery, stored, queuedCopy, refused}, place): EnqueuedEnvelope => {
 			if (stored) return {delivery, stored};
+			if (refused === true) return {delivery, stored, refused: 'queue_full'};
 			const envelope = distinct[place]!;
 			return {delivery: queuedCopy ?? copies.get(resendKey(envelope.from, envelope.id, envelope.to)) ?? delivery, stored};
 		});
-		return placeOf.map((place, index) => (index === firstIndex[place] ? answers[place]! : {delivery: answers[place]!.delivery, stored: false}));
+		return placeOf.map((place, index) =>
+			index === firstIndex[place] ? answers[place]! : {...answers[place]!, stored: false},
+		);
 	}
 
 	private async queuedCopies(resent: readonly NewEnvelope[]): Promise<Map<string, number>> {
@@ -203,4 +220,9 @@ export class PgQueue implements QueueMethods {
 		const {rowCount} = await this.db.query(deleteOlder([time]));
 		return rowCount ?? 0;
 	}
+}
+
+/** A cap of the relay's limits as a parameter: null for one lifted (Infinity). */
+function finiteOrNull(value: number): number | null {
+	return Number.isFinite(value) ? value : null;
 }
