@@ -227,6 +227,14 @@ export class RelayCore {
 		return deleted;
 	}
 
+	/**
+	 * For a relay of a cluster, now and then: what other relays stored counts against the senders'
+	 * quotas and the total here too (the per-recipient caps are held in the store itself).
+	 */
+	refreshTotals(): Promise<void> {
+		return this.recount();
+	}
+
 	/** Counts again what waits, from the store and what is in memory, while nothing commits. */
 	private recount(): Promise<void> {
 		return this.commits.run(() => this.queue.recount(() => this.rooms.countPending()));

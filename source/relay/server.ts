@@ -17,6 +17,8 @@ import type {ClusterFlags} from './store-flags.js';
 import type {Cluster} from './cluster.js';
 
 const queuePurgeIntervalMs = 60 * 60 * 1000;
+/** How often a relay of a cluster reads again what waits in the whole service (senders' quotas, the total). */
+const totalsRefreshMs = 60 * 1000;
 /** A connection not logged in yet is evicted for a newer one only once it has had this long. */
 const minPendingAgeMs = 1000;
 
@@ -100,6 +102,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		);
 	}, queuePurgeIntervalMs);
 	purge.unref();
+	// Relays of one service: each counts what the others stored, at most totalsRefreshMs late.
+	const totals =
+		cluster === undefined ? undefined : setInterval(() => inBackground(log, 'recount', core.refreshTotals()), totalsRefreshMs);
+	totals?.unref();
 	const connections = new Set<RelayConnection>();
 	/** Connections not logged in yet, oldest first. */
 	const pending = new Set<RelayConnection>();
@@ -190,6 +196,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 		close(reason = 'the relay is shutting down') {
 			closing ??= new Promise<void>(resolve => {
 				clearInterval(purge);
+				clearInterval(totals);
 				clearInterval(heartbeat);
 				const stopped = core.stop();
 				server.close(() => {
