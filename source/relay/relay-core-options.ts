@@ -3,6 +3,7 @@ import type {Logger} from './logger.js';
 import type {Timer} from './presence-batcher.js';
 import type {RelayLimits} from './relay-options.js';
 import type {RoomStats} from './room-context.js';
+import type {RoomWakeups} from './room-wakeups.js';
 
 /** What a RelayCore is made with. */
 export type RelayCoreOptions = {
@@ -16,6 +17,8 @@ export type RelayCoreOptions = {
 	timer?: Timer;
 	clock: () => number;
 	log: Logger;
+	/** The other relays sharing the store, for rooms (room-wakeups.ts); none for a relay alone. */
+	roomWakeups?: RoomWakeups;
 };
 
 /** What the relay has done with the work clients asked of it: for operators, and for tests that count it. */

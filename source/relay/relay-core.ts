@@ -81,7 +81,17 @@ export class RelayCore {
 			caughtUp: session => this.rooms.start(session, session.name!),
 		});
 		this.rooms = new RoomBook(
-			{store, commits: this.commits, limits: this.limits, clock, log, stats: this.stats, ledger: this.queue.ledger, lookups: this.lookups},
+			{
+				store,
+				commits: this.commits,
+				limits: this.limits,
+				clock,
+				log,
+				stats: this.stats,
+				ledger: this.queue.ledger,
+				lookups: this.lookups,
+				...(options.roomWakeups === undefined ? {} : {wakeups: options.roomWakeups}),
+			},
 			{
 				...users,
 				sessionOf: username => this.online.get(username),

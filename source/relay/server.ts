@@ -12,6 +12,7 @@ import {RelayCore} from './relay-core.js';
 import type {RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {AsyncRelayStore} from './async-store.js';
+import type {RoomWakeups} from './room-wakeups.js';
 import {inBackground} from './storage-guard.js';
 
 const queuePurgeIntervalMs = 60 * 60 * 1000;
@@ -25,6 +26,8 @@ export type RelayOptions = {
 	dataDir: string;
 	/** The store to keep users and queues in, instead of the SQLite file in dataDir; the relay closes it when it closes. */
 	store?: AsyncRelayStore;
+	/** With `store` shared by several relays: how this one hears of the others' room commits and tells them of its own (room-wakeups.ts). */
+	roomWakeups?: RoomWakeups;
 	motd?: string | null;
 	log?: Logger;
 	limits?: Partial<RelayLimits>;
@@ -74,6 +77,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 				presence: {enabled: options.presence ?? true, flushMs: limits.presenceFlushMs, timer: options.timer ?? realTimer},
 				clock,
 				log,
+				...(options.roomWakeups === undefined ? {} : {roomWakeups: options.roomWakeups}),
 			},
 			store,
 		);
