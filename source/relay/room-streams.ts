@@ -162,8 +162,8 @@ export class RoomStreams {
 				if (cursor === undefined || reader === undefined) this.unplace(name, username);
 				continue;
 			}
-			// A new place (added there), or one in a room made again there since (its stream counts from 1 again).
-			if (cursor === undefined || room!.lastSeq < cursor.sent) {
+			// A new place: added there.
+			if (cursor === undefined) {
 				this.place(name, username);
 				rooms.cursors.set(name, {live: false, sent: reader.position, delivered: reader.position});
 			} else {
