@@ -58,7 +58,7 @@ export class RoomBook {
 	constructor(options: RoomBookOptions, relay: RoomRelay) {
 		const {wakeups, ...shared} = options;
 		const cache = new RoomCache(options.store, options.log, cachedRooms);
-		const stale = (room: string): void => refresh.refresh(room);
+		const stale = (room: string): Promise<void> => refresh.refresh(room);
 		const streams = new RoomStreams({store: options.store, cache, log: options.log, stats: options.stats, sessionOf: relay.sessionOf, stale});
 		const wake = wakeups === undefined ? () => {} : (rooms: string[]) => wakeups.wake(rooms);
 		this.context = {...shared, cache, streams, relay, wake};
@@ -68,7 +68,7 @@ export class RoomBook {
 		this.sends = new RoomSends(this.context, room => this.changes.underWay(room), item => this.readers.passOwn(item), stale);
 		this.invites = new RoomInvites(this.context);
 		wakeups?.onWake(rooms => {
-			for (const room of rooms) refresh.refresh(room);
+			for (const room of rooms) void refresh.refresh(room);
 		});
 	}
 

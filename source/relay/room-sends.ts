@@ -9,6 +9,9 @@ import {guardStorage, inBackground} from './storage-guard.js';
 
 type RoomSend = RoomClientMessage & {type: 'room_send'};
 
+/** Refusals the room in memory may give wrongly when another relay changed it or read it: given once it was read again. */
+const rereadFirst = new Set(['room_stale', 'room_needs_rekey', 'room_backlog_full']);
+
 /**
  * `room_send` (design rooms.md sections 4 and 5): a message takes the room's next stream position
  * in memory, and the messages accepted in one turn of the event loop commit in one transaction
@@ -28,13 +31,15 @@ export class RoomSends {
 		private readonly changing: (room: string) => Promise<void> | undefined,
 		/** A committed message of a sender that had read everything: it has read its own too (room-readers.ts). */
 		private readonly passOwn: (item: StoredRoomItem) => void,
-		/** The room in memory is behind the store's (another relay changed or deleted it): read it again (room-wakeups.ts). */
-		private readonly stale: (room: string) => void,
+		/** The room in memory may be behind the store's (another relay changed it or read from it): read it again (room-wakeups.ts). */
+		private readonly stale: (room: string) => Promise<void>,
 	) {}
 
 	async send(username: string, message: RoomSend): Promise<ErrorMessage | undefined> {
 		const {cache} = this.context;
 		const {room: name, id} = message;
+		// A store shared with other relays: a refusal the room in memory gives is given again only once it was read again.
+		let reread = this.context.store.kind === 'sqlite';
 		// Until nothing about the room moved while this message waited for a read.
 		for (;;) {
 			const change = this.changing(name);
@@ -47,11 +52,22 @@ export class RoomSends {
 			if (room === null) return refusal('no_such_room', `there is no room #${name}`, id);
 			if (this.changing(name) !== undefined || cache.peek(name) !== room) continue;
 			const state = room.state;
-			if (!state.members.has(username)) return refusal('not_room_member', `you are not a member of #${name}`, id);
+			if (!state.members.has(username)) {
+				if (!reread) {
+					reread = true;
+					await this.stale(name);
+					continue;
+				}
+				return refusal('not_room_member', `you are not a member of #${name}`, id);
+			}
 			// Before the epoch: a copy taken before a change is answered, not refused stale and sealed again.
 			if (await this.resent(username, message)) return undefined;
 			if (this.changing(name) !== undefined || cache.peek(name) !== room || room.state !== state) continue;
-			return this.take(username, message, room);
+			const refused = this.take(username, message, room);
+			if (refused === undefined || reread || !rereadFirst.has(refused.code)) return refused;
+			// Another relay may have moved the epoch, or its members read what fills the backlog here.
+			reread = true;
+			await this.stale(name);
 		}
 	}
 
@@ -140,7 +156,7 @@ export class RoomSends {
 					batch.filter(accepted => accepted.item.room === name),
 					code,
 				);
-				this.stale(name);
+				void this.stale(name);
 			}
 			batch = batch.filter(accepted => !outcome.rooms.has(accepted.item.room));
 		}

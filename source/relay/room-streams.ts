@@ -44,7 +44,7 @@ export type RoomStreamsOptions = {
 	/** The session logged in as `username`, if any. */
 	sessionOf: (username: string) => Session | undefined;
 	/** A room in memory whose reader positions the store has otherwise (another relay moved them): read it again. */
-	stale?: (room: string) => void;
+	stale?: (room: string) => Promise<void>;
 };
 
 /**
@@ -85,7 +85,7 @@ export class RoomStreams {
 			if (rooms.cursors.has(room)) continue;
 			this.place(room, username);
 			// It read elsewhere (another relay) since this relay last read the room.
-			if (this.options.cache.peek(room)?.readers.get(username)?.position !== position) this.options.stale?.(room);
+			if (this.options.cache.peek(room)?.readers.get(username)?.position !== position) void this.options.stale?.(room);
 			rooms.cursors.set(room, {live: false, sent: position, delivered: position});
 			rooms.behind.push(room);
 		}

@@ -21,33 +21,39 @@ export type RoomWakeups = {
  * runs makes it run once more after it.
  */
 export class RoomRefresh {
-	private readonly running = new Map<string, {again: boolean}>();
+	private readonly running = new Map<string, {again: boolean; done: Promise<void>}>();
 
 	constructor(
 		private readonly context: RoomContext,
 		private readonly readers: KeyedLock,
 	) {}
 
-	/** Reads `name` again in the background, then each reader here reads what follows its place. */
-	refresh(name: string): void {
+	/**
+	 * Reads `name` again, then each reader here reads what follows its place; settles once a read
+	 * begun after this call is done (never rejects). Work holding the room's reader lock, or the
+	 * commit queue (which a change holding it waits for), must not wait for it.
+	 */
+	refresh(name: string): Promise<void> {
 		const running = this.running.get(name);
 		if (running !== undefined) {
 			running.again = true;
-			return;
+			return running.done;
 		}
-		const run = {again: true};
+		const run = {again: true, done: Promise.resolve()};
 		this.running.set(name, run);
-		const work = (async () => {
+		run.done = (async () => {
 			try {
 				while (run.again) {
 					run.again = false;
 					await this.readers.run(name, () => this.woken(name));
 				}
+			} catch (error) {
+				inBackground(this.context.log, 'room_refresh', Promise.reject(error));
 			} finally {
 				this.running.delete(name);
 			}
 		})();
-		inBackground(this.context.log, 'room_refresh', work);
+		return run.done;
 	}
 
 	/**
@@ -78,6 +84,23 @@ export class RoomRefresh {
 	private async woken(name: string): Promise<void> {
 		const former = [...(this.context.cache.peek(name)?.readers.keys() ?? [])];
 		const room = await this.reload(name);
-		if (room !== undefined) this.context.streams.woken(name, room, former);
+		if (room === undefined) return;
+		if (room !== null) await this.deleteRead(name, room);
+		this.context.streams.woken(name, room, former);
+	}
+
+	/**
+	 * Deletes the items every reader has read, as the store has the readers now: an acknowledgement
+	 * on one relay deletes only up to the positions it knew of the others' readers, which the
+	 * store may have moved since (one range of the stream's index; nothing when nothing waits).
+	 */
+	private async deleteRead(name: string, room: LoadedRoom): Promise<void> {
+		if (room.waiting() === 0) return;
+		const {store, log, ledger} = this.context;
+		const deleted = await guardStorage(log, 'room_ack', () => store.deleteReadItems(name, room.minPosition()));
+		for (const item of deleted ?? []) {
+			room.itemsRemoved(item.sender, item.kind);
+			ledger.removeRoomItem(item.sender, item.bytes);
+		}
 	}
 }

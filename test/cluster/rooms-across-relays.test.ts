@@ -143,6 +143,27 @@ describePostgres('rooms across relays on one PostgreSQL (design cluster.md)', ()
 		}
 	});
 
+	it("a member reading on the other relay makes room in the backlog: the sender's relay counts what waits as the store has it", async () => {
+		const small = await roomRelays(database.url, 2, {maxRoomItems: 8});
+		try {
+			const [a, b] = small.relays as [ClusterRelay, ClusterRelay];
+			const alice = await roomUser(a.port, 'alice6');
+			const room = await create(alice, 'full');
+			const bob = await joinFrom(b, alice, room, await roomUser(a.port, 'bob6'));
+			await next(alice, message => message.type === 'room_change' && message.seq === 2);
+			alice.peer.send({type: 'room_ack', room: 'full', seq: 2});
+			await pause(100);
+			for (const id of ['m1', 'm2']) expect(await send(alice, room, id)).toMatchObject({type: 'room_accepted'});
+			// A quarter of maxRoomItems waits from alice: refused until bob reads.
+			expect(await send(alice, room, 'm3')).toMatchObject({type: 'error', code: 'room_backlog_full', ref: 'm3'});
+			const last = await next(bob, message => message.type === 'room_message' && message.id === 'm2');
+			bob.peer.send({type: 'room_ack', room: 'full', seq: last.seq});
+			await expect.poll(async () => (await send(alice, room, `m3-${Date.now()}`)).type, {timeout: 5000}).toBe('room_accepted');
+		} finally {
+			await small.close();
+		}
+	});
+
 	it('items of one room from senders on two relays reach every member in one order, no position skipped or repeated', async () => {
 		const [a, b] = relays as [ClusterRelay, ClusterRelay];
 		const alice = await roomUser(a.port, 'alice5');
