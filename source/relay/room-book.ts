@@ -70,6 +70,9 @@ export class RoomBook {
 		wakeups?.onWake(rooms => {
 			for (const room of rooms) void refresh.refresh(room);
 		});
+		wakeups?.onMissed?.(() => {
+			for (const room of new Set([...streams.placed(), ...cache.names()])) void refresh.refresh(room);
+		});
 	}
 
 	/** The answer to a room message from `username` (logged in): an error, or nothing (what it asked for was sent). */

@@ -174,6 +174,11 @@ export class RoomStreams {
 		}
 	}
 
+	/** The rooms someone here has had a place in (what a missed wake-up may concern). */
+	placed(): string[] {
+		return [...this.places.keys()];
+	}
+
 	private place(room: string, username: string): void {
 		let names = this.places.get(room);
 		if (names === undefined) {

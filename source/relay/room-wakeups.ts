@@ -11,6 +11,8 @@ import {guardStorage, inBackground} from './storage-guard.js';
 export type RoomWakeups = {
 	wake(rooms: string[]): void;
 	onWake(handler: (rooms: string[]) => void): void;
+	/** Wake-ups may have been missed (the link dropped) and it hears them again: every room in use here is read again. */
+	onMissed?(handler: () => void): void;
 };
 
 /**

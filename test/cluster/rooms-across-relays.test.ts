@@ -4,6 +4,7 @@ import {describePostgres, usePostgresDatabase} from '../helpers/postgres.js';
 import {again, change, changed, create, items, join, next, roomSend, roomUser, send, TestRoom, type RoomUser} from '../helpers/room-kit.js';
 import type {PeerMessage} from '../helpers/logged-in-peer.js';
 import {roomRelays, type ClusterRelay} from '../helpers/room-relays.js';
+import {startTcpProxy} from '../helpers/tcp-proxy.js';
 
 const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -161,6 +162,31 @@ describePostgres('rooms across relays on one PostgreSQL (design cluster.md)', ()
 			await expect.poll(async () => (await send(alice, room, `m3-${Date.now()}`)).type, {timeout: 5000}).toBe('room_accepted');
 		} finally {
 			await small.close();
+		}
+	});
+
+	it('wake-ups missed while the link was down: once it listens again, a member there is sent what was committed meanwhile', async () => {
+		const target = new URL(database.url);
+		const proxy = await startTcpProxy({host: target.hostname, port: Number(target.port)});
+		const cut = await roomRelays(database.url, 2, {}, index => (index === 1 ? proxy.through(database.url) : database.url));
+		try {
+			const [a, b] = cut.relays as [ClusterRelay, ClusterRelay];
+			const alice = await roomUser(a.port, 'alice7');
+			const room = await create(alice, 'cut');
+			const bob = await joinFrom(b, alice, room, await roomUser(a.port, 'bob7'));
+			proxy.refuse(true);
+			proxy.cut();
+			const heard = b.heard.length;
+			expect(await send(alice, room, 'meanwhile')).toMatchObject({type: 'room_accepted', seq: 3});
+			await pause(300);
+			expect(b.heard.slice(heard)).toEqual([]);
+			expect(messagesOf(bob, 'cut')).toEqual([]);
+			proxy.refuse(false);
+			await next(bob, message => message.type === 'room_message' && message.id === 'meanwhile', 0, 10_000);
+			expect(messagesOf(bob, 'cut')).toEqual([[3, 'meanwhile']]);
+		} finally {
+			await cut.close();
+			await proxy.close();
 		}
 	});
 

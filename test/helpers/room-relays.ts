@@ -15,14 +15,20 @@ export type ClusterRelay = {relay: RunningRelay; port: number; id: string; sent:
  * room commit. Closed by the test helpers' afterEach (chat.ts) with the relays; `close` ends the
  * listeners.
  */
-export async function roomRelays(url: string, count = 2, limits: Partial<RelayLimits> = {}): Promise<{relays: ClusterRelay[]; close: () => Promise<void>}> {
+export async function roomRelays(
+	url: string,
+	count = 2,
+	limits: Partial<RelayLimits> = {},
+	/** The URL each relay listens through (say a TCP proxy's), by index; `url` otherwise. */
+	listenUrl: (index: number) => string = () => url,
+): Promise<{relays: ClusterRelay[]; close: () => Promise<void>}> {
 	const ids = Array.from({length: count}, (_, index) => `rooms_${index}_${process.pid}`);
 	const listeners: Wakeups[] = [];
 	const relays: ClusterRelay[] = [];
 	try {
-		for (const id of ids) {
+		for (const [index, id] of ids.entries()) {
 			const store = await openPostgresStore(url);
-			const wakeups = await Wakeups.listen(url, id, {heartbeatMs: 0});
+			const wakeups = await Wakeups.listen(listenUrl(index), id, {heartbeatMs: 0, retryMs: 20, maxRetryMs: 100});
 			listeners.push(wakeups);
 			const sent: string[][] = [];
 			const heard: string[][] = [];
@@ -39,6 +45,11 @@ export async function roomRelays(url: string, count = 2, limits: Partial<RelayLi
 						if (wakeup.type !== 'rooms') return;
 						heard.push(wakeup.names);
 						handler(wakeup.names);
+					});
+				},
+				onMissed(handler) {
+					wakeups.onConnection(state => {
+						if (state === 'restored') handler();
 					});
 				},
 			};
