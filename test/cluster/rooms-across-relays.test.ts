@@ -190,6 +190,34 @@ describePostgres('rooms across relays on one PostgreSQL (design cluster.md)', ()
 		}
 	});
 
+	it('messages from one relay racing a change on the other: each is stored before the change or refused room_stale, never after it in the old epoch', async () => {
+		const [a, b] = relays as [ClusterRelay, ClusterRelay];
+		const alice = await roomUser(a.port, 'alice8');
+		const room = await create(alice, 'rekeyed');
+		const carol = await roomUser(a.port, 'carol8');
+		await join(alice, room, carol);
+		const bob = await joinFrom(b, alice, room, await roomUser(a.port, 'bob8'));
+		const oldEpoch = room.epoch;
+		const from = bob.peer.messages().length;
+		const count = 30;
+		for (let n = 0; n < count; n += 1) bob.peer.send(roomSend(room, `r${n}`));
+		const rekey = await changed(alice, room, {action: 'rekey'});
+		const answered = () => bob.peer.messages().slice(from).filter(message => message.type === 'room_accepted' || message.type === 'error');
+		await bob.peer.until(() => answered().length >= count, 0, 15_000);
+		const accepted = answered().filter(message => message.type === 'room_accepted');
+		const refused = answered().filter(message => message.type === 'error');
+		expect(refused.every(message => message.code === 'room_stale')).toBe(true);
+		expect(accepted.length + refused.length).toBe(count);
+		expect(accepted.every(message => (message.seq as number) < (rekey.seq as number))).toBe(true);
+		// carol reads them all, in order, then the rekey: nothing in the old epoch after it.
+		await next(carol, message => message.type === 'room_change' && message.seq === rekey.seq);
+		await pause(200);
+		const seen = items(carol, 'rekeyed');
+		expect(seen.map(item => item.seq)).toEqual([...seen.map(item => item.seq as number)].sort((x, y) => x - y));
+		expect(seen.filter(item => (item.seq as number) > (rekey.seq as number) && item.epoch === oldEpoch)).toEqual([]);
+		expect(messagesOf(carol, 'rekeyed').map(([seq]) => seq)).toEqual(accepted.map(message => message.seq as number).sort((x, y) => x - y));
+	});
+
 	it('items of one room from senders on two relays reach every member in one order, no position skipped or repeated', async () => {
 		const [a, b] = relays as [ClusterRelay, ClusterRelay];
 		const alice = await roomUser(a.port, 'alice5');
