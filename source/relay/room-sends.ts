@@ -13,11 +13,12 @@ type RoomSend = RoomClientMessage & {type: 'room_send'};
 const rereadFirst = new Set(['room_stale', 'room_needs_rekey', 'room_backlog_full']);
 
 /**
- * `room_send` (design rooms.md sections 4 and 5): a message takes the room's next stream position
- * in memory, and the messages accepted in one turn of the event loop commit in one transaction
- * (a job of the commit queue, so at most one batch is in flight and positions commit in order);
- * only then are their senders told and their members sent them. A message waits while a change
- * of its room is under way: it is checked against the state that change leaves.
+ * `room_send` (design rooms.md sections 4 and 5): a message is checked against the room in memory,
+ * and the messages accepted in one turn of the event loop commit in one transaction (a job of the
+ * commit queue, so at most one batch is in flight), where the store gives their positions and
+ * checks the room again (room-send-batch.ts: other relays may share it); only then are their
+ * senders told and their members sent them. A message waits while a change of its room is under
+ * way here: it is checked against the state that change leaves.
  */
 export class RoomSends {
 	private pending: Accepted[] = [];
