@@ -80,6 +80,24 @@ export class LoadedRoom {
 		this.epoch = toBase64Url(state.head);
 	}
 
+	/**
+	 * Takes what `fresh` (this room read again from the store, after another relay changed it) says,
+	 * in place: whoever holds this copy (a commit under way) sees it. Items this relay accepted and
+	 * has not committed yet are not in `fresh`: the counts are short of them (a soft bound) until the
+	 * room is read again.
+	 */
+	adopt(fresh: LoadedRoom): void {
+		this.setState(fresh.state);
+		this.lastSeq = fresh.lastSeq;
+		this.readers.clear();
+		this.positions.clear();
+		this.lowest = undefined;
+		for (const [name, reader] of fresh.readers) this.setReader(name, reader);
+		this.items = fresh.items;
+		this.senderItems.clear();
+		for (const [sender, count] of fresh.senderItems) this.senderItems.set(sender, count);
+	}
+
 	/** Items waiting in the stream, or the messages among them from `sender` (an admin's changes are not its share). */
 	waiting(sender?: string): number {
 		return sender === undefined ? this.items : (this.senderItems.get(sender) ?? 0);

@@ -4,6 +4,7 @@ import type {Logger} from './logger.js';
 import type {Timer} from './presence-batcher.js';
 import type {RelayLimits} from './relay-options.js';
 import type {RoomStats} from './room-context.js';
+import type {RoomWakeups} from './room-wakeups.js';
 
 /** What a RelayCore is made with. */
 export type RelayCoreOptions = {
@@ -19,6 +20,8 @@ export type RelayCoreOptions = {
 	log: Logger;
 	/** The other relays of the service (cluster.ts); absent: a relay alone. */
 	cluster?: Cluster;
+	/** The other relays sharing the store, for rooms (room-wakeups.ts); none for a relay alone. */
+	roomWakeups?: RoomWakeups;
 };
 
 /** What the relay has done with the work clients asked of it: for operators, and for tests that count it. */

@@ -2,6 +2,7 @@ import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
 import type {AsyncRelayStore} from './async-store.js';
 import {ClusterBridge} from './cluster-bridge.js';
+import {clusterRoomWakeups} from './cluster-room-wakeups.js';
 import {CommitQueue} from './commit-queue.js';
 import {AccountFloodGuards} from './flood-guard.js';
 import {DeliveryQueue} from './delivery-queue.js';
@@ -64,6 +65,7 @@ export class RelayCore {
 		this.floodGuards = new AccountFloodGuards(this.limits, options.clock);
 		const {clock, log} = options;
 		const users = {registered: (username: string) => this.registered(username), knows: (from: string, to: string) => this.knows(from, to)};
+		const roomWakeups = options.roomWakeups ?? (options.cluster === undefined ? undefined : clusterRoomWakeups(options.cluster, log));
 		this.prekeys = new PrekeyBook({store, limits: this.limits, clock, log, lookups: this.lookups}, {
 			...users,
 			sinkOf: username => this.online.get(username)?.sink,
@@ -85,7 +87,17 @@ export class RelayCore {
 			...(options.cluster === undefined ? {} : {relayId: options.cluster.relayId}),
 		});
 		this.rooms = new RoomBook(
-			{store, commits: this.commits, limits: this.limits, clock, log, stats: this.stats, ledger: this.queue.ledger, lookups: this.lookups},
+			{
+				store,
+				commits: this.commits,
+				limits: this.limits,
+				clock,
+				log,
+				stats: this.stats,
+				ledger: this.queue.ledger,
+				lookups: this.lookups,
+				...(roomWakeups === undefined ? {} : {wakeups: roomWakeups}),
+			},
 			{
 				...users,
 				sessionOf: username => this.online.get(username),

@@ -13,6 +13,7 @@ import {roomLogJson} from './room-json.js';
 import {RoomReaders} from './room-readers.js';
 import {RoomSends} from './room-sends.js';
 import {RoomStreams} from './room-streams.js';
+import {RoomRefresh, type RoomWakeups} from './room-wakeups.js';
 import type {AsyncRelayStore} from './async-store.js';
 import type {Session} from './session.js';
 import {guardStorage, inBackground} from './storage-guard.js';
@@ -36,6 +37,8 @@ export type RoomBookOptions = {
 	stats: RoomStats;
 	ledger: QueueLedger;
 	lookups: LookupGuard;
+	/** The other relays sharing the store (room-wakeups.ts): none for a relay alone. */
+	wakeups?: RoomWakeups;
 };
 
 /**
@@ -53,13 +56,23 @@ export class RoomBook {
 	private readonly readers: RoomReaders;
 
 	constructor(options: RoomBookOptions, relay: RoomRelay) {
+		const {wakeups, ...shared} = options;
 		const cache = new RoomCache(options.store, options.log, cachedRooms);
-		const streams = new RoomStreams({store: options.store, cache, log: options.log, stats: options.stats, sessionOf: relay.sessionOf});
-		this.context = {...options, cache, streams, relay};
+		const stale = (room: string): Promise<void> => refresh.refresh(room);
+		const streams = new RoomStreams({store: options.store, cache, log: options.log, stats: options.stats, sessionOf: relay.sessionOf, stale});
+		const wake = wakeups === undefined ? () => {} : (rooms: string[]) => wakeups.wake(rooms);
+		this.context = {...shared, cache, streams, relay, wake};
 		this.readers = new RoomReaders(this.context, new KeyedLock());
-		this.changes = new RoomChanges(this.context, this.readers.lock, () => this.sends.commitPending());
-		this.sends = new RoomSends(this.context, room => this.changes.underWay(room), item => this.readers.passOwn(item));
+		const refresh = new RoomRefresh(this.context, this.readers.lock);
+		this.changes = new RoomChanges(this.context, this.readers.lock, () => this.sends.commitPending(), refresh);
+		this.sends = new RoomSends(this.context, room => this.changes.underWay(room), item => this.readers.passOwn(item), stale);
 		this.invites = new RoomInvites(this.context);
+		wakeups?.onWake(rooms => {
+			for (const room of rooms) void refresh.refresh(room);
+		});
+		wakeups?.onMissed?.(() => {
+			for (const room of new Set([...streams.placed(), ...cache.names()])) void refresh.refresh(room);
+		});
 	}
 
 	/** The answer to a room message from `username` (logged in): an error, or nothing (what it asked for was sent). */

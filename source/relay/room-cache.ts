@@ -58,6 +58,11 @@ export class RoomCache {
 		}
 	}
 
+	/** The rooms in memory. */
+	names(): string[] {
+		return [...this.rooms.keys()];
+	}
+
 	/** The room if it is in memory: no read. */
 	peek(name: string): LoadedRoom | undefined {
 		return this.rooms.get(name);

@@ -3,13 +3,17 @@ import {roomEntryToJson, roomEntryFromJson} from '../crypto/room-entry-codec.js'
 import {applyChange, isFreshEpoch, RoomLogError, type RoomEntry, type RoomState} from '../crypto/room-log.js';
 import type {ErrorMessage, RoomEntryWire, RoomKeyEnvelope} from '../net/messages.js';
 import {KeyedLock} from './keyed-lock.js';
-import type {AsyncRelayStore} from './async-store.js';
 import {LoadedRoom} from './loaded-room.js';
+import {commitChange} from './room-change-commit.js';
 import {changeRefusals, isRegisteredRecord, refusal, roomItemOverhead, sameText, storageText, type RoomContext} from './room-context.js';
 import {asciiJson, roomChangeJson} from './room-json.js';
-import {roomLogOverhead, type StoredMember, type StoredRoom, type StoredRoomItem} from './room-store.js';
+import {roomLogOverhead} from './room-store.js';
+import type {RoomRefresh} from './room-wakeups.js';
 import type {Session} from './session.js';
 import {guardStorage} from './storage-guard.js';
+
+/** Refusals a room in memory behind the store's may give wrongly: decided again on the room read again. */
+const behind = new Set(['room_conflict', 'room_exists', 'no_such_room']);
 
 /**
  * `room_change` (design rooms.md sections 4 and 5): the relay runs applyChange on the room's state,
@@ -17,10 +21,13 @@ import {guardStorage} from './storage-guard.js';
  * limits), and commits the log entry, the stream item, the keys and the membership in one
  * transaction, then delivers the item.
  *
- * The changes of one room run one at a time, and the room's messages wait while one is under way:
- * the compare-and-swap on the head (the change must follow the last one) is decided on the room in
- * memory, which one relay owns (on SQLite). Changes also hold the room's reader lock (`readers`),
- * which acknowledgements take, since both move readers.
+ * The changes of one room run one at a time, and the room's messages wait while one is under way.
+ * The room in memory decides first whether a change follows the last one; the store decides again
+ * as it commits (room-change-commit.ts), since relays sharing it may race. A store shared (PostgreSQL)
+ * may be ahead of the room in memory: a change refused as not following it, or that lost in the
+ * store, is decided once more on the room read again, so a client that read the room elsewhere is
+ * not refused for this relay's old copy. Changes also hold the room's reader lock (`readers`),
+ * which acknowledgements and reads of the room take, since all of them move readers.
  */
 export class RoomChanges {
 	private readonly changes = new KeyedLock();
@@ -31,6 +38,7 @@ export class RoomChanges {
 		private readonly readers: KeyedLock,
 		/** Commits the messages accepted so far, inside a job of the commit queue: a change takes the next position after them. */
 		private readonly flush: () => Promise<void>,
+		private readonly refresh: RoomRefresh,
 	) {}
 
 	/** Settles once the changes under way in `room` are done; undefined if none is: a message waits for it. */
@@ -55,15 +63,20 @@ export class RoomChanges {
 
 	/** The change decided and committed, holding the room's turn. */
 	private async checked(session: Session, username: string, entry: RoomEntry, staged: RoomKeyEnvelope[]): Promise<ErrorMessage | undefined> {
-		const {cache} = this.context;
-		const room = await cache.get(entry.room);
-		if (room === undefined) return refusal('storage_failed', storageText, entry.room);
-		// Kept in memory until the change is done: this is the copy it changes.
-		if (room !== null) room.changing += 1;
-		try {
-			return await this.decide(session, username, entry, staged, room);
-		} finally {
-			if (room !== null) room.changing -= 1;
+		const {cache, store} = this.context;
+		let room = await cache.get(entry.room);
+		for (let attempt = 0; ; attempt += 1) {
+			if (room === undefined) return refusal('storage_failed', storageText, entry.room);
+			// Kept in memory until the change is done: this is the copy it changes.
+			if (room !== null) room.changing += 1;
+			let answer: ErrorMessage | undefined;
+			try {
+				answer = await this.decide(session, username, entry, staged, room);
+			} finally {
+				if (room !== null) room.changing -= 1;
+			}
+			if (store.kind === 'sqlite' || attempt > 0 || !behind.has(answer?.code ?? '')) return answer;
+			room = await this.refresh.reload(entry.room);
 		}
 	}
 
@@ -133,15 +146,33 @@ export class RoomChanges {
 	private async commit(session: Session, username: string, entry: RoomEntry, next: RoomState, room: LoadedRoom | undefined, staged: RoomKeyEnvelope[], freeing: boolean): Promise<ErrorMessage | undefined> {
 		const {store, cache, ledger, log, clock, stats, relay, streams} = this.context;
 		const name = entry.room;
-		const seq = (room?.lastSeq ?? 0) + 1;
+		// The position the store most likely gives: the item's bytes are counted with it.
+		const guess = (room?.lastSeq ?? 0) + 1;
 		const time = clock();
 		const entryJson = asciiJson(roomEntryToJson(entry));
-		const json = roomChangeJson(name, seq, time, entryJson);
 		const keys = new Map(staged.map(key => [key.to, asciiJson({from: username, to: key.to, id: key.id, kind: 'direct', ratchet: key.ratchet, body: key.body})]));
-		if (next.members.size === 0) {
-			// The last member left: the room goes, with everything waiting in it.
-			const deleted = await guardStorage(log, 'room_change', () => store.batch(tx => tx.deleteRoom(name)));
-			if (deleted === undefined) return refusal('storage_failed', storageText, name);
+		let bytes = roomChangeJson(name, guess, time, entryJson).length + roomItemOverhead;
+		for (const key of keys.values()) bytes += key.length;
+		// The log entry stays as long as the room: its author's until then (roomLogOverhead).
+		const logBytes = entryJson.length + roomLogOverhead;
+		if (next.members.size > 0 && !freeing && ledger.checkRoomItem(username, bytes + logBytes, relay.priority(username)) !== 'ok') {
+			return refusal('quota_exceeded', 'you have as much stored on the relay as it keeps for one sender (room logs count as long as their room lives); wait until your rooms read it', name);
+		}
+		const written = await guardStorage(log, 'room_change', () => commitChange(store, {entry, entryJson, next, keys, time, bytes}));
+		if (written === undefined) return refusal('storage_failed', storageText, name);
+		switch (written.outcome) {
+			case 'conflict':
+				return refusal('room_conflict', `the change does not follow the last change of #${name}: read the room and try again`, name);
+			case 'gone':
+				return refusal('no_such_room', `there is no room #${name}`, name);
+			case 'exists':
+				return refusal('room_exists', `#${name} exists already`, name);
+			default:
+		}
+		const {seq, json, deleted} = written;
+		this.context.wake([name]);
+		if (deleted !== undefined) {
+			// The last member left: the room went, with everything waiting in it.
 			for (const item of deleted) ledger.removeRoomItem(item.sender, item.bytes);
 			for (const reader of room?.readers.keys() ?? []) streams.restart(name, reader);
 			cache.delete(name);
@@ -150,34 +181,6 @@ export class RoomChanges {
 			session.sink.send({type: 'room_changed', room: name, index: entry.index, seq});
 			return undefined;
 		}
-		let bytes = json.length + roomItemOverhead;
-		for (const key of keys.values()) bytes += key.length;
-		// The log entry stays as long as the room: its author's until then (roomLogOverhead).
-		const logBytes = entryJson.length + roomLogOverhead;
-		if (!freeing && ledger.checkRoomItem(username, bytes + logBytes, relay.priority(username)) !== 'ok') {
-			return refusal('quota_exceeded', 'you have as much stored on the relay as it keeps for one sender (room logs count as long as their room lives); wait until your rooms read it', name);
-		}
-		const item: StoredRoomItem = {room: name, seq, kind: 'change', sender: username, id: '', time, json, of: next.members.size - 1, bytes};
-		const row: StoredRoom = {
-			room: name,
-			index: next.index,
-			head: toBase64Url(next.head),
-			creator: next.creator,
-			topic: next.topic,
-			needsRekey: next.needsRekey,
-			lastSeq: seq,
-		};
-		const committed = await guardStorage(log, 'room_change', () =>
-			store.batch(async tx => {
-				await tx.saveRoom(row);
-				await tx.appendLog(name, entry.index, entryJson);
-				await tx.insertRoomItem(item);
-				await tx.insertRoomKeys(name, seq, [...keys].map(([member, key]) => ({member, json: key})));
-				await changeMembership(tx, name, entry, next, seq);
-				return true;
-			}),
-		);
-		if (committed === undefined) return refusal('storage_failed', storageText, name);
 		const loaded = room ?? new LoadedRoom(next, seq, new Map(), []);
 		loaded.setState(next);
 		loaded.lastSeq = seq;
@@ -206,42 +209,6 @@ export class RoomChanges {
 		streams.deliver(loaded, {room: name, seq, kind: 'change', sender: username, json, keys});
 		session.sink.send({type: 'room_changed', room: name, index: entry.index, seq});
 		return undefined;
-	}
-}
-
-/** The membership rows a committed change makes (inside its transaction). */
-async function changeMembership(tx: AsyncRelayStore, name: string, entry: RoomEntry, next: RoomState, seq: number): Promise<void> {
-	switch (entry.action) {
-		case 'create':
-		case 'add': {
-			const {record} = entry;
-			const member: StoredMember = {
-				member: record.username,
-				admin: next.members.get(record.username)!.admin,
-				position: seq - 1,
-				until: null,
-				identity: toBase64Url(record.identity),
-				x25519: toBase64Url(record.x25519),
-				binding: toBase64Url(record.binding),
-			};
-			await tx.saveMember(name, member);
-			if (entry.action === 'add') {
-				// Keys left from an earlier membership that ended unread.
-				await tx.deleteRoomKeys(name, record.username, seq - 1);
-				await tx.deleteInvite(name, record.username);
-			}
-			return;
-		}
-		case 'remove':
-			await tx.departMember(name, entry.member, seq);
-			return;
-		case 'leave':
-			await tx.departMember(name, entry.author, seq);
-			return;
-		case 'admin':
-			await tx.setAdmin(name, entry.member);
-			return;
-		default:
 	}
 }
 

@@ -65,6 +65,8 @@ export type RoomContext = {
 	ledger: QueueLedger;
 	lookups: LookupGuard;
 	relay: RoomRelay;
+	/** Tells the other relays sharing the store that these rooms changed (room-wakeups.ts); nothing for a relay alone. */
+	wake: (rooms: string[]) => void;
 };
 
 /** Bytes of a row of room_items beyond its JSON (its columns and index entries), as queue-ledger.ts counts an envelope's. */

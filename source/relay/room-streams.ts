@@ -14,9 +14,11 @@ const roomPage = 64;
 /**
  * A session's place in one room's stream: `sent` the last item it was given or passed over (its
  * own messages are not sent back to it), `delivered` the last one actually sent; `live` while it
- * is caught up, so new items go to it as they are committed (otherwise it reads them from disk).
+ * is caught up, so new items go to it as they are committed (otherwise it reads them from disk);
+ * `recheck` once something was committed while it read from disk: it reads once more before it is
+ * caught up.
  */
-export type Cursor = {live: boolean; sent: number; delivered: number};
+export type Cursor = {live: boolean; sent: number; delivered: number; recheck?: boolean};
 
 /** What one connection holds of rooms: its cursors, the rooms it is catching up with, and keys staged for its next change. */
 export class SessionRooms {
@@ -41,6 +43,8 @@ export type RoomStreamsOptions = {
 	stats: {roomDeliveries: number};
 	/** The session logged in as `username`, if any. */
 	sessionOf: (username: string) => Session | undefined;
+	/** A room in memory whose reader positions the store has otherwise (another relay moved them): read it again. */
+	stale?: (room: string) => Promise<void>;
 };
 
 /**
@@ -51,6 +55,8 @@ export type RoomStreamsOptions = {
  */
 export class RoomStreams {
 	private readonly sessions = new WeakMap<Session, SessionRooms>();
+	/** Per room, who has had a cursor in it on this relay: whom a wake-up about it concerns (cleared as it finds them gone). */
+	private readonly places = new Map<string, Set<string>>();
 
 	constructor(private readonly options: RoomStreamsOptions) {}
 
@@ -77,6 +83,9 @@ export class RoomStreams {
 		for (const {room, position} of joined) {
 			// A room it joined while this read was out has its cursor already (deliver), at its position.
 			if (rooms.cursors.has(room)) continue;
+			this.place(room, username);
+			// It read elsewhere (another relay) since this relay last read the room.
+			if (this.options.cache.peek(room)?.readers.get(username)?.position !== position) void this.options.stale?.(room);
 			rooms.cursors.set(room, {live: false, sent: position, delivered: position});
 			rooms.behind.push(room);
 		}
@@ -104,11 +113,22 @@ export class RoomStreams {
 			const cursor = rooms.cursors.get(item.room);
 			if (cursor === undefined) {
 				// A room it just joined: its stream starts at its position, on disk already.
+				this.place(item.room, name);
 				rooms.cursors.set(item.room, {live: false, sent: reader.position, delivered: reader.position});
 				this.fallBehind(session, name, item.room);
 				continue;
 			}
-			if (!cursor.live || item.seq <= cursor.sent) continue;
+			if (item.seq <= cursor.sent) continue;
+			if (!cursor.live) {
+				cursor.recheck = true;
+				continue;
+			}
+			if (item.seq > cursor.sent + 1) {
+				// Items between were committed by another relay: read from disk, in order.
+				cursor.live = false;
+				this.fallBehind(session, name, item.room);
+				continue;
+			}
 			if (item.kind === 'message' && item.sender === name) {
 				cursor.sent = item.seq;
 				continue;
@@ -123,6 +143,55 @@ export class RoomStreams {
 			cursor.delivered = item.seq;
 			this.options.stats.roomDeliveries += 1;
 		}
+	}
+
+	/**
+	 * Another relay committed to `room` (read again: `room`, null if it is gone; `former` who read
+	 * it before): each reader here reads what follows its place from disk, in order, as after a
+	 * drop; one whose place in it ended forgets it.
+	 */
+	woken(name: string, room: LoadedRoom | null, former: readonly string[]): void {
+		const names = new Set([...(this.places.get(name) ?? []), ...former, ...(room?.readers.keys() ?? [])]);
+		for (const username of names) {
+			const session = this.options.sessionOf(username);
+			const rooms = session === undefined ? undefined : this.sessions.get(session);
+			const cursor = rooms?.cursors.get(name);
+			const reader = room?.readers.get(username);
+			if (session === undefined || !session.open || rooms === undefined || !rooms.started || reader === undefined) {
+				if (cursor !== undefined && reader === undefined) rooms!.cursors.delete(name);
+				if (cursor === undefined || reader === undefined) this.unplace(name, username);
+				continue;
+			}
+			// A new place: added there.
+			if (cursor === undefined) {
+				this.place(name, username);
+				rooms.cursors.set(name, {live: false, sent: reader.position, delivered: reader.position});
+			} else {
+				cursor.live = false;
+				cursor.recheck = true;
+			}
+			this.fallBehind(session, username, name);
+		}
+	}
+
+	/** The rooms someone here has had a place in (what a missed wake-up may concern). */
+	placed(): string[] {
+		return [...this.places.keys()];
+	}
+
+	private place(room: string, username: string): void {
+		let names = this.places.get(room);
+		if (names === undefined) {
+			names = new Set();
+			this.places.set(room, names);
+		}
+		names.add(username);
+	}
+
+	private unplace(room: string, username: string): void {
+		const names = this.places.get(room);
+		names?.delete(username);
+		if (names?.size === 0) this.places.delete(room);
 	}
 
 	/** The session reads `room` from disk from its cursor on, once its connection has room. */
@@ -173,6 +242,7 @@ export class RoomStreams {
 			if (cursor.sent < reader.position) cursor.sent = cursor.delivered = reader.position;
 			const end = reader.until ?? Number.POSITIVE_INFINITY;
 			const after = cursor.sent;
+			cursor.recheck = false;
 			const page = await guardStorage(log, 'room_backlog', () => store.roomItems(name, username, after, roomPage));
 			if (!current()) return;
 			if (page === undefined) {
@@ -201,8 +271,9 @@ export class RoomStreams {
 				cursor.sent = item.seq;
 			}
 			if (rooms.cursors.get(name) !== cursor) continue;
-			if (done || cursor.sent >= end) {
+			if (cursor.sent >= end || (done && !cursor.recheck)) {
 				cursor.live = true;
+				cursor.recheck = false;
 				rooms.behind.shift();
 			}
 		}

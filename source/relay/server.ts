@@ -12,6 +12,7 @@ import {RelayCore} from './relay-core.js';
 import type {RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {AsyncRelayStore} from './async-store.js';
+import type {RoomWakeups} from './room-wakeups.js';
 import {inBackground} from './storage-guard.js';
 import type {ClusterFlags} from './store-flags.js';
 import type {Cluster} from './cluster.js';
@@ -31,6 +32,8 @@ export type RelayOptions = {
 	store?: AsyncRelayStore;
 	/** Everything but the key in PostgreSQL, shared with the other relays of the service (store-flags.ts); ignored if `store` is given. */
 	cluster?: ClusterFlags;
+	/** With `store` shared by several relays: how this one hears of the others' room commits and tells them of its own (room-wakeups.ts). */
+	roomWakeups?: RoomWakeups;
 	motd?: string | null;
 	log?: Logger;
 	limits?: Partial<RelayLimits>;
@@ -83,6 +86,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 				clock,
 				log,
 				...(cluster === undefined ? {} : {cluster}),
+				...(options.roomWakeups === undefined ? {} : {roomWakeups: options.roomWakeups}),
 			},
 			store,
 		);

@@ -1,0 +1,21 @@
+import type {Cluster} from './cluster.js';
+import type {Logger} from './logger.js';
+import type {RoomWakeups} from './room-wakeups.js';
+
+/** The rooms' wake-ups over the relay's tie to the others: `rooms` wake-ups, and a resync as wake-ups missed. */
+export function clusterRoomWakeups(cluster: Cluster, log: Logger): RoomWakeups {
+	return {
+		wake(rooms) {
+			// The store holds the items: a wake-up lost here leaves them to the other relays' next read of the room.
+			cluster.wake('rooms', rooms).catch((error: unknown) => log('storage_error', {operation: 'room_wake', error: (error as {code?: string}).code ?? (error as Error).name}));
+		},
+		onWake(handler) {
+			cluster.onWake((kind, names) => {
+				if (kind === 'rooms') handler([...names]);
+			});
+		},
+		onMissed(handler) {
+			cluster.onResync(handler);
+		},
+	};
+}
