@@ -5,7 +5,6 @@ import {CommitQueue} from './commit-queue.js';
 import {AccountFloodGuards} from './flood-guard.js';
 import {DeliveryQueue} from './delivery-queue.js';
 import {directoryPageCount} from './directory-stream.js';
-import {KeyedLock} from './keyed-lock.js';
 import {LookupGuard} from './lookup-guard.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PrekeyBook} from './prekey-book.js';
@@ -19,7 +18,7 @@ import type {SessionContext, SessionSink} from './session-sink.js';
 import {guardStorage, inBackground} from './storage-guard.js';
 import {UserDirectory} from './user-directory.js';
 import {Listeners} from './who-view.js';
-import {Welcomes} from './welcomes.js';
+import {Logins, type Admitted} from './logins.js';
 
 /**
  * The relay's chat rules: who is online, contacts, routing through the queue, presence and
@@ -36,11 +35,10 @@ export class RelayCore {
 	private readonly listeners: Listeners<Session>;
 	private readonly directory: UserDirectory;
 	private readonly queue: DeliveryQueue;
-	private readonly welcomes: Welcomes;
+	/** From a verified login to a session online (logins.ts): one login of a name at a time. */
+	private readonly logins: Logins;
 	/** Commits of accepted work, one at a time: envelopes and room items (commit-queue.ts). */
 	private readonly commits = new CommitQueue();
-	/** Logins of one name run one at a time, so two logins of one identity end with exactly one session. */
-	private readonly logins = new KeyedLock();
 	readonly limits: RelayLimits;
 	readonly access: AccessGuard;
 	readonly lookups: LookupGuard;
@@ -102,9 +100,11 @@ export class RelayCore {
 			send: (session, message) => session.presence(message),
 			audience: (about, observer) => this.directory.audience(about, observer === undefined ? this.listeners.all : new Set([observer])),
 		});
-		this.welcomes = new Welcomes({
+		this.logins = new Logins({
 			motd: options.motd,
 			log,
+			maxConnections: this.limits.maxConnections,
+			stats: this.stats,
 			access: this.access,
 			prekeys: this.prekeys,
 			rooms: this.rooms,
@@ -114,6 +114,7 @@ export class RelayCore {
 			listeners: this.listeners,
 			online: this.online,
 			record: user => this.record(user),
+			confirm: user => this.confirm(user),
 		});
 	}
 
@@ -197,7 +198,7 @@ export class RelayCore {
 		const lapsed = await this.directory.lapsed(this.options.clock() - this.limits.registrationLapseMs);
 		let deleted = 0;
 		for (const username of lapsed) {
-			const gone = await this.logins.run(username, async () => !this.online.has(username) && (await this.directory.deleteLapsed(username)));
+			const gone = await this.logins.turn(username, async () => !this.online.has(username) && (await this.directory.deleteLapsed(username)));
 			if (gone) deleted += 1;
 		}
 		if (deleted > 0) {
@@ -225,38 +226,15 @@ export class RelayCore {
 
 	/** @internal Runs a login of `username` once every earlier login of that name is done. */
 	oneLoginAt<T>(username: string, login: () => Promise<T>): Promise<T> {
-		return this.logins.run(username, login);
+		return this.logins.turn(username, login);
 	}
 
 	/**
-	 * @internal Session calls this, holding the name's login turn, once a login has been verified.
-	 * `existing` is the account as read for the login. 'full': the relay is full and this login has
-	 * no priority over anyone online; 'taken': the new name was registered meanwhile; 'gone': the
-	 * connection ended meanwhile.
+	 * @internal Session calls this, holding the name's login turn, once a login has been verified
+	 * (logins.ts). `existing` is the account as read for the login.
 	 */
-	async admit(session: Session, username: string, register: StoredUser | undefined, existing: StoredUser | undefined): Promise<'ok' | 'full' | 'taken' | 'gone'> {
-		// A new name takes no place on a full relay, and nothing is registered then.
-		if (register !== undefined && !this.hasRoomFor(username)) return 'full';
-		let user: StoredUser;
-		if (register) {
-			if (!(await this.directory.register(register))) return 'taken';
-			this.access.registered(session.address);
-			this.stats.registrations += 1;
-			this.options.log('register', {user: username});
-			user = register;
-		} else {
-			user = await this.confirm(existing!);
-		}
-		const welcome = await this.welcomes.read(session, username);
-		if (!session.open) return 'gone';
-		if (!this.makeRoomFor(username, user, register !== undefined)) return 'full';
-		session.user = user;
-		this.online.get(username)?.replace();
-		this.online.set(username, session);
-		session.catchingUp = true;
-		this.presence.joined(this.record(user), register !== undefined);
-		this.welcomes.send(session, username, welcome);
-		return 'ok';
+	admit(session: Session, username: string, register: StoredUser | undefined, existing: StoredUser | undefined): Promise<Admitted> {
+		return this.logins.admit(session, username, register, existing);
 	}
 
 	/** The answer to a `who`: no names for a headless client. */
@@ -289,27 +267,6 @@ export class RelayCore {
 			if (introduce) await this.presence.catchUp(to, recipient);
 		});
 		if (added && introduce) recipient.presence({type: 'user_joined', user: this.record(sender)});
-	}
-
-	/** Whether there is a place for `username` without anyone giving theirs. */
-	private hasRoomFor(username: string): boolean {
-		return this.online.size < this.limits.maxConnections || this.online.has(username);
-	}
-
-	/**
-	 * Whether `username` may be online: there is room, or it is online already (the new session
-	 * replaces the old), or it has priority (never a new name) and a newcomer gives up its place
-	 * (the one idle longest).
-	 */
-	private makeRoomFor(username: string, user: StoredUser, isNew: boolean): boolean {
-		if (this.hasRoomFor(username)) return true;
-		if (isNew || !this.access.hasPriority(user)) return false;
-		const victim = this.access.giving(this.online.values());
-		if (victim === undefined) return false;
-		this.stats.evictions += 1;
-		this.options.log('evicted', {user: victim.name ?? null, for: username});
-		victim.evict();
-		return true;
 	}
 
 	/** The account was used again after it registered: it no longer lapses. */
