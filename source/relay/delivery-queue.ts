@@ -5,6 +5,7 @@ import type {CommitQueue} from './commit-queue.js';
 import {EnvelopeCommits} from './envelope-commits.js';
 import {ForwardedEnvelopes} from './forwarded-envelopes.js';
 import type {Logger} from './logger.js';
+import type {Maybe} from './maybe.js';
 import type {Timer} from './presence-batcher.js';
 import {QueueLedger, storedBytes, type QuotaVerdict} from './queue-ledger.js';
 import type {RelayLimits} from './relay-options.js';
@@ -37,7 +38,7 @@ export type DeliveryQueueOptions = {
 	/** Sends `session` the presence changes it has not heard yet: before a message from a newcomer. A promise settles once they are out. */
 	catchUp: (username: string, session: Session) => Promise<void> | undefined;
 	/** An envelope passed the quotas and goes out or to disk now: anything its recipient must hear first is sent before this settles. */
-	accepted: (from: string, to: string) => Promise<void>;
+	accepted: (from: string, to: string) => Promise<void> | undefined;
 	/** A session has had its backlog: what comes after it (the rooms' streams) may start. */
 	caughtUp?: (session: Session) => void;
 };
@@ -128,38 +129,37 @@ export class DeliveryQueue {
 	 * caught up, and the store numbers envelopes before they commit) or queues it for the next
 	 * commit. Settles once it is forwarded or queued, not committed: `accepted` comes later.
 	 */
-	async accept(envelope: Envelope, to: string, from: string, time: number, priority: boolean): Promise<'ok' | QuotaVerdict | 'storage_failed'> {
+	accept(envelope: Envelope, to: string, from: string, time: number, priority: boolean): Maybe<'ok' | QuotaVerdict | 'storage_failed'> {
 		// A resend of an envelope still out with its recipient: the first copy will be answered.
 		if (this.forwarded.holds(from, envelope.id, to)) return 'ok';
 		const bytes = storedBytes(envelope);
 		const quota = this.ledger.check(to, from, bytes, priority);
 		if (quota !== 'ok') return quota;
 		this.ledger.add(to, from, bytes);
-		await this.options.accepted(from, to);
-		const accepted: NewEnvelope = {
-			id: envelope.id,
-			to,
-			kind: envelope.kind,
-			...(envelope.ratchet === undefined ? {ephemeral: envelope.ephemeral} : {ratchet: envelope.ratchet}),
-			body: envelope.body,
-			from,
-			time,
-		};
-		if (this.options.store.takeDelivery !== undefined) {
-			const {sessionOf, catchUp} = this.options;
-			let recipient = sessionOf(to);
-			if (recipient?.roster && this.forwardable(recipient, to)) {
-				// a sender who registered moments ago must be known before its first message arrives
-				const told = catchUp(to, recipient);
-				if (told !== undefined) await told;
-				recipient = sessionOf(to);
-			}
-			if (recipient !== undefined && this.forwardable(recipient, to)) {
-				if (recipient.sink.hasRoom()) return this.forwardNow(recipient, accepted, bytes);
-				this.backlog.fallBehind(recipient, to);
-			}
+		const introduced = this.options.accepted(from, to);
+		if (introduced !== undefined) return introduced.then(() => this.place(envelope, to, from, time, bytes));
+		return this.place(envelope, to, from, time, bytes);
+	}
+
+	/** An envelope taken: forwarded at once if it may be, else queued for the next commit. */
+	private place(envelope: Envelope, to: string, from: string, time: number, bytes: number): Maybe<'ok' | 'storage_failed'> {
+		const {store, sessionOf, catchUp} = this.options;
+		const recipient = sessionOf(to);
+		if (store.takeDelivery !== undefined && recipient?.roster && this.forwardable(recipient, to)) {
+			// a sender who registered moments ago must be known before its first message arrives
+			const told = catchUp(to, recipient);
+			if (told !== undefined) return told.then(() => this.forwardOrQueue(envelope, to, from, time, bytes));
 		}
-		this.commits.queue(accepted);
+		return this.forwardOrQueue(envelope, to, from, time, bytes);
+	}
+
+	private forwardOrQueue(envelope: Envelope, to: string, from: string, time: number, bytes: number): 'ok' | 'storage_failed' {
+		const recipient = this.options.sessionOf(to);
+		if (this.options.store.takeDelivery !== undefined && recipient !== undefined && this.forwardable(recipient, to)) {
+			if (recipient.sink.hasRoom()) return this.forwardNow(recipient, envelope, to, from, time, bytes);
+			this.backlog.fallBehind(recipient, to);
+		}
+		this.commits.queue(numbered(envelope, to, from, time, undefined));
 		return 'ok';
 	}
 
@@ -169,19 +169,19 @@ export class DeliveryQueue {
 	}
 
 	/** Numbers the envelope now, forwards it, and commits it only if it is not acknowledged in time. */
-	private forwardNow(recipient: Session, envelope: NewEnvelope, bytes: number): 'ok' | 'storage_failed' {
+	private forwardNow(recipient: Session, envelope: Envelope, to: string, from: string, time: number, bytes: number): 'ok' | 'storage_failed' {
 		let delivery: number;
 		try {
 			delivery = this.options.store.takeDelivery!();
 		} catch (error) {
 			this.options.log('storage_error', {operation: 'reserve', error: (error as {code?: string}).code ?? (error as Error).name});
-			this.ledger.remove(envelope.to, envelope.from, bytes);
+			this.ledger.remove(to, from, bytes);
 			return 'storage_failed';
 		}
-		const numbered: NumberedEnvelope = {...envelope, delivery};
+		const forwarded = numbered(envelope, to, from, time, delivery);
 		// Added first: forwarding can end the recipient's session, whose leave commits it.
-		this.forwarded.add(numbered);
-		this.commits.forward(recipient, numbered);
+		this.forwarded.add(forwarded);
+		this.commits.forward(recipient, forwarded);
 		this.commits.scheduleForwardedCommit();
 		return 'ok';
 	}
@@ -190,8 +190,8 @@ export class DeliveryQueue {
 	 * Only numbers delivered to this session and not yet acknowledged count: an ack
 	 * touches at most as many rows as the session was sent, whatever numbers it lists.
 	 */
-	async acknowledge(session: Session, username: string, deliveries: readonly number[]): Promise<void> {
-		const {stats, log, store} = this.options;
+	acknowledge(session: Session, username: string, deliveries: readonly number[]): Maybe<void> {
+		const {stats} = this.options;
 		const stored: number[] = [];
 		for (const delivery of deliveries) {
 			if (!session.acknowledged(delivery)) {
@@ -209,6 +209,11 @@ export class DeliveryQueue {
 		}
 		if (stored.length === 0) return;
 		stats.ackDeletes += stored.length;
+		return this.deleteAcknowledged(session, username, stored);
+	}
+
+	private async deleteAcknowledged(session: Session, username: string, stored: number[]): Promise<void> {
+		const {log, store} = this.options;
 		// What was forwarded and is being committed is deleted once it is on disk.
 		await this.options.commits.idle();
 		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
@@ -234,4 +239,16 @@ export class DeliveryQueue {
 		this.commits.countPending();
 		extra();
 	}
+}
+
+/**
+ * The envelope as the relay keeps it: its sender and time added, with its delivery number when it
+ * has one. Made field by field, always in this order, so every envelope has one of two shapes
+ * (an ephemeral key or a ratchet header) and the hot path reads them fast.
+ */
+export function numbered(envelope: Envelope, to: string, from: string, time: number, delivery: number): NumberedEnvelope;
+export function numbered(envelope: Envelope, to: string, from: string, time: number, delivery: undefined): NewEnvelope;
+export function numbered(envelope: Envelope, to: string, from: string, time: number, delivery: number | undefined): NewEnvelope {
+	const key = envelope.ratchet === undefined ? {ephemeral: envelope.ephemeral} : {ratchet: envelope.ratchet};
+	return {delivery, id: envelope.id, to, kind: envelope.kind, ...key, body: envelope.body, from, time} as unknown as NewEnvelope;
 }

@@ -91,9 +91,11 @@ export class EnvelopeCommits {
 		}
 		for (const [index, envelope] of batch.entries()) {
 			const {delivery, stored} = enqueued[index]!;
-			const numbered: NumberedEnvelope = {...envelope, delivery};
-			this.answerAccepted(numbered);
-			if (stored) await this.forwardCommitted(numbered);
+			// Numbered in place: it has its shape already, with the field empty until now (delivery-queue.ts numbered).
+			const committed = envelope as NumberedEnvelope;
+			committed.delivery = delivery;
+			this.answerAccepted(committed);
+			if (stored) await this.forwardCommitted(committed);
 			this.committed(envelope.to);
 		}
 	}

@@ -4,6 +4,7 @@ import {KeyedLock} from './keyed-lock.js';
 import type {DeliveryQueue} from './delivery-queue.js';
 import {directoryPageCount, firstChunk, namedDirectory, streamDirectory, welcomeMessage, type DirectorySource} from './directory-stream.js';
 import type {Logger} from './logger.js';
+import type {Maybe} from './maybe.js';
 import type {PrekeyBook} from './prekey-book.js';
 import type {PresenceBatcher} from './presence-batcher.js';
 import type {RelayStats} from './relay-core-options.js';
@@ -33,7 +34,7 @@ export type LoginParts = {
 	online: Map<string, Session>;
 	record: (user: StoredUser) => UserRecord;
 	/** The account was used again after it registered: it no longer lapses. */
-	confirm: (user: StoredUser) => Promise<StoredUser>;
+	confirm: (user: StoredUser) => Maybe<StoredUser>;
 };
 
 /** How a login ended: online, or refused (the relay is full; the new name was registered meanwhile; the connection ended meanwhile). */

@@ -19,6 +19,10 @@ import {guardStorage, inBackground} from './storage-guard.js';
 import {UserDirectory} from './user-directory.js';
 import {Listeners} from './who-view.js';
 import {Logins, type Admitted} from './logins.js';
+import {andThen, type Maybe} from './maybe.js';
+
+/** What becomes of an envelope a session sends. */
+export type AcceptVerdict = 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed';
 
 /**
  * The relay's chat rules: who is online, contacts, routing through the queue, presence and
@@ -89,7 +93,7 @@ export class RelayCore {
 				},
 				used: username => {
 					const user = this.online.get(username)?.user;
-					if (user !== undefined && !user.confirmed) inBackground(log, 'confirm', this.confirm(user));
+					if (user !== undefined && !user.confirmed) inBackground(log, 'confirm', Promise.resolve(this.confirm(user)));
 				},
 			},
 		);
@@ -160,8 +164,8 @@ export class RelayCore {
 		this.options.log('announcement', {recipients: this.online.size, bytes: Buffer.byteLength(text)});
 	}
 
-	/** An online account's record, or a point read (a storage failure rejects). */
-	async registered(username: string): Promise<StoredUser | undefined> {
+	/** An online account's record, a cached one, or a point read (a storage failure rejects). */
+	registered(username: string): Maybe<StoredUser | undefined> {
 		return this.online.get(username)?.user ?? this.directory.user(username);
 	}
 
@@ -243,7 +247,7 @@ export class RelayCore {
 	}
 
 	/** Whether `from` writes to `to` for free (section 4.3): a name it does not know costs a lookup token. */
-	knows(from: string, to: string): Promise<boolean> {
+	knows(from: string, to: string): Maybe<boolean> {
 		return this.directory.knows(from, to);
 	}
 
@@ -257,7 +261,13 @@ export class RelayCore {
 	 * `from` wrote to `to` and the relay took it: each becomes the other's contact. A recipient
 	 * online that did not have the sender as a contact hears its record now, before the envelope.
 	 */
-	private async wrote(from: string, to: string): Promise<void> {
+	private wrote(from: string, to: string): Promise<void> | undefined {
+		// Contacts both ways already, the common case: nothing to write, read or tell.
+		if (this.directory.knowEachOther(from, to)) return undefined;
+		return this.wroteToNew(from, to);
+	}
+
+	private async wroteToNew(from: string, to: string): Promise<void> {
 		const recipient = this.listeners.get(to);
 		const sender = this.online.get(from)?.user;
 		const introduce = recipient !== undefined && sender !== undefined && !this.directory.community;
@@ -270,11 +280,12 @@ export class RelayCore {
 	}
 
 	/** The account was used again after it registered: it no longer lapses. */
-	private async confirm(user: StoredUser): Promise<StoredUser> {
-		const confirmed = await this.directory.confirm(user);
-		const session = this.online.get(user.username);
-		if (session !== undefined && confirmed !== user) session.user = confirmed;
-		return confirmed;
+	private confirm(user: StoredUser): Maybe<StoredUser> {
+		return andThen(this.directory.confirm(user), confirmed => {
+			const session = this.online.get(user.username);
+			if (session !== undefined && confirmed !== user) session.user = confirmed;
+			return confirmed;
+		});
 	}
 
 	/** @internal */
@@ -287,20 +298,30 @@ export class RelayCore {
 		inBackground(this.options.log, 'commit', this.queue.commitForwardedTo(username));
 	}
 
-	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas. */
-	async accept(envelope: Envelope, to: string, from: string, time: number): Promise<'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed'> {
-		const recipient = await guardStorage(this.options.log, 'user', async () => (await this.registered(to)) ?? null);
-		if (recipient === undefined) return 'storage_failed';
-		if (recipient === null) return 'unknown_recipient';
+	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas: at once when all it needs is in memory. */
+	accept(envelope: Envelope, to: string, from: string, time: number): Maybe<AcceptVerdict> {
+		const recipient = this.registered(to);
+		if (!(recipient instanceof Promise)) return recipient === undefined ? 'unknown_recipient' : this.route(envelope, to, from, time);
+		return guardStorage(this.options.log, 'user', async () => (await recipient) ?? null).then(read =>
+			read === undefined ? 'storage_failed' : read === null ? 'unknown_recipient' : this.route(envelope, to, from, time),
+		);
+	}
+
+	private route(envelope: Envelope, to: string, from: string, time: number): Maybe<AcceptVerdict> {
 		const sender = this.online.get(from)?.user;
-		const verdict = await this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
-		// A message to someone else is a use of the account; one to itself is not.
-		if (verdict === 'ok' && to !== from && sender !== undefined) await this.confirm(sender);
-		return verdict;
+		const verdict = this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
+		if (verdict instanceof Promise) return verdict.then(taken => this.used(taken, to, sender));
+		return this.used(verdict, to, sender);
+	}
+
+	/** A message to someone else is a use of the account; one to itself is not. */
+	private used(verdict: AcceptVerdict, to: string, sender: StoredUser | undefined): Maybe<AcceptVerdict> {
+		if (verdict !== 'ok' || sender === undefined || sender.confirmed || to === sender.username) return verdict;
+		return andThen(this.confirm(sender), () => verdict);
 	}
 
 	/** @internal */
-	acknowledge(session: Session, username: string, deliveries: readonly number[]): Promise<void> {
+	acknowledge(session: Session, username: string, deliveries: readonly number[]): Maybe<void> {
 		return this.queue.acknowledge(session, username, deliveries);
 	}
 

@@ -2,8 +2,12 @@ import {ProtocolError, type FatalErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ClientMessage} from '../net/messages.js';
 import {FloodGuard, type FloodContext} from './flood-guard.js';
 import type {RelayCore} from './relay-core.js';
+import type {Maybe} from './maybe.js';
 import {SessionQueue} from './session-queue.js';
 import type {SessionContext, SessionSink} from './session-sink.js';
+
+/** Work that waits its turn among the messages. */
+type Task = () => Maybe<void>;
 
 /** The session an intake feeds. */
 export type IntakeSession = {
@@ -28,7 +32,8 @@ export type IntakeSession = {
 export class SessionIntake {
 	/** This connection's rate until it logs in; then its account's, which a reconnect does not refill. */
 	flood: FloodGuard;
-	private readonly queue: SessionQueue;
+	/** Messages, handled in order; a task now and then (a refusal answered in its turn, a message charged in its turn). */
+	private readonly queue: SessionQueue<ClientMessage | Task>;
 	private readonly floodContext: FloodContext;
 	/** Set while a login is handled: messages that come meanwhile are charged in their turn. */
 	private loggingIn = false;
@@ -53,7 +58,10 @@ export class SessionIntake {
 			// The members a room in memory has now; more are owed in the message's turn if it has more then (session.ts).
 			roomAudience: room => (session.name === undefined ? 0 : (core.rooms.audience(room) ?? 0)),
 		};
-		this.queue = new SessionQueue({failed: error => this.failed(error), drained: () => session.sink.drained?.()});
+		this.queue = new SessionQueue<ClientMessage | Task>(item => (typeof item === 'function' ? item() : this.handle(item)), {
+			failed: error => this.failed(error),
+			drained: () => session.sink.drained?.(),
+		});
 	}
 
 	/** Whether the connection should stop reading: as many messages wait as may. */
@@ -73,10 +81,10 @@ export class SessionIntake {
 			return;
 		}
 		if (!this.withinRate(message, true)) return;
-		this.enqueue(() => this.handle(message));
+		this.enqueue(message);
 	}
 
-	private handle(message: ClientMessage): Promise<void> | void {
+	private handle(message: ClientMessage): Maybe<void> {
 		if (message.type !== 'login') return this.session.dispatch(message);
 		this.loggingIn = true;
 		const done = (): void => {
@@ -92,8 +100,8 @@ export class SessionIntake {
 		}
 	}
 
-	private enqueue(task: () => Promise<void> | void): void {
-		this.queue.push(task);
+	private enqueue(item: ClientMessage | Task): void {
+		this.queue.push(item);
 		const {stats} = this.core;
 		if (this.queue.length > stats.maxWaitingMessages) stats.maxWaitingMessages = this.queue.length;
 	}

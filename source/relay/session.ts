@@ -5,7 +5,8 @@ import type {AddressGroups} from './address-groups.js';
 import {HeldPresence} from './held-presence.js';
 import {checkLogin} from './login-check.js';
 import {storageFailedText} from './delivery-queue.js';
-import type {RelayCore} from './relay-core.js';
+import type {Maybe} from './maybe.js';
+import type {AcceptVerdict, RelayCore} from './relay-core.js';
 import type {StoredUser} from './relay-store.js';
 import {SessionIntake} from './session-intake.js';
 import type {LeaveReason, SessionContext, SessionSink} from './session-sink.js';
@@ -246,7 +247,8 @@ export class Session {
 		this.core.stats.failedLogins += 1;
 	}
 
-	private async route(envelope: Envelope): Promise<void> {
+	/** A `send`: answered at once when the recipient and the contacts are in memory (the common case), else after reads. */
+	private route(envelope: Envelope): Maybe<void> {
 		const {maxBodyBytes} = this.core.limits;
 		const {clock} = this.core.options;
 		this.lastActive = clock();
@@ -263,22 +265,32 @@ export class Session {
 				return;
 			}
 		}
+		const from = this.username!;
 		// Whether `to` exists is what a lookup tells: a name that is not a contact yet costs a lookup
 		// token, paid before it is read, so `accepted` vs `unknown_recipient` is no cheaper oracle.
-		if (!(await this.core.knows(this.username!, to))) {
-			const paid = this.core.lookups.charge(this.username!, this.address, 1);
+		const known = this.core.knows(from, to);
+		if (known instanceof Promise) return known.then(isKnown => this.routeTo(envelope, to, from, isKnown));
+		return this.routeTo(envelope, to, from, known);
+	}
+
+	private routeTo(envelope: Envelope, to: string, from: string, known: boolean): Maybe<void> {
+		if (!known) {
+			const paid = this.core.lookups.charge(from, this.address, 1);
 			if (!paid.ok) {
 				this.reject('lookup_throttled', `too many names you have not met written to or looked up lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, envelope.id);
 				return;
 			}
 		}
-		const verdict = await this.core.accept(envelope, to, this.username!, clock());
-		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
-		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);
-		else if (verdict === 'quota_exceeded') {
-			this.reject('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your recipients read it', envelope.id);
-		}
-		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, envelope.id);
+		const verdict = this.core.accept(envelope, to, from, this.core.options.clock());
+		if (verdict instanceof Promise) return verdict.then(taken => this.routed(taken, to, envelope.id));
+		this.routed(verdict, to, envelope.id);
+	}
+
+	private routed(verdict: AcceptVerdict, to: string, id: string): void {
+		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, id);
+		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, id);
+		else if (verdict === 'quota_exceeded') this.reject('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your recipients read it', id);
+		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, id);
 	}
 
 	/**
