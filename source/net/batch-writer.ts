@@ -20,6 +20,7 @@ export class BatchWriter<Message extends object> {
 	private outboxBytes = 0;
 	private scheduled = false;
 	private readonly frameBytes: number;
+	private readonly scheduledFlush = (): void => this.flush();
 
 	constructor(
 		private readonly sealer: FrameSealing,
@@ -45,7 +46,7 @@ export class BatchWriter<Message extends object> {
 		this.outboxBytes += bytes;
 		if (!this.scheduled) {
 			this.scheduled = true;
-			this.schedule(() => this.flush());
+			this.schedule(this.scheduledFlush);
 		}
 	}
 

@@ -4,6 +4,7 @@ import {KeyedLock} from './keyed-lock.js';
 import type {Logger} from './logger.js';
 import type {Audience} from './presence-batcher.js';
 import type {RelayLimits} from './relay-options.js';
+import type {Maybe} from './maybe.js';
 import type {ContactKind} from './relay-store.js';
 import {guardStorage} from './storage-guard.js';
 
@@ -59,10 +60,11 @@ export class ContactBook {
 		return known === false ? undefined : known;
 	}
 
-	async has(owner: string, contact: string): Promise<boolean> {
+	/** Whether `owner` has `contact` as a contact: at once from the cache, or after a read. */
+	has(owner: string, contact: string): Maybe<boolean> {
 		const known = this.known(owner, contact);
 		if (known !== undefined) return known !== false;
-		return (await this.kind(owner, contact)) !== undefined;
+		return this.kind(owner, contact).then(kind => kind !== undefined);
 	}
 
 	/** Undefined if the disk failed: then nothing is added until it answers again. */
@@ -86,9 +88,9 @@ export class ContactBook {
 	 * `owner` looked `contact` up or wrote to it: a chosen contact from now on, unless it is `owner`
 	 * or maxContacts are chosen already (an inbound edge then stays inbound).
 	 */
-	async choose(owner: string, contact: string): Promise<void> {
+	choose(owner: string, contact: string): Maybe<void> {
 		if (owner === contact || this.known(owner, contact) === 'chosen') return;
-		await this.owners.run(owner, () => this.chooseLocked(owner, contact, this.store));
+		return this.owners.run(owner, () => this.chooseLocked(owner, contact, this.store));
 	}
 
 	/** choose() for each of `contacts`, in one transaction: undefined if it failed and kept none of them. */

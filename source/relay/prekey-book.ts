@@ -7,6 +7,7 @@ import type {AddressGroups} from './address-groups.js';
 import {BoundedCache} from './bounded-cache.js';
 import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
+import type {Maybe} from './maybe.js';
 import {KeyedBuckets, TokenBucket} from './rate-limiter.js';
 import type {RelayLimits} from './relay-options.js';
 import type {AsyncRelayStore} from './async-store.js';
@@ -48,9 +49,9 @@ export type PrekeyBookOptions = {
 /** What the book asks of the relay about its users. */
 export type PrekeyRelay = {
 	/** An account's record (an online account's from memory), or undefined: not registered. A storage failure rejects. */
-	registered: (username: string) => Promise<StoredUser | undefined>;
+	registered: (username: string) => Maybe<StoredUser | undefined>;
 	/** Whether `from` may ask about `to` for free: otherwise a lookup token (PROTOCOL.md section 4.3). */
-	knows: (from: string, to: string) => Promise<boolean>;
+	knows: (from: string, to: string) => Maybe<boolean>;
 	/** The connection of `username` while it is online. */
 	sinkOf: (username: string) => SessionSink | undefined;
 	/** Whether `a` and `b` are members of one room: their bundles cost no lookup token and draw on a bucket of their own. */

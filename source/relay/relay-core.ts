@@ -7,7 +7,6 @@ import {CommitQueue} from './commit-queue.js';
 import {AccountFloodGuards} from './flood-guard.js';
 import {DeliveryQueue} from './delivery-queue.js';
 import {directoryPageCount} from './directory-stream.js';
-import {KeyedLock} from './keyed-lock.js';
 import {LookupGuard} from './lookup-guard.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PrekeyBook} from './prekey-book.js';
@@ -21,7 +20,11 @@ import type {SessionContext, SessionSink} from './session-sink.js';
 import {guardStorage, inBackground} from './storage-guard.js';
 import {UserDirectory} from './user-directory.js';
 import {Listeners} from './who-view.js';
-import {Welcomes} from './welcomes.js';
+import {Logins, type Admitted} from './logins.js';
+import {andThen, type Maybe} from './maybe.js';
+
+/** What becomes of an envelope a session sends. */
+export type AcceptVerdict = 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed';
 
 /**
  * The relay's chat rules: who is online, contacts, routing through the queue, presence and
@@ -38,11 +41,10 @@ export class RelayCore {
 	private readonly listeners: Listeners<Session>;
 	private readonly directory: UserDirectory;
 	private readonly queue: DeliveryQueue;
-	private readonly welcomes: Welcomes;
+	/** From a verified login to a session online (logins.ts): one login of a name at a time. */
+	private readonly logins: Logins;
 	/** Commits of accepted work, one at a time: envelopes and room items (commit-queue.ts). */
 	private readonly commits = new CommitQueue();
-	/** Logins of one name run one at a time, so two logins of one identity end with exactly one session. */
-	private readonly logins = new KeyedLock();
 	readonly limits: RelayLimits;
 	readonly access: AccessGuard;
 	readonly lookups: LookupGuard;
@@ -107,7 +109,7 @@ export class RelayCore {
 				},
 				used: username => {
 					const user = this.online.get(username)?.user;
-					if (user !== undefined && !user.confirmed) inBackground(log, 'confirm', this.confirm(user));
+					if (user !== undefined && !user.confirmed) inBackground(log, 'confirm', Promise.resolve(this.confirm(user)));
 				},
 			},
 		);
@@ -125,14 +127,16 @@ export class RelayCore {
 						cluster: options.cluster,
 						log,
 						sessionOf: username => this.online.get(username),
-						userOf: username => this.registered(username),
+						userOf: async username => this.registered(username),
 						joined: user => this.presence.joined(this.record(user), false),
 						left: username => this.presence.left(username),
 						woken: username => this.queue.woken(username),
 					});
-		this.welcomes = new Welcomes({
+		this.logins = new Logins({
 			motd: options.motd,
 			log,
+			maxConnections: this.limits.maxConnections,
+			stats: this.stats,
 			access: this.access,
 			prekeys: this.prekeys,
 			rooms: this.rooms,
@@ -142,6 +146,8 @@ export class RelayCore {
 			listeners: this.listeners,
 			online: this.online,
 			record: user => this.record(user),
+			confirm: user => this.confirm(user),
+			...(this.cluster === undefined ? {} : {cluster: this.cluster}),
 		});
 	}
 
@@ -189,8 +195,8 @@ export class RelayCore {
 		this.options.log('announcement', {recipients: this.online.size, bytes: Buffer.byteLength(text)});
 	}
 
-	/** An online account's record, or a point read (a storage failure rejects). */
-	async registered(username: string): Promise<StoredUser | undefined> {
+	/** An online account's record, a cached one, or a point read (a storage failure rejects). */
+	registered(username: string): Maybe<StoredUser | undefined> {
 		return this.online.get(username)?.user ?? this.directory.user(username);
 	}
 
@@ -227,7 +233,7 @@ export class RelayCore {
 		const lapsed = await this.directory.lapsed(this.options.clock() - this.limits.registrationLapseMs);
 		let deleted = 0;
 		for (const username of lapsed) {
-			const gone = await this.logins.run(username, async () => !this.online.has(username) && (await this.directory.deleteLapsed(username)));
+			const gone = await this.logins.turn(username, async () => !this.online.has(username) && (await this.directory.deleteLapsed(username)));
 			if (gone) deleted += 1;
 		}
 		if (deleted > 0) {
@@ -263,50 +269,16 @@ export class RelayCore {
 
 	/** @internal Runs a login of `username` once every earlier login of that name is done. */
 	oneLoginAt<T>(username: string, login: () => Promise<T>): Promise<T> {
-		return this.logins.run(username, login);
+		return this.logins.turn(username, login);
 	}
 
 	/**
-	 * @internal Session calls this, holding the name's login turn, once a login has been verified.
-	 * `existing` is the account as read for the login. 'full': the relay is full and this login has
-	 * no priority over anyone online; 'taken': the new name was registered meanwhile; 'gone': the
-	 * connection ended meanwhile; 'unavailable': the other relays of the service could not be told
-	 * (PostgreSQL out of reach, or this relay's lease lost).
+	/**
+	 * @internal Session calls this, holding the name's login turn, once a login has been verified
+	 * (logins.ts). `existing` is the account as read for the login.
 	 */
-	async admit(
-		session: Session,
-		username: string,
-		register: StoredUser | undefined,
-		existing: StoredUser | undefined,
-	): Promise<'ok' | 'full' | 'taken' | 'gone' | 'unavailable'> {
-		// A new name takes no place on a full relay, and nothing is registered then.
-		if (register !== undefined && !this.hasRoomFor(username)) return 'full';
-		let user: StoredUser;
-		if (register) {
-			if (!(await this.directory.register(register))) return 'taken';
-			this.access.registered(session.address);
-			this.stats.registrations += 1;
-			this.options.log('register', {user: username});
-			user = register;
-		} else {
-			user = await this.confirm(existing!);
-		}
-		const welcome = await this.welcomes.read(session, username);
-		if (!session.open) return 'gone';
-		if (!this.makeRoomFor(username, user, register !== undefined)) return 'full';
-		// One session per identity in the whole service: a session elsewhere ends (session_replaced).
-		if (this.cluster !== undefined) {
-			if (!(await this.cluster.claim(session, username))) return 'unavailable';
-			if (!session.open) return 'gone';
-		}
-		const wasElsewhere = this.cluster?.arrived(username) === true;
-		session.user = user;
-		this.online.get(username)?.replace();
-		this.online.set(username, session);
-		session.catchingUp = true;
-		if (!wasElsewhere) this.presence.joined(this.record(user), register !== undefined);
-		this.welcomes.send(session, username, welcome);
-		return 'ok';
+	admit(session: Session, username: string, register: StoredUser | undefined, existing: StoredUser | undefined): Promise<Admitted> {
+		return this.logins.admit(session, username, register, existing);
 	}
 
 	/** The answer to a `who`: no names for a headless client. */
@@ -321,7 +293,7 @@ export class RelayCore {
 	}
 
 	/** Whether `from` writes to `to` for free (section 4.3): a name it does not know costs a lookup token. */
-	knows(from: string, to: string): Promise<boolean> {
+	knows(from: string, to: string): Maybe<boolean> {
 		return this.directory.knows(from, to);
 	}
 
@@ -335,7 +307,13 @@ export class RelayCore {
 	 * `from` wrote to `to` and the relay took it: each becomes the other's contact. A recipient
 	 * online that did not have the sender as a contact hears its record now, before the envelope.
 	 */
-	private async wrote(from: string, to: string): Promise<void> {
+	private wrote(from: string, to: string): Promise<void> | undefined {
+		// Contacts both ways already, the common case: nothing to write, read or tell.
+		if (this.directory.knowEachOther(from, to)) return undefined;
+		return this.wroteToNew(from, to);
+	}
+
+	private async wroteToNew(from: string, to: string): Promise<void> {
 		const recipient = this.listeners.get(to);
 		const sender = this.online.get(from)?.user;
 		const introduce = recipient !== undefined && sender !== undefined && !this.directory.community;
@@ -347,33 +325,13 @@ export class RelayCore {
 		if (added && introduce) recipient.presence({type: 'user_joined', user: this.record(sender)});
 	}
 
-	/** Whether there is a place for `username` without anyone giving theirs. */
-	private hasRoomFor(username: string): boolean {
-		return this.online.size < this.limits.maxConnections || this.online.has(username);
-	}
-
-	/**
-	 * Whether `username` may be online: there is room, or it is online already (the new session
-	 * replaces the old), or it has priority (never a new name) and a newcomer gives up its place
-	 * (the one idle longest).
-	 */
-	private makeRoomFor(username: string, user: StoredUser, isNew: boolean): boolean {
-		if (this.hasRoomFor(username)) return true;
-		if (isNew || !this.access.hasPriority(user)) return false;
-		const victim = this.access.giving(this.online.values());
-		if (victim === undefined) return false;
-		this.stats.evictions += 1;
-		this.options.log('evicted', {user: victim.name ?? null, for: username});
-		victim.evict();
-		return true;
-	}
-
 	/** The account was used again after it registered: it no longer lapses. */
-	private async confirm(user: StoredUser): Promise<StoredUser> {
-		const confirmed = await this.directory.confirm(user);
-		const session = this.online.get(user.username);
-		if (session !== undefined && confirmed !== user) session.user = confirmed;
-		return confirmed;
+	private confirm(user: StoredUser): Maybe<StoredUser> {
+		return andThen(this.directory.confirm(user), confirmed => {
+			const session = this.online.get(user.username);
+			if (session !== undefined && confirmed !== user) session.user = confirmed;
+			return confirmed;
+		});
 	}
 
 	/** @internal */
@@ -388,20 +346,30 @@ export class RelayCore {
 		inBackground(this.options.log, 'commit', this.queue.commitForwardedTo(username));
 	}
 
-	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas. */
-	async accept(envelope: Envelope, to: string, from: string, time: number): Promise<'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed'> {
-		const recipient = await guardStorage(this.options.log, 'user', async () => (await this.registered(to)) ?? null);
-		if (recipient === undefined) return 'storage_failed';
-		if (recipient === null) return 'unknown_recipient';
+	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas: at once when all it needs is in memory. */
+	accept(envelope: Envelope, to: string, from: string, time: number): Maybe<AcceptVerdict> {
+		const recipient = this.registered(to);
+		if (!(recipient instanceof Promise)) return recipient === undefined ? 'unknown_recipient' : this.route(envelope, to, from, time);
+		return guardStorage(this.options.log, 'user', async () => (await recipient) ?? null).then(read =>
+			read === undefined ? 'storage_failed' : read === null ? 'unknown_recipient' : this.route(envelope, to, from, time),
+		);
+	}
+
+	private route(envelope: Envelope, to: string, from: string, time: number): Maybe<AcceptVerdict> {
 		const sender = this.online.get(from)?.user;
-		const verdict = await this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
-		// A message to someone else is a use of the account; one to itself is not.
-		if (verdict === 'ok' && to !== from && sender !== undefined) await this.confirm(sender);
-		return verdict;
+		const verdict = this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
+		if (verdict instanceof Promise) return verdict.then(taken => this.used(taken, to, sender));
+		return this.used(verdict, to, sender);
+	}
+
+	/** A message to someone else is a use of the account; one to itself is not. */
+	private used(verdict: AcceptVerdict, to: string, sender: StoredUser | undefined): Maybe<AcceptVerdict> {
+		if (verdict !== 'ok' || sender === undefined || sender.confirmed || to === sender.username) return verdict;
+		return andThen(this.confirm(sender), () => verdict);
 	}
 
 	/** @internal */
-	acknowledge(session: Session, username: string, deliveries: readonly number[]): Promise<void> {
+	acknowledge(session: Session, username: string, deliveries: readonly number[]): Maybe<void> {
 		return this.queue.acknowledge(session, username, deliveries);
 	}
 

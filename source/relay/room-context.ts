@@ -5,6 +5,7 @@ import type {RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ErrorMessage, type RoomRecordWire} from '../net/messages.js';
 import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
+import type {Maybe} from './maybe.js';
 import type {QueueLedger} from './queue-ledger.js';
 import type {RelayLimits} from './relay-options.js';
 import type {AsyncRelayStore} from './async-store.js';
@@ -17,10 +18,10 @@ import type {Session} from './session.js';
 /** What the rooms ask of the relay about its users. */
 export type RoomRelay = {
 	/** An account's record (an online account's from memory), or undefined: not registered. A storage failure rejects. */
-	registered: (username: string) => Promise<StoredUser | undefined>;
+	registered: (username: string) => Maybe<StoredUser | undefined>;
 	sessionOf: (username: string) => Session | undefined;
 	/** Whether `from` may name `to` for free: otherwise a lookup token (PROTOCOL.md section 4.3). */
-	knows: (from: string, to: string) => Promise<boolean>;
+	knows: (from: string, to: string) => Maybe<boolean>;
 	/** Whether the account may fill the relay's whole store (access-guard.ts hasPriority), not only half. */
 	priority: (username: string) => boolean;
 	/** A room message or change is a use of the account: it no longer lapses. */

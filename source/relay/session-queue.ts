@@ -1,28 +1,29 @@
+import type {Maybe} from './maybe.js';
+
 /** Messages that may wait behind one still being handled before the connection stops reading its socket. */
 export const maxWaitingMessages = 64;
 
 export type SessionQueueEvents = {
-	/** A task threw or rejected: a bug, or a storage failure no part caught. The connection pays for it. */
+	/** An item threw or rejected: a bug, or a storage failure no part caught. The connection pays for it. */
 	failed(error: unknown): void;
 	/** The queue was full and has drained to half: the connection may read again. */
 	drained(): void;
 };
 
 /**
- * What one connection asked, handled one message at a time in the order it arrived, each finished
- * (every await of it) before the next starts. A task that needs no store runs at once, inside the
- * call that pushed it, when nothing waits before it. Once `limit` wait, `full` says so and the
- * connection stops reading until `drained`: the queue never grows past what one frame carries
- * beyond it, and nothing is dropped.
+ * What one connection asked, handled one item at a time in the order it arrived, each finished
+ * (every await of it) before the next starts. Items handled at once (no store needed) run inside
+ * the call that pushed them, as long as nothing waits before them: no promise, no microtask. Once
+ * `limit` wait, `full` says so and the connection stops reading until `drained`: the queue never
+ * grows past what one frame carries beyond it, and nothing is dropped.
  */
-export class SessionQueue {
-	private readonly waiting: Array<() => Promise<void> | void> = [];
+export class SessionQueue<Item> {
+	private readonly waiting: Item[] = [];
 	private running = false;
 	private wasFull = false;
-	/** The most that ever waited here at once. */
-	highWater = 0;
 
 	constructor(
+		private readonly handle: (item: Item) => Maybe<void>,
 		private readonly events: SessionQueueEvents,
 		private readonly limit = maxWaitingMessages,
 	) {}
@@ -32,31 +33,56 @@ export class SessionQueue {
 	}
 
 	get full(): boolean {
-		return this.length >= this.limit;
+		return this.waiting.length >= this.limit;
 	}
 
-	push(task: () => Promise<void> | void): void {
-		this.waiting.push(task);
-		const length = this.length;
-		if (length > this.highWater) this.highWater = length;
-		if (length >= this.limit) this.wasFull = true;
-		if (!this.running) void this.run();
+	push(item: Item): void {
+		this.waiting.push(item);
+		if (this.waiting.length >= this.limit) this.wasFull = true;
+		if (!this.running) this.run();
 	}
 
-	private async run(): Promise<void> {
+	/** Handles what waits: synchronously while each item is done at once, then on from the first that is not, once it is. */
+	private run(): void {
 		this.running = true;
-		for (let task = this.waiting.shift(); task !== undefined; task = this.waiting.shift()) {
-			try {
-				const pending = task();
-				if (pending !== undefined) await pending;
-			} catch (error) {
-				this.events.failed(error);
+		for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
+			const pending = this.attempt(item);
+			if (pending !== undefined) {
+				void pending.then(() => {
+					this.settled();
+					this.run();
+				});
+				return;
 			}
-			if (this.wasFull && this.length <= this.limit / 2) {
-				this.wasFull = false;
-				this.events.drained();
-			}
+			this.settled();
 		}
 		this.running = false;
+	}
+
+	/** Runs one item; a promise (never rejected) if it is not done at once. */
+	private attempt(item: Item): Promise<void> | undefined {
+		try {
+			const pending = this.handle(item);
+			return pending === undefined ? undefined : pending.catch((error: unknown) => this.tell(() => this.events.failed(error)));
+		} catch (error) {
+			this.tell(() => this.events.failed(error));
+			return undefined;
+		}
+	}
+
+	private settled(): void {
+		if (this.wasFull && this.waiting.length <= this.limit / 2) {
+			this.wasFull = false;
+			this.tell(() => this.events.drained());
+		}
+	}
+
+	/** The connection's handlers answer for their own failures; one that throws anyway must not stop this queue or reject into nowhere. */
+	private tell(event: () => void): void {
+		try {
+			event();
+		} catch {
+			// Nothing left to tell: the connection is failing already.
+		}
 	}
 }

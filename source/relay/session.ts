@@ -1,14 +1,14 @@
-import {ProtocolError, type FatalErrorCode, type RecoverableErrorCode} from '../net/error-codes.js';
+import type {RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage, type RoomClientMessage} from '../net/messages.js';
 import {checkUsername, foldUsername, isValidUsername, reservedUsernames} from '../net/usernames.js';
 import type {AddressGroups} from './address-groups.js';
-import {FloodGuard, type FloodContext} from './flood-guard.js';
 import {HeldPresence} from './held-presence.js';
 import {checkLogin} from './login-check.js';
 import {storageFailedText} from './delivery-queue.js';
-import type {RelayCore} from './relay-core.js';
+import type {Maybe} from './maybe.js';
+import type {AcceptVerdict, RelayCore} from './relay-core.js';
 import type {StoredUser} from './relay-store.js';
-import {SessionQueue} from './session-queue.js';
+import {SessionIntake} from './session-intake.js';
 import type {LeaveReason, SessionContext, SessionSink} from './session-sink.js';
 
 /** One connection's conversation with the relay, from login_request to leave. */
@@ -25,40 +25,19 @@ export class Session {
 	user: StoredUser | undefined;
 	private username: string | undefined;
 	private ended = false;
-	/** This connection's rate until it logs in; then its account's, which a reconnect does not refill. */
-	private flood: FloodGuard;
-	/** Set from the first refusal until a message passes again: one log line per spell, not per message. */
-	private throttled = false;
 	/** Delivery numbers sent and not yet acknowledged: all an ack may delete. */
 	private readonly unacknowledged = new Set<number>();
 	/** Joins and leaves held while the list of contacts streams out (held-presence.ts). */
 	private heldPresence: HeldPresence | undefined;
-	/** What the rate check asks of the relay, made once rather than per message. */
-	private readonly floodContext: FloodContext;
-	/** What this connection asked, handled one message at a time in order. */
-	private readonly queue: SessionQueue;
-	/** Set while a login is handled: messages that come meanwhile are rate-checked in their turn. */
-	private loggingIn = false;
-	/** Messages waiting to be rate-checked in their turn. */
-	private deferred = 0;
-	/** Flooding: nothing more is taken from this connection, which ends once what came before is answered. */
-	private cut = false;
+	/** What this connection sends, charged to its rate and handled in order (session-intake.ts). */
+	private readonly intake: SessionIntake;
 
 	constructor(
 		private readonly core: RelayCore,
 		readonly sink: SessionSink,
 		private readonly context: SessionContext,
 	) {
-		this.flood = new FloodGuard(core.limits, core.options.clock);
-		this.floodContext = {
-			get audience() {
-				return core.onlineCount();
-			},
-			online: to => core.isOnline(to),
-			// The members a room in memory has now; more are owed in the message's turn if it has more then (room()).
-			roomAudience: room => (this.username === undefined ? 0 : (core.rooms.audience(room) ?? 0)),
-		};
-		this.queue = new SessionQueue({failed: error => this.failed(error), drained: () => this.sink.drained?.()});
+		this.intake = new SessionIntake(this, core, context);
 		sink.send({type: 'login_request'});
 	}
 
@@ -107,37 +86,16 @@ export class Session {
 
 	/** Whether the connection should stop reading: as many messages wait here as may (session-queue.ts). */
 	get full(): boolean {
-		return this.queue.full;
+		return this.intake.full;
 	}
 
-	/**
-	 * A message arrives: its rate is checked now (a flood is cut before anything of it waits), and
-	 * it is handled after every message before it. While a login is being handled, the messages
-	 * behind it are checked when their turn comes instead, against the account's rate once it has
-	 * logged in; after one is, every later one is too, so they are checked in the order they came.
-	 */
+	/** A message from the connection: charged to the rate now, handled after every message before it. */
 	handle(message: ClientMessage): void {
-		if (this.ended || this.cut) return;
-		if (this.loggingIn || this.deferred > 0) {
-			this.deferred += 1;
-			this.enqueue(() => {
-				this.deferred -= 1;
-				if (this.ended || this.cut || !this.withinRate(message, false)) return;
-				return this.dispatch(message);
-			});
-			return;
-		}
-		if (!this.withinRate(message, true)) return;
-		this.enqueue(() => this.dispatch(message));
+		this.intake.take(message);
 	}
 
-	private enqueue(task: () => Promise<void> | void): void {
-		this.queue.push(task);
-		if (this.queue.length > this.core.stats.maxWaitingMessages) this.core.stats.maxWaitingMessages = this.queue.length;
-	}
-
-	/** Handles a message in its turn: at once when it needs no store (a ping is answered within the frame's turn), else a promise. */
-	private dispatch(message: ClientMessage): Promise<void> | void {
+	/** @internal Handles a message in its turn: at once when it needs no store (a ping is answered within the frame's turn), else a promise. */
+	dispatch(message: ClientMessage): Promise<void> | void {
 		if (this.ended) return;
 		if (this.username === undefined && message.type !== 'login' && message.type !== 'ping' && message.type !== 'pong' && message.type !== 'bye') {
 			this.sink.fail('not_logged_in', 'log in first');
@@ -145,10 +103,7 @@ export class Session {
 		}
 		switch (message.type) {
 			case 'login':
-				this.loggingIn = true;
-				return this.login(message).finally(() => {
-					this.loggingIn = false;
-				});
+				return this.login(message);
 			case 'send':
 				return this.route(message);
 			case 'ack':
@@ -178,34 +133,12 @@ export class Session {
 		}
 	}
 
-	/**
-	 * A room message. Its copies, one to each other member, are owed after the fact (flood-guard.ts):
-	 * the rate check owed them to the members known when it came; if the room has more as its turn
-	 * comes (adds before it were handled meanwhile), or once it is handled (it was not in memory),
-	 * the rest are owed then, so the charge is what it would be had nothing waited.
-	 */
+	/** A room message; copies the rate check could not count as it came are owed in its turn, or once it is handled (session-intake.ts). */
 	private async room(message: RoomClientMessage): Promise<void> {
-		const copies = message.type === 'room_send' || message.type === 'room_change' ? message : undefined;
-		const owe = (): boolean => {
-			const audience = this.core.rooms.audience(copies!.room);
-			const owed = this.flood.owedCopies(copies!);
-			if (audience !== undefined && audience > owed) this.flood.oweCopies(copies!, audience - owed);
-			return audience !== undefined;
-		};
-		const known = copies !== undefined && owe();
+		const known = this.intake.oweRoomCopies(message);
 		const refused = await this.core.rooms.handle(this, this.username!, message);
-		if (copies !== undefined && !known) owe();
+		if (!known) this.intake.oweRoomCopies(message);
 		if (refused !== undefined) this.answerLimited(refused);
-	}
-
-	/** A handler failed in a way no part of it answered (a bug, or a storage failure at login): this connection pays, never the relay. */
-	private failed(error: unknown): void {
-		if (error instanceof ProtocolError) {
-			this.sink.fail(error.code as FatalErrorCode, error.message);
-			return;
-		}
-		this.core.options.log('internal_error', {remote: this.context.remote, error: (error as Error | undefined)?.name ?? 'error'});
-		this.sink.fail('bad_message', 'the relay could not process that frame');
 	}
 
 	/** A newer login proved the same identity: this session gives way. */
@@ -285,11 +218,11 @@ export class Session {
 					confirmed: false,
 				}
 			: undefined;
-		const connectionFlood = this.flood;
+		const connectionFlood = this.intake.flood;
 		this.username = username;
 		this.roster = roster;
 		this.lastActive = this.core.options.clock();
-		this.flood = this.core.floodGuards.of(username);
+		this.intake.flood = this.core.floodGuards.of(username);
 		const admitted = await this.core.admit(this, username, registration, existing);
 		if (admitted === 'ok') {
 			this.core.options.log('join', {user: username, remote: this.context.remote, online: this.core.onlineCount()});
@@ -297,7 +230,7 @@ export class Session {
 			return;
 		}
 		this.username = undefined;
-		this.flood = connectionFlood;
+		this.intake.flood = connectionFlood;
 		if (admitted === 'gone') return;
 		if (admitted === 'taken') {
 			// Registered meanwhile by another login (here, or on another relay).
@@ -315,7 +248,8 @@ export class Session {
 		this.core.stats.failedLogins += 1;
 	}
 
-	private async route(envelope: Envelope): Promise<void> {
+	/** A `send`: answered at once when the recipient and the contacts are in memory (the common case), else after reads. */
+	private route(envelope: Envelope): Maybe<void> {
 		const {maxBodyBytes} = this.core.limits;
 		const {clock} = this.core.options;
 		this.lastActive = clock();
@@ -332,22 +266,32 @@ export class Session {
 				return;
 			}
 		}
+		const from = this.username!;
 		// Whether `to` exists is what a lookup tells: a name that is not a contact yet costs a lookup
 		// token, paid before it is read, so `accepted` vs `unknown_recipient` is no cheaper oracle.
-		if (!(await this.core.knows(this.username!, to))) {
-			const paid = this.core.lookups.charge(this.username!, this.address, 1);
+		const known = this.core.knows(from, to);
+		if (known instanceof Promise) return known.then(isKnown => this.routeTo(envelope, to, from, isKnown));
+		return this.routeTo(envelope, to, from, known);
+	}
+
+	private routeTo(envelope: Envelope, to: string, from: string, known: boolean): Maybe<void> {
+		if (!known) {
+			const paid = this.core.lookups.charge(from, this.address, 1);
 			if (!paid.ok) {
 				this.reject('lookup_throttled', `too many names you have not met written to or looked up lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, envelope.id);
 				return;
 			}
 		}
-		const verdict = await this.core.accept(envelope, to, this.username!, clock());
-		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, envelope.id);
-		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, envelope.id);
-		else if (verdict === 'quota_exceeded') {
-			this.reject('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your recipients read it', envelope.id);
-		}
-		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, envelope.id);
+		const verdict = this.core.accept(envelope, to, from, this.core.options.clock());
+		if (verdict instanceof Promise) return verdict.then(taken => this.routed(taken, to, envelope.id));
+		this.routed(verdict, to, envelope.id);
+	}
+
+	private routed(verdict: AcceptVerdict, to: string, id: string): void {
+		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, id);
+		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, id);
+		else if (verdict === 'quota_exceeded') this.reject('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your recipients read it', id);
+		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, id);
 	}
 
 	/**
@@ -371,34 +315,6 @@ export class Session {
 		else this.sink.send(answer);
 	}
 
-	/**
-	 * Every message after the handshake counts, logins included (each costs two signature checks).
-	 * A refusal is answered in its turn (`inOrder`: after what waits before it) or at once.
-	 */
-	private withinRate(message: ClientMessage, inOrder: boolean): boolean {
-		const verdict = this.flood.check(message, this.floodContext);
-		if (verdict === 'ok') {
-			this.throttled = false;
-			return true;
-		}
-		if (verdict === 'flooding') {
-			// Cut now: nothing after it is taken. What came before it is answered first, as it would have been.
-			this.cut = true;
-			const flooding = (): void => this.sink.fail('flooding', 'too many messages refused; the relay is closing this connection');
-			if (inOrder) this.enqueue(flooding);
-			else flooding();
-			return false;
-		}
-		const {rateBurst, ratePerSecond} = this.core.limits;
-		const ref = message.type === 'send' || message.type === 'lookup' || message.type === 'get_bundle' || message.type === 'room_send' ? message.id : 'room' in message ? message.room : null;
-		const refusal = errorMessage('rate_limited', `slow down: at most ${rateBurst} messages at once, then ${ratePerSecond} a second`, ref);
-		if (inOrder) this.enqueue(() => this.sink.send(refusal));
-		else this.sink.send(refusal);
-		if (!this.throttled) this.core.options.log('refused', {code: 'rate_limited', user: this.username ?? null, remote: this.context.remote});
-		this.throttled = true;
-		return false;
-	}
-
 	private reject(code: RecoverableErrorCode, message: string, ref: string | null = null): void {
 		this.answer(errorMessage(code, message, ref));
 	}
@@ -406,10 +322,7 @@ export class Session {
 	/** An answer from a limiter of its own (prekeys, bundles): its refusals count toward `flooding`. */
 	private answerLimited(message: RelayMessage): void {
 		const throttled = message.type === 'error' && (message.code === 'rate_limited' || message.code === 'bundle_throttled' || message.code === 'lookup_throttled');
-		if (throttled && this.flood.refusedElsewhere() === 'flooding') {
-			this.sink.fail('flooding', 'too many messages refused; the relay is closing this connection');
-			return;
-		}
+		if (throttled && this.intake.refusedElsewhere()) return;
 		this.answer(message);
 	}
 

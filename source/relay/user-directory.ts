@@ -2,6 +2,7 @@ import type {AsyncRelayStore} from './async-store.js';
 import {BoundedCache} from './bounded-cache.js';
 import {ContactBook, type Observers} from './contact-book.js';
 import type {Logger} from './logger.js';
+import type {Maybe} from './maybe.js';
 import type {Audience} from './presence-batcher.js';
 import type {RelayLimits} from './relay-options.js';
 import type {StoredUser} from './relay-store.js';
@@ -35,13 +36,14 @@ export class UserDirectory {
 		this.registered = await this.store.userCount();
 	}
 
-	/** A point read (a storage failure rejects). */
-	async user(username: string): Promise<StoredUser | undefined> {
+	/** From the cache, or a point read (a storage failure rejects). */
+	user(username: string): Maybe<StoredUser | undefined> {
 		const cached = this.users.get(username);
 		if (cached !== undefined) return cached;
-		const user = await this.store.user(username);
-		if (user !== undefined) this.users.set(username, user);
-		return user;
+		return this.store.user(username).then(user => {
+			if (user !== undefined) this.users.set(username, user);
+			return user;
+		});
 	}
 
 	/** False if the name was registered meanwhile (by another login, or another relay). A storage failure rejects. */
@@ -52,8 +54,11 @@ export class UserDirectory {
 	}
 
 	/** The account was used again after it registered: it no longer lapses. Returns its record as it now is. */
-	async confirm(user: StoredUser): Promise<StoredUser> {
-		if (user.confirmed) return user;
+	confirm(user: StoredUser): Maybe<StoredUser> {
+		return user.confirmed ? user : this.confirmNow(user);
+	}
+
+	private async confirmNow(user: StoredUser): Promise<StoredUser> {
 		if (!(await guardStorage(this.log, 'confirm', async () => (await this.store.confirmUser(user.username), true)))) return user;
 		const confirmed = {...user, confirmed: true};
 		this.users.set(user.username, confirmed);
@@ -102,7 +107,7 @@ export class UserDirectory {
 	}
 
 	/** Whether `owner` may write to `name` without paying a lookup token: itself, a contact, or anyone on a community relay. */
-	async knows(owner: string, name: string): Promise<boolean> {
+	knows(owner: string, name: string): Maybe<boolean> {
 		return owner === name || this.community || this.contacts.has(owner, name);
 	}
 
@@ -117,6 +122,16 @@ export class UserDirectory {
 		if (await this.contacts.has(to, from)) return false;
 		await introducing();
 		return this.contacts.addInbound(to, from);
+	}
+
+	/**
+	 * Whether wrote(from, to) has nothing to do, known without a read: one writes to itself, or each
+	 * has the other as a contact already (`from` chose `to`). The common case of a message.
+	 */
+	knowEachOther(from: string, to: string): boolean {
+		if (from === to) return true;
+		const back = this.contacts.known(to, from);
+		return this.contacts.known(from, to) === 'chosen' && back !== undefined && back !== false;
 	}
 
 	/** Who hears of changes to `about`: undefined, everyone (a community relay). */
