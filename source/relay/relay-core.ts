@@ -7,7 +7,9 @@ import {CommitQueue} from './commit-queue.js';
 import {AccountFloodGuards} from './flood-guard.js';
 import {DeliveryQueue} from './delivery-queue.js';
 import {directoryPageCount} from './directory-stream.js';
+import {Logins, type Admitted} from './logins.js';
 import {LookupGuard} from './lookup-guard.js';
+import {andThen, type Maybe} from './maybe.js';
 import type {QuotaVerdict} from './queue-ledger.js';
 import {PrekeyBook} from './prekey-book.js';
 import {PresenceBatcher, realTimer} from './presence-batcher.js';
@@ -20,8 +22,6 @@ import type {SessionContext, SessionSink} from './session-sink.js';
 import {guardStorage, inBackground} from './storage-guard.js';
 import {UserDirectory} from './user-directory.js';
 import {Listeners} from './who-view.js';
-import {Logins, type Admitted} from './logins.js';
-import {andThen, type Maybe} from './maybe.js';
 
 /** What becomes of an envelope a session sends. */
 export type AcceptVerdict = 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed';

@@ -38,8 +38,9 @@ describe('the client killed with SIGKILL while messages arrive', () => {
 		transpile(['client/chat-client.ts'], build);
 		const script = join(build, 'bob.js');
 		writeFileSync(script, bob);
-		// Room for the whole backlog, so nothing is refused with queue_full while bob is down.
-		const relay = await relayForTest({limits: {maxQueuedPerUser: 100_000}});
+		// Room for the whole backlog, so nothing is refused with queue_full while bob is down (on a
+		// loaded machine several of his processes die before they log in: seconds of alice's messages wait).
+		const relay = await relayForTest({limits: {maxQueuedPerUser: 100_000, maxQueuedPerSender: 100_000}});
 		const args = [String(relay.port), relay.fingerprint, join(root, 'known_relays.json'), join(root, 'bob')];
 		const alice = await onlineClient(relay, 'alice');
 		const delivered = record(alice, 'delivered');

@@ -6,6 +6,7 @@ import {relayForTest} from '../helpers/chat.js';
 import {loggedInPeer, opaqueSend, type PeerMessage} from '../helpers/logged-in-peer.js';
 import {RawPeer} from '../helpers/raw-peer.js';
 import {slowStore, sqliteStoreIn, withoutTakeDelivery} from '../helpers/slow-store.js';
+import {changed, create, items, join, roomSend, roomUser} from '../helpers/room-kit.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 /** The relay core on an asynchronous store (async-store.ts): what a store that answers late must not change. */
@@ -95,6 +96,45 @@ describe('a slow store (every call answered 5 ms late)', () => {
 		// The connection is still there and answers at once.
 		alice.send({type: 'ping', nonce: count});
 		await alice.until(message => message.type === 'pong' && message.nonce === count);
+	});
+});
+
+describe('a room on a slow store', () => {
+	it('messages from three members at once and a change among them take one order: no position twice or skipped, the old epoch only before the change', async () => {
+		const relay = await relayForTest({store: slowStore(sqliteStoreIn(tempDir()), 3), limits: lifted});
+		const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map(name => roomUser(relay.port, name)));
+		const room = await create(alice!, 'dev');
+		await join(alice!, room, bob!);
+		await join(alice!, room, carol!);
+		const oldEpoch = room.epoch;
+		for (let index = 0; index < 20; index++) {
+			bob!.peer.send(roomSend(room, `b${index}`));
+			carol!.peer.send(roomSend(room, `c${index}`));
+			if (index < 10) alice!.peer.send(roomSend(room, `a${index}`));
+		}
+		// A change while they wait: what comes after it must be sealed in its epoch.
+		await changed(alice!, room, {action: 'topic', topic: 'busy'});
+		for (let index = 10; index < 20; index++) alice!.peer.send(roomSend(room, `a${index}`));
+		const answered = (user: typeof alice) =>
+			user!.peer.messages().filter(message => message.type === 'room_accepted' || (message.type === 'error' && typeof message.ref === 'string' && /^[abc]\d/.test(message.ref)));
+		await expect.poll(() => [alice, bob, carol].map(user => answered(user).length), {timeout: 20_000}).toEqual([20, 20, 20]);
+		const accepted = [alice, bob, carol].flatMap(user => answered(user).filter(message => message.type === 'room_accepted'));
+		const refused = [alice, bob, carol].flatMap(user => answered(user).filter(message => message.type === 'error'));
+		expect(refused.every(message => message.code === 'room_stale' && !String(message.ref).startsWith('a'))).toBe(true);
+		// Every position once: the three creating changes, the topic, and each message taken.
+		const topicSeq = (await alice!.peer.until(message => message.type === 'room_changed' && message.index === 3)).seq as number;
+		const seqs = [...accepted.map(message => message.seq as number), 1, 2, 3, topicSeq].sort((a, b) => a - b);
+		expect(seqs).toEqual(Array.from({length: seqs.length}, (_, index) => index + 1));
+		// Each member reads every message of the others once, in order, the old epoch only before the change.
+		for (const [user, own] of [[alice, 'a'], [bob, 'b'], [carol, 'c']] as const) {
+			const others = accepted.filter(message => !String(message.id).startsWith(own)).map(message => message.id);
+			const messages = () => items(user!, 'dev').filter(item => item.type === 'room_message');
+			await expect.poll(() => messages().length, {timeout: 10_000}).toBe(others.length);
+			expect(new Set(messages().map(item => item.id))).toEqual(new Set(others));
+			const read = items(user!, 'dev').map(item => item.seq as number);
+			expect(read).toEqual([...new Set(read)].sort((x, y) => x - y));
+			for (const item of messages()) expect(item.epoch === oldEpoch).toBe((item.seq as number) < topicSeq);
+		}
 	});
 });
 
