@@ -157,6 +157,14 @@ export class DeliveryQueue {
 		inBackground(this.log, 'backlog', this.backlog.deliver(session, username, session.lastSent), () => session.sink.close());
 	}
 
+	/** A sender logs in on a relay of a cluster: what it has waiting through other relays counts against its quota here. */
+	async senderLoggedIn(username: string): Promise<void> {
+		const {senderStoredBytes} = this.store;
+		if (senderStoredBytes === undefined || this.wake === undefined) return;
+		const bytes = await guardStorage(this.log, 'sender_total', () => senderStoredBytes.call(this.store, username));
+		if (bytes !== undefined) this.ledger.raiseSender(username, bytes);
+	}
+
 	/** A login: what waits goes out in order, and first to disk what was forwarded to an earlier session and is still in memory (the disk failed when it left); if the disk still fails, it tries again at the next login. */
 	async loggedIn(session: Session, username: string): Promise<void> {
 		if (await this.commitForwardedTo(username)) await this.backlog.deliver(session, username, 0);

@@ -285,6 +285,7 @@ export class RelayCore {
 		// One session per identity in the whole service: a session elsewhere ends (session_replaced).
 		if (this.cluster !== undefined) {
 			if (!(await this.cluster.claim(session, username))) return 'unavailable';
+			await this.queue.senderLoggedIn(username);
 			if (!session.open) return 'gone';
 		}
 		const wasElsewhere = this.cluster?.arrived(username) === true;
