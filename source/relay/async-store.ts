@@ -137,6 +137,12 @@ export interface AsyncRelayStore extends AsyncRoomStore {
 	 * come from enqueue, in commit order.
 	 */
 	takeDelivery?(): number;
+	/**
+	 * Only on a store several relays share (PostgreSQL): the stored bytes of the envelopes `sender`
+	 * has waiting, whichever relay took them (a bounded range of the index on sender), read when
+	 * it logs in so its quota counts what it sent through other relays.
+	 */
+	senderStoredBytes?(sender: string): Promise<number>;
 	queued(recipient: string, after: number, limit: number): Promise<DeliveredEnvelope[]>;
 	queueTotals(): Promise<QueueSnapshot>;
 	ack(recipient: string, deliveries: readonly number[]): Promise<Array<{sender: string; bytes: number}>>;

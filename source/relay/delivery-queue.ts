@@ -146,6 +146,15 @@ export class DeliveryQueue {
 		inBackground(this.options.log, 'backlog', this.backlog.deliver(session, username, session.lastSent), () => session.sink.close());
 	}
 
+	/** A sender logs in on a relay of a cluster: what it has waiting through other relays counts against its quota here. */
+	async senderLoggedIn(username: string): Promise<void> {
+		const {store, log, relayId} = this.options;
+		const {senderStoredBytes} = store;
+		if (senderStoredBytes === undefined || relayId === undefined) return;
+		const bytes = await guardStorage(log, 'sender_total', () => senderStoredBytes.call(store, username));
+		if (bytes !== undefined) this.ledger.raiseSender(username, bytes);
+	}
+
 	/** A login: what waits goes out in order, and first to disk what was forwarded to an earlier session and is still in memory (the disk failed when it left); if the disk still fails, it tries again at the next login. */
 	async loggedIn(session: Session, username: string): Promise<void> {
 		if (await this.commitForwardedTo(username)) await this.backlog.deliver(session, username, 0);

@@ -87,6 +87,7 @@ export class Logins {
 		// One session per identity in the whole service: a session elsewhere ends (session_replaced).
 		if (cluster !== undefined) {
 			if (!(await cluster.claim(session, username))) return 'unavailable';
+			await this.parts.queue.senderLoggedIn(username);
 			if (!session.open) return 'gone';
 		}
 		const wasElsewhere = cluster?.arrived(username) === true;

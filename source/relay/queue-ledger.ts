@@ -117,6 +117,14 @@ export class QueueLedger {
 		this.total = Math.max(0, this.total - bytes);
 	}
 
+	/** What the store says `from` has waiting, across relays: counted if more than this relay knows of (never less). */
+	raiseSender(from: string, bytes: number): void {
+		const known = this.senders.get(from) ?? 0;
+		if (bytes <= known) return;
+		this.senders.set(from, bytes);
+		this.total += bytes - known;
+	}
+
 	queued(to: string): number {
 		return this.recipients.get(to)?.count ?? 0;
 	}

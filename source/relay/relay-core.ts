@@ -273,7 +273,6 @@ export class RelayCore {
 	}
 
 	/**
-	/**
 	 * @internal Session calls this, holding the name's login turn, once a login has been verified
 	 * (logins.ts). `existing` is the account as read for the login.
 	 */

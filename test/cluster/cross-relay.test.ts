@@ -173,4 +173,30 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		bob.send('kate6', 'room again');
 		await expect.poll(() => fromBob.accepted).toBe(3);
 	});
+
+	it("a sender's bytes quota counts what it stored through another relay, read when it logs in", {timeout: 30_000}, async () => {
+		const [a, b] = await twoRelays(10_000, {maxStoredBytesPerSender: 4000});
+		const aliceDir = tempDir();
+		const alice = await onlineClient(a, 'lena7', {dataDir: aliceDir});
+		const kate = await onlineClient(a, 'mona7');
+		await meet(alice, kate);
+		await prekeysStored('mona7');
+		await kate.close();
+		/** Sends one message and waits for what the relay makes of it. */
+		const outcome = async (client: typeof alice): Promise<string> => {
+			const id = client.send('mona7', 'a message that waits');
+			return new Promise(resolve => {
+				client.on('accepted', accepted => accepted.id === id && resolve('accepted'));
+				client.on('relay-error', error => error.ref === id && resolve(error.code));
+			});
+		};
+		let taken = 0;
+		while ((await outcome(alice)) === 'accepted') taken += 1;
+		expect(taken).toBeGreaterThan(0);
+		await alice.close();
+		// The same account on relay B, which started before any of it was stored.
+		const again = newClient(b, {dataDir: aliceDir});
+		await logIn(again, 'lena7');
+		expect(await outcome(again)).toBe('quota_exceeded');
+	});
 });

@@ -6,7 +6,9 @@ import {StoreError} from './pg-errors.js';
 import {prepared} from './pg-statement.js';
 import type {Queryable} from './queryable.js';
 
-export const queueMethods = ['enqueue', 'queued', 'queueTotals', 'ack', 'purgeOlderThan'] as const satisfies ReadonlyArray<keyof AsyncRelayStore>;
+export const queueMethods = ['enqueue', 'queued', 'queueTotals', 'ack', 'purgeOlderThan', 'senderStoredBytes'] as const satisfies ReadonlyArray<
+	keyof AsyncRelayStore
+>;
 
 type QueueMethods = Pick<AsyncRelayStore, (typeof queueMethods)[number]>;
 
@@ -116,6 +118,8 @@ const deleteAcked = prepared(
 	`delete from queue where recipient = $1 and delivery = any($2::bigint[]) returning sender, (${storedExpression})::bigint as bytes`,
 );
 
+const selectSenderBytes = prepared('sender_bytes', `select coalesce(sum(${storedExpression}), 0)::bigint as bytes from queue where sender = $1`);
+
 const deleteOlder = prepared('purge_queue', 'delete from queue where time < $1');
 
 /** An envelope's identity: a resend has the same one. */
@@ -214,6 +218,11 @@ export class PgQueue implements QueueMethods {
 		if (deliveries.length === 0) return [];
 		const {rows} = await this.db.query<{sender: string; bytes: number}>(deleteAcked([recipient, deliveries]));
 		return rows;
+	}
+
+	async senderStoredBytes(sender: string): Promise<number> {
+		const {rows} = await this.db.query<{bytes: number}>(selectSenderBytes([sender]));
+		return rows[0]?.bytes ?? 0;
 	}
 
 	async purgeOlderThan(time: number): Promise<number> {
