@@ -18,6 +18,7 @@ import {jsonLineLogger} from './relay/logger.js';
 import {reachableAddresses} from './relay/network-addresses.js';
 import {startOperatorConsole} from './relay/operator-console.js';
 import type {RelayLimits} from './relay/relay-options.js';
+import {parseClusterFlags, type ClusterFlags} from './relay/store-flags.js';
 import {startRelay} from './relay/server.js';
 
 const cli = parseFlags(
@@ -32,6 +33,10 @@ const cli = parseFlags(
 	  --data-dir   Where the relay keeps its identity key
 	               (default $XDG_DATA_HOME/im-tui-relay or ~/.local/share/im-tui-relay)
 	  --motd       Message of the day shown to everyone who logs in
+	  --store URL  Keep users, queues and rooms in PostgreSQL (postgres://user@host:port/db),
+	               shared with the other relays of the service (default: SQLite in --data-dir)
+	  --relay-id ID  This relay's name in the store, a-z 0-9 _ (default: random at each start)
+	  --lease-ms N   How long the others wait before counting this relay dead (default 10000)
 
 	Limits (PROTOCOL.md section 6; "off" lifts one, e.g. for benchmarks)
 	  --rate-limit PER_SECOND,BURST   Tokens a connection may spend (default 100,200)
@@ -73,6 +78,9 @@ const cli = parseFlags(
 			who: {type: 'string'},
 			lookupLimit: {type: 'string'},
 			presence: {type: 'string', default: 'on'},
+			store: {type: 'string'},
+			relayId: {type: 'string'},
+			leaseMs: {type: 'string'},
 		},
 	},
 );
@@ -85,6 +93,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 }
 const limits: Partial<RelayLimits> = {};
 let presence = true;
+let cluster: ClusterFlags | undefined;
 try {
 	const {rateLimit, maxConnections, maxConnectionsPerAddress, maxPending, handshakeLimit, registrationLimit, maxUsers, community, who, lookupLimit} =
 		cli.flags;
@@ -101,6 +110,7 @@ try {
 	if (who !== undefined) limits.whoLimit = parseNonNegative('who', who);
 	if (lookupLimit !== undefined) Object.assign(limits, parseLookupLimit(lookupLimit));
 	presence = parseSwitch('presence', cli.flags.presence);
+	cluster = parseClusterFlags(cli.flags);
 } catch (error) {
 	process.stderr.write(`im-tui-server: ${(error as Error).message}\n`);
 	process.exit(2);
@@ -111,7 +121,7 @@ const dataDir = cli.flags.dataDir ?? join(dataHome, 'im-tui-relay');
 const log = jsonLineLogger(line => process.stderr.write(line));
 
 try {
-	const relay = await startRelay({host, port, dataDir, motd: motd ?? null, log, limits, presence});
+	const relay = await startRelay({host, port, dataDir, motd: motd ?? null, log, limits, presence, ...(cluster === undefined ? {} : {cluster})});
 	let stopConsole = () => {};
 	const stop = async (signal: string) => {
 		stopConsole();

@@ -13,6 +13,7 @@ import type {RelayStats} from './relay-core-options.js';
 import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {AsyncRelayStore} from './async-store.js';
 import {inBackground} from './storage-guard.js';
+import type {ClusterFlags} from './store-flags.js';
 
 const queuePurgeIntervalMs = 60 * 60 * 1000;
 /** A connection not logged in yet is evicted for a newer one only once it has had this long. */
@@ -25,6 +26,8 @@ export type RelayOptions = {
 	dataDir: string;
 	/** The store to keep users and queues in, instead of the SQLite file in dataDir; the relay closes it when it closes. */
 	store?: AsyncRelayStore;
+	/** Everything but the key in PostgreSQL, shared with the other relays of the service (store-flags.ts); ignored if `store` is given. */
+	cluster?: ClusterFlags;
 	motd?: string | null;
 	log?: Logger;
 	limits?: Partial<RelayLimits>;
@@ -63,7 +66,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	const clock = options.clock ?? Date.now;
 	const log = options.log === undefined ? silentLogger : rateLimitedLogger(options.log, clock);
 	const identity = loadOrCreateRelayIdentity(options.dataDir);
-	const store = options.store ?? (await openSqlite(options.dataDir));
+	const store = options.store ?? (options.cluster === undefined ? await openSqlite(options.dataDir) : await openPostgres(options.cluster, log));
 	let core: RelayCore;
 	try {
 		core = await RelayCore.open(
@@ -219,4 +222,10 @@ function refuse(socket: Socket, verdict: Exclude<AdmissionVerdict, 'ok'> | 'serv
 async function openSqlite(dataDir: string): Promise<AsyncRelayStore> {
 	const [{openSqliteStore}, {asyncSqliteStore}] = await Promise.all([import('./sqlite-store.js'), import('./sqlite-async.js')]);
 	return asyncSqliteStore(openSqliteStore(dataDir));
+}
+
+/** The PostgreSQL store the service's relays share; loaded here only, so a relay alone never loads `pg`. */
+async function openPostgres(cluster: ClusterFlags, log: Logger): Promise<AsyncRelayStore> {
+	const {openPostgresStore} = await import('./postgres/pg-store.js');
+	return openPostgresStore(cluster.url, {log});
 }
