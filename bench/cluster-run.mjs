@@ -51,6 +51,7 @@ async function measureLoad(relays, postmasterPid, {pairs, window, loaders, warmu
 		const reports = await Promise.all(children.map(async child => child.ask({type: 'report'}, 'report')));
 		if (relayCpuAfter.includes(undefined)) throw new Error('a relay ended during the measurement');
 		const delivered = sum(reports.map(report => report.delivered));
+		if (delivered === 0) throw new Error(`no message was delivered in ${measureMs / 1000} s${relays.length > 1 ? ' (none crossed between the relays)' : ''}`);
 		const seconds = Math.max(...reports.map(report => report.seconds));
 		return {
 			delivered,

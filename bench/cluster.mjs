@@ -72,7 +72,7 @@ const configurations = allConfigurations.filter(configuration => {
 
 const loadBefore = loadavg();
 const server = configurations.some(configuration => configuration.postgres) ? await startBenchPostgres() : undefined;
-const results = new Map(configurations.map(configuration => [configuration.name, {configuration, runs: [], latencies: []}]));
+const results = new Map(configurations.map(configuration => [configuration.name, {configuration, runs: [], latencies: [], failures: []}]));
 let postgres;
 try {
 	if (server) postgres = await describePostgres(server.url);
@@ -80,9 +80,9 @@ try {
 		for (let turn = 0; turn < configurations.length; turn++) {
 			const configuration = configurations[(repeat + turn) % configurations.length];
 			const database = configuration.postgres ? await createDatabase(server.url) : undefined;
+			const result = results.get(configuration.name);
 			try {
 				const run = await clusterRun({configuration, storeUrl: database?.url, postmasterPid: configuration.postgres ? postgres.postmasterPid : undefined, load, launcher});
-				const result = results.get(configuration.name);
 				result.runs.push(run);
 				result.latencies.push(...run.latency);
 				console.error(
@@ -90,6 +90,11 @@ try {
 						(run.postgresCpuMicros === undefined ? '' : `, PostgreSQL ${perMessage(run.postgresCpuMicros, run)} µs/msg`) +
 						(run.refused || run.outOfOrder || run.closedClients ? `; refused ${run.refused}, out of order ${run.outOfOrder}, connections ended ${run.closedClients}` : ''),
 				);
+			} catch (error) {
+				// A configuration that fails (a relay that does not start, messages that never cross) is
+				// reported as such; the others still run.
+				result.failures.push(String(error?.message ?? error).split('\n')[0]);
+				console.error(`run ${repeat + 1}/${repeats}, ${configuration.label}: failed: ${String(error?.stack ?? error)}`);
 			} finally {
 				await database?.drop();
 			}
@@ -110,7 +115,8 @@ const median = values => {
 };
 const shown = value => (value === undefined ? '-' : value.toLocaleString('en-US'));
 
-const rows = [...results.values()].map(({configuration, runs, latencies}) => {
+const rows = [...results.values()].map(({configuration, runs, latencies, failures}) => {
+	if (runs.length === 0) return {configuration: configuration.label, 'msg/s': `failed: ${failures[0]}`};
 	const relayCpu = median(runs.map(run => perMessage(run.relayCpuMicros, run)));
 	const postgresCpu = configuration.postgres ? median(runs.map(run => perMessage(run.postgresCpuMicros, run))) : undefined;
 	const together = median(runs.map(run => perMessage(run.relayCpuMicros + (configuration.postgres ? (run.postgresCpuMicros ?? Number.NaN) : 0), run)));
@@ -127,7 +133,7 @@ const rows = [...results.values()].map(({configuration, runs, latencies}) => {
 		latency: configuration.latency,
 		'p50 µs': shown(round(percentile(latencies, 50))),
 		'p99 µs': shown(round(percentile(latencies, 99))),
-		'refused / out of order / ended': runs.map(run => `${run.refused}/${run.outOfOrder}/${run.closedClients}`).join(' '),
+		'refused / out of order / ended': runs.map(run => `${run.refused}/${run.outOfOrder}/${run.closedClients}`).join(' ') + (failures.length > 0 ? `; ${failures.length} run(s) failed` : ''),
 	};
 });
 
@@ -150,7 +156,7 @@ console.log(
 	`load: ${load.pairs} pairs in ${load.loaders} processes, ${load.window} messages in flight per sender (sent, not yet received); ${load.warmupMs / 1000} s warm-up, ${load.measureMs / 1000} s measured, ${repeats} run(s) each (medians); latency: ${load.latencyRounds} messages one at a time, no other load`,
 );
 console.log(`load average ${loadBefore.map(value => value.toFixed(2)).join(' ')} before, ${loadAfter.map(value => value.toFixed(2)).join(' ')} after\n`);
-printTable(rows, Object.keys(rows[0] ?? {configuration: ''}));
+printTable(rows, Object.keys(rows.find(row => 'runs' in row) ?? rows[0] ?? {configuration: ''}));
 for (const line of skipped) console.log(`skipped: ${line}`);
 writeFileSync(
 	'bench/cluster-results.json',
@@ -167,7 +173,7 @@ writeFileSync(
 			loadAfter,
 			skipped,
 			rows,
-			runs: [...results.values()].map(({configuration, runs}) => ({configuration: configuration.name, runs: runs.map(({latency, ...run}) => run)})),
+			runs: [...results.values()].map(({configuration, runs, failures}) => ({configuration: configuration.name, failures, runs: runs.map(({latency, ...run}) => run)})),
 		},
 		null,
 		2,
