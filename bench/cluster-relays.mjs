@@ -29,6 +29,15 @@ const liftedFlags = [
 	['--presence', 'on'],
 ].flat();
 
+/** Relays started as commands and not yet stopped: killed, and their data directories removed, if this process ends first (Ctrl+C). */
+const running = new Map();
+process.on('exit', () => {
+	for (const [child, dataDir] of running) {
+		child.kill('SIGKILL');
+		rmSync(dataDir, {recursive: true, force: true});
+	}
+});
+
 /** Whether the built server takes `--store` (the cluster's flag): its help text names it. */
 export function serverTakesStore() {
 	return existsSync(serverCli) && readFileSync(serverCli, 'utf8').includes('--store');
@@ -67,7 +76,9 @@ async function startCommandRelay({id, storeUrl, keyFrom}) {
 	const args = [...busyRelayNodeArgs, serverCli, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...liftedFlags];
 	if (storeUrl !== undefined) args.push('--store', storeUrl, '--relay-id', id);
 	const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'pipe']});
+	running.set(child, dataDir);
 	const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve(code ?? signal)));
+	void exited.then(() => running.delete(child));
 	// Its log (JSON lines on stderr) is read and dropped, the last lines kept for an error message.
 	const tail = [];
 	child.stderr.setEncoding('utf8');

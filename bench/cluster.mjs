@@ -72,6 +72,15 @@ const configurations = allConfigurations.filter(configuration => {
 
 const loadBefore = loadavg();
 const server = configurations.some(configuration => configuration.postgres) ? await startBenchPostgres() : undefined;
+// Ctrl+C: the private PostgreSQL is stopped and deleted, the relays killed (cluster-relays.mjs), the load processes follow their parent.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.once(signal, () => {
+		console.error(`${signal}: stopping`);
+		void Promise.resolve(server?.stop())
+			.catch(() => {})
+			.finally(() => process.exit(130));
+	});
+}
 const results = new Map(configurations.map(configuration => [configuration.name, {configuration, runs: [], latencies: [], failures: []}]));
 let postgres;
 try {
@@ -210,6 +219,8 @@ async function createDatabase(serverUrl) {
 		}
 	};
 	await admin(`create database ${name}`);
+	// The previous run's writes flushed now, not by a checkpoint counted in this run's PostgreSQL CPU (needs a superuser; else left to chance).
+	await admin('checkpoint').catch(() => {});
 	const url = new URL(serverUrl);
 	url.pathname = `/${name}`;
 	return {url: url.toString(), drop: async () => admin(`drop database if exists ${name} with (force)`).catch(() => {})};
