@@ -111,8 +111,12 @@ export interface AsyncRelayStore extends AsyncRoomStore {
 	 * no number below n for that recipient commits later, whichever relay enqueued it), so a
 	 * backlog read after the last number seen misses nothing. A resend (same from, id and to) is
 	 * not stored twice: it is answered with the queued copy's number and `stored: false`.
+	 *
+	 * `wake` (PostgreSQL only; SQLite ignores it): the enqueuing relay of a cluster. Recipients
+	 * logged in on other relays are woken (a `queued` wake-up on their relay's channel) in the
+	 * committing statement, so a wake-up is sent if and only if the envelopes commit.
 	 */
-	enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>): Promise<EnqueuedEnvelope[]>;
+	enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>, wake?: {relayId: string}): Promise<EnqueuedEnvelope[]>;
 	/**
 	 * Only on a store one relay owns alone (SQLite): a delivery number handed out at once, without a
 	 * transaction, so the relay may forward an envelope before it is committed; given to enqueue

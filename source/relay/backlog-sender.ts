@@ -17,6 +17,13 @@ export type BacklogOptions = {
 	catchUp: (username: string, session: Session) => Promise<void> | undefined;
 	/** The session has had everything that waited for it (it may fall behind again later). */
 	caughtUp?: (session: Session) => void;
+	/**
+	 * Whether more may have been committed for `username` since the last read (it is asked once
+	 * per short page, and forgets the answer): then the sender reads on instead of finishing.
+	 */
+	again?: (username: string) => boolean;
+	/** Other relays enqueue too (a cluster): the ledger does not know all that waits, so the store is always read. */
+	shared?: boolean;
 };
 
 /** What waits on disk for a recipient, sent at the pace its connection reads. */
@@ -34,7 +41,7 @@ export class BacklogSender {
 		const current = (): boolean => session.open && sessionOf(username) === session;
 		for (;;) {
 			if (!current()) return;
-			if (after === 0 && ledger.queued(username) === 0) {
+			if (after === 0 && !this.options.shared && ledger.queued(username) === 0) {
 				// nothing waits (the counts include what is on disk): no need to ask the database
 				this.caughtUp(session);
 				return;
@@ -60,6 +67,10 @@ export class BacklogSender {
 				session.sink.send({type: 'message', ...envelope});
 			}
 			if (page.length < backlogPage) {
+				if (this.options.again?.(username) === true) {
+					after = session.lastSent;
+					continue;
+				}
 				this.caughtUp(session);
 				return;
 			}

@@ -42,6 +42,8 @@ export type DeliveryQueueOptions = {
 	accepted: (from: string, to: string) => Promise<void>;
 	/** A session has had its backlog: what comes after it (the rooms' streams) may start. */
 	caughtUp?: (session: Session) => void;
+	/** In a cluster (cluster.ts): this relay's id, given to each enqueue so the store wakes recipients logged in on other relays as it commits. */
+	relayId?: string;
 };
 
 /**
@@ -78,6 +80,9 @@ export class DeliveryQueue {
 	private readonly sessionOf: (username: string) => Session | undefined;
 	private readonly catchUp: (username: string, session: Session) => Promise<void> | undefined;
 	private readonly accepted: (from: string, to: string) => Promise<void>;
+	private readonly wake: {relayId: string} | undefined;
+	/** Recipients here with envelopes committed while they were catching up: their backlog reads on before it finishes. Local sessions' names only. */
+	private readonly again = new Set<string>();
 
 	constructor(options: DeliveryQueueOptions) {
 		({store: this.store, commits: this.commits, limits: this.limits, timer: this.timer, log: this.log, stats: this.stats} = options);
@@ -85,7 +90,10 @@ export class DeliveryQueue {
 		this.catchUp = options.catchUp;
 		this.accepted = options.accepted;
 		this.ledger = new QueueLedger(this.limits);
+		this.wake = options.relayId === undefined ? undefined : {relayId: options.relayId};
 		this.backlog = new BacklogSender({
+			shared: this.wake !== undefined,
+			again: username => this.again.delete(username),
 			store: this.store,
 			log: this.log,
 			ledger: this.ledger,
@@ -124,7 +132,23 @@ export class DeliveryQueue {
 	 * before it, is done; says whether it is on disk.
 	 */
 	commitForwardedTo(username: string): Promise<boolean> {
+		this.again.delete(username);
 		return this.commitForwarded(this.forwarded.takeFor(username));
+	}
+
+	/**
+	 * Another relay committed envelopes for `username`: a session here that is caught up is sent
+	 * what waits after the last it was sent; one still catching up reads on before it finishes.
+	 */
+	woken(username: string): void {
+		const session = this.sessionOf(username);
+		if (session === undefined) return;
+		if (session.catchingUp) {
+			this.again.add(username);
+			return;
+		}
+		session.catchingUp = true;
+		inBackground(this.log, 'backlog', this.backlog.deliver(session, username, session.lastSent), () => session.sink.close());
 	}
 
 	/** A login: what waits goes out in order, and first to disk what was forwarded to an earlier session and is still in memory (the disk failed when it left); if the disk still fails, it tries again at the next login. */
@@ -270,6 +294,7 @@ export class DeliveryQueue {
 	/** A committed envelope goes to its recipient if it is online and caught up, and was not sent it from the disk meanwhile. */
 	private async forwardCommitted(envelope: NumberedEnvelope): Promise<void> {
 		let recipient = this.sessionOf(envelope.to);
+		if (recipient?.catchingUp === true) this.again.add(envelope.to);
 		if (recipient === undefined || recipient.catchingUp || envelope.delivery <= recipient.lastSent) return;
 		if (!recipient.sink.hasRoom()) {
 			this.backlog.fallBehind(recipient, envelope.to);
@@ -337,7 +362,7 @@ export class DeliveryQueue {
 	private async commit(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>): Promise<EnqueuedEnvelope[] | undefined> {
 		let enqueued: EnqueuedEnvelope[];
 		try {
-			enqueued = await this.store.enqueue(envelopes);
+			enqueued = await this.store.enqueue(envelopes, this.wake);
 		} catch (error) {
 			// A full disk or a locked database must cost these envelopes a retry, never the relay.
 			this.log('storage_error', {error: (error as {code?: string}).code ?? (error as Error).name, envelopes: envelopes.length});

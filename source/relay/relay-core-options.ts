@@ -1,3 +1,4 @@
+import type {Cluster} from './cluster.js';
 import type {AckStats} from './delivery-queue.js';
 import type {Logger} from './logger.js';
 import type {Timer} from './presence-batcher.js';
@@ -16,6 +17,8 @@ export type RelayCoreOptions = {
 	timer?: Timer;
 	clock: () => number;
 	log: Logger;
+	/** The other relays of the service (cluster.ts); absent: a relay alone. */
+	cluster?: Cluster;
 };
 
 /** What the relay has done with the work clients asked of it: for operators, and for tests that count it. */

@@ -1,6 +1,7 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
 import {AccessGuard} from './access-guard.js';
 import type {AsyncRelayStore} from './async-store.js';
+import {ClusterBridge} from './cluster-bridge.js';
 import {CommitQueue} from './commit-queue.js';
 import {AccountFloodGuards} from './flood-guard.js';
 import {DeliveryQueue} from './delivery-queue.js';
@@ -50,6 +51,8 @@ export class RelayCore {
 	private readonly presence: PresenceBatcher<Session>;
 	/** @internal Each account's rate, for its session once logged in. */
 	readonly floodGuards: AccountFloodGuards;
+	/** The other relays of the service; undefined for a relay alone. */
+	private readonly cluster: ClusterBridge | undefined;
 
 	private constructor(
 		readonly options: RelayCoreOptions,
@@ -79,6 +82,7 @@ export class RelayCore {
 			catchUp: (username, session) => (session.roster ? this.presence.catchUp(username, session) : undefined),
 			accepted: (from, to) => this.wrote(from, to),
 			caughtUp: session => this.rooms.start(session, session.name!),
+			...(options.cluster === undefined ? {} : {relayId: options.cluster.relayId}),
 		});
 		this.rooms = new RoomBook(
 			{store, commits: this.commits, limits: this.limits, clock, log, stats: this.stats, ledger: this.queue.ledger, lookups: this.lookups},
@@ -102,6 +106,18 @@ export class RelayCore {
 			send: (session, message) => session.presence(message),
 			audience: (about, observer) => this.directory.audience(about, observer === undefined ? this.listeners.all : new Set([observer])),
 		});
+		this.cluster =
+			options.cluster === undefined
+				? undefined
+				: new ClusterBridge({
+						cluster: options.cluster,
+						log,
+						sessionOf: username => this.online.get(username),
+						userOf: username => this.registered(username),
+						joined: user => this.presence.joined(this.record(user), false),
+						left: username => this.presence.left(username),
+						woken: username => this.queue.woken(username),
+					});
 		this.welcomes = new Welcomes({
 			motd: options.motd,
 			log,
@@ -125,6 +141,7 @@ export class RelayCore {
 		const core = new RelayCore(options, store);
 		await core.directory.load();
 		await core.queue.load();
+		await core.cluster?.load();
 		await core.purgeExpired();
 		await core.lapseRegistrations();
 		return core;
@@ -145,8 +162,9 @@ export class RelayCore {
 		return this.online.size;
 	}
 
+	/** Online here, or on another relay of the service. */
 	isOnline(username: string): boolean {
-		return this.online.has(username);
+		return this.online.has(username) || this.cluster?.isRemote(username) === true;
 	}
 
 	onlineUsernames(): string[] {
@@ -232,9 +250,15 @@ export class RelayCore {
 	 * @internal Session calls this, holding the name's login turn, once a login has been verified.
 	 * `existing` is the account as read for the login. 'full': the relay is full and this login has
 	 * no priority over anyone online; 'taken': the new name was registered meanwhile; 'gone': the
-	 * connection ended meanwhile.
+	 * connection ended meanwhile; 'unavailable': the other relays of the service could not be told
+	 * (PostgreSQL out of reach, or this relay's lease lost).
 	 */
-	async admit(session: Session, username: string, register: StoredUser | undefined, existing: StoredUser | undefined): Promise<'ok' | 'full' | 'taken' | 'gone'> {
+	async admit(
+		session: Session,
+		username: string,
+		register: StoredUser | undefined,
+		existing: StoredUser | undefined,
+	): Promise<'ok' | 'full' | 'taken' | 'gone' | 'unavailable'> {
 		// A new name takes no place on a full relay, and nothing is registered then.
 		if (register !== undefined && !this.hasRoomFor(username)) return 'full';
 		let user: StoredUser;
@@ -250,18 +274,30 @@ export class RelayCore {
 		const welcome = await this.welcomes.read(session, username);
 		if (!session.open) return 'gone';
 		if (!this.makeRoomFor(username, user, register !== undefined)) return 'full';
+		// One session per identity in the whole service: a session elsewhere ends (session_replaced).
+		if (this.cluster !== undefined) {
+			if (!(await this.cluster.claim(session, username))) return 'unavailable';
+			if (!session.open) return 'gone';
+		}
+		const wasElsewhere = this.cluster?.arrived(username) === true;
 		session.user = user;
 		this.online.get(username)?.replace();
 		this.online.set(username, session);
 		session.catchingUp = true;
-		this.presence.joined(this.record(user), register !== undefined);
+		if (!wasElsewhere) this.presence.joined(this.record(user), register !== undefined);
 		this.welcomes.send(session, username, welcome);
 		return 'ok';
 	}
 
 	/** The answer to a `who`: no names for a headless client. */
 	whoIsOnline(session: Session, username: string): RelayMessage {
-		return {type: 'online', users: session.roster ? this.listeners.view(username) : [], total: this.online.size};
+		const total = this.online.size + (this.cluster?.remoteCount ?? 0);
+		if (!session.roster) return {type: 'online', users: [], total};
+		const here = this.listeners.view(username);
+		// Users online elsewhere fill the view after this relay's own, most recent first.
+		const {whoLimit} = this.limits;
+		const elsewhere = here.length < whoLimit && this.cluster !== undefined ? this.cluster.recent(whoLimit + 1).filter(name => name !== username) : [];
+		return {type: 'online', users: [...here, ...elsewhere].slice(0, Math.max(0, whoLimit)), total};
 	}
 
 	/** Whether `from` writes to `to` for free (section 4.3): a name it does not know costs a lookup token. */
@@ -322,10 +358,12 @@ export class RelayCore {
 
 	/** @internal */
 	leave(session: Session, username: string): void {
+		this.cluster?.release(session);
 		if (this.online.get(username) !== session) return;
 		this.online.delete(username);
 		this.listeners.remove(username);
-		this.presence.left(username);
+		// Replaced from another relay: still online, there.
+		if (this.cluster?.isRemote(username) !== true) this.presence.left(username);
 		// Read or not, they wait on disk for its next login, where a client that had read them drops them as replays.
 		inBackground(this.options.log, 'commit', this.queue.commitForwardedTo(username));
 	}
@@ -348,6 +386,6 @@ export class RelayCore {
 	}
 
 	private record({username, identity, x25519, binding}: StoredUser): UserRecord {
-		return {username, online: this.online.has(username), identity, x25519, binding};
+		return {username, online: this.isOnline(username), identity, x25519, binding};
 	}
 }

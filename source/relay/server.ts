@@ -14,6 +14,7 @@ import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
 import type {AsyncRelayStore} from './async-store.js';
 import {inBackground} from './storage-guard.js';
 import type {ClusterFlags} from './store-flags.js';
+import type {Cluster} from './cluster.js';
 
 const queuePurgeIntervalMs = 60 * 60 * 1000;
 /** A connection not logged in yet is evicted for a newer one only once it has had this long. */
@@ -68,7 +69,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 	const identity = loadOrCreateRelayIdentity(options.dataDir);
 	const store = options.store ?? (options.cluster === undefined ? await openSqlite(options.dataDir) : await openPostgres(options.cluster, log));
 	let core: RelayCore;
+	let cluster: Cluster | undefined;
 	try {
+		if (options.cluster !== undefined) cluster = await linkCluster(options.cluster, store, log);
 		core = await RelayCore.open(
 			{
 				motd: options.motd ?? null,
@@ -77,10 +80,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 				presence: {enabled: options.presence ?? true, flushMs: limits.presenceFlushMs, timer: options.timer ?? realTimer},
 				clock,
 				log,
+				...(cluster === undefined ? {} : {cluster}),
 			},
 			store,
 		);
 	} catch (error) {
+		await cluster?.stop().catch(() => undefined);
 		await store.close();
 		throw error;
 	}
@@ -191,6 +196,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 					// What was accepted and forwarded is committed before the store closes.
 					void stopped
 						.catch(error => log('internal_error', {operation: 'stop', error: (error as Error).name}))
+						.then(() => cluster?.stop())
+						.catch(error => log('internal_error', {operation: 'cluster_stop', error: (error as Error).message}))
 						.then(() => store.close())
 						.catch(error => log('storage_error', {operation: 'close', error: (error as {code?: string}).code ?? (error as Error).name}))
 						.then(resolve);
@@ -228,4 +235,14 @@ async function openSqlite(dataDir: string): Promise<AsyncRelayStore> {
 async function openPostgres(cluster: ClusterFlags, log: Logger): Promise<AsyncRelayStore> {
 	const {openPostgresStore} = await import('./postgres/pg-store.js');
 	return openPostgresStore(cluster.url, {log});
+}
+
+/** This relay's tie to the others of its service, over the store's pool: lease, sessions, wake-ups. */
+async function linkCluster(flags: ClusterFlags, store: AsyncRelayStore, log: Logger): Promise<Cluster> {
+	const {ClusterLink} = await import('./postgres/cluster-link.js');
+	const {pool} = store as AsyncRelayStore & {pool?: import('pg').Pool};
+	if (pool === undefined) throw new Error('a relay of a cluster needs its PostgreSQL store');
+	const link = await ClusterLink.open({url: flags.url, pool, relayId: flags.relayId, leaseMs: flags.leaseMs, log});
+	log('cluster_joined', {relay: flags.relayId, lease_ms: flags.leaseMs});
+	return link;
 }

@@ -306,7 +306,8 @@ export class Session {
 			return;
 		}
 		this.end('error');
-		this.sink.fail('server_full', 'the relay is full; try again later');
+		if (admitted === 'unavailable') this.sink.fail('server_full', 'the relay cannot reach the rest of its service right now; try again later');
+		else this.sink.fail('server_full', 'the relay is full; try again later');
 	}
 
 	private loginFailed(): void {

@@ -35,9 +35,7 @@ const queueColumns = 'delivery, recipient, sender, id, kind, ephemeral, ratchet,
  * recipient's last in the order given, all inserted at once; for each, whether it was stored and
  * the number of a copy queued before this statement began (what a resend is answered with).
  */
-const insertEnvelopes = prepared(
-	'enqueue',
-	`with counted as (
+const insertEnvelopesText = (woken: string, joinWoken: string): string => `with counted as (
 		insert into delivery_counters (recipient, last)
 		select recipient, count from unnest($1::text[], $2::bigint[]) with ordinality as wanted (recipient, count, n) order by n
 		on conflict (recipient) do update set last = delivery_counters.last + excluded.last
@@ -54,12 +52,35 @@ const insertEnvelopes = prepared(
 		select ${queueColumns} from numbered order by n
 		on conflict (sender, id, recipient) do nothing
 		returning recipient, delivery
-	)
+	)${woken}
 	select numbered.delivery, stored.delivery is not null as stored, queued.delivery as "queuedCopy"
-	from numbered
+	from numbered${joinWoken}
 	left join stored using (recipient, delivery)
 	left join queue queued on queued.sender = numbered.sender and queued.id = numbered.id and queued.recipient = numbered.recipient
-	order by numbered.n`,
+	order by numbered.n`;
+
+const insertEnvelopes = prepared('enqueue', insertEnvelopesText('', ''));
+
+/**
+ * The same, for a relay of a cluster ($11: its id): the recipients logged in on other relays
+ * (the cluster's `sessions`, a point read of each) are woken in the same statement, so the wake-up
+ * goes out exactly when the envelopes commit: a `queued` wake-up (wakeup-payloads.ts) on each
+ * such relay's channel, at most 100 names a payload (under NOTIFY's 8000 bytes).
+ */
+const insertEnvelopesWaking = prepared(
+	'enqueue_waking',
+	insertEnvelopesText(
+		`, woken as (
+		select pg_notify('im_tui_relay_' || relay, json_build_object('type', 'queued', 'names', json_agg(username order by username))::text)
+		from (
+			select relay, username, (row_number() over (partition by relay order by username) - 1) / 100 as chunk
+			from sessions where username = any($1::text[]) and relay <> $11
+		) elsewhere
+		group by relay, chunk
+	)`,
+		`
+	cross join (select count(*) from woken) as notified`,
+	),
 );
 
 /** The copies of resends whose first copy the enqueue statement could not see yet (another relay's, committed while it waited). */
@@ -91,7 +112,7 @@ export class PgQueue implements QueueMethods {
 	constructor(private readonly db: Queryable) {}
 
 	/** One statement (insertEnvelopes); a resend may leave a gap in its recipient's numbers: readers skip gaps. */
-	async enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>): Promise<EnqueuedEnvelope[]> {
+	async enqueue(envelopes: ReadonlyArray<NewEnvelope & {delivery?: number}>, wake?: {relayId: string}): Promise<EnqueuedEnvelope[]> {
 		for (const envelope of envelopes) {
 			if (envelope.delivery !== undefined) {
 				throw new StoreError(
@@ -118,8 +139,9 @@ export class PgQueue implements QueueMethods {
 		const counts = new Map<string, number>();
 		for (const envelope of distinct) counts.set(envelope.to, (counts.get(envelope.to) ?? 0) + 1);
 		const recipients = [...counts.keys()].sort();
+		const statement = wake === undefined ? insertEnvelopes : insertEnvelopesWaking;
 		const {rows} = await this.db.query<{delivery: number; stored: boolean; queuedCopy: number | null}>(
-			insertEnvelopes([
+			statement([
 				recipients,
 				recipients.map(recipient => counts.get(recipient)!),
 				distinct.map(envelope => envelope.to),
@@ -130,6 +152,7 @@ export class PgQueue implements QueueMethods {
 				distinct.map(envelope => envelope.ratchet ?? null),
 				distinct.map(envelope => envelope.body),
 				distinct.map(envelope => envelope.time),
+				...(wake === undefined ? [] : [wake.relayId]),
 			]),
 		);
 		const unseen = distinct.filter((_, place) => !rows[place]!.stored && rows[place]!.queuedCopy === null);

@@ -31,9 +31,9 @@ export class SessionRegistry {
 	 * transaction: sent only if the claim commits, also when it is this relay). Two claims racing
 	 * for one name both succeed, one after the other: the first is the one replaced. The claiming
 	 * relay must hold a live lease (RelayLease): a relay whose lease ran out claims nothing, so a
-	 * reaped relay leaves no session behind.
+	 * reaped relay leaves no session behind. `also` runs in the claiming transaction, last (an announcement).
 	 */
-	async claim(username: string, relayId: string, connectionId: string): Promise<ClusterSession | undefined> {
+	async claim(username: string, relayId: string, connectionId: string, also?: (tx: Queryable) => Promise<void>): Promise<ClusterSession | undefined> {
 		checkName(username);
 		checkRelayId(relayId);
 		checkConnectionId(connectionId);
@@ -46,29 +46,39 @@ export class SessionRegistry {
 					'insert into sessions (username, relay, connection, generation) values ($1, $2, $3, 1) on conflict (username) do nothing returning 1',
 					[username, relayId, connectionId],
 				);
-				if (inserted.rows.length === 1) return undefined;
+				if (inserted.rows.length === 1) {
+					await also?.(tx);
+					return undefined;
+				}
 				const replaced = await replace(tx, username, relayId, connectionId);
 				if (replaced === 'gone') continue;
 				if (replaced !== undefined) {
 					await Wakeups.notify(tx, relayChannel(replaced.relay), {type: 'replaced', username, connection: replaced.connection});
 				}
+				await also?.(tx);
 				return replaced;
 			}
 			throw new Error(`the session of "${username}" changed ${claimAttempts} times during one claim`);
 		});
 	}
 
-	/** Ends `username`'s session if it is still this one (a replaced session's release leaves its successor alone). True if it was. */
-	async release(username: string, relayId: string, connectionId: string): Promise<boolean> {
+	/**
+	 * Ends `username`'s session if it is still this one (a replaced session's release leaves its
+	 * successor alone). True if it was; then `also` runs in the same transaction (an announcement).
+	 */
+	async release(username: string, relayId: string, connectionId: string, also?: (tx: Queryable) => Promise<void>): Promise<boolean> {
 		checkName(username);
 		checkRelayId(relayId);
 		checkConnectionId(connectionId);
-		const {rows} = await this.pool.query('delete from sessions where username = $1 and relay = $2 and connection = $3 returning 1', [
-			username,
-			relayId,
-			connectionId,
-		]);
-		return rows.length === 1;
+		return inTransaction(this.pool, async tx => {
+			const {rows} = await tx.query('delete from sessions where username = $1 and relay = $2 and connection = $3 returning 1', [
+				username,
+				relayId,
+				connectionId,
+			]);
+			if (rows.length === 1) await also?.(tx);
+			return rows.length === 1;
+		});
 	}
 
 	/** The session of `username`, if it has one. */
