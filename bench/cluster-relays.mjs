@@ -1,12 +1,14 @@
 // The relays of one configuration of bench/cluster.mjs, each in a process of its own:
 //
+// - `host` (the default): bench/relay-host.mjs, startRelay in a process of its own as the other
+//   relay benchmarks start it, every limit lifted (the queue quotas too), on PostgreSQL as a relay
+//   of a service (`cluster`: lease, sessions, wake-ups: what `--store` starts).
 // - `command`: the built im-tui-server as an operator runs it (`--store postgres://… --relay-id ID`
-//   for PostgreSQL), with the limits a load generator on 127.0.0.1 needs lifted by its flags and
-//   README's node flags for a busy relay. Used once the built server has `--store`.
-// - `host`: bench/relay-host.mjs (startRelay with openPostgresStore in-process), for a tree whose
-//   server has no `--store` yet: one relay on SQLite or on PostgreSQL, no cluster.
+//   for PostgreSQL), with the limits a load generator on 127.0.0.1 needs lifted by its flags (the
+//   queue quotas have none) and README's node flags for a busy relay.
 //
-// Either way the benchmark reads the relay's CPU and memory from /proc by its pid.
+// Either way relays of one service share its relay key, and the benchmark reads each relay's CPU
+// and memory from /proc by its pid.
 import {spawn} from 'node:child_process';
 import {copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -29,6 +31,13 @@ const liftedFlags = [
 	['--presence', 'on'],
 ].flat();
 
+/**
+ * What the in-process relays lift: bench/relay-process.mjs's limits and every queue quota. (At this
+ * tree a relay counts what its senders queued for a recipient on another relay until that relay's
+ * ack, which it never hears of: with quotas, every sender is refused queue_full after 250.)
+ */
+const hostLimits = {...liftedLimits, maxQueuedPerUser: 'off', maxQueuedPerSender: 'off', maxStoredBytesPerRecipient: 'off', maxStoredBytesPerSender: 'off', maxStoredBytes: 'off'};
+
 /** Relays started as commands and not yet stopped: killed, and their data directories removed, if this process ends first (Ctrl+C). */
 const running = new Map();
 process.on('exit', () => {
@@ -43,6 +52,12 @@ export function serverTakesStore() {
 	return existsSync(serverCli) && readFileSync(serverCli, 'utf8').includes('--store');
 }
 
+/** Whether the built startRelay takes `cluster` (a relay of a service): its source names it. */
+export function relayTakesCluster() {
+	const server = fileURLToPath(new URL('../dist/relay/server.js', import.meta.url));
+	return existsSync(server) && readFileSync(server, 'utf8').includes('options.cluster');
+}
+
 /**
  * Starts `count` relays: on SQLite (`storeUrl` undefined: one relay only) or all on the PostgreSQL
  * database at `storeUrl`, sharing one relay key as a service's relays do. Returns
@@ -50,14 +65,21 @@ export function serverTakesStore() {
  */
 export async function startRelays({count, storeUrl, launcher}) {
 	if (storeUrl === undefined && count !== 1) throw new Error('relays on SQLite share nothing: one relay only');
-	if (launcher === 'host' && count !== 1) throw new Error('several relays need the built server with --store (the cluster); this tree has none');
+	if (count > 1 && !(launcher === 'host' ? relayTakesCluster() : serverTakesStore())) throw new Error('this tree has no cluster: one relay only');
 	const relays = [];
 	try {
 		for (let index = 0; index < count; index++) {
 			const id = `bench${index + 1}`;
 			if (launcher === 'host') {
-				const relay = await startRelayProcess({limits: liftedLimits, presence: true, ...(storeUrl ? {store: storeUrl} : {})});
-				relays.push({id, pid: relay.pid, port: relay.port, stop: () => relay.stop()});
+				const dataDir = mkdtempSync(join(tmpdir(), 'im-tui-bench-cluster-'));
+				if (relays[0] !== undefined) copyFileSync(join(relays[0].dataDir, identityFileName), join(dataDir, identityFileName));
+				// A tree before the cluster: one relay on the PostgreSQL store, no service.
+				const cluster = storeUrl === undefined ? {} : relayTakesCluster() ? {cluster: {url: storeUrl, relayId: id, leaseMs: 10_000}} : {store: storeUrl};
+				const relay = await startRelayProcess({limits: hostLimits, presence: true, dataDir, ...cluster}).catch(error => {
+					rmSync(dataDir, {recursive: true, force: true});
+					throw error;
+				});
+				relays.push({id, pid: relay.pid, port: relay.port, dataDir, stop: () => relay.stop()});
 			} else {
 				relays.push(await startCommandRelay({id, storeUrl, keyFrom: relays[0]?.dataDir}));
 			}

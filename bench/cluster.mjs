@@ -7,12 +7,14 @@
 //
 // The load: IM_TUI_CLUSTER_PAIRS sender/receiver pairs (20) of headless bench clients, spread over
 // IM_TUI_CLUSTER_LOADERS child processes (2), each sender keeping IM_TUI_CLUSTER_WINDOW messages
-// sent and not yet received (20: with more, a relay on PostgreSQL refuses with queue_full, since
-// it counts a received message as waiting until its ack's delete commits); IM_TUI_CLUSTER_WARMUP
+// sent and not yet received (50; with the queue quotas on, a relay on PostgreSQL refuses some with
+// queue_full even at 20, since it counts a received message as waiting until its ack's delete
+// commits); IM_TUI_CLUSTER_WARMUP
 // seconds (5) unmeasured, then IM_TUI_CLUSTER_SECONDS (10) measured; IM_TUI_CLUSTER_REPEATS runs
 // (3), the configurations interleaved, the order rotating; medians. IM_TUI_BENCH_QUICK=1: 1 s +
 // 2 s, one run. IM_TUI_CLUSTER_ONLY=sqlite,postgres,cluster runs some;
-// IM_TUI_CLUSTER_LAUNCHER=command|host (cluster-relays.mjs) forces how relays start.
+// IM_TUI_CLUSTER_LAUNCHER=command runs the built im-tui-server instead of startRelay in a process
+// (cluster-relays.mjs).
 // IM_TUI_BENCH_POSTGRES=<url> uses that server (else a private one: bench/pg-server.mjs);
 // PostgreSQL's CPU is that of every process of the server, so give one nobody else uses.
 // Prints the table and writes bench/cluster-results.json (not committed).
@@ -20,7 +22,7 @@ import {randomBytes} from 'node:crypto';
 import {writeFileSync} from 'node:fs';
 import {cpus, loadavg, totalmem} from 'node:os';
 import pg from 'pg';
-import {serverTakesStore} from './cluster-relays.mjs';
+import {relayTakesCluster, serverTakesStore} from './cluster-relays.mjs';
 import {clusterRun} from './cluster-run.mjs';
 import {percentile, printTable, round} from './measure.mjs';
 import {startBenchPostgres} from './pg-server.mjs';
@@ -35,7 +37,7 @@ const setting = (name, fallback) => {
 };
 const load = {
 	pairs: Math.round(setting('IM_TUI_CLUSTER_PAIRS', 20)),
-	window: Math.min(200, Math.round(setting('IM_TUI_CLUSTER_WINDOW', 20))),
+	window: Math.min(200, Math.round(setting('IM_TUI_CLUSTER_WINDOW', 50))),
 	loaders: Math.round(setting('IM_TUI_CLUSTER_LOADERS', 2)),
 	warmupMs: setting('IM_TUI_CLUSTER_WARMUP', quick ? 1 : 5) * 1000,
 	measureMs: setting('IM_TUI_CLUSTER_SECONDS', quick ? 2 : 10) * 1000,
@@ -54,17 +56,19 @@ function configurationsWanted() {
 	return allConfigurations.map(configuration => configuration.name).filter(name => !only || only.includes(name));
 }
 if (unknown.length > 0) throw new Error(`IM_TUI_CLUSTER_ONLY: no configuration ${unknown.join(', ')} (sqlite, postgres, cluster)`);
-// IM_TUI_CLUSTER_LAUNCHER=command|host forces one (host: in-process relays, never the cluster).
-const launcher = environment.IM_TUI_CLUSTER_LAUNCHER ?? (serverTakesStore() ? 'command' : 'host');
+// How relays start (cluster-relays.mjs): host (in-process startRelay, every limit lifted) unless
+// IM_TUI_CLUSTER_LAUNCHER=command (the built im-tui-server and its flags).
+const launcher = environment.IM_TUI_CLUSTER_LAUNCHER ?? 'host';
 if (launcher !== 'command' && launcher !== 'host') throw new Error(`IM_TUI_CLUSTER_LAUNCHER must be command or host (got ${launcher})`);
+const clusterBuilt = launcher === 'host' ? relayTakesCluster() : serverTakesStore();
 if (launcher === 'command' && !serverTakesStore() && configurationsWanted().some(name => name !== 'sqlite')) {
 	throw new Error('the built im-tui-server has no --store: IM_TUI_CLUSTER_LAUNCHER=command runs sqlite only (IM_TUI_CLUSTER_ONLY=sqlite)');
 }
 const skipped = [];
 const configurations = allConfigurations.filter(configuration => {
 	if (only && !only.includes(configuration.name)) return false;
-	if (launcher === 'host' && configuration.relays > 1) {
-		skipped.push(`${configuration.label}: needs the built im-tui-server with --store (the cluster)${serverTakesStore() ? '' : ', which this tree does not have yet'}`);
+	if (configuration.relays > 1 && !clusterBuilt) {
+		skipped.push(`${configuration.label}: this tree's relay has no cluster yet`);
 		return false;
 	}
 	return true;
@@ -152,7 +156,9 @@ console.log(
 	`relays, PostgreSQL and the load share these ${cpus().length} cores: the figures measure what the cluster costs per message, not how it scales`,
 );
 console.log(
-	`relays: ${launcher === 'command' ? 'the built im-tui-server (--store postgres://… --relay-id for PostgreSQL)' : 'bench/relay-host.mjs, in-process startRelay'}; limits lifted; presence on`,
+	launcher === 'command'
+		? 'relays: the built im-tui-server (--store postgres://… --relay-id for PostgreSQL), limits lifted by its flags (not the queue quotas: it has none for them); presence on'
+		: `relays: startRelay in a process each (bench/relay-host.mjs), every limit lifted, the queue quotas too; ${clusterBuilt ? 'on PostgreSQL each a relay of the service (lease, sessions, wake-ups)' : 'on PostgreSQL the store alone (this tree has no cluster)'}; presence on`,
 );
 if (postgres) {
 	const {settings} = postgres;
