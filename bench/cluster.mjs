@@ -101,7 +101,8 @@ try {
 				console.error(
 					`run ${repeat + 1}/${repeats}, ${configuration.label}: ${Math.round(run.perSecond)} msg/s, relay ${perMessage(run.relayCpuMicros, run)} µs/msg` +
 						(run.postgresCpuMicros === undefined ? '' : `, PostgreSQL ${perMessage(run.postgresCpuMicros, run)} µs/msg`) +
-						(run.refused || run.outOfOrder || run.closedClients ? `; refused ${run.refused}, out of order ${run.outOfOrder}, connections ended ${run.closedClients}` : ''),
+						(run.refused || run.outOfOrder || run.closedClients ? `; refused ${run.refused}, out of order ${run.outOfOrder}, connections ended ${run.closedClients}` : '') +
+						(run.latencyError ? `; latency failed: ${run.latencyError}` : ''),
 				);
 			} catch (error) {
 				// A configuration that fails (a relay that does not start, messages that never cross) is
@@ -144,8 +145,8 @@ const rows = [...results.values()].map(({configuration, runs, latencies, failure
 		'load µs/msg': shown(median(runs.map(run => perMessage(run.loadCpuMicros, run)))),
 		'RSS per relay MiB': shown(round(median(runs.flatMap(run => run.rssPerRelay)) / 2 ** 20, 1)),
 		latency: configuration.latency,
-		'p50 µs': shown(round(percentile(latencies, 50))),
-		'p99 µs': shown(round(percentile(latencies, 99))),
+		'p50 µs': latencies.length === 0 ? 'failed' : shown(round(percentile(latencies, 50))),
+		'p99 µs': latencies.length === 0 ? (runs.find(run => run.latencyError)?.latencyError ?? '-') : shown(round(percentile(latencies, 99))),
 		'refused / out of order / ended': runs.map(run => `${run.refused}/${run.outOfOrder}/${run.closedClients}`).join(' ') + (failures.length > 0 ? `; ${failures.length} run(s) failed` : ''),
 	};
 });
