@@ -56,7 +56,7 @@ function configurationsWanted() {
 	return allConfigurations.map(configuration => configuration.name).filter(name => !only || only.includes(name));
 }
 if (unknown.length > 0) throw new Error(`IM_TUI_CLUSTER_ONLY: no configuration ${unknown.join(', ')} (sqlite, postgres, cluster)`);
-// How relays start (cluster-relays.mjs): host (in-process startRelay, every limit lifted) unless
+// How relays start (cluster-relays.mjs): host (startRelay in a process each, every limit lifted) unless
 // IM_TUI_CLUSTER_LAUNCHER=command (the built im-tui-server and its flags).
 const launcher = environment.IM_TUI_CLUSTER_LAUNCHER ?? 'host';
 if (launcher !== 'command' && launcher !== 'host') throw new Error(`IM_TUI_CLUSTER_LAUNCHER must be command or host (got ${launcher})`);
@@ -124,30 +124,54 @@ function perMessage(micros, run) {
 }
 
 const median = values => {
-	const known = values.filter(value => value !== undefined).sort((left, right) => left - right);
+	const known = values.filter(value => value !== undefined && !Number.isNaN(value)).sort((left, right) => left - right);
 	return known.length === 0 ? undefined : known[Math.floor(known.length / 2)];
 };
 const shown = value => (value === undefined ? '-' : value.toLocaleString('en-US'));
 
-const rows = [...results.values()].map(({configuration, runs, latencies, failures}) => {
-	if (runs.length === 0) return {configuration: configuration.label, 'msg/s': `failed: ${failures[0]}`};
-	const relayCpu = median(runs.map(run => perMessage(run.relayCpuMicros, run)));
-	const postgresCpu = configuration.postgres ? median(runs.map(run => perMessage(run.postgresCpuMicros, run))) : undefined;
-	const together = median(runs.map(run => perMessage(run.relayCpuMicros + (configuration.postgres ? (run.postgresCpuMicros ?? Number.NaN) : 0), run)));
+/** Per configuration, the medians as numbers (for the JSON); `rows` shows them. */
+const summaries = [...results.values()].map(({configuration, runs, latencies, failures}) => {
 	latencies.sort((left, right) => left - right);
+	const rss = median(runs.flatMap(run => run.rssPerRelay));
 	return {
-		configuration: configuration.label,
-		'msg/s': shown(round(median(runs.map(run => run.perSecond)))),
-		runs: runs.map(run => shown(round(run.perSecond))).join(' / '),
-		'relay µs/msg': shown(relayCpu),
-		'PostgreSQL µs/msg': shown(postgresCpu),
-		'together µs/msg': shown(Number.isNaN(together) ? undefined : together),
-		'load µs/msg': shown(median(runs.map(run => perMessage(run.loadCpuMicros, run)))),
-		'RSS per relay MiB': shown(round(median(runs.flatMap(run => run.rssPerRelay)) / 2 ** 20, 1)),
+		configuration: configuration.name,
+		label: configuration.label,
+		failures,
+		runs: runs.length,
+		perSecond: median(runs.map(run => round(run.perSecond))),
+		perSecondRuns: runs.map(run => round(run.perSecond)),
+		relayMicrosPerMessage: median(runs.map(run => perMessage(run.relayCpuMicros, run))),
+		postgresMicrosPerMessage: configuration.postgres ? median(runs.map(run => perMessage(run.postgresCpuMicros, run))) : undefined,
+		togetherMicrosPerMessage: median(runs.map(run => perMessage(run.relayCpuMicros + (configuration.postgres ? (run.postgresCpuMicros ?? Number.NaN) : 0), run))),
+		loadMicrosPerMessage: median(runs.map(run => perMessage(run.loadCpuMicros, run))),
+		rssPerRelayMiB: rss === undefined ? undefined : round(rss / 2 ** 20, 1),
 		latency: configuration.latency,
-		'p50 µs': latencies.length === 0 ? 'failed' : shown(round(percentile(latencies, 50))),
-		'p99 µs': latencies.length === 0 ? (runs.find(run => run.latencyError)?.latencyError ?? '-') : shown(round(percentile(latencies, 99))),
-		'refused / out of order / ended': runs.map(run => `${run.refused}/${run.outOfOrder}/${run.closedClients}`).join(' ') + (failures.length > 0 ? `; ${failures.length} run(s) failed` : ''),
+		latencyP50Micros: latencies.length === 0 ? undefined : round(percentile(latencies, 50)),
+		latencyP99Micros: latencies.length === 0 ? undefined : round(percentile(latencies, 99)),
+		latencyError: runs.find(run => run.latencyError)?.latencyError,
+		refused: runs.map(run => run.refused),
+		outOfOrder: runs.map(run => run.outOfOrder),
+		connectionsEnded: runs.map(run => run.closedClients),
+	};
+});
+
+const rows = summaries.map(summary => {
+	if (summary.runs === 0) return {configuration: summary.label, 'msg/s': `failed: ${summary.failures[0]}`};
+	return {
+		configuration: summary.label,
+		'msg/s': shown(summary.perSecond),
+		runs: summary.perSecondRuns.map(shown).join(' / '),
+		'relay µs/msg': shown(summary.relayMicrosPerMessage),
+		'PostgreSQL µs/msg': shown(summary.postgresMicrosPerMessage),
+		'together µs/msg': shown(summary.togetherMicrosPerMessage),
+		'load µs/msg': shown(summary.loadMicrosPerMessage),
+		'RSS per relay MiB': shown(summary.rssPerRelayMiB),
+		latency: summary.latency,
+		'p50 µs': summary.latencyP50Micros === undefined ? 'failed' : shown(summary.latencyP50Micros),
+		'p99 µs': summary.latencyP99Micros === undefined ? (summary.latencyError ?? '-') : shown(summary.latencyP99Micros),
+		'refused / out of order / ended':
+			summary.refused.map((refused, index) => `${refused}/${summary.outOfOrder[index]}/${summary.connectionsEnded[index]}`).join(' ') +
+			(summary.failures.length > 0 ? `; ${summary.failures.length} run(s) failed` : ''),
 	};
 });
 
@@ -165,7 +189,7 @@ if (postgres) {
 	const {settings} = postgres;
 	console.log(
 		`PostgreSQL ${settings.version}: ${server.where}; fsync ${settings.fsync}, synchronous_commit ${settings.synchronous_commit}, shared_buffers ${settings.shared_buffers}; ` +
-			(postgres.postmasterPid === undefined ? 'its CPU not counted (not a process of this machine)' : `CPU of the postmaster (pid ${postgres.postmasterPid}) and all its processes`),
+			(postgres.postmasterPid === undefined ? 'its CPU not counted (not a process of this machine)' : `CPU of the postmaster (pid ${postgres.postmasterPid}) and all its processes (${postgres.processes} at the start)`),
 	);
 }
 console.log(
@@ -188,8 +212,8 @@ writeFileSync(
 			loadBefore,
 			loadAfter,
 			skipped,
-			rows,
-			runs: [...results.values()].map(({configuration, runs, failures}) => ({configuration: configuration.name, failures, runs: runs.map(({latency, ...run}) => run)})),
+			summaries,
+			runs: [...results.values()].map(({configuration, runs}) => ({configuration: configuration.name, runs: runs.map(({latency, ...run}) => run)})),
 		},
 		null,
 		2,
