@@ -1,3 +1,4 @@
+import pg from 'pg';
 import {expect, it} from 'vitest';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {copyAccount} from '../helpers/account.js';
@@ -87,5 +88,28 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		expect(closes.flat().map(([event]) => event.code)).toEqual(['session_replaced']);
 		await new Promise(resolve => setTimeout(resolve, 300));
 		expect([...a.onlineUsernames(), ...b.onlineUsernames()].filter(name => name === 'frank4')).toEqual(['frank4']);
+	});
+
+	it('a relay that loses its lease ends its sessions (their clients come back) and takes a lease again', {timeout: 20_000}, async () => {
+		const [a, b] = await twoRelays(600);
+		const alice = await onlineClient(a, 'gina5', {reconnect: {initialDelayMs: 50, maxDelayMs: 200}});
+		const bob = await onlineClient(b, 'hank5');
+		await meet(alice, bob);
+		const dropped = next(alice, 'reconnecting', 5000);
+		const admin = new pg.Client({connectionString: database.url});
+		await admin.connect();
+		try {
+			// What a relay cut off for longer than its lease finds: another relay reaped it.
+			await admin.query(`delete from relays where id = 'a${round}'`);
+			await dropped;
+			await next(alice, 'welcome', 10_000);
+			const {rows} = await admin.query<{count: string}>(`select count(*) from relays where id = 'a${round}'`);
+			expect(Number(rows[0]!.count)).toBe(1);
+		} finally {
+			await admin.end();
+		}
+		const received = next(alice, 'message', 5000);
+		bob.send('gina5', 'after the lease came back');
+		expect((await received)[0].text).toBe('after the lease came back');
 	});
 });
