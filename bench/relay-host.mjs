@@ -4,7 +4,8 @@
 //
 // Options (JSON in argv[2]): `limits` as in RelayLimits, where "off" or null lifts one (JSON has no
 // Infinity); `presence` and `transportCrypto` as startRelay takes them; `dataDir` a data directory
-// the parent prepared. It listens on 127.0.0.1, a free port, with a fresh data directory (or that one), says {type: 'ready', port, fingerprint, pid, dataDir} and answers
+// the parent prepared; `store` a postgres:// URL to keep users and queues in (else SQLite in dataDir);
+// `cluster` {url, relayId, leaseMs} a relay of a service on that PostgreSQL, as `--store` starts one. It listens on 127.0.0.1, a free port, with a fresh data directory (or that one), says {type: 'ready', port, fingerprint, pid, dataDir} and answers
 // these IPC messages:
 //   {type: 'memory'}               -> {type: 'memory', rss, heapUsed, heapTotal, external, arrayBuffers}, after GC
 //   {type: 'cpu'}                  -> {type: 'cpu', micros}: the process's CPU time so far (user + system)
@@ -14,6 +15,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {writeHeapSnapshot} from 'node:v8';
+import {openPostgresStore} from '../dist/relay/postgres/pg-store.js';
 import {startRelay} from '../dist/relay/server.js';
 
 if (typeof process.send !== 'function') {
@@ -38,6 +40,8 @@ try {
 		limits,
 		presence: options.presence ?? true,
 		transportCrypto: options.transportCrypto ?? true,
+		...(options.store ? {store: await openPostgresStore(options.store)} : {}),
+		...(options.cluster ? {cluster: options.cluster} : {}),
 	});
 } catch (error) {
 	rmSync(dataDir, {recursive: true, force: true});
