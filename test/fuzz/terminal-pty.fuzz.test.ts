@@ -80,7 +80,10 @@ describe('random bytes typed into the built client in a pty', () => {
 		await client.waitFor(text => text.includes(marker), {description: 'the marker in the input'});
 		client.write('\r');
 		// What the fuzz's own Enters sent goes out first, in order: on a loaded machine that can take a while.
-		await waitFor(() => expect(received.map(([message]) => message.text)).toContain(marker), {timeoutMs: 30_000});
+		await waitFor(() => expect(received.map(([message]) => message.text)).toContain(marker), {timeoutMs: 30_000}).catch((error: unknown) => {
+			// What the screen showed when the marker did not arrive: the next failure says why.
+			throw new Error(`${(error as Error).message}\nthe screen's last output:\n${JSON.stringify(client.output().slice(-3000))}`);
+		});
 		expect(client.exit()).toBeUndefined();
 
 		// Ctrl+C still leaves, cleanly.
