@@ -68,7 +68,9 @@ export class RoomBook {
 		this.sends = new RoomSends(this.context, room => this.changes.underWay(room), item => this.readers.passOwn(item), stale);
 		this.invites = new RoomInvites(this.context);
 		wakeups?.onWake(rooms => {
-			for (const room of rooms) void refresh.refresh(room);
+			// Only rooms this relay holds or streams: any other is read from the store when first asked for (a
+			// wake-up per message would otherwise make every relay read every member of every room).
+			for (const room of rooms) if (cache.holds(room) || streams.hasPlace(room)) void refresh.refresh(room);
 		});
 		wakeups?.onMissed?.(() => {
 			for (const room of new Set([...streams.placed(), ...cache.names()])) void refresh.refresh(room);

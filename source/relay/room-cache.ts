@@ -63,6 +63,11 @@ export class RoomCache {
 		return [...this.rooms.keys()];
 	}
 
+	/** Whether the room is in memory or being read into it. */
+	holds(name: string): boolean {
+		return this.rooms.has(name) || this.loading.has(name);
+	}
+
 	/** The room if it is in memory: no read. */
 	peek(name: string): LoadedRoom | undefined {
 		return this.rooms.get(name);

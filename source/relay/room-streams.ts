@@ -174,6 +174,11 @@ export class RoomStreams {
 		}
 	}
 
+	/** Whether someone here has a place in `room`. */
+	hasPlace(room: string): boolean {
+		return this.places.has(room);
+	}
+
 	/** The rooms someone here has had a place in (what a missed wake-up may concern). */
 	placed(): string[] {
 		return [...this.places.keys()];

@@ -15,6 +15,9 @@ export type RoomWakeups = {
 	onMissed?(handler: () => void): void;
 };
 
+/** Least time between two reads of one room on a wake-up: what a busy room adds to its messages' way across relays, at most. */
+const refreshGapMs = 100;
+
 /**
  * The rooms in memory as a cache of the store's (design cluster.md): another relay's commit, or a
  * change that lost the compare-and-swap on the head, makes this relay read the room again. A read
@@ -24,6 +27,8 @@ export type RoomWakeups = {
  */
 export class RoomRefresh {
 	private readonly running = new Map<string, {again: boolean; done: Promise<void>}>();
+	/** When each room read in the last refreshGapMs was read: the next read of it waits for the gap. */
+	private readonly lastRead = new Map<string, number>();
 
 	constructor(
 		private readonly context: RoomContext,
@@ -46,8 +51,13 @@ export class RoomRefresh {
 		run.done = (async () => {
 			try {
 				while (run.again) {
+					// A busy room wakes every relay holding it at each message: without a gap each would read all
+					// its members (1,000: ~9 ms) at one member's message rate, a core per relay.
+					const wait = (this.lastRead.get(name) ?? -Infinity) + refreshGapMs - performance.now();
+					if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait));
 					run.again = false;
 					await this.readers.run(name, () => this.woken(name));
+					this.readAt(name);
 				}
 			} catch (error) {
 				inBackground(this.context.log, 'room_refresh', Promise.reject(error));
@@ -56,6 +66,14 @@ export class RoomRefresh {
 			}
 		})();
 		return run.done;
+	}
+
+	private readAt(name: string): void {
+		const now = performance.now();
+		this.lastRead.set(name, now);
+		setTimeout(() => {
+			if (this.lastRead.get(name) === now) this.lastRead.delete(name);
+		}, refreshGapMs).unref();
 	}
 
 	/**
