@@ -51,13 +51,18 @@ export class ClusterBridge {
 			if (kind === 'queued') for (const name of names) options.woken(name);
 		});
 		cluster.onPresence((change, names) => {
-			this.presence = this.presence.then(async () => (change === 'online' ? this.cameOnline(names) : this.wentOffline(names)));
+			this.presence = this.presence.then(async () => (change === 'online' ? this.cameOnline(names) : this.wentOffline(names))).catch(error => this.failed('presence', error));
 		});
 		cluster.onReplaced((username, connectionId) => this.replaced(username, connectionId));
 		cluster.onLeaseLost(reason => this.leaseLost(reason));
 		cluster.onResync(() => {
-			this.presence = this.presence.then(async () => this.resync());
+			this.presence = this.presence.then(async () => this.resync()).catch(error => this.failed('resync', error));
 		});
+	}
+
+	/** A step of the presence chain failed: logged, and the chain goes on (a rejection left unhandled would end the relay). */
+	private failed(operation: string, error: unknown): void {
+		this.options.log('internal_error', {operation, error: (error as Error).message});
 	}
 
 	/** Fills the set of users online elsewhere (a storage failure rejects: the relay does not start). */
