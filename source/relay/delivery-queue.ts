@@ -43,6 +43,8 @@ export type DeliveryQueueOptions = {
 	caughtUp?: (session: Session) => void;
 	/** In a cluster (cluster.ts): this relay's id, given to each enqueue so the store wakes recipients logged in on other relays as it commits. */
 	relayId?: string;
+	/** In a cluster: whether `username` is logged in on another relay (envelope-commits.ts `elsewhere`). */
+	elsewhere?: (username: string) => boolean;
 };
 
 /**
@@ -98,6 +100,7 @@ export class DeliveryQueue {
 			catchUp,
 			again: to => this.again.add(to),
 			...(cluster === undefined ? {} : {cluster}),
+			...(options.elsewhere === undefined ? {} : {elsewhere: options.elsewhere}),
 		});
 	}
 

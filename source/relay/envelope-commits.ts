@@ -33,6 +33,12 @@ export type EnvelopeCommitsOptions = {
 	again: (to: string) => void;
 	/** In a cluster: given to each enqueue, so the store wakes recipients on other relays and holds the per-recipient caps for the service. */
 	cluster?: ClusterEnqueue;
+	/**
+	 * In a cluster: whether `username` is logged in on another relay. What it reads is acknowledged
+	 * there, out of this relay's sight: committed, it leaves this relay's counts (the store holds its
+	 * caps, and the totals read again every 60 s bring back what still waits).
+	 */
+	elsewhere?: (username: string) => boolean;
 };
 
 /**
@@ -108,6 +114,7 @@ export class EnvelopeCommits {
 			const committed = envelope as NumberedEnvelope;
 			committed.delivery = delivery;
 			this.answerAccepted(committed);
+			if (stored && this.options.elsewhere?.(envelope.to) === true) this.uncount(envelope);
 			if (stored) await this.forwardCommitted(committed);
 			this.committed(envelope.to);
 		}

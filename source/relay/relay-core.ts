@@ -86,7 +86,7 @@ export class RelayCore {
 			catchUp: (username, session) => (session.roster ? this.presence.catchUp(username, session) : undefined),
 			accepted: (from, to) => this.wrote(from, to),
 			caughtUp: session => this.rooms.start(session, session.name!),
-			...(options.cluster === undefined ? {} : {relayId: options.cluster.relayId}),
+			...(options.cluster === undefined ? {} : {relayId: options.cluster.relayId, elsewhere: (username: string) => this.cluster?.isRemote(username) === true}),
 		});
 		this.rooms = new RoomBook(
 			{

@@ -131,6 +131,24 @@ describePostgres('two relays on one PostgreSQL: the 1:1 path, presence, one sess
 		expect((await received)[0].text).toBe('after the lease came back');
 	});
 
+	it('a long conversation across relays is never refused by the sender relay\'s counts: what the recipient read on the other relay no longer counts there', {timeout: 30_000}, async () => {
+		// A share of 20 per sender and recipient: the sender's relay never sees the other relay's acks.
+		const [a, b] = await twoRelays(10_000, {maxQueuedPerSender: 20});
+		const alice = await onlineClient(a, 'alice9');
+		const bob = await onlineClient(b, 'bob9');
+		await meet(alice, bob);
+		await prekeysStored('alice9', 'bob9');
+		const refused = record(alice, 'relay-error');
+		const received = record(bob, 'message');
+		for (let n = 0; n < 60; n++) {
+			const accepted = next(alice, 'accepted', 10_000);
+			alice.send('bob9', `line ${n}`);
+			await accepted;
+			await expect.poll(() => received.length, {timeout: 10_000}).toBe(n + 1);
+		}
+		expect(refused).toEqual([]);
+	});
+
 	it('the cap on what waits for one recipient holds for the service: senders on two relays share it', {timeout: 20_000}, async () => {
 		const [a, b] = await twoRelays(10_000, {maxQueuedPerUser: 5});
 		const alice = await onlineClient(a, 'ivan6');
