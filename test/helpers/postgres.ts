@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto';
+import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
 import {afterAll, beforeAll, describe, it} from 'vitest';
 
@@ -40,9 +41,24 @@ export async function createDatabase(): Promise<string> {
 	return url.toString();
 }
 
+/**
+ * Waits up to 2 s for the database's own connections to go (a pool's end() resolves before its
+ * connections have closed), then drops it, ending any left: a connection ended by force while its
+ * pool is closing emits an error nothing listens for any more.
+ */
 export async function dropDatabase(url: string): Promise<void> {
 	const name = new URL(url).pathname.slice(1);
-	await asAdmin(async admin => admin.query(`drop database if exists ${name} with (force)`));
+	await asAdmin(async admin => {
+		for (let tries = 0; tries < 100; tries++) {
+			const {rows} = await admin.query<{count: string}>(
+				'select count(*) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+				[name],
+			);
+			if (rows[0]!.count === '0') break;
+			await sleep(20);
+		}
+		await admin.query(`drop database if exists ${name} with (force)`);
+	});
 }
 
 /**
