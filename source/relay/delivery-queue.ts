@@ -69,6 +69,8 @@ export class DeliveryQueue {
 	private readonly commits: EnvelopeCommits;
 	/** Recipients here with envelopes committed while they were catching up: their backlog reads on before it finishes. Local sessions' names only. */
 	private readonly again = new Set<string>();
+	/** Sessions that ended with messages still to handle (their acknowledgements), per user: a next login's backlog waits for them. */
+	private readonly draining = new Map<string, Promise<void>>();
 
 	constructor(private readonly options: DeliveryQueueOptions) {
 		const {store, log, sessionOf, catchUp} = options;
@@ -158,10 +160,26 @@ export class DeliveryQueue {
 		if (bytes !== undefined) this.ledger.raiseSender(username, bytes);
 	}
 
-	/** A login: what waits goes out in order, and first to disk what was forwarded to an earlier session and is still in memory (the disk failed when it left); if the disk still fails, it tries again at the next login. */
+	/**
+	 * A login: what waits goes out in order, once the acknowledgements of an earlier session are
+	 * handled (what it read is not sent again), and first to disk what was forwarded to an earlier
+	 * session and is still in memory (the disk failed when it left); if the disk still fails, it
+	 * tries again at the next login.
+	 */
 	async loggedIn(session: Session, username: string): Promise<void> {
+		await this.draining.get(username);
 		if (await this.commitForwardedTo(username)) await this.backlog.deliver(session, username, 0);
 		else session.sink.close();
+	}
+
+	/** A session of `username` ended with messages still to handle; `done` settles (never rejects) once they are. */
+	afterSession(username: string, done: Promise<void>): void {
+		const earlier = this.draining.get(username);
+		const all = earlier === undefined ? done : Promise.all([earlier, done]).then(() => {});
+		this.draining.set(username, all);
+		void all.then(() => {
+			if (this.draining.get(username) === all) this.draining.delete(username);
+		});
 	}
 
 	/**
@@ -254,8 +272,9 @@ export class DeliveryQueue {
 
 	private async deleteAcknowledged(session: Session, username: string, stored: number[]): Promise<void> {
 		const {log, store} = this.options;
-		// What was forwarded and is being committed is deleted once it is on disk.
-		await this.options.commits.idle();
+		// What was forwarded before its commit, and is being committed now, is deleted once it is on
+		// disk. (Without takeDelivery everything forwarded was committed first: nothing to wait for.)
+		if (store.takeDelivery !== undefined) await this.options.commits.idle();
 		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
 		const deleted = await guardStorage(log, 'ack', () => store.ack(username, stored));
 		if (deleted === undefined) {

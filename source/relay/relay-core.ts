@@ -343,6 +343,9 @@ export class RelayCore {
 		if (this.cluster?.isRemote(username) !== true) this.presence.left(username);
 		// Read or not, they wait on disk for its next login, where a client that had read them drops them as replays.
 		inBackground(this.options.log, 'commit', this.queue.commitForwardedTo(username));
+		// Its acknowledgements still waiting are handled before a next session's backlog is read.
+		const draining = session.idle();
+		if (draining !== undefined) this.queue.afterSession(username, draining);
 	}
 
 	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas: at once when all it needs is in memory. */

@@ -64,6 +64,11 @@ export class SessionIntake {
 		});
 	}
 
+	/** Settles once every message taken is handled; undefined if none waits. */
+	idle(): Promise<void> | undefined {
+		return this.queue.idle();
+	}
+
 	/** Whether the connection should stop reading: as many messages wait as may. */
 	get full(): boolean {
 		return this.queue.full;

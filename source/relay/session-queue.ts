@@ -21,6 +21,8 @@ export class SessionQueue<Item> {
 	private readonly waiting: Item[] = [];
 	private running = false;
 	private wasFull = false;
+	/** Waiting for the queue to be empty (idle()). */
+	private idleWaiters: Array<() => void> = [];
 
 	constructor(
 		private readonly handle: (item: Item) => Maybe<void>,
@@ -34,6 +36,12 @@ export class SessionQueue<Item> {
 
 	get full(): boolean {
 		return this.waiting.length >= this.limit;
+	}
+
+	/** Settles once nothing waits and nothing is being handled; undefined if that is so now. */
+	idle(): Promise<void> | undefined {
+		if (!this.running) return undefined;
+		return new Promise(resolve => this.idleWaiters.push(resolve));
 	}
 
 	push(item: Item): void {
@@ -57,6 +65,7 @@ export class SessionQueue<Item> {
 			this.settled();
 		}
 		this.running = false;
+		for (const resolve of this.idleWaiters.splice(0)) resolve();
 	}
 
 	/** Runs one item; a promise (never rejected) if it is not done at once. */

@@ -89,6 +89,11 @@ export class Session {
 		return this.intake.full;
 	}
 
+	/** Settles once every message this connection sent is handled (its acknowledgements, after it ended); undefined if none waits. */
+	idle(): Promise<void> | undefined {
+		return this.intake.idle();
+	}
+
 	/** A message from the connection: charged to the rate now, handled after every message before it. */
 	handle(message: ClientMessage): void {
 		this.intake.take(message);
@@ -96,7 +101,9 @@ export class Session {
 
 	/** @internal Handles a message in its turn: at once when it needs no store (a ping is answered within the frame's turn), else a promise. */
 	dispatch(message: ClientMessage): Promise<void> | void {
-		if (this.ended) return;
+		// A connection that ended with messages still waiting: its acknowledgements are still taken
+		// (what it read, it read), the rest needs the connection or is sent again by the client.
+		if (this.ended && message.type !== 'ack' && message.type !== 'room_ack') return;
 		if (this.username === undefined && message.type !== 'login' && message.type !== 'ping' && message.type !== 'pong' && message.type !== 'bye') {
 			this.sink.fail('not_logged_in', 'log in first');
 			return;

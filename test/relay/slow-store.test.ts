@@ -242,6 +242,25 @@ describe('a store that numbers envelopes only as it commits them (no takeDeliver
 		});
 	}
 
+	it('an ack still waiting when its connection closes is taken before the next login reads the queue: what was read is not sent again', async () => {
+		const store = slowStore(withoutTakeDelivery(sqliteStoreIn(tempDir())), 20);
+		const relay = await relayForTest({store, limits: lifted});
+		const bobKeys = generateIdentity();
+		const bob = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
+		const alice = await loggedInPeer(relay.port, 'alice');
+		alice.send(...Array.from({length: 3}, (_, index) => opaqueSend(`m${index}`, 'bob')));
+		await expect.poll(() => bob.messages().filter(message => message.type === 'message').length).toBe(3);
+		const numbers = bob.messages().filter(message => message.type === 'message').map(message => message.delivery);
+		// The ack waits behind a lookup (a read) as the connection goes.
+		bob.send({type: 'lookup', id: 'l1', names: ['alice']}, {type: 'ack', deliveries: numbers});
+		bob.close();
+		const back = await loggedInPeer(relay.port, 'bob', {keys: bobKeys});
+		alice.send(opaqueSend('after', 'bob'));
+		await back.until(message => message.type === 'message' && message.id === 'after');
+		expect(back.messages().filter(message => message.type === 'message').map(message => message.id)).toEqual(['after']);
+		expect(relay.stats().ackDeletes).toBe(3);
+	});
+
 	it('the same relay with takeDelivery forwards before the commit: acked envelopes never touch the disk', async () => {
 		const relay = await relayForTest({store: sqliteStoreIn(tempDir()), limits: lifted});
 		const bob = await loggedInPeer(relay.port, 'bob');
