@@ -17,5 +17,12 @@ export function clusterRoomWakeups(cluster: Cluster, log: Logger): RoomWakeups {
 		onMissed(handler) {
 			cluster.onResync(handler);
 		},
+		tell(notice, to) {
+			// The store holds the invitation: a notice lost here leaves it to the user's next login.
+			cluster.tell(notice, to).catch((error: unknown) => log('storage_error', {operation: 'room_notice', error: (error as {code?: string}).code ?? (error as Error).name}));
+		},
+		onNotice(handler) {
+			cluster.onNotice(handler);
+		},
 	};
 }

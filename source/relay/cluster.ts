@@ -8,6 +8,16 @@
 /** What a wake-up names: users with new envelopes queued for them, or rooms with new items in their stream. */
 export type WakeKind = 'queued' | 'rooms';
 
+/** What happened to an invitation: `user` was invited to the room, accepted an invitation to it, or declined one. */
+export type RoomNoticeKind = 'invited' | 'accepted' | 'declined';
+
+/**
+ * A room notice for users on other relays (room-invites.ts): the invitee hears of an invitation,
+ * the room's admins of an acceptance, the inviter of a decline. Names only: the relay that hears
+ * it reads the invitation from the store (a decline is the invitation gone).
+ */
+export type RoomNotice = {kind: RoomNoticeKind; room: string; user: string};
+
 /** A user's session began (`online`) or ended (`offline`) on some relay of the service. */
 export type PresenceChange = 'online' | 'offline';
 
@@ -25,6 +35,14 @@ export interface Cluster {
 	wake(kind: WakeKind, names: readonly string[]): Promise<void>;
 	/** Wake-ups from other relays (and, for rooms, this one's own): `names` is never empty; handlers must not throw. */
 	onWake(handler: (kind: WakeKind, names: readonly string[]) => void): void;
+	/**
+	 * Call after the commit the notice is about: the users `to` logged in on other relays hear it
+	 * there (this relay's own sessions are told by the caller). Resolves once sent; rejects if
+	 * PostgreSQL could not be reached.
+	 */
+	tell(notice: RoomNotice, to: readonly string[]): Promise<void>;
+	/** Room notices from other relays, for `to` (never empty: users this relay may hold); handlers must not throw. */
+	onNotice(handler: (notice: RoomNotice, to: readonly string[]) => void): void;
 	/**
 	 * Makes `connectionId` `username`'s one session in the whole service, and announces it online
 	 * in the same transaction; a session it replaces, here or on another relay, hears onReplaced.

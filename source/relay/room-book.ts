@@ -1,5 +1,6 @@
 import {maxRoomLogEntries, type ErrorMessage, type RoomClientMessage, type WelcomeRoom} from '../net/messages.js';
 import type {CommitQueue} from './commit-queue.js';
+import type {RoomNotice} from './cluster.js';
 import {KeyedLock} from './keyed-lock.js';
 import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
@@ -61,7 +62,8 @@ export class RoomBook {
 		const stale = (room: string): Promise<void> => refresh.refresh(room);
 		const streams = new RoomStreams({store: options.store, cache, log: options.log, stats: options.stats, sessionOf: relay.sessionOf, stale});
 		const wake = wakeups === undefined ? () => {} : (rooms: string[]) => wakeups.wake(rooms);
-		this.context = {...shared, cache, streams, relay, wake};
+		const tell = wakeups?.tell === undefined ? () => {} : (notice: RoomNotice, to: string[]) => wakeups.tell?.(notice, to);
+		this.context = {...shared, cache, streams, relay, wake, tell};
 		this.readers = new RoomReaders(this.context, new KeyedLock());
 		const refresh = new RoomRefresh(this.context, this.readers.lock);
 		this.changes = new RoomChanges(this.context, this.readers.lock, () => this.sends.commitPending(), refresh);
@@ -72,6 +74,7 @@ export class RoomBook {
 			// wake-up per message would otherwise make every relay read every member of every room).
 			for (const room of rooms) if (cache.holds(room) || streams.hasPlace(room)) void refresh.refresh(room);
 		});
+		wakeups?.onNotice?.((notice, to) => inBackground(options.log, 'room_notice', this.invites.noticed(notice, to)));
 		wakeups?.onMissed?.(() => {
 			for (const room of new Set([...streams.placed(), ...cache.names()])) void refresh.refresh(room);
 		});

@@ -3,6 +3,7 @@ import type {RoomLogErrorCode, RoomRecord} from '../crypto/room-log.js';
 import {toBase64Url} from '../crypto/base64url.js';
 import type {RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ErrorMessage, type RoomRecordWire} from '../net/messages.js';
+import type {RoomNotice} from './cluster.js';
 import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
 import type {Maybe} from './maybe.js';
@@ -68,6 +69,8 @@ export type RoomContext = {
 	relay: RoomRelay;
 	/** Tells the other relays sharing the store that these rooms changed (room-wakeups.ts); nothing for a relay alone. */
 	wake: (rooms: string[]) => void;
+	/** Tells users `to` logged in on other relays of an invitation's news (room-wakeups.ts); nothing for a relay alone. */
+	tell: (notice: RoomNotice, to: string[]) => void;
 };
 
 /** Bytes of a row of room_items beyond its JSON (its columns and index entries), as queue-ledger.ts counts an envelope's. */

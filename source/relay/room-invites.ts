@@ -1,5 +1,6 @@
 import {fromBase64Url} from '../crypto/base64url.js';
 import {verifyAccept, verifyInvite} from '../crypto/room-log.js';
+import type {RoomNotice} from './cluster.js';
 import type {ErrorMessage, RelayMessage} from '../net/messages.js';
 import {recordOf, refusal, sameText, storageText, type RoomContext} from './room-context.js';
 import type {StoredInvite} from './room-store.js';
@@ -55,8 +56,10 @@ export class RoomInvites {
 		}
 		const stored: StoredInvite = {room: name, invitee: to, inviter: username, nonce: message.nonce, signature: message.signature, accept: null, time: clock()};
 		if ((await guardStorage(log, 'invite', async () => (await store.saveInvite(stored), true))) === undefined) return refusal('storage_failed', storageText, name);
-		const invitation = await this.invitation(stored, room.state.topic);
-		if (invitation !== undefined) relay.sessionOf(to)?.sink.send(invitation);
+		const here = relay.sessionOf(to);
+		if (here === undefined) this.context.tell({kind: 'invited', room: name, user: to}, [to]);
+		const invitation = here === undefined ? undefined : await this.invitation(stored, room.state.topic);
+		if (invitation !== undefined) here?.sink.send(invitation);
 		return undefined;
 	}
 
@@ -80,7 +83,14 @@ export class RoomInvites {
 		}
 		relay.used(username);
 		const request: RelayMessage = {type: 'room_join_request', room: name, record: recordOf(user), nonce: message.nonce, accept: message.accept};
-		for (const [member, {admin}] of room.state.members) if (admin) relay.sessionOf(member)?.sink.send(request);
+		const elsewhere: string[] = [];
+		for (const [member, {admin}] of room.state.members) {
+			if (!admin) continue;
+			const here = relay.sessionOf(member);
+			if (here === undefined) elsewhere.push(member);
+			else here.sink.send(request);
+		}
+		this.context.tell({kind: 'accepted', room: name, user: username}, elsewhere);
 		return undefined;
 	}
 
@@ -90,8 +100,43 @@ export class RoomInvites {
 		const found = await this.pending(name, username, message.nonce);
 		if ('type' in found) return found;
 		if ((await guardStorage(log, 'invite', async () => (await store.deleteInvite(name, username), true))) === undefined) return refusal('storage_failed', storageText, name);
-		relay.sessionOf(found.inviter)?.sink.send({type: 'room_declined', room: name, username});
+		const here = relay.sessionOf(found.inviter);
+		if (here === undefined) this.context.tell({kind: 'declined', room: name, user: username}, [found.inviter]);
+		else here.sink.send({type: 'room_declined', room: name, username});
 		return undefined;
+	}
+
+	/**
+	 * Another relay's room notice for users `to` (cluster.ts RoomNotice), checked against the
+	 * store: an invitation still waiting goes to its invitee, an acceptance still waiting to the
+	 * room's admins (those `to` who are admins here), and a decline, once the invitation is gone,
+	 * to its inviter. A notice for nobody logged in here costs nothing.
+	 */
+	async noticed(notice: RoomNotice, to: readonly string[]): Promise<void> {
+		const {store, log, relay, cache} = this.context;
+		const sessions = to.flatMap(name => {
+			const session = relay.sessionOf(name);
+			return session === undefined ? [] : [{name, session}];
+		});
+		if (sessions.length === 0) return;
+		const invite = await guardStorage(log, 'invite', async () => (await store.invite(notice.room, notice.user)) ?? null);
+		if (invite === undefined) return;
+		if (notice.kind === 'declined') {
+			if (invite === null) for (const {session} of sessions) session.sink.send({type: 'room_declined', room: notice.room, username: notice.user});
+			return;
+		}
+		if (invite === null) return;
+		const room = await cache.get(notice.room);
+		if (room === undefined || room === null) return;
+		if (notice.kind === 'invited') {
+			const invitation = invite.accept === null ? await this.invitation(invite, room.state.topic) : undefined;
+			if (invitation !== undefined) for (const {session} of sessions) if (session.name === notice.user) session.sink.send(invitation);
+			return;
+		}
+		const user = await guardStorage(log, 'user', () => relay.registered(notice.user));
+		if (user === undefined || invite.accept === null) return;
+		const request: RelayMessage = {type: 'room_join_request', room: notice.room, record: recordOf(user), nonce: invite.nonce, accept: invite.accept};
+		for (const {name, session} of sessions) if (room.state.members.get(name)?.admin === true) session.sink.send(request);
 	}
 
 	/**

@@ -1,3 +1,4 @@
+import type {RoomNotice} from './cluster.js';
 import type {KeyedLock} from './keyed-lock.js';
 import {LoadedRoom} from './loaded-room.js';
 import type {RoomContext} from './room-context.js';
@@ -13,6 +14,9 @@ export type RoomWakeups = {
 	onWake(handler: (rooms: string[]) => void): void;
 	/** Wake-ups may have been missed (the link dropped) and it hears them again: every room in use here is read again. */
 	onMissed?(handler: () => void): void;
+	/** After the commit of an invitation, acceptance or decline: tells the users `to` on other relays (cluster.ts RoomNotice). */
+	tell?(notice: RoomNotice, to: string[]): void;
+	onNotice?(handler: (notice: RoomNotice, to: readonly string[]) => void): void;
 };
 
 /** Least time between two reads of one room on a wake-up: what a busy room adds to its messages' way across relays, at most. */

@@ -114,6 +114,17 @@ describePostgres('wake-ups: LISTEN/NOTIFY between relays', () => {
 		await waitFor(() => expect(relay.got).toHaveLength(sent));
 		const arrived = relay.got.flatMap(({wakeup}) => (wakeup.type === 'queued' ? wakeup.names : []));
 		expect(arrived).toEqual(many);
+
+		// A room notice to many users splits the same way, each payload under the limit and carrying the notice.
+		const notice = {type: 'notice', kind: 'accepted', room: 'r'.repeat(32), user: 'u'.repeat(32)} as const;
+		const split = wakeupPayloads({...notice, names: many});
+		expect(split.length).toBeGreaterThan(1);
+		expect(Math.max(...split.map(payload => Buffer.byteLength(payload)))).toBeLessThanOrEqual(maxPayloadBytes);
+		expect(split.flatMap(payload => {
+			const {names, ...rest} = JSON.parse(payload) as {names: string[]};
+			expect(rest).toEqual(notice);
+			return names;
+		})).toEqual(many);
 	});
 
 	it('logs and drops a malformed notification, never throws, and delivers the next one', async () => {
@@ -130,6 +141,10 @@ describePostgres('wake-ups: LISTEN/NOTIFY between relays', () => {
 			'{"type":"replaced","username":"alice","connection":"a b"}',
 			'{"type":"drop_tables","names":["alice"]}',
 			'{"__proto__":{"type":"queued"},"names":["alice"]}',
+			'{"type":"notice","kind":"invited","room":"club","names":["alice"]}',
+			'{"type":"notice","kind":"promoted","room":"club","user":"bob","names":["alice"]}',
+			'{"type":"notice","kind":"declined","room":"Club\\u202e","user":"bob","names":["alice"]}',
+			'{"type":"notice","kind":"accepted","room":"club","user":"bob","names":[]}',
 		];
 		for (const payload of bad) await pool.query('select pg_notify($1, $2)', [channel, payload]);
 		await pool.query('select pg_notify($1, $2)', [channel, '{"type":"queued","names":["alice"],"later_field":1}']);

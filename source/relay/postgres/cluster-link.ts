@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type {Cluster, LeaseLossReason, PresenceChange, WakeKind} from '../cluster.js';
+import type {Cluster, LeaseLossReason, PresenceChange, RoomNotice, WakeKind} from '../cluster.js';
 import {silentLogger, type Logger} from '../logger.js';
 import {checkName, relayChannel, serviceChannel} from './cluster-names.js';
 import {RelayLease} from './relay-leases.js';
@@ -19,6 +19,7 @@ export type ClusterLinkOptions = {
 
 type Handlers = {
 	wake: Array<(kind: WakeKind, names: readonly string[]) => void>;
+	notice: Array<(notice: RoomNotice, to: readonly string[]) => void>;
 	presence: Array<(change: PresenceChange, names: readonly string[]) => void>;
 	replaced: Array<(username: string, connectionId: string) => void>;
 	leaseLost: Array<(reason: LeaseLossReason) => void>;
@@ -47,7 +48,7 @@ export class ClusterLink implements Cluster {
 		}
 		wakeups.on(wakeup => link.received(wakeup));
 		wakeups.onConnection(state => {
-			if (state === 'restored') link.tell(link.handlers.resync, handler => handler());
+			if (state === 'restored') link.callEach(link.handlers.resync, handler => handler());
 		});
 		link.reaper = setInterval(() => void link.reap(), Math.max(10, Math.floor(options.leaseMs / 3)));
 		link.reaper.unref();
@@ -62,7 +63,7 @@ export class ClusterLink implements Cluster {
 	private reaping = false;
 	/** The connection holding each name this relay has claimed and not released: one per session, so bounded by its connections. */
 	private readonly claimed = new Map<string, string>();
-	private readonly handlers: Handlers = {wake: [], presence: [], replaced: [], leaseLost: [], resync: []};
+	private readonly handlers: Handlers = {wake: [], notice: [], presence: [], replaced: [], leaseLost: [], resync: []};
 
 	private constructor(
 		private readonly options: ClusterLinkOptions,
@@ -79,6 +80,26 @@ export class ClusterLink implements Cluster {
 			await Wakeups.notify(this.options.pool, serviceChannel, {type: 'rooms', names: [...names]});
 			return;
 		}
+		for (const [relay, usernames] of await this.elsewhere(names)) await Wakeups.notify(this.options.pool, relayChannel(relay), {type: 'queued', names: usernames});
+	}
+
+	onWake(handler: (kind: WakeKind, names: readonly string[]) => void): void {
+		this.handlers.wake.push(handler);
+	}
+
+	async tell(notice: RoomNotice, to: readonly string[]): Promise<void> {
+		if (to.length === 0) return;
+		for (const [relay, usernames] of await this.elsewhere(to)) {
+			await Wakeups.notify(this.options.pool, relayChannel(relay), {type: 'notice', ...notice, names: usernames});
+		}
+	}
+
+	onNotice(handler: (notice: RoomNotice, to: readonly string[]) => void): void {
+		this.handlers.notice.push(handler);
+	}
+
+	/** The users of `names` logged in on other relays, by relay. */
+	private async elsewhere(names: readonly string[]): Promise<Map<string, string[]>> {
 		const byRelay = new Map<string, string[]>();
 		for (let start = 0; start < names.length; start += maxNamesAsked) {
 			for (const [username, relay] of await this.registry.relayOf(names.slice(start, start + maxNamesAsked))) {
@@ -88,11 +109,7 @@ export class ClusterLink implements Cluster {
 				byRelay.set(relay, list);
 			}
 		}
-		for (const [relay, usernames] of byRelay) await Wakeups.notify(this.options.pool, relayChannel(relay), {type: 'queued', names: usernames});
-	}
-
-	onWake(handler: (kind: WakeKind, names: readonly string[]) => void): void {
-		this.handlers.wake.push(handler);
+		return byRelay;
 	}
 
 	async claim(username: string, connectionId: string): Promise<void> {
@@ -165,17 +182,22 @@ export class ClusterLink implements Cluster {
 		if (this.stopped) return;
 		if (wakeup.type === 'replaced') {
 			if (this.claimed.get(wakeup.username) === wakeup.connection) this.claimed.delete(wakeup.username);
-			this.tell(this.handlers.replaced, handler => handler(wakeup.username, wakeup.connection));
+			this.callEach(this.handlers.replaced, handler => handler(wakeup.username, wakeup.connection));
+			return;
+		}
+		if (wakeup.type === 'notice') {
+			const {kind, room, user, names} = wakeup;
+			this.callEach(this.handlers.notice, handler => handler({kind, room, user}, names));
 			return;
 		}
 		if (wakeup.type === 'queued' || wakeup.type === 'rooms') {
 			const kind = wakeup.type;
-			this.tell(this.handlers.wake, handler => handler(kind, wakeup.names));
+			this.callEach(this.handlers.wake, handler => handler(kind, wakeup.names));
 			return;
 		}
 		const names = wakeup.names.filter(name => !this.claimed.has(name));
 		const change = wakeup.type;
-		if (names.length > 0) this.tell(this.handlers.presence, handler => handler(change, names));
+		if (names.length > 0) this.callEach(this.handlers.presence, handler => handler(change, names));
 	}
 
 	private async takeLease(): Promise<RelayLease> {
@@ -190,7 +212,7 @@ export class ClusterLink implements Cluster {
 	private lost(reason: LeaseLossReason): void {
 		if (this.stopped) return;
 		this.claimed.clear();
-		this.tell(this.handlers.leaseLost, handler => handler(reason));
+		this.callEach(this.handlers.leaseLost, handler => handler(reason));
 		const retake = () => {
 			this.retaking = setTimeout(() => {
 				if (this.stopped) return;
@@ -202,7 +224,7 @@ export class ClusterLink implements Cluster {
 						}
 						this.lease = lease;
 						this.log('lease_retaken', {relay: this.relayId});
-						this.tell(this.handlers.resync, handler => handler());
+						this.callEach(this.handlers.resync, handler => handler());
 					},
 					(error: Error) => {
 						this.log('lease_retake_failed', {relay: this.relayId, error: error.message});
@@ -228,7 +250,7 @@ export class ClusterLink implements Cluster {
 		}
 	}
 
-	private tell<H>(handlers: readonly H[], call: (handler: H) => void): void {
+	private callEach<H>(handlers: readonly H[], call: (handler: H) => void): void {
 		for (const handler of handlers) {
 			try {
 				call(handler);

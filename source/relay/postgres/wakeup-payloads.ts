@@ -1,3 +1,4 @@
+import type {RoomNoticeKind} from '../cluster.js';
 import {checkConnectionId, checkName, connectionIdPattern, isName} from './cluster-names.js';
 
 /** NOTIFY refuses a payload of 8000 bytes or more (PostgreSQL's default build). */
@@ -12,12 +13,16 @@ export const maxPayloadBytes = 7999;
  * - rooms: items were committed in these rooms (service channel).
  * - replaced: this username's session `connection` was ended by a login elsewhere (sent to the
  *   replaced session's relay).
+ * - notice: a room notice for the users `names` (sent to their relays): `user` was invited to
+ *   `room`, accepted an invitation to it, or declined one (cluster.ts RoomNotice).
  */
 export type NamesWakeup = {type: 'queued' | 'online' | 'offline' | 'rooms'; names: string[]};
 export type ReplacedWakeup = {type: 'replaced'; username: string; connection: string};
-export type Wakeup = NamesWakeup | ReplacedWakeup;
+export type NoticeWakeup = {type: 'notice'; kind: RoomNoticeKind; room: string; user: string; names: string[]};
+export type Wakeup = NamesWakeup | ReplacedWakeup | NoticeWakeup;
 
 const namesTypes: ReadonlySet<string> = new Set(['queued', 'online', 'offline', 'rooms']);
+const noticeKinds: ReadonlySet<string> = new Set<RoomNoticeKind>(['invited', 'accepted', 'declined']);
 
 /**
  * The notification payloads that carry `wakeup`, each under NOTIFY's limit: a long list of names
@@ -27,10 +32,12 @@ export function wakeupPayloads(wakeup: Wakeup): string[] {
 	if (wakeup.type === 'replaced') {
 		return [JSON.stringify({type: 'replaced', username: checkName(wakeup.username), connection: checkConnectionId(wakeup.connection)})];
 	}
-	if (!namesTypes.has(wakeup.type)) throw new TypeError(`no wake-up of type ${JSON.stringify(String(wakeup.type))}`);
+	if (wakeup.type !== 'notice' && !namesTypes.has(wakeup.type)) throw new TypeError(`no wake-up of type ${JSON.stringify(String(wakeup.type))}`);
 	if (!Array.isArray(wakeup.names)) throw new TypeError(`a ${wakeup.type} wake-up carries a list of names`);
 	const names = [...new Set(wakeup.names.map(checkName))];
-	const overhead = JSON.stringify({type: wakeup.type, names: []}).length;
+	const head = wakeup.type === 'notice' ? noticeHead(wakeup) : {type: wakeup.type};
+	const payload = (chunk: string[]) => JSON.stringify({...head, names: chunk});
+	const overhead = payload([]).length;
 	const payloads: string[] = [];
 	let chunk: string[] = [];
 	let bytes = overhead;
@@ -38,7 +45,7 @@ export function wakeupPayloads(wakeup: Wakeup): string[] {
 		// Names are ASCII (checked), so a character is a byte; each is quoted, and all but the first follow a comma.
 		const cost = name.length + 2 + (chunk.length > 0 ? 1 : 0);
 		if (bytes + cost > maxPayloadBytes) {
-			payloads.push(JSON.stringify({type: wakeup.type, names: chunk}));
+			payloads.push(payload(chunk));
 			chunk = [];
 			bytes = overhead;
 			// The first name of a new payload has no comma before it.
@@ -48,8 +55,13 @@ export function wakeupPayloads(wakeup: Wakeup): string[] {
 		}
 		chunk.push(name);
 	}
-	if (chunk.length > 0) payloads.push(JSON.stringify({type: wakeup.type, names: chunk}));
+	if (chunk.length > 0) payloads.push(payload(chunk));
 	return payloads;
+}
+
+function noticeHead(wakeup: NoticeWakeup): Omit<NoticeWakeup, 'names'> {
+	if (!noticeKinds.has(wakeup.kind)) throw new TypeError(`no room notice of kind ${JSON.stringify(String(wakeup.kind))}`);
+	return {type: 'notice', kind: wakeup.kind, room: checkName(wakeup.room), user: checkName(wakeup.user)};
 }
 
 export type ParsedWakeup = {ok: true; wakeup: Wakeup} | {ok: false; reason: string};
@@ -75,9 +87,13 @@ export function parseWakeup(payload: string): ParsedWakeup {
 		if (typeof connection !== 'string' || !connectionIdPattern.test(connection)) return {ok: false, reason: 'replaced: connection is not a connection id'};
 		return {ok: true, wakeup: {type, username, connection}};
 	}
-	if (typeof type !== 'string' || !namesTypes.has(type)) return {ok: false, reason: 'unknown type'};
+	if (typeof type !== 'string' || (type !== 'notice' && !namesTypes.has(type))) return {ok: false, reason: 'unknown type'};
 	const {names} = value as {names?: unknown};
 	if (!Array.isArray(names) || names.length === 0) return {ok: false, reason: `${type}: names is not a list of names`};
 	if (!names.every(isName)) return {ok: false, reason: `${type}: a name is not a name`};
-	return {ok: true, wakeup: {type: type as NamesWakeup['type'], names}};
+	if (type !== 'notice') return {ok: true, wakeup: {type: type as NamesWakeup['type'], names}};
+	const {kind, room, user} = value as {kind?: unknown; room?: unknown; user?: unknown};
+	if (typeof kind !== 'string' || !noticeKinds.has(kind)) return {ok: false, reason: 'notice: unknown kind'};
+	if (!isName(room) || !isName(user)) return {ok: false, reason: 'notice: room or user is not a name'};
+	return {ok: true, wakeup: {type, kind: kind as RoomNoticeKind, room, user, names}};
 }
