@@ -1,9 +1,11 @@
 import type {Cluster} from './cluster.js';
 import type {Logger} from './logger.js';
+import {ReadCountOutbox} from './read-count-outbox.js';
 import type {RoomWakeups} from './room-wakeups.js';
 
 /** The rooms' wake-ups over the relay's tie to the others: `rooms` wake-ups, and a resync as wake-ups missed. */
 export function clusterRoomWakeups(cluster: Cluster, log: Logger): RoomWakeups {
+	const readCounts = new ReadCountOutbox(async counts => cluster.tellReadCounts(counts), log);
 	return {
 		wake(rooms) {
 			// The store holds the items: a wake-up lost here leaves them to the other relays' next read of the room.
@@ -23,6 +25,12 @@ export function clusterRoomWakeups(cluster: Cluster, log: Logger): RoomWakeups {
 		},
 		onNotice(handler) {
 			cluster.onNotice(handler);
+		},
+		tellReadCount(count) {
+			readCounts.add(count);
+		},
+		onReadCounts(handler) {
+			cluster.onReadCounts(handler);
 		},
 	};
 }

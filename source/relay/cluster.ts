@@ -18,6 +18,9 @@ export type RoomNoticeKind = 'invited' | 'accepted' | 'declined';
  */
 export type RoomNotice = {kind: RoomNoticeKind; room: string; user: string};
 
+/** How many members have read a room message (room_delivered), for its sender on another relay. */
+export type RoomReadCount = {room: string; seq: number; id: string; sender: string; delivered: number; of: number};
+
 /** A user's session began (`online`) or ended (`offline`) on some relay of the service. */
 export type PresenceChange = 'online' | 'offline';
 
@@ -43,6 +46,10 @@ export interface Cluster {
 	tell(notice: RoomNotice, to: readonly string[]): Promise<void>;
 	/** Room notices from other relays, for `to` (never empty: users this relay may hold); handlers must not throw. */
 	onNotice(handler: (notice: RoomNotice, to: readonly string[]) => void): void;
+	/** Sends read counts to their senders' relays (senders logged in here, or nowhere, are left out). Rejects if PostgreSQL could not be reached. */
+	tellReadCounts(counts: readonly RoomReadCount[]): Promise<void>;
+	/** Read counts from other relays, for senders this relay may hold; handlers must not throw. */
+	onReadCounts(handler: (counts: readonly RoomReadCount[]) => void): void;
 	/**
 	 * Makes `connectionId` `username`'s one session in the whole service, and announces it online
 	 * in the same transaction; a session it replaces, here or on another relay, hears onReplaced.

@@ -103,6 +103,7 @@ export class RelayCore {
 			{
 				...users,
 				sessionOf: username => this.online.get(username),
+				elsewhere: username => this.cluster?.isRemote(username) === true,
 				priority: username => {
 					const user = this.online.get(username)?.user;
 					return user !== undefined && this.access.hasPriority(user);

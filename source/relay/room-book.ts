@@ -1,6 +1,6 @@
 import {maxRoomLogEntries, type ErrorMessage, type RoomClientMessage, type WelcomeRoom} from '../net/messages.js';
 import type {CommitQueue} from './commit-queue.js';
-import type {RoomNotice} from './cluster.js';
+import type {RoomNotice, RoomReadCount} from './cluster.js';
 import {KeyedLock} from './keyed-lock.js';
 import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
@@ -63,7 +63,8 @@ export class RoomBook {
 		const streams = new RoomStreams({store: options.store, cache, log: options.log, stats: options.stats, sessionOf: relay.sessionOf, stale});
 		const wake = wakeups === undefined ? () => {} : (rooms: string[]) => wakeups.wake(rooms);
 		const tell = wakeups?.tell === undefined ? () => {} : (notice: RoomNotice, to: string[]) => wakeups.tell?.(notice, to);
-		this.context = {...shared, cache, streams, relay, wake, tell};
+		const tellReadCount = wakeups?.tellReadCount === undefined ? () => {} : (count: RoomReadCount) => wakeups.tellReadCount?.(count);
+		this.context = {...shared, cache, streams, relay, wake, tell, tellReadCount};
 		this.readers = new RoomReaders(this.context, new KeyedLock());
 		const refresh = new RoomRefresh(this.context, this.readers.lock);
 		this.changes = new RoomChanges(this.context, this.readers.lock, () => this.sends.commitPending(), refresh);
@@ -75,6 +76,9 @@ export class RoomBook {
 			for (const room of rooms) if (cache.holds(room) || streams.hasPlace(room)) void refresh.refresh(room);
 		});
 		wakeups?.onNotice?.((notice, to) => inBackground(options.log, 'room_notice', this.invites.noticed(notice, to)));
+		wakeups?.onReadCounts?.(counts => {
+			for (const {room, seq, id, sender, delivered, of} of counts) relay.sessionOf(sender)?.sink.send({type: 'room_delivered', room, seq, id, delivered, of});
+		});
 		wakeups?.onMissed?.(() => {
 			for (const room of new Set([...streams.placed(), ...cache.names()])) void refresh.refresh(room);
 		});

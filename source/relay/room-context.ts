@@ -3,7 +3,7 @@ import type {RoomLogErrorCode, RoomRecord} from '../crypto/room-log.js';
 import {toBase64Url} from '../crypto/base64url.js';
 import type {RecoverableErrorCode} from '../net/error-codes.js';
 import {errorMessage, type ErrorMessage, type RoomRecordWire} from '../net/messages.js';
-import type {RoomNotice} from './cluster.js';
+import type {RoomNotice, RoomReadCount} from './cluster.js';
 import type {Logger} from './logger.js';
 import type {LookupGuard} from './lookup-guard.js';
 import type {Maybe} from './maybe.js';
@@ -21,6 +21,8 @@ export type RoomRelay = {
 	/** An account's record (an online account's from memory), or undefined: not registered. A storage failure rejects. */
 	registered: (username: string) => Maybe<StoredUser | undefined>;
 	sessionOf: (username: string) => Session | undefined;
+	/** Whether the user is logged in on another relay of the service (never, for a relay alone). */
+	elsewhere: (username: string) => boolean;
 	/** Whether `from` may name `to` for free: otherwise a lookup token (PROTOCOL.md section 4.3). */
 	knows: (from: string, to: string) => Maybe<boolean>;
 	/** Whether the account may fill the relay's whole store (access-guard.ts hasPriority), not only half. */
@@ -71,6 +73,8 @@ export type RoomContext = {
 	wake: (rooms: string[]) => void;
 	/** Tells users `to` logged in on other relays of an invitation's news (room-wakeups.ts); nothing for a relay alone. */
 	tell: (notice: RoomNotice, to: string[]) => void;
+	/** Sends a read count to its sender logged in on another relay (room-wakeups.ts); nothing for a relay alone. */
+	tellReadCount: (count: RoomReadCount) => void;
 };
 
 /** Bytes of a row of room_items beyond its JSON (its columns and index entries), as queue-ledger.ts counts an envelope's. */

@@ -1,6 +1,8 @@
 import {endOfTurn} from './end-of-turn.js';
 import type {KeyedLock} from './keyed-lock.js';
 import type {RelayMessage} from '../net/messages.js';
+
+type RoomDelivered = Extract<RelayMessage, {type: 'room_delivered'}>;
 import type {RoomContext} from './room-context.js';
 import type {DeliveredCount, StoredRoomItem} from './room-store.js';
 import type {Session} from './session.js';
@@ -14,7 +16,7 @@ import {guardStorage, inBackground} from './storage-guard.js';
  */
 export class RoomReaders {
 	/** Read counts to tell senders at the end of the turn: the latest per message. */
-	private readonly counts = new Map<string, {sender: string; message: RelayMessage}>();
+	private readonly counts = new Map<string, {sender: string; message: RoomDelivered}>();
 	private countsScheduled = false;
 
 	constructor(
@@ -96,7 +98,12 @@ export class RoomReaders {
 		this.countsScheduled = true;
 		endOfTurn(() => {
 			this.countsScheduled = false;
-			for (const {sender, message} of this.counts.values()) this.context.relay.sessionOf(sender)?.sink.send(message);
+			const {relay, tellReadCount} = this.context;
+			for (const {sender, message} of this.counts.values()) {
+				const session = relay.sessionOf(sender);
+				if (session !== undefined) session.sink.send(message);
+				else if (relay.elsewhere(sender)) tellReadCount({room: message.room, seq: message.seq, id: message.id, sender, delivered: message.delivered, of: message.of});
+			}
 			this.counts.clear();
 		});
 	}

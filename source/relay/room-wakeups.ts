@@ -1,4 +1,4 @@
-import type {RoomNotice} from './cluster.js';
+import type {RoomNotice, RoomReadCount} from './cluster.js';
 import type {KeyedLock} from './keyed-lock.js';
 import {LoadedRoom} from './loaded-room.js';
 import type {RoomContext} from './room-context.js';
@@ -17,6 +17,9 @@ export type RoomWakeups = {
 	/** After the commit of an invitation, acceptance or decline: tells the users `to` on other relays (cluster.ts RoomNotice). */
 	tell?(notice: RoomNotice, to: string[]): void;
 	onNotice?(handler: (notice: RoomNotice, to: readonly string[]) => void): void;
+	/** A read count for a sender logged in on another relay (gathered, sent a few times a second); onReadCounts hears the others'. */
+	tellReadCount?(count: RoomReadCount): void;
+	onReadCounts?(handler: (counts: readonly RoomReadCount[]) => void): void;
 };
 
 /** Least time between two reads of one room on a wake-up: what a busy room adds to its messages' way across relays, at most. */

@@ -125,6 +125,13 @@ describePostgres('wake-ups: LISTEN/NOTIFY between relays', () => {
 			expect(rest).toEqual(notice);
 			return names;
 		})).toEqual(many);
+
+		// Read counts: 2,000 of the longest there are, split and sent, arrive whole, in order.
+		const counts = Array.from({length: 2000}, (_, index) => ({room: 'r'.repeat(32), seq: Number.MAX_SAFE_INTEGER - index, id: 'i'.repeat(64), sender: 's'.repeat(32), delivered: 1000, of: 1000}));
+		const countsSent = await Wakeups.notify(pool, relayChannel('batches'), {type: 'read_counts', counts});
+		expect(countsSent).toBeGreaterThan(1);
+		await waitFor(() => expect(relay.got.filter(({wakeup}) => wakeup.type === 'read_counts')).toHaveLength(countsSent));
+		expect(relay.got.flatMap(({wakeup}) => (wakeup.type === 'read_counts' ? wakeup.counts : []))).toEqual(counts);
 	});
 
 	it('logs and drops a malformed notification, never throws, and delivers the next one', async () => {
@@ -145,6 +152,12 @@ describePostgres('wake-ups: LISTEN/NOTIFY between relays', () => {
 			'{"type":"notice","kind":"promoted","room":"club","user":"bob","names":["alice"]}',
 			'{"type":"notice","kind":"declined","room":"Club\\u202e","user":"bob","names":["alice"]}',
 			'{"type":"notice","kind":"accepted","room":"club","user":"bob","names":[]}',
+			'{"type":"read_counts","counts":[]}',
+			'{"type":"read_counts","counts":[["dev",0,"m1","alice",1,2]]}',
+			'{"type":"read_counts","counts":[["dev",1,"m 1","alice",1,2]]}',
+			'{"type":"read_counts","counts":[["dev",1,"m1","alice",-1,2]]}',
+			'{"type":"read_counts","counts":[["dev",1,"m1","alice",1]]}',
+			'{"type":"read_counts","counts":[["dev",1,"m1","ALICE",1,2]]}',
 		];
 		for (const payload of bad) await pool.query('select pg_notify($1, $2)', [channel, payload]);
 		await pool.query('select pg_notify($1, $2)', [channel, '{"type":"queued","names":["alice"],"later_field":1}']);

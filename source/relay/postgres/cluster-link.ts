@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type {Cluster, LeaseLossReason, PresenceChange, RoomNotice, WakeKind} from '../cluster.js';
+import type {Cluster, LeaseLossReason, PresenceChange, RoomNotice, RoomReadCount, WakeKind} from '../cluster.js';
 import {silentLogger, type Logger} from '../logger.js';
 import {checkName, relayChannel, serviceChannel} from './cluster-names.js';
 import {RelayLease} from './relay-leases.js';
@@ -20,6 +20,7 @@ export type ClusterLinkOptions = {
 type Handlers = {
 	wake: Array<(kind: WakeKind, names: readonly string[]) => void>;
 	notice: Array<(notice: RoomNotice, to: readonly string[]) => void>;
+	readCounts: Array<(counts: readonly RoomReadCount[]) => void>;
 	presence: Array<(change: PresenceChange, names: readonly string[]) => void>;
 	replaced: Array<(username: string, connectionId: string) => void>;
 	leaseLost: Array<(reason: LeaseLossReason) => void>;
@@ -63,7 +64,7 @@ export class ClusterLink implements Cluster {
 	private reaping = false;
 	/** The connection holding each name this relay has claimed and not released: one per session, so bounded by its connections. */
 	private readonly claimed = new Map<string, string>();
-	private readonly handlers: Handlers = {wake: [], notice: [], presence: [], replaced: [], leaseLost: [], resync: []};
+	private readonly handlers: Handlers = {wake: [], notice: [], readCounts: [], presence: [], replaced: [], leaseLost: [], resync: []};
 
 	private constructor(
 		private readonly options: ClusterLinkOptions,
@@ -96,6 +97,18 @@ export class ClusterLink implements Cluster {
 
 	onNotice(handler: (notice: RoomNotice, to: readonly string[]) => void): void {
 		this.handlers.notice.push(handler);
+	}
+
+	async tellReadCounts(counts: readonly RoomReadCount[]): Promise<void> {
+		if (counts.length === 0) return;
+		for (const [relay, senders] of await this.elsewhere([...new Set(counts.map(count => count.sender))])) {
+			const theirs = new Set(senders);
+			await Wakeups.notify(this.options.pool, relayChannel(relay), {type: 'read_counts', counts: counts.filter(count => theirs.has(count.sender))});
+		}
+	}
+
+	onReadCounts(handler: (counts: readonly RoomReadCount[]) => void): void {
+		this.handlers.readCounts.push(handler);
 	}
 
 	/** The users of `names` logged in on other relays, by relay. */
@@ -183,6 +196,10 @@ export class ClusterLink implements Cluster {
 		if (wakeup.type === 'replaced') {
 			if (this.claimed.get(wakeup.username) === wakeup.connection) this.claimed.delete(wakeup.username);
 			this.callEach(this.handlers.replaced, handler => handler(wakeup.username, wakeup.connection));
+			return;
+		}
+		if (wakeup.type === 'read_counts') {
+			this.callEach(this.handlers.readCounts, handler => handler(wakeup.counts));
 			return;
 		}
 		if (wakeup.type === 'notice') {

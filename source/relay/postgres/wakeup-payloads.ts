@@ -1,5 +1,6 @@
-import type {RoomNoticeKind} from '../cluster.js';
+import type {RoomNoticeKind, RoomReadCount} from '../cluster.js';
 import {checkConnectionId, checkName, connectionIdPattern, isName} from './cluster-names.js';
+import {parseReadCounts, readCountTuple} from './read-count-payloads.js';
 
 /** NOTIFY refuses a payload of 8000 bytes or more (PostgreSQL's default build). */
 export const maxPayloadBytes = 7999;
@@ -15,11 +16,14 @@ export const maxPayloadBytes = 7999;
  *   replaced session's relay).
  * - notice: a room notice for the users `names` (sent to their relays): `user` was invited to
  *   `room`, accepted an invitation to it, or declined one (cluster.ts RoomNotice).
+ * - read_counts: how many members have read these room messages (sent to their senders' relays):
+ *   numbers and ids, no contents (read-count-payloads.ts).
  */
 export type NamesWakeup = {type: 'queued' | 'online' | 'offline' | 'rooms'; names: string[]};
 export type ReplacedWakeup = {type: 'replaced'; username: string; connection: string};
 export type NoticeWakeup = {type: 'notice'; kind: RoomNoticeKind; room: string; user: string; names: string[]};
-export type Wakeup = NamesWakeup | ReplacedWakeup | NoticeWakeup;
+export type ReadCountsWakeup = {type: 'read_counts'; counts: RoomReadCount[]};
+export type Wakeup = NamesWakeup | ReplacedWakeup | NoticeWakeup | ReadCountsWakeup;
 
 const namesTypes: ReadonlySet<string> = new Set(['queued', 'online', 'offline', 'rooms']);
 const noticeKinds: ReadonlySet<string> = new Set<RoomNoticeKind>(['invited', 'accepted', 'declined']);
@@ -32,28 +36,36 @@ export function wakeupPayloads(wakeup: Wakeup): string[] {
 	if (wakeup.type === 'replaced') {
 		return [JSON.stringify({type: 'replaced', username: checkName(wakeup.username), connection: checkConnectionId(wakeup.connection)})];
 	}
+	if (wakeup.type === 'read_counts') return splitPayloads({type: 'read_counts'}, 'counts', wakeup.counts.map(readCountTuple));
 	if (wakeup.type !== 'notice' && !namesTypes.has(wakeup.type)) throw new TypeError(`no wake-up of type ${JSON.stringify(String(wakeup.type))}`);
 	if (!Array.isArray(wakeup.names)) throw new TypeError(`a ${wakeup.type} wake-up carries a list of names`);
 	const names = [...new Set(wakeup.names.map(checkName))];
 	const head = wakeup.type === 'notice' ? noticeHead(wakeup) : {type: wakeup.type};
-	const payload = (chunk: string[]) => JSON.stringify({...head, names: chunk});
+	return splitPayloads(head, 'names', names);
+}
+
+/**
+ * JSON payloads of `head` with `key` holding `items`, split so that each is under NOTIFY's limit
+ * (none for no items). Items must encode to ASCII (names, ids and numbers, checked by the caller),
+ * so a character of their JSON is a byte.
+ */
+export function splitPayloads(head: object, key: string, items: readonly unknown[]): string[] {
+	const payload = (chunk: unknown[]) => JSON.stringify({...head, [key]: chunk});
 	const overhead = payload([]).length;
 	const payloads: string[] = [];
-	let chunk: string[] = [];
+	let chunk: unknown[] = [];
 	let bytes = overhead;
-	for (const name of names) {
-		// Names are ASCII (checked), so a character is a byte; each is quoted, and all but the first follow a comma.
-		const cost = name.length + 2 + (chunk.length > 0 ? 1 : 0);
-		if (bytes + cost > maxPayloadBytes) {
+	for (const item of items) {
+		const size = JSON.stringify(item).length;
+		// All but the first item of a payload follow a comma.
+		if (chunk.length > 0 && bytes + 1 + size > maxPayloadBytes) {
 			payloads.push(payload(chunk));
 			chunk = [];
 			bytes = overhead;
-			// The first name of a new payload has no comma before it.
-			bytes += name.length + 2;
-		} else {
-			bytes += cost;
 		}
-		chunk.push(name);
+		if (overhead + size > maxPayloadBytes) throw new RangeError(`one ${key} item is too long for a notification`);
+		bytes += (chunk.length > 0 ? 1 : 0) + size;
+		chunk.push(item);
 	}
 	if (chunk.length > 0) payloads.push(payload(chunk));
 	return payloads;
@@ -86,6 +98,10 @@ export function parseWakeup(payload: string): ParsedWakeup {
 		if (!isName(username)) return {ok: false, reason: 'replaced: username is not a name'};
 		if (typeof connection !== 'string' || !connectionIdPattern.test(connection)) return {ok: false, reason: 'replaced: connection is not a connection id'};
 		return {ok: true, wakeup: {type, username, connection}};
+	}
+	if (type === 'read_counts') {
+		const counts = parseReadCounts((value as {counts?: unknown}).counts);
+		return counts.ok ? {ok: true, wakeup: {type, counts: counts.counts}} : counts;
 	}
 	if (typeof type !== 'string' || (type !== 'notice' && !namesTypes.has(type))) return {ok: false, reason: 'unknown type'};
 	const {names} = value as {names?: unknown};

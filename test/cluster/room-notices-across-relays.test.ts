@@ -24,7 +24,7 @@ function sent(user: RoomUser, type: string): number {
 	return user.peer.messages().filter(message => message.type === type).length;
 }
 
-describePostgres('room invitations between users on different relays (room notices, cluster.ts)', () => {
+describePostgres('room invitations and read counts between users on different relays (cluster.ts RoomNotice, RoomReadCount)', () => {
 	const database = usePostgresDatabase();
 
 	async function twoRelays(tag: string) {
@@ -86,5 +86,26 @@ describePostgres('room invitations between users on different relays (room notic
 		invite(alice, room, bob);
 		await next(bob, message => message.type === 'room_invitation' && message.room === 'club3');
 		expect(sent(bob, 'room_invitation')).toBe(1);
+	});
+
+	it('read counts of a message reach its sender on the other relay: the latest of each, once the readers ack', async () => {
+		const {a, b} = await twoRelays('inv4');
+		const alice = await roomUser(a.port, 'alice4');
+		const bob = await roomUser(b.port, 'bob4');
+		const carol = await roomUser(b.port, 'carol4');
+		const room = await create(alice, 'club4');
+		await join(alice, room, bob);
+		await join(alice, room, carol);
+		for (const id of ['m1', 'm2']) await send(alice, room, id);
+		for (const reader of [bob, carol]) await next(reader, message => message.type === 'room_message' && message.id === 'm2');
+		const seq = (await next(bob, message => message.type === 'room_message' && message.id === 'm2')).seq as number;
+		const from = alice.peer.messages().length;
+		bob.peer.send({type: 'room_ack', room: 'club4', seq});
+		expect(await next(alice, message => message.type === 'room_delivered' && message.id === 'm2', from)).toEqual({type: 'room_delivered', room: 'club4', seq, id: 'm2', delivered: 1, of: 2});
+		await next(alice, message => message.type === 'room_delivered' && message.id === 'm1', from);
+		carol.peer.send({type: 'room_ack', room: 'club4', seq});
+		await next(alice, message => message.type === 'room_delivered' && message.id === 'm2' && message.delivered === 2, from);
+		// bob and carol (on relay b) heard no counts of alice's messages.
+		expect(sent(bob, 'room_delivered') + sent(carol, 'room_delivered')).toBe(0);
 	});
 });
