@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import type {Cluster, LeaseLossReason} from './cluster.js';
 import type {Logger} from './logger.js';
+import {PresenceInbox} from './presence-inbox.js';
 import type {StoredUser} from './relay-store.js';
 import type {Session} from './session.js';
 
@@ -41,8 +42,8 @@ export class ClusterBridge {
 	private readonly ids = new WeakMap<Session, string>();
 	/** The newest local claim of each name: a replaced wake-up for an older one means the successor is here. */
 	private readonly latest = new Map<string, string>();
-	/** Presence changes applied one after another, in the order they came. */
-	private presence: Promise<void> = Promise.resolve();
+	/** Presence changes from other relays and resyncs, applied one step at a time. */
+	private readonly presence: PresenceInbox;
 	private full = false;
 
 	constructor(private readonly options: ClusterBridgeOptions) {
@@ -50,14 +51,15 @@ export class ClusterBridge {
 		cluster.onWake((kind, names) => {
 			if (kind === 'queued') for (const name of names) options.woken(name);
 		});
-		cluster.onPresence((change, names) => {
-			this.presence = this.presence.then(async () => (change === 'online' ? this.cameOnline(names) : this.wentOffline(names))).catch(error => this.failed('presence', error));
+		this.presence = new PresenceInbox({
+			apply: async (change, names) => (change === 'online' ? this.cameOnline(names) : this.wentOffline(names)),
+			resync: async () => this.resync(),
+			failed: (operation, error) => this.failed(operation, error),
 		});
+		cluster.onPresence((change, names) => this.presence.add(change, names));
 		cluster.onReplaced((username, connectionId) => this.replaced(username, connectionId));
 		cluster.onLeaseLost(reason => this.leaseLost(reason));
-		cluster.onResync(() => {
-			this.presence = this.presence.then(async () => this.resync()).catch(error => this.failed('resync', error));
-		});
+		cluster.onResync(() => this.presence.resync());
 	}
 
 	/** A step of the presence chain failed: logged, and the chain goes on (a rejection left unhandled would end the relay). */
