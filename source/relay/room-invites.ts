@@ -68,6 +68,9 @@ export class RoomInvites {
 		const name = message.room;
 		const found = await this.pending(name, username, message.nonce);
 		if ('type' in found) return found;
+		// Accepted already (a resend): the admins heard of it then, or read it at their next login. Taken
+		// again, each resend would cost a write and a join request to every admin on every relay.
+		if (found.accept !== null) return undefined;
 		// Logged in: its record is in memory.
 		const user = (await relay.registered(username))!;
 		const accepted = {room: name, member: username, nonce: fromBase64Url(message.nonce, 16), accept: fromBase64Url(message.accept, 64)};
