@@ -68,6 +68,9 @@ export class RoomInvites {
 		const name = message.room;
 		const found = await this.pending(name, username, message.nonce);
 		if ('type' in found) return found;
+		// Accepted already (a resend): the admins heard of it then, or read it at their next login. Taken
+		// again, each resend would cost a write and a join request to every admin on every relay.
+		if (found.accept !== null) return undefined;
 		// Logged in: its record is in memory.
 		const user = (await relay.registered(username))!;
 		const accepted = {room: name, member: username, nonce: fromBase64Url(message.nonce, 16), accept: fromBase64Url(message.accept, 64)};
@@ -126,13 +129,16 @@ export class RoomInvites {
 			return;
 		}
 		if (invite === null) return;
-		const room = await cache.get(notice.room);
-		if (room === undefined || room === null) return;
 		if (notice.kind === 'invited') {
-			const invitation = invite.accept === null ? await this.invitation(invite, room.state.topic) : undefined;
+			const topic = invite.accept === null ? await this.topic(notice.room) : undefined;
+			if (topic === undefined || topic === null) return;
+			const invitation = await this.invitation(invite, topic);
 			if (invitation !== undefined) for (const {session} of sessions) if (session.name === notice.user) session.sink.send(invitation);
 			return;
 		}
+		// The admins told are members online here: the room is in use here already.
+		const room = await cache.get(notice.room);
+		if (room === undefined || room === null) return;
 		const user = await guardStorage(log, 'user', () => relay.registered(notice.user));
 		if (user === undefined || invite.accept === null) return;
 		const request: RelayMessage = {type: 'room_join_request', room: notice.room, record: recordOf(user), nonce: invite.nonce, accept: invite.accept};
@@ -145,7 +151,7 @@ export class RoomInvites {
 	 * Then `done`.
 	 */
 	async atLogin(session: Session, username: string, done: () => void): Promise<void> {
-		const {store, log, limits, relay, cache} = this.context;
+		const {store, log, limits, relay} = this.context;
 		const current = (): boolean => session.open && relay.sessionOf(username) === session;
 		const read = await guardStorage(log, 'invites', async () => ({
 			invites: await store.invitesFor(username, limits.maxInvitesPerUser),
@@ -157,8 +163,7 @@ export class RoomInvites {
 			return;
 		}
 		for (const invite of read.invites) {
-			const room = await cache.get(invite.room);
-			const invitation = await this.invitation(invite, room?.state.topic);
+			const invitation = await this.invitation(invite, (await this.topic(invite.room)) ?? undefined);
 			if (invitation !== undefined) session.sink.send(invitation);
 		}
 		for (const room of read.rooms) {
@@ -182,6 +187,18 @@ export class RoomInvites {
 		if (invite === undefined) return refusal('storage_failed', storageText, name);
 		if (invite === null || !sameText(invite.nonce, nonce)) return refusal('no_such_room', `you have no invitation to #${name} with that nonce`, name);
 		return invite;
+	}
+
+	/**
+	 * A room's topic, for an invitation to it: from memory if the room is there, else its row alone
+	 * (a point read), never loading it (every member) into a relay where nobody may be a member,
+	 * which would then read it again at every wake-up of it. Null: no such room; undefined: the
+	 * store failed.
+	 */
+	private async topic(name: string): Promise<string | null | undefined> {
+		const held = this.context.cache.peek(name);
+		if (held !== undefined) return held.state.topic;
+		return guardStorage(this.context.log, 'room', async () => (await this.context.store.room(name))?.topic ?? null);
 	}
 
 	/** The room_invitation of a stored invitation; undefined if its inviter's record cannot be read (gone). */
