@@ -112,6 +112,30 @@ describe('rooms: membership and epochs (design sections 1 and 2)', () => {
 		expect(texts([bob.keeper.open(again.send(alice, 'hi'))])).toEqual(['hi']);
 	});
 
+	it('a room made again under the name of one still held as a member replaces it only with a later create of its own', () => {
+		const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(name => roomUser(name));
+		const old = roomOf('team', [alice!, bob!]);
+		expect(texts([bob!.keeper.open(old.send(alice!, 'old room'))])).toEqual(['old room']);
+		const held = bob!.keeper.room('team');
+		const refused = expect.objectContaining({code: 'bad_change'});
+		// the room's own log (the same create): no joining one's own room from scratch
+		expect(() => bob!.keeper.applyHistory('team', alice!.keeper.log('team', -1, 1))).toThrow(refused);
+		// another room of the name made no later than the one held (a deleted older room, replayed)
+		new RoomStream('team').change(dave!, [dave!], {action: 'create', topic: 'same time'});
+		expect(() => bob!.keeper.applyHistory('team', dave!.keeper.log('team'))).toThrow(refused);
+		expect(bob!.keeper.room('team')).toEqual(held);
+		expect(rowCount(bob!, 'room_chains')).toBeGreaterThan(0);
+
+		carol!.clock.now += 60_000;
+		const again = new RoomStream('team');
+		again.change(carol!, [carol!], {action: 'create', topic: 'again'});
+		again.invite(carol!, bob!, [carol!]);
+		expect(bob!.keeper.room('team')).toMatchObject({status: 'member', creator: 'carol', topic: 'again', index: 1, members: [{username: 'bob'}, {username: 'carol'}]});
+		expect(bob!.keeper.log('team').map(entry => entry.author)).toEqual(['carol', 'carol']);
+		expect(texts([bob!.keeper.open(again.send(carol!, 'new room'))])).toEqual(['new room']);
+		expect(bob!.keeper.open({...old.send(alice!, 'the old epoch'), seq: ++again.seq})).toMatchObject({type: 'rejected'});
+	});
+
 	it('an admin cannot be removed by a non-admin, nor the creator: refused before anything is sent', () => {
 		const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(name => roomUser(name));
 		roomOf('team', [alice!, bob!, carol!]);

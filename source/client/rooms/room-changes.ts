@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import {timingSafeEqual} from 'node:crypto';
 import {deriveEpochSecret, epochKeys} from '../../crypto/room-epoch.js';
-import {applyChange, isFreshEpoch, roomConfirm, RoomLogError, type RoomEntry, type RoomState} from '../../crypto/room-log.js';
+import {applyChange, entryHash, isFreshEpoch, roomConfirm, RoomLogError, type RoomEntry, type RoomState} from '../../crypto/room-log.js';
 import type {PendingSecrets, RoomAccount} from './room-account.js';
 import {RoomKeyError} from './room-key-error.js';
 import type {RoomStatus, StoredRoom} from './room-store.js';
@@ -121,19 +121,19 @@ function leftOrRemoved(account: RoomAccount, before: StoredRoom | undefined, sta
 /**
  * Entries 0..k-1 of a room's log, fetched before the change k that adds this account: verified as a
  * chain and kept, with no epoch (nothing sent before the add is readable). Nothing is written on error.
+ * Returns true when it replaced a room this account was still in (see madeAgain): that room is over.
  */
-export function applyRoomHistory(account: RoomAccount, room: string, entries: readonly RoomEntry[]): void {
+export function applyRoomHistory(account: RoomAccount, room: string, entries: readonly RoomEntry[]): boolean {
 	const {store} = account;
 	const stored = store.room(room);
-	if (stored !== undefined && (stored.status === 'member' || stored.status === 'stalled')) {
-		throw new RoomLogError('bad_change', `#${room} has a log here already`);
-	}
 	if (entries.length === 0) throw new RoomLogError('bad_change', 'a history starts with the room’s create');
 	let state: RoomState | undefined;
 	for (const entry of entries) {
 		if (entry.room !== room) throw new RoomLogError('bad_change', 'the history holds a change of another room');
 		state = applyChange(state, entry);
 	}
+	const held = stored !== undefined && (stored.status === 'member' || stored.status === 'stalled');
+	if (held) madeAgain(store.log(room, -1, 1)[0], entries[0]!);
 	// The stream of a room made again under this name starts over: so does the position.
 	const row: StoredRoom = {room, state: state!, position: 0, status: 'invited'};
 	store.transaction(() => {
@@ -141,6 +141,19 @@ export function applyRoomHistory(account: RoomAccount, room: string, entries: re
 		for (const entry of entries) store.appendLog(entry);
 		store.saveRoom(row);
 	});
+	return held;
+}
+
+/**
+ * Throws unless `create` starts another room than the one this account is in under the name (whose
+ * create is `ours`): the relay deleted that one (its last member left) and someone made the name
+ * again. The evidence is the signed creates, not the relay's word: the same create is this room (a
+ * relay must not have a member join its own room from scratch), and one no later than ours is an
+ * older room of the name (a relay replaying a deleted room's log must not roll this one back).
+ */
+function madeAgain(ours: RoomEntry | undefined, create: RoomEntry): void {
+	if (ours === undefined || entryHash(ours).equals(entryHash(create))) throw new RoomLogError('bad_change', `#${create.room} has a log here already`);
+	if (create.time <= ours.time) throw new RoomLogError('bad_change', `the log of #${create.room} starts before the one you are in`);
 }
 
 function changeLine(entry: RoomEntry): ChangeLine {

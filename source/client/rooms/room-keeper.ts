@@ -70,9 +70,13 @@ export class RoomKeeper {
 		return applyRoomChange(this.#account, this.#pending, entry, seq, undefined, {note});
 	}
 
-	/** Log entries 0..k-1, fetched before the change k that adds this account: verified and kept, with no epoch. */
-	applyHistory(room: string, entries: RoomEntry[]): void {
-		applyRoomHistory(this.#account, room, entries);
+	/**
+	 * Log entries 0..k-1, fetched before the change k that adds this account: verified and kept, with
+	 * no epoch. True when they start a room made again under the name of one this account was still
+	 * in (a different create, made later): that one is forgotten, as after a leave.
+	 */
+	applyHistory(room: string, entries: RoomEntry[]): boolean {
+		return applyRoomHistory(this.#account, room, entries);
 	}
 
 	/** The last stream position processed: items of the room up to it were applied or judged. */
@@ -105,13 +109,13 @@ export class RoomKeeper {
 
 	/**
 	 * Keeps an invitation whose inviter's record the caller checked (its pinned keys). Its signature
-	 * is checked here too; false (nothing kept) if it does not verify, or this account is in the room.
+	 * is checked here too; false (nothing kept) if it does not verify. One to a room this account is
+	 * in is kept too: the room may be over (deleted on the relay, its name made again) without this
+	 * device having heard; accepting it only joins a room whose log starts with another create.
 	 */
 	saveInvite(invite: StoredInvite): boolean {
 		const {room, inviter, record, nonce, signature} = invite;
 		if (!isValidRoomName(room) || record.username !== inviter || nonce.length !== 16) return false;
-		const status = this.#store.summary(room)?.status;
-		if (status === 'member' || status === 'stalled') return false;
 		if (!verifyInvite({room, inviter, invitee: this.#account.username, nonce, signature}, record.identity)) return false;
 		this.#store.saveInvite(invite);
 		return true;

@@ -4,19 +4,19 @@ import type {RoomChangeItem, RoomMessageItem, WelcomeRoom} from '../../net/messa
 import type {SessionChange} from '../ratchet/ratchet-sessions.js';
 import {CatchUp} from './room-catch-up.js';
 import type {RoomContext} from './room-context.js';
+import {addLogPage, maxLogEntries, type JoinLog} from './room-join-log.js';
 import {RoomKeyError, roomKeySecret, type ChangeLine} from './room-keeper.js';
+import {logHolds, takeHistory} from './room-made-again.js';
 import {keyChangedWarning, MemberPins} from './room-pins.js';
 import type {MyChange} from './room-sending-store.js';
 
 /** Items of one room kept in memory while its log is fetched: past it they are dropped, and sent again after a reconnect. */
 export const maxWaitingItems = 1000;
-/** The longest log fetched before an add (the relay's limit): a relay cannot make this device hold more. */
-export const maxLogEntries = 100_000;
 
 type Item = RoomChangeItem | RoomMessageItem;
 
 /** A room whose items wait: for the log entries before the change that adds this account. */
-type Waiting = {items: Item[]; log?: {index: number; entries: RoomEntry[]}; dropped: boolean};
+type Waiting = {items: Item[]; log?: JoinLog; dropped: boolean};
 
 /** What the stream tells the rest of the session. */
 export type StreamHooks = {
@@ -93,14 +93,7 @@ export class RoomStream {
 		const log = this.#waiting.get(room)?.log;
 		if (log === undefined) return;
 		try {
-			for (const json of entries) {
-				// The relay sends on past the change that adds this account (changes made since): those come in the stream.
-				if (log.entries.length >= log.index) break;
-				const entry = roomEntryFromJson(json);
-				if (entry.room !== room || entry.index !== log.entries.length) throw new RoomLogError('bad_change', 'the log is not in order');
-				log.entries.push(entry);
-			}
-			if (entries.length === 0 && log.entries.length < log.index) throw new RoomLogError('bad_change', 'the log ends before the change that adds you');
+			addLogPage(log, room, entries);
 		} catch (error) {
 			this.#giveUp(room, `could not read the log of #${room} (${(error as Error).message}); it is asked again at the next login`);
 			return;
@@ -109,11 +102,16 @@ export class RoomStream {
 			this.ctx.host.transmit({type: 'room_log', room, from: log.entries.length});
 			return;
 		}
+		const held = this.#isMember(room);
 		try {
-			this.ctx.keeper.applyHistory(room, log.entries);
+			takeHistory(this.ctx, room, log.entries);
 		} catch (error) {
 			if (!(error instanceof RoomLogError)) {
 				this.#broke(room, error);
+				return;
+			}
+			if (held) {
+				this.#notJoined(room, error.message);
 				return;
 			}
 			this.#giveUp(room, `the log of #${room} does not hold together (${error.message}); it is asked again at the next login`);
@@ -130,6 +128,15 @@ export class RoomStream {
 		if (this.#waiting.get(room)?.log === undefined) return false;
 		this.#giveUp(room, `could not fetch the log of #${room} (${message}); it is asked again at the next login`);
 		return true;
+	}
+
+	/** The log before an add of me to a room I am in starts that room (or an older one): the add does not follow, the rest goes on. */
+	#notJoined(room: string, why: string): void {
+		const waiting = this.#waiting.get(room)!;
+		delete waiting.log;
+		const add = waiting.items.shift()!;
+		this.#stall(room, add.seq, `you were added to #${room} again, which you are in (${why})`);
+		this.#drain(room, waiting);
 	}
 
 	#drain(room: string, waiting: Waiting): void {
@@ -214,12 +221,15 @@ export class RoomStream {
 			return;
 		}
 		const member = this.#isMember(room);
-		if (member && seq <= keeper.position(room)) {
+		const joining = entry.action === 'add' && entry.record.username === me && entry.index > 0;
+		// An add of this account to a room it is in, which its log here does not hold: the room may
+		// be over and its name made again (whose stream starts over at seq 1). Its log decides.
+		const again = member && joining && waiting === undefined && !logHolds(this.ctx, room, entry);
+		if (member && !again && seq <= keeper.position(room)) {
 			this.#ack(room, keeper.position(room));
 			return;
 		}
-		const joining = entry.action === 'add' && entry.record.username === me && entry.index > 0;
-		if (!member && joining) {
+		if ((!member || again) && joining) {
 			// Drained after its log came (waiting set): applied now. Otherwise the log is asked first.
 			if (waiting === undefined) {
 				if (entry.index > maxLogEntries) {
