@@ -128,7 +128,7 @@ describe('rooms: what the store keeps', () => {
 		expect(statSync(join(alice.directory, 'account.db')).mode & 0o777).toBe(0o600);
 	});
 
-	it('keeps only invitations whose signature verifies, at most 100, also to a room it is in (which may be over)', () => {
+	it('keeps only invitations whose signature verifies, at most 100, also to a room it is in (which may be over); one told again is not new', () => {
 		const {users: [alice, bob]} = trio();
 		const dave = roomUser('dave');
 		const invite = (room: string, signer = alice, time = 1) => {
@@ -140,6 +140,11 @@ describe('rooms: what the store keeps', () => {
 		expect(dave.keeper.saveInvite({...invite('club'), inviter: 'bob'})).toBe(false);
 		expect(bob.keeper.saveInvite({...invite('team'), signature: signInvite({room: 'team', inviter: 'alice', invitee: 'bob', nonce: Buffer.alloc(16)}, alice.keys.identity.privateKey), nonce: Buffer.alloc(16)})).toBe(true);
 		expect(bob.keeper.room('team')).toMatchObject({status: 'member', members: [{username: 'alice'}, {username: 'bob'}, {username: 'carol'}]});
+		const twice = invite('twice');
+		expect(dave.keeper.saveInvite(twice)).toBe(true);
+		expect(dave.keeper.saveInvite(twice)).toBe(false);
+		expect(dave.keeper.saveInvite(invite('twice'))).toBe(true);
+		dave.keeper.dropInvite('twice');
 		for (let index = 0; index < 101; index++) expect(dave.keeper.saveInvite(invite(`room-${index}`, alice, index))).toBe(true);
 		expect(dave.keeper.invites()).toHaveLength(100);
 		expect(dave.keeper.room('room-0')).toBeUndefined();

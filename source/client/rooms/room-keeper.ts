@@ -116,6 +116,9 @@ export class RoomKeeper {
 	saveInvite(invite: StoredInvite): boolean {
 		const {room, inviter, record, nonce, signature} = invite;
 		if (!isValidRoomName(room) || record.username !== inviter || nonce.length !== 16) return false;
+		// Told again (at a login and by another relay at once, say): already shown.
+		const known = this.#store.invite(room);
+		if (known !== undefined && known.inviter === inviter && known.nonce.equals(nonce)) return false;
 		if (!verifyInvite({room, inviter, invitee: this.#account.username, nonce, signature}, record.identity)) return false;
 		this.#store.saveInvite(invite);
 		return true;
