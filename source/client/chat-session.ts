@@ -3,7 +3,6 @@ import type {DeliveredEnvelope, Envelope, UserRecord} from '../net/messages.js';
 import type {CarryOverMark} from './carry-over-mark.js';
 import {ContactFinder, defaultStrangerRetryMs} from './contact-finder.js';
 import {defaultWhoIntervalMs, type WhoView} from './who-online.js';
-import {maxAckDeliveries} from '../net/messages.js';
 import {newMessageId, type EndToEnd} from './end-to-end.js';
 import {EnvelopeReader} from './envelope-reader.js';
 import {InboundQueue} from './inbound-queue.js';
@@ -15,6 +14,7 @@ import {SessionStarter} from './ratchet/session-starter.js';
 import {Roster} from './roster.js';
 import type {RoomAccountParts} from './rooms/room-context.js';
 import {roomHostOf, RoomSession} from './rooms/room-session.js';
+import {SessionTurn} from './session-turn.js';
 import type {WelcomeRoom} from '../net/messages.js';
 
 /**
@@ -41,11 +41,6 @@ import type {WelcomeRoom} from '../net/messages.js';
 export class ChatSession {
 	/** What waits for the contact store after it failed. */
 	private readonly inbound = new InboundQueue(() => this.retry());
-	/** A local error was reported and the store has not worked since: say it once, not per envelope. */
-	private troubled = false;
-	private acks: number[] = [];
-	private flushScheduled = false;
-	private out: Transmit | undefined;
 	/** The outbox, paced (outbox-sender.ts). */
 	private readonly sender: OutboxSender;
 	/** Receipts owed to contacts (owed-receipts.ts). */
@@ -60,6 +55,8 @@ export class ChatSession {
 	readonly starter: SessionStarter;
 	/** Rooms (rooms/room-session.ts); none without an account database to keep them in. */
 	readonly rooms: RoomSession | undefined;
+	/** What a turn ends with, and local errors (session-turn.ts). */
+	private readonly turn: SessionTurn;
 
 	constructor(
 		private readonly e2e: EndToEnd,
@@ -78,20 +75,20 @@ export class ChatSession {
 		this.starter = new SessionStarter(e2e, outbox, publisher, {
 			emit: (event, ...args) => this.emit(event, ...args),
 			owe: name => this.receipts.add(name),
-			schedule: () => this.schedule(),
-			localError: (what, error) => this.localError(what, error),
+			schedule: () => this.turn.schedule(),
+			localError: (what, error) => this.turn.localError(what, error),
 		});
-		this.receipts = new OwedReceipts(e2e, outbox, (what, error) => this.localError(what, error), name => this.starter.need(name));
+		this.receipts = new OwedReceipts(e2e, outbox, (what, error) => this.turn.localError(what, error), name => this.starter.need(name));
 		this.roster = new Roster(e2e, {
 			emit: (event, ...args) => this.emit(event, ...args),
-			localError: (what, error) => this.localError(what, error),
+			localError: (what, error) => this.turn.localError(what, error),
 			holdRecords: (users, online) => this.inbound.holdRecords(users, online),
 		});
 		this.reader = new EnvelopeReader(e2e, {
 			emit: (event, ...args) => this.emit(event, ...args),
-			localError: (what, error) => this.localError(what, error),
-			schedule: () => this.schedule(),
-			acknowledge: delivery => this.acknowledge(delivery),
+			localError: (what, error) => this.turn.localError(what, error),
+			schedule: () => this.turn.schedule(),
+			acknowledge: delivery => this.turn.acknowledge(delivery),
 			owe: name => this.receipts.add(name),
 			isUnknown: name => this.finder.isUnknown(name),
 			holdFromStranger: envelope => this.finder.holdFromStranger(envelope),
@@ -116,10 +113,12 @@ export class ChatSession {
 		);
 		this.rooms = roomAccount && new RoomSession(e2e, roomAccount, roomHostOf(this.starter, this.finder, {
 			emit: (event, ...args) => this.emit(event, ...args),
-			schedule: () => this.schedule(),
-			localError: (what, error) => this.localError(what, error),
+			schedule: () => this.turn.schedule(),
+			localError: (what, error) => this.turn.localError(what, error),
 			redeliver: () => this.redeliver(),
 		}));
+		const {inbound, reader, receipts, starter, sender, finder, rooms} = this;
+		this.turn = new SessionTurn({emit, inbound, reader, receipts, starter, sender, finder, rooms});
 	}
 
 	get username(): string {
@@ -137,7 +136,7 @@ export class ChatSession {
 			// Only the people talked with: the pins hold everyone a version 1 relay ever listed.
 			this.finder.carryOver(this.carryOverMark?.done ? [] : this.e2e.talkedWith().filter(name => !listed.has(name) && name !== this.username));
 		} catch (error) {
-			this.localError('could not read the contacts', error);
+			this.turn.localError('could not read the contacts', error);
 		}
 		return {contacts: this.roster.contacts(), who: this.finder.welcomed(online, onlineCount)};
 	}
@@ -162,12 +161,12 @@ export class ChatSession {
 	 * shown is shown (see the class comment).
 	 */
 	attach(out: Transmit, prekeys: RelayPrekeys = {oneTime: 0, signed: null}, rooms: readonly WelcomeRoom[] = []): void {
-		this.out = out;
+		this.turn.attach(out);
 		this.sender.attach(out);
 		this.finder.attach(out);
 		this.starter.attach(out, prekeys);
 		this.rooms?.attach(out, rooms);
-		this.schedule();
+		this.turn.schedule();
 	}
 
 	/**
@@ -176,8 +175,7 @@ export class ChatSession {
 	 * they are rejected as replays. Who is online is unknown until the next welcome.
 	 */
 	detach(): void {
-		this.out = undefined;
-		this.acks = [];
+		this.turn.detach();
 		this.inbound.clear();
 		this.sender.detach();
 		this.finder.detach();
@@ -241,7 +239,7 @@ export class ChatSession {
 
 		// Receipts owed to the keys now pinned (the same keys, or keys pinned before and trusted again).
 		this.receipts.add(username);
-		this.schedule();
+		this.turn.schedule();
 		this.sender.transmit();
 		this.emit('contact-updated', this.roster.contact(username));
 		for (const envelope of this.reader.release(username)) this.deliver(envelope);
@@ -271,62 +269,7 @@ export class ChatSession {
 				this.redeliver();
 				return;
 			case 'done':
-				this.schedule();
-		}
-	}
-
-	/** The contact store failed: said once, until it works again. */
-	private localError(what: string, error: unknown): void {
-		if (this.troubled) return;
-		this.troubled = true;
-		const why = error instanceof Error ? error.message : String(error);
-		this.emit('local-error', {
-			message: `this device ${what} (${why}); the relay keeps what was not saved, and the client tries again shortly`,
-		});
-	}
-
-	private acknowledge(delivery: number): void {
-		this.acks.push(delivery);
-		this.schedule();
-	}
-
-	/** Receipts, settlements and acks from one turn of the event loop go out together. */
-	private schedule(): void {
-		if (this.flushScheduled) return;
-		this.flushScheduled = true;
-		queueMicrotask(() => this.flush());
-	}
-
-	private flush(): void {
-		this.flushScheduled = false;
-		const caughtUp = this.reader.catchUp();
-		const settled = this.receipts.settle();
-		try {
-			this.starter.sealWaiting();
-		} catch (error) {
-			this.localError('could not seal the messages that waited for a secure session', error);
-		}
-		if (caughtUp && settled && this.inbound.empty) {
-			this.inbound.worked();
-			this.troubled = false;
-		} else {
-			this.inbound.retryLater();
-		}
-		try {
-			this.sender.transmit();
-		} catch (error) {
-			// it reads the contacts file (whose keys changed); a damaged or unreadable file must not end the client
-			this.localError('could not read the contacts', error);
-			this.inbound.retryLater();
-		}
-		this.finder.flush();
-		this.rooms?.flush();
-		const acks = this.acks;
-		this.acks = [];
-		const out = this.out;
-		if (out === undefined) return;
-		for (let start = 0; start < acks.length; start += maxAckDeliveries) {
-			out({type: 'ack', deliveries: acks.slice(start, start + maxAckDeliveries)});
+				this.turn.schedule();
 		}
 	}
 }

@@ -1,17 +1,17 @@
 import {randomBytes} from 'node:crypto';
 import {fromBase64Url} from '../crypto/base64url.js';
-import {EnvelopeError, openEnvelope, type Party} from '../crypto/envelope.js';
+import type {Party} from '../crypto/envelope.js';
 import {publicIdentity, type IdentityKeys, type PublicIdentity} from '../crypto/identity.js';
 import {safetyNumber} from '../crypto/safety-number.js';
-import {parsePayload, payloadCounter} from '../net/e2e-payload.js';
 import type {RejectionCode} from './client-events.js';
 import {isValidUsername} from '../net/usernames.js';
 import type {DeliveredEnvelope, Envelope, EnvelopeKind, UserRecord} from '../net/messages.js';
 import type {Contact} from './contact-record.js';
 import type {ContactStore} from './contact-store.js';
-import type {Accepted, AcceptedContent, Settlement} from './inbox-ledger.js';
+import type {Accepted, Settlement} from './inbox-ledger.js';
 import type {RatchetEnvelopes, RoomKey, RoomKeyOpened} from './ratchet/ratchet-envelopes.js';
 import type {Bundle, SessionChange} from './ratchet/ratchet-sessions.js';
+import {openVersion2, type Recipient} from './version-2-envelopes.js';
 
 /**
  * What a received envelope turned out to be. `change`: what a ratchet envelope did to the
@@ -41,10 +41,6 @@ export function newMessageId(): string {
 	return randomBytes(16).toString('base64url');
 }
 
-function replayed(from: string): Opened {
-	return {type: 'rejected', from, code: 'replay', reason: 'it repeats a message already received'};
-}
-
 function recordKeys(record: UserRecord): PublicIdentity {
 	return {
 		identity: fromBase64Url(record.identity, 32),
@@ -59,7 +55,7 @@ function recordKeys(record: UserRecord): PublicIdentity {
  * received envelope is. No sockets: ChatClient moves envelopes, this decides what they mean.
  */
 export class EndToEnd {
-	private readonly me: Party & {x25519Secret: IdentityKeys['x25519']['privateKey']};
+	private readonly me: Recipient;
 
 	constructor(
 		readonly username: string,
@@ -176,45 +172,7 @@ export class EndToEnd {
 		const contact = this.contacts.get(from);
 		if (!contact) return {type: 'rejected', from, code: 'unknown_sender', reason: 'the sender is not a known user'};
 		if (envelope.ratchet !== undefined) return this.openRatchet(envelope, contact);
-		const plaintext = this.tryOpen(envelope, contact.pinned);
-		if (plaintext === undefined) {
-			if (contact.pending && this.tryOpen(envelope, contact.pending) !== undefined) return {type: 'held', from};
-			return {type: 'rejected', from, code: 'unauthenticated', reason: 'it did not authenticate (forged, or damaged in transit)'};
-		}
-		let payload;
-		try {
-			payload = parsePayload(plaintext);
-			if (payload.type === 'reset') throw new Error('a session reset in a version 2 envelope');
-			if (payload.type === 'room_key') throw new Error('a room key outside a room change');
-		} catch (error) {
-			return this.malformed(from, plaintext, (error as Error).message);
-		}
-		if (contact.staticBelow !== undefined && payload.counter >= contact.staticBelow) {
-			return {type: 'rejected', from, code: 'old_scheme', reason: `${from} uses ratchet sessions now: a version 2 envelope sealed after the switch is refused`};
-		}
-		const content: AcceptedContent =
-			payload.type === 'receipt'
-				? {type: 'receipt', id: envelope.id, ids: payload.ids, time: envelope.time}
-				: {type: 'text', id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, time: envelope.time};
-		// The counter and what the envelope shows are saved together: see ChatSession for why.
-		const verdict = this.contacts.receive(from, payload.counter, content);
-		if (verdict.verdict === 'replay') return replayed(from);
-		const gap = verdict.verdict === 'new' ? verdict.gap : 0;
-		if (payload.type === 'receipt') return {type: 'receipt', from, ids: payload.ids, gap};
-		return {type: 'text', from, id: envelope.id, kind: envelope.kind, text: payload.text, sent: payload.sent, gap};
-	}
-
-	/**
-	 * An authenticated plaintext that is not a valid payload. Its counter, when it can be read, is
-	 * spent like a good one's (on disk, nothing to show), so the next envelope does not report it as
-	 * withheld; the counters it skipped are a gap all the same. A counter spent already is a replay.
-	 */
-	private malformed(from: string, plaintext: Buffer, reason: string): Opened {
-		const counter = payloadCounter(plaintext);
-		if (counter === undefined) return {type: 'rejected', from, code: 'malformed', reason};
-		const verdict = this.contacts.receive(from, counter);
-		if (verdict.verdict === 'replay') return replayed(from);
-		return {type: 'rejected', from, code: 'malformed', reason, gap: verdict.verdict === 'new' ? verdict.gap : 0};
+		return openVersion2(envelope, contact, this.me, this.contacts);
 	}
 
 	/** What was accepted (here or by a process that ended before it was shown) and not yet settled. */
@@ -297,22 +255,5 @@ export class EndToEnd {
 			return {type: 'held', from};
 		}
 		return opened;
-	}
-
-	private tryOpen(envelope: DeliveredEnvelope, keys: PublicIdentity): Buffer | undefined {
-		try {
-			return openEnvelope({
-				recipient: this.me,
-				sender: {name: envelope.from, identity: keys.identity, x25519: keys.x25519},
-				id: envelope.id,
-				kind: envelope.kind,
-				// a ratchet envelope has none: it does not open here (the throw below)
-				ephemeral: fromBase64Url(envelope.ephemeral ?? '', 32),
-				body: envelope.body,
-			});
-		} catch (error) {
-			if (error instanceof EnvelopeError || error instanceof TypeError) return undefined;
-			throw error;
-		}
 	}
 }

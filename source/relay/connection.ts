@@ -1,21 +1,16 @@
 import type {Socket} from 'node:net';
-import {generateRawKeyPair, type RawKeyPair} from '../crypto/raw-keys.js';
+import type {RawKeyPair} from '../crypto/raw-keys.js';
 import {ProtocolError, type FatalErrorCode} from '../net/error-codes.js';
-import {
-	deriveSessionKeys,
-	encodeRelayHello,
-	parseClientHello,
-	signTranscript,
-	transcriptHash,
-} from '../net/handshake.js';
 import {LineDecoder} from '../net/line-decoder.js';
 import {errorMessage, parseClientMessage, type RelayMessage} from '../net/messages.js';
 import {BatchWriter} from '../net/batch-writer.js';
-import {FrameOpener, FrameSealer, PlaintextFrames, type FrameOpening, type FrameSealing} from '../net/secure-channel.js';
+import type {FrameOpening, FrameSealing} from '../net/secure-channel.js';
 import type {AddressGroups} from './address-groups.js';
 import {endOfTurn} from './end-of-turn.js';
 import type {Logger} from './logger.js';
+import {OutputPacing} from './output-pacing.js';
 import type {RelayCore} from './relay-core.js';
+import {answerHello} from './relay-hello.js';
 import type {Session} from './session.js';
 import type {RelayLimits} from './relay-options.js';
 
@@ -43,6 +38,7 @@ export class RelayConnection {
 	private heldFrames: string[] = [];
 	/** Not reading the socket until the session has worked through what waits. */
 	private paused = false;
+	private readonly pacing: OutputPacing;
 	readonly openedAt = Date.now();
 
 	constructor(
@@ -54,11 +50,12 @@ export class RelayConnection {
 		readonly remote: string,
 		readonly address: AddressGroups,
 		private readonly onLogin: () => void,
-		/** Benchmarks only: batch frames unencrypted after the handshake, to show what the crypto costs. */
+		/** Benchmarks only (relay-hello.ts). */
 		private readonly plaintextFrames = false,
 	) {
 		// Before the handshake only a hello fits: parsing costs at most what a hello costs.
 		this.decoder = new LineDecoder(limits.maxHelloBytes);
+		this.pacing = new OutputPacing(socket, limits.maxBufferedBytes, () => this.writer?.pendingBytes ?? 0, () => this.writer?.flush());
 		socket.setNoDelay(true);
 		socket.on('data', chunk => this.receive(chunk));
 		socket.on('error', error => this.log('socket_error', {remote, error: (error as NodeJS.ErrnoException).code ?? 'error'}));
@@ -186,25 +183,13 @@ export class RelayConnection {
 	}
 
 	private handshake(frame: string): void {
-		const hello = parseClientHello(frame);
+		const answer = answerHello(frame, this.identity, this.limits.maxBatchMessages, this.plaintextFrames);
 		this.decoder.setLimit(this.limits.maxPreLoginFrameBytes);
-		const ephemeral = generateRawKeyPair('x25519');
-		const hash = transcriptHash(hello, this.identity.publicRaw, ephemeral.publicRaw);
-		const keys = deriveSessionKeys(ephemeral.privateKey, hello.ephemeral, hash);
-		const signature = signTranscript(this.identity.privateKey, hash);
+		this.sealer = answer.sealer;
+		this.opener = answer.opener;
 		// relay_hello and the login_request frame leave in one write
 		this.socket.cork();
-		this.socket.write(
-			encodeRelayHello({identity: this.identity.publicRaw, ephemeral: ephemeral.publicRaw, signature}) + '\n',
-		);
-		if (this.plaintextFrames) {
-			const frames = new PlaintextFrames(this.limits.maxBatchMessages);
-			this.sealer = frames;
-			this.opener = frames;
-		} else {
-			this.sealer = new FrameSealer(keys.relayToClient);
-			this.opener = new FrameOpener(keys.clientToRelay, this.limits.maxBatchMessages);
-		}
+		this.socket.write(answer.relayHello);
 		// One frame for what a turn answers: the answers to one frame's messages come over many microtasks.
 		this.writer = new BatchWriter(this.sealer, frame => this.write(frame), this.limits, endOfTurn);
 		clearTimeout(this.deadline);
@@ -220,37 +205,15 @@ export class RelayConnection {
 				},
 				fail: (code, message) => this.fail(code, message),
 				close: () => this.close(),
-				whenWritable: callback => this.whenWritable(callback),
-				hasRoom: () => this.hasRoom(),
+				whenWritable: callback => this.pacing.whenWritable(callback),
+				hasRoom: () => this.pacing.hasRoom(),
 				loggedIn: () => this.sessionLoggedIn(),
 				drained: () => this.drained(),
 			},
-			{remote: this.remote, address: this.address, transcriptHash: hash},
+			{remote: this.remote, address: this.address, transcriptHash: answer.transcriptHash},
 		);
 		this.writer.flush();
 		this.socket.uncork();
-	}
-
-	private whenWritable(callback: () => void): void {
-		this.writer?.flush();
-		if (this.socket.writableLength < this.pacedBytes) setImmediate(callback);
-		// 'drain' comes only after a write went past the socket's high-water mark (16 KiB): below
-		// it, with a small maxBufferedBytes, look again shortly instead.
-		else if (this.socket.writableNeedDrain) this.socket.once('drain', callback);
-		else setTimeout(() => this.whenWritable(callback), 10);
-	}
-
-	/**
-	 * Unread output past which what is paced (the directory, the backlog, forwarding) waits: a
-	 * quarter of maxBufferedBytes, at most 256 KiB, so a thousand connections that stop reading
-	 * hold at most about 256 MiB of it.
-	 */
-	private get pacedBytes(): number {
-		return Math.min(this.limits.maxBufferedBytes / 4, 256 * 1024);
-	}
-
-	private hasRoom(): boolean {
-		return this.socket.writableLength + (this.writer?.pendingBytes ?? 0) < this.pacedBytes;
 	}
 
 	private write(frame: string): void {

@@ -2,6 +2,7 @@ import type {Envelope} from '../net/messages.js';
 import type {AsyncRelayStore, ClusterEnqueue} from './async-store.js';
 import {BacklogSender} from './backlog-sender.js';
 import type {CommitQueue} from './commit-queue.js';
+import {EnvelopeAcks, type AckStats} from './envelope-acks.js';
 import {EnvelopeCommits} from './envelope-commits.js';
 import {ForwardedEnvelopes} from './forwarded-envelopes.js';
 import type {Logger} from './logger.js';
@@ -14,16 +15,6 @@ import type {Session} from './session.js';
 import {guardStorage, inBackground} from './storage-guard.js';
 
 export {queueFullText, storageFailedText} from './envelope-commits.js';
-
-/** What the queue has done with acknowledgements: for operators, and for tests that count it. */
-export type AckStats = {
-	/** Delivery numbers acknowledged that were this session's own and still outstanding. */
-	ackedNumbers: number;
-	/** ...and those ignored: never delivered to that session, or acknowledged already. */
-	ignoredAckNumbers: number;
-	/** Rows the database was asked to delete for acks. */
-	ackDeletes: number;
-};
 
 export type DeliveryQueueOptions = {
 	store: AsyncRelayStore;
@@ -67,6 +58,7 @@ export class DeliveryQueue {
 	private readonly forwarded = new ForwardedEnvelopes();
 	private readonly backlog: BacklogSender;
 	private readonly commits: EnvelopeCommits;
+	private readonly acks: EnvelopeAcks;
 	/** Recipients here with envelopes committed while they were catching up: their backlog reads on before it finishes. Local sessions' names only. */
 	private readonly again = new Set<string>();
 	/** Sessions that ended with messages still to handle (their acknowledgements), per user: a next login's backlog waits for them. */
@@ -104,6 +96,7 @@ export class DeliveryQueue {
 			...(cluster === undefined ? {} : {cluster}),
 			...(options.elsewhere === undefined ? {} : {elsewhere: options.elsewhere}),
 		});
+		this.acks = new EnvelopeAcks({store, log, stats: options.stats, commitQueue: options.commits, commits: this.commits, ledger: this.ledger, forwarded: this.forwarded});
 	}
 
 	/** Counts what waits in the store (a storage failure rejects: the relay does not start). */
@@ -244,50 +237,14 @@ export class DeliveryQueue {
 		return 'ok';
 	}
 
-	/**
-	 * Only numbers delivered to this session and not yet acknowledged count: an ack
-	 * touches at most as many rows as the session was sent, whatever numbers it lists.
-	 */
+	/** An ack (envelope-acks.ts). */
 	acknowledge(session: Session, username: string, deliveries: readonly number[]): Maybe<void> {
-		const {stats} = this.options;
-		const stored: number[] = [];
-		for (const delivery of deliveries) {
-			if (!session.acknowledged(delivery)) {
-				stats.ignoredAckNumbers += 1;
-				continue;
-			}
-			stats.ackedNumbers += 1;
-			const envelope = this.forwarded.take(username, delivery);
-			if (envelope === undefined) {
-				stored.push(delivery);
-				continue;
-			}
-			this.ledger.remove(envelope.to, envelope.from, storedBytes(envelope));
-			this.commits.answerAccepted(envelope);
-		}
-		if (stored.length === 0) return;
-		stats.ackDeletes += stored.length;
-		return this.deleteAcknowledged(session, username, stored);
-	}
-
-	private async deleteAcknowledged(session: Session, username: string, stored: number[]): Promise<void> {
-		const {log, store} = this.options;
-		// What was forwarded before its commit, and is being committed now, is deleted once it is on
-		// disk. (Without takeDelivery everything forwarded was committed first: nothing to wait for.)
-		if (store.takeDelivery !== undefined) await this.options.commits.idle();
-		// An ack that fails leaves the envelopes queued: they come again and the client drops the replays.
-		const deleted = await guardStorage(log, 'ack', () => store.ack(username, stored));
-		if (deleted === undefined) {
-			// Still queued: a later ack on this connection may delete them.
-			for (const delivery of stored) session.delivered(delivery);
-			return;
-		}
-		for (const row of deleted) this.ledger.remove(username, row.sender, row.bytes);
+		return this.acks.acknowledge(session, username, deliveries);
 	}
 
 	/**
 	 * Counts again from what the store holds (after a bulk delete), plus what is in memory: forwarded
-	 * and pending envelopes, and what `extra` adds. A job of the commit queue (RelayCore), so none is committing.
+	 * and pending envelopes, and what `extra` adds. A job of the commit queue (relay-upkeep.ts), so none is committing.
 	 */
 	async recount(extra: () => void): Promise<void> {
 		const {store, log} = this.options;

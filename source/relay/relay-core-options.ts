@@ -1,5 +1,5 @@
 import type {Cluster} from './cluster.js';
-import type {AckStats} from './delivery-queue.js';
+import type {AckStats} from './envelope-acks.js';
 import type {Logger} from './logger.js';
 import type {Timer} from './presence-batcher.js';
 import type {RelayLimits} from './relay-options.js';

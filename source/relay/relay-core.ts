@@ -1,30 +1,28 @@
 import type {Envelope, RelayMessage, UserRecord} from '../net/messages.js';
-import {AccessGuard} from './access-guard.js';
+import type {AccessGuard} from './access-guard.js';
 import type {AsyncRelayStore} from './async-store.js';
-import {ClusterBridge} from './cluster-bridge.js';
-import {clusterRoomWakeups} from './cluster-room-wakeups.js';
+import type {ClusterBridge} from './cluster-bridge.js';
 import {CommitQueue} from './commit-queue.js';
-import {AccountFloodGuards} from './flood-guard.js';
-import {DeliveryQueue} from './delivery-queue.js';
+import type {AccountFloodGuards} from './flood-guard.js';
+import type {DeliveryQueue} from './delivery-queue.js';
 import {directoryPageCount} from './directory-stream.js';
-import {Logins, type Admitted} from './logins.js';
-import {LookupGuard} from './lookup-guard.js';
-import {andThen, type Maybe} from './maybe.js';
-import type {QuotaVerdict} from './queue-ledger.js';
-import {PrekeyBook} from './prekey-book.js';
-import {PresenceBatcher, realTimer} from './presence-batcher.js';
-import {RoomBook} from './room-book.js';
+import type {AcceptVerdict, EnvelopeRouting} from './envelope-routing.js';
+import type {Admitted, Logins} from './logins.js';
+import type {LookupGuard} from './lookup-guard.js';
+import type {Maybe} from './maybe.js';
+import type {PrekeyBook} from './prekey-book.js';
+import type {PresenceBatcher} from './presence-batcher.js';
+import type {RoomBook} from './room-book.js';
 import {emptyRelayStats, type RelayCoreOptions, type RelayStats} from './relay-core-options.js';
-import {defaultRelayLimits, type RelayLimits} from './relay-options.js';
+import type {RelayLimits} from './relay-options.js';
+import {relayParts, type CoreUsers} from './relay-parts.js';
 import type {StoredUser} from './relay-store.js';
+import type {RelayUpkeep} from './relay-upkeep.js';
 import {Session} from './session.js';
 import type {SessionContext, SessionSink} from './session-sink.js';
-import {guardStorage, inBackground} from './storage-guard.js';
-import {UserDirectory} from './user-directory.js';
-import {Listeners} from './who-view.js';
-
-/** What becomes of an envelope a session sends. */
-export type AcceptVerdict = 'ok' | 'unknown_recipient' | QuotaVerdict | 'storage_failed';
+import {inBackground} from './storage-guard.js';
+import type {UserDirectory} from './user-directory.js';
+import type {Listeners} from './who-view.js';
 
 /**
  * The relay's chat rules: who is online, contacts, routing through the queue, presence and
@@ -45,6 +43,10 @@ export class RelayCore {
 	private readonly logins: Logins;
 	/** Commits of accepted work, one at a time: envelopes and room items (commit-queue.ts). */
 	private readonly commits = new CommitQueue();
+	/** Envelopes from senders into the queue, and what writing does to accounts (envelope-routing.ts). */
+	private readonly routing: EnvelopeRouting;
+	/** Expiry, lapsed registrations and recounts (relay-upkeep.ts). */
+	private readonly upkeep: RelayUpkeep;
 	readonly limits: RelayLimits;
 	readonly access: AccessGuard;
 	readonly lookups: LookupGuard;
@@ -59,97 +61,29 @@ export class RelayCore {
 
 	private constructor(
 		readonly options: RelayCoreOptions,
-		private readonly store: AsyncRelayStore,
+		store: AsyncRelayStore,
 	) {
-		this.limits = {...defaultRelayLimits, ...options.limits};
-		this.access = new AccessGuard(this.limits, options.clock);
-		this.lookups = new LookupGuard(this.limits, options.clock);
-		this.floodGuards = new AccountFloodGuards(this.limits, options.clock);
-		const {clock, log} = options;
-		const users = {registered: (username: string) => this.registered(username), knows: (from: string, to: string) => this.knows(from, to)};
-		const roomWakeups = options.roomWakeups ?? (options.cluster === undefined ? undefined : clusterRoomWakeups(options.cluster, log));
-		this.prekeys = new PrekeyBook({store, limits: this.limits, clock, log, lookups: this.lookups}, {
-			...users,
-			sinkOf: username => this.online.get(username)?.sink,
-			sharesRoom: (a, b) => this.rooms.shareRoom(a, b),
-		});
-		this.listeners = new Listeners(this.limits, options.clock);
-		this.directory = new UserDirectory(store, this.limits, options.clock, options.log);
-		this.queue = new DeliveryQueue({
-			store,
-			commits: this.commits,
+		const users: CoreUsers = {
+			registered: username => this.registered(username),
+			knows: (from, to) => this.knows(from, to),
+			record: user => this.record(user),
+		};
+		({
 			limits: this.limits,
-			timer: options.timer ?? realTimer,
-			log: options.log,
-			stats: this.stats,
-			sessionOf: username => this.online.get(username),
-			catchUp: (username, session) => (session.roster ? this.presence.catchUp(username, session) : undefined),
-			accepted: (from, to) => this.wrote(from, to),
-			caughtUp: session => this.rooms.start(session, session.name!),
-			...(options.cluster === undefined ? {} : {relayId: options.cluster.relayId, elsewhere: (username: string) => this.cluster?.isRemote(username) === true}),
-		});
-		this.rooms = new RoomBook(
-			{
-				store,
-				commits: this.commits,
-				limits: this.limits,
-				clock,
-				log,
-				stats: this.stats,
-				ledger: this.queue.ledger,
-				lookups: this.lookups,
-				...(roomWakeups === undefined ? {} : {wakeups: roomWakeups}),
-			},
-			{
-				...users,
-				sessionOf: username => this.online.get(username),
-				elsewhere: username => this.cluster?.isRemote(username) === true,
-				priority: username => {
-					const user = this.online.get(username)?.user;
-					return user !== undefined && this.access.hasPriority(user);
-				},
-				used: username => {
-					const user = this.online.get(username)?.user;
-					if (user !== undefined && !user.confirmed) inBackground(log, 'confirm', Promise.resolve(this.confirm(user)));
-				},
-			},
-		);
-		this.presence = new PresenceBatcher<Session>({
-			...(options.presence ?? {enabled: true, flushMs: this.limits.presenceFlushMs, timer: realTimer}),
-			clock: options.clock,
-			observers: () => this.listeners.all.entries(),
-			send: (session, message) => session.presence(message),
-			audience: (about, observer) => this.directory.audience(about, observer === undefined ? this.listeners.all : new Set([observer])),
-		});
-		this.cluster =
-			options.cluster === undefined
-				? undefined
-				: new ClusterBridge({
-						cluster: options.cluster,
-						log,
-						sessionOf: username => this.online.get(username),
-						userOf: async username => this.registered(username),
-						joined: user => this.presence.joined(this.record(user), false),
-						left: username => this.presence.left(username),
-						woken: username => this.queue.woken(username),
-					});
-		this.logins = new Logins({
-			motd: options.motd,
-			log,
-			maxConnections: this.limits.maxConnections,
-			stats: this.stats,
 			access: this.access,
+			lookups: this.lookups,
+			floodGuards: this.floodGuards,
 			prekeys: this.prekeys,
-			rooms: this.rooms,
+			listeners: this.listeners,
 			directory: this.directory,
 			queue: this.queue,
+			rooms: this.rooms,
 			presence: this.presence,
-			listeners: this.listeners,
-			online: this.online,
-			record: user => this.record(user),
-			confirm: user => this.confirm(user),
-			...(this.cluster === undefined ? {} : {cluster: this.cluster}),
-		});
+			routing: this.routing,
+			cluster: this.cluster,
+			logins: this.logins,
+			upkeep: this.upkeep,
+		} = relayParts(options, store, {online: this.online, commits: this.commits, stats: this.stats}, users));
 	}
 
 	/**
@@ -216,34 +150,13 @@ export class RelayCore {
 	}
 
 	/** Deletes queued envelopes and room items older than maxQueueAgeMs (and old invitations); returns how many. */
-	async purgeExpired(): Promise<number> {
-		const before = this.options.clock() - this.limits.maxQueueAgeMs;
-		const purged = (await guardStorage(this.options.log, 'purge', () => this.store.purgeOlderThan(before))) ?? 0;
-		if (purged > 0) this.options.log('queue_expired', {envelopes: purged});
-		const items = await this.rooms.purge();
-		if (purged + items > 0) await this.recount();
-		return purged + items;
+	purgeExpired(): Promise<number> {
+		return this.upkeep.purgeExpired();
 	}
 
-	/**
-	 * Deletes the names registered more than registrationLapseMs ago and never used again (no
-	 * second login, no message), with what waits for them and their contacts, unless they are
-	 * online; returns how many. A login of such a name meanwhile goes first, or after it is gone.
-	 */
-	async lapseRegistrations(): Promise<number> {
-		const lapsed = await this.directory.lapsed(this.options.clock() - this.limits.registrationLapseMs);
-		let deleted = 0;
-		for (const username of lapsed) {
-			const gone = await this.logins.turn(username, async () => !this.online.has(username) && (await this.directory.deleteLapsed(username)));
-			if (gone) deleted += 1;
-		}
-		if (deleted > 0) {
-			await this.directory.lapsedDone();
-			this.stats.lapsedRegistrations += deleted;
-			this.options.log('registrations_lapsed', {users: deleted});
-			await this.recount();
-		}
-		return deleted;
+	/** Deletes the names registered long ago and never used again, unless they are online (relay-upkeep.ts); returns how many. */
+	lapseRegistrations(): Promise<number> {
+		return this.upkeep.lapseRegistrations();
 	}
 
 	/**
@@ -251,12 +164,7 @@ export class RelayCore {
 	 * quotas and the total here too (the per-recipient caps are held in the store itself).
 	 */
 	refreshTotals(): Promise<void> {
-		return this.recount();
-	}
-
-	/** Counts again what waits, from the store and what is in memory, while nothing commits. */
-	private recount(): Promise<void> {
-		return this.commits.run(() => this.queue.recount(() => this.rooms.countPending()));
+		return this.upkeep.recount();
 	}
 
 	/** Forgets rate state and who-is-online views that have run out; the server calls it now and then. */
@@ -303,37 +211,6 @@ export class RelayCore {
 		return answer && {type: 'found', id, users: answer.found.map(user => this.record(user)), missing: answer.missing};
 	}
 
-	/**
-	 * `from` wrote to `to` and the relay took it: each becomes the other's contact. A recipient
-	 * online that did not have the sender as a contact hears its record now, before the envelope.
-	 */
-	private wrote(from: string, to: string): Promise<void> | undefined {
-		// Contacts both ways already, the common case: nothing to write, read or tell.
-		if (this.directory.knowEachOther(from, to)) return undefined;
-		return this.wroteToNew(from, to);
-	}
-
-	private async wroteToNew(from: string, to: string): Promise<void> {
-		const recipient = this.listeners.get(to);
-		const sender = this.online.get(from)?.user;
-		const introduce = recipient !== undefined && sender !== undefined && !this.directory.community;
-		// What the recipient has yet to hear goes first, decided while the sender is not its
-		// contact yet: a join of the sender waiting in the batch is not told twice.
-		const added = await this.directory.wrote(from, to, async () => {
-			if (introduce) await this.presence.catchUp(to, recipient);
-		});
-		if (added && introduce) recipient.presence({type: 'user_joined', user: this.record(sender)});
-	}
-
-	/** The account was used again after it registered: it no longer lapses. */
-	private confirm(user: StoredUser): Maybe<StoredUser> {
-		return andThen(this.directory.confirm(user), confirmed => {
-			const session = this.online.get(user.username);
-			if (session !== undefined && confirmed !== user) session.user = confirmed;
-			return confirmed;
-		});
-	}
-
 	/** @internal */
 	leave(session: Session, username: string): void {
 		this.cluster?.release(session);
@@ -349,26 +226,9 @@ export class RelayCore {
 		if (draining !== undefined) this.queue.afterSession(username, draining);
 	}
 
-	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas: at once when all it needs is in memory. */
+	/** @internal Routes an envelope from `from` (logged in) to `to`, within the quotas (envelope-routing.ts). */
 	accept(envelope: Envelope, to: string, from: string, time: number): Maybe<AcceptVerdict> {
-		const recipient = this.registered(to);
-		if (!(recipient instanceof Promise)) return recipient === undefined ? 'unknown_recipient' : this.route(envelope, to, from, time);
-		return guardStorage(this.options.log, 'user', async () => (await recipient) ?? null).then(read =>
-			read === undefined ? 'storage_failed' : read === null ? 'unknown_recipient' : this.route(envelope, to, from, time),
-		);
-	}
-
-	private route(envelope: Envelope, to: string, from: string, time: number): Maybe<AcceptVerdict> {
-		const sender = this.online.get(from)?.user;
-		const verdict = this.queue.accept(envelope, to, from, time, sender !== undefined && this.access.hasPriority(sender));
-		if (verdict instanceof Promise) return verdict.then(taken => this.used(taken, to, sender));
-		return this.used(verdict, to, sender);
-	}
-
-	/** A message to someone else is a use of the account; one to itself is not. */
-	private used(verdict: AcceptVerdict, to: string, sender: StoredUser | undefined): Maybe<AcceptVerdict> {
-		if (verdict !== 'ok' || sender === undefined || sender.confirmed || to === sender.username) return verdict;
-		return andThen(this.confirm(sender), () => verdict);
+		return this.routing.accept(envelope, to, from, time);
 	}
 
 	/** @internal */

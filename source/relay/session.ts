@@ -1,14 +1,13 @@
 import type {RecoverableErrorCode} from '../net/error-codes.js';
-import {errorMessage, type ClientMessage, type Envelope, type LoginMessage, type RelayMessage, type RoomClientMessage} from '../net/messages.js';
-import {checkUsername, foldUsername, isValidUsername, reservedUsernames} from '../net/usernames.js';
+import {errorMessage, type ClientMessage, type LoginMessage, type RelayMessage, type RoomClientMessage} from '../net/messages.js';
+import {checkUsername} from '../net/usernames.js';
 import type {AddressGroups} from './address-groups.js';
 import {HeldPresence} from './held-presence.js';
 import {checkLogin} from './login-check.js';
-import {storageFailedText} from './delivery-queue.js';
-import type {Maybe} from './maybe.js';
-import type {AcceptVerdict, RelayCore} from './relay-core.js';
+import type {RelayCore} from './relay-core.js';
 import type {StoredUser} from './relay-store.js';
 import {SessionIntake} from './session-intake.js';
+import {SessionSends} from './session-sends.js';
 import type {LeaveReason, SessionContext, SessionSink} from './session-sink.js';
 
 /** One connection's conversation with the relay, from login_request to leave. */
@@ -31,6 +30,8 @@ export class Session {
 	private heldPresence: HeldPresence | undefined;
 	/** What this connection sends, charged to its rate and handled in order (session-intake.ts). */
 	private readonly intake: SessionIntake;
+	/** Its sends and lookups (session-sends.ts). */
+	private readonly sends: SessionSends;
 
 	constructor(
 		private readonly core: RelayCore,
@@ -38,6 +39,7 @@ export class Session {
 		private readonly context: SessionContext,
 	) {
 		this.intake = new SessionIntake(this, core, context);
+		this.sends = new SessionSends(this, core, (code, message, ref) => this.reject(code, message, ref));
 		sink.send({type: 'login_request'});
 	}
 
@@ -112,11 +114,11 @@ export class Session {
 			case 'login':
 				return this.login(message);
 			case 'send':
-				return this.route(message);
+				return this.sends.send(message);
 			case 'ack':
 				return this.core.acknowledge(this, this.username!, message.deliveries);
 			case 'lookup':
-				return this.lookup(message.id, message.names);
+				return this.sends.lookup(message.id, message.names);
 			case 'prekeys':
 				return this.core.prekeys.upload(this.username!, this.user!.identity, message).then(answer => this.answerLimited(answer));
 			case 'get_bundle':
@@ -253,73 +255,6 @@ export class Session {
 	private loginFailed(): void {
 		this.core.access.loginFailed(this.address);
 		this.core.stats.failedLogins += 1;
-	}
-
-	/** A `send`: answered at once when the recipient and the contacts are in memory (the common case), else after reads. */
-	private route(envelope: Envelope): Maybe<void> {
-		const {maxBodyBytes} = this.core.limits;
-		const {clock} = this.core.options;
-		this.lastActive = clock();
-		if (envelope.body.length > maxBodyBytes) {
-			this.reject('message_too_large', `an envelope body is at most ${maxBodyBytes} bytes`, envelope.id);
-			return;
-		}
-		let to = envelope.to;
-		if (!isValidUsername(to)) {
-			// most clients send the name folded already: no case folding on the hot path
-			to = foldUsername(to);
-			if (!isValidUsername(to)) {
-				this.reject('unknown_recipient', 'that is not a valid username', envelope.id);
-				return;
-			}
-		}
-		const from = this.username!;
-		// Whether `to` exists is what a lookup tells: a name that is not a contact yet costs a lookup
-		// token, paid before it is read, so `accepted` vs `unknown_recipient` is no cheaper oracle.
-		const known = this.core.knows(from, to);
-		if (known instanceof Promise) return known.then(isKnown => this.routeTo(envelope, to, from, isKnown));
-		return this.routeTo(envelope, to, from, known);
-	}
-
-	private routeTo(envelope: Envelope, to: string, from: string, known: boolean): Maybe<void> {
-		if (!known) {
-			const paid = this.core.lookups.charge(from, this.address, 1);
-			if (!paid.ok) {
-				this.reject('lookup_throttled', `too many names you have not met written to or looked up lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, envelope.id);
-				return;
-			}
-		}
-		const verdict = this.core.accept(envelope, to, from, this.core.options.clock());
-		if (verdict instanceof Promise) return verdict.then(taken => this.routed(taken, to, envelope.id));
-		this.routed(verdict, to, envelope.id);
-	}
-
-	private routed(verdict: AcceptVerdict, to: string, id: string): void {
-		if (verdict === 'unknown_recipient') this.reject('unknown_recipient', `nobody is registered as ${to}`, id);
-		else if (verdict === 'queue_full') this.reject('queue_full', `too many messages already wait for ${to}`, id);
-		else if (verdict === 'quota_exceeded') this.reject('quota_exceeded', 'you have as much waiting on the relay as it keeps for one sender; wait until your recipients read it', id);
-		else if (verdict === 'storage_failed') this.reject('storage_failed', storageFailedText, id);
-	}
-
-	/**
-	 * Paid before any name is read, one lookup token per name asked whatever comes of it, so that
-	 * finding out which names exist costs what looking them up does (PROTOCOL.md section 4.3).
-	 */
-	private async lookup(id: string, names: readonly string[]): Promise<void> {
-		const paid = this.core.lookups.charge(this.username!, this.address, names.length);
-		if (!paid.ok) {
-			this.reject('lookup_throttled', `too many names looked up lately; try again in ${Math.ceil(paid.waitMs / 1000)} s`, id);
-			return;
-		}
-		const folded = names.map(foldUsername);
-		// Reserved names are well formed: they are simply never registered.
-		if (!folded.every(name => isValidUsername(name) || reservedUsernames.has(name))) {
-			this.reject('invalid_username', 'a username is 1 to 32 of a-z, 0-9, _ and -', id);
-			return;
-		}
-		const answer = await this.core.lookup(this.username!, id, folded);
-		if (answer === undefined) this.reject('storage_failed', 'the relay could not read its users; look them up again later', id);
-		else this.sink.send(answer);
 	}
 
 	private reject(code: RecoverableErrorCode, message: string, ref: string | null = null): void {
