@@ -1,12 +1,12 @@
 import {endOfTurn} from './end-of-turn.js';
 import type {KeyedLock} from './keyed-lock.js';
 import type {RelayMessage} from '../net/messages.js';
-
-type RoomDelivered = Extract<RelayMessage, {type: 'room_delivered'}>;
 import type {RoomContext} from './room-context.js';
 import type {DeliveredCount, StoredRoomItem} from './room-store.js';
 import type {Session} from './session.js';
 import {guardStorage, inBackground} from './storage-guard.js';
+
+type RoomDelivered = Extract<RelayMessage, {type: 'room_delivered'}>;
 
 /**
  * How far each reader has read a room (design rooms.md section 5): cumulative acknowledgements,
