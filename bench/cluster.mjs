@@ -7,9 +7,8 @@
 //
 // The load: IM_TUI_CLUSTER_PAIRS sender/receiver pairs (20) of headless bench clients, spread over
 // IM_TUI_CLUSTER_LOADERS child processes (2), each sender keeping IM_TUI_CLUSTER_WINDOW messages
-// sent and not yet received (50; with the queue quotas on, a relay on PostgreSQL refuses some with
-// queue_full even at 20, since it counts a received message as waiting until its ack's delete
-// commits); IM_TUI_CLUSTER_WARMUP
+// sent and not yet received (50; with the queue quotas on, a relay on PostgreSQL refused some with
+// queue_full until session 12, when acks stopped waiting for commits in flight); IM_TUI_CLUSTER_WARMUP
 // seconds (5) unmeasured, then IM_TUI_CLUSTER_SECONDS (10) measured; IM_TUI_CLUSTER_REPEATS runs
 // (3), the configurations interleaved, the order rotating; medians. IM_TUI_BENCH_QUICK=1: 1 s +
 // 2 s, one run. IM_TUI_CLUSTER_ONLY=sqlite,postgres,cluster runs some;
