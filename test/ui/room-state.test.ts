@@ -103,15 +103,27 @@ describe('rooms in the chat state', () => {
 	test('an invitation: a line with what to type, the room marked invited, unread and the bell; declining drops the mark', () => {
 		let state = run([{type: 'room-invite', invite: {room: 'dev', from: 'alice', time: 9}}], loggedIn());
 		expect(texts(state, '#dev')).toEqual(['info alice invites you to #dev — /accept #dev or /decline #dev']);
+		expect(state.notice?.text).toBe('alice invites you to #dev — /accept #dev or /decline #dev');
 		expect(sidebar(state)).toContain('#dev [invited] (1)');
 		expect(state.bells).toBe(1);
 		expect(roomSummary(state, '#dev')).toBe('#dev: invited by alice');
 		state = run([{type: 'invite-answered', room: 'dev'}], state);
 		expect(sidebar(state)).toContain('#dev [left] (1)');
+		// Answered: the status line no longer asks for an answer.
+		expect(state.notice).toBeUndefined();
 		// Accepted, then listed as a member: no longer invited.
 		state = run([{type: 'room-invite', invite: {room: 'dev', from: 'alice', time: 9}}, {type: 'rooms', rooms: [view('dev')], time: 10}], state);
 		expect(state.invites.size).toBe(0);
 		expect(sidebar(state)).toContain('#dev [member] (2)');
+	});
+
+	test('the status line stops asking to answer an invitation once I am added to the room, and keeps a notice about anything else', () => {
+		let state = run([{type: 'room-invite', invite: {room: 'dev', from: 'alice', time: 9}}, {type: 'room-invite', invite: {room: 'ops', from: 'carol', time: 9}}], loggedIn());
+		// The notice is of #ops, the last: my add to #dev leaves it.
+		state = run([{type: 'room-change', change: {room: 'dev', index: 1, seq: 1, author: 'alice', action: 'add', member: 'me1', time: 10}}], state);
+		expect(state.notice?.text).toBe('carol invites you to #ops — /accept #ops or /decline #ops');
+		state = run([{type: 'room-change', change: {room: 'ops', index: 1, seq: 1, author: 'carol', action: 'add', member: 'me1', time: 11}}], state);
+		expect(state.notice).toBeUndefined();
 	});
 
 	test('invitations listed at login are marked too', () => {

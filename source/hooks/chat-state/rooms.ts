@@ -86,6 +86,7 @@ export function roomChange(state: ChatState, change: RoomEvents['room-change'][0
 	const key = roomKey(room);
 	const next = addSystemLine(state, key, changeTone[change.action], changeText(change), change.time);
 	if (change.action === 'remove' && member === state.me) return {...next, notice: {tone: 'error', text: `${author} removed you from ${key}`, about: key}};
+	if (change.action === 'add' && member === state.me) return withoutInvitationNotice(next, key);
 	return next;
 }
 
@@ -96,7 +97,7 @@ export function roomInvite(state: ChatState, {room, from, time}: RoomEvents['roo
 	const next = addSystemLine({...state, invites: new Map(state.invites).set(key, {from, time})}, key, 'info', text, time);
 	if (next.selected === key) return next;
 	const first = (next.unread.get(key) ?? 0) === 0;
-	return {...markUnread(next, key), bells: next.bells + (first ? 1 : 0), notice: {tone: 'info', text}};
+	return {...markUnread(next, key), bells: next.bells + (first ? 1 : 0), notice: {tone: 'info', text, invitation: key}};
 }
 
 export function inviteAnswered(state: ChatState, room: string): ChatState {
@@ -104,7 +105,12 @@ export function inviteAnswered(state: ChatState, room: string): ChatState {
 	if (!state.invites.has(key)) return state;
 	const invites = new Map(state.invites);
 	invites.delete(key);
-	return {...state, invites};
+	return withoutInvitationNotice({...state, invites}, key);
+}
+
+/** The status line no longer asks to answer an invitation to `key` once it is answered. */
+function withoutInvitationNotice(state: ChatState, key: ConversationKey): ChatState {
+	return state.notice?.invitation === key ? {...state, notice: undefined} : state;
 }
 
 export function roomDeclined(state: ChatState, {room, username}: RoomEvents['room-declined'][0], time: number): ChatState {

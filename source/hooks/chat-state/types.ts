@@ -56,7 +56,8 @@ export type ChatLine = MessageLine | SystemLine;
  * The status line's latest news. `about`: the conversation it concerns, so that it goes when you
  * switch away or, for `offline`, when that person comes back.
  */
-export type Notice = {tone: 'info' | 'error'; text: string; about?: ConversationKey; reason?: 'offline'};
+/** `invitation`: the room whose invitation it tells of; it goes once that is answered (declined, or joined). */
+export type Notice = {tone: 'info' | 'error'; text: string; about?: ConversationKey; reason?: 'offline'; invitation?: ConversationKey};
 
 /**
  * A passphrase wanted before logging in as `username`: 'choose' on a first start on this device,
