@@ -27,7 +27,8 @@ export function describe(value: unknown): string {
 	return typeof value === 'string' && /^[a-z_]{1,32}$/.test(value) ? JSON.stringify(value) : typeof value;
 }
 
-const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** A message id as clients choose them. */
+export const messageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 /** A Fernet token's alphabet (padded base64url); the relay cannot check more of a body than this. */
 const bodyPattern = /^[A-Za-z0-9_=-]+$/;
 

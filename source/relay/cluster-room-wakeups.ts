@@ -2,6 +2,7 @@ import type {Cluster} from './cluster.js';
 import type {Logger} from './logger.js';
 import {ReadCountOutbox} from './read-count-outbox.js';
 import type {RoomWakeups} from './room-wakeups.js';
+import {guardStorage} from './storage-guard.js';
 
 /** The rooms' wake-ups over the relay's tie to the others: `rooms` wake-ups, and a resync as wake-ups missed. */
 export function clusterRoomWakeups(cluster: Cluster, log: Logger): RoomWakeups {
@@ -9,7 +10,7 @@ export function clusterRoomWakeups(cluster: Cluster, log: Logger): RoomWakeups {
 	return {
 		wake(rooms) {
 			// The store holds the items: a wake-up lost here leaves them to the other relays' next read of the room.
-			cluster.wake('rooms', rooms).catch((error: unknown) => log('storage_error', {operation: 'room_wake', error: (error as {code?: string}).code ?? (error as Error).name}));
+			void guardStorage(log, 'room_wake', async () => cluster.wake('rooms', rooms));
 		},
 		onWake(handler) {
 			cluster.onWake((kind, names) => {
@@ -21,7 +22,7 @@ export function clusterRoomWakeups(cluster: Cluster, log: Logger): RoomWakeups {
 		},
 		tell(notice, to) {
 			// The store holds the invitation: a notice lost here leaves it to the user's next login.
-			cluster.tell(notice, to).catch((error: unknown) => log('storage_error', {operation: 'room_notice', error: (error as {code?: string}).code ?? (error as Error).name}));
+			void guardStorage(log, 'room_notice', async () => cluster.tell(notice, to));
 		},
 		onNotice(handler) {
 			cluster.onNotice(handler);

@@ -1,6 +1,7 @@
 import type {RoomReadCount} from './cluster.js';
 import type {Logger} from './logger.js';
 import {realTimer, type Timer} from './presence-batcher.js';
+import {guardStorage} from './storage-guard.js';
 
 /** How long read counts for senders on other relays gather before they go: at most this many notifications a second per relay, whatever the acks. */
 export const readCountGapMs = 200;
@@ -43,6 +44,6 @@ export class ReadCountOutbox {
 		this.full = false;
 		const counts = [...this.waiting.values()];
 		this.waiting.clear();
-		this.send(counts).catch((error: unknown) => this.log('storage_error', {operation: 'read_counts', error: (error as {code?: string}).code ?? (error as Error).name}));
+		void guardStorage(this.log, 'read_counts', async () => this.send(counts));
 	}
 }

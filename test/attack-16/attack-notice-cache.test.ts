@@ -2,32 +2,14 @@ import {randomBytes} from 'node:crypto';
 import {expect, it} from 'vitest';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {signInvite} from '../../source/crypto/room-log.js';
-import type {AsyncRelayStore} from '../../source/relay/async-store.js';
 import {openPostgresStore} from '../../source/relay/postgres/pg-store.js';
 import {relayForTest} from '../helpers/chat.js';
 import {describePostgres, usePostgresDatabase} from '../helpers/postgres.js';
 import {create, next, roomUser, send} from '../helpers/room-kit.js';
+import {countingMembers} from '../helpers/counting-store.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-/** A real PostgreSQL store whose full reads of a room's members (a room load: every member's keys) are counted. */
-function countingMembers(store: AsyncRelayStore): {store: AsyncRelayStore; reads: Map<string, number>} {
-	const reads = new Map<string, number>();
-	const counted = new Proxy(store, {
-		get(target, key, receiver) {
-			const value = Reflect.get(target, key, receiver) as unknown;
-			if (key === 'roomMembers' && typeof value === 'function') {
-				return (room: string, ...rest: unknown[]) => {
-					reads.set(room, (reads.get(room) ?? 0) + 1);
-					return (value as (...args: unknown[]) => unknown).call(target, room, ...rest);
-				};
-			}
-			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-		},
-	});
-	return {store: counted, reads};
-}
 
 describePostgres('attack 16 (room notices): an invitation notice makes the invitee\'s relay hold the room, and reload it at every message', () => {
 	const database = usePostgresDatabase();

@@ -1,5 +1,4 @@
 import {expect, it} from 'vitest';
-import type {AsyncRelayStore} from '../../source/relay/async-store.js';
 import {openPostgresStore} from '../../source/relay/postgres/pg-store.js';
 import type {RunningRelay} from '../../source/relay/server.js';
 import {relayForTest} from '../helpers/chat.js';
@@ -8,27 +7,10 @@ import {randomBytes} from 'node:crypto';
 import {toBase64Url} from '../../source/crypto/base64url.js';
 import {signAccept, signInvite} from '../../source/crypto/room-log.js';
 import {again, changed, create, next, send, roomUser} from '../helpers/room-kit.js';
+import {countingMembers} from '../helpers/counting-store.js';
 import {tempDir} from '../helpers/temp-dir.js';
 
 const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-/** A real PostgreSQL store whose full reads of a room's members (what a room reload costs: every member's keys) are counted. */
-function countingMembers(store: AsyncRelayStore): {store: AsyncRelayStore; reads: Map<string, number>} {
-	const reads = new Map<string, number>();
-	const counted = new Proxy(store, {
-		get(target, key, receiver) {
-			const value = Reflect.get(target, key, receiver) as unknown;
-			if (key === 'roomMembers' && typeof value === 'function') {
-				return (room: string, ...rest: unknown[]) => {
-					reads.set(room, (reads.get(room) ?? 0) + 1);
-					return (value as (...args: unknown[]) => unknown).call(target, room, ...rest);
-				};
-			}
-			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-		},
-	});
-	return {store: counted, reads};
-}
 
 describePostgres('attack 16: room wake-ups make relays reload rooms (every member) they have nothing to do with', () => {
 	const database = usePostgresDatabase();

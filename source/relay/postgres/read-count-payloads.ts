@@ -1,8 +1,6 @@
+import {messageIdPattern as idPattern} from '../../net/message-fields.js';
 import type {RoomReadCount} from '../cluster.js';
 import {checkName, isName} from './cluster-names.js';
-
-/** A message id as clients choose them (net/message-fields.ts). */
-const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** One count on the wire: [room, seq, id, sender, delivered, of], as short as JSON allows. */
 export type ReadCountTuple = [string, number, string, string, number, number];
